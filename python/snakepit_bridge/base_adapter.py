@@ -1,0 +1,205 @@
+"""``BaseAdapter`` and the ``@tool`` decorator (DESIGN.md section 4.3; compatible with Snakepit's).
+
+    class MyAdapter(BaseAdapter):
+        @tool(description="add two numbers")
+        def add(self, a: int, b: int) -> int:
+            return a + b
+
+The worker calls ``@tool`` methods by name with the call's ``args`` as keyword arguments, unless the
+adapter defines ``execute_tool(tool_name, arguments, context)``, which then receives every call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+from .session_context import SessionContext, current_call
+
+__all__ = ["BaseAdapter", "tool", "ToolMetadata", "discover_tools", "tool_spec"]
+
+
+class ToolMetadata:
+    """What ``@tool`` records on a function (as ``func._tool_metadata``)."""
+
+    __slots__ = ("name", "description", "supports_streaming")
+
+    def __init__(self, name: str | None, description: str | None, supports_streaming: bool) -> None:
+        self.name = name
+        self.description = description
+        self.supports_streaming = supports_streaming
+
+    def __repr__(self) -> str:
+        return "ToolMetadata(name=%r, supports_streaming=%r)" % (self.name, self.supports_streaming)
+
+
+def tool(func: Callable | str | None = None, *, description: str | None = None,
+         supports_streaming: bool = False, name: str | None = None):
+    """Mark a method as a tool. Use bare (``@tool``) or with options (``@tool(description=...)``).
+
+    Args:
+        description: shown in the tool's spec; defaults to the docstring.
+        supports_streaming: the tool yields chunks (set automatically for generator functions).
+        name: the tool's name, if not the method's.
+    """
+    if isinstance(func, str):  # @tool("description")
+        description, func = func, None
+
+    def mark(fn: Callable) -> Callable:
+        target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
+        target._tool_metadata = ToolMetadata(name, description, supports_streaming)
+        return fn
+
+    return mark(func) if func is not None else mark
+
+
+# ------------------------------------------------------------------------------------- discovery
+
+_CACHE = {}  # class -> [(tool name, attribute name, metadata)]
+
+
+def _tool_attributes(cls: type) -> list:
+    found = _CACHE.get(cls)
+    if found is None:
+        found, seen = [], set()
+        for klass in cls.__mro__:
+            for attr, value in vars(klass).items():
+                if attr in seen:
+                    continue
+                seen.add(attr)
+                func = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+                meta = getattr(func, "_tool_metadata", None)
+                if isinstance(meta, ToolMetadata):
+                    found.append((meta.name or attr, attr, meta))
+        _CACHE[cls] = found
+    return found
+
+
+def discover_tools(adapter: object) -> dict:
+    """Return ``{tool name: (bound method, ToolMetadata)}`` for the ``@tool`` methods of ``adapter``."""
+    return {name: (getattr(adapter, attr), meta) for name, attr, meta in _tool_attributes(type(adapter))}
+
+
+# ------------------------------------------------------------------------------------- tool specs
+
+_KINDS = {
+    inspect.Parameter.POSITIONAL_ONLY: "positional_only",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional_or_keyword",
+    inspect.Parameter.VAR_POSITIONAL: "var_positional",
+    inspect.Parameter.KEYWORD_ONLY: "keyword_only",
+    inspect.Parameter.VAR_KEYWORD: "var_keyword",
+}
+
+
+class _Text:
+    """An annotation already turned into text; ``inspect`` prints its repr unquoted."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def annotation_text(annotation: object) -> str | None:
+    """The annotation as text (``"int"``, ``"list[str]"``), or None when there is none."""
+    if annotation is inspect.Parameter.empty:
+        return None
+    if isinstance(annotation, str):  # from __future__ import annotations, or a quoted forward reference
+        return annotation
+    return inspect.formatannotation(annotation)
+
+
+def _encodable(value: object, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return True
+    if depth > 16:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_encodable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _encodable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def signature_text(name: str, sig: inspect.Signature) -> str:
+    """``name(a: int, b: int = 2) -> int``, with annotations as written in the source."""
+    params = [
+        p.replace(annotation=_Text(annotation_text(p.annotation)))
+        if p.annotation is not inspect.Parameter.empty else p
+        for p in sig.parameters.values()
+    ]
+    ret = sig.return_annotation
+    ret = _Text(annotation_text(ret)) if ret is not inspect.Signature.empty else ret
+    return name + str(sig.replace(parameters=params, return_annotation=ret))
+
+
+def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> dict:
+    """Return the ToolSpec of ``func`` (PROTOCOL.md section 4); ``func`` is a bound method."""
+    meta = meta or getattr(func, "_tool_metadata", None) or ToolMetadata(None, None, False)
+    sig = inspect.signature(func)
+    parameters = []
+    for p in sig.parameters.values():
+        param = {"name": p.name, "kind": _KINDS[p.kind]}
+        text = annotation_text(p.annotation)
+        if text is not None:
+            param["annotation"] = text
+        param["required"] = p.default is inspect.Parameter.empty and p.kind not in (
+            inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        if p.default is not inspect.Parameter.empty and _encodable(p.default):
+            param["default"] = p.default
+        parameters.append(param)
+    is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+    return {
+        "name": name,
+        "description": meta.description or inspect.getdoc(func) or "",
+        "supports_streaming": bool(meta.supports_streaming or is_gen),
+        "is_async": inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func),
+        "signature": signature_text(name, sig),
+        "parameters": parameters,
+    }
+
+
+# ---------------------------------------------------------------------------------- BaseAdapter
+
+
+class BaseAdapter:
+    """Base class for adapters. Subclasses mark methods with ``@tool``.
+
+    Hooks ``initialize()`` and ``cleanup()`` may be plain or ``async``; the worker calls them once, at
+    start and at shutdown. ``self.session_context`` is the current call's :class:`SessionContext`,
+    correct in each call even when async tools run concurrently.
+    """
+
+    def initialize(self) -> None:
+        """Called once after the adapter is created, before the worker reports ready."""
+
+    def cleanup(self) -> None:
+        """Called once when the worker shuts down."""
+
+    @property
+    def session_context(self) -> SessionContext | None:
+        """The SessionContext of the call being handled (None outside a call unless assigned)."""
+        call = current_call.get()
+        if call is not None:
+            return call.context
+        return self.__dict__.get("_session_context")
+
+    @session_context.setter
+    def session_context(self, value: SessionContext | None) -> None:
+        self.__dict__["_session_context"] = value
+
+    def get_tools(self) -> list:
+        """Return the ToolSpecs of this adapter's ``@tool`` methods."""
+        return [tool_spec(name, func, meta) for name, (func, meta) in discover_tools(self).items()]
+
+    def call_tool(self, name: str, **kwargs: object) -> object:
+        """Call the ``@tool`` method called ``name`` with ``kwargs``.
+
+        Raises:
+            ValueError: there is no such tool.
+        """
+        tools = discover_tools(self)
+        if name not in tools:
+            raise ValueError("unknown tool %r (available: %s)" % (name, ", ".join(sorted(tools)) or "none"))
+        return tools[name][0](**kwargs)

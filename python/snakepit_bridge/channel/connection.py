@@ -1,0 +1,238 @@
+"""The worker's end of the channel: the socket at ``--channel-fd``, one outbox, batched writes.
+
+The socket is used through its file descriptor with ``os.read``/``os.readv``/``os.write``/``os.writev``:
+the ``socket`` module would add over 1 MB to every idle worker and nothing we need.
+
+Any thread may write. Frames go into one outbox; ``flush()`` joins them and sends them with one
+``sendall``. Callers that know more work is waiting (the main loop with a non-empty queue, a stream
+between chunks) buffer and flush later; everyone else calls ``send()``, which flushes at once. So that
+buffered frames never sit while their thread is busy in user code, a lazily started flusher thread
+sends anything left in the outbox about ``FLUSH_DELAY_S`` after it is armed (``arm()``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import struct
+import threading
+import time
+
+from .codec import Codec
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameDecoder, ProtocolError, frame
+
+__all__ = ["Connection", "PayloadTooLarge", "ChannelClosed"]
+
+RECV_BYTES = 64 * 1024  # below glibc's mmap threshold: a larger recv buffer costs an mmap per read
+LARGE_WRITE_BYTES = 64 * 1024  # from this size on, frames are written without joining them first
+FLUSH_DELAY_S = 0.001
+# Streams buffer their chunks and flush every FLUSH_CHUNKS chunks or FLUSH_BYTES bytes (and whenever
+# they would wait): one sendall per batch instead of one per chunk.
+FLUSH_CHUNKS = 64
+FLUSH_BYTES = 64 * 1024
+_IOV_MAX = 1024  # buffers per writev (POSIX guarantees at least 16; Linux and macOS allow 1024)
+_U32 = struct.Struct(">I")
+
+
+class PayloadTooLarge(Exception):
+    """An encoded frame is above ``max_frame_bytes``; it is reported instead of sent."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__("encoded frame is %d bytes, above the limit of %d" % (size, limit))
+
+
+class ChannelClosed(Exception):
+    """The host closed the channel (end of file, or a write failed because it is gone)."""
+
+
+class Connection:
+    """A framed, codec-aware socket shared by the worker's threads.
+
+    Args:
+        fd: a connected stream socket's file descriptor.
+        codec: the codec of the frames (``set_limits`` switches to the negotiated one).
+    """
+
+    def __init__(self, fd: int, codec: Codec | None = None) -> None:
+        self.fd = fd
+        self.codec = codec
+        self.max_frame_bytes = DEFAULT_MAX_FRAME_BYTES
+        self.decoder = FrameDecoder(DEFAULT_MAX_FRAME_BYTES)
+        self.closed = False  # the host is gone (EOF, or a failed write): writes are dropped
+        self._out = []
+        self._out_bytes = 0
+        self._out_lock = threading.Lock()  # guards the outbox list
+        self._send_lock = threading.Lock()  # taken around take-and-send, so frames leave in order
+        self._armed = False
+        self._wake = None  # threading.Event of the flusher thread, created on first arm()
+        self.early_bodies = []  # frames read together with the handshake, for the reader thread
+
+    @classmethod
+    def from_fd(cls, fd: int) -> Connection:
+        """Use the inherited socket at ``fd`` (kept away from our own child processes).
+
+        Raises:
+            OSError: ``fd`` is not open, or not a socket.
+        """
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise OSError(errno.ENOTSOCK, os.strerror(errno.ENOTSOCK))
+        os.set_blocking(fd, True)
+        os.set_inheritable(fd, False)
+        return cls(fd)
+
+    def set_limits(self, codec: Codec, max_frame_bytes: int) -> None:
+        """Switch to the negotiated codec and frame limit (after ``welcome``)."""
+        self.codec = codec
+        self.max_frame_bytes = max_frame_bytes
+        self.decoder.max_frame_bytes = max_frame_bytes
+
+    # ------------------------------------------------------------------------------------ writing
+
+    def encode(self, msg: dict):
+        """Return ``msg`` as a complete frame, ready for ``buffer()``.
+
+        A small frame is one ``bytes``; a large one is a ``(header, body)`` tuple, so the body is never
+        copied just to put four bytes in front of it.
+
+        Raises:
+            SerializationError: a value in ``msg`` has no encoding (the error names its path).
+            PayloadTooLarge: the body is above ``max_frame_bytes``.
+        """
+        body = self.codec.encode(msg)
+        size = len(body)
+        if size > self.max_frame_bytes:
+            raise PayloadTooLarge(size, self.max_frame_bytes)
+        return frame(body) if size < LARGE_WRITE_BYTES else (_U32.pack(size), body)
+
+    def buffer(self, data) -> int:
+        """Queue an encoded frame without sending it; return the bytes now waiting."""
+        with self._out_lock:
+            if type(data) is tuple:
+                self._out.extend(data)
+                self._out_bytes += len(data[0]) + len(data[1])
+            else:
+                self._out.append(data)
+                self._out_bytes += len(data)
+            return self._out_bytes
+
+    def send(self, msg: dict) -> None:
+        """Encode ``msg`` and send it now, together with anything already buffered."""
+        self.buffer(self.encode(msg))
+        self.flush()
+
+    def flush(self) -> None:
+        """Send everything buffered, in order: small batches joined into one ``sendall``, large
+        ones gathered by ``sendmsg`` without joining."""
+        if not self._out:
+            return
+        with self._send_lock:
+            with self._out_lock:
+                out, size, self._out, self._out_bytes = self._out, self._out_bytes, [], 0
+            if not out or self.closed:
+                return
+            try:
+                if len(out) == 1:
+                    _write_all(self.fd, out[0])
+                elif size < LARGE_WRITE_BYTES:
+                    _write_all(self.fd, b"".join(out))
+                else:
+                    _writev_all(self.fd, out)
+            except OSError:  # EPIPE / ECONNRESET: the host is gone; the reader sees EOF and exits
+                self.closed = True
+
+    def arm(self) -> None:
+        """Make sure buffered frames leave within ~FLUSH_DELAY_S even if this thread now blocks."""
+        if self._armed or not self._out:
+            return
+        with self._out_lock:  # several threads may arm at once: start one flusher
+            if self._armed:
+                return
+            self._armed = True
+            if self._wake is None:
+                self._wake = threading.Event()
+                threading.Thread(target=self._flusher, name="snakepit-flusher", daemon=True).start()
+        self._wake.set()
+
+    def _flusher(self) -> None:
+        wake = self._wake
+        while True:
+            wake.wait()
+            wake.clear()
+            time.sleep(FLUSH_DELAY_S)  # let the arming thread add more before we send
+            self._armed = False
+            self.flush()
+
+    # ------------------------------------------------------------------------------------ reading
+
+    def recv_frames(self) -> list:
+        """Block until at least one read completes; return the frame bodies it completed.
+
+        Raises:
+            ChannelClosed: end of file at a frame boundary (the host is gone).
+            ProtocolError: end of file inside a frame, or an invalid frame length.
+        """
+        target = self.decoder.body_target()
+        if target is not None:  # the rest of a large body: let the kernel copy it into place
+            try:
+                n = os.readv(self.fd, [target])
+            except OSError:
+                n = 0
+            finally:
+                target.release()
+            if n:
+                return self.decoder.advance(n)
+            raise ProtocolError("channel closed mid-frame (%d bytes pending)" % self.decoder.pending)
+        try:
+            data = os.read(self.fd, RECV_BYTES)
+        except OSError:
+            data = b""
+        if not data:
+            if self.decoder.pending:
+                raise ProtocolError("channel closed mid-frame (%d bytes pending)" % self.decoder.pending)
+            raise ChannelClosed()
+        return self.decoder.feed(data)
+
+    def recv_message(self) -> dict:
+        """Block until one message is complete and return it decoded (used for the handshake)."""
+        while True:
+            bodies = self.recv_frames()
+            if bodies:
+                self.early_bodies.extend(bodies[1:])
+                return self.codec.decode(bodies[0])
+
+    def close(self) -> None:
+        """Flush and close the socket."""
+        self.flush()
+        self.closed = True
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def _write_all(fd: int, data) -> None:
+    """Write all of ``data`` (``os.write`` may write less than asked)."""
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _writev_all(fd: int, parts: list) -> None:
+    """Gather-write a list of buffers without joining them, resuming after partial writes."""
+    views = [memoryview(p) for p in parts]
+    first = 0
+    while first < len(views):
+        sent = os.writev(fd, views[first:first + _IOV_MAX])
+        while sent:
+            head = views[first]
+            if sent >= len(head):
+                sent -= len(head)
+                first += 1
+            else:
+                views[first] = head[sent:]
+                sent = 0

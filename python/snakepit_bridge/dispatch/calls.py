@@ -1,0 +1,177 @@
+"""Call records and the table of open calls, shared by the reader, main and event-loop threads.
+
+A call moves QUEUED -> RUNNING -> DONE, each step under the table's lock. ``start()`` is the single
+step that either starts a call or honours a cancel that came first (CPython's
+``set_running_or_notify_cancel``), and ``finish()`` succeeds once per call, so every call gets exactly
+one terminal frame whichever thread gets there first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..channel.framing import ProtocolError
+from ..session_context import SessionContext
+
+__all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC"]
+
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+SYNC, ASYNC = "sync", "async"  # where a running call executes: the main thread, or the event loop
+
+UNLIMITED_CREDIT = 1 << 62
+
+
+class Call:
+    """One ``call`` frame and its progress. Fields written by one thread, read by the others."""
+
+    __slots__ = (
+        "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
+        "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
+        "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
+    )
+
+    def __init__(self, msg: dict, client=None) -> None:
+        try:
+            self.id = msg["id"]
+            self.tool = msg["tool"]
+        except KeyError as exc:
+            raise ProtocolError("call frame without %s" % exc) from None
+        args = msg.get("args")
+        if args is None:
+            args = {}
+        if not isinstance(self.id, int) or not isinstance(self.tool, str) or not isinstance(args, dict):
+            raise ProtocolError("malformed call frame: id %r, tool %r" % (self.id, self.tool))
+        self.args = args
+        self.session = msg.get("session")
+        timeout_ms = msg.get("timeout_ms")
+        if timeout_ms is not None and type(timeout_ms) not in (int, float):
+            raise ProtocolError("call %r: timeout_ms must be a number, got %r" % (self.id, timeout_ms))
+        self.deadline = time.monotonic() + timeout_ms / 1000.0 if timeout_ms is not None else None
+        self.stream = bool(msg.get("stream"))
+        self.trace = msg.get("trace")
+        self.correlation_id = msg.get("correlation_id")
+        self.state = QUEUED
+        self.kind = None
+        self.cancel_reason = None  # set once, by the reader, when the host cancels
+        self.waiting_host = False  # parked in call_host_tool: wake it through the queue, not a signal
+        self.task = None  # the asyncio.Task of an async call
+        self.loop = None  # the event loop of an async stream (for credit wake-ups)
+        # Stream credit: ``granted`` is written only by the reader, ``spent`` only by the producer,
+        # so neither update can be lost; ``cond`` lets a sync producer sleep until more is granted.
+        if self.stream:
+            window = msg.get("window")
+            self.granted = window if isinstance(window, int) else UNLIMITED_CREDIT
+            self.cond = threading.Condition()
+        else:
+            self.granted = UNLIMITED_CREDIT
+            self.cond = None
+        self.spent = 0
+        self.wake_async = None  # callable run on the loop when credit arrives or the call is cancelled
+        self._context = None
+        self.client = client
+        self.func = None  # set by invoke.resolve(): the tool method, or the adapter's execute_tool
+        self.is_async = False
+
+    @property
+    def context(self) -> SessionContext:
+        """The call's SessionContext, built on first use (most tools never ask)."""
+        ctx = self._context
+        if ctx is None:
+            meta = {"tool": self.tool}
+            if self.correlation_id is not None:
+                meta["correlation_id"] = self.correlation_id
+            if self.trace is not None:
+                meta["trace"] = self.trace
+            ctx = SessionContext(self.session, meta, self.deadline, self.id, client=self.client)
+            self._context = ctx
+        return ctx
+
+    def add_credit(self, n: int) -> None:
+        """Reader thread: the host allows ``n`` more chunks."""
+        with self.cond:
+            self.granted += n
+            self.cond.notify_all()
+        self._poke_loop()
+
+    def wake(self) -> None:
+        """Reader thread: wake a producer waiting for credit (after a cancel)."""
+        if self.cond is not None:
+            with self.cond:
+                self.cond.notify_all()
+        self._poke_loop()
+
+    def _poke_loop(self) -> None:
+        loop, wake = self.loop, self.wake_async
+        if loop is not None and wake is not None:
+            try:
+                loop.call_soon_threadsafe(wake)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    def release(self) -> None:
+        """Drop references to arguments and results once the call is answered."""
+        self.args = None
+        self.task = None
+        self.func = None
+        self._context = None
+
+
+class CallTable:
+    """The open calls of this channel, by id."""
+
+    def __init__(self) -> None:
+        self._calls = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def get(self, call_id):
+        return self._calls.get(call_id)
+
+    def add(self, call: Call) -> None:
+        """Reader thread: register a call as it arrives, so a cancel right behind it finds it."""
+        with self._lock:
+            if call.id in self._calls:
+                raise ProtocolError("call id %r is already open" % (call.id,))
+            self._calls[call.id] = call
+
+    def start(self, call: Call, kind: str) -> bool:
+        """Main thread: QUEUED -> RUNNING on ``kind``.
+
+        False if the call was cancelled while queued (the reader answers it) or already answered.
+        """
+        with self._lock:
+            if call.state is not QUEUED or call.cancel_reason is not None:
+                return False
+            call.state = RUNNING
+            call.kind = kind
+            return True
+
+    def move_to_loop(self, call: Call) -> None:
+        """A sync call whose tool returned a coroutine: from now on a cancel goes to its task."""
+        with self._lock:
+            call.kind = ASYNC
+
+    def finish(self, call: Call) -> bool:
+        """Any thread: -> DONE. True only for the first caller, who then sends the terminal frame."""
+        with self._lock:
+            if call.state is DONE:
+                return False
+            call.state = DONE
+            self._calls.pop(call.id, None)
+            return True
+
+    def cancel(self, call_id, reason: str):
+        """Reader thread: mark a call cancelled. Returns ``(call, state, kind)``, or None if not open."""
+        with self._lock:
+            call = self._calls.get(call_id)
+            if call is None or call.cancel_reason is not None:
+                return None
+            call.cancel_reason = reason
+            return call, call.state, call.kind
+
+    def open_calls(self) -> list:
+        with self._lock:
+            return list(self._calls.values())

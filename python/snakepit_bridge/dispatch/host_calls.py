@@ -1,0 +1,134 @@
+"""Python calling host tools: ``host_call`` out, ``host_result`` / ``host_error`` back.
+
+Who waits, and how the reader thread hands over the answer:
+
+- the main thread (a sync tool): it keeps pumping the main queue while it waits, so calls that arrive
+  meanwhile still run (a host tool may call back into this worker); the reader stores the answer and
+  puts a wake-up on the queue;
+- a coroutine on the event loop (``acall_host_tool``): an asyncio future, resolved with
+  ``call_soon_threadsafe``;
+- any other thread: a ``threading.Event``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+from ..channel.framing import ProtocolError
+from ..errors import HostToolError
+from ..session_context import current_call
+
+__all__ = ["HostCalls"]
+
+_WAKE = [{"type": "_wake"}]
+
+
+class _Waiter:
+    __slots__ = ("id", "reply", "event", "loop", "future", "main")
+
+    def __init__(self, hid: int, main: bool = False) -> None:
+        self.id = hid
+        self.reply = None
+        self.main = main
+        self.event = None if main else threading.Event()
+        self.loop = None
+        self.future = None
+
+
+def _result(name: str, reply: dict):
+    if reply.get("type") == "host_result":
+        return reply.get("value")
+    err = reply.get("error") or {}
+    raise HostToolError(err.get("name", name), err.get("message", "host tool failed"), err.get("code"))
+
+
+def _timeout_error(name: str) -> HostToolError:
+    return HostToolError(name, "no answer before the call's deadline", "timeout")
+
+
+class HostCalls:
+    """Issues host calls and matches their answers. One per worker."""
+
+    def __init__(self, worker) -> None:
+        self.worker = worker
+        self._ids = itertools.count(1)
+        self._ids_lock = threading.Lock()
+        self.last_id = 0  # the highest id sent: an answer above it is a protocol error
+        self._waiters = {}
+
+    def _message(self, ctx, name: str, kwargs: dict):
+        with self._ids_lock:  # tools on several threads may call at once; last_id must only grow
+            hid = self.last_id = next(self._ids)
+        msg = {"type": "host_call", "id": hid, "tool": name, "args": kwargs}
+        if ctx.session_id is not None:
+            msg["session"] = ctx.session_id
+        if ctx.call_id is not None:
+            msg["parent"] = ctx.call_id
+        remaining = ctx.time_remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise _timeout_error(name)
+            msg["timeout_ms"] = max(1, int(remaining * 1000))
+        return hid, msg, remaining
+
+    def call(self, ctx, name: str, kwargs: dict):
+        """Blocking host call (``SessionContext.call_host_tool``)."""
+        worker = self.worker
+        if not worker.ready:
+            raise RuntimeError("host tools can be called once the worker is ready (from a tool)")
+        hid, msg, remaining = self._message(ctx, name, kwargs)
+        main = threading.get_ident() == worker.interrupter.main_ident
+        waiter = self._waiters[hid] = _Waiter(hid, main)
+        try:
+            worker.conn.send(msg)
+            if main:
+                worker.wait_on_main(lambda: waiter.reply is not None, current_call.get(), remaining)
+                reply = waiter.reply
+            else:
+                waiter.event.wait(remaining)
+                reply = waiter.reply
+        finally:
+            self._waiters.pop(hid, None)
+        if reply is None:
+            raise _timeout_error(name)
+        return _result(name, reply)
+
+    async def acall(self, ctx, name: str, kwargs: dict):
+        """Awaitable host call (``SessionContext.acall_host_tool``), for async tools."""
+        import asyncio  # loaded already: we are in a coroutine
+
+        hid, msg, remaining = self._message(ctx, name, kwargs)
+        waiter = self._waiters[hid] = _Waiter(hid)
+        waiter.loop = asyncio.get_running_loop()
+        waiter.future = waiter.loop.create_future()
+        try:
+            self.worker.conn.send(msg)
+            reply = await asyncio.wait_for(waiter.future, remaining)
+        except asyncio.TimeoutError:
+            raise _timeout_error(name) from None
+        finally:
+            self._waiters.pop(hid, None)
+        return _result(name, reply)
+
+    def deliver(self, msg: dict) -> None:
+        """Reader thread: hand a ``host_result`` / ``host_error`` to its waiter."""
+        hid = msg.get("id")
+        waiter = self._waiters.get(hid)
+        if waiter is None:
+            if not isinstance(hid, int) or hid > self.last_id or hid < 1:
+                raise ProtocolError("%s for host call id %r, which was never sent" % (msg.get("type"), hid))
+            return  # an answer that came after its waiter gave up (deadline): drop it
+        waiter.reply = msg
+        if waiter.main:
+            self.worker.queue.put(_WAKE)
+        elif waiter.future is not None:
+            waiter.loop.call_soon_threadsafe(_resolve, waiter.future, msg)
+        else:
+            waiter.event.set()
+
+
+def _resolve(future, msg) -> None:
+    if not future.done():
+        future.set_result(msg)
+

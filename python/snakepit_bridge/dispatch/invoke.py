@@ -1,0 +1,203 @@
+"""Running one call: resolve the tool, check the arguments, call it, answer.
+
+The reader resolves each call as it arrives and starts async tools on the event-loop thread (aio.py)
+itself. Sync tools run on the main thread, armed for cancellation (interrupt.py); sync generators are
+streamed from there, within the host's credit.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+
+from ..channel.codec import SerializationError
+from ..channel.connection import FLUSH_BYTES, FLUSH_CHUNKS, PayloadTooLarge
+from ..errors import (CallCancelled, bridge_error, cancelled, error_info, payload_too_large,
+                      serialization_error)
+from ..session_context import current_call
+from ..stream import unwrap_chunk
+from .calls import ASYNC, SYNC
+
+__all__ = ["resolve", "run_call", "start_async"]
+
+
+def resolve(worker, call, flush: bool = False) -> bool:
+    """Find the tool for ``call`` and check its arguments (any thread; runs no user code).
+
+    On success sets ``call.func`` / ``call.is_async`` and returns True. Otherwise answers the call
+    (``unknown_tool`` / ``invalid_arguments``) and returns False.
+    """
+    table = worker.tools
+    if table.execute_tool is not None:
+        call.func, call.is_async = table.execute_tool, table.execute_is_async
+        return True
+    tool = table.get(call.tool)
+    if tool is None:
+        worker.answer(call, error=bridge_error(
+            "unknown_tool", "unknown tool %r" % call.tool, {"tool": call.tool, "available": table.names()}),
+            flush=flush)
+        return False
+    problem = tool.problem(call.args)
+    if problem is None and (tool.is_generator or tool.is_asyncgen) and not call.stream:
+        problem = "tool %r is a stream: use a stream call" % call.tool
+    if problem is not None:
+        worker.answer(call, error=bridge_error("invalid_arguments", "%s() %s" % (call.tool, problem), {
+            "tool": call.tool, "signature": tool.spec["signature"], "problem": problem}), flush=flush)
+        return False
+    call.func, call.is_async = tool.func, tool.is_async or tool.is_asyncgen
+    return True
+
+
+def _invoke(worker, call):
+    # execute_tool(tool_name, arguments, context), or the tool method with the arguments as keywords.
+    table = worker.tools
+    if table.assign_context:  # not a BaseAdapter: no per-call property, so set the attribute
+        try:
+            table.adapter.session_context = call.context
+        except AttributeError:  # a read-only attribute of the adapter's own
+            pass
+    if call.func is table.execute_tool:
+        return call.func(call.tool, call.args, call.context)
+    return call.func(**call.args)
+
+
+def start_async(worker, call) -> None:
+    """Reader thread: hand a resolved async call to the event loop at once.
+
+    Calling an ``async def`` (or async generator function) only creates the coroutine, so this runs no
+    user code; async calls therefore never wait behind a sync tool that keeps the main thread busy.
+    """
+    if not worker.calls.start(call, ASYNC):
+        return  # cancelled before it started: already answered
+    try:
+        coro = _invoke(worker, call)
+    except BaseException as exc:  # e.g. a TypeError from a decorator's wrapper
+        worker.answer(call, error=error_info(exc), flush=True)
+        return
+    worker.aio().submit(call, coro)
+
+
+def run_call(worker, call) -> None:
+    """Main thread: run a resolved sync call; exactly one terminal frame follows, from here or from the
+    event loop. Only ``SystemExit`` from the tool escapes (it ends the process)."""
+    if not worker.calls.start(call, SYNC):
+        return  # cancelled while queued: the reader has answered it
+    interrupter = worker.interrupter
+    token = current_call.set(call)
+    try:
+        worker.conn.arm()  # frames still buffered must not wait for this tool
+        try:
+            interrupter.enter(call)
+            result = _invoke(worker, call)
+        finally:
+            interrupter.leave()
+    except CallCancelled as exc:
+        worker.answer(call, error=cancelled(exc.reason))
+        return
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        worker.answer(call, error=error_info(exc))
+        return
+    finally:
+        current_call.reset(token)
+    _deliver(worker, call, result)
+
+
+_PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])
+
+
+def _deliver(worker, call, result) -> None:
+    """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
+    if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
+        worker.answer(call, result)
+    elif inspect.iscoroutine(result) or inspect.isawaitable(result) and not isinstance(result, Iterator):
+        worker.calls.move_to_loop(call)
+        worker.aio().submit(call, result)
+    elif call.stream:
+        if inspect.isasyncgen(result):
+            worker.calls.move_to_loop(call)
+            worker.aio().submit(call, result)
+        elif isinstance(result, Iterator):
+            run_sync_stream(worker, call, result)
+        else:  # a plain value: one final chunk, then the result
+            try:
+                worker.conn.buffer(worker.chunk_frame(call, 0, result, True))
+            except (SerializationError, PayloadTooLarge) as exc:
+                worker.answer(call, error=_encode_error(exc))
+                return
+            worker.answer(call, None)
+    elif inspect.isgenerator(result) or inspect.isasyncgen(result):
+        _close(result)
+        worker.answer(call, error=bridge_error(
+            "invalid_arguments", "tool %r returned a stream: use a stream call" % call.tool,
+            {"tool": call.tool, "signature": "", "problem": "the tool returned a generator"}))
+    else:
+        worker.answer(call, result)
+
+
+def run_sync_stream(worker, call, iterator) -> None:
+    """Send each item of a sync iterator as a chunk, pausing when the host's credit runs out."""
+    conn, interrupter = worker.conn, worker.interrupter
+    seq, value, error = 0, None, None
+    token = current_call.set(call)
+    try:
+        try:
+            while True:
+                if call.granted - call.spent <= 0:
+                    conn.flush()
+                    _wait_for_credit(call)
+                conn.arm()  # the generator may block: buffered chunks must still leave
+                try:
+                    interrupter.enter(call)
+                    item = next(iterator)
+                except StopIteration as stop:
+                    value = stop.value
+                    break
+                finally:
+                    interrupter.leave()
+                data, final = unwrap_chunk(item)
+                frame = worker.chunk_frame(call, seq, data, final)
+                call.spent += 1
+                seq += 1
+                if conn.buffer(frame) >= FLUSH_BYTES or seq % FLUSH_CHUNKS == 0:
+                    conn.flush()
+                if final:
+                    break
+        except CallCancelled as exc:
+            error = cancelled(exc.reason)
+        except (SerializationError, PayloadTooLarge) as exc:
+            error = _encode_error(exc)
+        except SystemExit:
+            raise
+        except BaseException as exc:
+            error = error_info(exc)
+        try:
+            _close(iterator)  # its finally runs now, in the call's context, before the terminal frame
+        except SystemExit:
+            raise
+        except BaseException as exc:
+            error = error or error_info(exc)
+    finally:
+        current_call.reset(token)
+    worker.answer(call, value, error)
+
+
+def _wait_for_credit(call) -> None:
+    # Sync calls run one at a time, so the main thread simply sleeps here; the reader wakes it on
+    # credit or cancel (Call.add_credit / Call.wake).
+    with call.cond:
+        while call.granted - call.spent <= 0 and call.cancel_reason is None:
+            call.cond.wait()
+    if call.cancel_reason is not None:
+        raise CallCancelled(call.cancel_reason)
+
+
+def _close(iterator) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+def _encode_error(exc) -> dict:
+    return serialization_error(exc) if isinstance(exc, SerializationError) else payload_too_large(exc)

@@ -1,0 +1,116 @@
+"""Start-up: the handshake (hello / welcome), then the adapter (import, initialize, ready or fatal).
+
+Each step returns None to go on, or the exit code to stop with: 0 when the host went away, 3 when the
+adapter failed (after a ``fatal`` frame), 4 on a bad handshake.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import signal
+import sys
+
+from .. import __version__, runtime, telemetry
+from ..channel.codec import SerializationError, available_codecs, make_codec
+from ..channel.connection import ChannelClosed, PayloadTooLarge
+from ..channel.framing import DEFAULT_MAX_FRAME_BYTES, ProtocolError
+from ..errors import error_info, shrunk
+from . import logs
+from .reader import Reader
+from .tools import ToolTable
+
+__all__ = ["PROTOCOL_VERSION", "handshake", "parse_adapter_spec", "start_adapter"]
+
+PROTOCOL_VERSION = 1
+
+
+def parse_adapter_spec(spec: str):
+    """``"pkg.mod:Class"`` or ``"pkg.mod.Class"`` -> ``("pkg.mod", "Class")``.
+
+    Raises:
+        ValueError: ``spec`` has neither form.
+    """
+    module, sep, name = spec.partition(":")
+    if not sep:
+        module, _, name = spec.rpartition(".")
+    if not module or not name or ":" in name:
+        raise ValueError("adapter must look like 'module:Class' or 'module.Class', got %r" % spec)
+    return module, name
+
+
+def handshake(worker):
+    """Send ``hello`` (JSON), read ``welcome`` (JSON), switch to the codec and frame limit it names."""
+    opts, conn = worker.options, worker.conn
+    codecs = available_codecs() if opts.codec == "auto" else [opts.codec]
+    conn.codec = make_codec("json")
+    conn.send({
+        "type": "hello", "protocol": PROTOCOL_VERSION, "bridge": __version__, "pid": os.getpid(),
+        "python": sys.version.split()[0], "implementation": sys.implementation.name,
+        "codecs": codecs, "worker": opts.worker_id,
+    })
+    try:
+        welcome = conn.recv_message()
+    except ChannelClosed:
+        return 0
+    except ProtocolError as exc:
+        return _diag(4, "bad handshake from the host: %s" % exc)
+    max_frame = welcome.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)
+    if welcome.get("type") != "welcome" or welcome.get("protocol") != PROTOCOL_VERSION \
+            or welcome.get("codec") not in codecs or not isinstance(max_frame, int) or max_frame < 1:
+        return _diag(4, "unexpected handshake from the host (offered %s): %r" % (codecs, welcome))
+    conn.set_limits(make_codec(welcome["codec"]), max_frame)
+    runtime._set(worker_id=opts.worker_id, pool=opts.pool, run_id=opts.run_id, codec=welcome["codec"],
+                 max_frame_bytes=max_frame, protocol=PROTOCOL_VERSION)
+    return None
+
+
+def start_adapter(worker):
+    """Import and create the adapter, run ``initialize()``, send ``ready``, start the reader thread."""
+    log_handler = logs.install()  # before the import, so import-time logging is kept (on stderr)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host stops us (shutdown, SIGTERM), not Ctrl-C
+    module, name = parse_adapter_spec(worker.options.adapter)
+    try:
+        cls = importlib.import_module(module)
+        for part in name.split("."):
+            cls = getattr(cls, part)
+    except BaseException as exc:
+        return _fatal(worker, "import", exc)
+    try:
+        adapter = cls()
+        init = getattr(adapter, "initialize", None)
+        if init is not None:
+            result = init()
+            if inspect.isawaitable(result):  # on the loop the async tools will use
+                worker.aio().run_blocking(result)
+        worker.adapter, worker.tools = adapter, ToolTable(adapter)
+        specs = worker.tools.specs()
+        worker.conn.send({"type": "ready", "adapter": "%s:%s" % (module, name), "tools": specs})
+    except BaseException as exc:
+        return _fatal(worker, "initialize", exc)
+    worker.interrupter.install()  # after the adapter's imports: a library's SIGUSR1 handler must not win
+    worker.ready = True
+    log_handler.send = worker.conn.send  # from now on logs and events are frames
+    telemetry._attach(worker.conn.send)
+    worker.reader = Reader(worker)
+    worker.reader.start()
+    return None
+
+
+def _fatal(worker, phase: str, exc: BaseException) -> int:
+    info = error_info(exc)
+    sys.stderr.write("snakepit_bridge: adapter %s failed:\n%s" % (phase, info["traceback"]))
+    for error in (info, shrunk(info, 16384), shrunk(info, 256)):
+        try:
+            worker.conn.send({"type": "fatal", "phase": phase, "error": error})
+            break
+        except (SerializationError, PayloadTooLarge):
+            continue
+    worker.conn.close()
+    return 3
+
+
+def _diag(code: int, message: str) -> int:
+    sys.stderr.write("snakepit_bridge: %s\n" % message)
+    return code

@@ -1,0 +1,88 @@
+"""The adapter's tools as the dispatcher sees them: resolved once at start, checked per call.
+
+Arguments are checked against the method's signature before it runs (``invalid_arguments``). The check
+is precomputed into sets (accepted names, required names) so a call costs a couple of set operations
+instead of ``inspect.Signature.bind``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from ..base_adapter import BaseAdapter, discover_tools, tool_spec
+
+__all__ = ["Tool", "ToolTable"]
+
+_P = inspect.Parameter
+
+
+class Tool:
+    """One callable tool and what the dispatcher needs to know before calling it."""
+
+    __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
+                 "is_generator")
+
+    def __init__(self, name: str, func, meta) -> None:
+        self.name = name
+        self.func = func
+        self.spec = tool_spec(name, func, meta)
+        sig = inspect.signature(func)
+        self.names = frozenset(
+            p.name for p in sig.parameters.values() if p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
+        )
+        # A required positional-only parameter can never be passed by name: report it as missing.
+        self.required = frozenset(
+            p.name for p in sig.parameters.values()
+            if p.default is _P.empty
+            and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
+        )
+        self.var_keyword = any(p.kind is _P.VAR_KEYWORD for p in sig.parameters.values())
+        self.is_asyncgen = inspect.isasyncgenfunction(func)
+        self.is_async = inspect.iscoroutinefunction(func)
+        self.is_generator = inspect.isgeneratorfunction(func)
+
+    def problem(self, args: dict) -> str | None:
+        """Why ``args`` do not bind to the signature, or None if they do."""
+        keys = args.keys()
+        if self.var_keyword:
+            bad = [k for k in keys if type(k) is not str]
+            if bad:
+                return "argument names must be strings, got %s" % ", ".join(repr(k) for k in bad)
+        elif not keys <= self.names:
+            extra = sorted(repr(k) for k in keys - self.names)
+            return "unexpected argument%s %s" % ("s" if len(extra) > 1 else "", ", ".join(extra))
+        if not self.required <= keys:
+            missing = sorted(self.required - keys)
+            return "missing required argument%s %s" % (
+                "s" if len(missing) > 1 else "", ", ".join(repr(k) for k in missing))
+        return None
+
+
+class ToolTable:
+    """The adapter's tools by name, or its ``execute_tool`` if it defines one."""
+
+    def __init__(self, adapter) -> None:
+        self.adapter = adapter
+        execute = getattr(type(adapter), "execute_tool", None)
+        self.execute_tool = adapter.execute_tool if execute is not None else None
+        self.execute_is_async = self.execute_tool is not None and (
+            inspect.iscoroutinefunction(self.execute_tool) or inspect.isasyncgenfunction(self.execute_tool))
+        self.tools = {name: Tool(name, func, meta) for name, (func, meta) in discover_tools(adapter).items()}
+        # BaseAdapter.session_context follows the current call by itself (a ContextVar); other adapters
+        # get the attribute set before each call (last writer wins between concurrent async calls).
+        self.assign_context = not isinstance(adapter, BaseAdapter)
+
+    def get(self, name: str) -> Tool | None:
+        return self.tools.get(name)
+
+    def names(self) -> list:
+        return sorted(self.tools)
+
+    def specs(self) -> list:
+        """ToolSpecs for ``ready``: the adapter's own ``get_tools()`` if it returns specs, else ours."""
+        get_tools = getattr(self.adapter, "get_tools", None)
+        if get_tools is not None:
+            specs = get_tools()
+            if isinstance(specs, list) and all(isinstance(s, dict) and "name" in s for s in specs):
+                return specs
+        return [t.spec for t in self.tools.values()]

@@ -1,0 +1,151 @@
+"""Exceptions of the bridge, and ErrorInfo: how an exception crosses the channel as data.
+
+ErrorInfo is the ``error`` field of ``error`` and ``fatal`` frames (PROTOCOL.md section 5): the exception's
+kind, type, module, MRO names, message, formatted traceback and kind-specific details. Like CPython's
+``_ExceptionWithTraceback``, the traceback travels as text and the host rebuilds a typed error from it.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+__all__ = [
+    "CallCancelled",
+    "HostToolError",
+    "error_info",
+    "bridge_error",
+    "serialization_error",
+    "payload_too_large",
+    "cancelled",
+    "shrunk",
+]
+
+
+class CallCancelled(BaseException):
+    """Raised inside a running tool when the host cancels its call.
+
+    A ``BaseException``, so ``except Exception`` in a tool does not swallow it; ``finally`` blocks run.
+    ``reason`` is the host's: ``timeout``, ``abort``, ``consumer_stopped`` or ``shutdown``.
+    """
+
+    def __init__(self, reason: str = "abort") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HostToolError(Exception):
+    """A host tool called from Python failed (a ``host_error`` answer, or no answer in time)."""
+
+    def __init__(self, name: str, message: str, code: str | None = None) -> None:
+        super().__init__("host tool %r failed: %s" % (name, message))
+        self.name = name
+        self.message = message
+        self.code = code
+
+
+# Frames from these directories are the bridge calling the tool: drop them from the top of a traceback
+# so the user sees their own code first.
+_BRIDGE_DIRS = tuple(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), sub) + os.sep for sub in ("dispatch",)
+)
+
+
+def _user_traceback(exc: BaseException):
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_BRIDGE_DIRS):
+        tb = tb.tb_next
+    return tb if tb is not None else exc.__traceback__
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__ must not break error reporting
+        return "<unprintable %s>" % type(exc).__name__
+
+
+def error_info(exc: BaseException, kind: str = "python", details: dict | None = None) -> dict:
+    """Describe ``exc`` as an ErrorInfo dict.
+
+    Args:
+        exc: the exception, normally with its ``__traceback__``.
+        kind: the ErrorInfo kind (``python`` for an exception raised by a tool).
+        details: kind-specific fields.
+
+    Returns:
+        ``{"kind", "type", "module", "mro", "message", "traceback", "details"}``
+    """
+    cls = type(exc)
+    try:
+        text = "".join(traceback.format_exception(cls, exc, _user_traceback(exc)))
+    except Exception:  # pragma: no cover - formatting a traceback should not fail, but never crash here
+        text = "%s: %s\n" % (cls.__name__, _safe_str(exc))
+    return {
+        "kind": kind,
+        "type": cls.__name__,
+        "module": cls.__module__,
+        "mro": [c.__name__ for c in cls.__mro__ if c is not object],
+        "message": _safe_str(exc),
+        "traceback": text,
+        "details": details or {},
+    }
+
+
+def bridge_error(kind: str, message: str, details: dict | None = None, type_name: str = "") -> dict:
+    """An ErrorInfo the bridge raises itself (unknown tool, bad arguments, cancelled, ...)."""
+    type_name = type_name or "".join(part.capitalize() for part in kind.split("_")) + "Error"
+    return {
+        "kind": kind,
+        "type": type_name,
+        "module": "snakepit_bridge",
+        "mro": [type_name],
+        "message": message,
+        "traceback": "",
+        "details": details or {},
+    }
+
+
+def serialization_error(exc) -> dict:
+    """ErrorInfo for a :class:`~snakepit_bridge.channel.codec.SerializationError`."""
+    return bridge_error(
+        "serialization",
+        str(exc),
+        {"path": exc.path, "python_type": exc.python_type},
+        type_name="SerializationError",
+    )
+
+
+def payload_too_large(exc) -> dict:
+    """ErrorInfo for a :class:`~snakepit_bridge.channel.connection.PayloadTooLarge`."""
+    return bridge_error(
+        "payload_too_large", str(exc), {"size": exc.size, "limit": exc.limit},
+        type_name="PayloadTooLargeError",
+    )
+
+
+def cancelled(reason: str) -> dict:
+    """ErrorInfo for a cancelled call."""
+    return bridge_error("cancelled", "call cancelled (%s)" % reason, {"reason": reason},
+                        type_name="CallCancelled")
+
+
+def shrunk(info: dict, max_chars: int) -> dict:
+    """A copy of an ErrorInfo that can always be encoded: lone surrogates escaped, long texts cut.
+
+    Used when the ErrorInfo itself could not be sent (a message with invalid text, or a traceback
+    larger than the frame limit), so the call still gets its terminal frame.
+    """
+    def fix(value):
+        if isinstance(value, str):
+            text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+            return text if len(text) <= max_chars else "...[cut]..." + text[-max_chars:]
+        if isinstance(value, dict):
+            return {fix(k): fix(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [fix(v) for v in value[:64]]
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return fix(repr(value))
+
+    return fix(info)

@@ -1,0 +1,89 @@
+"""``SessionContext``: what a tool knows about the call it serves, and its way back to the host.
+
+The worker keeps the running call in a ``contextvars.ContextVar`` (``current_call``), so
+``BaseAdapter.session_context`` is right for each call, including async tools that run concurrently
+on the event loop (each task has its own context).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+
+__all__ = ["SessionContext", "current_call", "current_context"]
+
+# The dispatch.calls.Call being handled in this thread or task, or None.
+current_call: contextvars.ContextVar = contextvars.ContextVar("snakepit_current_call", default=None)
+
+
+def current_context() -> SessionContext | None:
+    """The SessionContext of the call being handled here, or None outside a call."""
+    call = current_call.get()
+    return call.context if call is not None else None
+
+
+class SessionContext:
+    """Per-call context handed to tools.
+
+    Attributes:
+        session_id: the call's session, or None.
+        request_metadata: ``tool``, and when the host sent them ``correlation_id`` and ``trace``
+            (``{traceparent, tracestate}``).
+        deadline: a ``time.monotonic()`` value by which the host wants the answer, or None.
+        call_id: the call's id on the channel.
+    """
+
+    def __init__(self, session_id: str | None = None, request_metadata: dict | None = None,
+                 deadline: float | None = None, call_id: int | None = None, *, client: object = None) -> None:
+        self.session_id = session_id
+        self.request_metadata = request_metadata if request_metadata is not None else {}
+        self.deadline = deadline
+        self.call_id = call_id
+        self._client = client
+
+    def __repr__(self) -> str:
+        return "SessionContext(session_id=%r, call_id=%r)" % (self.session_id, self.call_id)
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The call's correlation id, if the host sent one."""
+        return self.request_metadata.get("correlation_id")
+
+    def time_remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), or None without a deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    def call_host_tool(self, name: str, **kwargs: object) -> object:
+        """Call the host tool ``name`` with ``kwargs`` and return its result.
+
+        Blocks until the host answers, bounded by the call's deadline. From a sync tool the worker keeps
+        serving other calls meanwhile (so the host tool may call back into this worker). In async tools
+        prefer ``await ctx.acall_host_tool(...)``, which does not block the event loop.
+
+        Raises:
+            HostToolError: the host tool failed, or did not answer before the deadline.
+            CallCancelled: this call was cancelled while waiting.
+        """
+        return self._require_client().call(self, name, kwargs)
+
+    async def acall_host_tool(self, name: str, **kwargs: object) -> object:
+        """``call_host_tool`` for async tools: awaits the answer without blocking the event loop."""
+        return await self._require_client().acall(self, name, kwargs)
+
+    # Snakepit (Elixir) names.
+    call_elixir_tool = call_host_tool
+    acall_elixir_tool = acall_host_tool
+
+    @property
+    def host_tools(self) -> dict:
+        """Host tools exposed to Python, by name (empty until host-tool discovery is implemented)."""
+        return {}
+
+    elixir_tools = host_tools
+
+    def _require_client(self):
+        if self._client is None:
+            raise RuntimeError("this SessionContext is not connected to a host (no call is running)")
+        return self._client

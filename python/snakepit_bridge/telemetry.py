@@ -1,0 +1,86 @@
+"""Telemetry from Python: ``event`` frames the host turns into its own telemetry events.
+
+    from snakepit_bridge import telemetry
+    telemetry.emit("model.loaded", {"ms": 12.5}, {"model": "small"})
+    with telemetry.span("inference", {"batch": 8}):
+        ...
+
+Event names are lists of strings on the wire; a dotted string is split on ".". Every function here is a
+no-op (returning quietly) when the worker has no channel yet, so tools can emit unconditionally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from .session_context import current_call
+
+__all__ = ["emit", "span", "get_correlation_id", "is_enabled"]
+
+_send = None  # set by the worker once the channel is ready: a function taking one message dict
+
+
+def _attach(send) -> None:
+    global _send
+    _send = send
+
+
+def is_enabled() -> bool:
+    """True when events reach a host."""
+    return _send is not None
+
+
+def get_correlation_id() -> str | None:
+    """The correlation id of the call being handled here, or None."""
+    call = current_call.get()
+    return call.correlation_id if call is not None else None
+
+
+def _name(event: object) -> list:
+    if isinstance(event, str):
+        return event.split(".")
+    return [str(part) for part in event]
+
+
+def emit(event: object, measurements: dict, metadata: dict | None = None,
+         correlation_id: str | None = None) -> None:
+    """Send one telemetry event.
+
+    Args:
+        event: ``"a.b.c"`` or ``["a", "b", "c"]``.
+        measurements: numbers, by name.
+        metadata: anything encodable.
+        correlation_id: defaults to the current call's.
+
+    Raises:
+        SerializationError: a measurement or metadata value cannot be encoded.
+    """
+    send = _send
+    if send is None:
+        return
+    msg = {"type": "event", "name": _name(event), "measurements": measurements, "metadata": metadata or {}}
+    cid = correlation_id if correlation_id is not None else get_correlation_id()
+    if cid is not None:
+        msg["correlation_id"] = cid
+    send(msg)
+
+
+@contextlib.contextmanager
+def span(name: object, metadata: dict | None = None, correlation_id: str | None = None) -> Iterator[None]:
+    """Emit ``<name>.start`` on entry and ``<name>.stop`` (or ``<name>.exception``) on exit.
+
+    Measurements: ``system_time`` (ns since the epoch) at start; ``duration`` (ns, monotonic) at the end.
+    """
+    parts = _name(name)
+    meta = metadata or {}
+    emit(parts + ["start"], {"system_time": time.time_ns()}, meta, correlation_id)
+    started = time.monotonic_ns()
+    try:
+        yield
+    except BaseException as exc:
+        emit(parts + ["exception"], {"duration": time.monotonic_ns() - started},
+             dict(meta, kind=type(exc).__name__, reason=str(exc)), correlation_id)
+        raise
+    emit(parts + ["stop"], {"duration": time.monotonic_ns() - started}, meta, correlation_id)
