@@ -1,0 +1,254 @@
+/**
+ * The error hierarchy. Every error snakepit throws is a `SnakepitError` with a stable `code`.
+ *
+ * Each class is branded with `Symbol.for(...)` and checks the brand in `Symbol.hasInstance`, so
+ * `err instanceof CallTimeoutError` holds even when two copies of the package are installed (undici does the
+ * same). Nobody should have to match on message text: use `instanceof` or `err.code`.
+ */
+
+const kBrands = Symbol.for('snakepit.error.brands');
+
+type Brandable = { [kBrands]?: ReadonlySet<string> };
+
+export interface SnakepitErrorOptions {
+  cause?: unknown;
+}
+
+export class SnakepitError extends Error {
+  /** Stable machine-readable code, `SNAKEPIT_*`. */
+  readonly code: string;
+  declare readonly [kBrands]: ReadonlySet<string>;
+
+  static readonly code: string = 'SNAKEPIT_ERROR';
+
+  constructor(message: string, options?: SnakepitErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    const ctor = new.target as typeof SnakepitError;
+    this.name = ctor.name;
+    this.code = ctor.code;
+    // Brand the instance with every class name on its prototype chain.
+    const brands = new Set<string>();
+    for (let c: unknown = ctor; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+      brands.add(`snakepit:${(c as { name: string }).name}`);
+    }
+    Object.defineProperty(this, kBrands, { value: brands, enumerable: false });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (value === null || typeof value !== 'object') return false;
+    const brands = (value as Brandable)[kBrands];
+    return brands !== undefined && brands.has(`snakepit:${this.name}`);
+  }
+}
+
+/** A configuration value is missing or wrong. `key` names it, e.g. `pools[0].size`. */
+export class ConfigError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_CONFIG';
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config ${key}: ${message}`);
+  }
+}
+
+/** The Python interpreter or environment is unusable; `fix` says what to do. */
+export class PythonEnvError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_PYTHON_ENV';
+  constructor(
+    message: string,
+    readonly fix: string,
+    options?: SnakepitErrorOptions,
+  ) {
+    super(`${message}\n  fix: ${fix}`, options);
+  }
+}
+
+export interface WorkerStartDetails {
+  pool: string;
+  workerId: string;
+  /** Python exception type when the adapter failed to import or initialize. */
+  pythonType?: string;
+  /** Python traceback when the adapter failed to import or initialize. */
+  traceback?: string;
+  phase?: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  stderrTail?: string[];
+}
+
+/** A worker did not become ready: the adapter raised at import, the interpreter is missing, start-up timed out. */
+export class WorkerStartError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_WORKER_START';
+  readonly pool: string;
+  readonly workerId: string;
+  readonly pythonType: string | undefined;
+  readonly traceback: string | undefined;
+  readonly phase: string | undefined;
+  readonly exitCode: number | null | undefined;
+  readonly signal: string | null | undefined;
+  readonly stderrTail: string[];
+  constructor(message: string, details: WorkerStartDetails, options?: SnakepitErrorOptions) {
+    super(message, options);
+    this.pool = details.pool;
+    this.workerId = details.workerId;
+    this.pythonType = details.pythonType;
+    this.traceback = details.traceback;
+    this.phase = details.phase;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stderrTail = details.stderrTail ?? [];
+  }
+}
+
+/** The pool's queue is full (`queue.max`); the call was not queued. */
+export class PoolSaturatedError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_POOL_SATURATED';
+  constructor(
+    readonly pool: string,
+    readonly queueMax: number,
+  ) {
+    super(
+      `pool "${pool}" is saturated: ${queueMax} calls already queued (raise queue.max, add workers, or retry later)`,
+    );
+  }
+}
+
+/** The call waited in the queue longer than `queue.timeoutMs` and never reached a worker. */
+export class QueueTimeoutError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_QUEUE_TIMEOUT';
+  constructor(
+    readonly pool: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `call waited ${timeoutMs} ms in pool "${pool}"'s queue without a free worker (raise queue.timeoutMs or the pool size)`,
+    );
+  }
+}
+
+/** The call ran longer than its timeout; it was cancelled in Python too. */
+export class CallTimeoutError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_CALL_TIMEOUT';
+  constructor(
+    readonly tool: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `call to "${tool}" timed out after ${timeoutMs} ms (it was cancelled in Python; raise timeoutMs if it needs longer)`,
+    );
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class AbortError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_ABORTED';
+  constructor(message = 'the call was aborted', options?: SnakepitErrorOptions) {
+    super(message, options);
+  }
+}
+
+export interface WorkerCrashDetails {
+  pool: string;
+  workerId: string;
+  pid?: number | undefined;
+  exitCode?: number | null;
+  signal?: string | null;
+  stderrTail?: string[];
+  reason?: string;
+}
+
+/** The worker running the call died (exit, signal, broken channel) before answering. */
+export class WorkerCrashedError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_WORKER_CRASHED';
+  readonly pool: string;
+  readonly workerId: string;
+  readonly pid: number | undefined;
+  readonly exitCode: number | null | undefined;
+  readonly signal: string | null | undefined;
+  readonly stderrTail: string[];
+  constructor(message: string, details: WorkerCrashDetails, options?: SnakepitErrorOptions) {
+    super(message, options);
+    this.pool = details.pool;
+    this.workerId = details.workerId;
+    this.pid = details.pid;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stderrTail = details.stderrTail ?? [];
+  }
+}
+
+/** No tool of that name; `available` lists the ones that exist. */
+export class UnknownToolError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_UNKNOWN_TOOL';
+  constructor(
+    readonly tool: string,
+    readonly available: string[],
+  ) {
+    super(`unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`);
+  }
+}
+
+/** The arguments do not fit the tool's signature; `signature` is the expected one. */
+export class InvalidArgumentsError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_INVALID_ARGUMENTS';
+  constructor(
+    readonly tool: string,
+    readonly signature: string | undefined,
+    readonly problem: string,
+  ) {
+    super(`invalid arguments for "${tool}": ${problem}${signature ? `; expected ${signature}` : ''}`);
+  }
+}
+
+/** The session's worker is gone, and with it the Python state of the session. */
+export class SessionLostError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_SESSION_LOST';
+  constructor(
+    readonly sessionId: string,
+    message?: string,
+  ) {
+    super(
+      message ?? `session "${sessionId}" lost its worker; its Python state is gone (start a new session)`,
+    );
+  }
+}
+
+/** A value could not be encoded; `path` points at it, e.g. `args.rows[2].when`. */
+export class SerializationError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_SERIALIZATION';
+  constructor(
+    readonly path: string,
+    readonly valueType: string,
+    message?: string,
+  ) {
+    super(message ?? `cannot encode ${valueType} at ${path}`);
+  }
+}
+
+/** An encoded message is larger than the channel's frame limit. */
+export class PayloadTooLargeError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_PAYLOAD_TOO_LARGE';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+    what = 'message',
+  ) {
+    super(
+      `${what} of ${size} bytes exceeds the frame limit of ${limit} bytes (raise maxFrameBytes, or pass a reference)`,
+    );
+  }
+}
+
+/** The peer broke the wire protocol (bad frame, unknown message). The worker is stopped. */
+export class ProtocolError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_PROTOCOL';
+}
+
+/** The pool (or the whole Snakepit) is closed or closing; no new calls are taken. */
+export class PoolClosedError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_POOL_CLOSED';
+  constructor(message = 'snakepit is closed') {
+    super(message);
+  }
+}

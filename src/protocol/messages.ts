@@ -1,0 +1,224 @@
+/**
+ * The messages of the local channel, as documented in docs/PROTOCOL.md. Field names are the wire names.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type CodecName = 'msgpack' | 'json';
+
+/** A Python exception or bridge failure, as data (PROTOCOL.md §5, ErrorInfo). */
+export interface ErrorInfo {
+  kind:
+    | 'python'
+    | 'unknown_tool'
+    | 'invalid_arguments'
+    | 'serialization'
+    | 'payload_too_large'
+    | 'cancelled'
+    | 'internal';
+  type: string;
+  module?: string;
+  mro?: string[];
+  message: string;
+  traceback?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ParameterSpec {
+  name: string;
+  kind: 'positional_or_keyword' | 'keyword_only' | 'var_keyword' | 'var_positional' | 'positional_only';
+  annotation?: string;
+  required: boolean;
+  default?: unknown;
+}
+
+/** A Python tool as advertised in `ready`. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  supports_streaming: boolean;
+  is_async?: boolean;
+  signature?: string;
+  parameters: ParameterSpec[];
+}
+
+// ── worker → host ────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  bridge: string;
+  pid: number;
+  python: string;
+  implementation?: string;
+  codecs: CodecName[];
+  worker?: string;
+}
+export interface ReadyMessage {
+  type: 'ready';
+  adapter: string;
+  tools: ToolSpec[];
+}
+export interface FatalMessage {
+  type: 'fatal';
+  phase: string;
+  error: ErrorInfo;
+}
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  value: unknown;
+}
+export interface ErrorMessage {
+  type: 'error';
+  id: number;
+  error: ErrorInfo;
+}
+export interface ChunkMessage {
+  type: 'chunk';
+  id: number;
+  seq: number;
+  data: unknown;
+  final?: boolean;
+}
+export interface HostCallMessage {
+  type: 'host_call';
+  id: number;
+  tool: string;
+  args: Record<string, unknown>;
+  session?: string | null;
+  parent?: number | null;
+  timeout_ms?: number | null;
+}
+export interface LogMessage {
+  type: 'log';
+  level: string;
+  logger?: string;
+  message: string;
+  call?: number | null;
+}
+export interface EventMessage {
+  type: 'event';
+  name: string[];
+  measurements?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  correlation_id?: string | null;
+}
+export interface PingMessage {
+  type: 'ping';
+  id: number;
+}
+export interface PongMessage {
+  type: 'pong';
+  id: number;
+}
+export interface ByeMessage {
+  type: 'bye';
+}
+
+export type WorkerMessage =
+  | HelloMessage
+  | ReadyMessage
+  | FatalMessage
+  | ResultMessage
+  | ErrorMessage
+  | ChunkMessage
+  | HostCallMessage
+  | LogMessage
+  | EventMessage
+  | PingMessage
+  | PongMessage
+  | ByeMessage;
+
+// ── host → worker ────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface WelcomeMessage {
+  type: 'welcome';
+  protocol: number;
+  codec: CodecName;
+  max_frame_bytes: number;
+}
+export interface CallMessage {
+  type: 'call';
+  id: number;
+  tool: string;
+  args: Record<string, unknown>;
+  session?: string;
+  timeout_ms?: number;
+  stream?: boolean;
+  window?: number;
+  trace?: { traceparent: string; tracestate?: string };
+  correlation_id?: string;
+}
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+  reason: 'timeout' | 'abort' | 'consumer_stopped' | 'shutdown';
+}
+export interface CreditMessage {
+  type: 'credit';
+  id: number;
+  n: number;
+}
+export interface HostResultMessage {
+  type: 'host_result';
+  id: number;
+  value: unknown;
+}
+export interface HostErrorMessage {
+  type: 'host_error';
+  id: number;
+  error: { name: string; message: string; code?: string };
+}
+export interface ReleaseMessage {
+  type: 'release';
+  refs: string[];
+  session?: string;
+}
+export interface SessionEndMessage {
+  type: 'session_end';
+  session: string;
+}
+export interface ShutdownMessage {
+  type: 'shutdown';
+  grace_ms: number;
+}
+
+export type HostMessage =
+  | WelcomeMessage
+  | CallMessage
+  | CancelMessage
+  | CreditMessage
+  | HostResultMessage
+  | HostErrorMessage
+  | ReleaseMessage
+  | SessionEndMessage
+  | ShutdownMessage
+  | PingMessage
+  | PongMessage;
+
+const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
+  'hello',
+  'ready',
+  'fatal',
+  'result',
+  'error',
+  'chunk',
+  'host_call',
+  'log',
+  'event',
+  'ping',
+  'pong',
+  'bye',
+]);
+
+/** A decoded body's shape check: a map with a known `type`. Returns a description of what is wrong, or null. */
+export function checkWorkerMessage(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return `expected a message map, got ${Array.isArray(value) ? 'an array' : typeof value}`;
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') return 'message has no "type" field';
+  if (!WORKER_MESSAGE_TYPES.has(type)) return `unknown message type "${type}"`;
+  return null;
+}

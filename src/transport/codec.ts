@@ -1,0 +1,37 @@
+/**
+ * A codec turns a message into one frame (header and body in one buffer, written with one syscall) and a body
+ * back into a message. Two exist: msgpack (the fast default) and JSON (the fallback when the worker has no
+ * msgpack package). Both carry the same values (docs/PROTOCOL.md §3.1).
+ */
+import type { CodecName, HostMessage } from '../protocol/messages.js';
+import { PayloadTooLargeError, SerializationError } from '../errors/errors.js';
+import { findUnencodable } from './value-walk.js';
+
+export interface Codec {
+  readonly name: CodecName;
+  /**
+   * Encode one message as a frame: 4-byte big-endian body length, then the body.
+   * @throws SerializationError naming the path of an unencodable value (e.g. `args.rows[2]`)
+   * @throws PayloadTooLargeError when the body exceeds `maxFrameBytes`
+   */
+  encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer;
+  /** Decode one body. Throws on bytes that are not a valid body for this codec. */
+  decode(body: Buffer): unknown;
+}
+
+export function checkFrameSize(bodyBytes: number, maxFrameBytes: number, message: HostMessage): void {
+  if (bodyBytes > maxFrameBytes) {
+    const what = message.type === 'call' ? `arguments of "${message.tool}"` : `"${message.type}" message`;
+    throw new PayloadTooLargeError(bodyBytes, maxFrameBytes, what);
+  }
+}
+
+/** After a fast encode threw: find the field and path at fault, or wrap the encoder's own complaint. */
+export function serializationFailure(message: HostMessage, cause: unknown): SerializationError {
+  for (const [key, value] of Object.entries(message)) {
+    const bad = findUnencodable(value, key);
+    if (bad) return bad;
+  }
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new SerializationError(message.type, 'value', `cannot encode "${message.type}" message: ${text}`);
+}

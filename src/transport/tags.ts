@@ -1,0 +1,73 @@
+/**
+ * Tags: values with no native form on the wire travel as a map whose first key is `__snakepit__` (the kind),
+ * see docs/PROTOCOL.md §3.1. msgpack wraps the map in extension type 83; JSON carries it as an object.
+ *
+ * Kinds are registered here, so later capabilities (object references, arrays, dates) add a kind without
+ * touching the codecs.
+ */
+
+export const TAG_KEY = '__snakepit__';
+/** msgpack extension type that wraps a tag map. */
+export const TAG_EXT_TYPE = 83;
+
+export interface TagMap {
+  [TAG_KEY]: string;
+  [field: string]: unknown;
+}
+
+/** A host value that encodes itself as a tag (subclass it; both codecs honour it). */
+export abstract class TaggedValue {
+  abstract toTag(): TagMap;
+}
+
+/** A tag built directly from its map (used by the codecs for `int`/`float`). */
+export class RawTag extends TaggedValue {
+  constructor(readonly tag: TagMap) {
+    super();
+  }
+  toTag(): TagMap {
+    return this.tag;
+  }
+}
+
+type Reviver = (tag: TagMap) => unknown;
+const revivers = new Map<string, Reviver>();
+
+/** Register how a tag kind becomes a host value. */
+export function registerTagKind(kind: string, revive: Reviver): void {
+  revivers.set(kind, revive);
+}
+
+export function isTagMap(value: unknown): value is TagMap {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as Record<string, unknown>)[TAG_KEY] === 'string'
+  );
+}
+
+/** The host value for a tag; a kind nobody registered stays the map it was (PROTOCOL.md §3.1). */
+export function reviveTag(tag: TagMap): unknown {
+  const revive = revivers.get(tag[TAG_KEY]);
+  return revive ? revive(tag) : tag;
+}
+
+registerTagKind('int', (tag) => {
+  const text = tag['value'];
+  return typeof text === 'string' && /^-?\d+$/.test(text) ? BigInt(text) : tag;
+});
+
+const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+registerTagKind('float', (tag) => {
+  const text = tag['value'];
+  return typeof text === 'string' && text in NON_FINITE ? NON_FINITE[text] : tag;
+});
+
+export function intTag(value: bigint): RawTag {
+  return new RawTag({ [TAG_KEY]: 'int', value: value.toString() });
+}
+
+export function floatTag(value: number): RawTag {
+  return new RawTag({ [TAG_KEY]: 'float', value: String(value) });
+}
