@@ -1,0 +1,272 @@
+/**
+ * Validate a SnakepitConfig and fill in defaults, once, at the edge. Every problem is a ConfigError that names
+ * the key (`pools[1].size`), what was expected and what was given.
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../errors/errors.js';
+import { resolvePython } from '../python/interpreter.js';
+import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
+import type { PoolConfig, ResolvedConfig, ResolvedPoolConfig, SnakepitConfig } from './config-types.js';
+
+export const DEFAULTS = {
+  startupTimeoutMs: 30_000,
+  requestTimeoutMs: 30_000,
+  streamTimeoutMs: 300_000,
+  queueMax: 10_000,
+  workerConcurrency: 1,
+  pipelineDepth: 32,
+  maxFrameBytes: 64 * 1024 * 1024,
+  closeTimeoutMs: 10_000,
+  killGraceMs: 2_000,
+  maxPoolSize: 1_000,
+} as const;
+
+/** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
+const ADAPTER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_]*)$/;
+const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const POOL_KEYS = new Set([
+  'name',
+  'adapter',
+  'size',
+  'pythonPath',
+  'env',
+  'startupTimeoutMs',
+  'requestTimeoutMs',
+  'streamTimeoutMs',
+  'queue',
+  'codec',
+  'workerConcurrency',
+  'pipelineDepth',
+  'maxFrameBytes',
+  'python',
+  'cwd',
+]);
+const TOP_KEYS = new Set([...POOL_KEYS, 'pools', 'logger', 'logLevel', 'closeTimeoutMs', 'killGraceMs']);
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function positiveInt(key: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(key, `must be an integer from 1 to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optionalPositiveInt(key: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : positiveInt(key, value, 0);
+}
+
+function stringList(key: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
+    throw new ConfigError(key, `must be an array of non-empty strings, got ${describe(value)}`);
+  }
+  return value as string[];
+}
+
+function stringMap(key: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value))
+    throw new ConfigError(key, `must be an object of string values, got ${describe(value)}`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') {
+      throw new ConfigError(
+        `${key}.${k}`,
+        `must be a string, got ${describe(v)} (environment values are strings)`,
+      );
+    }
+  }
+  return value as Record<string, string>;
+}
+
+function rejectUnknownKeys(where: string, obj: Record<string, unknown>, allowed: Set<string>): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.has(key)) {
+      throw new ConfigError(
+        `${where}${key}`,
+        `is not a known option (known: ${[...allowed].sort().join(', ')})`,
+      );
+    }
+  }
+}
+
+function resolvePool(
+  raw: unknown,
+  where: string,
+  defaults: { python: string | undefined; killGraceMs: number },
+): ResolvedPoolConfig {
+  if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
+  const pool = raw as Partial<PoolConfig> & Record<string, unknown>;
+  rejectUnknownKeys(`${where}.`, pool, POOL_KEYS);
+  if (typeof pool.name !== 'string' || !POOL_NAME_PATTERN.test(pool.name)) {
+    throw new ConfigError(
+      `${where}.name`,
+      `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
+    );
+  }
+  if (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter)) {
+    throw new ConfigError(
+      `${where}.adapter`,
+      `must name a Python class as "package.module:Class", got ${describe(pool.adapter)} ` +
+        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter")`,
+    );
+  }
+  const queue = pool.queue ?? {};
+  if (!isPlainObject(queue))
+    throw new ConfigError(`${where}.queue`, `must be an object, got ${describe(queue)}`);
+  rejectUnknownKeys(`${where}.queue.`, queue, new Set(['max', 'timeoutMs']));
+  const codec = pool.codec ?? 'auto';
+  if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
+    throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
+  }
+  const python = pool.python ?? {};
+  if (!isPlainObject(python))
+    throw new ConfigError(`${where}.python`, `must be an object, got ${describe(python)}`);
+  rejectUnknownKeys(`${where}.python.`, python, new Set(['executable']));
+  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
+    throw new ConfigError(
+      `${where}.python.executable`,
+      `must be a non-empty string, got ${describe(python.executable)}`,
+    );
+  }
+  if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
+    throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
+  }
+  return {
+    name: pool.name,
+    adapter: pool.adapter,
+    size: positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
+    pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
+    env: stringMap(`${where}.env`, pool.env),
+    startupTimeoutMs: positiveInt(
+      `${where}.startupTimeoutMs`,
+      pool.startupTimeoutMs,
+      DEFAULTS.startupTimeoutMs,
+    ),
+    requestTimeoutMs: positiveInt(
+      `${where}.requestTimeoutMs`,
+      pool.requestTimeoutMs,
+      DEFAULTS.requestTimeoutMs,
+    ),
+    streamTimeoutMs: positiveInt(`${where}.streamTimeoutMs`, pool.streamTimeoutMs, DEFAULTS.streamTimeoutMs),
+    queue: {
+      max: positiveInt(`${where}.queue.max`, queue['max'], DEFAULTS.queueMax),
+      timeoutMs: optionalPositiveInt(`${where}.queue.timeoutMs`, queue['timeoutMs']),
+    },
+    codec,
+    workerConcurrency: positiveInt(
+      `${where}.workerConcurrency`,
+      pool.workerConcurrency,
+      DEFAULTS.workerConcurrency,
+      10_000,
+    ),
+    pipelineDepth: positiveInt(`${where}.pipelineDepth`, pool.pipelineDepth, DEFAULTS.pipelineDepth, 1_000),
+    maxFrameBytes: positiveInt(
+      `${where}.maxFrameBytes`,
+      pool.maxFrameBytes,
+      DEFAULTS.maxFrameBytes,
+      2 ** 32 - 1,
+    ),
+    python: resolvePython((python.executable as string | undefined) ?? defaults.python, {
+      ...(pool.cwd ? { cwd: pool.cwd } : {}),
+    }),
+    cwd: pool.cwd,
+    killGraceMs: defaults.killGraceMs,
+  };
+}
+
+function resolveLogger(config: SnakepitConfig): Logger {
+  const level = config.logLevel ?? process.env['SNAKEPIT_LOG_LEVEL'] ?? 'info';
+  if (!isLogLevel(level)) {
+    const key = config.logLevel === undefined ? 'SNAKEPIT_LOG_LEVEL' : 'logLevel';
+    throw new ConfigError(key, `must be debug, info, warn, error or silent, got ${describe(level)}`);
+  }
+  if (config.logger === false) return silentLogger;
+  if (config.logger !== undefined) {
+    const l = config.logger as unknown as Record<string, unknown>;
+    for (const method of ['debug', 'info', 'warn', 'error']) {
+      if (typeof l[method] !== 'function') {
+        throw new ConfigError(
+          'logger',
+          `must have debug/info/warn/error methods (pino-compatible); "${method}" is missing`,
+        );
+      }
+    }
+    return config.logger;
+  }
+  return consoleLogger(level);
+}
+
+/**
+ * Validate and complete a configuration.
+ * @throws ConfigError naming the key at fault; PythonEnvError when no interpreter can be found
+ */
+export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
+  if (!isPlainObject(input)) throw new ConfigError('(root)', `must be an object, got ${describe(input)}`);
+  rejectUnknownKeys('', input, TOP_KEYS);
+  const python = input.python ?? {};
+  if (!isPlainObject(python)) throw new ConfigError('python', `must be an object, got ${describe(python)}`);
+  rejectUnknownKeys('python.', python, new Set(['executable']));
+  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
+    throw new ConfigError(
+      'python.executable',
+      `must be a non-empty string, got ${describe(python.executable)}`,
+    );
+  }
+  const killGraceMs = positiveInt('killGraceMs', input.killGraceMs, DEFAULTS.killGraceMs);
+  const defaults = { python: python.executable, killGraceMs };
+
+  let pools: ResolvedPoolConfig[];
+  if (input.pools !== undefined) {
+    if (!Array.isArray(input.pools) || input.pools.length === 0) {
+      throw new ConfigError(
+        'pools',
+        `must be a non-empty array of pool configs, got ${describe(input.pools)}`,
+      );
+    }
+    const shorthand = Object.keys(input).filter((k) => POOL_KEYS.has(k) && k !== 'python');
+    if (shorthand.length > 0) {
+      throw new ConfigError(shorthand[0]!, 'is a pool option; with `pools` given, put it inside a pool');
+    }
+    pools = input.pools.map((p, i) => resolvePool(p, `pools[${i}]`, defaults));
+  } else if (input.adapter !== undefined) {
+    const {
+      pools: _p,
+      logger: _l,
+      logLevel: _ll,
+      closeTimeoutMs: _c,
+      killGraceMs: _k,
+      python: _py,
+      ...single
+    } = input;
+    pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
+  } else {
+    throw new ConfigError(
+      'pools',
+      'no pool configured: give `adapter` (one pool) or `pools: [{ name, adapter, ... }]` ' +
+        '(e.g. adapter: "snakepit_bridge.adapters.showcase:ShowcaseAdapter")',
+    );
+  }
+  const seen = new Set<string>();
+  pools.forEach((p, i) => {
+    if (seen.has(p.name)) throw new ConfigError(`pools[${i}].name`, `duplicates the pool name "${p.name}"`);
+    seen.add(p.name);
+  });
+  return {
+    pools,
+    logger: resolveLogger(input),
+    closeTimeoutMs: positiveInt('closeTimeoutMs', input.closeTimeoutMs, DEFAULTS.closeTimeoutMs),
+    killGraceMs,
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * snakepit: a pool of long-lived Python worker processes behind one typed async API.
+ *
+ *   const pit = await Snakepit.start({ adapter: 'snakepit_bridge.adapters.showcase:ShowcaseAdapter' });
+ *   await pit.execute('add', { a: 1, b: 2 });   // 3
+ *   await pit.close();
+ */
+export { Snakepit } from './snakepit.js';
+export type { ExecuteOptions, StreamOptions, ToolArgs } from './snakepit.js';
+export type {
+  SnakepitConfig,
+  PoolConfig,
+  QueueConfig,
+  PythonConfig,
+  ResolvedPython,
+} from './config/config-types.js';
+export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
+export type { Logger, LogLevel } from './util/logger.js';
+export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
+export { resolvePython } from './python/interpreter.js';
+export * from './errors/errors.js';
+export * from './errors/python-errors.js';

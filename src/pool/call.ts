@@ -1,0 +1,172 @@
+/**
+ * A Call is one `execute` (or `executeStream`) from submission to settlement.
+ *
+ *   queued ──dispatch──► running ──terminal frame──► done
+ *     │                     │
+ *     └──timeout/abort──►  settled early: the caller is rejected at once; a running call's worker slot stays
+ *                          taken until Python answers the `cancel` (the one-terminal-frame rule, PROTOCOL.md §5)
+ *
+ * `#finish` is the single place a call settles: it clears the timer and the abort listener, so nothing a call
+ * registered outlives it.
+ */
+import { AbortError, CallTimeoutError, QueueTimeoutError } from '../errors/errors.js';
+import type { CancelMessage } from '../protocol/messages.js';
+import type { ChunkStream } from './chunk-stream.js';
+
+export type CancelReason = CancelMessage['reason'];
+
+/** The worker running a call, as the call sees it. */
+export interface CallRunner {
+  readonly id: string;
+  cancel(call: Call, reason: CancelReason): void;
+  credit(call: Call, n: number): void;
+}
+
+/** What the pool does when a call is given up (timeout, abort, consumer stopped). */
+export interface CallOwner {
+  abandon(call: Call, reason: CancelReason): void;
+}
+
+export interface CallInit {
+  id: number;
+  pool: string;
+  tool: string;
+  args: Record<string, unknown>;
+  sessionId: string | undefined;
+  timeoutMs: number;
+  queueTimeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+  stream: ChunkStream | undefined;
+  owner: CallOwner;
+}
+
+export type CallPhase = 'queued' | 'running' | 'done';
+
+let nextCallId = 1;
+/** Call ids are unique per host process, hence per channel too. */
+export function allocateCallId(): number {
+  return nextCallId++;
+}
+
+export class Call {
+  readonly id: number;
+  readonly pool: string;
+  readonly tool: string;
+  readonly args: Record<string, unknown>;
+  readonly sessionId: string | undefined;
+  readonly timeoutMs: number;
+  readonly stream: ChunkStream | undefined;
+  readonly promise: Promise<unknown>;
+  /** performance.now() at submission, dispatch and settlement. */
+  readonly submittedAt = performance.now();
+  dispatchedAt = 0;
+  phase: CallPhase = 'queued';
+  /** True once the caller has its answer; the worker slot may still be held (see the diagram). */
+  settled = false;
+  /** The cancel reason, once a cancel was sent to the worker. */
+  cancelled: CancelReason | undefined;
+  /** The worker running the call, once dispatched. */
+  runner: CallRunner | undefined;
+
+  #resolve!: (value: unknown) => void;
+  #reject!: (error: Error) => void;
+  readonly #owner: CallOwner;
+  readonly #signal: AbortSignal | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #queueTimer: NodeJS.Timeout | undefined;
+  readonly #onAbort = (): void => this.#giveUp(this.#abortError(), 'abort');
+
+  constructor(init: CallInit) {
+    this.id = init.id;
+    this.pool = init.pool;
+    this.tool = init.tool;
+    this.args = init.args;
+    this.sessionId = init.sessionId;
+    this.timeoutMs = init.timeoutMs;
+    this.stream = init.stream;
+    this.#owner = init.owner;
+    this.#signal = init.signal;
+    init.stream?.attach({
+      grant: (n) => this.runner?.credit(this, n),
+      stop: () => this.stopStream(),
+    });
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // A call nobody awaits (a stream consumer that stopped early) must not become an unhandled rejection.
+    if (init.stream) this.promise.catch(() => {});
+    if (init.signal?.aborted) {
+      this.#finish(this.#abortError());
+      return;
+    }
+    init.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#timer = setTimeout(
+      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs), 'timeout'),
+      init.timeoutMs,
+    );
+    if (init.queueTimeoutMs !== undefined) {
+      const queueTimeoutMs = init.queueTimeoutMs;
+      this.#queueTimer = setTimeout(() => {
+        if (this.phase === 'queued')
+          this.#giveUp(new QueueTimeoutError(this.pool, queueTimeoutMs), 'timeout');
+      }, queueTimeoutMs);
+    }
+  }
+
+  /** Milliseconds left of the call's budget (sent to Python as `timeout_ms`). */
+  remainingMs(): number {
+    return Math.max(0, Math.round(this.timeoutMs - (performance.now() - this.submittedAt)));
+  }
+
+  /** The pool hands the call to a worker. */
+  markRunning(runner: CallRunner): void {
+    this.phase = 'running';
+    this.runner = runner;
+    this.dispatchedAt = performance.now();
+    if (this.#queueTimer) clearTimeout(this.#queueTimer);
+  }
+
+  /** The worker's `result`: the call is complete. */
+  succeed(value: unknown): void {
+    this.phase = 'done';
+    this.#finish(undefined, value);
+  }
+
+  /** A failure that ends the call (Python error, crash, serialization). No cancel is sent. */
+  fail(error: Error): void {
+    this.phase = 'done';
+    this.#finish(error);
+  }
+
+  /** The consumer of a stream stopped early: end quietly and have Python stop the generator. */
+  stopStream(): void {
+    this.#giveUp(undefined, 'consumer_stopped');
+  }
+
+  #giveUp(error: Error | undefined, reason: CancelReason): void {
+    if (this.settled) return;
+    this.#finish(error);
+    this.#owner.abandon(this, reason);
+  }
+
+  #abortError(): AbortError {
+    const reason: unknown = this.#signal?.reason;
+    return new AbortError(`call to "${this.tool}" was aborted`, { cause: reason });
+  }
+
+  #finish(error: Error | undefined, value?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#queueTimer) clearTimeout(this.#queueTimer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (error) {
+      this.stream?.fail(error);
+      this.#reject(error);
+    } else {
+      this.stream?.end();
+      this.#resolve(value);
+    }
+  }
+}

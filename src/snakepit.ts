@@ -1,0 +1,260 @@
+/**
+ * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
+ * channels) lives in private fields users cannot reach.
+ */
+import { resolveConfig } from './config/resolve-config.js';
+import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
+import { adoptCallerStack } from './errors/caller-stack.js';
+import { ConfigError, InvalidArgumentsError, PoolClosedError } from './errors/errors.js';
+import type { ToolSpec } from './protocol/messages.js';
+import { allocateCallId, Call } from './pool/call.js';
+import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
+import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
+import { newRunId } from './worker/worker-handle.js';
+
+export interface ExecuteOptions {
+  /** Pool to run on. Default: the first configured pool. */
+  pool?: string;
+  /** Budget for the whole call, queue wait included. Default: the pool's `requestTimeoutMs` (streams: `streamTimeoutMs`). */
+  timeoutMs?: number;
+  /** Abort the call; a running call is cancelled in Python too. */
+  signal?: AbortSignal;
+  /** Session id passed to Python as `SessionContext.session_id`. */
+  sessionId?: string;
+}
+
+export interface StreamOptions extends ExecuteOptions {
+  /** Chunks the worker may run ahead of the consumer (back-pressure window). Default 512. */
+  window?: number;
+}
+
+export type ToolArgs = Record<string, unknown>;
+
+function isPlainArgs(value: unknown): value is ToolArgs {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export class Snakepit implements AsyncDisposable {
+  readonly #config: ResolvedConfig;
+  readonly #pools: Map<string, Pool>;
+  readonly #defaultPool: Pool;
+  readonly #events: EventBus;
+  readonly #runId = newRunId();
+  #closing: Promise<void> | undefined;
+
+  private constructor(config: ResolvedConfig) {
+    this.#config = config;
+    this.#events = new EventBus((event, err) =>
+      config.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
+    );
+    this.#pools = new Map(
+      config.pools.map((p) => [
+        p.name,
+        new Pool(p, {
+          logger: config.logger,
+          events: this.#events,
+          runId: this.#runId,
+          onHostCall: (worker, message) =>
+            worker.replyHostCall(message.id, {
+              error: {
+                name: 'UnknownHostTool',
+                message: `the host has no tool named "${message.tool}"`,
+                code: 'SNAKEPIT_UNKNOWN_TOOL',
+              },
+            }),
+        }),
+      ]),
+    );
+    this.#defaultPool = this.#pools.get(config.pools[0]!.name)!;
+  }
+
+  /**
+   * Validate the config, start every pool's workers concurrently, and resolve when all are ready.
+   * @throws ConfigError / PythonEnvError for a bad config or a missing interpreter
+   * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
+   */
+  static async start(config: SnakepitConfig): Promise<Snakepit> {
+    const pit = new Snakepit(resolveConfig(config));
+    const pools = [...pit.#pools.values()];
+    const results = await Promise.allSettled(pools.map((p) => p.start()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(pools.map((p) => p.destroy()));
+      throw failed.reason;
+    }
+    return pit;
+  }
+
+  /**
+   * Start, run `fn`, and always close, even when `fn` throws. A failure sets `process.exitCode = 1` and is
+   * rethrown.
+   */
+  static async runAsScript<T>(config: SnakepitConfig, fn: (pit: Snakepit) => Promise<T> | T): Promise<T> {
+    let pit: Snakepit | undefined;
+    try {
+      pit = await Snakepit.start(config);
+      return await fn(pit);
+    } catch (err) {
+      process.exitCode = 1;
+      throw err;
+    } finally {
+      await pit?.close();
+    }
+  }
+
+  /**
+   * Run a tool on a worker and resolve with its result.
+   * @throws PythonError (subclass by exception type), UnknownToolError, InvalidArgumentsError, CallTimeoutError,
+   *   AbortError, QueueTimeoutError, PoolSaturatedError, WorkerCrashedError, SerializationError, PoolClosedError
+   */
+  async execute<T = unknown>(tool: string, args: ToolArgs = {}, options: ExecuteOptions = {}): Promise<T> {
+    const call = this.#submit(tool, args, options, undefined);
+    try {
+      return (await call.promise) as T;
+    } catch (err) {
+      throw adoptCallerStack(err, new Error());
+    }
+  }
+
+  /**
+   * Run a streaming tool; iterate the chunks as they come. `break` cancels the Python generator.
+   * An error after some chunks is thrown by the iteration once those chunks were delivered.
+   */
+  executeStream(tool: string, args?: ToolArgs, options?: StreamOptions): AsyncIterableIterator<unknown>;
+  /** Callback form: `onChunk` runs for each chunk; resolves when the stream ends. */
+  executeStream(
+    tool: string,
+    args: ToolArgs,
+    onChunk: (chunk: unknown) => void,
+    options?: StreamOptions,
+  ): Promise<void>;
+  executeStream(
+    tool: string,
+    args: ToolArgs = {},
+    onChunkOrOptions?: StreamOptions | ((chunk: unknown) => void),
+    maybeOptions?: StreamOptions,
+  ): AsyncIterableIterator<unknown> | Promise<void> {
+    const options = (typeof onChunkOrOptions === 'function' ? maybeOptions : onChunkOrOptions) ?? {};
+    const window = options.window ?? DEFAULT_STREAM_WINDOW;
+    if (!Number.isInteger(window) || window < 1) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        `options.window must be a positive integer, got ${String(window)}`,
+      );
+    }
+    const stream = new ChunkStream(window);
+    this.#submit(tool, args, options, stream);
+    if (typeof onChunkOrOptions !== 'function') return stream;
+    const onChunk = onChunkOrOptions;
+    return (async () => {
+      for await (const chunk of stream) onChunk(chunk);
+    })();
+  }
+
+  /** The tools a pool's adapter offers (from the workers' handshake). */
+  describe(pool?: string): ToolSpec[] {
+    return this.#pool(pool).tools();
+  }
+
+  /** Counters and gauges of one pool, or of every pool keyed by name. */
+  stats(pool: string): PoolStats;
+  stats(): Record<string, PoolStats>;
+  stats(pool?: string): PoolStats | Record<string, PoolStats> {
+    if (pool !== undefined) return this.#pool(pool).stats();
+    return Object.fromEntries([...this.#pools].map(([name, p]) => [name, p.stats()]));
+  }
+
+  /** One entry per live worker: id, pid, state, load, calls served, codec, Python version, uptime, last error. */
+  workers(pool?: string): WorkerInfo[] {
+    if (pool !== undefined) return this.#pool(pool).workers();
+    return [...this.#pools.values()].flatMap((p) => p.workers());
+  }
+
+  /** Listen to an event; returns a function that removes the listener. */
+  on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<E extends SnakepitEventName>(event: E, listener: Listener<E>): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Refuse new calls, let in-flight calls finish (up to `closeTimeoutMs`), then stop every worker: a `shutdown`
+   * frame, SIGTERM after `killGraceMs`, SIGKILL after another. Idempotent; every caller gets the same promise.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= Promise.all(
+      [...this.#pools.values()].map((p) => p.close(this.#config.closeTimeoutMs)),
+    ).then(() => undefined));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────────────────────
+
+  #pool(name: string | undefined): Pool {
+    if (name === undefined) return this.#defaultPool;
+    const pool = this.#pools.get(name);
+    if (!pool) {
+      throw new ConfigError(
+        'options.pool',
+        `no pool named "${name}" (pools: ${[...this.#pools.keys()].join(', ')})`,
+      );
+    }
+    return pool;
+  }
+
+  #submit(tool: string, args: ToolArgs, options: ExecuteOptions, stream: ChunkStream | undefined): Call {
+    if (typeof tool !== 'string' || tool.length === 0) {
+      throw new InvalidArgumentsError(String(tool), undefined, 'the tool name must be a non-empty string');
+    }
+    if (!isPlainArgs(args)) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        `arguments must be a plain object of keyword arguments, got ${Array.isArray(args) ? 'an array' : typeof args}`,
+      );
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentsError(tool, undefined, `options must be an object, got ${typeof options}`);
+    }
+    const pool = this.#pool(options.pool);
+    const timeoutMs =
+      options.timeoutMs ?? (stream ? pool.config.streamTimeoutMs : pool.config.requestTimeoutMs);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 2 ** 31 - 1) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        `options.timeoutMs must be a positive number of ms, got ${String(timeoutMs)}`,
+      );
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidArgumentsError(tool, undefined, 'options.signal must be an AbortSignal');
+    }
+    if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || !options.sessionId)) {
+      throw new InvalidArgumentsError(tool, undefined, 'options.sessionId must be a non-empty string');
+    }
+    const call = new Call({
+      id: allocateCallId(),
+      pool: pool.name,
+      tool,
+      args,
+      sessionId: options.sessionId,
+      timeoutMs,
+      queueTimeoutMs: pool.config.queue.timeoutMs,
+      signal: options.signal,
+      stream,
+      owner: pool,
+    });
+    if (this.#closing) call.fail(new PoolClosedError('snakepit is closing; no new calls are taken'));
+    else pool.submit(call);
+    return call;
+  }
+}

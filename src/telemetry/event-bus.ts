@@ -1,0 +1,67 @@
+/**
+ * The host's typed event bus: `pit.on(name, fn)`. Emitting costs one Map lookup when nobody listens.
+ * Listener exceptions are caught and logged, never thrown into the pool.
+ */
+
+export interface SnakepitEvents {
+  'pool:ready': { pool: string; workers: number };
+  'pool:saturated': { pool: string; queued: number };
+  'worker:spawned': { pool: string; worker: string };
+  'worker:exited': {
+    pool: string;
+    worker: string;
+    crashed: boolean;
+    code: number | null;
+    signal: string | null;
+    reason: string | undefined;
+  };
+  'worker:restarted': { pool: string; worker: string };
+  /** An event emitted from Python with `snakepit_bridge.telemetry.emit`. */
+  'python:event': {
+    pool: string;
+    worker: string;
+    name: string[];
+    measurements: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+    correlationId: string | undefined;
+  };
+}
+
+export type SnakepitEventName = keyof SnakepitEvents;
+export type Listener<E extends SnakepitEventName> = (payload: SnakepitEvents[E]) => void;
+
+export class EventBus {
+  readonly #listeners = new Map<SnakepitEventName, Set<(payload: never) => void>>();
+  readonly #onListenerError: (event: string, err: unknown) => void;
+
+  constructor(onListenerError: (event: string, err: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener as (payload: never) => void);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends SnakepitEventName>(event: E, listener: Listener<E>): void {
+    this.#listeners.get(event)?.delete(listener as (payload: never) => void);
+  }
+
+  hasListeners(event: SnakepitEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  emit<E extends SnakepitEventName>(event: E, payload: SnakepitEvents[E]): void {
+    const set = this.#listeners.get(event);
+    if (!set || set.size === 0) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<E>)(payload);
+      } catch (err) {
+        this.#onListenerError(event, err);
+      }
+    }
+  }
+}

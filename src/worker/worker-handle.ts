@@ -1,0 +1,544 @@
+/**
+ * WorkerHandle: one Python worker process as the pool sees it — spawn, handshake, calls in flight, stop.
+ *
+ * Invariants:
+ * - `#inFlight` holds every call whose `call` frame was written and whose terminal frame has not arrived,
+ *   including calls the caller already gave up on (their cancel is pending). Its size is the worker's load.
+ * - A worker that dies fails every call in `#inFlight` with WorkerCrashedError, once, in `#finalize`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResolvedPoolConfig } from '../config/config-types.js';
+import { WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { errorFromWire } from '../errors/from-wire.js';
+import {
+  PROTOCOL_VERSION,
+  type CallMessage,
+  type CodecName,
+  type ErrorInfo,
+  type EventMessage,
+  type HelloMessage,
+  type HostCallMessage,
+  type HostMessage,
+  type ToolSpec,
+  type WorkerMessage,
+} from '../protocol/messages.js';
+import type { Call, CancelReason } from '../pool/call.js';
+import { bridgeDirectory } from '../python/bridge-path.js';
+import { FrameChannel, type ChannelClose } from '../transport/channel.js';
+import { jsonCodec } from '../transport/codec-json.js';
+import { msgpackCodec } from '../transport/codec-msgpack.js';
+import type { Logger } from '../util/logger.js';
+import { trace } from '../util/trace.js';
+import { type ExitInfo, WorkerProcess } from './worker-process.js';
+import { WorkerLifecycle, type WorkerState } from './worker-state.js';
+
+/** How long a worker may take to answer a `cancel` before it is judged stuck and stopped. */
+export const CANCEL_GRACE_MS = 5_000;
+/** After the channel closes, how long to wait for the process's exit status before killing it. */
+const EXIT_AFTER_EOF_MS = 500;
+
+export interface WorkerExit {
+  /** False when the worker was stopped on purpose. */
+  crashed: boolean;
+  exit: ExitInfo;
+  /** Why it ended, when known (protocol error, stuck cancel). */
+  reason: string | undefined;
+}
+
+export interface WorkerHooks {
+  logger: Logger;
+  /** A call left the worker (terminal frame or crash): the pool may dispatch more. */
+  onSlotFree(worker: WorkerHandle): void;
+  /** The worker has exited, after its in-flight calls were failed. */
+  onExit(worker: WorkerHandle, exit: WorkerExit): void;
+  /** Python called a host tool; answer with `worker.replyHostCall`. */
+  onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
+  /** Python emitted a telemetry event. */
+  onEvent(worker: WorkerHandle, message: EventMessage): void;
+  /** A call's terminal frame arrived (for stats): ok, or the error it carried. */
+  onCallDone(worker: WorkerHandle, call: Call, error: Error | undefined): void;
+}
+
+export interface WorkerOptions {
+  id: string;
+  config: ResolvedPoolConfig;
+  runId: string;
+  hooks: WorkerHooks;
+}
+
+const PY_LEVELS: Record<string, keyof Logger> = {
+  debug: 'debug',
+  info: 'info',
+  warning: 'warn',
+  error: 'error',
+  critical: 'error',
+};
+
+export class WorkerHandle {
+  readonly id: string;
+  readonly pool: string;
+  readonly #config: ResolvedPoolConfig;
+  readonly #runId: string;
+  readonly #hooks: WorkerHooks;
+  readonly #lifecycle: WorkerLifecycle;
+  readonly #inFlight = new Map<number, Call>();
+  readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
+  #process: WorkerProcess | undefined;
+  #channel: FrameChannel | undefined;
+  #start: { resolve: () => void; reject: (err: Error) => void; promise: Promise<void> } | undefined;
+  #startTimer: NodeJS.Timeout | undefined;
+  #finalizing = false;
+  #deathReason: string | undefined;
+  #refd = true;
+
+  hello: HelloMessage | undefined;
+  tools: ToolSpec[] = [];
+  /** Calls answered by this worker (results and errors). */
+  served = 0;
+  readonly spawnedAt = Date.now();
+  readyAt: number | undefined;
+  lastError: string | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.id = options.id;
+    this.pool = options.config.name;
+    this.#config = options.config;
+    this.#runId = options.runId;
+    this.#hooks = options.hooks;
+    this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
+  }
+
+  get state(): WorkerState {
+    return this.#lifecycle.state;
+  }
+  get load(): number {
+    return this.#inFlight.size;
+  }
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+  get codec(): CodecName | undefined {
+    return this.#channel && this.state !== 'starting' ? this.#channel.codec.name : undefined;
+  }
+  /** The calls this worker holds (running, queued inside Python, or cancelled and awaiting their end). */
+  inFlight(): IterableIterator<Call> {
+    return this.#inFlight.values();
+  }
+
+  /**
+   * Spawn the process and run the handshake.
+   * @returns a promise that resolves when the worker is ready
+   * @throws WorkerStartError with the Python traceback (adapter import failure), exit status or timeout
+   */
+  start(): Promise<void> {
+    if (this.#start) return this.#start.promise;
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.#start = { resolve, reject, promise };
+    const config = this.#config;
+    const proc = new WorkerProcess({
+      executable: config.python.executable,
+      args: [
+        '-m',
+        'snakepit_bridge',
+        '--adapter',
+        config.adapter,
+        '--channel-fd',
+        '3',
+        '--worker-id',
+        this.id,
+        '--pool',
+        config.name,
+        '--run-id',
+        this.#runId,
+        '--codec',
+        config.codec,
+      ],
+      env: this.#workerEnv(),
+      cwd: config.cwd,
+      onLine: (stream, line) => {
+        const fields = { pool: this.pool, worker: this.id, stream };
+        if (stream === 'stderr') this.#hooks.logger.warn(fields, line);
+        else this.#hooks.logger.info(fields, line);
+      },
+    });
+    this.#process = proc;
+    this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
+      onMessage: (message) => this.#onMessage(message),
+      onClose: (close) => this.#onChannelClose(close),
+    });
+    void proc.exited.then(() => this.#beginDeath());
+    this.#startTimer = setTimeout(() => {
+      this.#failStart(
+        `worker ${this.id} did not become ready within ${config.startupTimeoutMs} ms ` +
+          `(a slow adapter import? raise startupTimeoutMs)`,
+      );
+    }, config.startupTimeoutMs);
+    trace(
+      'worker',
+      `${this.id} spawned pid ${proc.pid ?? '?'}: ${config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
+    );
+    return promise;
+  }
+
+  /**
+   * Write the call's frame and take a slot. Encoding errors are thrown before anything is written or taken.
+   */
+  dispatch(call: Call): void {
+    const channel = this.#channel;
+    if (!channel || this.state !== 'ready') throw new Error(`worker ${this.id} is ${this.state}, not ready`);
+    const message: CallMessage = {
+      type: 'call',
+      id: call.id,
+      tool: call.tool,
+      args: call.args,
+      timeout_ms: call.remainingMs(),
+    };
+    if (call.sessionId !== undefined) message.session = call.sessionId;
+    if (call.stream) {
+      message.stream = true;
+      message.window = call.stream.window;
+    }
+    channel.send(message);
+    this.#inFlight.set(call.id, call);
+    call.markRunning(this);
+    this.#updateRef();
+  }
+
+  /** Ask Python to stop a call; if it does not answer within CANCEL_GRACE_MS the worker is stopped. */
+  cancel(call: Call, reason: CancelReason): void {
+    if (!this.#inFlight.has(call.id) || call.cancelled) return;
+    call.cancelled = reason;
+    this.#send({ type: 'cancel', id: call.id, reason });
+    const timer = setTimeout(() => {
+      this.#cancelTimers.delete(call.id);
+      this.kill(`call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`);
+    }, CANCEL_GRACE_MS);
+    timer.unref();
+    this.#cancelTimers.set(call.id, timer);
+  }
+
+  /** Give a stream call `n` more chunks of credit. */
+  credit(call: Call, n: number): void {
+    if (this.#inFlight.has(call.id)) this.#send({ type: 'credit', id: call.id, n });
+  }
+
+  /** Answer a `host_call` from Python. */
+  replyHostCall(
+    id: number,
+    outcome: { value: unknown } | { error: { name: string; message: string; code?: string } },
+  ): void {
+    if ('error' in outcome) this.#send({ type: 'host_error', id, error: outcome.error });
+    else this.#send({ type: 'host_result', id, value: outcome.value });
+  }
+
+  /**
+   * Stop gracefully: `shutdown` frame (Python runs `cleanup()` and exits), SIGTERM after the grace period, then
+   * SIGKILL. Calls still in flight fail with WorkerCrashedError; the pool drains them first.
+   */
+  async stop(): Promise<void> {
+    const proc = this.#process;
+    if (!proc || this.#lifecycle.isFinal) return;
+    if (this.state === 'starting') this.#failStart(`worker ${this.id} was stopped before it was ready`);
+    this.#lifecycle.transition('stopping');
+    const graceMs = this.#config.killGraceMs;
+    await proc.stop(graceMs, () => this.#send({ type: 'shutdown', grace_ms: graceMs }));
+    await this.#finalized();
+  }
+
+  /** Stop now (SIGKILL to the process group); in-flight calls fail with WorkerCrashedError naming `reason`. */
+  kill(reason: string): void {
+    if (!this.#process || this.#lifecycle.isFinal) return;
+    this.#deathReason ??= reason;
+    this.lastError = reason;
+    this.#hooks.logger.warn({ pool: this.pool, worker: this.id }, `stopping worker: ${reason}`);
+    this.#process.signal('SIGKILL');
+    this.#channel?.close();
+  }
+
+  // ── inbound ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  #onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'result':
+        return this.#onTerminal(message.id, undefined, message.value);
+      case 'error':
+        return this.#onTerminal(message.id, message.error, undefined);
+      case 'chunk': {
+        const call = this.#inFlight.get(message.id);
+        if (!call?.stream)
+          return this.#breakChannel(
+            `chunk for ${call ? 'a non-stream' : 'an unknown'} call id ${message.id}`,
+          );
+        call.stream.push(message.data);
+        return;
+      }
+      case 'log': {
+        const level = PY_LEVELS[message.level] ?? 'info';
+        this.#hooks.logger[level](
+          { pool: this.pool, worker: this.id, logger: message.logger, call: message.call },
+          message.message,
+        );
+        return;
+      }
+      case 'event':
+        return this.#hooks.onEvent(this, message);
+      case 'host_call':
+        return this.#hooks.onHostCall(this, message);
+      case 'ping':
+        return this.#send({ type: 'pong', id: message.id });
+      case 'pong':
+      case 'bye':
+        return;
+      case 'hello':
+        return this.#onHello(message);
+      case 'ready':
+        if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
+        this.tools = Array.isArray(message.tools) ? message.tools : [];
+        this.readyAt = Date.now();
+        clearTimeout(this.#startTimer);
+        this.#lifecycle.transition('ready');
+        this.#start?.resolve();
+        return;
+      case 'fatal': {
+        if (this.state !== 'starting') return this.#breakChannel('unexpected "fatal"');
+        const e = message.error;
+        this.#failStart(
+          `worker ${this.id} failed to ${message.phase === 'initialize' ? 'initialize' : 'import'} adapter ` +
+            `"${this.#config.adapter}": ${e.type}: ${e.message}`,
+          { pythonType: e.type, traceback: e.traceback, phase: message.phase },
+        );
+        return;
+      }
+    }
+  }
+
+  #onHello(hello: HelloMessage): void {
+    if (this.state !== 'starting' || this.hello) return this.#breakChannel('unexpected "hello"');
+    this.hello = hello;
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      return this.#failStart(
+        `worker ${this.id} speaks bridge protocol ${hello.protocol}; this host speaks ${PROTOCOL_VERSION} ` +
+          `(the python/snakepit_bridge on PYTHONPATH is from another snakepit version)`,
+      );
+    }
+    const codecs = Array.isArray(hello.codecs) ? hello.codecs : ['json'];
+    const wanted = this.#config.codec;
+    let codec: CodecName;
+    if (wanted === 'auto') codec = codecs.includes('msgpack') ? 'msgpack' : 'json';
+    else if (codecs.includes(wanted)) codec = wanted;
+    else {
+      return this.#failStart(
+        `pool "${this.pool}" asks for codec "${wanted}", but the worker's Python (${this.#config.python.executable}) ` +
+          `offers ${codecs.join(', ')}: install the msgpack package there, or set codec: "auto"`,
+      );
+    }
+    this.#send({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      codec,
+      max_frame_bytes: this.#config.maxFrameBytes,
+    });
+    this.#channel!.useCodec(codec === 'msgpack' ? msgpackCodec : jsonCodec);
+  }
+
+  #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown): void {
+    const call = this.#inFlight.get(id);
+    if (!call) return this.#breakChannel(`answer for unknown call id ${id}`);
+    this.#inFlight.delete(id);
+    const timer = this.#cancelTimers.get(id);
+    if (timer) {
+      clearTimeout(timer);
+      this.#cancelTimers.delete(id);
+    }
+    this.served++;
+    let failure: Error | undefined;
+    if (error) {
+      failure = errorFromWire(error, call.tool, this.id);
+      if (!call.settled) call.fail(failure);
+    } else if (!call.settled) {
+      call.succeed(value);
+    }
+    this.#updateRef();
+    this.#hooks.onCallDone(this, call, failure);
+    this.#hooks.onSlotFree(this);
+  }
+
+  // ── failure and exit ─────────────────────────────────────────────────────────────────────────────────────
+
+  #breakChannel(problem: string): void {
+    this.#deathReason ??= `protocol error: ${problem}`;
+    this.#hooks.logger.error({ pool: this.pool, worker: this.id }, `protocol error from worker: ${problem}`);
+    this.#process?.signal('SIGKILL');
+    this.#channel?.close();
+  }
+
+  #onChannelClose(close: ChannelClose): void {
+    if (close.error) {
+      this.#deathReason ??= close.error.message;
+      this.#hooks.logger.error({ pool: this.pool, worker: this.id }, close.error.message);
+      this.#process?.signal('SIGKILL');
+    }
+    this.#beginDeath();
+  }
+
+  #failStart(
+    message: string,
+    python?: { pythonType?: string; traceback?: string | undefined; phase?: string },
+  ): void {
+    const start = this.#start;
+    clearTimeout(this.#startTimer);
+    if (!start || this.state !== 'starting') return;
+    this.#start = { ...start, resolve: () => {}, reject: () => {} };
+    const proc = this.#process;
+    start.reject(
+      new WorkerStartError(message, {
+        pool: this.pool,
+        workerId: this.id,
+        pythonType: python?.pythonType,
+        traceback: python?.traceback,
+        phase: python?.phase,
+        exitCode: proc?.exitInfo?.code,
+        signal: proc?.exitInfo?.signal,
+        stderrTail: proc?.stderrTail(),
+      }),
+    );
+    this.#deathReason ??= message;
+    this.#process?.signal('SIGKILL');
+    this.#channel?.close();
+  }
+
+  /** The channel closed or the process exited: collect the exit status, then finalize once. */
+  #beginDeath(): void {
+    if (this.#finalizing) return;
+    this.#finalizing = true;
+    const proc = this.#process!;
+    void (async () => {
+      let exit = proc.exitInfo;
+      if (!exit && this.state !== 'stopping') {
+        exit = await Promise.race([
+          proc.exited,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), EXIT_AFTER_EOF_MS)),
+        ]);
+        if (!exit) proc.signal('SIGKILL');
+      }
+      this.#finalize(exit ?? (await proc.exited));
+    })();
+  }
+
+  #finalizedWaiters: Array<() => void> = [];
+  #isFinalized = false;
+
+  #finalized(): Promise<void> {
+    if (this.#isFinalized) return Promise.resolve();
+    return new Promise((resolve) => this.#finalizedWaiters.push(resolve));
+  }
+
+  #finalize(exit: ExitInfo): void {
+    clearTimeout(this.#startTimer);
+    for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
+    this.#cancelTimers.clear();
+    this.#channel?.close();
+    const wasStarting = this.state === 'starting';
+    const crashed = this.state !== 'stopping';
+    const proc = this.#process!;
+    const status = describeExit(exit);
+    if (wasStarting) {
+      const spawnFailed = exit.spawnError
+        ? `could not run ${this.#config.python.executable}: ${exit.spawnError.message}`
+        : undefined;
+      const tail = proc.stderrTail();
+      this.#failStart(
+        spawnFailed ??
+          `worker ${this.id} exited during start-up (${status})` +
+            (tail.length ? `; last stderr lines:\n  ${tail.slice(-10).join('\n  ')}` : ''),
+      );
+    }
+    if (this.#inFlight.size > 0) {
+      const reason = this.#deathReason;
+      const lastStderr = proc.stderrTail().at(-1);
+      const error = new WorkerCrashedError(
+        `worker ${this.id} (pid ${proc.pid ?? '?'}) died with ${this.#inFlight.size} call(s) in flight: ${status}` +
+          (reason ? ` — ${reason}` : '') +
+          (lastStderr ? `; its last stderr line: ${lastStderr}` : ''),
+        {
+          pool: this.pool,
+          workerId: this.id,
+          pid: proc.pid,
+          exitCode: exit.code,
+          signal: exit.signal,
+          stderrTail: proc.stderrTail(),
+          ...(reason ? { reason } : {}),
+        },
+      );
+      const calls = [...this.#inFlight.values()];
+      this.#inFlight.clear();
+      for (const call of calls) {
+        if (!call.settled) call.fail(error);
+        this.#hooks.onCallDone(this, call, error);
+      }
+    }
+    if (crashed) this.lastError ??= this.#deathReason ?? status;
+    this.#lifecycle.transition(crashed ? 'crashed' : 'stopped');
+    proc.setRef(false);
+    this.#isFinalized = true;
+    for (const waiter of this.#finalizedWaiters.splice(0)) waiter();
+    this.#hooks.onExit(this, { crashed, exit, reason: this.#deathReason });
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  #send(message: HostMessage): void {
+    try {
+      this.#channel?.send(message);
+    } catch (err) {
+      // Control messages are small and fixed-shape; failing to encode one is a host bug worth a loud log.
+      this.#hooks.logger.error(
+        { pool: this.pool, worker: this.id },
+        `cannot send "${message.type}": ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Idle workers must not keep the host alive; busy or starting ones must. */
+  #updateRef(): void {
+    const busy = this.#inFlight.size > 0 || this.state === 'starting' || this.state === 'stopping';
+    if (busy === this.#refd || !this.#process) return;
+    this.#refd = busy;
+    this.#process.setRef(busy);
+  }
+
+  #workerEnv(): NodeJS.ProcessEnv {
+    const config = this.#config;
+    const pythonPath = [bridgeDirectory(), ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
+      .filter(Boolean)
+      .join(':');
+    return {
+      // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1).
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      NUMEXPR_NUM_THREADS: '1',
+      ...process.env,
+      ...config.env,
+      PYTHONPATH: pythonPath,
+      PYTHONUNBUFFERED: '1',
+      SNAKEPIT_RUN_ID: this.#runId,
+      SNAKEPIT_WORKER_ID: this.id,
+    };
+  }
+}
+
+export function describeExit(exit: ExitInfo): string {
+  if (exit.spawnError) return `spawn failed: ${exit.spawnError.message}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code ?? '?'}`;
+}
+
+export function newRunId(): string {
+  return randomUUID().slice(0, 8);
+}

@@ -1,0 +1,175 @@
+/**
+ * The OS side of a worker: spawn the interpreter with the channel socket on fd 3, capture stdout and stderr
+ * line by line, and stop it in steps. Each worker leads its own process group, so a signal reaches the whole
+ * tree (an adapter's own subprocesses too).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  spawnError?: Error;
+}
+
+export interface WorkerProcessOptions {
+  executable: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string | undefined;
+  onLine(stream: OutputStream, line: string): void;
+}
+
+const TAIL_LINES = 40;
+const MAX_LINE_CHARS = 16_384;
+
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly channel: Socket;
+  /** Resolves once, when the process has exited (or failed to spawn). */
+  readonly exited: Promise<ExitInfo>;
+  exitInfo: ExitInfo | undefined;
+  readonly #stderrTail: string[] = [];
+
+  constructor(options: WorkerProcessOptions) {
+    this.child = spawn(options.executable, options.args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: options.env,
+      cwd: options.cwd,
+      // Own process group: signals go to -pid, and a Ctrl+C in the host's terminal does not reach the worker
+      // directly (the host decides how to stop it).
+      detached: true,
+    });
+    this.channel = this.child.stdio[3] as Socket;
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (err) => {
+        // 'error' without a pid means the spawn itself failed; with a pid, a later 'exit' still comes.
+        if (this.child.pid === undefined) this.#exit({ code: null, signal: null, spawnError: err }, resolve);
+      });
+      this.child.once('exit', (code, signal) => this.#exit({ code, signal }, resolve));
+    });
+    this.#captureLines(this.child.stdout!, 'stdout', options.onLine);
+    this.#captureLines(this.child.stderr!, 'stderr', options.onLine);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined && this.child.pid !== undefined;
+  }
+
+  /** The last lines the worker wrote to stderr, for crash and start-up reports. */
+  stderrTail(): string[] {
+    return [...this.#stderrTail];
+  }
+
+  /** Send a signal to the worker's whole process group; quietly does nothing once it is gone. */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.exitInfo) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        this.child.kill(signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Whether the process handles keep the host's event loop alive. */
+  setRef(ref: boolean): void {
+    const handles: Array<{ ref?: () => void; unref?: () => void } | null | undefined> = [
+      this.child,
+      this.child.stdout as unknown as Socket,
+      this.child.stderr as unknown as Socket,
+      this.channel,
+    ];
+    for (const h of handles) {
+      if (ref) h?.ref?.();
+      else h?.unref?.();
+    }
+  }
+
+  /**
+   * Stop in steps: `ask` (the polite request, e.g. a shutdown frame), then SIGTERM after `graceMs`, then
+   * SIGKILL after another `graceMs`. Resolves when the process has exited.
+   */
+  async stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
+    if (this.exitInfo) return this.exitInfo;
+    ask?.();
+    if (await this.#exitsWithin(ask ? graceMs : 0)) return this.exitInfo!;
+    this.signal('SIGTERM');
+    if (await this.#exitsWithin(graceMs)) return this.exitInfo!;
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+
+  #exitsWithin(ms: number): Promise<boolean> {
+    if (this.exitInfo) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #exit(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
+    if (this.exitInfo) return;
+    this.exitInfo = info;
+    // The group may still hold children of the worker (an adapter's subprocesses); they go with it.
+    const pid = this.child.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* no group left */
+      }
+    }
+    resolve(info);
+  }
+
+  #captureLines(
+    stream: Readable,
+    name: OutputStream,
+    onLine: (stream: OutputStream, line: string) => void,
+  ): void {
+    let partial = '';
+    stream.setEncoding('utf8');
+    const emit = (line: string): void => {
+      const text =
+        line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} chars)` : line;
+      if (name === 'stderr') {
+        this.#stderrTail.push(text);
+        if (this.#stderrTail.length > TAIL_LINES) this.#stderrTail.shift();
+      }
+      onLine(name, text);
+    };
+    stream.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > MAX_LINE_CHARS * 4) {
+        lines.push(partial);
+        partial = '';
+      }
+      for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    });
+    stream.on('end', () => {
+      if (partial) emit(partial);
+      partial = '';
+    });
+    stream.on('error', () => {
+      /* the exit handler reports the death */
+    });
+  }
+}

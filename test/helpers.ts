@@ -1,0 +1,95 @@
+/**
+ * Shared helpers for tests that start real Python workers.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Snakepit, type SnakepitConfig } from '../src/index.js';
+import type { Logger } from '../src/util/logger.js';
+
+export const SHOWCASE = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';
+export const FIXTURES_PYTHONPATH = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'python');
+
+export interface LogLine {
+  level: string;
+  fields: Record<string, unknown>;
+  msg: string;
+}
+
+/** A logger that records lines for assertions instead of printing them. */
+export function recordingLogger(): Logger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at =
+    (level: string) =>
+    (fields: object, msg?: string): void => {
+      lines.push({ level, fields: fields as Record<string, unknown>, msg: msg ?? '' });
+    };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export function start(config: Partial<SnakepitConfig>): Promise<Snakepit> {
+  return Snakepit.start({
+    adapter: SHOWCASE,
+    size: 1,
+    logger: false,
+    pythonPath: [FIXTURES_PYTHONPATH],
+    ...config,
+  } as SnakepitConfig);
+}
+
+/** True while a process with this pid exists (zombies included). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of live processes whose command line contains every one of `needles`. */
+export function processesMatching(...needles: string[]): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (needles.every((n) => cmdline.includes(n))) found.push(Number(entry));
+    } catch {
+      /* the process went away while we looked */
+    }
+  }
+  return found;
+}
+
+/** Wait until `predicate` holds, polling; fail after `timeoutMs`. */
+export async function eventually(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Whether an optional Python package is importable by the test interpreter. Tests that need one skip with a
+ * printed reason when it is missing, unless SNAKEPIT_REQUIRE_OPTIONAL=1 (CI), which makes the skip a failure.
+ */
+export function requireOptional(available: boolean, what: string): boolean {
+  if (available) return true;
+  if (process.env['SNAKEPIT_REQUIRE_OPTIONAL'] === '1') {
+    throw new Error(
+      `${what} is required (SNAKEPIT_REQUIRE_OPTIONAL=1) but missing; run \`npx snakepit setup --dev\``,
+    );
+  }
+  console.warn(
+    `skipping: ${what} is not installed in the test interpreter (run \`npx snakepit setup --dev\`)`,
+  );
+  return false;
+}

@@ -1,0 +1,185 @@
+// The pure pieces of the pool, against fakes: queue, picker, chunk stream.
+import { describe, expect, it } from 'vitest';
+import { Call, type CallOwner } from '../../src/pool/call.js';
+import { ChunkStream } from '../../src/pool/chunk-stream.js';
+import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { TaskQueue } from '../../src/pool/task-queue.js';
+import { CallTimeoutError } from '../../src/errors/errors.js';
+
+const owner: CallOwner = { abandon: () => {} };
+let nextId = 1;
+function call(tool = 't', timeoutMs = 10_000): Call {
+  const c = new Call({
+    id: nextId++,
+    pool: 'p',
+    tool,
+    args: {},
+    sessionId: undefined,
+    timeoutMs,
+    queueTimeoutMs: undefined,
+    signal: undefined,
+    stream: undefined,
+    owner,
+  });
+  c.promise.catch(() => {});
+  return c;
+}
+
+class FakeWorker implements PickableWorker {
+  calls: Call[] = [];
+  constructor(
+    readonly name: string,
+    public state = 'ready',
+  ) {}
+  get load(): number {
+    return this.calls.length;
+  }
+  inFlight(): Iterable<Call> {
+    return this.calls;
+  }
+}
+
+describe('TaskQueue', () => {
+  it('is FIFO and skips calls settled while queued', () => {
+    const q = new TaskQueue();
+    const [a, b, c] = [call(), call(), call()];
+    q.push(a);
+    q.push(b);
+    q.push(c);
+    b.fail(new Error('gone'));
+    q.forget();
+    expect(q.size).toBe(2);
+    expect(q.shift()).toBe(a);
+    expect(q.shift()).toBe(c);
+    expect(q.shift()).toBeUndefined();
+    expect(q.size).toBe(0);
+  });
+
+  it('drains only live calls', () => {
+    const q = new TaskQueue();
+    const [a, b] = [call(), call()];
+    q.push(a);
+    q.push(b);
+    a.fail(new Error('gone'));
+    q.forget();
+    expect(q.drain()).toEqual([b]);
+    expect(q.size).toBe(0);
+  });
+});
+
+describe('pickLeastLoaded', () => {
+  const limits = { workerConcurrency: 1, pipelineDepth: 4 };
+
+  it('picks an idle ready worker, never a starting one', () => {
+    const w1 = new FakeWorker('w1', 'starting');
+    const w2 = new FakeWorker('w2');
+    expect(pickLeastLoaded([w1, w2], limits, new ToolTimings())).toBe(w2);
+  });
+
+  it('does not pipeline behind a tool it has not measured as fast', () => {
+    const w = new FakeWorker('w');
+    w.calls.push(call('slow'));
+    const timings = new ToolTimings();
+    expect(pickLeastLoaded([w], limits, timings)).toBeUndefined();
+    for (let i = 0; i < 5; i++) timings.record('slow', 50);
+    expect(pickLeastLoaded([w], limits, timings)).toBeUndefined();
+  });
+
+  it('pipelines behind fast calls up to the depth, least loaded first', () => {
+    const timings = new ToolTimings();
+    for (let i = 0; i < 5; i++) timings.record('fast', 0.05);
+    const a = new FakeWorker('a');
+    const b = new FakeWorker('b');
+    a.calls.push(call('fast'), call('fast'));
+    b.calls.push(call('fast'));
+    expect(pickLeastLoaded([a, b], limits, timings)).toBe(b);
+    b.calls.push(call('fast'), call('fast'), call('fast'));
+    expect(pickLeastLoaded([a, b], limits, timings)).toBe(a);
+    a.calls.push(call('fast'), call('fast'));
+    expect(pickLeastLoaded([a, b], limits, timings)).toBeUndefined();
+  });
+
+  it('does not pipeline when depth equals concurrency', () => {
+    const timings = new ToolTimings();
+    for (let i = 0; i < 5; i++) timings.record('fast', 0.05);
+    const w = new FakeWorker('w');
+    w.calls.push(call('fast'));
+    expect(pickLeastLoaded([w], { workerConcurrency: 1, pipelineDepth: 1 }, timings)).toBeUndefined();
+  });
+});
+
+describe('ChunkStream', () => {
+  it('delivers buffered chunks, then the error', async () => {
+    const s = new ChunkStream(4);
+    s.push(1);
+    s.push(2);
+    s.fail(new Error('boom'));
+    const got: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const c of s) got.push(c);
+      })(),
+    ).rejects.toThrow('boom');
+    expect(got).toEqual([1, 2]);
+  });
+
+  it('grants credit as the consumer pulls, half a window at a time', async () => {
+    const s = new ChunkStream(4);
+    const grants: number[] = [];
+    s.attach({ grant: (n) => grants.push(n), stop: () => {} });
+    for (let i = 0; i < 4; i++) s.push(i);
+    for (let i = 0; i < 4; i++) await s.next();
+    expect(grants).toEqual([2, 2]);
+  });
+
+  it('return() stops the producer once', async () => {
+    const s = new ChunkStream(4);
+    let stops = 0;
+    s.attach({ grant: () => {}, stop: () => stops++ });
+    s.push(1);
+    await s.return();
+    await s.return();
+    expect(stops).toBe(1);
+    expect(await s.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('Call', () => {
+  it('times out once, clears its timer, and tells its owner', async () => {
+    const abandoned: string[] = [];
+    const c = new Call({
+      id: 99,
+      pool: 'p',
+      tool: 't',
+      args: {},
+      sessionId: undefined,
+      timeoutMs: 10,
+      queueTimeoutMs: undefined,
+      signal: undefined,
+      stream: undefined,
+      owner: { abandon: (_c, r) => abandoned.push(r) },
+    });
+    await expect(c.promise).rejects.toBeInstanceOf(CallTimeoutError);
+    c.succeed('late');
+    expect(abandoned).toEqual(['timeout']);
+  });
+
+  it('rejects at once with an already-aborted signal', async () => {
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('why'));
+    const c = new Call({
+      id: 100,
+      pool: 'p',
+      tool: 't',
+      args: {},
+      sessionId: undefined,
+      timeoutMs: 1000,
+      queueTimeoutMs: undefined,
+      signal: ctrl.signal,
+      stream: undefined,
+      owner,
+    });
+    await expect(c.promise).rejects.toMatchObject({ code: 'SNAKEPIT_ABORTED' });
+    expect(c.settled).toBe(true);
+  });
+});
