@@ -207,7 +207,14 @@ export class Pool implements CallOwner {
     clearTimeout(this.#restartTimer);
     for (const call of this.#queue.drain()) call.fail(error);
     const workers = [...this.#workers];
-    for (const w of workers) for (const call of w.inFlight()) if (!call.settled) call.fail(error);
+    for (const w of workers) {
+      for (const call of w.inFlight()) {
+        if (call.settled) continue;
+        call.fail(error);
+        // Interrupt the tool, so the worker reaches its `shutdown` frame without waiting out the tool.
+        w.cancel(call, 'shutdown');
+      }
+    }
     await Promise.all(workers.map((w) => w.stop()));
     this.#workers = [];
     this.#state = 'closed';
