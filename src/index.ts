@@ -13,9 +13,13 @@ export type {
   QueueConfig,
   PythonConfig,
   ResolvedPython,
+  LibraryConfig,
+  LibraryInstall,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
-export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
+export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
+export { NDArray } from './transport/extended-values.js';
+export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type { Logger, LogLevel } from './util/logger.js';
 export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
 export { resolvePython } from './python/interpreter.js';

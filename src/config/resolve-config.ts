@@ -7,6 +7,12 @@ import { ConfigError } from '../errors/errors.js';
 import { resolvePython } from '../python/interpreter.js';
 import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
 import type { PoolConfig, ResolvedConfig, ResolvedPoolConfig, SnakepitConfig } from './config-types.js';
+import {
+  GENERIC_ADAPTER,
+  GENERIC_CONFIG_ENV,
+  genericConfigJson,
+  resolveLibraries,
+} from './library-config.js';
 
 export const DEFAULTS = {
   startupTimeoutMs: 30_000,
@@ -27,6 +33,7 @@ const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const POOL_KEYS = new Set([
   'name',
   'adapter',
+  'libraries',
   'size',
   'pythonPath',
   'env',
@@ -115,12 +122,24 @@ function resolvePool(
       `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
     );
   }
-  if (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter)) {
+  const libraries = resolveLibraries(pool.libraries, where);
+  const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
+  if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
     throw new ConfigError(
       `${where}.adapter`,
       `must name a Python class as "package.module:Class", got ${describe(pool.adapter)} ` +
-        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter")`,
+        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter"), or give libraries instead`,
     );
+  }
+  const env = { ...stringMap(`${where}.env`, pool.env) };
+  if (libraries.length > 0) {
+    if (GENERIC_CONFIG_ENV in env) {
+      throw new ConfigError(
+        `${where}.env.${GENERIC_CONFIG_ENV}`,
+        'is set by snakepit from `libraries`; remove it',
+      );
+    }
+    env[GENERIC_CONFIG_ENV] = genericConfigJson(pool.adapter, libraries, where);
   }
   const queue = pool.queue ?? {};
   if (!isPlainObject(queue))
@@ -145,10 +164,11 @@ function resolvePool(
   }
   return {
     name: pool.name,
-    adapter: pool.adapter,
+    adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
+    libraries,
     size: positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
     pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
-    env: stringMap(`${where}.env`, pool.env),
+    env,
     startupTimeoutMs: positiveInt(
       `${where}.startupTimeoutMs`,
       pool.startupTimeoutMs,
@@ -240,7 +260,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       throw new ConfigError(shorthand[0]!, 'is a pool option; with `pools` given, put it inside a pool');
     }
     pools = input.pools.map((p, i) => resolvePool(p, `pools[${i}]`, defaults));
-  } else if (input.adapter !== undefined) {
+  } else if (input.adapter !== undefined || input.libraries !== undefined) {
     const {
       pools: _p,
       logger: _l,
@@ -254,7 +274,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
   } else {
     throw new ConfigError(
       'pools',
-      'no pool configured: give `adapter` (one pool) or `pools: [{ name, adapter, ... }]` ' +
+      'no pool configured: give `adapter` or `libraries` (one pool) or `pools: [{ name, adapter, ... }]` ' +
         '(e.g. adapter: "snakepit_bridge.adapters.showcase:ShowcaseAdapter")',
     );
   }

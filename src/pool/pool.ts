@@ -11,7 +11,7 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, PoolSaturatedError, SnakepitError, WorkerStartError } from '../errors/errors.js';
-import type { EventMessage, HostCallMessage, ToolSpec } from '../protocol/messages.js';
+import type { EventMessage, HostCallMessage, LibraryInfo, ToolSpec } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
@@ -142,6 +142,11 @@ export class Pool implements CallOwner {
   /** Tool specs advertised by the workers' `ready`. */
   tools(): ToolSpec[] {
     return this.#workers.find((w) => w.state === 'ready')?.tools ?? [];
+  }
+
+  /** The generic adapter's libraries, as the workers' `ready` advertised them. */
+  libraries(): LibraryInfo[] {
+    return this.#workers.find((w) => w.state === 'ready')?.libraries ?? [];
   }
 
   stats(): PoolStats {
