@@ -424,6 +424,45 @@ describe('generic adapter configuration and start-up', () => {
     }
   });
 
+  it('installs a missing package on start into a fresh environment, with progress lines', async () => {
+    const venv = mkdtempSync(join(tmpdir(), 'snakepit-install-'));
+    try {
+      const made = spawnSync(PYTHON, ['-m', 'venv', venv], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+      const python = join(venv, 'bin', 'python');
+      expect(spawnSync(python, ['-c', 'import msgpack']).status).not.toBe(0); // missing before
+      const logger = recordingLogger();
+      const pit = await Snakepit.start({
+        size: 1,
+        logger,
+        python: { executable: python },
+        libraries: [
+          {
+            name: 'mp',
+            module: 'msgpack',
+            functions: ['packb'],
+            install: { package: 'msgpack', version: '>=1' },
+          },
+        ],
+      });
+      try {
+        const packed = (await pit.execute('python.mp.packb', { _args: [[1, 2]] })) as Buffer;
+        expect([...packed]).toEqual([0x92, 0x01, 0x02]);
+        expect(pit.workers()[0]!.codec).toBe('msgpack'); // the bridge uses what was just installed, too
+      } finally {
+        await pit.close();
+      }
+      const said = logger.lines.map((l) => l.msg);
+      expect(said.some((m) => m.includes("module 'msgpack' not found; installing msgpack>=1"))).toBe(true);
+      expect(said.some((m) => m.startsWith('running ') && m.includes("-m pip install 'msgpack>=1'"))).toBe(
+        true,
+      );
+      expect(said.some((m) => m.startsWith('installed msgpack>=1'))).toBe(true);
+    } finally {
+      rmSync(venv, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('fails install-on-start clearly when pip cannot install the package', async () => {
     const logger = recordingLogger();
     const err = await failure(
