@@ -157,7 +157,9 @@ def test_unknown_functions_answer_with_close_names():
     assert err.value.kind == "unknown_tool" and "python.math.sqrt" in err.value.details["available"]
     with pytest.raises(BridgeError, match="no library has the namespace 'nope'"):
         a.resolve_tool("python.nope.x").func()
-    assert a.resolve_tool("not_python") is None
+    with pytest.raises(BridgeError) as err:
+        a.resolve_tool("not_python").func()
+    assert err.value.kind == "unknown_tool" and err.value.details["available"] == ["python.math.*"]
 
 
 # ---------------------------------------------------------------------------------------- values
@@ -289,6 +291,8 @@ def test_worker_serves_library_functions(make_host):
     assert isinstance(chunks[0]["data"]["when"], datetime.datetime)
     msg, chunks = host.wait(host.call("python.lib.make_generator", {"_args": [3]}, stream=True))
     assert [c["data"] for c in chunks] == [0, 1, 4]
+    msg, chunks = host.wait(host.call("python.lib.make_map", {"_args": [3]}, stream=True))
+    assert [c["data"] for c in chunks] == ["0", "1", "2"] and msg["type"] == "result"
     gen_error = host.run("python.lib.make_generator", {"_args": [3]})
     assert gen_error[1]["kind"] == "invalid_arguments" and "executeStream" in gen_error[1]["message"]
     opaque = host.run("python.lib.opaque")
@@ -321,7 +325,9 @@ def test_worker_wraps_an_adapter(make_host):
     assert host.run("greet", {"name": "ada"}) == "hello ada"
     assert host.run("session_of", session="s1") == "s1"
     assert host.run("python.math.sqrt", {"_args": [9]}) == 3.0
-    assert host.run("nope")[1]["kind"] == "unknown_tool"
+    unknown = host.run("nope")[1]
+    assert unknown["kind"] == "unknown_tool"
+    assert unknown["details"]["available"] == ["greet", "session_of", "python.math.*"]
 
 
 @pytest.mark.parametrize("inner, tool, expected", [

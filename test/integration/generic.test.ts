@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CallTimeoutError,
   InvalidArgumentsError,
   NDArray,
   PythonValueError,
@@ -385,6 +386,30 @@ describe('generic adapter configuration and start-up', () => {
       for await (const c of pit.executeStream('count', { n: 2 })) chunks.push(c);
       expect(chunks).toHaveLength(2);
       expect(await failure(pit.execute('nope'))).toBeInstanceOf(UnknownToolError);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('cancels a running library function on timeout, and a stream when the consumer stops', async () => {
+    const pit = await startLibraries({
+      libraries: [
+        { name: 'time', module: 'time', functions: ['sleep', 'monotonic'] },
+        { ...LIB, functions: ['count'] },
+      ],
+    });
+    try {
+      const t0 = performance.now();
+      const err = await failure(pit.execute('python.time.sleep', { _args: [30] }, { timeoutMs: 300 }));
+      expect(err).toBeInstanceOf(CallTimeoutError);
+      expect(typeof (await pit.execute('python.time.monotonic'))).toBe('number'); // the worker is free again
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      let seen = 0;
+      for await (const _chunk of pit.executeStream('python.lib.count', { _args: [1_000_000] })) {
+        if (++seen === 3) break;
+      }
+      expect(await pit.execute('python.time.monotonic')).toBeTypeOf('number');
+      expect(pit.stats('default').workers).toBe(1);
     } finally {
       await pit.close();
     }

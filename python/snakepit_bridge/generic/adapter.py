@@ -13,7 +13,8 @@ thread. So argument checks (``invalid_arguments`` naming the signature) happen b
         library loaded        -> its LibraryFunction (a dict lookup)
         library lazy, not yet -> a _PendingFunction: on the main thread, loads the library, then checks and calls
         unknown name          -> an _ErrorTool that answers ``unknown_tool`` with close matches
-    resolve_tool(anything else) -> the wrapped adapter's tool (pools that combine an adapter with libraries)
+    resolve_tool(anything else) -> the wrapped adapter's tool (pools that combine an adapter with libraries),
+                                   or an _ErrorTool listing that adapter's tools and the library namespaces
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class GenericPythonAdapter(BaseAdapter):
             return inner
         if name.startswith(PREFIX):
             return _ErrorTool(name, _unknown_namespace(self, name))
-        return None
+        return _ErrorTool(name, _unknown_name(self, name))
 
     def _inner_tool(self, name: str):
         table = self._inner_table
@@ -211,6 +212,12 @@ def _unknown_namespace(adapter: GenericPythonAdapter, name: str) -> dict:
     reason = "no library has the namespace %r (configured: %s)" % (
         name[len(PREFIX):].partition(".")[0], ", ".join(namespaces) or "none")
     return {"message": "unknown tool %r: %s" % (name, reason), "reason": reason, "tool": name, "available": []}
+
+
+def _unknown_name(adapter: GenericPythonAdapter, name: str) -> dict:
+    tools = adapter._inner_table.names() if adapter._inner_table is not None else []
+    namespaces = ["python.%s.*" % ns for ns in sorted(adapter._by_namespace)]
+    return {"message": "unknown tool %r" % name, "tool": name, "available": tools + namespaces}
 
 
 class _ExecuteToolProxy(_ToolLike):

@@ -15,6 +15,7 @@ Calls look like ``{"_args": [positional...], "name": value, ..., "_return": "val
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 
 from ..errors import BridgeError
 from ..session_context import current_call
@@ -242,20 +243,20 @@ class LibraryFunction:
 
     def deliver(self, result):
         """What a sync function returned, for the dispatcher: converted, or a stream, or awaited."""
-        if inspect.isgenerator(result) or inspect.isasyncgen(result):
-            call = current_call.get()
-            if call is None or not call.stream:
-                close = getattr(result, "close", None)
-                if close is not None and inspect.isgenerator(result):
-                    close()
-                raise BridgeError("invalid_arguments", "%s returned a generator: call it with executeStream"
-                                  % self.name, {"tool": self.name, "signature": self.spec["signature"],
-                                                "problem": "it returned a generator: use executeStream"})
-            if inspect.isgenerator(result):
-                return _mapped(result, self.options)
-            return _amapped(result, self.options)
         if inspect.iscoroutine(result):
             return _awaited(result, self.options)
+        call = current_call.get()
+        if call is not None and call.stream:
+            if inspect.isasyncgen(result):
+                return _amapped(result, self.options)
+            if isinstance(result, Iterator):  # a generator, or map / zip / a file / ...
+                return _mapped(result, self.options)
+        elif inspect.isgenerator(result) or inspect.isasyncgen(result):
+            if inspect.isgenerator(result):
+                result.close()
+            raise BridgeError("invalid_arguments", "%s returned a generator: call it with executeStream"
+                              % self.name, {"tool": self.name, "signature": self.spec["signature"],
+                                            "problem": "it returned a generator: use executeStream"})
         return to_wire(result, self.options)
 
     def _info(self, positional, kwargs) -> CallInfo:
@@ -281,7 +282,9 @@ def _mapped(gen, options):
                 return stop.value
             yield to_wire(item, options, "chunk")
     finally:
-        gen.close()
+        close = getattr(gen, "close", None)  # plain iterators have none
+        if close is not None:
+            close()
 
 
 async def _amapped(agen, options):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import time
 from collections import OrderedDict
 
@@ -81,19 +82,21 @@ class CacheHook:
         self.entries = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self._lock = threading.Lock()  # sync calls run on the main thread, async ones on the loop's
 
     def before(self, info: CallInfo) -> bool:
         key = _cache_key(info)
         if key is None:
             return False
         info.state["cache_key"] = key
-        try:
-            result = self.entries[key]
-        except KeyError:
-            self.misses += 1
-            return False
-        self.entries.move_to_end(key)
-        self.hits += 1
+        with self._lock:
+            try:
+                result = self.entries[key]
+            except KeyError:
+                self.misses += 1
+                return False
+            self.entries.move_to_end(key)
+            self.hits += 1
         info.result = result
         info.cached = True
         return True
@@ -102,9 +105,10 @@ class CacheHook:
         key = info.state.get("cache_key")
         if key is None or info.cached or info.error is not None:
             return
-        self.entries[key] = info.result
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        with self._lock:
+            self.entries[key] = info.result
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
 
 
 def _cache_key(info: CallInfo):
