@@ -1,9 +1,11 @@
 """Probes for ``snakepit doctor``: each runs in its own short-lived process and prints one JSON object.
 
-    python -m snakepit_bridge.probe env            the interpreter, its environment, pip and the codecs
-    python -m snakepit_bridge.probe import MODULE  import MODULE, timed; the version of its distribution
+    python .../snakepit_bridge/probe.py env            the interpreter, its environment, pip, msgpack
+    python .../snakepit_bridge/probe.py import MODULE  import MODULE, timed; the version of its distribution
 
-Whatever a probed module prints goes to stderr, so stdout carries only the JSON.
+The host runs this file by path, so a probe works even when the ``snakepit_bridge`` package itself cannot be
+imported (which is one of the things doctor checks: ``probe.py import snakepit_bridge``). Standard library only,
+no imports from the package. Whatever a probed module prints goes to stderr, so stdout carries only the JSON.
 """
 
 from __future__ import annotations
@@ -59,8 +61,6 @@ def probe_import(module_name: str) -> dict:
 
 def probe_env() -> dict:
     """The interpreter: version, paths, whether it is a virtual environment, pip, and msgpack."""
-    from .channel.codec import available_codecs
-
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
     try:
         import pip  # noqa: F401
@@ -85,7 +85,6 @@ def probe_env() -> dict:
         "virtual_env": sys.prefix if in_venv else None,
         "externally_managed": os.path.exists(os.path.join(stdlib, "EXTERNALLY-MANAGED")) and not in_venv,
         "pip": pip_version,
-        "codecs": available_codecs(),
         "msgpack": msgpack_version,
         "gil_disabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False),
     }
@@ -111,4 +110,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # Run by path, Python put this file's folder first on sys.path; drop it so that the package's modules
+    # (errors.py, stream.py, ...) cannot shadow a probed library's imports.
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]
     sys.exit(main())

@@ -3,6 +3,7 @@
  * parse the one JSON object it prints: `packages` (requirement checks), `introspect` (a module's callables),
  * `probe` (doctor's checks). The bundled bridge directory goes first on PYTHONPATH, as for workers.
  */
+import { join } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import { bridgeDirectory } from './bridge-path.js';
 import { runProcess, type RunResult } from './run-process.js';
@@ -37,15 +38,33 @@ export interface HelperRun<T> {
  * Run `python -m snakepit_bridge.<module> args...`.
  * @throws PythonEnvError when the interpreter cannot be started or prints no JSON (with its output)
  */
-export async function runBridgeHelper<T>(
+export function runBridgeHelper<T>(
   python: string,
-  module: 'packages' | 'introspect' | 'probe',
+  module: 'packages' | 'introspect',
   args: string[],
   options: HelperOptions = {},
 ): Promise<HelperRun<T>> {
-  const run = await runProcess(python, ['-m', `snakepit_bridge.${module}`, ...args], {
+  return runJsonHelper<T>(python, ['-m', `snakepit_bridge.${module}`, ...args], `-m snakepit_bridge.${module}`, options);
+}
+
+/**
+ * Run doctor's probe (`python .../snakepit_bridge/probe.py args...`), by path so that it works even when the
+ * package cannot be imported.
+ */
+export function runProbe<T>(python: string, args: string[], options: HelperOptions = {}): Promise<HelperRun<T>> {
+  return runJsonHelper<T>(python, [join(bridgeDirectory(), 'snakepit_bridge', 'probe.py'), ...args], 'probe.py', options);
+}
+
+async function runJsonHelper<T>(
+  python: string,
+  argv: string[],
+  label: string,
+  options: HelperOptions,
+): Promise<HelperRun<T>> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
+  const run = await runProcess(python, argv, {
     env: helperEnv(options),
-    timeoutMs: options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
+    timeoutMs,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   if (run.spawnError) {
@@ -56,7 +75,7 @@ export async function runBridgeHelper<T>(
   }
   if (run.timedOut) {
     throw new PythonEnvError(
-      `${python} -m snakepit_bridge.${module} did not finish within ${options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS} ms`,
+      `${python} ${label} did not finish within ${timeoutMs} ms`,
       'a module import hangs or the machine is overloaded; run `npx snakepit doctor` to see which import is slow',
     );
   }
@@ -65,8 +84,7 @@ export async function runBridgeHelper<T>(
     return { value: JSON.parse(last) as T, run };
   } catch {
     throw new PythonEnvError(
-      `${python} -m snakepit_bridge.${module} failed (exit code ${String(run.code)}):\n  ` +
-        run.output.slice(-6).join('\n  '),
+      `${python} ${label} failed (exit code ${String(run.code)}):\n  ` + run.output.slice(-6).join('\n  '),
       'check that the interpreter is Python 3.9 or newer and can import snakepit_bridge (`npx snakepit doctor`)',
     );
   }
