@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { registerDoctor } from './doctor-command.js';
+import { registerGen } from './gen-command.js';
 import { registerSetup } from './setup-command.js';
 import { readPackageVersion } from './package-info.js';
 
@@ -15,5 +16,6 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError();
   registerSetup(program);
   registerDoctor(program);
+  registerGen(program);
   await program.parseAsync(argv);
 }
