@@ -23,14 +23,17 @@ export function addTargetOptions(command: Command): Command {
   return command
     .option('-c, --config <file>', 'config file (default: ./snakepit.config.{ts,js,json} when present)')
     .option('-p, --pool <name>', 'pool of the config to use (default: the first)')
-    .option('--adapter <module:Class>', 'adapter to run, instead of the config file\'s pools')
-    .option('--python-path <dir>', 'directory to put on PYTHONPATH (repeatable)', collect, [])
-    .option('--python <exe>', 'Python interpreter (default: resolved as for pools: SNAKEPIT_PYTHON, ./.venv, ...)')
+    .option('--adapter <module:Class>', "adapter to run, instead of the config file's pools")
+    .option('--python-path <dir>', 'directory to put on PYTHONPATH (repeatable)', collect)
+    .option(
+      '--python <exe>',
+      'Python interpreter (default: resolved as for pools: SNAKEPIT_PYTHON, ./.venv, ...)',
+    )
     .option('--verbose', "show the workers' logs (stdout/stderr of Python)");
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** One pool's config, as the command will start it. */
@@ -43,12 +46,21 @@ export interface Target {
 }
 
 /** Every pool the command line or the config file names (doctor checks them all). */
-export async function loadTargets(flags: TargetFlags, cwd: string): Promise<{ targets: Target[]; file?: string; raw?: SnakepitConfig }> {
+export async function loadTargets(
+  flags: TargetFlags,
+  cwd: string,
+): Promise<{ targets: Target[]; file?: string; raw?: SnakepitConfig }> {
   const { path, config } = await loadConfigFile(cwd, flags.config);
   const top = topLevel(config, flags);
   if (flags.adapter) {
     return {
-      targets: [{ config: { ...top, adapter: flags.adapter, pythonPath: flags.pythonPath ?? [], size: 1 }, pool: 'default', from: '--adapter' }],
+      targets: [
+        {
+          config: { ...top, adapter: flags.adapter, pythonPath: flags.pythonPath ?? [], size: 1 },
+          pool: 'default',
+          from: '--adapter',
+        },
+      ],
       ...(path ? { file: path } : {}),
       ...(config ? { raw: config } : {}),
     };
@@ -57,12 +69,18 @@ export async function loadTargets(flags: TargetFlags, cwd: string): Promise<{ ta
   const pools = poolsOf(config, path);
   const chosen = flags.pool === undefined ? pools : pools.filter((p) => p.name === flags.pool);
   if (flags.pool !== undefined && chosen.length === 0) {
-    throw new ConfigError('--pool', `no pool named "${flags.pool}" in ${path} (pools: ${pools.map((p) => p.name).join(', ')})`);
+    throw new ConfigError(
+      '--pool',
+      `no pool named "${flags.pool}" in ${path} (pools: ${pools.map((p) => p.name).join(', ')})`,
+    );
   }
   const extraPath = flags.pythonPath ?? [];
   return {
     targets: chosen.map((pool) => ({
-      config: { ...top, pools: [{ ...pool, size: 1, pythonPath: [...(pool.pythonPath ?? []), ...extraPath] }] },
+      config: {
+        ...top,
+        pools: [{ ...pool, size: 1, pythonPath: [...(pool.pythonPath ?? []), ...extraPath] }],
+      },
       pool: pool.name,
       from: path,
     })),
@@ -82,8 +100,22 @@ function topLevel(config: SnakepitConfig | undefined, flags: TargetFlags): Snake
   const rest: Record<string, unknown> = {};
   if (config) {
     // Keep only what is not a pool setting: with `pools` absent, the pool settings sit at the top level.
-    const poolKeys = new Set(['name', 'adapter', 'size', 'pythonPath', 'env', 'startupTimeoutMs', 'requestTimeoutMs',
-      'streamTimeoutMs', 'queue', 'codec', 'workerConcurrency', 'pipelineDepth', 'maxFrameBytes', 'cwd']);
+    const poolKeys = new Set([
+      'name',
+      'adapter',
+      'size',
+      'pythonPath',
+      'env',
+      'startupTimeoutMs',
+      'requestTimeoutMs',
+      'streamTimeoutMs',
+      'queue',
+      'codec',
+      'workerConcurrency',
+      'pipelineDepth',
+      'maxFrameBytes',
+      'cwd',
+    ]);
     for (const [k, v] of Object.entries(config)) if (k !== 'pools' && !poolKeys.has(k)) rest[k] = v;
   }
   const top = rest as SnakepitConfig;
@@ -99,7 +131,15 @@ function poolsOf(config: SnakepitConfig, path: string): PoolConfig[] {
   if (config.adapter === undefined) {
     throw new ConfigError('pools', `${path} configures no pool: give \`adapter\` or \`pools\``);
   }
-  const { pools: _pools, logger: _l, logLevel: _ll, closeTimeoutMs: _c, killGraceMs: _k, python: _py, ...pool } = config;
+  const {
+    pools: _pools,
+    logger: _l,
+    logLevel: _ll,
+    closeTimeoutMs: _c,
+    killGraceMs: _k,
+    python: _py,
+    ...pool
+  } = config;
   return [{ ...pool, name: config.name ?? 'default' } as PoolConfig];
 }
 
@@ -111,7 +151,14 @@ export function cliLogger(verbose: boolean): Logger {
       if (!show) return;
       const o = obj as { worker?: string; pool?: string };
       const who = o.worker ?? o.pool;
-      process.stderr.write(`[snakepit${who ? ` ${who}` : ''}${level === 'info' || level === 'debug' ? '' : ` ${level}`}] ${msg ?? ''}\n`);
+      process.stderr.write(
+        `[snakepit${who ? ` ${who}` : ''}${level === 'info' || level === 'debug' ? '' : ` ${level}`}] ${msg ?? ''}\n`,
+      );
     };
-  return { debug: write('debug', verbose), info: write('info', verbose), warn: write('warn', verbose), error: write('error', true) };
+  return {
+    debug: write('debug', verbose),
+    info: write('info', verbose),
+    warn: write('warn', verbose),
+    error: write('error', true),
+  };
 }

@@ -7,7 +7,7 @@ import { bold, dim, green, red, reportError, yellow } from './output.js';
 
 interface DoctorFlags extends TargetFlags {
   json?: boolean;
-  import: string[];
+  import?: string[];
 }
 
 const MARK: Record<DoctorCheck['status'], (s: string) => string> = {
@@ -29,11 +29,16 @@ export function registerDoctor(program: Command): void {
   addTargetOptions(
     program
       .command('doctor')
+      .summary('check the Python environment and say how to fix what is wrong')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  npx snakepit doctor\n  npx snakepit doctor --import torch --json\n  npx snakepit doctor --adapter my_pkg.adapter:MyAdapter --python-path ./python\n',
+      )
       .description(
         'Check Node, the Python interpreter (and why it was chosen), the venv, the bridge, codecs, each ' +
-          "configured adapter, optional packages and sockets; print the fix for each problem; exit 1 if any check fails",
+          'configured adapter, optional packages and sockets; print the fix for each problem; exit 1 if any check fails',
       )
-      .option('--import <module>', 'also check that this Python module imports, timed (repeatable)', collect, [])
+      .option('--import <module>', 'also check that this Python module imports, timed (repeatable)', collect)
       .option('--json', 'print the report as JSON'),
   ).action(async (flags: DoctorFlags) => {
     try {
@@ -43,13 +48,14 @@ export function registerDoctor(program: Command): void {
         ...checkPythonConfig('python', raw?.python, true),
         ...(flags.python ? { executable: flags.python } : {}),
       };
-      if (!flags.json) process.stdout.write(`${bold('snakepit doctor')}${file ? dim(` (config: ${file})`) : ''}\n`);
+      if (!flags.json)
+        process.stdout.write(`${bold('snakepit doctor')}${file ? dim(` (config: ${file})`) : ''}\n`);
       const report = await runDoctor({
         cwd,
         python,
         pools: targets.map((t) => ({ name: t.pool, config: t.config })),
         pythonPath: flags.pythonPath ?? [],
-        imports: flags.import,
+        imports: flags.import ?? [],
         configFile: file,
         ...(flags.json ? {} : { onCheck: printCheck }),
       });

@@ -12,9 +12,17 @@ interface GenFlags {
 }
 
 export function registerGen(program: Command): void {
-  const gen = program.command('gen').description('Generate code (see `snakepit gen adapter --help`)');
+  const gen = program
+    .command('gen')
+    .summary('generate code (gen adapter <Name>)')
+    .description('Generate code (see `snakepit gen adapter --help`)');
   gen
     .command('adapter')
+    .summary('scaffold a Python adapter with a passing test')
+    .addHelpText(
+      'after',
+      '\nExample:\n  npx snakepit gen adapter ImageTools   # python/image_tools/{adapter,test_adapter,conftest}.py\n',
+    )
     .description(
       'Scaffold a Python adapter package with a tool, a streaming tool and a pytest test that passes as ' +
         'generated, and print the TypeScript that uses it',

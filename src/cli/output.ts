@@ -8,7 +8,8 @@ function paint(code: number, text: string, stream: NodeJS.WriteStream = process.
 
 export const green = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(32, t, stream);
 export const red = (t: string, stream: NodeJS.WriteStream = process.stderr): string => paint(31, t, stream);
-export const yellow = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(33, t, stream);
+export const yellow = (t: string, stream: NodeJS.WriteStream = process.stdout): string =>
+  paint(33, t, stream);
 export const dim = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(2, t, stream);
 export const bold = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(1, t, stream);
 

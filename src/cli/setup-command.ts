@@ -13,7 +13,7 @@ import { dim, green, reportError } from './output.js';
 interface SetupFlags {
   python?: string;
   venv: string;
-  requirements: string[];
+  requirements?: string[];
   pyproject: boolean;
   config?: string;
   uv: boolean;
@@ -25,6 +25,12 @@ interface SetupFlags {
 export function registerSetup(program: Command): void {
   program
     .command('setup')
+    .summary('create or update ./.venv with msgpack and your requirements')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx snakepit setup                 # ./.venv with msgpack, requirements.txt, pyproject.toml, python.packages\n' +
+        '  npx snakepit setup numpy pandas    # and these\n  npx snakepit setup --python python3.12 --venv .venv312\n',
+    )
     .description(
       'Create or update ./.venv (with uv when it is on PATH, else python -m venv) with msgpack (the fast codec) ' +
         'and your requirements: requirements.txt, pyproject.toml dependencies, python.packages of the config, ' +
@@ -37,10 +43,12 @@ export function registerSetup(program: Command): void {
       '-r, --requirements <file>',
       'a requirements file (repeatable; default: ./requirements.txt when present)',
       collect,
-      [],
     )
     .option('--no-pyproject', "do not install ./pyproject.toml's [project].dependencies")
-    .option('-c, --config <file>', 'config file whose python.packages to install (default: ./snakepit.config.*)')
+    .option(
+      '-c, --config <file>',
+      'config file whose python.packages to install (default: ./snakepit.config.*)',
+    )
     .option('--no-uv', 'do not use uv even when it is on PATH')
     .option('--dev', "also install snakepit's test dependencies (python/requirements-dev.txt)")
     .option('-q, --quiet', 'print only errors')
@@ -52,7 +60,7 @@ export function registerSetup(program: Command): void {
         if (!flags.quiet) process.stdout.write(`${green('›')} ${line}\n`);
       };
       try {
-        const files = [...flags.requirements];
+        const files = [...(flags.requirements ?? [])];
         if (files.length === 0 && existsSync(join(cwd, 'requirements.txt'))) files.push('requirements.txt');
         if (flags.dev) files.push(join(bridgeDirectory(), 'requirements-dev.txt'));
         const wanted = ['msgpack'];
@@ -61,10 +69,14 @@ export function registerSetup(program: Command): void {
           const deps = readPyprojectDependencies(pyproject);
           for (const dep of deps) {
             if (dep.startsWith('-')) {
-              throw new PythonEnvError(`pyproject.toml dependency "${dep}" looks like an option`, 'remove it');
+              throw new PythonEnvError(
+                `pyproject.toml dependency "${dep}" looks like an option`,
+                'remove it',
+              );
             }
           }
-          if (deps.length > 0) say(`pyproject.toml: ${deps.length} dependenc${deps.length === 1 ? 'y' : 'ies'}`);
+          if (deps.length > 0)
+            say(`pyproject.toml: ${deps.length} dependenc${deps.length === 1 ? 'y' : 'ies'}`);
           wanted.push(...deps);
         }
         const { path: configPath, config } = await loadConfigFile(cwd, flags.config);
@@ -87,7 +99,9 @@ export function registerSetup(program: Command): void {
         });
         if (!flags.quiet && result.changed) {
           const s = ((performance.now() - started) / 1000).toFixed(1);
-          process.stdout.write(`workers will use ${result.python} (Python ${result.pythonVersion}; ${s} s)\n`);
+          process.stdout.write(
+            `workers will use ${result.python} (Python ${result.pythonVersion}; ${s} s)\n`,
+          );
         }
       } catch (err) {
         reportError(err);

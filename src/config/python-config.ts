@@ -44,11 +44,17 @@ export function checkPythonConfig(where: string, raw: unknown, topLevel: boolean
     throw new ConfigError(`${where}.strategy`, `must be "auto" or "uv", got ${show(strategy)}`);
   }
   if (version !== undefined && (typeof version !== 'string' || !VERSION_PATTERN.test(version))) {
-    throw new ConfigError(`${where}.version`, `must be a Python version such as "3.12", got ${show(version)}`);
+    throw new ConfigError(
+      `${where}.version`,
+      `must be a Python version such as "3.12", got ${show(version)}`,
+    );
   }
   if (packages !== undefined) {
     if (!Array.isArray(packages)) {
-      throw new ConfigError(`${where}.packages`, `must be an array of requirement strings, got ${show(packages)}`);
+      throw new ConfigError(
+        `${where}.packages`,
+        `must be an array of requirement strings, got ${show(packages)}`,
+      );
     }
     packages.forEach((spec, i) => checkRequirementSpec(spec, `${where}.packages[${i}]`));
   }

@@ -66,11 +66,19 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
             : [{ name: 'showcase', config: { adapter: SHOWCASE_ADAPTER, size: 1, python: input.python } }];
         for (const pool of pools) add(await checkAdapter(pool.name, pool.config, python));
       } else {
-        add({ id: 'adapters', status: 'skip', message: 'adapters not started: snakepit_bridge does not import' });
+        add({
+          id: 'adapters',
+          status: 'skip',
+          message: 'adapters not started: snakepit_bridge does not import',
+        });
       }
       add(...(await checkOptional(python)));
     } else {
-      add({ id: 'imports', status: 'skip', message: 'imports and adapters not checked: the interpreter does not run' });
+      add({
+        id: 'imports',
+        status: 'skip',
+        message: 'imports and adapters not checked: the interpreter does not run',
+      });
     }
   } else {
     add({ id: 'imports', status: 'skip', message: 'Python checks skipped: no interpreter' });
@@ -79,7 +87,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   return {
     ok: !checks.some((c) => c.status === 'fail'),
     checks,
-    ...(python ? { python: { executable: python.executable, source: python.source, ...(version ? { version } : {}) } } : {}),
+    ...(python
+      ? { python: { executable: python.executable, source: python.source, ...(version ? { version } : {}) } }
+      : {}),
     ...(input.configFile ? { configFile: input.configFile } : {}),
   };
 }

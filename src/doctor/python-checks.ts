@@ -142,10 +142,19 @@ export async function checkEnvironment(
 
 async function probeImport(python: string, module: string, pythonPath: string[] = []): Promise<ImportProbe> {
   try {
-    const { value } = await runProbe<ImportProbe>(python, ['import', module], { pythonPath, timeoutMs: 120_000 });
-    return value ?? { ok: false, ms: 0, error: { type: 'Error', message: 'no answer', missing_module: null } };
+    const { value } = await runProbe<ImportProbe>(python, ['import', module], {
+      pythonPath,
+      timeoutMs: 120_000,
+    });
+    return (
+      value ?? { ok: false, ms: 0, error: { type: 'Error', message: 'no answer', missing_module: null } }
+    );
   } catch (err) {
-    return { ok: false, ms: 0, error: { type: 'PythonEnvError', message: (err as Error).message, missing_module: null } };
+    return {
+      ok: false,
+      ms: 0,
+      error: { type: 'PythonEnvError', message: (err as Error).message, missing_module: null },
+    };
   }
 }
 
@@ -170,7 +179,12 @@ export async function checkBridge(python: ResolvedPython): Promise<DoctorCheck> 
 export async function checkCodec(python: ResolvedPython): Promise<DoctorCheck> {
   const probe = await probeImport(python.executable, 'msgpack');
   if (probe.ok) {
-    return { id: 'codec', status: 'ok', message: `msgpack${version(probe)}: the fast codec is used`, ms: probe.ms };
+    return {
+      id: 'codec',
+      status: 'ok',
+      message: `msgpack${version(probe)}: the fast codec is used`,
+      ms: probe.ms,
+    };
   }
   return {
     id: 'codec',
@@ -195,7 +209,12 @@ export async function checkOptional(python: ResolvedPython): Promise<DoctorCheck
     const probe = await probeImport(python.executable, o.module);
     checks.push(
       probe.ok
-        ? { id: `optional:${o.pkg}`, status: 'ok', message: `${o.pkg}${version(probe)} (${o.use})`, ms: probe.ms }
+        ? {
+            id: `optional:${o.pkg}`,
+            status: 'ok',
+            message: `${o.pkg}${version(probe)} (${o.use})`,
+            ms: probe.ms,
+          }
         : probe.error?.missing_module && o.module.startsWith(probe.error.missing_module)
           ? {
               id: `optional:${o.pkg}`,
@@ -220,7 +239,11 @@ export async function checkPackages(python: ResolvedPython, specs: string[]): Pr
   if (specs.length === 0) return [];
   let packages: PackageStatus[];
   try {
-    const { value } = await runBridgeHelper<{ packages: PackageStatus[] }>(python.executable, 'packages', specs);
+    const { value } = await runBridgeHelper<{ packages: PackageStatus[] }>(
+      python.executable,
+      'packages',
+      specs,
+    );
     packages = value?.packages ?? [];
   } catch (err) {
     return [
@@ -257,7 +280,12 @@ export async function checkImports(
   for (const module of modules) {
     const probe = await probeImport(python.executable, module, pythonPath);
     if (probe.ok) {
-      checks.push({ id: `import:${module}`, status: 'ok', message: `import ${module}${version(probe)}`, ms: probe.ms });
+      checks.push({
+        id: `import:${module}`,
+        status: 'ok',
+        message: `import ${module}${version(probe)}`,
+        ms: probe.ms,
+      });
       continue;
     }
     const missing = probe.error?.missing_module;
@@ -265,7 +293,9 @@ export async function checkImports(
       id: `import:${module}`,
       status: 'fail',
       message: `import ${module} fails: ${probe.error?.type}: ${probe.error?.message}`,
-      fix: missing ? missingModuleFix(python, missing, module) : `fix the module's code (it raised at import)`,
+      fix: missing
+        ? missingModuleFix(python, missing, module)
+        : `fix the module's code (it raised at import)`,
       ms: probe.ms,
     });
   }
@@ -306,7 +336,11 @@ export async function checkAdapter(
       id,
       status: 'ok',
       message: `pool "${label}": ${adapter} starts with ${tools.length} tool${tools.length === 1 ? '' : 's'}`,
-      details: w ? [`worker: Python ${w.python ?? '?'} at ${w.pythonExecutable} (chosen by: ${w.pythonSource}), codec ${w.codec ?? '?'}`] : [],
+      details: w
+        ? [
+            `worker: Python ${w.python ?? '?'} at ${w.pythonExecutable} (chosen by: ${w.pythonSource}), codec ${w.codec ?? '?'}`,
+          ]
+        : [],
       ms,
     };
   } catch (err) {
@@ -335,10 +369,17 @@ function describeStartFailure(
   const tb = (err.traceback ?? '').trim().split('\n');
   const details = (tb.length > 1 ? tb.slice(-4) : err.stderrTail.slice(-4)).map((l) => l.trimEnd());
   const lastLine = tb[tb.length - 1] || err.message;
-  const moduleName = adapter.includes(':') ? adapter.split(':')[0]! : adapter.slice(0, adapter.lastIndexOf('.'));
+  const moduleName = adapter.includes(':')
+    ? adapter.split(':')[0]!
+    : adapter.slice(0, adapter.lastIndexOf('.'));
   const missing = /No module named '([^']+)'/.exec(lastLine)?.[1];
   if (err.phase === 'import' && missing && python) {
-    return { status: 'fail', message: `${head}: ${lastLine}`, fix: missingModuleFix(python, missing, moduleName), details };
+    return {
+      status: 'fail',
+      message: `${head}: ${lastLine}`,
+      fix: missingModuleFix(python, missing, moduleName),
+      details,
+    };
   }
   if (err.phase === 'import' && err.pythonType === 'AttributeError') {
     return {
