@@ -125,6 +125,14 @@ export function explainInstallFailure(output: string, python: string, installer:
       : 'pip cannot reach a package index: check the network, or point pip at a mirror (PIP_INDEX_URL / ' +
           'PIP_FIND_LINKS or pip.conf)';
   }
+  if (/from versions: none/.test(output)) {
+    const where = /Looking in (?:indexes|links): (.*)/.exec(output)?.[1];
+    return (
+      `pip found no version at all${where ? ` on ${where}` : ''}: if the package exists, pip cannot reach its ` +
+      'index (check the network, or point pip at a mirror: PIP_INDEX_URL / PIP_FIND_LINKS or pip.conf); ' +
+      'otherwise check the package name'
+    );
+  }
   if (/(Could not find a version|No matching distribution|not found in the package registry|No solution found)/i.test(output)) {
     return (
       'no such package or version on the index pip uses: check the name and version clause; if you expect it ' +

@@ -33,6 +33,7 @@ export function parsePyprojectDependencies(text: string, where = 'pyproject.toml
     if (!m) continue;
     // Gather the array text up to its closing bracket (which may be lines later).
     let body = m[1]!;
+    if (!body.trimStart().startsWith('[')) throw fail('dependencies is not an array');
     while (!closes(body)) {
       i++;
       if (i >= lines.length) throw fail('the array is not closed');
