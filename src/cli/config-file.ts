@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SnakepitConfig } from '../config/config-types.js';
 import { ConfigError } from '../errors/errors.js';
@@ -62,6 +62,11 @@ async function readConfig(path: string, cwd: string): Promise<unknown> {
   }
   const mod = /\.m?ts$/.test(path) ? await importTypeScript(path, cwd) : await importModule(path);
   let value = mod['default'] ?? mod['config'];
+  // A CommonJS-compiled module (a .ts file outside a "type": "module" package) nests its default export once more.
+  if (value && typeof value === 'object' && 'default' in value) {
+    const keys = Object.keys(value).filter((k) => k !== '__esModule' && k !== 'default');
+    if (keys.length === 0) value = (value as { default: unknown }).default;
+  }
   // A CommonJS file imported as ESM puts module.exports on `default`; a function builds the config.
   if (typeof value === 'function') value = await (value as () => unknown)();
   return value;
@@ -102,11 +107,18 @@ async function importTypeScript(path: string, cwd: string): Promise<Record<strin
   }
 }
 
-/** tsx's ESM API, from the project first, then from snakepit's own dependencies. */
+/** tsx's ESM API (`tsx/esm/api`, its `import` entry), from the project first, then from snakepit's own dependencies. */
 function findTsx(cwd: string): string | undefined {
   for (const base of [join(cwd, 'package.json'), import.meta.url]) {
     try {
-      return createRequire(base).resolve('tsx/esm/api');
+      const pkgPath = createRequire(base).resolve('tsx/package.json');
+      const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
+        exports?: Record<string, { import?: { default?: string } | string }>;
+      };
+      const entry = pkg.exports?.['./esm/api'];
+      const file = typeof entry === 'object' ? entry.import : undefined;
+      const target = typeof file === 'string' ? file : file?.default;
+      if (target) return join(dirname(pkgPath), target);
     } catch {
       /* not installed there */
     }

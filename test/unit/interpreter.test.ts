@@ -43,7 +43,10 @@ describe('resolvePython', () => {
   });
 
   it('then SNAKEPIT_PYTHON, and refuses one that does not exist', () => {
-    const r = resolvePython(undefined, { cwd: join(root, 'project'), env: env({ SNAKEPIT_PYTHON: realPython }) });
+    const r = resolvePython(undefined, {
+      cwd: join(root, 'project'),
+      env: env({ SNAKEPIT_PYTHON: realPython }),
+    });
     expect(r.source).toBe('SNAKEPIT_PYTHON');
     expect(() => resolvePython(undefined, { env: env({ SNAKEPIT_PYTHON: '/nope/python' }) })).toThrow(
       /SNAKEPIT_PYTHON="\/nope\/python" is not an executable file/,
@@ -59,19 +62,30 @@ describe('resolvePython', () => {
   });
 
   it('then the active VIRTUAL_ENV', () => {
-    const r = resolvePython(undefined, { cwd: join(root, 'empty'), env: env({ VIRTUAL_ENV: join(root, 'active') }) });
+    const r = resolvePython(undefined, {
+      cwd: join(root, 'empty'),
+      env: env({ VIRTUAL_ENV: join(root, 'active') }),
+    });
     expect(r.executable).toBe(join(root, 'active', 'bin', 'python'));
     expect(r.source).toBe(`active virtual environment (VIRTUAL_ENV=${join(root, 'active')})`);
   });
 
   it('notes a VIRTUAL_ENV without an interpreter, and goes on to PATH', () => {
-    const r = resolvePython(undefined, { cwd: join(root, 'empty'), env: env({ VIRTUAL_ENV: join(root, 'empty') }) });
+    const r = resolvePython(undefined, {
+      cwd: join(root, 'empty'),
+      env: env({ VIRTUAL_ENV: join(root, 'empty') }),
+    });
     expect(r.source).toBe('python3 on PATH');
     expect(r.notes).toEqual([`VIRTUAL_ENV=${join(root, 'empty')} has no bin/python; ignored`]);
   });
 
   it('notes strategy "uv" when uv is not on PATH', () => {
-    const r = resolvePython(undefined, { cwd: join(root, 'empty'), env: env(), strategy: 'uv', version: '3.12' });
+    const r = resolvePython(undefined, {
+      cwd: join(root, 'empty'),
+      env: env(),
+      strategy: 'uv',
+      version: '3.12',
+    });
     expect(r.source).toBe('python3 on PATH');
     expect(r.notes).toEqual(['python.strategy is "uv" but uv is not on PATH; fell back to PATH']);
   });
@@ -124,7 +138,12 @@ describe('python config section', () => {
       python: { executable: realPython },
       pools: [
         { name: 'a', adapter: ADAPTER, size: 1 },
-        { name: 'b', adapter: ADAPTER, size: 1, python: { executable: join(root, 'active', 'bin', 'python') } },
+        {
+          name: 'b',
+          adapter: ADAPTER,
+          size: 1,
+          python: { executable: join(root, 'active', 'bin', 'python') },
+        },
       ],
     });
     expect(config.pools[0]!.python).toEqual({ executable: realPython, source: 'python.executable option' });

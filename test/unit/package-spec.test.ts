@@ -10,8 +10,21 @@ describe('checkRequirementSpec', () => {
   it.each([
     ['numpy', 'numpy', [], []],
     ['numpy>=1.26', 'numpy', [], [{ op: '>=', version: '1.26' }]],
-    ['scikit-learn ~= 1.4, != 1.4.1', 'scikit-learn', [], [{ op: '~=', version: '1.4' }, { op: '!=', version: '1.4.1' }]],
-    ['pandas[excel,performance]==2.2.*', 'pandas', ['excel', 'performance'], [{ op: '==', version: '2.2.*' }]],
+    [
+      'scikit-learn ~= 1.4, != 1.4.1',
+      'scikit-learn',
+      [],
+      [
+        { op: '~=', version: '1.4' },
+        { op: '!=', version: '1.4.1' },
+      ],
+    ],
+    [
+      'pandas[excel,performance]==2.2.*',
+      'pandas',
+      ['excel', 'performance'],
+      [{ op: '==', version: '2.2.*' }],
+    ],
     ['zope.interface<7', 'zope.interface', [], [{ op: '<', version: '7' }]],
     ['torch===2.1.0+cpu', 'torch', [], [{ op: '===', version: '2.1.0+cpu' }]],
   ])('accepts %s', (spec, name, extras, clauses) => {
@@ -87,12 +100,12 @@ describe('parsePyprojectDependencies', () => {
   });
 
   it('names the file when the array cannot be read', () => {
-    expect(() => parsePyprojectDependencies('[project]\ndependencies = [\n "a",\n', 'x/pyproject.toml')).toThrow(
-      PythonEnvError,
-    );
-    expect(() => parsePyprojectDependencies('[project]\ndependencies = "numpy"\n', 'x/pyproject.toml')).toThrow(
-      /x\/pyproject.toml: cannot read \[project\].dependencies: dependencies is not an array/,
-    );
+    expect(() =>
+      parsePyprojectDependencies('[project]\ndependencies = [\n "a",\n', 'x/pyproject.toml'),
+    ).toThrow(PythonEnvError);
+    expect(() =>
+      parsePyprojectDependencies('[project]\ndependencies = "numpy"\n', 'x/pyproject.toml'),
+    ).toThrow(/x\/pyproject.toml: cannot read \[project\].dependencies: dependencies is not an array/);
   });
 });
 
@@ -101,9 +114,18 @@ describe('explainInstallFailure', () => {
   it.each([
     ['/p/.venv/bin/python: No module named pip', 'has no pip'],
     ['error: externally-managed-environment', 'PEP 668'],
-    ["WARNING: Retrying ... Failed to establish a new connection: [Errno 111] Connection refused", 'cannot reach a package index'],
-    ['Looking in indexes: http://127.0.0.1:9/simple\nERROR: Could not find a version that satisfies the requirement x (from versions: none)', 'on http://127.0.0.1:9/simple'],
-    ['ERROR: Could not find a version that satisfies the requirement x<0 (from versions: 1.0, 2.0)', 'no such package or version'],
+    [
+      'WARNING: Retrying ... Failed to establish a new connection: [Errno 111] Connection refused',
+      'cannot reach a package index',
+    ],
+    [
+      'Looking in indexes: http://127.0.0.1:9/simple\nERROR: Could not find a version that satisfies the requirement x (from versions: none)',
+      'on http://127.0.0.1:9/simple',
+    ],
+    [
+      'ERROR: Could not find a version that satisfies the requirement x<0 (from versions: 1.0, 2.0)',
+      'no such package or version',
+    ],
     ['ERROR: Could not install packages due to an OSError: [Errno 13] Permission denied', 'no permission'],
   ])('%s', (output, fix) => {
     expect(explainInstallFailure(output, py, 'pip')).toContain(fix);
