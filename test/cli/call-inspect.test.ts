@@ -212,7 +212,7 @@ describe('--help', () => {
       const r = await runCli([...words, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: snakepit/);
-      expect(r.stdout).not.toMatch(/\u001b\[/);
+      expect(r.stdout).not.toContain('\u001b[');
     },
   );
 });
