@@ -205,6 +205,19 @@ describe('PythonPackages against the venv', () => {
     ).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('ensure names the fix when the interpreter has no pip', async () => {
+    const bare = join(project, 'bare-venv');
+    execFileSync(venvPython, ['-m', 'venv', '--without-pip', bare]);
+    const err = await PythonPackages.ensure(['six'], {
+      python: join(bare, 'bin', 'python'),
+      installer: 'pip',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PythonEnvError);
+    expect((err as PythonEnvError).fix).toMatch(
+      /has no pip: create a virtual environment with `npx snakepit setup`/,
+    );
+  });
+
   it('says which interpreter is missing', async () => {
     await expect(
       PythonPackages.checkInstalled(['six'], { python: '/nonexistent/python' }),
