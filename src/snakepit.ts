@@ -10,7 +10,8 @@ import type { ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
 import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
-import { PyRef } from './refs/py-ref.js';
+import type { PyRef } from './refs/py-ref.js';
+import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
 import { RefManager } from './refs/ref-manager.js';
 import { SessionStore, type Sessions } from './session/session-store.js';
 import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
@@ -46,10 +47,6 @@ export interface CallMethodOptions extends RefCallOptions {
   /** Keyword arguments of the method. */
   kwargs?: ToolArgs;
 }
-
-/** Reserved tool names the worker's dispatcher serves itself (docs/PROTOCOL.md §5). */
-const CALL_METHOD_TOOL = '__snakepit__.call_method';
-const GET_ATTR_TOOL = '__snakepit__.get_attr';
 
 function isPlainArgs(value: unknown): value is ToolArgs {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -233,24 +230,15 @@ export class Snakepit implements AsyncDisposable {
     args: unknown[] = [],
     options: CallMethodOptions = {},
   ): Promise<T> {
-    const label = `${ref instanceof PyRef ? ref.type : 'PyRef'}.${String(method)}`;
-    if (!Array.isArray(args)) {
-      throw new InvalidArgumentsError(label, undefined, `args must be an array of positional arguments`);
-    }
-    const kwargs = options?.kwargs ?? {};
-    if (!isPlainArgs(kwargs)) {
-      throw new InvalidArgumentsError(label, undefined, 'options.kwargs must be a plain object');
-    }
-    return this.#onRef<T>(ref, label, CALL_METHOD_TOOL, { ref, method, args, kwargs }, options);
+    return this.#runRef<T>(methodCall(ref, method, args, options?.kwargs ?? {}), options);
   }
 
   /**
    * Read an attribute of a Python object held by reference (a new PyRef if it cannot be sent by value).
    * @throws as `callMethod`
    */
-  getAttr<T = unknown>(ref: PyRef, name: string, options: RefCallOptions = {}): Promise<T> {
-    const label = `${ref instanceof PyRef ? ref.type : 'PyRef'}.${String(name)}`;
-    return this.#onRef<T>(ref, label, GET_ATTR_TOOL, { ref, name }, options);
+  async getAttr<T = unknown>(ref: PyRef, name: string, options: RefCallOptions = {}): Promise<T> {
+    return this.#runRef<T>(attrCall(ref, name), options);
   }
 
   /** Sessions: create, inspect, update and end them; calls create them on first use. */
@@ -284,35 +272,19 @@ export class Snakepit implements AsyncDisposable {
     })();
   }
 
-  async #onRef<T>(
-    ref: PyRef,
-    label: string,
-    tool: string,
-    args: ToolArgs,
-    options: RefCallOptions,
-  ): Promise<T> {
-    if (!(ref instanceof PyRef)) {
-      throw new InvalidArgumentsError(
-        label,
-        undefined,
-        `expected a PyRef (an object reference), got ${typeof ref}`,
-      );
-    }
-    const name = args['method'] ?? args['name'];
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentsError(
-        label,
-        undefined,
-        'the method or attribute name must be a non-empty string',
-      );
-    }
+  async #runRef<T>(ref: RefCall, options: RefCallOptions): Promise<T> {
     if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentsError(label, undefined, `options must be an object, got ${typeof options}`);
+      throw new InvalidArgumentsError(
+        ref.tool,
+        undefined,
+        `options must be an object, got ${typeof options}`,
+      );
     }
+    const { timeoutMs, signal } = options;
     const call = this.#submit(
-      tool,
-      args,
-      { timeoutMs: options.timeoutMs, signal: options.signal, pool: ref.pool, sessionId: ref.sessionId },
+      ref.tool,
+      ref.args,
+      { timeoutMs, signal, pool: ref.pool, sessionId: ref.sessionId },
       undefined,
       ref.workerId,
     );

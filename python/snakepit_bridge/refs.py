@@ -243,6 +243,8 @@ def resolve_args(call, tokens, worker_id):
     for token in tokens:
         tag = token.fields
         ref_id, owner = tag.get("id"), tag.get("session")
+        if not isinstance(ref_id, str) or not isinstance(owner, str):
+            return "%r is not a valid object reference (it needs a string id and session)" % (tag,)
         what = "reference %s (%s)" % (ref_id, tag.get("type") or "object")
         if call.session is None:
             return "%s belongs to session %r; this call has no session (pass the reference in its " \

@@ -74,6 +74,12 @@ def test_a_reference_from_another_worker_is_refused(rhost):
     assert kind == "error" and "lives on worker elsewhere-9" in info["details"]["problem"]
 
 
+def test_a_malformed_reference_refuses_the_call_not_the_channel(rhost):
+    kind, info = run_in(rhost, "s1", "weigh", {"model": RefToken({"__snakepit__": "ref", "id": 5})})
+    assert kind == "error" and "not a valid object reference" in info["details"]["problem"]
+    assert rhost.run("live_models") == 0  # the worker is still serving
+
+
 def test_release_frees_the_object_and_later_use_is_refused(rhost):
     ref = run_in(rhost, "s1", "make_model")
     assert rhost.run("live_models") == 1

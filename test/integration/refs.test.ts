@@ -128,6 +128,23 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     await expect(pit.callMethod(ref, 'predict', [1])).rejects.toThrow(/session "ending" ended/);
   });
 
+  it('refuses bad arguments to callMethod and getAttr before sending anything', async () => {
+    const ref = await pit.executeInSession<PyRef>('bad', 'make_model', { name: 'x' });
+    await expect(pit.callMethod({ id: 'r1' } as unknown as PyRef, 'predict')).rejects.toThrow(
+      /expected a PyRef/,
+    );
+    await expect(pit.callMethod(ref, '')).rejects.toThrow(/non-empty string/);
+    await expect(pit.callMethod(ref, 'predict', 3 as unknown as unknown[])).rejects.toThrow(
+      /args must be an array/,
+    );
+    await expect(
+      pit.callMethod(ref, 'predict', [], { kwargs: [] as unknown as Record<string, unknown> }),
+    ).rejects.toThrow(/kwargs must be a plain object/);
+    await expect(pit.getAttr(ref, 42 as unknown as string)).rejects.toBeInstanceOf(InvalidArgumentsError);
+    expect(await pit.callMethod(ref, 'predict', [1])).toBe(1); // the worker is fine
+    ref.release();
+  });
+
   it('says how to get a reference when a result cannot be sent outside a session', async () => {
     const err = await pit.execute('make_model').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SerializationError);
