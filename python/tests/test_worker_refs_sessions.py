@@ -89,6 +89,15 @@ def test_release_frees_the_object_and_later_use_is_refused(rhost):
     assert kind == "error" and "was released" in info["details"]["problem"]
 
 
+def test_malformed_release_and_session_end_frames_are_ignored(rhost):
+    ref = run_in(rhost, "s1", "make_model")
+    rhost.send({"type": "release", "refs": [{"not": "an id"}, 5, None]})
+    rhost.send({"type": "release", "refs": "r1"})
+    rhost.send({"type": "session_end", "session": ["s1"]})
+    assert rhost.run("live_models") == 1
+    assert run_in(rhost, "s1", "weigh", {"model": ref})["name"] == "m"
+
+
 def test_release_for_another_session_is_ignored(rhost):
     ref = run_in(rhost, "s1", "make_model")
     rhost.send({"type": "release", "refs": [ref.id], "session": "s2"})

@@ -241,9 +241,9 @@ class Worker:
     # ------------------------------------------------------------------------------ references
 
     def _on_release(self, msg: dict) -> None:
-        refs = msg.get("refs")
+        refs, session = msg.get("refs"), msg.get("session")
         if isinstance(refs, list):
-            REFS.release(refs, msg.get("session"))
+            REFS.release([r for r in refs if isinstance(r, str)], session if isinstance(session, str) else None)
 
     def _on_session_end(self, msg: dict) -> None:
         session = msg.get("session")
