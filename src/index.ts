@@ -6,7 +6,21 @@
  *   await pit.close();
  */
 export { Snakepit } from './snakepit.js';
-export type { ExecuteOptions, StreamOptions, ToolArgs } from './snakepit.js';
+export type {
+  ExecuteOptions,
+  StreamOptions,
+  ToolArgs,
+  RefCallOptions,
+  CallMethodOptions,
+} from './snakepit.js';
+export { PyRef } from './refs/py-ref.js';
+export type {
+  Sessions,
+  SessionInfo,
+  SessionOptions,
+  SessionStoreStats,
+  SessionEndReason,
+} from './session/session-store.js';
 export type {
   SnakepitConfig,
   PoolConfig,
@@ -15,6 +29,8 @@ export type {
   ResolvedPython,
   LibraryConfig,
   LibraryInstall,
+  AffinityMode,
+  SessionsConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
@@ -23,5 +39,13 @@ export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type { Logger, LogLevel } from './util/logger.js';
 export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
 export { resolvePython } from './python/interpreter.js';
+export { PythonPackages } from './python/packages.js';
+export type {
+  PythonPackagesOptions,
+  PackageStatus,
+  CheckInstalledResult,
+  EnsureResult,
+} from './python/packages.js';
+export type { Installer } from './python/install.js';
 export * from './errors/errors.js';
 export * from './errors/python-errors.js';

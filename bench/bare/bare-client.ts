@@ -20,6 +20,7 @@ interface Endpoint {
 export class BareLoop {
   readonly #endpoints: Endpoint[] = [];
   readonly #pending = new Map<number, (value: unknown) => void>();
+  readonly #onChunk = new Map<number, (data: unknown) => void>();
   readonly #codec: 'msgpack' | 'json';
   readonly #packr = new Packr({ useRecords: false });
   #nextId = 1;
@@ -53,20 +54,40 @@ export class BareLoop {
         const body = buf.subarray(pos + 4, pos + 4 + length);
         pos += 4 + length;
         const msg = (this.#codec === 'msgpack' ? this.#packr.unpack(body) : JSON.parse(body.toString())) as {
+          type: string;
           id: number;
           value: unknown;
+          data: unknown;
         };
+        if (msg.type === 'chunk') {
+          this.#onChunk.get(msg.id)?.(msg.data);
+          continue;
+        }
         const resolve = this.#pending.get(msg.id);
         this.#pending.delete(msg.id);
+        this.#onChunk.delete(msg.id);
         resolve?.(msg.value);
       }
       buf = buf.subarray(pos);
     });
   }
 
+  /** A stream of `n` small dicts; resolves with the number of chunks received. */
+  async stream(n: number): Promise<number> {
+    let received = 0;
+    const id = this.#nextId;
+    this.#onChunk.set(id, () => received++);
+    await this.#send('count', { n });
+    return received;
+  }
+
   call(a: number, b: number): Promise<unknown> {
+    return this.#send('add', { a, b });
+  }
+
+  #send(tool: string, args: Record<string, number>): Promise<unknown> {
     const id = this.#nextId++;
-    const message = { type: 'call', id, tool: 'add', args: { a, b } };
+    const message = { type: 'call', id, tool, args };
     const body = this.#codec === 'msgpack' ? this.#packr.pack(message) : Buffer.from(JSON.stringify(message));
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32BE(body.length);

@@ -1,7 +1,8 @@
 """The transport's ceiling: the least a Python worker can do per call on the same channel.
 
 Reads length-prefixed frames from fd 3, decodes each (msgpack or JSON), answers `add` with a+b, and writes every
-answer produced from one read in a single sendall. No threads, no dispatch, no error handling: what is left of
+answer produced from one read in a single sendall. `count` streams n chunks {"i": i} (64 frames per sendall, no
+credit), then the result. No threads, no dispatch, no error handling: what is left of
 snakepit's cost when this loop is subtracted is the cost of the bridge itself.
 """
 import json
@@ -43,7 +44,18 @@ while True:
         msg = decode(bytes(buf[pos + 4 : pos + 4 + length]))
         pos += 4 + length
         args = msg["args"]
-        body = encode({"type": "result", "id": msg["id"], "value": args["a"] + args["b"]})
+        if msg["tool"] == "count":  # a stream: n chunks of {"i": i}, 64 per sendall, then the result
+            call_id = msg["id"]
+            for i in range(args["n"]):
+                body = encode({"type": "chunk", "id": call_id, "seq": i, "data": {"i": i}})
+                out.append(HEADER.pack(len(body)))
+                out.append(body)
+                if len(out) >= 128:
+                    sock.sendall(b"".join(out))
+                    out = []
+            body = encode({"type": "result", "id": call_id, "value": None})
+        else:
+            body = encode({"type": "result", "id": msg["id"], "value": args["a"] + args["b"]})
         out.append(HEADER.pack(len(body)))
         out.append(body)
     del buf[:pos]

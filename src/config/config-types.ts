@@ -14,9 +14,19 @@ export interface QueueConfig {
 
 export interface PythonConfig {
   /**
-   * The interpreter. Resolution when absent: `SNAKEPIT_PYTHON`, then `./.venv/bin/python`, then `python3` on PATH.
+   * The interpreter. Resolution when absent: `SNAKEPIT_PYTHON`, then `./.venv/bin/python`, then the active
+   * `VIRTUAL_ENV`, then a uv-managed Python (with `strategy: "uv"`), then `python3` on PATH.
    */
   executable?: string;
+  /** `"uv"`: when nothing above picked an interpreter and uv is on PATH, use a uv-managed one. Default `"auto"`. */
+  strategy?: 'auto' | 'uv';
+  /** The Python version asked of uv (`"3.12"`); `snakepit setup` also creates the venv with it. Only with uv. */
+  version?: string;
+  /**
+   * Packages (pip requirement specifiers such as `"numpy>=1.26"`) that `snakepit setup` installs and
+   * `snakepit doctor` checks. Top level only.
+   */
+  packages?: string[];
 }
 
 /** A package to install on start when its module is missing (opt-in; see docs/GENERIC_ADAPTER.md). */
@@ -93,6 +103,21 @@ export interface PoolConfig {
   python?: PythonConfig;
   /** Working directory of the workers. Default: the host's. */
   cwd?: string;
+  /**
+   * Session affinity: `strict` (default) runs a session's calls only on the worker that served it before (its
+   * Python state is there; if that worker is gone, calls fail with SessionLostError); `prefer` uses that worker
+   * when it has room and any worker otherwise.
+   */
+  affinity?: AffinityMode;
+}
+
+export type AffinityMode = 'strict' | 'prefer';
+
+export interface SessionsConfig {
+  /** A session not used for this long ends (its Python state is dropped). Default 3,600,000 ms (1 h). */
+  ttlMs?: number;
+  /** How often expired sessions are looked for. Default 60,000 ms. */
+  cleanupIntervalMs?: number;
 }
 
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
@@ -110,12 +135,16 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   closeTimeoutMs?: number;
   /** Between asking a worker to stop and killing it. Default 2,000 ms. */
   killGraceMs?: number;
+  /** Session store: time to live and expiry sweep. */
+  sessions?: SessionsConfig;
 }
 
 export interface ResolvedPython {
   executable: string;
   /** Why this interpreter was chosen, e.g. `SNAKEPIT_PYTHON`, `./.venv`, `python3 on PATH`. */
   source: string;
+  /** What resolution passed over on the way (e.g. a `VIRTUAL_ENV` without an interpreter). */
+  notes?: string[];
 }
 
 export interface ResolvedLibraryConfig {
@@ -152,6 +181,7 @@ export interface ResolvedPoolConfig {
   python: ResolvedPython;
   cwd: string | undefined;
   killGraceMs: number;
+  affinity: AffinityMode;
 }
 
 export interface ResolvedConfig {
@@ -159,4 +189,5 @@ export interface ResolvedConfig {
   logger: Logger;
   closeTimeoutMs: number;
   killGraceMs: number;
+  sessions: { ttlMs: number; cleanupIntervalMs: number };
 }

@@ -6,7 +6,14 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
 import { resolvePython } from '../python/interpreter.js';
 import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
-import type { PoolConfig, ResolvedConfig, ResolvedPoolConfig, SnakepitConfig } from './config-types.js';
+import type {
+  PoolConfig,
+  PythonConfig,
+  ResolvedConfig,
+  ResolvedPoolConfig,
+  SnakepitConfig,
+} from './config-types.js';
+import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import {
   GENERIC_ADAPTER,
   GENERIC_CONFIG_ENV,
@@ -25,6 +32,8 @@ export const DEFAULTS = {
   closeTimeoutMs: 10_000,
   killGraceMs: 2_000,
   maxPoolSize: 1_000,
+  sessionTtlMs: 3_600_000,
+  sessionCleanupIntervalMs: 60_000,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -47,8 +56,17 @@ const POOL_KEYS = new Set([
   'maxFrameBytes',
   'python',
   'cwd',
+  'affinity',
 ]);
-const TOP_KEYS = new Set([...POOL_KEYS, 'pools', 'logger', 'logLevel', 'closeTimeoutMs', 'killGraceMs']);
+const TOP_KEYS = new Set([
+  ...POOL_KEYS,
+  'pools',
+  'logger',
+  'logLevel',
+  'closeTimeoutMs',
+  'killGraceMs',
+  'sessions',
+]);
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -111,7 +129,7 @@ function rejectUnknownKeys(where: string, obj: Record<string, unknown>, allowed:
 function resolvePool(
   raw: unknown,
   where: string,
-  defaults: { python: string | undefined; killGraceMs: number },
+  defaults: { python: PythonConfig; killGraceMs: number },
 ): ResolvedPoolConfig {
   if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
   const pool = raw as Partial<PoolConfig> & Record<string, unknown>;
@@ -149,18 +167,13 @@ function resolvePool(
   if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
     throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
   }
-  const python = pool.python ?? {};
-  if (!isPlainObject(python))
-    throw new ConfigError(`${where}.python`, `must be an object, got ${describe(python)}`);
-  rejectUnknownKeys(`${where}.python.`, python, new Set(['executable']));
-  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
-    throw new ConfigError(
-      `${where}.python.executable`,
-      `must be a non-empty string, got ${describe(python.executable)}`,
-    );
-  }
+  const python = mergePythonConfig(defaults.python, checkPythonConfig(`${where}.python`, pool.python, false));
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
+  }
+  const affinity = pool.affinity ?? 'strict';
+  if (affinity !== 'strict' && affinity !== 'prefer') {
+    throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
   }
   return {
     name: pool.name,
@@ -198,11 +211,14 @@ function resolvePool(
       DEFAULTS.maxFrameBytes,
       2 ** 32 - 1,
     ),
-    python: resolvePython((python.executable as string | undefined) ?? defaults.python, {
+    python: resolvePython(python.executable, {
       ...(pool.cwd ? { cwd: pool.cwd } : {}),
+      ...(python.strategy ? { strategy: python.strategy } : {}),
+      ...(python.version ? { version: python.version } : {}),
     }),
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
+    affinity,
   };
 }
 
@@ -235,17 +251,9 @@ function resolveLogger(config: SnakepitConfig): Logger {
 export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
   if (!isPlainObject(input)) throw new ConfigError('(root)', `must be an object, got ${describe(input)}`);
   rejectUnknownKeys('', input, TOP_KEYS);
-  const python = input.python ?? {};
-  if (!isPlainObject(python)) throw new ConfigError('python', `must be an object, got ${describe(python)}`);
-  rejectUnknownKeys('python.', python, new Set(['executable']));
-  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
-    throw new ConfigError(
-      'python.executable',
-      `must be a non-empty string, got ${describe(python.executable)}`,
-    );
-  }
+  const python = checkPythonConfig('python', input.python, true);
   const killGraceMs = positiveInt('killGraceMs', input.killGraceMs, DEFAULTS.killGraceMs);
-  const defaults = { python: python.executable, killGraceMs };
+  const defaults = { python, killGraceMs };
 
   let pools: ResolvedPoolConfig[];
   if (input.pools !== undefined) {
@@ -267,6 +275,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       logLevel: _ll,
       closeTimeoutMs: _c,
       killGraceMs: _k,
+      sessions: _s,
       python: _py,
       ...single
     } = input;
@@ -288,5 +297,21 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     logger: resolveLogger(input),
     closeTimeoutMs: positiveInt('closeTimeoutMs', input.closeTimeoutMs, DEFAULTS.closeTimeoutMs),
     killGraceMs,
+    sessions: resolveSessions(input.sessions),
+  };
+}
+
+function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {
+  const sessions = raw ?? {};
+  if (!isPlainObject(sessions)) throw new ConfigError('sessions', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('sessions.', sessions, new Set(['ttlMs', 'cleanupIntervalMs']));
+  return {
+    ttlMs: positiveInt('sessions.ttlMs', sessions['ttlMs'], DEFAULTS.sessionTtlMs),
+    cleanupIntervalMs: positiveInt(
+      'sessions.cleanupIntervalMs',
+      sessions['cleanupIntervalMs'],
+      DEFAULTS.sessionCleanupIntervalMs,
+      2 ** 31 - 1,
+    ),
   };
 }
