@@ -19,7 +19,6 @@ from snakepit_bridge.generic.config import CONFIG_ENV, ConfigProblem, load_confi
 from snakepit_bridge.generic.convert import ValueOptions, to_wire
 from snakepit_bridge.generic.functions import ArgMapper
 from snakepit_bridge.generic.library import LibraryImportError, PathRefused, resolve_path
-from snakepit_bridge.generic.packages import check, satisfies
 
 TEST_FIXTURES = os.path.join(os.path.dirname(PYTHON_DIR), "test", "fixtures", "python")
 sys.path.insert(0, TEST_FIXTURES)
@@ -181,7 +180,7 @@ def test_values_without_a_by_value_form_are_refused_clearly():
     with pytest.raises(BridgeError) as err:
         to_wire({"rows": [lib.Opaque()]}, ValueOptions())
     assert err.value.kind == "serialization" and err.value.details["path"] == "result.rows[0]"
-    assert "object references arrive with sessions" in str(err.value)
+    assert "in a session it is returned as an object reference" in str(err.value)
     with pytest.raises(BridgeError, match="a module cannot be returned"):
         to_wire(os, ValueOptions())
     loop = []
@@ -252,20 +251,6 @@ def test_a_hook_without_before_or_after_is_refused():
         adapter(dict(LIB, hooks=["snakepit_fixtures.generic_lib:Opaque"]))
 
 
-# -------------------------------------------------------------------------------------- packages
-
-
-def test_version_clauses():
-    assert satisfies("2.1.0", ">=1.26,<3")
-    assert not satisfies("1.25.2", ">=1.26")
-    assert satisfies("2.2.3", "==2.2.*") and not satisfies("2.3.0", "==2.2.*")
-    assert satisfies("1.4.5", "~=1.4") and not satisfies("2.0", "~=1.4")
-    assert satisfies("1.0", "==1.0.0") and not satisfies("1.0", "!=1")
-    assert check([{"module": "json", "package": None}])[0]["satisfied"]
-    missing = check([{"module": "snakepit_no_such", "package": "snakepit-no-such", "version": ">=1"}])[0]
-    assert not missing["satisfied"] and "not found" in missing["reason"]
-
-
 # ------------------------------------------------------------------------------ real workers (fake host)
 
 
@@ -295,7 +280,7 @@ def test_worker_serves_library_functions(make_host):
     assert [c["data"] for c in chunks] == ["0", "1", "2"] and msg["type"] == "result"
     gen_error = host.run("python.lib.make_generator", {"_args": [3]})
     assert gen_error[1]["kind"] == "invalid_arguments" and "executeStream" in gen_error[1]["message"]
-    opaque = host.run("python.lib.opaque")
+    opaque = host.run("python.lib.opaque")  # no session: no reference
     assert opaque[1]["kind"] == "serialization" and opaque[1]["details"]["path"] == "result"
 
 
@@ -346,10 +331,22 @@ def test_return_ref_goes_through_the_single_integration_point():
     assert add.problem({"_args": [1], "_return": "ref"}) is None
     assert add.problem({"_args": [1], "_return": "pointer"}) == '_return must be "value" or "ref", got \'pointer\''
     assert "single results" in a.resolve_tool("python.lib.count").problem({"_args": [1], "_return": "ref"})
-    from snakepit_bridge.generic import object_refs
-
-    if object_refs.REFS_AVAILABLE:  # pragma: no cover - once issue 3's references are wired in
-        pytest.skip("references are wired: covered by the host's integration tests")
-    with pytest.raises(BridgeError) as err:
+    with pytest.raises(BridgeError) as err:  # outside a call (so without a session): no reference
         add.func(_args=[1], _return="ref")
-    assert err.value.kind == "serialization" and "object references arrive with sessions" in str(err.value)
+    assert err.value.kind == "serialization" and "executeInSession" in str(err.value)
+
+
+def test_worker_returns_references_in_a_session(make_host):
+    from snakepit_bridge.channel.values import RefToken
+
+    host = make_host(adapter=GENERIC, env=_env([LIB]))
+    ref = host.run("python.lib.opaque", session="s1")
+    assert isinstance(ref, RefToken) and ref.tag()["type"] == "Opaque" and ref.tag()["session"] == "s1"
+    assert host.run("python.lib.type_of", {"_args": [ref]}, session="s1") == "snakepit_fixtures.generic_lib.Opaque"
+    number = host.run("python.lib.add", {"_args": [2, 3], "_return": "ref"}, session="s1")
+    assert isinstance(number, RefToken) and number.tag()["type"] == "int"
+    assert host.run("python.lib.add", {"_args": [number, 1]}, session="s1") == 6
+    kind, info = host.run("python.lib.type_of", {"_args": [ref]}, session="other")
+    assert kind == "error" and info["kind"] == "invalid_arguments"  # a reference is only valid in its session
+    kind, info = host.run("python.lib.opaque")
+    assert info["kind"] == "serialization" and "executeInSession" in info["message"]

@@ -5,6 +5,7 @@
  * it again with the same patterns.
  */
 import { ConfigError } from '../errors/errors.js';
+import { checkRequirementSpec } from '../python/package-spec.js';
 import type { LibraryConfig, ResolvedLibraryConfig } from './config-types.js';
 
 /** The adapter a pool with `libraries` runs (it wraps the pool's own adapter, if any). */
@@ -117,7 +118,7 @@ function resolveInstall(key: string, value: unknown): ResolvedLibraryConfig['ins
       throw new ConfigError(`${key}.${k}`, 'is not a known option (known: package, version)');
     }
   }
-  return {
+  const install = {
     package: matching(
       `${key}.package`,
       value['package'],
@@ -126,6 +127,8 @@ function resolveInstall(key: string, value: unknown): ResolvedLibraryConfig['ins
     ),
     version: value['version'] === undefined ? undefined : checkVersion(`${key}.version`, value['version']),
   };
+  checkRequirementSpec(`${install.package}${install.version ?? ''}`, key); // the grammar PythonPackages installs
+  return install;
 }
 
 function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {

@@ -1,5 +1,6 @@
 // The generic adapter end to end: libraries from configuration alone, real workers, both codecs.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import {
   CallTimeoutError,
   InvalidArgumentsError,
   NDArray,
+  PyRef,
   PythonValueError,
   SerializationError,
   Snakepit,
@@ -252,18 +254,27 @@ describe.each(['msgpack', 'json'] as const)('generic adapter over %s', (codec) =
     ]);
   });
 
-  it('returns objects with no by-value form as a clear error until references exist', async () => {
+  it('returns objects with no by-value form as references in a session, and a clear error without one', async () => {
     const err = (await failure(
       pit.execute('python.hashlib.sha256', { _args: [Buffer.from('x')] }),
     )) as SerializationError;
     expect(err).toBeInstanceOf(SerializationError);
     expect(err.message).toMatch(
-      /cannot return _?hashlib\.HASH by value at result; object references arrive with sessions/,
+      /cannot return _?hashlib\.HASH by value at result; in a session it is returned as an object reference/,
     );
-    const asRef = (await failure(
-      pit.execute('python.math.sqrt', { _args: [4], _return: 'ref' }),
-    )) as SerializationError;
-    expect(asRef).toBeInstanceOf(SerializationError);
+    const hash = await pit.executeInSession<PyRef>('h1', 'python.hashlib.sha256', {
+      _args: [Buffer.from('abc')],
+    });
+    expect(hash).toBeInstanceOf(PyRef);
+    expect(hash.type).toBe('HASH');
+    expect(await pit.callMethod(hash, 'hexdigest')).toBe(createHash('sha256').update('abc').digest('hex'));
+    expect(await pit.getAttr(hash, 'digest_size')).toBe(32);
+    const four = await pit.executeInSession<PyRef>('h1', 'python.math.sqrt', { _args: [16], _return: 'ref' });
+    expect([four.type, await pit.executeInSession('h1', 'python.math.sqrt', { _args: [four] })]).toEqual([
+      'float',
+      2,
+    ]);
+    pit.sessions.delete('h1');
   });
 });
 
@@ -343,14 +354,29 @@ describe('generic adapter with numpy and pandas', () => {
   it('pandas: read_csv as a reference, then describe() on it', async (ctx) => {
     if (!pit) return ctx.skip();
     const csv = join(dir, 'numbers.csv');
-    writeFileSync(csv, 'x\n1\n2\n3\n');
-    // Object references come with sessions (issue 3); until then `_return: "ref"` says so, clearly.
-    const err = (await failure(
-      pit.execute('python.pandas.read_csv', { _args: [csv], _return: 'ref' }, { sessionId: 's1' }),
-    )) as SerializationError;
-    expect(err).toBeInstanceOf(SerializationError);
-    expect(err.message).toContain('cannot return pandas.DataFrame by value');
-    expect(err.message).toContain('object references arrive with sessions');
+    writeFileSync(csv, 'x,y\n1,10\n2,20\n3,60\n');
+    const df = await pit.executeInSession<PyRef>('frames', 'python.pandas.read_csv', {
+      _args: [csv],
+      _return: 'ref',
+    });
+    expect(df).toBeInstanceOf(PyRef);
+    expect(df.type).toBe('DataFrame');
+    expect(df.module).toMatch(/^pandas/);
+    expect(await pit.getAttr(df, 'shape')).toEqual([3, 2]);
+    // describe() through the reference: its result is a DataFrame too, so it stays a reference ...
+    const described = await pit.callMethod<PyRef>(df, 'describe');
+    expect(described).toBeInstanceOf(PyRef);
+    expect(await pit.callMethod(described, 'to_dict')).toMatchObject({
+      x: { count: 3, mean: 2 },
+      y: { count: 3, mean: 30 },
+    });
+    // ... and through the generic adapter (DataFrame.describe is listed) it comes back by value.
+    const rows = (await pit.executeInSession('frames', 'python.pandas.DataFrame.describe', {
+      _args: [df],
+    })) as Array<Record<string, unknown>>;
+    expect(rows[0]).toEqual({ index: 'count', x: 3, y: 3 });
+    expect(rows[1]).toEqual({ index: 'mean', x: 2, y: 30 });
+    await pit.sessions.delete('frames');
   });
 });
 
@@ -478,11 +504,11 @@ describe('generic adapter configuration and start-up', () => {
         await pit.close();
       }
       const said = logger.lines.map((l) => l.msg);
-      expect(said.some((m) => m.includes("module 'msgpack' not found; installing msgpack>=1"))).toBe(true);
+      expect(said.some((m) => m.includes('(msgpack): msgpack>=1 not installed; installing it'))).toBe(true);
       expect(said.some((m) => m.startsWith('running ') && m.includes("-m pip install 'msgpack>=1'"))).toBe(
         true,
       );
-      expect(said.some((m) => m.startsWith('installed msgpack>=1'))).toBe(true);
+      expect(said.some((m) => /^installed msgpack>=1 with (pip|uv)$/.test(m))).toBe(true);
     } finally {
       rmSync(venv, { recursive: true, force: true });
     }
@@ -506,6 +532,6 @@ describe('generic adapter configuration and start-up', () => {
     expect(err.name).toBe('PythonEnvError');
     expect(err.message).toContain('could not install snakepit-ghost-package-xyz');
     expect(err.message).toContain('-m pip install snakepit-ghost-package-xyz');
-    expect(logger.lines.some((l) => l.msg.includes("module 'snakepit_ghost_module' not found"))).toBe(true);
+    expect(logger.lines.some((l) => l.msg.includes('snakepit-ghost-package-xyz not installed'))).toBe(true);
   }, 120_000);
 });

@@ -1,12 +1,8 @@
-"""Introspection for the generic adapter: which callables a module offers, and their ToolSpecs.
+"""Introspection for the generic adapter: signatures and ToolSpecs of library functions.
 
-The rule for "public" and the first-docstring-line convention are the ones of ``snakepit inspect``
-(``snakepit_bridge/introspect.py``, issue 8), so the CLI and the adapter list the same functions:
-
-- ``__all__`` when the module has one; otherwise names not starting with ``_``;
-- callables only, never modules;
-- without ``__all__``, only objects defined in the module or its package (names a module merely imported,
-  such as ``os`` in a helper, are left out). Builtin functions of C modules (``math.sqrt``) count.
+Which callables a module offers, and the first-docstring-line convention, come from ``snakepit inspect``'s
+helper (``snakepit_bridge/introspect.py``), so the CLI and the adapter list the same functions: ``__all__`` when
+the module has one, otherwise public names defined in the module or its package; callables only, never modules.
 """
 
 from __future__ import annotations
@@ -14,8 +10,9 @@ from __future__ import annotations
 import inspect
 
 from ..base_adapter import annotation_text, signature_text
+from ..introspect import first_doc_line, public_callables
 
-__all__ = ["first_doc_line", "public_callables", "signature_of", "function_spec", "doc_signature"]
+__all__ = ["signature_of", "function_spec", "doc_signature"]
 
 _KINDS = {
     inspect.Parameter.POSITIONAL_ONLY: "positional_only",
@@ -24,51 +21,6 @@ _KINDS = {
     inspect.Parameter.KEYWORD_ONLY: "keyword_only",
     inspect.Parameter.VAR_KEYWORD: "var_keyword",
 }
-
-
-def first_doc_line(obj) -> str:
-    """The first non-empty line of ``obj``'s docstring, or ``""``."""
-    try:
-        # The raw __doc__ first: inspect.getdoc cleans the whole text, which costs more than everything
-        # else discovery does for a large module; it is needed only to inherit a missing docstring.
-        doc = getattr(obj, "__doc__", None)
-        if not isinstance(doc, str):
-            doc = inspect.getdoc(obj)
-    except Exception:  # a broken __doc__ property must not break discovery
-        return ""
-    for line in (doc or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _defined_here(module, obj) -> bool:
-    owner = getattr(obj, "__module__", None)
-    if owner is None:
-        return inspect.isbuiltin(obj)
-    base = module.__name__.split(".")[0]
-    return owner == module.__name__ or owner.startswith(module.__name__ + ".") or owner.split(".")[0] == base
-
-
-def public_callables(module) -> list:
-    """``[(name, obj)]`` of the module's public callables, sorted by name (see the module docstring)."""
-    explicit = getattr(module, "__all__", None)
-    if explicit is not None:
-        names = [n for n in explicit if isinstance(n, str) and not n.startswith("_")]
-    else:
-        names = [n for n in dir(module) if not n.startswith("_")]
-    found = []
-    for name in sorted(set(names)):
-        try:
-            obj = getattr(module, name)
-        except Exception:  # a lazy attribute that fails to load is simply not offered
-            continue
-        if inspect.ismodule(obj) or not callable(obj):
-            continue
-        if explicit is None and not _defined_here(module, obj):
-            continue
-        found.append((name, obj))
-    return found
 
 
 def signature_of(obj):
