@@ -15,7 +15,8 @@ await Snakepit.runAsScript({ adapter: ADAPTER, size: 2, logLevel: 'warn' }, asyn
   heading('a pool of Python workers');
   for (const w of pit.workers()) console.log(`  ${w.id}: pid ${w.pid}, Python ${w.python}, codec ${w.codec}`);
   console.log(`  numpy available: ${String(info['numpy'])}`);
-  if (!info['msgpack']) console.log('  (msgpack is not installed, so the JSON codec is used; `npx snakepit setup` adds it)');
+  if (!info['msgpack'])
+    console.log('  (msgpack is not installed, so the JSON codec is used; `npx snakepit setup` adds it)');
 
   heading('calling Python');
   console.log('  add(2, 3)         =', await pit.execute('add', { a: 2, b: 3 }));
