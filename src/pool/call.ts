@@ -38,6 +38,8 @@ export interface CallInit {
   signal: AbortSignal | undefined;
   stream: ChunkStream | undefined;
   owner: CallOwner;
+  /** The caller said running it twice is harmless: it may be retried when its worker dies under it. */
+  idempotent?: boolean;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -67,6 +69,9 @@ export class Call {
   cancelled: CancelReason | undefined;
   /** The worker running the call, once dispatched. */
   runner: CallRunner | undefined;
+  readonly idempotent: boolean;
+  /** Times the call was taken back from a dead worker and queued again (crash barrier). */
+  retries = 0;
 
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
@@ -84,6 +89,7 @@ export class Call {
     this.sessionId = init.sessionId;
     this.timeoutMs = init.timeoutMs;
     this.stream = init.stream;
+    this.idempotent = init.idempotent === true;
     this.#owner = init.owner;
     this.#signal = init.signal;
     init.stream?.attach({
@@ -125,6 +131,14 @@ export class Call {
     this.runner = runner;
     this.dispatchedAt = performance.now();
     if (this.#queueTimer) clearTimeout(this.#queueTimer);
+  }
+
+  /** Its worker died before answering and the call will run again elsewhere: back to `queued`. */
+  requeue(): void {
+    this.phase = 'queued';
+    this.runner = undefined;
+    this.cancelled = undefined;
+    this.retries++;
   }
 
   /** The worker's `result`: the call is complete. */
