@@ -10,6 +10,9 @@ import type { ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
 import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { sweepOrphans } from './registry/orphan-sweep.js';
+import { ProcessRegistry } from './registry/process-registry.js';
+import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
 import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
 import { newRunId } from './worker/worker-handle.js';
 
@@ -22,6 +25,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Session id passed to Python as `SessionContext.session_id`. */
   sessionId?: string;
+  /**
+   * Running this call twice is harmless: if its worker dies under it, run it again on another worker (up to the
+   * pool's `maxRetries`, within `timeoutMs`). Calls not so marked are never retried. Default false.
+   */
+  idempotent?: boolean;
 }
 
 export interface StreamOptions extends ExecuteOptions {
@@ -43,10 +51,14 @@ export class Snakepit implements AsyncDisposable {
   readonly #defaultPool: Pool;
   readonly #events: EventBus;
   readonly #runId = newRunId();
+  readonly #registry: ProcessRegistry | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig) {
     this.#config = config;
+    this.#registry = config.registryDir
+      ? ProcessRegistry.open(config.registryDir, this.#runId, config.logger)
+      : undefined;
     this.#events = new EventBus((event, err) =>
       config.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
     );
@@ -57,6 +69,7 @@ export class Snakepit implements AsyncDisposable {
           logger: config.logger,
           events: this.#events,
           runId: this.#runId,
+          registry: this.#registry,
           onHostCall: (worker, message) =>
             worker.replyHostCall(message.id, {
               error: {
@@ -77,12 +90,17 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    const pit = new Snakepit(resolveConfig(config));
+    const resolved = resolveConfig(config);
+    if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
+    const pit = new Snakepit(resolved);
     const pools = [...pit.#pools.values()];
+    if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const results = await Promise.allSettled(pools.map((p) => p.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(pools.map((p) => p.destroy()));
+      pit.#registry?.close();
+      unregisterForSignals(pit.#signalTarget);
       throw failed.reason;
     }
     return pit;
@@ -95,7 +113,7 @@ export class Snakepit implements AsyncDisposable {
   static async runAsScript<T>(config: SnakepitConfig, fn: (pit: Snakepit) => Promise<T> | T): Promise<T> {
     let pit: Snakepit | undefined;
     try {
-      pit = await Snakepit.start(config);
+      pit = await Snakepit.start({ handleSignals: true, ...config });
       return await fn(pit);
     } catch (err) {
       process.exitCode = 1;
@@ -174,6 +192,33 @@ export class Snakepit implements AsyncDisposable {
     return [...this.#pools.values()].flatMap((p) => p.workers());
   }
 
+  /**
+   * Replace one worker (see `recycle` in the pool config): its replacement starts and is ready before it stops
+   * taking calls, then it finishes what it holds and stops. No call fails. Resolves once the old worker stopped.
+   * @throws InvalidArgumentsError when no ready worker has this id; WorkerStartError when the replacement cannot
+   *   start (the worker then keeps serving)
+   */
+  async recycleWorker(id: string): Promise<void> {
+    const pool = [...this.#pools.values()].find((p) => p.hasWorker(id));
+    if (!pool) {
+      const ids = this.workers().map((w) => w.id);
+      throw new InvalidArgumentsError(
+        'recycleWorker',
+        undefined,
+        `no live worker has id ${JSON.stringify(id)} (workers: ${ids.join(', ') || 'none'})`,
+      );
+    }
+    return pool.recycleWorker(id);
+  }
+
+  /**
+   * This host's run id: every worker carries it (`--run-id` on its command line, `SNAKEPIT_RUN_ID` in its
+   * environment), and the process registry records it.
+   */
+  get runId(): string {
+    return this.#runId;
+  }
+
   /** Listen to an event; returns a function that removes the listener. */
   on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
     return this.#events.on(event, listener);
@@ -190,7 +235,7 @@ export class Snakepit implements AsyncDisposable {
   close(): Promise<void> {
     return (this.#closing ??= Promise.all(
       [...this.#pools.values()].map((p) => p.close(this.#config.closeTimeoutMs)),
-    ).then(() => undefined));
+    ).then(() => this.#closed()));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -198,6 +243,22 @@ export class Snakepit implements AsyncDisposable {
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** What the signal handler closes: gracefully, or (second signal) at once. */
+  readonly #signalTarget = {
+    close: () => this.close(),
+    forceClose: async () => {
+      const error = new PoolClosedError('snakepit was stopped by a signal');
+      this.#closing ??= Promise.resolve();
+      await Promise.all([...this.#pools.values()].map((p) => p.destroy(error, 0)));
+      this.#closed();
+    },
+  };
+
+  #closed(): void {
+    this.#registry?.close();
+    unregisterForSignals(this.#signalTarget);
+  }
 
   #pool(name: string | undefined): Pool {
     if (name === undefined) return this.#defaultPool;
@@ -241,6 +302,9 @@ export class Snakepit implements AsyncDisposable {
     if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || !options.sessionId)) {
       throw new InvalidArgumentsError(tool, undefined, 'options.sessionId must be a non-empty string');
     }
+    if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
+      throw new InvalidArgumentsError(tool, undefined, 'options.idempotent must be true or false');
+    }
     const call = new Call({
       id: allocateCallId(),
       pool: pool.name,
@@ -252,6 +316,7 @@ export class Snakepit implements AsyncDisposable {
       signal: options.signal,
       stream,
       owner: pool,
+      idempotent: options.idempotent,
     });
     if (this.#closing) call.fail(new PoolClosedError('snakepit is closing; no new calls are taken'));
     else pool.submit(call);
