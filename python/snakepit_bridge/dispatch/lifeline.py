@@ -12,6 +12,9 @@ Four independent signs say the host is gone; each covers what the others miss:
 
 Leaving, a worker that leads its own process group (as under the Node host) stops the rest of the group too:
 the adapter's own subprocesses.
+
+``SNAKEPIT_PARENT_WATCH=0`` in the worker's environment turns (2) and (3) off — for debugging a worker after its
+host died, and for the test that proves the next start sweeps such a worker (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Lifeline:
         self.channel_fd = channel_fd
         self.parent = os.getppid()
         self.host_pid = _int_env("SNAKEPIT_HOST_PID")
+        self.watch_parent = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
         self.pdeathsig = False
         self.timeout_s = None  # host heartbeats expected: leave after this much silence
         self.last_heard = time.monotonic()
@@ -44,7 +48,9 @@ class Lifeline:
 
     def arm(self) -> None:
         """Arm the parent-death signal and check the host is still there; call first thing in the process."""
-        self.pdeathsig = _set_parent_death_signal()
+        if not self.watch_parent:
+            self.host_pid = None
+        self.pdeathsig = self.watch_parent and _set_parent_death_signal()
         if self.host_pid is not None and not _pid_exists(self.host_pid):
             leave(0, "the host is already gone")  # it died before we could arm anything
         self._thread = threading.Thread(target=self._watch, name="snakepit-lifeline", daemon=True)
@@ -67,7 +73,7 @@ class Lifeline:
             if now - last_check > 4 * CHECK_S:
                 self.last_heard = now  # we were stopped or starved, not the host: restart the clock
             last_check = now
-            if os.getppid() != self.parent:
+            if self.watch_parent and os.getppid() != self.parent:
                 leave(0, "the host process (parent pid %d) is gone" % self.parent)
             if self.host_pid is not None and not _pid_exists(self.host_pid):
                 leave(0, "the host process (pid %d) is gone" % self.host_pid)
