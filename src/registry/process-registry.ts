@@ -7,7 +7,9 @@
  * `<dir>` defaults to `<os.tmpdir()>/snakepit-<uid>` (mode 0700, and it must be ours: a directory another user
  * controls could feed us pids to kill). One file per host means hosts never contend for a lock; each file is
  * rewritten whole, atomically (write a temporary file, rename it over), whenever a worker starts or exits, and
- * removed when the host closes.
+ * removed when the host closes. A host that exits without closing (it forgot `close()`, or called
+ * `process.exit()`) kills the workers it still has on its way out (a process `exit` hook) and removes its record
+ * too; only a host that dies (SIGKILL, a crash) leaves a record for the sweep.
  */
 import { lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +57,14 @@ export function checkRegistryDir(dir: string): string | undefined {
   }
 }
 
+/** Registries of this process still open, for the `exit` hook. */
+const openRegistries = new Set<ProcessRegistry>();
+let exitHooked = false;
+
+function onProcessExit(): void {
+  for (const registry of [...openRegistries]) registry.abandon();
+}
+
 export class ProcessRegistry {
   readonly #file: string;
   readonly #record: RunRecord;
@@ -84,6 +94,11 @@ export class ProcessRegistry {
     };
     const registry = new ProcessRegistry(join(dir, runFileName(runId)), record, logger);
     registry.#write();
+    openRegistries.add(registry);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', onProcessExit);
+    }
     return registry;
   }
 
@@ -105,8 +120,24 @@ export class ProcessRegistry {
     this.#write();
   }
 
+  /**
+   * The host process is exiting without having closed: SIGKILL the worker groups still recorded (they are our
+   * children, so their pids cannot have been reused), then drop the record. Synchronous: runs in `exit`.
+   */
+  abandon(): void {
+    for (const worker of Object.values(this.#record.workers)) {
+      try {
+        process.kill(-worker.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    this.close();
+  }
+
   /** The host closed cleanly: nothing is left to sweep. */
   close(): void {
+    openRegistries.delete(this);
     this.#broken = true;
     try {
       unlinkSync(this.#file);

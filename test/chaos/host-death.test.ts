@@ -114,12 +114,14 @@ describe('signals on the host (handleSignals: true)', () => {
 
 describe('a host that forgets close()', () => {
   it('exits by itself once idle (idle workers do not hold the event loop); its workers follow', async () => {
-    const host = startHost('forget');
+    const registryDir = tempDir('reg');
+    const host = startHost('forget', { registryDir });
     const done = await host.waitFor('done');
     const t0 = Date.now();
     expect(await host.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - t0).toBeLessThan(5_000);
     await expectGone(pidsOf(done));
+    expect(readdirSync(registryDir)).toEqual([]); // it exited (not died): its exit hook removed its record
   });
 });
 
