@@ -34,6 +34,12 @@ function fakeWorker(runId: string, detached = true): ChildProcess {
   return child;
 }
 
+/** Resolves once Node has seen the child exit (a zombie already counts as gone for the sweep). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
 /** The pid and start time of a host that has exited. */
 async function deadHost(): Promise<{ pid: number; startTime: string | undefined }> {
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 200)'], { stdio: 'ignore' });
@@ -123,6 +129,7 @@ describe('sweepOrphans', () => {
     expect(result.runs).toEqual(['deadrun1']);
     expect(result.pids.sort()).toEqual(workers.map((w) => w.pid!).sort());
     expect(result.killed).toEqual([]); // SIGTERM was enough
+    await Promise.all(workers.map(exited));
     expect(workers.map((w) => w.signalCode)).toEqual(['SIGTERM', 'SIGTERM']);
     expect(readdirSync(d)).toEqual([]);
     expect(logger.lines.some((l) => /died without stopping its workers/.test(l.msg))).toBe(true);
@@ -140,9 +147,7 @@ describe('sweepOrphans', () => {
     await new Promise((r) => setTimeout(r, 200)); // the handler is installed
     const result = await sweepOrphans(d, { logger: silentLogger, graceMs: 300 });
     expect(result.killed).toEqual([stubborn.pid]);
-    await new Promise((r) =>
-      stubborn.exitCode !== null || stubborn.signalCode ? r(0) : stubborn.once('exit', r),
-    );
+    await exited(stubborn);
     expect(stubborn.signalCode).toBe('SIGKILL');
   });
 
