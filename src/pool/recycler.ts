@@ -148,13 +148,14 @@ export class Recycler {
       r.replacement = await this.#host.startExtraWorker();
     } catch (err) {
       this.#active.delete(r.worker);
+      r.reject(err as Error);
+      if (!this.#host.isRunning()) return; // the pool is closing: the replacement was stopped, nothing to report
       this.#pausedUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
       this.#host.logger.error(
         { pool: this.#host.name, worker: r.worker.id },
         `cannot recycle worker ${r.worker.id}: its replacement failed to start (${(err as Error).message}); ` +
           'it keeps serving',
       );
-      r.reject(err as Error);
       return;
     }
     if (r.worker.state === 'ready' && r.worker.drain()) {

@@ -1,12 +1,41 @@
 // Chaos: recycling under load — memory past maxRssMb, maxRequests, ttlMs, recycleWorker(id). The replacement is
 // ready before the old worker stops taking calls, so no call fails. No leftover process.
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentsError, type SnakepitEvents } from '../../src/index.js';
-import { bounded, expectAllOk, expectGone, expectNoLeftovers, load, startChaos } from './chaos-helpers.js';
+import { join } from 'node:path';
+import { InvalidArgumentsError, WorkerStartError, type SnakepitEvents } from '../../src/index.js';
+import {
+  bounded,
+  expectAllOk,
+  expectGone,
+  expectNoLeftovers,
+  FLAKY,
+  load,
+  startChaos,
+  tempDir,
+} from './chaos-helpers.js';
+import { recordingLogger } from '../helpers.js';
 
 type Recycled = SnakepitEvents['worker:recycled'];
 
 describe('recycling', () => {
+  it('keeps the old worker serving when its replacement cannot start', async () => {
+    const marker = join(tempDir('flaky-recycle'), 'imported');
+    const pit = await startChaos({ adapter: FLAKY, size: 1, env: { FLAKY_MARKER: marker } });
+    try {
+      const old = pit.workers()[0]!;
+      const running = load(200, 4, () => pit.execute('sleep', { seconds: 0.002 }));
+      const err = (await pit.recycleWorker(old.id).catch((e: unknown) => e)) as WorkerStartError;
+      expect(err).toBeInstanceOf(WorkerStartError);
+      expect(err.message).toMatch(/breaks after its first successful start/);
+      expectAllOk(await bounded(running));
+      expect(pit.workers().map((w) => [w.id, w.pid, w.state])).toEqual([[old.id, old.pid, 'ready']]);
+      expect(pit.stats('default')).toMatchObject({ recycles: 0, errors: 0 });
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
   it('replaces a worker whose memory grows past maxRssMb, with zero failed calls', async () => {
     const pit = await startChaos({ size: 2, recycle: { maxRssMb: 60, checkIntervalMs: 50 } });
     const recycled: Recycled[] = [];
@@ -79,6 +108,17 @@ describe('recycling', () => {
     } finally {
       await pit.close();
     }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('close() in the middle of a recycle stops both workers and leaves nothing behind', async () => {
+    const logger = recordingLogger();
+    const pit = await startChaos({ size: 1, logger });
+    const old = pit.workers()[0]!;
+    const recycling = pit.recycleWorker(old.id).catch((e: unknown) => e);
+    await pit.close();
+    expect(await bounded(recycling)).toBeInstanceOf(WorkerStartError); // its replacement was stopped unstarted
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
     await expectNoLeftovers(pit.runId);
   });
 
