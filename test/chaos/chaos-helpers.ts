@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import type { Snakepit, SnakepitConfig } from '../../src/index.js';
 import { isRunning } from '../../src/util/proc.js';
 import { eventually, processesMatching, start } from '../helpers.js';
@@ -40,6 +40,19 @@ export async function expectNoLeftovers(runId: string, withinMs = 2_000): Promis
 
 export async function expectGone(pids: number[], withinMs = 2_000): Promise<void> {
   await eventually(() => pids.every((p) => !isRunning(p)), withinMs, `pids ${pids.join(', ')} to exit`);
+}
+
+/** Processes a test made (through a host it killed) are killed when the test ends, whatever its outcome. */
+export function killOnFinish(pids: number[]): void {
+  onTestFinished(() => {
+    for (const pid of pids) {
+      try {
+        if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: Error };
@@ -138,13 +151,18 @@ export interface ChildHost {
 
 /**
  * Run test/fixtures/hosts/chaos-host.ts in its own Node process (through tsx), so the test can SIGKILL or signal a
- * real host. `scenario` and `options` are passed as JSON.
+ * real host. `scenario` and `options` are passed as JSON. Call it inside a test: the host is killed when the test
+ * ends.
  */
 export function startHost(scenario: string, options: Record<string, unknown> = {}): ChildHost {
   const child = spawn(process.execPath, ['--import', 'tsx', HOST_SCRIPT, scenario, JSON.stringify(options)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SNAKEPIT_LOG_LEVEL: 'error' },
+  });
+  // Whatever the test's outcome, the host does not outlive it (its workers then follow it).
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];

@@ -8,6 +8,7 @@ import { isRunning } from '../../src/util/proc.js';
 import {
   expectGone,
   expectNoLeftovers,
+  killOnFinish,
   runProcesses,
   startChaos,
   startHost,
@@ -36,6 +37,7 @@ describe('the host killed with SIGKILL', () => {
     const host = startHost('orphans', { registryDir, env: { CHAOS_SPAWN_CHILD: '1' } });
     const ready = await host.waitFor('ready');
     const children = ready['children'] as number[];
+    killOnFinish([...pidsOf(ready), ...children]);
     expect(children).toHaveLength(2);
     expect(readdirSync(registryDir)).toEqual([`run-${ready['runId'] as string}.json`]);
     host.child.kill('SIGKILL');
@@ -59,6 +61,7 @@ describe('the host killed with SIGKILL', () => {
     const host = startHost('stuck', { registryDir });
     const ready = await host.waitFor('ready');
     const [worker] = pidsOf(ready);
+    killOnFinish([worker!]);
     host.child.kill('SIGKILL');
     await host.exited;
     await new Promise((r) => setTimeout(r, 1_500));
