@@ -247,11 +247,13 @@ export class Snakepit implements AsyncDisposable {
   /** What the signal handler closes: gracefully, or (second signal) at once. */
   readonly #signalTarget = {
     close: () => this.close(),
-    forceClose: async () => {
+    forceClose: (): Promise<void> => {
       const error = new PoolClosedError('snakepit was stopped by a signal');
-      this.#closing ??= Promise.resolve();
-      await Promise.all([...this.#pools.values()].map((p) => p.destroy(error, 0)));
-      this.#closed();
+      const forced = Promise.all([...this.#pools.values()].map((p) => p.destroy(error, 0))).then(() =>
+        this.#closed(),
+      );
+      this.#closing ??= forced;
+      return forced;
     },
   };
 
