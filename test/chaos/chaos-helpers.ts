@@ -5,7 +5,7 @@
  * - no leftover process: once the host closed, nothing carries its run id — `expectNoLeftovers`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +24,11 @@ export function startChaos(config: Partial<SnakepitConfig> = {}): Promise<Snakep
   return start({ adapter: CHAOS, ...config });
 }
 
+/** A fresh temporary directory, removed when the current test ends. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `snakepit-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `snakepit-test-${prefix}-`));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Live (non-zombie) processes carrying this run id on their command line. */

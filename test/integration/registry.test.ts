@@ -2,10 +2,10 @@
 // swept, and — as important — what is never touched.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { sweepOrphans } from '../../src/registry/orphan-sweep.js';
 import { checkRegistryDir, ProcessRegistry, type RunRecord } from '../../src/registry/process-registry.js';
 import { isRunning, processFacts, readRssBytes } from '../../src/util/proc.js';
@@ -18,7 +18,9 @@ afterEach(() => {
 });
 
 function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'snakepit-registry-test-'));
+  const d = mkdtempSync(join(tmpdir(), 'snakepit-test-registry-'));
+  onTestFinished(() => rmSync(d, { recursive: true, force: true }));
+  return d;
 }
 
 const SLEEP = 'setTimeout(() => {}, 60_000)';
