@@ -31,13 +31,17 @@ export type {
   LibraryInstall,
   AffinityMode,
   SessionsConfig,
+  HeartbeatConfig,
+  RecycleConfig,
+  RestartConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
 export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type { Logger, LogLevel } from './util/logger.js';
-export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
+export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
+export type { WorkerExitKind } from './worker/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';
 export type {
