@@ -130,8 +130,8 @@ export class Snakepit implements AsyncDisposable {
   static async start(config: SnakepitConfig): Promise<Snakepit> {
     const resolved = resolveConfig(config);
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
+    await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
     const pit = new Snakepit(resolved);
-    await installMissingLibraries(pit.#config.pools, pit.#config.logger); // libraries with `install` only
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const results = await Promise.allSettled(pools.map((p) => p.start()));
