@@ -27,6 +27,8 @@ export type {
   QueueConfig,
   PythonConfig,
   ResolvedPython,
+  LibraryConfig,
+  LibraryInstall,
   AffinityMode,
   SessionsConfig,
   HeartbeatConfig,
@@ -34,7 +36,9 @@ export type {
   RestartConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
-export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
+export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
+export { NDArray } from './transport/extended-values.js';
+export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type { Logger, LogLevel } from './util/logger.js';
 export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
 export type { WorkerExitKind } from './worker/exit-kind.js';

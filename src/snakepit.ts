@@ -6,7 +6,9 @@ import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
 import { ConfigError, InvalidArgumentsError, PoolClosedError } from './errors/errors.js';
-import type { ToolSpec } from './protocol/messages.js';
+import { describeLibrary } from './generic/describe-library.js';
+import { installMissingLibraries } from './generic/library-install.js';
+import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
 import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
@@ -128,6 +130,7 @@ export class Snakepit implements AsyncDisposable {
   static async start(config: SnakepitConfig): Promise<Snakepit> {
     const resolved = resolveConfig(config);
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
+    await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
     const pit = new Snakepit(resolved);
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
@@ -313,9 +316,27 @@ export class Snakepit implements AsyncDisposable {
     }
   }
 
-  /** The tools a pool's adapter offers (from the workers' handshake). */
-  describe(pool?: string): ToolSpec[] {
-    return this.#pool(pool).tools();
+  /**
+   * The tools a pool's adapter offers (from the workers' handshake), or one library's functions:
+   * `describe()` / `describe('pool')` list a pool's tools; `describe('python.numpy')` lists the functions of the
+   * library with namespace `numpy` (signature and first docstring line each), and `describe('python.numpy.mean')`
+   * that one function. A library is looked up in `options.pool`, else in every pool.
+   * @throws UnknownToolError when no pool has that namespace or function
+   */
+  describe(target?: string, options: { pool?: string } = {}): ToolSpec[] {
+    if (target === undefined || !target.startsWith('python.') || (this.#pools.has(target) && !options.pool)) {
+      return this.#pool(target ?? options.pool).tools();
+    }
+    return describeLibrary(
+      target,
+      options.pool !== undefined ? [this.#pool(options.pool)] : [...this.#pools.values()],
+    );
+  }
+
+  /** The libraries the generic adapter serves in a pool (or in every pool), as its workers advertised them. */
+  libraries(pool?: string): Array<LibraryInfo & { pool: string }> {
+    const pools = pool !== undefined ? [this.#pool(pool)] : [...this.#pools.values()];
+    return pools.flatMap((p) => p.libraries().map((lib) => ({ ...lib, pool: p.name })));
   }
 
   /** Counters and gauges of one pool, or of every pool keyed by name. */

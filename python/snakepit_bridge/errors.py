@@ -13,6 +13,7 @@ import traceback
 __all__ = [
     "CallCancelled",
     "HostToolError",
+    "BridgeError",
     "error_info",
     "bridge_error",
     "serialization_error",
@@ -44,10 +45,21 @@ class HostToolError(Exception):
         self.code = code
 
 
+class BridgeError(Exception):
+    """Raised by bridge code that runs inside a call (the generic adapter) to answer the call with a
+    bridge kind (``invalid_arguments``, ``unknown_tool``, ``serialization``) instead of ``python``."""
+
+    def __init__(self, kind: str, message: str, details: dict | None = None, type_name: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.details = details or {}
+        self.type_name = type_name
+
+
 # Frames from these directories are the bridge calling the tool: drop them from the top of a traceback
 # so the user sees their own code first.
 _BRIDGE_DIRS = tuple(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), sub) + os.sep for sub in ("dispatch",)
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), sub) + os.sep for sub in ("dispatch", "generic")
 )
 
 
@@ -76,6 +88,8 @@ def error_info(exc: BaseException, kind: str = "python", details: dict | None = 
     Returns:
         ``{"kind", "type", "module", "mro", "message", "traceback", "details"}``
     """
+    if isinstance(exc, BridgeError):
+        return bridge_error(exc.kind, str(exc), exc.details, exc.type_name)
     cls = type(exc)
     try:
         text = "".join(traceback.format_exception(cls, exc, _user_traceback(exc)))

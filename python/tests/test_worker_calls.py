@@ -130,7 +130,7 @@ def test_result_that_cannot_be_encoded(make_host):
     host = make_host(adapter=TOOLS)
     _, info = host.run("bad_result")
     assert info["kind"] == "serialization"
-    assert info["details"] == {"path": "result.rows[2].when", "python_type": "datetime"}
+    assert info["details"] == {"path": "result.rows[2].when", "python_type": "date"}
     assert host.run("finally_count") == 0
 
 

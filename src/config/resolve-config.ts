@@ -15,6 +15,12 @@ import type {
   SnakepitConfig,
 } from './config-types.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
+import {
+  GENERIC_ADAPTER,
+  GENERIC_CONFIG_ENV,
+  genericConfigJson,
+  resolveLibraries,
+} from './library-config.js';
 
 export const DEFAULTS = {
   startupTimeoutMs: 30_000,
@@ -45,6 +51,7 @@ const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const POOL_KEYS = new Set([
   'name',
   'adapter',
+  'libraries',
   'size',
   'pythonPath',
   'env',
@@ -242,12 +249,24 @@ function resolvePool(
       `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
     );
   }
-  if (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter)) {
+  const libraries = resolveLibraries(pool.libraries, where);
+  const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
+  if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
     throw new ConfigError(
       `${where}.adapter`,
       `must name a Python class as "package.module:Class", got ${describe(pool.adapter)} ` +
-        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter")`,
+        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter"), or give libraries instead`,
     );
+  }
+  const env = { ...stringMap(`${where}.env`, pool.env) };
+  if (libraries.length > 0) {
+    if (GENERIC_CONFIG_ENV in env) {
+      throw new ConfigError(
+        `${where}.env.${GENERIC_CONFIG_ENV}`,
+        'is set by snakepit from `libraries`; remove it',
+      );
+    }
+    env[GENERIC_CONFIG_ENV] = genericConfigJson(pool.adapter, libraries, where);
   }
   const queue = pool.queue ?? {};
   if (!isPlainObject(queue))
@@ -267,10 +286,11 @@ function resolvePool(
   }
   return {
     name: pool.name,
-    adapter: pool.adapter,
+    adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
+    libraries,
     size: positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
     pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
-    env: stringMap(`${where}.env`, pool.env),
+    env,
     startupTimeoutMs: positiveInt(
       `${where}.startupTimeoutMs`,
       pool.startupTimeoutMs,
@@ -361,7 +381,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       throw new ConfigError(shorthand[0]!, 'is a pool option; with `pools` given, put it inside a pool');
     }
     pools = input.pools.map((p, i) => resolvePool(p, `pools[${i}]`, defaults));
-  } else if (input.adapter !== undefined) {
+  } else if (input.adapter !== undefined || input.libraries !== undefined) {
     const {
       pools: _p,
       logger: _l,
@@ -378,7 +398,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
   } else {
     throw new ConfigError(
       'pools',
-      'no pool configured: give `adapter` (one pool) or `pools: [{ name, adapter, ... }]` ' +
+      'no pool configured: give `adapter` or `libraries` (one pool) or `pools: [{ name, adapter, ... }]` ' +
         '(e.g. adapter: "snakepit_bridge.adapters.showcase:ShowcaseAdapter")',
     );
   }

@@ -194,8 +194,14 @@ export class UnknownToolError extends SnakepitError {
   constructor(
     readonly tool: string,
     readonly available: string[],
+    /** Why, when the worker knows more than "no such name" (the generic adapter: no such function or namespace). */
+    reason?: string,
   ) {
-    super(`unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`);
+    super(
+      reason
+        ? `unknown tool "${tool}": ${reason}${available.length ? `; did you mean: ${available.join(', ')}` : ''}`
+        : `unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`,
+    );
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import type {
   EventMessage,
   HostCallMessage,
+  LibraryInfo,
   ReleaseMessage,
   SessionEndMessage,
   ToolSpec,
@@ -209,6 +210,11 @@ export class Pool implements CallOwner {
   /** Tool specs advertised by the workers' `ready`. */
   tools(): ToolSpec[] {
     return this.#workers.find((w) => w.state === 'ready')?.tools ?? [];
+  }
+
+  /** The generic adapter's libraries, as the workers' `ready` advertised them. */
+  libraries(): LibraryInfo[] {
+    return this.#workers.find((w) => w.state === 'ready')?.libraries ?? [];
   }
 
   stats(): PoolStats {

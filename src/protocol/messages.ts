@@ -40,6 +40,24 @@ export interface ToolSpec {
   is_async?: boolean;
   signature?: string;
   parameters: ParameterSpec[];
+  /** Generic adapter tools: the configured library's name. */
+  library?: string;
+  /** Generic adapter tools: the function's path in its module (`sqrt`, `DataFrame.describe`). */
+  function?: string;
+}
+
+/** A library served by the generic adapter, as a worker's `ready` advertises it. */
+export interface LibraryInfo {
+  name: string;
+  module: string;
+  namespace: string;
+  lazy: boolean;
+  /** False for a lazy library not imported yet (its functions are then not listed). */
+  loaded: boolean;
+  /** Number of functions exposed (0 until a lazy library loads). */
+  functions: number;
+  /** The module's `__version__`, when it has one. */
+  version: string | null;
 }
 
 // ── worker → host ────────────────────────────────────────────────────────────────────────────────────────────
@@ -58,6 +76,8 @@ export interface ReadyMessage {
   type: 'ready';
   adapter: string;
   tools: ToolSpec[];
+  /** The generic adapter's libraries (absent for other adapters). */
+  libraries?: LibraryInfo[];
 }
 export interface FatalMessage {
   type: 'fatal';

@@ -19,6 +19,7 @@ import {
   type HelloMessage,
   type HostCallMessage,
   type HostMessage,
+  type LibraryInfo,
   type ReleaseMessage,
   type SessionEndMessage,
   type ToolSpec,
@@ -112,6 +113,7 @@ export class WorkerHandle {
 
   hello: HelloMessage | undefined;
   tools: ToolSpec[] = [];
+  libraries: LibraryInfo[] = [];
   /** Calls answered by this worker (results and errors). */
   served = 0;
   readonly spawnedAt = Date.now();
@@ -340,6 +342,7 @@ export class WorkerHandle {
       case 'ready':
         if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
         this.tools = Array.isArray(message.tools) ? message.tools : [];
+        this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
         this.readyAt = Date.now();
         clearTimeout(this.#startTimer);
         this.#lifecycle.transition('ready');

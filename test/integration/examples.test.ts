@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 describe.each([
   ['sessions', ['recall in user-1 → Ada', 'total = 30', 'only valid in its own session', 'lost its worker']],
   ['streaming', ['count: 100000 chunks in order', 'progress: { total: 3 }', 'aborted: true']],
+  [
+    'generic-libraries',
+    ['python.stats.mean    = 13.157142857142857', 'expected mean(data)', '(an alias of dumps)'],
+  ],
 ])('examples/%s.ts', (name, expected) => {
   const script = `dist/examples/${name}.js`;
   it('runs to completion', () => {

@@ -96,9 +96,15 @@ class ToolTable:
         # BaseAdapter.session_context follows the current call by itself (a ContextVar); other adapters
         # get the attribute set before each call (last writer wins between concurrent async calls).
         self.assign_context = not isinstance(adapter, BaseAdapter)
+        # resolve_tool(name) -> a Tool-like object or None: tools known only by name (the generic adapter).
+        # Called on the reader thread for names that are not @tool methods; it must not run user code.
+        self.resolve_tool = getattr(adapter, "resolve_tool", None)
 
     def get(self, name: str) -> Tool | None:
-        return self.tools.get(name)
+        tool = self.tools.get(name)
+        if tool is None and self.resolve_tool is not None:
+            tool = self.resolve_tool(name)
+        return tool
 
     def names(self) -> list:
         return sorted(self.tools)
