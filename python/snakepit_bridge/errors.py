@@ -13,6 +13,7 @@ import traceback
 __all__ = [
     "CallCancelled",
     "HostToolError",
+    "UnknownHostToolError",
     "error_info",
     "bridge_error",
     "serialization_error",
@@ -34,14 +35,31 @@ class CallCancelled(BaseException):
         self.reason = reason
 
 
-class HostToolError(Exception):
-    """A host tool called from Python failed (a ``host_error`` answer, or no answer in time)."""
+class HostToolError(RuntimeError):
+    """A host tool called from Python failed: its handler threw, the host refused the arguments, or no
+    answer came before the call's deadline. A ``RuntimeError``, as in Snakepit.
 
-    def __init__(self, name: str, message: str, code: str | None = None) -> None:
-        super().__init__("host tool %r failed: %s" % (name, message))
-        self.name = name
+    Attributes:
+        tool: the host tool's name.
+        name: the name of the host's error (``TypeError``, ``InvalidArgumentsError``, ``CallTimeoutError``).
+        message: the host error's message.
+        code: the host error's code when it has one (``SNAKEPIT_INVALID_ARGUMENTS``, ``ERR_X``), or
+            ``"timeout"`` when no answer came in time.
+    """
+
+    def __init__(self, tool: str, message: str, code: str | None = None, name: str | None = None) -> None:
+        super().__init__("host tool %r failed: %s%s" % (tool, "%s: " % name if name else "", message))
+        self.tool = tool
+        self.name = name or "Error"
         self.message = message
         self.code = code
+
+
+class UnknownHostToolError(HostToolError):
+    """No host tool of that name is visible to this call (not registered, or registered for another session).
+    ``str(exc)`` lists the ones that are."""
+
+    CODE = "SNAKEPIT_UNKNOWN_HOST_TOOL"
 
 
 # Frames from these directories are the bridge calling the tool: drop them from the top of a traceback

@@ -79,6 +79,14 @@ export interface SessionsConfig {
   cleanupIntervalMs?: number;
 }
 
+export interface ToolsConfig {
+  /**
+   * Deepest chain of host tools: Python → host tool → Python → host tool … is cut with NestingDepthError past
+   * this many host-tool hops. Default 8.
+   */
+  maxDepth?: number;
+}
+
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
 export type SinglePoolShorthand = Omit<PoolConfig, 'name'> & { name?: string };
 
@@ -96,6 +104,8 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   killGraceMs?: number;
   /** Session store: time to live and expiry sweep. */
   sessions?: SessionsConfig;
+  /** Host tools (`pit.tools`): limits of the tool bridge. */
+  tools?: ToolsConfig;
 }
 
 export interface ResolvedPython {
@@ -132,4 +142,5 @@ export interface ResolvedConfig {
   closeTimeoutMs: number;
   killGraceMs: number;
   sessions: { ttlMs: number; cleanupIntervalMs: number };
+  tools: { maxDepth: number };
 }

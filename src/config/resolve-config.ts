@@ -28,6 +28,7 @@ export const DEFAULTS = {
   maxPoolSize: 1_000,
   sessionTtlMs: 3_600_000,
   sessionCleanupIntervalMs: 60_000,
+  toolsMaxDepth: 8,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -59,6 +60,7 @@ const TOP_KEYS = new Set([
   'closeTimeoutMs',
   'killGraceMs',
   'sessions',
+  'tools',
 ]);
 
 function describe(value: unknown): string {
@@ -256,6 +258,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       closeTimeoutMs: _c,
       killGraceMs: _k,
       sessions: _s,
+      tools: _t,
       python: _py,
       ...single
     } = input;
@@ -278,7 +281,15 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     closeTimeoutMs: positiveInt('closeTimeoutMs', input.closeTimeoutMs, DEFAULTS.closeTimeoutMs),
     killGraceMs,
     sessions: resolveSessions(input.sessions),
+    tools: resolveTools(input.tools),
   };
+}
+
+function resolveTools(raw: unknown): ResolvedConfig['tools'] {
+  const tools = raw ?? {};
+  if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
+  return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
 }
 
 function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {

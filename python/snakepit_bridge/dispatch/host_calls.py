@@ -16,10 +16,13 @@ import itertools
 import threading
 
 from ..channel.framing import ProtocolError
-from ..errors import HostToolError
+from ..errors import HostToolError, UnknownHostToolError
 from ..session_context import current_call
 
-__all__ = ["HostCalls"]
+__all__ = ["HostCalls", "LIST_TOOLS"]
+
+# The host answers this name itself: the host tools visible to the calling session (PROTOCOL.md section 6).
+LIST_TOOLS = "__snakepit__.host_tools"
 
 _WAKE = [{"type": "_wake"}]
 
@@ -39,12 +42,18 @@ class _Waiter:
 def _result(name: str, reply: dict):
     if reply.get("type") == "host_result":
         return reply.get("value")
-    err = reply.get("error") or {}
-    raise HostToolError(err.get("name", name), err.get("message", "host tool failed"), err.get("code"))
+    err = reply.get("error")
+    if not isinstance(err, dict):
+        err = {}
+    code = err.get("code") if isinstance(err.get("code"), str) else None
+    cls = UnknownHostToolError if code == UnknownHostToolError.CODE else HostToolError
+    message = err.get("message")
+    raise cls(name, message if isinstance(message, str) else "host tool failed", code,
+              err.get("name") if isinstance(err.get("name"), str) else None)
 
 
 def _timeout_error(name: str) -> HostToolError:
-    return HostToolError(name, "no answer before the call's deadline", "timeout")
+    return HostToolError(name, "no answer before the call's deadline", "timeout", "TimeoutError")
 
 
 class HostCalls:
