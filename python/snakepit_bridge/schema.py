@@ -581,8 +581,11 @@ def compile_check(schema):
                 problems = [a(value, path) for a in alts]
                 if any(p is None for p in problems):
                     return None
-                return problems[0] if len(problems) == 1 else "%s: matches none of the %d allowed forms (%s)" % (
-                    path, len(problems), problems[0])
+                # The form whose type fits but whose inside does not says more than "none of the forms".
+                deeper = [p for p in problems if not p.startswith(path + ": ")]
+                if len(problems) == 1 or len(deeper) == 1:
+                    return (deeper or problems)[0]
+                return "%s: matches none of the %d allowed forms (%s)" % (path, len(problems), problems[0])
 
             steps.append(check_any)
     for sub in schema.get("allOf") or ():

@@ -412,6 +412,9 @@ class Compiler {
           const passed = problems.filter((p) => p === null).length;
           if (key === 'anyOf' ? passed > 0 : passed === 1) return null;
           if (passed > 1) return `${path}: matches ${passed} of the oneOf forms, exactly one is allowed`;
+          // The form whose type fits but whose inside does not says more than "none of the forms".
+          const deeper = problems.filter((p) => p !== null && !p.startsWith(`${path}: `));
+          if (deeper.length === 1) return deeper[0]!;
           return problems.length === 1
             ? problems[0]!
             : `${path}: matches none of the ${problems.length} allowed forms (${problems[0]})`;

@@ -11,6 +11,7 @@ import {
   type SnakepitConfig,
 } from '../../src/index.js';
 import { eventually, start } from '../helpers.js';
+import { testPythons } from '../pythons.js';
 
 const BRIDGE = 'snakepit_fixtures.bridge:BridgeAdapter';
 
@@ -307,3 +308,38 @@ describe('nested chains: Python → host tool → Python', () => {
     expect(reason instanceof CallTimeoutError || reason instanceof AbortError).toBe(true);
   });
 });
+
+describe.each(testPythons().filter(([label]) => label !== 'default'))(
+  'the bridge on Python %s',
+  (_label, executable) => {
+    it('calls host tools from sync and async tools, fails clearly, and nests', async () => {
+      const p = await bridge({ size: 2, python: { executable: executable! } });
+      p.tools.register('pair', ({ x }) => ({ x, bytes: Buffer.from('ok') }));
+      p.tools.register('boom', () => {
+        throw new TypeError('no good');
+      });
+      p.tools.register('viaPython', ({ x }) => p.execute('square', { x }));
+      expect(await p.execute<Outcome>('call_host', { name: 'pair', args: { x: [1, { y: 2 }] } })).toEqual({
+        value: { x: [1, { y: 2 }], bytes: Buffer.from('ok') },
+      });
+      expect((await p.execute<Outcome>('acall_host', { name: 'pair', args: { x: 1 } })).value).toEqual({
+        x: 1,
+        bytes: Buffer.from('ok'),
+      });
+      expect((await p.execute<Outcome>('call_host', { name: 'boom' })).error).toMatchObject({
+        type: 'HostToolError',
+        name: 'TypeError',
+        message: 'no good',
+      });
+      expect((await p.execute<Outcome>('call_host', { name: 'nope' })).error!['type']).toBe(
+        'UnknownHostToolError',
+      );
+      const chains = await Promise.all(
+        [1, 2, 3, 4].map((x) =>
+          p.execute<{ value: number }>('relay', { name: 'viaPython', args: { x } }, { timeoutMs: 8000 }),
+        ),
+      );
+      expect(chains.map((c) => c.value)).toEqual([1, 4, 9, 16]);
+    });
+  },
+);
