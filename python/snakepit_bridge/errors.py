@@ -61,6 +61,13 @@ class UnknownHostToolError(HostToolError):
 
     CODE = "SNAKEPIT_UNKNOWN_HOST_TOOL"
 
+    def __init__(self, tool: str, message: str, code: str | None = None, name: str | None = None) -> None:
+        super().__init__(tool, message, code, name)
+        self.args = (message,)  # the host's message already names the tool and what is available
+
+    def __str__(self) -> str:
+        return self.message
+
 
 # Frames from these directories are the bridge calling the tool: drop them from the top of a traceback
 # so the user sees their own code first.
