@@ -17,7 +17,7 @@ import type { HostCallMessage } from '../protocol/messages.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import { type HostToolContext, runHandler, type ToolEntry, type ToolRegistry } from './tool-registry.js';
-import { runInScope, type ToolScope } from './tool-scope.js';
+import { DEADLINE_GRACE_MS, runInScope, type ToolScope } from './tool-scope.js';
 
 /** The host tool Python's `ctx.list_host_tools()` / `ctx.host_tools` call. */
 export const LIST_TOOLS = '__snakepit__.host_tools';
@@ -119,7 +119,10 @@ export class HostCallRouter {
     let timer: NodeJS.Timeout | undefined;
     if (deadline !== undefined) {
       const ms = Math.max(0, deadline - now);
-      timer = setTimeout(() => controller.abort(new CallTimeoutError(call.tool, Math.round(ms))), ms);
+      timer = setTimeout(
+        () => controller.abort(new CallTimeoutError(call.tool, Math.round(ms))),
+        ms + DEADLINE_GRACE_MS,
+      );
       timer.unref();
     }
     const ended = call.parent ? this.#endedSignal(call.parent) : undefined;

@@ -28,6 +28,13 @@ export interface ToolScope {
 
 const storage = new AsyncLocalStorage<ToolScope>();
 
+/**
+ * Nested calls (and a handler's own deadline timer) get this much past the chain's deadline, so the outermost
+ * call's timeout always fires first and is what its caller sees (a `CallTimeoutError`, not a Python error wrapping
+ * the inner timeout); the nested calls are aborted at that moment anyway, when their parent ends.
+ */
+export const DEADLINE_GRACE_MS = 25;
+
 /** Run `fn` (a host tool's handler) inside `scope`. */
 export function runInScope<T>(scope: ToolScope, fn: () => T): T {
   return storage.run(scope, fn);
@@ -48,7 +55,8 @@ export interface NestedCallOptions {
 
 /**
  * What a call submitted now inherits from the host tool it is made in: its timeout is at most what is left of the
- * chain's deadline, and it is aborted when the parent call ends. Outside a host tool, the options as given.
+ * chain's deadline (plus DEADLINE_GRACE_MS), and it is aborted when the parent call ends. Outside a host tool, the
+ * options as given.
  */
 export function nestedCallOptions(
   runId: string,
@@ -59,7 +67,10 @@ export function nestedCallOptions(
   if (!scope) return { timeoutMs, signal, parent: undefined, depth: 0 };
   let budget = timeoutMs;
   if (scope.deadline !== undefined) {
-    budget = Math.min(budget, Math.max(1, Math.floor(scope.deadline - performance.now())));
+    budget = Math.min(
+      budget,
+      Math.max(1, Math.floor(scope.deadline - performance.now())) + DEADLINE_GRACE_MS,
+    );
   }
   return {
     timeoutMs: budget,

@@ -277,7 +277,7 @@ describe('nested chains: Python → host tool → Python', () => {
       .execute('relay', { name: 'slowPython' }, { timeoutMs: 1500 })
       .catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect(err, String(err)).toBeInstanceOf(CallTimeoutError);
     expect(elapsed).toBeLessThan(6000);
     expect(seen.remaining).toBeLessThanOrEqual(1500);
     await eventually(() => seen.inner !== undefined, 5000, 'the nested call to end');

@@ -26,6 +26,11 @@ LIST_TOOLS = "__snakepit__.host_tools"
 
 _WAKE = [{"type": "_wake"}]
 
+# A waiter gives up this long after the call's deadline, not at it: at the deadline the host cancels the call
+# itself, and its caller must see that timeout, not this worker's own. The grace only matters when the host is
+# unable to answer at all.
+DEADLINE_GRACE_S = 0.25
+
 
 class _Waiter:
     __slots__ = ("id", "reply", "event", "loop", "future", "main")
@@ -87,6 +92,8 @@ class HostCalls:
         if not worker.ready:
             raise RuntimeError("host tools can be called once the worker is ready (from a tool)")
         hid, msg, remaining = self._message(ctx, name, kwargs)
+        if remaining is not None:
+            remaining += DEADLINE_GRACE_S
         main = threading.get_ident() == worker.interrupter.main_ident
         waiter = self._waiters[hid] = _Waiter(hid, main)
         try:
@@ -108,6 +115,8 @@ class HostCalls:
         import asyncio  # loaded already: we are in a coroutine
 
         hid, msg, remaining = self._message(ctx, name, kwargs)
+        if remaining is not None:
+            remaining += DEADLINE_GRACE_S
         waiter = self._waiters[hid] = _Waiter(hid)
         waiter.loop = asyncio.get_running_loop()
         waiter.future = waiter.loop.create_future()
