@@ -20,6 +20,9 @@ import { sweepOrphans } from './registry/orphan-sweep.js';
 import { ProcessRegistry } from './registry/process-registry.js';
 import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
 import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
+import { HostCallRouter } from './tools/host-call-router.js';
+import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
+import { nestedCallOptions } from './tools/tool-scope.js';
 import { newRunId } from './worker/worker-handle.js';
 
 export interface ExecuteOptions {
@@ -73,6 +76,7 @@ export class Snakepit implements AsyncDisposable {
   readonly #sessions: SessionStore;
   readonly #refs: RefManager;
   readonly #registry: ProcessRegistry | undefined;
+  readonly #tools = new ToolRegistry();
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig) {
@@ -96,8 +100,14 @@ export class Snakepit implements AsyncDisposable {
           for (const w of workers) this.#pools.get(pool)?.notify(w, { type: 'session_end', session });
         }
         this.#refs.sessionEnded(session);
+        this.#tools.clearSession(session);
         this.#events.emit('session:ended', { session, reason });
       },
+    });
+    const router = new HostCallRouter({
+      registry: this.#tools,
+      runId: this.#runId,
+      maxDepth: config.tools.maxDepth,
     });
     this.#pools = new Map(
       config.pools.map((p) => [
@@ -108,14 +118,7 @@ export class Snakepit implements AsyncDisposable {
           runId: this.#runId,
           sessions: this.#sessions,
           registry: this.#registry,
-          onHostCall: (worker, message) =>
-            worker.replyHostCall(message.id, {
-              error: {
-                name: 'UnknownHostTool',
-                message: `the host has no tool named "${message.tool}"`,
-                code: 'SNAKEPIT_UNKNOWN_TOOL',
-              },
-            }),
+          onHostCall: (worker, message) => router.handle(worker, message),
         }),
       ]),
     );
@@ -265,6 +268,14 @@ export class Snakepit implements AsyncDisposable {
   /** Sessions: create, inspect, update and end them; calls create them on first use. */
   get sessions(): Sessions {
     return this.#sessions;
+  }
+
+  /**
+   * Host tools: functions Python calls with `ctx.call_host_tool(name, **kwargs)`, global or per session
+   * (docs/TOOL_BRIDGE.md). Calls a handler makes with `execute` are nested in the Python call that called it.
+   */
+  get tools(): HostTools {
+    return this.#tools;
   }
 
   #stream(
@@ -484,6 +495,8 @@ export class Snakepit implements AsyncDisposable {
     }
     // References in the arguments: refused here if unusable; the call then runs where they are held.
     const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;
+    // Inside a host tool: nested in the Python call that called it (deadline, abort, worker slot).
+    const nested = nestedCallOptions(this.#runId, timeoutMs, options.signal);
     if (sessionId !== undefined) this.#sessions.callStarted(sessionId);
     const call = new Call({
       id: allocateCallId(),
@@ -491,13 +504,15 @@ export class Snakepit implements AsyncDisposable {
       tool,
       args,
       sessionId: options.sessionId,
-      timeoutMs,
+      timeoutMs: nested.timeoutMs,
       queueTimeoutMs: pool.config.queue.timeoutMs,
-      signal: options.signal,
+      signal: nested.signal,
       stream,
       owner: pool,
       workerId: pinned,
       idempotent: options.idempotent,
+      parent: nested.parent,
+      depth: nested.depth,
     });
     if (sessionId !== undefined) {
       const ended = (): void => this.#sessions.callEnded(sessionId);

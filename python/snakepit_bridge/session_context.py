@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import time
 
-__all__ = ["SessionContext", "current_call", "current_context"]
+__all__ = ["SessionContext", "HostTool", "current_call", "current_context"]
 
 # The dispatch.calls.Call being handled in this thread or task, or None.
 current_call: contextvars.ContextVar = contextvars.ContextVar("snakepit_current_call", default=None)
@@ -40,6 +40,7 @@ class SessionContext:
         self.deadline = deadline
         self.call_id = call_id
         self._client = client
+        self._host_tools = None  # {name: HostTool}, fetched on first use of host_tools
 
     def __repr__(self) -> str:
         return "SessionContext(session_id=%r, call_id=%r)" % (self.session_id, self.call_id)
@@ -105,8 +106,9 @@ class SessionContext:
 
     # --------------------------------------------------------------------------- host tools
 
-    def call_host_tool(self, name: str, **kwargs: object) -> object:
-        """Call the host tool ``name`` with ``kwargs`` and return its result.
+    def call_host_tool(self, name: str, /, **kwargs: object) -> object:
+        """Call the host tool ``name`` with ``kwargs`` and return its result (``name`` is positional-only, so a
+        tool may itself take an argument called ``name``).
 
         Blocks until the host answers, bounded by the call's deadline. From a sync tool the worker keeps
         serving other calls meanwhile (so the host tool may call back into this worker). In async tools
@@ -118,7 +120,7 @@ class SessionContext:
         """
         return self._require_client().call(self, name, kwargs)
 
-    async def acall_host_tool(self, name: str, **kwargs: object) -> object:
+    async def acall_host_tool(self, name: str, /, **kwargs: object) -> object:
         """``call_host_tool`` for async tools: awaits the answer without blocking the event loop."""
         return await self._require_client().acall(self, name, kwargs)
 
@@ -126,10 +128,37 @@ class SessionContext:
     call_elixir_tool = call_host_tool
     acall_elixir_tool = acall_host_tool
 
+    def list_host_tools(self) -> list:
+        """The host tools this call's session may use: ``[{name, description, parameters}]``, where
+        ``parameters`` is the JSON Schema of the tool's arguments. One round trip to the host.
+
+        Raises:
+            RuntimeError: no call is running (no host to ask).
+        """
+        from .dispatch.host_calls import LIST_TOOLS
+
+        return self._require_client().call(self, LIST_TOOLS, {})
+
+    async def alist_host_tools(self) -> list:
+        """``list_host_tools`` for async tools."""
+        from .dispatch.host_calls import LIST_TOOLS
+
+        return await self._require_client().acall(self, LIST_TOOLS, {})
+
     @property
     def host_tools(self) -> dict:
-        """Host tools exposed to Python, by name (empty until host-tool discovery is implemented)."""
-        return {}
+        """The host tools this call's session may use, by name: callables (``ctx.host_tools["x"](a=1)``)
+        with ``__name__``, ``__doc__``, ``description`` and ``parameters`` (JSON Schema).
+
+        Asked of the host on first use in each call (global tools and this session's own); empty when
+        the context is not connected to a host.
+        """
+        if self._host_tools is None:
+            if self._client is None:
+                return {}
+            self._host_tools = {spec["name"]: HostTool(self, spec) for spec in self.list_host_tools()
+                                if isinstance(spec, dict) and isinstance(spec.get("name"), str)}
+        return self._host_tools
 
     elixir_tools = host_tools
 
@@ -137,3 +166,24 @@ class SessionContext:
         if self._client is None:
             raise RuntimeError("this SessionContext is not connected to a host (no call is running)")
         return self._client
+
+
+class HostTool:
+    """A host tool as Python sees it: call it like a function (keyword arguments)."""
+
+    def __init__(self, context: SessionContext, spec: dict) -> None:
+        self._context = context
+        self.__name__ = spec["name"]
+        self.description = spec.get("description") or ""
+        self.parameters = spec.get("parameters") if isinstance(spec.get("parameters"), dict) else {}
+        self.__doc__ = self.description
+
+    def __call__(self, **kwargs: object) -> object:
+        return self._context.call_host_tool(self.__name__, **kwargs)
+
+    async def acall(self, **kwargs: object) -> object:
+        """Awaitable form, for async tools."""
+        return await self._context.acall_host_tool(self.__name__, **kwargs)
+
+    def __repr__(self) -> str:
+        return "HostTool(%r)" % self.__name__

@@ -169,6 +169,14 @@ export interface SessionsConfig {
   cleanupIntervalMs?: number;
 }
 
+export interface ToolsConfig {
+  /**
+   * Deepest chain of host tools: Python → host tool → Python → host tool … is cut with NestingDepthError past
+   * this many host-tool hops. Default 8.
+   */
+  maxDepth?: number;
+}
+
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
 export type SinglePoolShorthand = Omit<PoolConfig, 'name'> & { name?: string };
 
@@ -196,6 +204,8 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
    * or `false` for none. Default `SNAKEPIT_REGISTRY_DIR`, else `<os.tmpdir()>/snakepit-<uid>`.
    */
   registryDir?: string | false;
+  /** Host tools (`pit.tools`): limits of the tool bridge. */
+  tools?: ToolsConfig;
 }
 
 export interface ResolvedPython {
@@ -262,4 +272,5 @@ export interface ResolvedConfig {
   handleSignals: boolean;
   /** Undefined when the registry is off. */
   registryDir: string | undefined;
+  tools: { maxDepth: number };
 }

@@ -43,6 +43,7 @@ export const DEFAULTS = {
   restartMaxAttempts: 10,
   restartInitialBackoffMs: 100,
   restartMaxBackoffMs: 30_000,
+  toolsMaxDepth: 8,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -81,6 +82,7 @@ const TOP_KEYS = new Set([
   'sessions',
   'handleSignals',
   'registryDir',
+  'tools',
 ]);
 
 function describe(value: unknown): string {
@@ -389,6 +391,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       closeTimeoutMs: _c,
       killGraceMs: _k,
       sessions: _s,
+      tools: _t,
       python: _py,
       handleSignals: _h,
       registryDir: _r,
@@ -415,7 +418,15 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     handleSignals: resolveHandleSignals(input.handleSignals),
     registryDir: resolveRegistryDir(input.registryDir),
     sessions: resolveSessions(input.sessions),
+    tools: resolveTools(input.tools),
   };
+}
+
+function resolveTools(raw: unknown): ResolvedConfig['tools'] {
+  const tools = raw ?? {};
+  if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
+  return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
 }
 
 function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {

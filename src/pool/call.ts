@@ -42,6 +42,10 @@ export interface CallInit {
   workerId?: string | undefined;
   /** The caller said running it twice is harmless: it may be retried when its worker dies under it. */
   idempotent?: boolean;
+  /** The Python call whose host tool made this call (tools/tool-scope.ts), if any. */
+  parent?: Call | undefined;
+  /** Host-tool hops above this call (0 for a call made outside any host tool). */
+  depth?: number;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -62,6 +66,10 @@ export class Call {
   readonly stream: ChunkStream | undefined;
   /** The worker the call must run on, if any (object references); sessions route through the pool's affinity. */
   readonly workerId: string | undefined;
+  /** The Python call whose host tool made this call: it holds a worker slot while it waits for this one. */
+  readonly parent: Call | undefined;
+  /** Host-tool hops above this call (0 outside any host tool). */
+  readonly depth: number;
   readonly promise: Promise<unknown>;
   /** performance.now() at submission, dispatch and settlement. */
   readonly submittedAt = performance.now();
@@ -95,6 +103,8 @@ export class Call {
     this.stream = init.stream;
     this.workerId = init.workerId;
     this.idempotent = init.idempotent === true;
+    this.parent = init.parent;
+    this.depth = init.depth ?? 0;
     this.#owner = init.owner;
     this.#signal = init.signal;
     init.stream?.attach({

@@ -38,6 +38,7 @@ import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
+import { ancestorWorkers } from '../tools/tool-scope.js';
 
 /** Where live worker processes are recorded (the process registry), so a later start can sweep orphans. */
 export interface WorkerRegistry {
@@ -194,8 +195,24 @@ export class Pool implements CallOwner {
       call.fail(new PoolSaturatedError(this.name, this.config.queue.max));
       return;
     }
+    if (call.parent && this.#admitNested(call)) return;
     this.#queue.push(call);
     this.#pump();
+  }
+
+  /**
+   * A call made by a host tool whose Python caller holds a slot of this pool: placed now, not queued behind calls
+   * that may be waiting for that very slot (which would deadlock the chain). True when placed (or failed).
+   */
+  #admitNested(call: Call): boolean {
+    const nestedOn = ancestorWorkers(call);
+    if (!nestedOn) return false;
+    const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+    if (pick.kind === 'busy') return false;
+    if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
+    else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
+    else this.#failLost(call, pick.workerId);
+    return true;
   }
 
   /** CallOwner: a call was given up (timeout, abort, consumer stopped). */
@@ -349,7 +366,8 @@ export class Pool implements CallOwner {
   /** Walk the main queue from its head: dispatch, park (strict affinity, worker busy) or fail (worker gone). */
   #pumpQueue(): void {
     for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
-      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings);
+      const nestedOn = call.parent ? ancestorWorkers(call) : undefined;
+      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
       if (pick.kind === 'busy') return;
       if (pick.kind === 'worker') {
         // A call parked on this worker before `call` was queued goes first.

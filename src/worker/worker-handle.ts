@@ -260,13 +260,29 @@ export class WorkerHandle {
     if (this.state === 'ready') this.#send(message);
   }
 
-  /** Answer a `host_call` from Python. */
+  /**
+   * Answer a `host_call` from Python. A value that cannot be encoded is answered with a `host_error` naming why,
+   * so the Python caller never waits for an answer that was never sent.
+   */
   replyHostCall(
     id: number,
     outcome: { value: unknown } | { error: { name: string; message: string; code?: string } },
   ): void {
-    if ('error' in outcome) this.#send({ type: 'host_error', id, error: outcome.error });
-    else this.#send({ type: 'host_result', id, value: outcome.value });
+    if ('error' in outcome) return this.#send({ type: 'host_error', id, error: outcome.error });
+    try {
+      this.#channel?.send({ type: 'host_result', id, value: outcome.value });
+    } catch (err) {
+      const e = err as Error & { code?: unknown };
+      this.#send({
+        type: 'host_error',
+        id,
+        error: {
+          name: e.name,
+          message: `the host tool's result cannot be sent: ${e.message}`,
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        },
+      });
+    }
   }
 
   /**

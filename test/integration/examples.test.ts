@@ -1,4 +1,4 @@
-// The runnable examples of docs/SESSIONS.md stay runnable: each runs to exit code 0 (built by `npm test`).
+// The runnable examples of docs/SESSIONS.md and docs/TOOL_BRIDGE.md stay runnable: each runs to exit code 0 (built by `npm test`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,18 @@ describe.each([
   [
     'generic-libraries',
     ['python.stats.mean    = 13.157142857142857', 'expected mean(data)', '(an alias of dumps)'],
+  ],
+  [
+    'tool-bridge',
+    [
+      'lookupUser from Python → Ada, avatar 4 bytes',
+      'fragile → HostToolError',
+      'args.amount: Invalid input',
+      'missing → UnknownHostToolError',
+      'means 2, 4, 6, 8',
+      'tenant-b → UnknownHostToolError',
+      'add(a="one") → argument a: expected number',
+    ],
   ],
 ])('examples/%s.ts', (name, expected) => {
   const script = `dist/examples/${name}.js`;
