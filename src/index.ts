@@ -32,11 +32,24 @@ export type {
   HeartbeatConfig,
   RecycleConfig,
   RestartConfig,
+  TelemetryConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
 export type { Logger, LogLevel } from './util/logger.js';
-export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
+export type {
+  SnakepitEvents,
+  SnakepitEventName,
+  RecycleReason,
+  LogStream,
+  CallEventBase,
+  CallFailureKind,
+} from './telemetry/event-bus.js';
+export { EVENT_NAMES, channelName } from './telemetry/event-bus.js';
+export type { LatencySummary } from './telemetry/histogram.js';
+export type { CallStats } from './telemetry/telemetry.js';
+export type { PromRegistry } from './telemetry/prometheus.js';
+export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
 export type { WorkerExitKind } from './worker/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';
