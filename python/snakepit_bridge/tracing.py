@@ -55,6 +55,8 @@ def _start(call, api):
     if isinstance(info.get("tracestate"), str):
         carrier["tracestate"] = info["tracestate"]
     parent = propagator.extract(carrier)
+    if not trace.get_current_span(parent).get_span_context().is_valid:
+        return None  # a malformed traceparent: run untraced rather than start a stray root
     pool = runtime._INFO.get("pool") or "default"
     attributes = {
         "rpc.system": "snakepit", "rpc.service": pool, "rpc.method": call.tool,

@@ -3,7 +3,7 @@
  * increment, no allocation).
  *
  *   bucket i holds values in [2^(i/8), 2^((i+1)/8)) µs   (8 buckets per doubling: each ≈ 9 % wide)
- *   bucket 0 also holds everything below 1 µs; the last one everything above 2^40 µs (≈ 12 days)
+ *   bucket 0 also holds everything below 1 µs; one more bucket holds everything from 2^40 µs (≈ 12 days) up
  *
  * Percentiles are read from the buckets (the bucket's upper bound, clamped to the largest value seen), so they
  * are within one bucket (≈ 9 %) of the exact value. Counts below a power of two of microseconds are exact,
@@ -12,7 +12,8 @@
 
 const PER_DOUBLING = 8;
 const DOUBLINGS = 40;
-const BUCKETS = PER_DOUBLING * DOUBLINGS;
+const OVERFLOW = PER_DOUBLING * DOUBLINGS;
+const BUCKETS = OVERFLOW + 1;
 
 /** A summary of a histogram, in milliseconds. All zero when nothing was recorded. */
 export interface LatencySummary {
@@ -41,7 +42,7 @@ export class LogHistogram {
     let i = 0;
     if (us >= 1) {
       i = (Math.log2(us) * PER_DOUBLING) | 0;
-      if (i >= BUCKETS) i = BUCKETS - 1;
+      if (i > OVERFLOW) i = OVERFLOW;
     }
     this.#counts[i]!++;
     this.count++;
@@ -54,16 +55,17 @@ export class LogHistogram {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * this.count));
     let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
+    for (let i = 0; i < OVERFLOW; i++) {
       seen += this.#counts[i]!;
       if (seen >= rank) return Math.min(this.max, 2 ** ((i + 1) / PER_DOUBLING) / 1000);
     }
     return this.max;
   }
 
-  /** Values recorded below 2^k µs (exact: bucket edges fall on every power of two). */
+  /** Values recorded below 2^k µs (exact up to k = 40: bucket edges fall on every power of two; all beyond). */
   countBelowPow2Us(k: number): number {
-    const end = Math.min(BUCKETS, Math.max(0, k * PER_DOUBLING));
+    if (k > DOUBLINGS) return this.count;
+    const end = Math.max(0, k * PER_DOUBLING);
     let n = 0;
     for (let i = 0; i < end; i++) n += this.#counts[i]!;
     return n;
