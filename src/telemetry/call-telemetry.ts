@@ -10,7 +10,7 @@
 import { AbortError, CallTimeoutError, QueueTimeoutError, WorkerCrashedError } from '../errors/errors.js';
 import { PythonError } from '../errors/python-errors.js';
 import type { Call } from '../pool/call.js';
-import type { CallEventBase, CallFailureKind, EventBus } from './event-bus.js';
+import type { CallEventBase, CallFailureKind, EventBus, SnakepitEvents } from './event-bus.js';
 import { LogHistogram } from './histogram.js';
 import type { CallTracer } from './tracing.js';
 
@@ -73,25 +73,33 @@ export class CallTelemetry implements CallObserver {
       });
     }
     if (error === undefined) {
-      if (this.#events.wants('call:stop')) {
-        this.#events.emit('call:stop', {
-          ...this.#base(call, now),
-          durationMs: now - call.submittedAt,
-          chunks,
-        });
-      }
+      if (this.#events.wants('call:stop')) this.#events.emit('call:stop', this.#ended(call, now, chunks));
     } else if (this.#events.wants('call:exception')) {
       const code = (error as { code?: unknown }).code;
-      this.#events.emit('call:exception', {
-        ...this.#base(call, now),
-        durationMs: now - call.submittedAt,
-        chunks,
-        error,
-        errorName: error.name,
-        errorCode: typeof code === 'string' ? code : undefined,
-        kind: failureKind(error),
-      });
+      const payload = this.#ended(call, now, chunks) as SnakepitEvents['call:exception'];
+      payload.error = error;
+      payload.errorName = error.name;
+      payload.errorCode = typeof code === 'string' ? code : undefined;
+      payload.kind = failureKind(error);
+      this.#events.emit('call:exception', payload);
     }
+  }
+
+  /** The fields of `call:stop`, which `call:exception` extends (built in one literal: no spread). */
+  #ended(call: Call, now: number, chunks: number): SnakepitEvents['call:stop'] {
+    return {
+      callId: call.id,
+      correlationId: this.correlationId(call),
+      pool: call.pool,
+      tool: call.tool,
+      worker: call.runner?.id,
+      session: call.sessionId,
+      stream: call.stream !== undefined,
+      queueWaitMs: (call.dispatchedAt > 0 ? call.dispatchedAt : now) - call.submittedAt,
+      attempt: call.retries + 1,
+      durationMs: now - call.submittedAt,
+      chunks,
+    };
   }
 
   #base(call: Call, now = performance.now()): CallEventBase {
