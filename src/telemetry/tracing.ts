@@ -55,9 +55,10 @@ export class CallTracer {
   #delegate: unknown;
   #tracer: OtelApi.Tracer | undefined;
 
-  constructor(api: Api) {
-    this.#api = api;
-    this.#noop = (new api.ProxyTracerProvider() as ProviderLike).getDelegate?.();
+  /** @param api the `@opentelemetry/api` module (typed loosely, so the declarations need no OpenTelemetry types) */
+  constructor(api: object) {
+    this.#api = api as Api;
+    this.#noop = (new this.#api.ProxyTracerProvider() as ProviderLike).getDelegate?.();
   }
 
   /** The tracer of the provider registered now, or undefined when none is (no SDK: tracing is off). */
