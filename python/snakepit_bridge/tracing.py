@@ -22,7 +22,8 @@ from .session_context import correlation_id_of
 
 __all__ = ["activate", "deactivate", "finish", "available"]
 
-_api = None  # (context, trace, propagator) once loaded; False when the API is missing or broken
+_api = None  # (context, trace, tracer, TraceState) once loaded; False when the API is missing or broken
+_HEX = frozenset("0123456789abcdef")
 
 
 def _load():
@@ -30,9 +31,10 @@ def _load():
     if _api is None:
         try:
             from opentelemetry import context, trace
-            from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+            from opentelemetry.trace.span import TraceState
 
-            _api = (context, trace, TraceContextTextMapPropagator())
+            # A ProxyTracer until the adapter registers a provider, which it then follows: safe to keep.
+            _api = (context, trace, trace.get_tracer("snakepit_bridge"), TraceState)
         except ImportError:
             _api = False
         except Exception as exc:  # installed but broken: say so once, then run untraced
@@ -46,17 +48,33 @@ def available() -> bool:
     return bool(_load())
 
 
-def _start(call, api):
-    context, trace, propagator = api
-    info = call.trace
-    if not isinstance(info, dict) or not isinstance(info.get("traceparent"), str):
+def _parent(info, api):
+    """The remote parent named by a ``trace`` field (W3C traceparent, version 00), or None if malformed."""
+    if not isinstance(info, dict):
         return None
-    carrier = {"traceparent": info["traceparent"]}
-    if isinstance(info.get("tracestate"), str):
-        carrier["tracestate"] = info["tracestate"]
-    parent = propagator.extract(carrier)
-    if not trace.get_current_span(parent).get_span_context().is_valid:
-        return None  # a malformed traceparent: run untraced rather than start a stray root
+    tp = info.get("traceparent")
+    if not isinstance(tp, str) or len(tp) != 55:
+        return None
+    version, trace_id, span_id, flags = tp[:2], tp[3:35], tp[36:52], tp[53:55]
+    if version != "00" or tp[2] != "-" or tp[35] != "-" or tp[52] != "-" \
+            or not _HEX.issuperset(trace_id + span_id + flags):
+        return None
+    tid, sid = int(trace_id, 16), int(span_id, 16)
+    if tid == 0 or sid == 0:
+        return None
+    _, trace, _, trace_state = api
+    ts = info.get("tracestate")
+    state = trace_state.from_header([ts]) if isinstance(ts, str) and ts else None
+    ctx = trace.SpanContext(tid, sid, is_remote=True, trace_flags=trace.TraceFlags(int(flags, 16)),
+                            trace_state=state)
+    return trace.set_span_in_context(trace.NonRecordingSpan(ctx))
+
+
+def _start(call, api):
+    parent = _parent(call.trace, api)
+    if parent is None:
+        return None  # no usable context: run untraced rather than start a stray root
+    trace, tracer = api[1], api[2]
     pool = runtime._INFO.get("pool") or "default"
     attributes = {
         "rpc.system": "snakepit", "rpc.service": pool, "rpc.method": call.tool,
@@ -68,7 +86,6 @@ def _start(call, api):
     cid = correlation_id_of(call)
     if cid is not None:
         attributes["snakepit.correlation_id"] = cid
-    tracer = trace.get_tracer("snakepit_bridge")
     return tracer.start_span("%s/%s" % (pool, call.tool), context=parent, kind=trace.SpanKind.SERVER,
                              attributes=attributes)
 
@@ -87,8 +104,7 @@ def activate(call):
             span = call.span = _start(call, api)
             if span is None:
                 return None
-        context, trace, _ = api
-        return context.attach(trace.set_span_in_context(span))
+        return api[0].attach(api[1].set_span_in_context(span))
     except Exception as exc:
         _broken(exc)
         return None
