@@ -4,7 +4,8 @@
  * 1. Host side, no workers: the nanoseconds one call spends in telemetry (the observer's created / started /
  *    settled on a call), for each mode: on with nobody listening, with `pit.on` listeners on call:start and
  *    call:stop, with a diagnostics_channel subscriber, with the OpenTelemetry API loaded but no SDK, and with an
- *    SDK recording every span (batched, as in production, to an exporter that drops them). "off" is zero by construction: no observer.
+ *    SDK recording every span (batched, as in production, to an exporter that drops them). "off" is zero by
+ *    construction: no observer.
  * 2. End to end, 2 workers, trivial call (`add`): sequential p50/p99 and calls/s with 64 in flight, for
  *    `telemetry: false`, on with nobody listening, on with listeners, and on with an SDK recording spans.
  *    Rounds are interleaved (off, on, listener, tracing, off, …) so machine noise hits all alike; the table shows
