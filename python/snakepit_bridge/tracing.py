@@ -49,7 +49,8 @@ def available() -> bool:
 
 
 def _parent(info, api):
-    """The remote parent named by a ``trace`` field (W3C traceparent, version 00), or None if malformed."""
+    """The remote parent named by a ``trace`` field (W3C traceparent, version 00) as a non-recording span,
+    or None if malformed."""
     if not isinstance(info, dict):
         return None
     tp = info.get("traceparent")
@@ -67,7 +68,7 @@ def _parent(info, api):
     state = trace_state.from_header([ts]) if isinstance(ts, str) and ts else None
     ctx = trace.SpanContext(tid, sid, is_remote=True, trace_flags=trace.TraceFlags(int(flags, 16)),
                             trace_state=state)
-    return trace.set_span_in_context(trace.NonRecordingSpan(ctx))
+    return trace.NonRecordingSpan(ctx)
 
 
 def _start(call, api):
@@ -75,6 +76,10 @@ def _start(call, api):
     if parent is None:
         return None  # no usable context: run untraced rather than start a stray root
     trace, tracer = api[1], api[2]
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        # No SDK registered: a span would not be recorded. The host's context is made current as it is, so
+        # what the tool calls (an instrumented HTTP client) still propagates the trace.
+        return parent
     pool = runtime._INFO.get("pool") or "default"
     attributes = {
         "rpc.system": "snakepit", "rpc.service": pool, "rpc.method": call.tool,
@@ -86,8 +91,8 @@ def _start(call, api):
     cid = correlation_id_of(call)
     if cid is not None:
         attributes["snakepit.correlation_id"] = cid
-    return tracer.start_span("%s/%s" % (pool, call.tool), context=parent, kind=trace.SpanKind.SERVER,
-                             attributes=attributes)
+    return tracer.start_span("%s/%s" % (pool, call.tool), context=trace.set_span_in_context(parent),
+                             kind=trace.SpanKind.SERVER, attributes=attributes)
 
 
 def activate(call):
@@ -122,7 +127,7 @@ def deactivate(token) -> None:
 def finish(call, error) -> None:
     """End ``call``'s span as its terminal frame goes out; ``error`` is its ErrorInfo, or None."""
     span, call.span = call.span, None
-    if span is None or not _api:
+    if span is None or not _api or not span.is_recording():
         return
     try:
         if error is not None:

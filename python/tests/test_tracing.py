@@ -86,3 +86,15 @@ def test_log_records_carry_the_correlation_id(make_host):
         ("inside b", "r1-2", "info", "fixture.traced"),
     ]
     assert [m["call"] for m in logs] == [1, 2]
+
+
+def test_with_the_api_alone_the_hosts_context_is_current(make_host):
+    # No provider registered: no span is made, but the tool runs with the host's span context current, so an
+    # instrumented client it calls would still propagate the trace.
+    require_optional("opentelemetry")
+    host = make_host(adapter="otel_recording:ApiOnlyAdapter")
+    report = host.run("work", {"label": "api"}, trace=TRACE)
+    assert report["outer"] == {"trace_id": TRACE_ID, "span_id": PARENT}
+    assert report["inner"] == {"trace_id": TRACE_ID, "span_id": PARENT}  # the no-op tracer's span: the same
+    _, info = host.run("fail", trace=TRACE)
+    assert info["type"] == "ValueError"
