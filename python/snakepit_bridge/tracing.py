@@ -23,7 +23,6 @@ from .session_context import correlation_id_of
 __all__ = ["activate", "deactivate", "finish", "available"]
 
 _api = None  # (context, trace, tracer, TraceState) once loaded; False when the API is missing or broken
-_HEX = frozenset("0123456789abcdef")
 
 
 def _load():
@@ -51,24 +50,37 @@ def available() -> bool:
 def _parent(info, api):
     """The remote parent named by a ``trace`` field (W3C traceparent, version 00) as a non-recording span,
     or None if malformed."""
-    if not isinstance(info, dict):
+    if type(info) is not dict:
         return None
     tp = info.get("traceparent")
-    if not isinstance(tp, str) or len(tp) != 55:
+    if type(tp) is not str or len(tp) != 55 or tp[:3] != "00-" or tp[35] != "-" or tp[52] != "-":
         return None
-    version, trace_id, span_id, flags = tp[:2], tp[3:35], tp[36:52], tp[53:55]
-    if version != "00" or tp[2] != "-" or tp[35] != "-" or tp[52] != "-" \
-            or not _HEX.issuperset(trace_id + span_id + flags):
+    try:
+        tid, sid, flags = int(tp[3:35], 16), int(tp[36:52], 16), int(tp[53:55], 16)
+    except ValueError:
         return None
-    tid, sid = int(trace_id, 16), int(span_id, 16)
     if tid == 0 or sid == 0:
         return None
-    _, trace, _, trace_state = api
+    trace, trace_state = api[1], api[3]
     ts = info.get("tracestate")
-    state = trace_state.from_header([ts]) if isinstance(ts, str) and ts else None
-    ctx = trace.SpanContext(tid, sid, is_remote=True, trace_flags=trace.TraceFlags(int(flags, 16)),
-                            trace_state=state)
+    state = trace_state.from_header([ts]) if type(ts) is str and ts else None
+    ctx = trace.SpanContext(tid, sid, is_remote=True, trace_flags=trace.TraceFlags(flags), trace_state=state)
     return trace.NonRecordingSpan(ctx)
+
+
+def _provider_registered(trace) -> bool:
+    """Whether the adapter registered a tracer provider (it can be set once, never unset)."""
+    global _registered
+    if not _registered:
+        provider = getattr(trace, "_TRACER_PROVIDER", _UNKNOWN)  # fast path; the public call reads os.environ
+        if provider is _UNKNOWN:
+            provider = None if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider) else True
+        _registered = provider is not None
+    return _registered
+
+
+_registered = False
+_UNKNOWN = object()
 
 
 def _start(call, api):
@@ -76,7 +88,7 @@ def _start(call, api):
     if parent is None:
         return None  # no usable context: run untraced rather than start a stray root
     trace, tracer = api[1], api[2]
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+    if not _provider_registered(trace):
         # No SDK registered: a span would not be recorded. The host's context is made current as it is, so
         # what the tool calls (an instrumented HTTP client) still propagates the trace.
         return parent
