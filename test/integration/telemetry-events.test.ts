@@ -263,6 +263,8 @@ describe('telemetry events', () => {
         'fixture.work.stop',
       ]);
       expect(events[0]).toMatchObject({ pool: MAIN, measurements: { value: 2.5 } });
+      const emitCall = stops.find((e) => e['tool'] === 'emit')!;
+      for (const e of events) expect(e['correlationId']).toBe(emitCall['correlationId']); // Python knew the call's id
 
       const logs = got('log').filter((e) => (e['line'] as string).includes('text=tele'));
       const streams = new Set(logs.map((e) => `${String(e['stream'])}/${String(e['level'])}`));
