@@ -35,6 +35,7 @@ export type {
   RecycleConfig,
   RestartConfig,
   ToolsConfig,
+  TelemetryConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
@@ -61,7 +62,19 @@ export type {
   AnthropicTool,
 } from './tools/llm-export.js';
 export type { Logger, LogLevel } from './util/logger.js';
-export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
+export type {
+  SnakepitEvents,
+  SnakepitEventName,
+  RecycleReason,
+  LogStream,
+  CallEventBase,
+  CallFailureKind,
+} from './telemetry/event-bus.js';
+export { EVENT_NAMES, channelName } from './telemetry/event-bus.js';
+export type { LatencySummary } from './telemetry/histogram.js';
+export type { CallStats } from './telemetry/telemetry.js';
+export type { PromRegistry } from './telemetry/prometheus.js';
+export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
 export type { WorkerExitKind } from './worker/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';

@@ -10,10 +10,23 @@ from __future__ import annotations
 import contextvars
 import time
 
-__all__ = ["SessionContext", "HostTool", "current_call", "current_context"]
+from .runtime import _INFO as _runtime_info
+
+__all__ = ["SessionContext", "HostTool", "correlation_id_of", "current_call", "current_context"]
 
 # The dispatch.calls.Call being handled in this thread or task, or None.
 current_call: contextvars.ContextVar = contextvars.ContextVar("snakepit_current_call", default=None)
+
+
+def correlation_id_of(call) -> str | None:
+    """A call's correlation id: the host's ``correlation_id``, else ``<run id>-<call id>`` (as the host derives
+    it; PROTOCOL.md section 5), or None for a worker started without a run id."""
+    cid = call.correlation_id
+    if cid is None:
+        run = _runtime_info.get("run_id")
+        if run is not None:
+            cid = "%s-%s" % (run, call.id)
+    return cid
 
 
 def current_context() -> SessionContext | None:
@@ -27,8 +40,8 @@ class SessionContext:
 
     Attributes:
         session_id: the call's session, or None.
-        request_metadata: ``tool``, and when the host sent them ``correlation_id`` and ``trace``
-            (``{traceparent, tracestate}``).
+        request_metadata: ``tool``, ``correlation_id`` (the host's, else ``<run id>-<call id>``), and when
+            the host sent one ``trace`` (``{traceparent, tracestate}``).
         deadline: a ``time.monotonic()`` value by which the host wants the answer, or None.
         call_id: the call's id on the channel.
     """
@@ -47,7 +60,7 @@ class SessionContext:
 
     @property
     def correlation_id(self) -> str | None:
-        """The call's correlation id, if the host sent one."""
+        """The call's correlation id (see ``request_metadata``)."""
         return self.request_metadata.get("correlation_id")
 
     def time_remaining(self) -> float | None:

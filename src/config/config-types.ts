@@ -177,6 +177,21 @@ export interface ToolsConfig {
   maxDepth?: number;
 }
 
+export interface TelemetryConfig {
+  /**
+   * Per-call telemetry: the latency and queue-wait histograms of `pit.stats()` and `pit.metrics()`, the events
+   * `call:start` / `call:stop` / `call:exception`, and OpenTelemetry spans. Lifecycle events, counters and logs
+   * stay on either way. Default true.
+   */
+  calls?: boolean;
+  /**
+   * OpenTelemetry spans per call (via `@opentelemetry/api`, an optional peer dependency): `"auto"` when it is
+   * installed, `true` requires it (ConfigError otherwise), `false` never. A span is recorded only while the
+   * application has registered a tracer provider (an SDK). Default `"auto"`.
+   */
+  tracing?: boolean | 'auto';
+}
+
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
 export type SinglePoolShorthand = Omit<PoolConfig, 'name'> & { name?: string };
 
@@ -206,6 +221,8 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   registryDir?: string | false;
   /** Host tools (`pit.tools`): limits of the tool bridge. */
   tools?: ToolsConfig;
+  /** Per-call telemetry and tracing (docs/TELEMETRY.md); `false` turns both off. Default: on, tracing `"auto"`. */
+  telemetry?: boolean | TelemetryConfig;
 }
 
 export interface ResolvedPython {
@@ -273,4 +290,5 @@ export interface ResolvedConfig {
   /** Undefined when the registry is off. */
   registryDir: string | undefined;
   tools: { maxDepth: number };
+  telemetry: { calls: boolean; tracing: boolean | 'auto' };
 }

@@ -83,6 +83,7 @@ const TOP_KEYS = new Set([
   'handleSignals',
   'registryDir',
   'tools',
+  'telemetry',
 ]);
 
 function describe(value: unknown): string {
@@ -395,6 +396,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       python: _py,
       handleSignals: _h,
       registryDir: _r,
+      telemetry: _tel,
       ...single
     } = input;
     pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
@@ -419,6 +421,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     registryDir: resolveRegistryDir(input.registryDir),
     sessions: resolveSessions(input.sessions),
     tools: resolveTools(input.tools),
+    telemetry: resolveTelemetry(input.telemetry),
   };
 }
 
@@ -427,6 +430,30 @@ function resolveTools(raw: unknown): ResolvedConfig['tools'] {
   if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
   rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
   return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
+}
+
+function resolveTelemetry(raw: unknown): ResolvedConfig['telemetry'] {
+  if (raw === undefined || raw === true) return { calls: true, tracing: 'auto' };
+  if (raw === false) return { calls: false, tracing: false };
+  if (!isPlainObject(raw)) {
+    throw new ConfigError('telemetry', `must be true, false or an object, got ${describe(raw)}`);
+  }
+  rejectUnknownKeys('telemetry.', raw, new Set(['calls', 'tracing']));
+  const calls = raw['calls'] ?? true;
+  if (typeof calls !== 'boolean') {
+    throw new ConfigError('telemetry.calls', `must be true or false, got ${describe(calls)}`);
+  }
+  const tracing = raw['tracing'] ?? 'auto';
+  if (tracing !== true && tracing !== false && tracing !== 'auto') {
+    throw new ConfigError('telemetry.tracing', `must be true, false or "auto", got ${describe(tracing)}`);
+  }
+  if (!calls && tracing === true) {
+    throw new ConfigError(
+      'telemetry.tracing',
+      'is true, but spans are per call: set telemetry.calls to true too',
+    );
+  }
+  return { calls, tracing: calls ? tracing : false };
 }
 
 function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {

@@ -120,6 +120,8 @@ export interface LogMessage {
   logger?: string;
   message: string;
   call?: number | null;
+  /** The correlation id of the call during which the record was emitted. */
+  correlation_id?: string | null;
 }
 export interface EventMessage {
   type: 'event';

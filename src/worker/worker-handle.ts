@@ -73,6 +73,8 @@ export interface WorkerHooks {
    * barrier's idempotent retry); false fails it with `error`.
    */
   onCallCrashed?(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /** A heartbeat ping went unanswered for an interval (`fatal`: the silence reached the timeout). */
+  onHeartbeatMissed?(worker: WorkerHandle, silentMs: number, missed: number, fatal: boolean): void;
 }
 
 export interface WorkerOptions {
@@ -224,6 +226,8 @@ export class WorkerHandle {
       timeout_ms: call.remainingMs(),
     };
     if (call.sessionId !== undefined) message.session = call.sessionId;
+    if (call.trace !== undefined) message.trace = call.trace;
+    if (call.correlationId !== undefined) message.correlation_id = call.correlationId;
     if (call.stream) {
       message.stream = true;
       message.window = call.stream.window;
@@ -339,7 +343,14 @@ export class WorkerHandle {
       case 'log': {
         const level = PY_LEVELS[message.level] ?? 'info';
         this.#hooks.logger[level](
-          { pool: this.pool, worker: this.id, logger: message.logger, call: message.call },
+          {
+            pool: this.pool,
+            worker: this.id,
+            stream: 'logging',
+            logger: message.logger,
+            call: message.call,
+            correlationId: message.correlation_id ?? undefined,
+          },
           message.message,
         );
         return;
@@ -588,6 +599,7 @@ export class WorkerHandle {
       intervalMs: settings.intervalMs,
       timeoutMs: settings.timeoutMs,
       ping: (id) => this.#send({ type: 'ping', id }),
+      onMissed: (silentMs, missed, fatal) => this.#hooks.onHeartbeatMissed?.(this, silentMs, missed, fatal),
       onSilent: (silentMs) =>
         this.kill(
           `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
