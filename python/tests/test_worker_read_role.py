@@ -43,16 +43,21 @@ def terminal_ids(host, n, timeout=10.0) -> list:
 
 def test_short_calls_never_wake_the_watchdog(make_host):
     host = make_host(adapter=TOOLS)
-    assert host.run("read_role") == {"mode": "shared", "holder": None, "takeovers": 0, "handbacks": 0}
+    before = host.run("read_role")
+    assert before["mode"] == "shared"
     for _ in range(300):
         assert host.run("blob", {"n": 1}) == b"x"
     for _ in range(16):  # 64 in flight at a time
         ids = [host.call("blob", {"n": 2}) for _ in range(64)]
         assert sorted(terminal_ids(host, 64)) == ids
+    for _ in range(200):  # busy, but for less than the watchdog's 3 ms
+        host.run("spin", {"seconds": 0.0005})
     stats = host.run("read_role")
-    # Nobody but the main thread read those 1,300 calls. The bound is generous: a short call only looks long
+    # Nobody but the main thread read those 1,500 calls. The bounds are generous: a short call only looks long
     # when this (shared, 2-core) machine stops the worker for milliseconds in the middle of one.
-    assert stats["takeovers"] <= 26 and stats["handbacks"] <= 26, stats
+    assert stats["handed"] - before["handed"] <= 30, (before, stats)
+    assert stats["takeovers"] - before["takeovers"] <= 30, (before, stats)
+    assert stats["handbacks"] - before["handbacks"] <= 30, (before, stats)
 
 
 def test_dedicated_mode_is_chosen_by_the_environment(make_host):
@@ -78,7 +83,12 @@ def test_a_long_sync_tool_gets_the_watchdog_reading(make_host):
     assert time.monotonic() - started < 1.0
     stats = host.run("read_role")
     assert stats["takeovers"] >= 1  # the watchdog read the ping and the cancel
-    assert stats["handbacks"] >= 1  # and gave the role back when the main thread was done
+    for _ in range(40):  # it may read this call too; then it gives the role back once the main thread is idle
+        if stats["handbacks"] >= 1:
+            break
+        time.sleep(0.05)
+        stats = host.run("read_role")
+    assert stats["handbacks"] >= 1, stats
     assert host.run("blob", {"n": 1}) == b"x"
 
 
@@ -207,7 +217,7 @@ def test_the_role_goes_to_one_thread_at_a_time():
     role.release_main()
     assert role.try_take_for_watchdog() and role.holder == WATCHDOG
     role.release_watchdog()
-    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0}
+    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0}
 
 
 def test_the_main_thread_asks_the_watchdog_for_the_role_back():

@@ -38,6 +38,7 @@ class ReadRole:
         self.main_wants = False  # the main thread waits for the watchdog to let go
         self.takeovers = 0  # how often the watchdog took the role (diagnostics and tests)
         self.handbacks = 0  # how often the main thread had to ask for it back
+        self.handed = 0  # messages the watchdog read and queued for the main thread
         self.wake_fd, self._wake_w = os.pipe()  # close-on-exec already (PEP 446)
         os.set_blocking(self.wake_fd, False)
         os.set_blocking(self._wake_w, False)
@@ -96,4 +97,5 @@ class ReadRole:
             pass
 
     def stats(self) -> dict:
-        return {"holder": self.holder, "takeovers": self.takeovers, "handbacks": self.handbacks}
+        return {"holder": self.holder, "takeovers": self.takeovers, "handbacks": self.handbacks,
+                "handed": self.handed}

@@ -8,6 +8,11 @@ answers and async calls are served while the tool goes on; what the main thread 
 ``release``, ``session_end``, ``shutdown``) goes into ``Worker.queue``, in order. It lets go as soon as the
 main thread asks for the role back (``ReadRole.take_for_main`` wakes its poll through the pipe).
 
+It also sends what the main thread left in the outbox (the answers of the calls before the long one in its
+batch): the main thread does not arm the connection's flusher for each call, since waking a thread per batch
+costs more than the flusher saves; a long call's neighbours wait about ``TAKEOVER_S`` instead of
+``connection.FLUSH_DELAY_S``. Streams still arm the flusher for each chunk.
+
 A long call thus gets a reader within about ``IDLE_POLL_S + TAKEOVER_S``.
 """
 
@@ -21,7 +26,7 @@ __all__ = ["Watchdog", "TAKEOVER_S", "IDLE_POLL_S", "READ_TIMEOUT_S"]
 TAKEOVER_S = 0.003  # a call busy this long gets the watchdog reading
 IDLE_POLL_S = 0.02  # how often the watchdog looks while the main thread is idle
 MIN_POLL_S = 0.001  # the shortest sleep while the main thread is busy
-READ_TIMEOUT_S = 0.02  # a fallback only: the main thread wakes our poll when it wants the role back
+READ_TIMEOUT_S = 0.005  # between reads, flush what the main thread buffered (it wakes our poll for the role)
 
 
 class Watchdog:
@@ -54,9 +59,11 @@ class Watchdog:
 
     @staticmethod
     def _read(worker, reader, role) -> None:
-        put, read_once = worker.queue.put, reader.read_once
+        put, read_once, flush = worker.queue.put, reader.read_once, worker.conn.flush
         while not role.main_wants and not reader.eof:
+            flush()  # answers buffered before the long call (also after each later one: a backlog)
             batch = read_once(READ_TIMEOUT_S)
             if batch:
+                role.handed += len(batch)
                 put(batch)
             del batch

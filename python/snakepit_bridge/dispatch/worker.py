@@ -34,7 +34,8 @@ Who reads:
 So a short call is read, run and answered on one thread; a long one gets a reader within ~25 ms.
 
 The main thread sends what it has buffered when nothing else is waiting, so a burst of calls is answered
-with one ``sendall``; a flusher thread bounds how long a frame can wait while the main thread is busy.
+with one ``sendall``. If a call then runs long, the watchdog sends the answers buffered before it when it
+takes the role (the connection's flusher thread does that for streams, the event loop, and a dedicated reader).
 Waits inside a call go through ``pump_until``: a sync tool calling a host tool reads (or takes from the
 queue) and runs the calls that arrive meanwhile nested, so a host tool may call back into this worker
 without a deadlock; a sync stream waiting for credit reads too, but queues the calls it gets, so sync
