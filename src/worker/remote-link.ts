@@ -95,11 +95,13 @@ export class RemoteLink implements WorkerLink {
     client.waitForReady(Date.now() + connectTimeoutMs, (err) => {
       if (this.exitInfo) return;
       if (err) {
-        this.#end({
-          code: null,
-          signal: null,
-          lost: `cannot connect to ${endpoint} within ${connectTimeoutMs} ms (grpc.connectTimeoutMs): ${err.message}`,
-        });
+        void this.#whyNoConnection(grpc).then((why) =>
+          this.#end({
+            code: null,
+            signal: null,
+            lost: `cannot connect to ${endpoint} within ${connectTimeoutMs} ms (grpc.connectTimeoutMs): ${why ?? err.message}`,
+          }),
+        );
         return;
       }
       const call = (client as unknown as { WorkerChannel(metadata: Metadata): Call }).WorkerChannel(
@@ -112,6 +114,34 @@ export class RemoteLink implements WorkerLink {
       });
       call.on('status', (status: StatusObject) => this.#onStatus(grpc, status));
       this.channel.attach(call);
+    });
+  }
+
+  /**
+   * waitForReady only says "not ready"; a call that does not wait for readiness fails with the channel's last
+   * error (a refused connection, a certificate that does not verify), which is what the user needs to read.
+   */
+  #whyNoConnection(grpc: Grpc): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const client = this.#options.client as unknown as {
+        Ping(
+          request: { message: string },
+          metadata: Metadata,
+          options: { deadline: number; waitForReady: boolean },
+          callback: (err: { code: number; details: string } | null) => void,
+        ): void;
+      };
+      client.Ping(
+        { message: 'why' },
+        this.#options.metadata,
+        { deadline: Date.now() + 1_000, waitForReady: false },
+        (err) =>
+          resolve(
+            err
+              ? `${grpc.status[err.code] ?? err.code}: ${err.details.replace(/\.? ?Resolution note: ?$/, '')}`
+              : undefined,
+          ),
+      );
     });
   }
 
