@@ -233,6 +233,29 @@ export interface SessionsConfig {
   cleanupIntervalMs?: number;
 }
 
+export interface ToolsConfig {
+  /**
+   * Deepest chain of host tools: Python → host tool → Python → host tool … is cut with NestingDepthError past
+   * this many host-tool hops. Default 8.
+   */
+  maxDepth?: number;
+}
+
+export interface TelemetryConfig {
+  /**
+   * Per-call telemetry: the latency and queue-wait histograms of `pit.stats()` and `pit.metrics()`, the events
+   * `call:start` / `call:stop` / `call:exception`, and OpenTelemetry spans. Lifecycle events, counters and logs
+   * stay on either way. Default true.
+   */
+  calls?: boolean;
+  /**
+   * OpenTelemetry spans per call (via `@opentelemetry/api`, an optional peer dependency): `"auto"` when it is
+   * installed, `true` requires it (ConfigError otherwise), `false` never. A span is recorded only while the
+   * application has registered a tracer provider (an SDK). Default `"auto"`.
+   */
+  tracing?: boolean | 'auto';
+}
+
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
 export type SinglePoolShorthand = Omit<PoolConfig, 'name'> & { name?: string };
 
@@ -260,6 +283,10 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
    * or `false` for none. Default `SNAKEPIT_REGISTRY_DIR`, else `<os.tmpdir()>/snakepit-<uid>`.
    */
   registryDir?: string | false;
+  /** Host tools (`pit.tools`): limits of the tool bridge. */
+  tools?: ToolsConfig;
+  /** Per-call telemetry and tracing (docs/TELEMETRY.md); `false` turns both off. Default: on, tracing `"auto"`. */
+  telemetry?: boolean | TelemetryConfig;
 }
 
 export interface ResolvedPython {
@@ -356,4 +383,6 @@ export interface ResolvedConfig {
   handleSignals: boolean;
   /** Undefined when the registry is off. */
   registryDir: string | undefined;
+  tools: { maxDepth: number };
+  telemetry: { calls: boolean; tracing: boolean | 'auto' };
 }

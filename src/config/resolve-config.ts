@@ -44,6 +44,7 @@ export const DEFAULTS = {
   restartMaxAttempts: 10,
   restartInitialBackoffMs: 100,
   restartMaxBackoffMs: 30_000,
+  toolsMaxDepth: 8,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -86,6 +87,8 @@ const TOP_KEYS = new Set([
   'sessions',
   'handleSignals',
   'registryDir',
+  'tools',
+  'telemetry',
 ]);
 
 function describe(value: unknown): string {
@@ -407,9 +410,11 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       closeTimeoutMs: _c,
       killGraceMs: _k,
       sessions: _s,
+      tools: _t,
       python: _py,
       handleSignals: _h,
       registryDir: _r,
+      telemetry: _tel,
       ...single
     } = input;
     pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
@@ -433,7 +438,40 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     handleSignals: resolveHandleSignals(input.handleSignals),
     registryDir: resolveRegistryDir(input.registryDir),
     sessions: resolveSessions(input.sessions),
+    tools: resolveTools(input.tools),
+    telemetry: resolveTelemetry(input.telemetry),
   };
+}
+
+function resolveTools(raw: unknown): ResolvedConfig['tools'] {
+  const tools = raw ?? {};
+  if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
+  return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
+}
+
+function resolveTelemetry(raw: unknown): ResolvedConfig['telemetry'] {
+  if (raw === undefined || raw === true) return { calls: true, tracing: 'auto' };
+  if (raw === false) return { calls: false, tracing: false };
+  if (!isPlainObject(raw)) {
+    throw new ConfigError('telemetry', `must be true, false or an object, got ${describe(raw)}`);
+  }
+  rejectUnknownKeys('telemetry.', raw, new Set(['calls', 'tracing']));
+  const calls = raw['calls'] ?? true;
+  if (typeof calls !== 'boolean') {
+    throw new ConfigError('telemetry.calls', `must be true or false, got ${describe(calls)}`);
+  }
+  const tracing = raw['tracing'] ?? 'auto';
+  if (tracing !== true && tracing !== false && tracing !== 'auto') {
+    throw new ConfigError('telemetry.tracing', `must be true, false or "auto", got ${describe(tracing)}`);
+  }
+  if (!calls && tracing === true) {
+    throw new ConfigError(
+      'telemetry.tracing',
+      'is true, but spans are per call: set telemetry.calls to true too',
+    );
+  }
+  return { calls, tracing: calls ? tracing : false };
 }
 
 function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {

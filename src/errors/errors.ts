@@ -268,3 +268,31 @@ export class PoolClosedError extends SnakepitError {
     super(message);
   }
 }
+
+/** `pit.tools.register` was given something it cannot use (a bad name, handler or parameter schema, a duplicate). */
+export class ToolRegistrationError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_TOOL_REGISTRATION';
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super(`cannot register host tool "${tool}": ${message}`);
+  }
+}
+
+/**
+ * A chain of calls between Python and host tools went deeper than `tools.maxDepth` (Python → host tool → Python
+ * → host tool …): most likely a tool that ends up calling itself.
+ */
+export class NestingDepthError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_NESTING_DEPTH';
+  constructor(
+    readonly tool: string,
+    readonly maxDepth: number,
+  ) {
+    super(
+      `host tool "${tool}" would run ${maxDepth + 1} levels deep in a chain of Python and host-tool calls, past ` +
+        `tools.maxDepth (${maxDepth}): look for a tool that calls itself, or raise tools.maxDepth`,
+    );
+  }
+}

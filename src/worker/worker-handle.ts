@@ -75,6 +75,8 @@ export interface WorkerHooks {
    * barrier's idempotent retry); false fails it with `error`.
    */
   onCallCrashed?(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /** A heartbeat ping went unanswered for an interval (`fatal`: the silence reached the timeout). */
+  onHeartbeatMissed?(worker: WorkerHandle, silentMs: number, missed: number, fatal: boolean): void;
 }
 
 export interface WorkerOptions {
@@ -238,6 +240,8 @@ export class WorkerHandle {
       timeout_ms: call.remainingMs(),
     };
     if (call.sessionId !== undefined) message.session = call.sessionId;
+    if (call.trace !== undefined) message.trace = call.trace;
+    if (call.correlationId !== undefined) message.correlation_id = call.correlationId;
     if (call.stream) {
       message.stream = true;
       message.window = call.stream.window;
@@ -274,13 +278,29 @@ export class WorkerHandle {
     if (this.state === 'ready') this.#send(message);
   }
 
-  /** Answer a `host_call` from Python. */
+  /**
+   * Answer a `host_call` from Python. A value that cannot be encoded is answered with a `host_error` naming why,
+   * so the Python caller never waits for an answer that was never sent.
+   */
   replyHostCall(
     id: number,
     outcome: { value: unknown } | { error: { name: string; message: string; code?: string } },
   ): void {
-    if ('error' in outcome) this.#send({ type: 'host_error', id, error: outcome.error });
-    else this.#send({ type: 'host_result', id, value: outcome.value });
+    if ('error' in outcome) return this.#send({ type: 'host_error', id, error: outcome.error });
+    try {
+      this.#channel?.send({ type: 'host_result', id, value: outcome.value });
+    } catch (err) {
+      const e = err as Error & { code?: unknown };
+      this.#send({
+        type: 'host_error',
+        id,
+        error: {
+          name: e.name,
+          message: `the host tool's result cannot be sent: ${e.message}`,
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        },
+      });
+    }
   }
 
   /**
@@ -337,7 +357,14 @@ export class WorkerHandle {
       case 'log': {
         const level = PY_LEVELS[message.level] ?? 'info';
         this.#hooks.logger[level](
-          { pool: this.pool, worker: this.id, logger: message.logger, call: message.call },
+          {
+            pool: this.pool,
+            worker: this.id,
+            stream: 'logging',
+            logger: message.logger,
+            call: message.call,
+            correlationId: message.correlation_id ?? undefined,
+          },
           message.message,
         );
         return;
@@ -592,6 +619,7 @@ export class WorkerHandle {
       intervalMs: settings.intervalMs,
       timeoutMs: settings.timeoutMs,
       ping: (id) => this.#send({ type: 'ping', id }),
+      onMissed: (silentMs, missed, fatal) => this.#hooks.onHeartbeatMissed?.(this, silentMs, missed, fatal),
       onSilent: (silentMs) =>
         this.kill(
           `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
