@@ -20,7 +20,7 @@ import { TRANSPORTS, TransportHarness, transportAvailable } from '../transport-h
 const STATEFUL = 'snakepit_fixtures.stateful:StatefulAdapter';
 const CHAOS = 'snakepit_fixtures.chaos:ChaosAdapter';
 const MISBEHAVING = 'snakepit_fixtures.misbehaving:MisbehavingAdapter';
-const HOSTCALLS = 'snakepit_fixtures.remote_conformance:HostCallAdapter';
+const BRIDGE = 'snakepit_fixtures.bridge:BridgeAdapter';
 
 interface Tick {
   i: number;
@@ -165,16 +165,59 @@ describe.each(TRANSPORTS)('transport conformance: %s', (transport) => {
     });
   });
 
-  describe('host calls (Python calling back into the host)', () => {
-    run('a tool calls a host tool over the same transport and gets its answer', async () => {
-      const pit = await harness.start({ adapter: HOSTCALLS, size: 1 });
-      const answer = (await pit.execute('ask_host', { tool: 'no_such_host_tool', args: { x: 1 } })) as {
-        error: string;
-        message: string;
-      };
-      // With no host tool of that name, the host answers with an error that Python receives as HostToolError.
-      expect(answer.error).toBe('HostToolError');
-      expect(answer.message).toContain('no_such_host_tool');
+  describe('tool bridge (Python calling host tools)', () => {
+    type Outcome = { value?: unknown; error?: Record<string, unknown> };
+    let pit: Snakepit;
+    run('sync and async host tools, from sync and async tools, with bytes; errors reach Python', async () => {
+      pit = await harness.start({ adapter: BRIDGE, size: 2 });
+      pit.tools.register('shape', (args) => ({ got: args, bytes: Buffer.from([0, 1, 255]) }));
+      pit.tools.register('later', async ({ ms }) => {
+        await new Promise((r) => setTimeout(r, Number(ms)));
+        return { waited: ms };
+      });
+      pit.tools.register('explode', ({ n }) => {
+        throw new RangeError(`too big: ${String(n)}`);
+      });
+      for (const tool of ['call_host', 'acall_host']) {
+        const out = await pit.execute<Outcome>(tool, {
+          name: 'shape',
+          args: { raw: Buffer.from('xyz'), n: 1 },
+        });
+        expect(out.value).toEqual({
+          got: { raw: Buffer.from('xyz'), n: 1 },
+          bytes: Buffer.from([0, 1, 255]),
+        });
+        expect((await pit.execute<Outcome>(tool, { name: 'later', args: { ms: 20 } })).value).toEqual({
+          waited: 20,
+        });
+      }
+      const failed = await pit.execute<Outcome>('call_host', { name: 'explode', args: { n: 7 } });
+      expect(failed.error).toMatchObject({
+        type: 'HostToolError',
+        name: 'RangeError',
+        message: 'too big: 7',
+      });
+      const unknown = await pit.execute<Outcome>('call_host', { name: 'nope' });
+      expect(unknown.error).toMatchObject({ type: 'UnknownHostToolError' });
+    });
+
+    run('chains Python → host → Python on busy workers without deadlock, and goes deeper', async () => {
+      pit.tools.register('viaPython', ({ x }) => pit.execute('square', { x }));
+      const outer = Array.from({ length: 12 }, (_, i) =>
+        pit.execute<{ value: number }>('relay', { name: 'viaPython', args: { x: i } }, { timeoutMs: 8_000 }),
+      );
+      expect((await Promise.all(outer)).map((r) => r.value)).toEqual(
+        Array.from({ length: 12 }, (_, i) => i * i),
+      );
+      pit.tools.register('down', async ({ level }, ctx) => {
+        const n = Number(level);
+        if (n === 0) return { depth: ctx.depth };
+        return pit.execute('relay', { name: 'down', args: { level: n - 1 } });
+      });
+      expect(await pit.execute('relay', { name: 'down', args: { level: 2 } }, { timeoutMs: 8_000 })).toEqual({
+        depth: 3,
+      });
+      expect(pit.stats('default').inFlight).toBe(0);
     });
   });
 
