@@ -122,6 +122,7 @@ def main(argv) -> int:
     from concurrent import futures
 
     from .relay import WorkerChannelHandler
+    from .snakepit_service import snakepit_handlers
 
     channel_handler = WorkerChannelHandler(messages, args.adapter, args.codec, args.max_workers, _log)
     interceptors = [_token_interceptor(grpc, token)] if token else []
@@ -129,7 +130,7 @@ def main(argv) -> int:
         futures.ThreadPoolExecutor(max_workers=args.max_workers + 16, thread_name_prefix="snakepit-grpc"),
         interceptors=interceptors, options=server_options())
     service, methods = proto.service_methods()
-    handlers = {}
+    handlers = snakepit_handlers(grpc, messages, args, _log)
     req, resp = messages["ChannelIn"], messages["ChannelOut"]
     handlers["WorkerChannel"] = grpc.stream_stream_rpc_method_handler(
         channel_handler, request_deserializer=req.FromString, response_serializer=resp.SerializeToString)
