@@ -33,6 +33,7 @@ import type { Logger } from '../util/logger.js';
 import { readRssBytes } from '../util/proc.js';
 import { trace } from '../util/trace.js';
 import { RemoteFleet } from '../worker/remote-fleet.js';
+import { snakepitLink } from '../worker/snakepit-link.js';
 import { describeExit, type WorkerExit, WorkerHandle } from '../worker/worker-handle.js';
 import type { Call, CallOwner, CancelReason } from './call.js';
 import { mayRetry } from './crash-barrier.js';
@@ -525,6 +526,9 @@ export class Pool implements CallOwner {
       config: this.config,
       runId: this.#hooks.runId,
       ...(endpoint !== undefined && this.#fleet ? { endpoint, link: this.#fleet.linkFor(endpoint) } : {}),
+      ...(endpoint === undefined && this.config.snakepit
+        ? { link: snakepitLink(this.config, this.#hooks.runId) }
+        : {}),
       hooks: {
         logger: this.#hooks.logger,
         onSlotFree: (w) => {

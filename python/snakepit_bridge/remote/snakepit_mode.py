@@ -260,7 +260,11 @@ def main(argv) -> int:
     interval = max(0.05, float(settings.get("interval_ms", 2000)) / 1000.0)
     missed = 0
     next_beat = time.monotonic() + interval
+    parent = os.getppid()
     while not stop.wait(0.05):
+        if os.getppid() != parent:  # the host that started us is gone (heartbeats may be off)
+            _log("the host process (parent pid %d) is gone: leaving" % parent)
+            break
         if worker.dead is not None:
             outcome["code"] = "worker"
             break
