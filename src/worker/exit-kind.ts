@@ -35,7 +35,7 @@ export type WorkerExitKind =
   | 'connection_lost';
 
 /** The kinds of kill the host itself decides on. */
-export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill';
+export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill' | 'connection_lost';
 
 const CRASH_SIGNALS: ReadonlySet<string> = new Set([
   'SIGSEGV',

@@ -34,7 +34,7 @@ import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import { classifyExit, type HostKillKind, oomKillCount, type WorkerExitKind } from './exit-kind.js';
 import { Heartbeat } from './heartbeat.js';
-import { sameAdapter } from './remote-link.js';
+import { remoteSilence, sameAdapter } from './remote-link.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import { type ExitInfo, WorkerProcess } from './worker-process.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
@@ -621,11 +621,13 @@ export class WorkerHandle {
       ping: (id) => this.#send({ type: 'ping', id }),
       onMissed: (silentMs, missed, fatal) => this.#hooks.onHeartbeatMissed?.(this, silentMs, missed, fatal),
       onSilent: (silentMs) =>
-        this.kill(
-          `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
-            `(heartbeat.timeoutMs ${settings.timeoutMs}): stuck in native code holding the GIL?`,
-          'hang_kill',
-        ),
+        this.endpoint !== undefined
+          ? this.kill(remoteSilence(this.endpoint, silentMs, settings.timeoutMs), 'connection_lost')
+          : this.kill(
+              `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
+                `(heartbeat.timeoutMs ${settings.timeoutMs}): stuck in native code holding the GIL?`,
+              'hang_kill',
+            ),
     });
     this.#heartbeat.start();
   }
