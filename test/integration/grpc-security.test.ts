@@ -1,5 +1,6 @@
 // Remote workers are secure by default: a token checked in constant time, TLS with server verification and
 // optional client certificates, and a server that will not listen off loopback without both (unless --insecure).
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,9 @@ import {
   type WorkerServer,
 } from '../grpc-helpers.js';
 import { requireOptional, SHOWCASE } from '../helpers.js';
+import { findPython } from '../pythons.js';
 import { makeTestCerts, type TestCerts } from '../tls-certs.js';
+import { bridgeDirectory } from '../../src/python/bridge-path.js';
 
 const TOKEN = 'correct-horse-battery-staple-0123';
 const run = requireOptional(grpcInstalled(), 'grpcio and protobuf (gRPC transport)');
@@ -130,6 +133,22 @@ describe.skipIf(!run)('gRPC security', () => {
           certs.serverCert,
         ]).stderr,
       ).toMatch(/--tls-cert and --tls-key go together/);
+    });
+
+    it('names the fix when grpcio is missing (a Python without it, when this machine has one)', () => {
+      const bare = findPython('3.9') ?? findPython('3.13');
+      if (!bare) return void console.warn('skipping: no Python 3.9 or 3.13 without grpcio found');
+      const result = spawnSync(
+        bare,
+        ['-m', 'snakepit_bridge', 'serve', '--grpc', '127.0.0.1:0', '--adapter', SHOWCASE],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, PYTHONPATH: bridgeDirectory() },
+        },
+      );
+      if (!/No module named 'grpc'/.test(result.stderr)) return; // that Python has grpcio after all
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/pip install grpcio protobuf/);
     });
 
     it('serves off loopback with --insecure, saying so', async () => {
