@@ -240,6 +240,19 @@ describe.each(TRANSPORTS)('transport conformance: %s', (transport) => {
       },
     );
 
+    run('recycles a worker without failing a call: the replacement is of the same kind', async () => {
+      const pit = await harness.start({ adapter: CHAOS, size: 1 });
+      const old = pit.workers()[0]!;
+      const calls = Array.from({ length: 40 }, (_, i) =>
+        pit.execute('slow_echo', { value: i, seconds: 0.005 }),
+      );
+      await pit.recycleWorker(old.id);
+      expect(await Promise.all(calls)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      const now = pit.workers();
+      expect(now.map((w) => w.id)).not.toContain(old.id);
+      expect(now.map((w) => w.endpoint)).toEqual([old.endpoint]);
+    });
+
     run("captures the worker's print() output as its log lines", async () => {
       const logger = recordingLogger();
       const pit = await harness.start({ adapter: MISBEHAVING, size: 1, logger });
