@@ -2,6 +2,7 @@
  * The `snakepit` command line. Each command lives in its own module; this file only wires them to commander.
  */
 import { Command } from 'commander';
+import { registerBench } from './bench-command.js';
 import { registerSetup } from './setup-command.js';
 import { readPackageVersion } from './package-info.js';
 
@@ -13,5 +14,6 @@ export async function main(argv: string[]): Promise<void> {
     .version(readPackageVersion(), '-v, --version')
     .showHelpAfterError();
   registerSetup(program);
+  registerBench(program);
   await program.parseAsync(argv);
 }
