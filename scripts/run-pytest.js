@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 
 const python =
   process.env.SNAKEPIT_PYTHON || (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
-const result = spawnSync(python, ['-m', 'pytest', '-q', 'python/tests', ...process.argv.slice(2)], {
+const result = spawnSync(python, ['-m', 'pytest', '-q', '-rs', 'python/tests', ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
 if (result.error) {

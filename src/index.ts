@@ -19,5 +19,13 @@ export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
 export type { Logger, LogLevel } from './util/logger.js';
 export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
 export { resolvePython } from './python/interpreter.js';
+export { PythonPackages } from './python/packages.js';
+export type {
+  PythonPackagesOptions,
+  PackageStatus,
+  CheckInstalledResult,
+  EnsureResult,
+} from './python/packages.js';
+export type { Installer } from './python/install.js';
 export * from './errors/errors.js';
 export * from './errors/python-errors.js';

@@ -3,10 +3,19 @@
  */
 import { Command } from 'commander';
 import { registerBench } from './bench-command.js';
-import { registerSetup } from './setup-command.js';
+import { registerCall } from './call-command.js';
+import { registerDoctor } from './doctor-command.js';
+import { registerGen } from './gen-command.js';
+import { registerInspect } from './inspect-command.js';
 import { readPackageVersion } from './package-info.js';
+import { registerSetup } from './setup-command.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // `snakepit inspect json | head`: the reader went away; stop quietly (workers see end-of-file and exit).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = new Command();
   program
     .name('snakepit')
@@ -14,6 +23,10 @@ export async function main(argv: string[]): Promise<void> {
     .version(readPackageVersion(), '-v, --version')
     .showHelpAfterError();
   registerSetup(program);
+  registerDoctor(program);
+  registerGen(program);
+  registerCall(program);
+  registerInspect(program);
   registerBench(program);
   await program.parseAsync(argv);
 }

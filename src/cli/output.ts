@@ -6,13 +6,20 @@ function paint(code: number, text: string, stream: NodeJS.WriteStream = process.
   return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
-export const green = (t: string): string => paint(32, t);
+export const green = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(32, t, stream);
 export const red = (t: string, stream: NodeJS.WriteStream = process.stderr): string => paint(31, t, stream);
-export const dim = (t: string): string => paint(2, t);
+export const yellow = (t: string, stream: NodeJS.WriteStream = process.stdout): string =>
+  paint(33, t, stream);
+export const dim = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(2, t, stream);
+export const bold = (t: string, stream: NodeJS.WriteStream = process.stdout): string => paint(1, t, stream);
 
-/** Print an error the way every command does, and set a failing exit code. */
+/** Print an error the way every command does (message, and the fix when the error has one), exit code 1. */
 export function reportError(err: unknown): void {
-  const e = err as { message?: string; fix?: string };
-  process.stderr.write(`${red('error:')} ${e?.message ?? String(err)}\n`);
+  const e = err as { message?: string; name?: string; code?: string; traceback?: string };
+  const message = e?.message ?? String(err);
+  process.stderr.write(`${red('error:')} ${message}\n`);
+  if (typeof e?.traceback === 'string' && e.traceback.trim()) {
+    process.stderr.write(`${dim(e.traceback.trimEnd(), process.stderr)}\n`);
+  }
   process.exitCode = 1;
 }

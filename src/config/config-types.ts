@@ -14,9 +14,19 @@ export interface QueueConfig {
 
 export interface PythonConfig {
   /**
-   * The interpreter. Resolution when absent: `SNAKEPIT_PYTHON`, then `./.venv/bin/python`, then `python3` on PATH.
+   * The interpreter. Resolution when absent: `SNAKEPIT_PYTHON`, then `./.venv/bin/python`, then the active
+   * `VIRTUAL_ENV`, then a uv-managed Python (with `strategy: "uv"`), then `python3` on PATH.
    */
   executable?: string;
+  /** `"uv"`: when nothing above picked an interpreter and uv is on PATH, use a uv-managed one. Default `"auto"`. */
+  strategy?: 'auto' | 'uv';
+  /** The Python version asked of uv (`"3.12"`); `snakepit setup` also creates the venv with it. Only with uv. */
+  version?: string;
+  /**
+   * Packages (pip requirement specifiers such as `"numpy>=1.26"`) that `snakepit setup` installs and
+   * `snakepit doctor` checks. Top level only.
+   */
+  packages?: string[];
 }
 
 export interface PoolConfig {
@@ -75,6 +85,8 @@ export interface ResolvedPython {
   executable: string;
   /** Why this interpreter was chosen, e.g. `SNAKEPIT_PYTHON`, `./.venv`, `python3 on PATH`. */
   source: string;
+  /** What resolution passed over on the way (e.g. a `VIRTUAL_ENV` without an interpreter). */
+  notes?: string[];
 }
 
 export interface ResolvedPoolConfig {

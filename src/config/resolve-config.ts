@@ -6,7 +6,14 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
 import { resolvePython } from '../python/interpreter.js';
 import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
-import type { PoolConfig, ResolvedConfig, ResolvedPoolConfig, SnakepitConfig } from './config-types.js';
+import type {
+  PoolConfig,
+  PythonConfig,
+  ResolvedConfig,
+  ResolvedPoolConfig,
+  SnakepitConfig,
+} from './config-types.js';
+import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 
 export const DEFAULTS = {
   startupTimeoutMs: 30_000,
@@ -104,7 +111,7 @@ function rejectUnknownKeys(where: string, obj: Record<string, unknown>, allowed:
 function resolvePool(
   raw: unknown,
   where: string,
-  defaults: { python: string | undefined; killGraceMs: number },
+  defaults: { python: PythonConfig; killGraceMs: number },
 ): ResolvedPoolConfig {
   if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
   const pool = raw as Partial<PoolConfig> & Record<string, unknown>;
@@ -130,16 +137,7 @@ function resolvePool(
   if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
     throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
   }
-  const python = pool.python ?? {};
-  if (!isPlainObject(python))
-    throw new ConfigError(`${where}.python`, `must be an object, got ${describe(python)}`);
-  rejectUnknownKeys(`${where}.python.`, python, new Set(['executable']));
-  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
-    throw new ConfigError(
-      `${where}.python.executable`,
-      `must be a non-empty string, got ${describe(python.executable)}`,
-    );
-  }
+  const python = mergePythonConfig(defaults.python, checkPythonConfig(`${where}.python`, pool.python, false));
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
   }
@@ -178,8 +176,10 @@ function resolvePool(
       DEFAULTS.maxFrameBytes,
       2 ** 32 - 1,
     ),
-    python: resolvePython((python.executable as string | undefined) ?? defaults.python, {
+    python: resolvePython(python.executable, {
       ...(pool.cwd ? { cwd: pool.cwd } : {}),
+      ...(python.strategy ? { strategy: python.strategy } : {}),
+      ...(python.version ? { version: python.version } : {}),
     }),
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
@@ -215,17 +215,9 @@ function resolveLogger(config: SnakepitConfig): Logger {
 export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
   if (!isPlainObject(input)) throw new ConfigError('(root)', `must be an object, got ${describe(input)}`);
   rejectUnknownKeys('', input, TOP_KEYS);
-  const python = input.python ?? {};
-  if (!isPlainObject(python)) throw new ConfigError('python', `must be an object, got ${describe(python)}`);
-  rejectUnknownKeys('python.', python, new Set(['executable']));
-  if (python.executable !== undefined && (typeof python.executable !== 'string' || !python.executable)) {
-    throw new ConfigError(
-      'python.executable',
-      `must be a non-empty string, got ${describe(python.executable)}`,
-    );
-  }
+  const python = checkPythonConfig('python', input.python, true);
   const killGraceMs = positiveInt('killGraceMs', input.killGraceMs, DEFAULTS.killGraceMs);
-  const defaults = { python: python.executable, killGraceMs };
+  const defaults = { python, killGraceMs };
 
   let pools: ResolvedPoolConfig[];
   if (input.pools !== undefined) {

@@ -62,7 +62,12 @@ export interface WorkerInfo {
   load: number;
   served: number;
   codec: string | undefined;
+  /** The worker's Python version (from its handshake). */
   python: string | undefined;
+  /** The interpreter the worker runs. */
+  pythonExecutable: string;
+  /** Why that interpreter was chosen, e.g. `./.venv`, `SNAKEPIT_PYTHON`, `python3 on PATH`. */
+  pythonSource: string;
   uptimeMs: number;
   lastError: string | undefined;
 }
@@ -175,6 +180,8 @@ export class Pool implements CallOwner {
       served: w.served,
       codec: w.codec,
       python: w.hello?.python,
+      pythonExecutable: this.config.python.executable,
+      pythonSource: this.config.python.source,
       uptimeMs: Date.now() - w.spawnedAt,
       lastError: w.lastError,
     }));

@@ -23,3 +23,6 @@ export function bridgeDirectory(): string {
   }
   throw new Error('snakepit: the bundled python/snakepit_bridge package is missing from this installation');
 }
+
+/** The bundled demo adapter (`snakepit doctor` starts it when no pool is configured). */
+export const SHOWCASE_ADAPTER = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';

@@ -1,15 +1,30 @@
 /**
- * Which Python runs the workers. One resolution order, shared by pools and the CLI:
- * explicit option → `SNAKEPIT_PYTHON` → `./.venv` → `python3` on PATH → `python` on PATH.
+ * Which Python runs the workers. One resolution order, shared by pools, `PythonPackages` and the CLI:
+ *
+ *   1. the explicit `python.executable` option (top level, or per pool)
+ *   2. the `SNAKEPIT_PYTHON` environment variable
+ *   3. a project `./.venv` (relative to the pool's `cwd`, else the process's)
+ *   4. the active virtual environment (`VIRTUAL_ENV`, set by `source .venv/bin/activate`)
+ *   5. a uv-managed interpreter, when `python.strategy` is `"uv"` and `uv` is on PATH (`uv python find`)
+ *   6. `python3`, then `python`, on PATH
+ *
+ * The answer says why it was chosen (`source`) and what was passed over on the way (`notes`), so `pit.workers()`
+ * and `snakepit doctor` can show it. Resolution never runs Python itself (only `uv python find` when asked for),
+ * so it stays cheap enough to run once per pool at start-up.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import type { ResolvedPython } from '../config/config-types.js';
+import { findUv, uvFindPython } from './uv.js';
 
 export interface ResolveOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** `"uv"`: use a uv-managed interpreter at step 5. Default `"auto"` (no uv step). */
+  strategy?: 'auto' | 'uv';
+  /** The Python version asked of uv (`"3.12"`, `">=3.11"`). Only with `strategy: "uv"`. */
+  version?: string;
 }
 
 function isExecutableFile(path: string): boolean {
@@ -37,6 +52,15 @@ export function findExecutable(command: string, options: ResolveOptions = {}): s
   return undefined;
 }
 
+/** The interpreter inside a virtual environment directory, when there is one. */
+export function venvPython(venvDir: string): string | undefined {
+  for (const name of ['python', 'python3']) {
+    const candidate = join(venvDir, 'bin', name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 const FIX_NO_PYTHON =
   'install Python 3.9 or newer, or point snakepit at one: python.executable in the config, ' +
   'the SNAKEPIT_PYTHON environment variable, or a ./.venv made with `npx snakepit setup`';
@@ -49,6 +73,10 @@ const FIX_NO_PYTHON =
 export function resolvePython(explicit: string | undefined, options: ResolveOptions = {}): ResolvedPython {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
+  const notes: string[] = [];
+  const done = (executable: string, source: string): ResolvedPython =>
+    notes.length > 0 ? { executable, source, notes } : { executable, source };
+
   if (explicit !== undefined) {
     const found = findExecutable(explicit, options);
     if (!found) {
@@ -57,7 +85,7 @@ export function resolvePython(explicit: string | undefined, options: ResolveOpti
         'fix the path in python.executable, or remove it to let snakepit find an interpreter',
       );
     }
-    return { executable: found, source: 'python.executable option' };
+    return done(found, 'python.executable option');
   }
   const fromEnv = env['SNAKEPIT_PYTHON'];
   if (fromEnv) {
@@ -68,13 +96,41 @@ export function resolvePython(explicit: string | undefined, options: ResolveOpti
         'point SNAKEPIT_PYTHON at a Python interpreter, or unset it',
       );
     }
-    return { executable: found, source: 'SNAKEPIT_PYTHON' };
+    return done(found, 'SNAKEPIT_PYTHON');
   }
-  const venv = join(cwd, '.venv', 'bin', 'python');
-  if (isExecutableFile(venv)) return { executable: venv, source: './.venv' };
+  const project = venvPython(join(cwd, '.venv'));
+  if (project) return done(project, './.venv');
+
+  const active = env['VIRTUAL_ENV'];
+  if (active) {
+    const found = venvPython(resolve(cwd, active));
+    if (found) return done(found, `active virtual environment (VIRTUAL_ENV=${active})`);
+    notes.push(`VIRTUAL_ENV=${active} has no bin/python; ignored`);
+  }
+
+  if (options.strategy === 'uv') {
+    const uv = findUv(options);
+    if (!uv) {
+      notes.push('python.strategy is "uv" but uv is not on PATH; fell back to PATH');
+    } else {
+      const found = uvFindPython(uv, options.version, { cwd, env });
+      if (found.executable) {
+        return done(found.executable, `uv-managed Python${options.version ? ` ${options.version}` : ''}`);
+      }
+      throw new PythonEnvError(
+        `uv has no managed Python${options.version ? ` matching ${options.version}` : ''}: ${found.message}`,
+        `install one with \`uv python install${options.version ? ` ${options.version}` : ''}\`, ` +
+          'or drop python.strategy "uv"',
+      );
+    }
+  }
+
   for (const name of ['python3', 'python']) {
     const found = findExecutable(name, options);
-    if (found) return { executable: found, source: `${name} on PATH` };
+    if (found) return done(found, `${name} on PATH`);
   }
-  throw new PythonEnvError('no Python interpreter found (tried SNAKEPIT_PYTHON, ./.venv, python3, python)', FIX_NO_PYTHON);
+  throw new PythonEnvError(
+    'no Python interpreter found (tried SNAKEPIT_PYTHON, ./.venv, VIRTUAL_ENV, python3, python)',
+    FIX_NO_PYTHON,
+  );
 }
