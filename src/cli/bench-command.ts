@@ -21,7 +21,7 @@ function benchScript(): string | undefined {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('Run the benchmark suite: snakepit against a bare loop and the other bridges, in one run')
+    .description('run the benchmark suite: snakepit against a bare loop and the other bridges, in one run')
     .option('--rounds <n>', 'interleaved rounds', '3')
     .option('--systems <list>', 'comma-separated system ids (default: all)')
     .option('--quick', 'tiny sizes: check every workload works, no timing claims')
