@@ -6,13 +6,29 @@
  *   await pit.close();
  */
 export { Snakepit } from './snakepit.js';
-export type { ExecuteOptions, StreamOptions, ToolArgs } from './snakepit.js';
+export type {
+  ExecuteOptions,
+  StreamOptions,
+  ToolArgs,
+  RefCallOptions,
+  CallMethodOptions,
+} from './snakepit.js';
+export { PyRef } from './refs/py-ref.js';
+export type {
+  Sessions,
+  SessionInfo,
+  SessionOptions,
+  SessionStoreStats,
+  SessionEndReason,
+} from './session/session-store.js';
 export type {
   SnakepitConfig,
   PoolConfig,
   QueueConfig,
   PythonConfig,
   ResolvedPython,
+  AffinityMode,
+  SessionsConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec } from './protocol/messages.js';

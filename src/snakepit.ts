@@ -10,6 +10,10 @@ import type { ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
 import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import type { PyRef } from './refs/py-ref.js';
+import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
+import { RefManager } from './refs/ref-manager.js';
+import { SessionStore, type Sessions } from './session/session-store.js';
 import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
 import { newRunId } from './worker/worker-handle.js';
 
@@ -31,6 +35,19 @@ export interface StreamOptions extends ExecuteOptions {
 
 export type ToolArgs = Record<string, unknown>;
 
+/** Options of `callMethod` and `getAttr`: the pool and session come from the reference. */
+export interface RefCallOptions {
+  /** Budget for the call, queue wait included. Default: the pool's `requestTimeoutMs`. */
+  timeoutMs?: number;
+  /** Abort the call; a running call is cancelled in Python too. */
+  signal?: AbortSignal;
+}
+
+export interface CallMethodOptions extends RefCallOptions {
+  /** Keyword arguments of the method. */
+  kwargs?: ToolArgs;
+}
+
 function isPlainArgs(value: unknown): value is ToolArgs {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
@@ -43,6 +60,8 @@ export class Snakepit implements AsyncDisposable {
   readonly #defaultPool: Pool;
   readonly #events: EventBus;
   readonly #runId = newRunId();
+  readonly #sessions: SessionStore;
+  readonly #refs: RefManager;
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig) {
@@ -50,6 +69,22 @@ export class Snakepit implements AsyncDisposable {
     this.#events = new EventBus((event, err) =>
       config.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
     );
+    this.#refs = new RefManager(this.#runId, (pool, workerId, message) => {
+      for (const p of pool === undefined ? this.#pools.values() : [this.#pools.get(pool)]) {
+        p?.notify(workerId, message);
+      }
+    });
+    this.#sessions = new SessionStore({
+      ...config.sessions,
+      onCreate: (session) => this.#events.emit('session:created', { session }),
+      onEnd: (session, servedBy, reason) => {
+        for (const [pool, workers] of servedBy) {
+          for (const w of workers) this.#pools.get(pool)?.notify(w, { type: 'session_end', session });
+        }
+        this.#refs.sessionEnded(session);
+        this.#events.emit('session:ended', { session, reason });
+      },
+    });
     this.#pools = new Map(
       config.pools.map((p) => [
         p.name,
@@ -57,6 +92,7 @@ export class Snakepit implements AsyncDisposable {
           logger: config.logger,
           events: this.#events,
           runId: this.#runId,
+          sessions: this.#sessions,
           onHostCall: (worker, message) =>
             worker.replyHostCall(message.id, {
               error: {
@@ -82,6 +118,8 @@ export class Snakepit implements AsyncDisposable {
     const results = await Promise.allSettled(pools.map((p) => p.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
+      pit.#sessions.close();
+      pit.#refs.close();
       await Promise.all(pools.map((p) => p.destroy()));
       throw failed.reason;
     }
@@ -137,7 +175,86 @@ export class Snakepit implements AsyncDisposable {
     onChunkOrOptions?: StreamOptions | ((chunk: unknown) => void),
     maybeOptions?: StreamOptions,
   ): AsyncIterableIterator<unknown> | Promise<void> {
-    const options = (typeof onChunkOrOptions === 'function' ? maybeOptions : onChunkOrOptions) ?? {};
+    return this.#stream(tool, args, onChunkOrOptions, maybeOptions, undefined);
+  }
+
+  /**
+   * Run a tool in a session: on the worker that served the session before (affinity), where its Python state
+   * (`ctx.store`, object references) lives. The first call naming a session creates it.
+   * @throws SessionLostError in strict affinity when the session's worker is gone (its state with it);
+   *   plus everything `execute` throws
+   */
+  executeInSession<T = unknown>(
+    sessionId: string,
+    tool: string,
+    args: ToolArgs = {},
+    options: Omit<ExecuteOptions, 'sessionId'> = {},
+  ): Promise<T> {
+    return this.execute<T>(tool, args, { ...options, sessionId });
+  }
+
+  /** `executeStream` in a session (see `executeInSession`). */
+  executeInSessionStream(
+    sessionId: string,
+    tool: string,
+    args?: ToolArgs,
+    options?: Omit<StreamOptions, 'sessionId'>,
+  ): AsyncIterableIterator<unknown>;
+  /** Callback form: `onChunk` runs for each chunk; resolves when the stream ends. */
+  executeInSessionStream(
+    sessionId: string,
+    tool: string,
+    args: ToolArgs,
+    onChunk: (chunk: unknown) => void,
+    options?: Omit<StreamOptions, 'sessionId'>,
+  ): Promise<void>;
+  executeInSessionStream(
+    sessionId: string,
+    tool: string,
+    args: ToolArgs = {},
+    onChunkOrOptions?: Omit<StreamOptions, 'sessionId'> | ((chunk: unknown) => void),
+    maybeOptions?: Omit<StreamOptions, 'sessionId'>,
+  ): AsyncIterableIterator<unknown> | Promise<void> {
+    return this.#stream(tool, args, onChunkOrOptions, maybeOptions, sessionId);
+  }
+
+  /**
+   * Call a method of a Python object held by reference: `ref.<method>(*args, **kwargs)` in the worker, in the
+   * reference's session. A result that cannot be sent by value comes back as a new PyRef.
+   * @throws InvalidArgumentsError when the reference was released or its session ended; SessionLostError when
+   *   its worker is gone; PythonError (e.g. PythonAttributeError) from the method
+   */
+  async callMethod<T = unknown>(
+    ref: PyRef,
+    method: string,
+    args: unknown[] = [],
+    options: CallMethodOptions = {},
+  ): Promise<T> {
+    return this.#runRef<T>(methodCall(ref, method, args, options?.kwargs ?? {}), options);
+  }
+
+  /**
+   * Read an attribute of a Python object held by reference (a new PyRef if it cannot be sent by value).
+   * @throws as `callMethod`
+   */
+  async getAttr<T = unknown>(ref: PyRef, name: string, options: RefCallOptions = {}): Promise<T> {
+    return this.#runRef<T>(attrCall(ref, name), options);
+  }
+
+  /** Sessions: create, inspect, update and end them; calls create them on first use. */
+  get sessions(): Sessions {
+    return this.#sessions;
+  }
+
+  #stream(
+    tool: string,
+    args: ToolArgs,
+    onChunkOrOptions: StreamOptions | ((chunk: unknown) => void) | undefined,
+    maybeOptions: StreamOptions | undefined,
+    sessionId: string | undefined,
+  ): AsyncIterableIterator<unknown> | Promise<void> {
+    let options = (typeof onChunkOrOptions === 'function' ? maybeOptions : onChunkOrOptions) ?? {};
+    if (sessionId !== undefined) options = { ...options, sessionId };
     const window = options.window ?? DEFAULT_STREAM_WINDOW;
     if (!Number.isInteger(window) || window < 1) {
       throw new InvalidArgumentsError(
@@ -153,6 +270,29 @@ export class Snakepit implements AsyncDisposable {
     return (async () => {
       for await (const chunk of stream) onChunk(chunk);
     })();
+  }
+
+  async #runRef<T>(ref: RefCall, options: RefCallOptions): Promise<T> {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentsError(
+        ref.tool,
+        undefined,
+        `options must be an object, got ${typeof options}`,
+      );
+    }
+    const { timeoutMs, signal } = options;
+    const call = this.#submit(
+      ref.tool,
+      ref.args,
+      { timeoutMs, signal, pool: ref.pool, sessionId: ref.sessionId },
+      undefined,
+      ref.workerId,
+    );
+    try {
+      return (await call.promise) as T;
+    } catch (err) {
+      throw adoptCallerStack(err, new Error());
+    }
   }
 
   /** The tools a pool's adapter offers (from the workers' handshake). */
@@ -190,7 +330,10 @@ export class Snakepit implements AsyncDisposable {
   close(): Promise<void> {
     return (this.#closing ??= Promise.all(
       [...this.#pools.values()].map((p) => p.close(this.#config.closeTimeoutMs)),
-    ).then(() => undefined));
+    ).then(() => {
+      this.#sessions.close();
+      this.#refs.close();
+    }));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -211,7 +354,13 @@ export class Snakepit implements AsyncDisposable {
     return pool;
   }
 
-  #submit(tool: string, args: ToolArgs, options: ExecuteOptions, stream: ChunkStream | undefined): Call {
+  #submit(
+    tool: string,
+    args: ToolArgs,
+    options: ExecuteOptions,
+    stream: ChunkStream | undefined,
+    workerId?: string,
+  ): Call {
     if (typeof tool !== 'string' || tool.length === 0) {
       throw new InvalidArgumentsError(String(tool), undefined, 'the tool name must be a non-empty string');
     }
@@ -238,9 +387,17 @@ export class Snakepit implements AsyncDisposable {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidArgumentsError(tool, undefined, 'options.signal must be an AbortSignal');
     }
-    if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || !options.sessionId)) {
-      throw new InvalidArgumentsError(tool, undefined, 'options.sessionId must be a non-empty string');
+    const sessionId = options.sessionId;
+    if (sessionId !== undefined && (typeof sessionId !== 'string' || !sessionId || sessionId.length > 256)) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        'the session id must be a non-empty string of at most 256 characters',
+      );
     }
+    // References in the arguments: refused here if unusable; the call then runs where they are held.
+    const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;
+    if (sessionId !== undefined) this.#sessions.callStarted(sessionId);
     const call = new Call({
       id: allocateCallId(),
       pool: pool.name,
@@ -252,7 +409,12 @@ export class Snakepit implements AsyncDisposable {
       signal: options.signal,
       stream,
       owner: pool,
+      workerId: pinned,
     });
+    if (sessionId !== undefined) {
+      const ended = (): void => this.#sessions.callEnded(sessionId);
+      call.promise.then(ended, ended);
+    }
     if (this.#closing) call.fail(new PoolClosedError('snakepit is closing; no new calls are taken'));
     else pool.submit(call);
     return call;

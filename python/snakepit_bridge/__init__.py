@@ -15,6 +15,8 @@ __version__ = "0.1.0"  # set before the imports below: submodules read it
 from .base_adapter import BaseAdapter, tool  # noqa: E402
 from .errors import CallCancelled, HostToolError  # noqa: E402
 from .session_context import SessionContext  # noqa: E402
-from .stream import StreamChunk  # noqa: E402
+from .stream import StreamChunk, StreamSender  # noqa: E402
+from .refs import make_ref  # noqa: E402
 
-__all__ = ["BaseAdapter", "tool", "StreamChunk", "SessionContext", "CallCancelled", "HostToolError"]
+__all__ = ["BaseAdapter", "tool", "StreamChunk", "StreamSender", "SessionContext", "CallCancelled",
+           "HostToolError", "make_ref"]

@@ -138,6 +138,8 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
     """Return the ToolSpec of ``func`` (PROTOCOL.md section 4); ``func`` is a bound method."""
     meta = meta or getattr(func, "_tool_metadata", None) or ToolMetadata(None, None, False)
     sig = inspect.signature(func)
+    if meta.supports_streaming and "stream" in sig.parameters:  # the StreamSender, not an argument
+        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "stream"])
     parameters = []
     for p in sig.parameters.values():
         param = {"name": p.name, "kind": _KINDS[p.kind]}

@@ -55,6 +55,56 @@ class SessionContext:
             return None
         return max(0.0, self.deadline - time.monotonic())
 
+    # ------------------------------------------------------------------------ session state
+
+    def store(self, key: str, value: object) -> None:
+        """Keep ``value`` under ``key`` for this session, in this worker, until the session ends.
+
+        Raises:
+            RuntimeError: the call has no session.
+        """
+        from .sessions import STATES
+
+        STATES.store(self._require_session("store"), key, value)
+
+    def retrieve(self, key: str, default: object = None) -> object:
+        """The value stored under ``key`` in this session, or ``default``.
+
+        Raises:
+            RuntimeError: the call has no session.
+        """
+        from .sessions import STATES
+
+        return STATES.retrieve(self._require_session("retrieve"), key, default)
+
+    def delete(self, key: str) -> bool:
+        """Forget ``key`` in this session; True if it was there.
+
+        Raises:
+            RuntimeError: the call has no session.
+        """
+        from .sessions import STATES
+
+        return STATES.delete(self._require_session("delete"), key)
+
+    def ref(self, obj: object):
+        """Keep ``obj`` in this worker and return a reference to put in the result (PyRef on the host).
+
+        Raises:
+            RuntimeError: the call has no session.
+        """
+        from .refs import make_ref
+
+        return make_ref(obj, self._require_session("ref"))
+
+    def _require_session(self, what: str) -> str:
+        if self.session_id is None:
+            raise RuntimeError("SessionContext.%s() needs a session: call the tool in a session "
+                               "(executeInSession, or the sessionId option)" % what)
+        return self.session_id
+
+    # --------------------------------------------------------------------------- host tools
+
     def call_host_tool(self, name: str, **kwargs: object) -> object:
         """Call the host tool ``name`` with ``kwargs`` and return its result.
 

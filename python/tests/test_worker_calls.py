@@ -30,7 +30,8 @@ def test_handshake(host, codec):
     assert ready["type"] == "ready"
     assert ready["adapter"] == "snakepit_bridge.adapters.showcase:ShowcaseAdapter"
     tools = {t["name"]: t for t in ready["tools"]}
-    assert set(tools) == {"ping", "echo", "add", "error_demo", "sleep", "count", "stats", "info"}
+    assert set(tools) == {"ping", "echo", "add", "error_demo", "sleep", "count", "stats", "info",
+                          "batch_process", "remember", "recall", "accumulator"}
     assert all(t["description"] for t in tools.values())
     assert tools["count"]["supports_streaming"]
     assert tools["count"]["signature"].startswith("count(n: int = 10")

@@ -62,6 +62,21 @@ export interface PoolConfig {
   python?: PythonConfig;
   /** Working directory of the workers. Default: the host's. */
   cwd?: string;
+  /**
+   * Session affinity: `strict` (default) runs a session's calls only on the worker that served it before (its
+   * Python state is there; if that worker is gone, calls fail with SessionLostError); `prefer` uses that worker
+   * when it has room and any worker otherwise.
+   */
+  affinity?: AffinityMode;
+}
+
+export type AffinityMode = 'strict' | 'prefer';
+
+export interface SessionsConfig {
+  /** A session not used for this long ends (its Python state is dropped). Default 3,600,000 ms (1 h). */
+  ttlMs?: number;
+  /** How often expired sessions are looked for. Default 60,000 ms. */
+  cleanupIntervalMs?: number;
 }
 
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
@@ -79,6 +94,8 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   closeTimeoutMs?: number;
   /** Between asking a worker to stop and killing it. Default 2,000 ms. */
   killGraceMs?: number;
+  /** Session store: time to live and expiry sweep. */
+  sessions?: SessionsConfig;
 }
 
 export interface ResolvedPython {
@@ -106,6 +123,7 @@ export interface ResolvedPoolConfig {
   python: ResolvedPython;
   cwd: string | undefined;
   killGraceMs: number;
+  affinity: AffinityMode;
 }
 
 export interface ResolvedConfig {
@@ -113,4 +131,5 @@ export interface ResolvedConfig {
   logger: Logger;
   closeTimeoutMs: number;
   killGraceMs: number;
+  sessions: { ttlMs: number; cleanupIntervalMs: number };
 }

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   closeTimeoutMs: 10_000,
   killGraceMs: 2_000,
   maxPoolSize: 1_000,
+  sessionTtlMs: 3_600_000,
+  sessionCleanupIntervalMs: 60_000,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -47,8 +49,17 @@ const POOL_KEYS = new Set([
   'maxFrameBytes',
   'python',
   'cwd',
+  'affinity',
 ]);
-const TOP_KEYS = new Set([...POOL_KEYS, 'pools', 'logger', 'logLevel', 'closeTimeoutMs', 'killGraceMs']);
+const TOP_KEYS = new Set([
+  ...POOL_KEYS,
+  'pools',
+  'logger',
+  'logLevel',
+  'closeTimeoutMs',
+  'killGraceMs',
+  'sessions',
+]);
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -141,6 +152,10 @@ function resolvePool(
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
   }
+  const affinity = pool.affinity ?? 'strict';
+  if (affinity !== 'strict' && affinity !== 'prefer') {
+    throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
+  }
   return {
     name: pool.name,
     adapter: pool.adapter,
@@ -183,6 +198,7 @@ function resolvePool(
     }),
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
+    affinity,
   };
 }
 
@@ -239,6 +255,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       logLevel: _ll,
       closeTimeoutMs: _c,
       killGraceMs: _k,
+      sessions: _s,
       python: _py,
       ...single
     } = input;
@@ -260,5 +277,21 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     logger: resolveLogger(input),
     closeTimeoutMs: positiveInt('closeTimeoutMs', input.closeTimeoutMs, DEFAULTS.closeTimeoutMs),
     killGraceMs,
+    sessions: resolveSessions(input.sessions),
+  };
+}
+
+function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {
+  const sessions = raw ?? {};
+  if (!isPlainObject(sessions)) throw new ConfigError('sessions', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('sessions.', sessions, new Set(['ttlMs', 'cleanupIntervalMs']));
+  return {
+    ttlMs: positiveInt('sessions.ttlMs', sessions['ttlMs'], DEFAULTS.sessionTtlMs),
+    cleanupIntervalMs: positiveInt(
+      'sessions.cleanupIntervalMs',
+      sessions['cleanupIntervalMs'],
+      DEFAULTS.sessionCleanupIntervalMs,
+      2 ** 31 - 1,
+    ),
   };
 }

@@ -38,6 +38,8 @@ export interface CallInit {
   signal: AbortSignal | undefined;
   stream: ChunkStream | undefined;
   owner: CallOwner;
+  /** The worker the call must run on (it addresses an object reference held there). */
+  workerId?: string | undefined;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -56,6 +58,8 @@ export class Call {
   readonly sessionId: string | undefined;
   readonly timeoutMs: number;
   readonly stream: ChunkStream | undefined;
+  /** The worker the call must run on, if any (object references); sessions route through the pool's affinity. */
+  readonly workerId: string | undefined;
   readonly promise: Promise<unknown>;
   /** performance.now() at submission, dispatch and settlement. */
   readonly submittedAt = performance.now();
@@ -84,6 +88,7 @@ export class Call {
     this.sessionId = init.sessionId;
     this.timeoutMs = init.timeoutMs;
     this.stream = init.stream;
+    this.workerId = init.workerId;
     this.#owner = init.owner;
     this.#signal = init.signal;
     init.stream?.attach({

@@ -1,6 +1,6 @@
 /**
- * Which worker gets the next call. A function of (call, workers) with no side effects, so it is testable with
- * fake workers and swappable (affinity comes in as another picker).
+ * Which worker gets the next call. Functions of (call, workers) with no side effects, so they are testable with
+ * fake workers: `pickWorker` (what the pool calls) handles affinity and falls back to `pickLeastLoaded`.
  *
  * Least-loaded first. When every worker is at `workerConcurrency`, a call may still be *pipelined* into a busy
  * worker — written now, run by Python right after what it holds — but only behind calls to tools the host has
@@ -59,6 +59,68 @@ export function pickLeastLoaded<W extends PickableWorker>(
     if (holdsOnlyFastCalls(w, timings)) best = w;
   }
   return best;
+}
+
+/** Whether `worker` can take one more call now (a free slot, or pipelining behind fast calls). */
+export function hasRoom(worker: PickableWorker, limits: PickLimits, timings: ToolTimings): boolean {
+  if (worker.state !== 'ready') return false;
+  if (worker.load < limits.workerConcurrency) return true;
+  return (
+    limits.pipelineDepth > limits.workerConcurrency &&
+    worker.load < limits.pipelineDepth &&
+    holdsOnlyFastCalls(worker, timings)
+  );
+}
+
+/**
+ * Where a call must or would rather run: its session's worker, or the worker holding the object it addresses.
+ * `strict`: only there (the Python state is there); otherwise there when it has room, else anywhere.
+ */
+export interface AffinityTarget {
+  workerId: string;
+  strict: boolean;
+}
+
+/** How the pool learns and records where a session's calls go (the SessionStore implements it). */
+export interface SessionRouter {
+  /** The worker that served the session in `pool` last, if any. */
+  workerFor(sessionId: string, pool: string): string | undefined;
+  /** A call of the session was dispatched to `workerId`. */
+  bound(sessionId: string, pool: string, workerId: string): void;
+}
+
+/**
+ * The picker's answer (a tagged result, as grpc-js pickers give):
+ * - `worker`: dispatch the call to this worker now;
+ * - `wait`: the call must run on this worker, which has no room: park it there, and look at the calls behind it;
+ * - `busy`: no worker can take the call now: leave it queued;
+ * - `lost`: the call must run on a worker that is gone (exited, recycled): fail it with SessionLostError.
+ */
+export type PickResult<W> =
+  | { kind: 'worker'; worker: W }
+  | { kind: 'wait'; worker: W }
+  | { kind: 'busy' }
+  | { kind: 'lost'; workerId: string };
+
+const BUSY = { kind: 'busy' } as const;
+
+export function pickWorker<W extends PickableWorker & { readonly id: string }>(
+  target: AffinityTarget | undefined,
+  workers: readonly W[],
+  limits: PickLimits,
+  timings: ToolTimings,
+): PickResult<W> {
+  if (target !== undefined) {
+    const bound = workers.find((w) => w.id === target.workerId);
+    if (bound && bound.state === 'ready') {
+      if (hasRoom(bound, limits, timings)) return { kind: 'worker', worker: bound };
+      if (target.strict) return { kind: 'wait', worker: bound };
+    } else if (target.strict) {
+      return { kind: 'lost', workerId: target.workerId };
+    }
+  }
+  const worker = pickLeastLoaded(workers, limits, timings);
+  return worker ? { kind: 'worker', worker } : BUSY;
 }
 
 function holdsOnlyFastCalls(worker: PickableWorker, timings: ToolTimings): boolean {

@@ -10,15 +10,28 @@
  * cancellation is cheap.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
-import { PoolClosedError, PoolSaturatedError, SnakepitError, WorkerStartError } from '../errors/errors.js';
-import type { EventMessage, HostCallMessage, ToolSpec } from '../protocol/messages.js';
+import {
+  PoolClosedError,
+  PoolSaturatedError,
+  SessionLostError,
+  SnakepitError,
+  WorkerStartError,
+} from '../errors/errors.js';
+import type {
+  EventMessage,
+  HostCallMessage,
+  ReleaseMessage,
+  SessionEndMessage,
+  ToolSpec,
+} from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import { describeExit, type WorkerExit, WorkerHandle } from '../worker/worker-handle.js';
 import type { Call, CallOwner, CancelReason } from './call.js';
-import { pickLeastLoaded, ToolTimings } from './picker.js';
+import { type AffinityTarget, hasRoom, pickWorker, type SessionRouter, ToolTimings } from './picker.js';
 import { TaskQueue } from './task-queue.js';
+import { WaitLines } from './wait-lines.js';
 
 const RESTART_BACKOFF_MIN_MS = 100;
 const RESTART_BACKOFF_MAX_MS = 30_000;
@@ -28,6 +41,8 @@ export interface PoolHooks {
   events: EventBus;
   runId: string;
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
+  /** Session affinity: where a session's calls go (absent: sessions are not routed). */
+  sessions?: SessionRouter;
 }
 
 export interface PoolStats {
@@ -79,6 +94,8 @@ export class Pool implements CallOwner {
   readonly config: ResolvedPoolConfig;
   readonly #hooks: PoolHooks;
   readonly #queue = new TaskQueue();
+  /** Calls that must run on one busy worker (strict affinity), parked off the main queue. */
+  readonly #lines = new WaitLines();
   readonly #timings = new ToolTimings();
   #workers: WorkerHandle[] = [];
   #state: PoolState = 'new';
@@ -125,7 +142,7 @@ export class Pool implements CallOwner {
       );
       return;
     }
-    if (this.#queue.size >= this.config.queue.max) {
+    if (this.#queue.size + this.#lines.size >= this.config.queue.max) {
       this.#stats.saturations++;
       this.#stats.errors++;
       this.#hooks.events.emit('pool:saturated', { pool: this.name, queued: this.#queue.size });
@@ -140,8 +157,9 @@ export class Pool implements CallOwner {
   abandon(call: Call, reason: CancelReason): void {
     if (reason === 'timeout') this.#stats.timeouts++;
     if (reason !== 'consumer_stopped') this.#stats.errors++;
-    if (call.phase === 'queued') this.#queue.forget();
-    else call.runner?.cancel(call, reason);
+    if (call.phase === 'queued') {
+      if (!this.#lines.forget(call)) this.#queue.forget();
+    } else call.runner?.cancel(call, reason);
   }
 
   /** Tool specs advertised by the workers' `ready`. */
@@ -164,7 +182,7 @@ export class Pool implements CallOwner {
       workers: this.#workers.filter((w) => w.state === 'ready' || w.state === 'starting').length,
       available,
       busy,
-      queued: this.#queue.size,
+      queued: this.#queue.size + this.#lines.size,
       inFlight,
       ...this.#stats,
     };
@@ -212,7 +230,7 @@ export class Pool implements CallOwner {
   async #destroy(error: SnakepitError): Promise<void> {
     this.#state = 'closing';
     clearTimeout(this.#restartTimer);
-    for (const call of this.#queue.drain()) call.fail(error);
+    for (const call of [...this.#queue.drain(), ...this.#lines.drain()]) call.fail(error);
     const workers = [...this.#workers];
     for (const w of workers) {
       for (const call of w.inFlight()) {
@@ -234,19 +252,8 @@ export class Pool implements CallOwner {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      const limits = this.config;
-      while (this.#queue.size > 0) {
-        const worker = pickLeastLoaded(this.#workers, limits, this.#timings);
-        if (!worker) break;
-        const call = this.#queue.shift()!;
-        try {
-          worker.dispatch(call);
-        } catch (err) {
-          // Encoding failed before anything was written: only this call is affected.
-          this.#stats.errors++;
-          call.fail(err as Error);
-        }
-      }
+      this.#pumpQueue();
+      this.#pumpLines();
     } finally {
       this.#pumping = false;
     }
@@ -254,8 +261,88 @@ export class Pool implements CallOwner {
       for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
+  /** Walk the main queue from its head: dispatch, park (strict affinity, worker busy) or fail (worker gone). */
+  #pumpQueue(): void {
+    for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
+      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings);
+      if (pick.kind === 'busy') return;
+      if (pick.kind === 'worker') {
+        // A call parked on this worker before `call` was queued goes first.
+        const parked = this.#lines.peek(pick.worker.id);
+        if (parked && parked.id < call.id) {
+          this.#dispatch(pick.worker, this.#lines.shift(pick.worker.id)!);
+          continue;
+        }
+      }
+      this.#queue.shift();
+      if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
+      else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
+      else this.#failLost(call, pick.workerId);
+    }
+  }
+
+  /** Parked calls take the room left on their own worker; those whose worker is gone fail. */
+  #pumpLines(): void {
+    if (this.#lines.size === 0) return;
+    for (const workerId of this.#lines.workerIds()) {
+      const worker = this.#workers.find((w) => w.id === workerId);
+      if (!worker || worker.state !== 'ready') {
+        for (const call of this.#lines.take(workerId)) this.#failLost(call, workerId);
+        continue;
+      }
+      while (hasRoom(worker, this.config, this.#timings)) {
+        const call = this.#lines.shift(workerId);
+        if (!call) break;
+        this.#dispatch(worker, call);
+      }
+    }
+  }
+
+  #dispatch(worker: WorkerHandle, call: Call): void {
+    try {
+      worker.dispatch(call);
+    } catch (err) {
+      // Encoding failed before anything was written: only this call is affected.
+      this.#stats.errors++;
+      call.fail(err as Error);
+      return;
+    }
+    if (call.sessionId !== undefined) this.#hooks.sessions?.bound(call.sessionId, this.name, worker.id);
+  }
+
+  /** Where the call must (or would rather) run: the worker of its object reference, or of its session. */
+  #target(call: Call): AffinityTarget | undefined {
+    if (call.workerId !== undefined) return { workerId: call.workerId, strict: true };
+    if (call.sessionId === undefined || !this.#hooks.sessions) return undefined;
+    const workerId = this.#hooks.sessions.workerFor(call.sessionId, this.name);
+    return workerId === undefined ? undefined : { workerId, strict: this.config.affinity === 'strict' };
+  }
+
+  #failLost(call: Call, workerId: string): void {
+    this.#stats.errors++;
+    const session = call.sessionId ?? '';
+    call.fail(
+      call.workerId !== undefined
+        ? new SessionLostError(
+            session,
+            `the Python object this call addresses lived on worker ${workerId}, which is gone ` +
+              `(it exited or was recycled): the object is lost`,
+          )
+        : new SessionLostError(
+            session,
+            `session "${session}" lost its worker ${workerId} (it exited or was recycled), and its Python ` +
+              `state with it: end the session (pit.sessions.delete) and start again, or use affinity "prefer"`,
+          ),
+    );
+  }
+
   #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#workers.every((w) => w.load === 0);
+    return this.#queue.size === 0 && this.#lines.size === 0 && this.#workers.every((w) => w.load === 0);
+  }
+
+  /** Send a control message (`release`, `session_end`) to one worker, if it is still there. */
+  notify(workerId: string, message: ReleaseMessage | SessionEndMessage): void {
+    this.#workers.find((w) => w.id === workerId)?.notify(message);
   }
 
   #waitIdle(timeoutMs: number): Promise<boolean> {

@@ -16,6 +16,10 @@ export interface SnakepitEvents {
     reason: string | undefined;
   };
   'worker:restarted': { pool: string; worker: string };
+  /** A session was created (by `pit.sessions.create` or by the first call naming it). */
+  'session:created': { session: string };
+  /** A session ended; its workers were told to drop its Python state and object references. */
+  'session:ended': { session: string; reason: 'deleted' | 'expired' };
   /** An event emitted from Python with `snakepit_bridge.telemetry.emit`. */
   'python:event': {
     pool: string;

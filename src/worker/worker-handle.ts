@@ -19,6 +19,8 @@ import {
   type HelloMessage,
   type HostCallMessage,
   type HostMessage,
+  type ReleaseMessage,
+  type SessionEndMessage,
   type ToolSpec,
   type WorkerMessage,
 } from '../protocol/messages.js';
@@ -225,6 +227,11 @@ export class WorkerHandle {
   /** Give a stream call `n` more chunks of credit. */
   credit(call: Call, n: number): void {
     if (this.#inFlight.has(call.id)) this.#send({ type: 'credit', id: call.id, n });
+  }
+
+  /** Send a fire-and-forget control message (`release`, `session_end`); dropped unless the worker is ready. */
+  notify(message: ReleaseMessage | SessionEndMessage): void {
+    if (this.state === 'ready') this.#send(message);
   }
 
   /** Answer a `host_call` from Python. */

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PythonValueError } from '../../src/index.js';
+import { PyRef, PythonValueError } from '../../src/index.js';
 import { findExecutable } from '../../src/python/interpreter.js';
 import { start } from '../helpers.js';
 
@@ -45,6 +45,32 @@ describe.each(interpreters)('Python %s', (minor, executable) => {
       const chunks: unknown[] = [];
       for await (const c of pit.executeStream('count', { n: 3 })) chunks.push(c);
       expect(chunks).toHaveLength(3);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it.runIf(executable)('runs sessions, object references and stream.send tools', async () => {
+    const pit = await start({
+      adapter: 'snakepit_fixtures.stateful:StatefulAdapter',
+      size: 1,
+      python: { executable: executable! },
+    });
+    try {
+      await pit.executeInSession('s', 'remember', { key: 'k', value: [1, 2] });
+      expect(await pit.executeInSession('s', 'recall', { key: 'k' })).toEqual([1, 2]);
+      const ref = await pit.executeInSession<PyRef>('s', 'make_model', { name: 'old', weight: 3 });
+      expect(ref).toBeInstanceOf(PyRef);
+      expect(await pit.callMethod(ref, 'predict', [2])).toBe(6);
+      expect(await pit.executeInSession('s', 'use_model', { model: ref })).toMatchObject({ name: 'old' });
+      const progress: unknown[] = [];
+      for await (const c of pit.executeStream('progress', { items: [1, 2] })) progress.push(c);
+      expect(progress).toEqual([{ progress: 50, item: 2 }, { progress: 100, item: 4 }, { total: 2 }]);
+      const asyncChunks: unknown[] = [];
+      for await (const c of pit.executeStream('aprogress', { items: [1] })) asyncChunks.push(c);
+      expect(asyncChunks).toEqual([{ item: 1 }, { done: true }]);
+      pit.sessions.delete('s');
+      expect(((await pit.execute('python_state')) as { sessions: string[]; refs: number }).refs).toBe(0);
     } finally {
       await pit.close();
     }

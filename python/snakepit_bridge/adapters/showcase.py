@@ -21,8 +21,28 @@ _ERRORS = frozenset([
 ])
 
 
+class Accumulator:
+    """A small stateful object, for the object-reference demos: it stays in the worker, the host holds a PyRef."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.total = start
+        self.count = 0
+
+    def add(self, x: float) -> float:
+        self.total += x
+        self.count += 1
+        return self.total
+
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def __repr__(self) -> str:
+        return "Accumulator(total=%r, count=%r)" % (self.total, self.count)
+
+
 class ShowcaseAdapter(BaseAdapter):
-    """Demo tools: ping, echo, add, error_demo, sleep, count (a stream), stats and info."""
+    """Demo tools: ping, echo, add, error_demo, sleep, count (a stream), stats and info; remember/recall
+    (session state), accumulator (an object reference) and batch_process (a stream.send stream)."""
 
     @tool(description="Answer with the worker's status, pid and time")
     def ping(self) -> dict:
@@ -55,6 +75,27 @@ class ShowcaseAdapter(BaseAdapter):
             if delay:
                 time.sleep(delay)
             yield {"i": i}
+
+    @tool(description="Snakepit-style stream: all arguments in params, one stream.send per item, then the total",
+          supports_streaming=True)
+    def batch_process(self, params, stream):
+        items = params.get("items", [])
+        for i, item in enumerate(items):
+            stream.send({"progress": round((i + 1) * 100 / len(items)), "item": item})
+        return {"total": len(items)}
+
+    @tool(description="Keep a value in this session, in this worker (needs a session); returns the worker's pid")
+    def remember(self, key: str, value=None) -> int:
+        self.session_context.store(key, value)
+        return os.getpid()
+
+    @tool(description="A value kept in this session with remember, or null")
+    def recall(self, key: str):
+        return self.session_context.retrieve(key)
+
+    @tool(description="A new Accumulator kept in the worker, returned as an object reference (needs a session)")
+    def accumulator(self, start: float = 0.0):
+        return Accumulator(start)
 
     @tool(description="Mean and standard deviation of a list of numbers (numpy when installed, else statistics)")
     def stats(self, values: list) -> dict:

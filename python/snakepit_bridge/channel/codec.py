@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 
 from .framing import ProtocolError
-from .values import (TAG_KEY, Codec, SerializationError, find_container, from_tag, locate, numpy_scalar,
-                     str_ok)
+from .values import (TAG_KEY, Codec, SerializationError, TaggedValue, find_container, from_tag, locate,
+                     numpy_scalar, str_ok)
 
 try:  # msgpack is optional: JSON is always there.
     import msgpack
@@ -48,6 +48,8 @@ def _msgpack_default(obj):
     # Called by msgpack only for what it cannot pack natively.
     if isinstance(obj, int) and not isinstance(obj, bool):  # beyond 64 bits
         return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb({TAG_KEY: "int", "value": str(obj)}))
+    if isinstance(obj, TaggedValue):
+        return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb(obj.tag(), use_bin_type=True))
     item = numpy_scalar(obj)
     if item is not None:
         return item

@@ -9,8 +9,8 @@ import threading
 from json.encoder import encode_basestring
 
 from .framing import ProtocolError
-from .values import (MAX_DEPTH, ROOTS, TAG_KEY, Codec, SerializationError, from_tag, join_path,
-                     numpy_scalar, str_ok)
+from .values import (MAX_DEPTH, ROOTS, TAG_KEY, Codec, SerializationError, TaggedValue, from_tag,
+                     join_path, numpy_scalar, str_ok)
 
 __all__ = ["JsonCodec"]
 
@@ -61,6 +61,9 @@ class _JsonState:
         if isinstance(obj, (bytes, bytearray, memoryview)):
             self.attachments.append(bytes(obj) if isinstance(obj, memoryview) else obj)
             return {TAG_KEY: "bytes", "attachment": len(self.attachments) - 1}
+        if isinstance(obj, TaggedValue):
+            self.tagged = True
+            return obj.tag()
         item = numpy_scalar(obj)
         if item is not None:
             return item
@@ -89,6 +92,9 @@ def _json_prepare(value, path, state, depth, seen):
     if isinstance(value, (bytes, bytearray, memoryview)):
         state.tagged = True
         return state.default(value)
+    if isinstance(value, TaggedValue):
+        state.tagged = True
+        return value.tag()
     if depth > MAX_DEPTH:
         raise SerializationError(path, type(value).__name__, "value is nested too deeply")
     if isinstance(value, (list, tuple, dict)):

@@ -10,7 +10,8 @@ import sys
 
 from .framing import ProtocolError
 
-__all__ = ["Codec", "SerializationError", "TAG_KEY", "MAX_DEPTH", "locate", "find_container", "from_tag"]
+__all__ = ["Codec", "SerializationError", "TAG_KEY", "MAX_DEPTH", "locate", "find_container", "from_tag",
+           "TaggedValue", "RefToken", "DECODED_REFS"]
 
 TAG_KEY = "__snakepit__"
 MAX_DEPTH = 256  # the slow walks give up below Python's recursion limit (about 2 frames per level)
@@ -24,6 +25,40 @@ class SerializationError(Exception):
         self.python_type = python_type
         self.reason = reason or "cannot encode a value of type %s" % python_type
         super().__init__("%s at %s" % (self.reason, path or "<message>"))
+
+
+class TaggedValue:
+    """A Python value that both codecs send as a tag: ``tag()`` returns the map (``{TAG_KEY: kind, ...}``)."""
+
+    __slots__ = ()
+
+    def tag(self) -> dict:
+        raise NotImplementedError
+
+
+class RefToken(TaggedValue):
+    """A ``ref`` tag as received, before it is checked and resolved (see ``refs.py``); sent on as it is."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict) -> None:
+        self.fields = fields
+
+    def tag(self) -> dict:
+        return self.fields
+
+    @property
+    def id(self):
+        return self.fields.get("id")
+
+    def __repr__(self) -> str:
+        return "RefToken(%r)" % (self.fields,)
+
+
+# The RefTokens made while decoding the current message. Messages are decoded one at a time by one
+# thread (the reader), which takes them right after each decode: a call then knows, without walking its
+# arguments, whether they hold references.
+DECODED_REFS = []
 
 
 class Codec:
@@ -112,7 +147,7 @@ def find_container(value, path, depth, seen, find, key_types):
             seen.discard(id(value))
         return None
     item = numpy_scalar(value)
-    if item is not None:
+    if item is not None or isinstance(value, TaggedValue):
         return None
     return SerializationError(path, type(value).__name__)
 
@@ -127,6 +162,10 @@ def from_tag(tag: dict, attachments):
             return float(tag["value"])
         if kind == "bytes":
             return attachments[tag["attachment"]]
+        if kind == "ref":  # checked when resolved: a bad one refuses its call, not the channel
+            token = RefToken(tag)
+            DECODED_REFS.append(token)
+            return token
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ProtocolError("malformed %r tag: %r (%s)" % (kind, tag, exc)) from None
     return tag  # a kind we do not know: left as it is (PROTOCOL.md section 3.1)

@@ -108,7 +108,7 @@ class AsyncRunner:
             if call.stream:
                 await self._stream_value(call, value)
                 return
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, CallCancelled):
             self._answer(call, error=cancelled(call.cancel_reason or "abort"))
         except SystemExit as exc:
             self.worker.request_exit(exc.code)
@@ -123,12 +123,9 @@ class AsyncRunner:
         elif isinstance(value, Iterator):
             await self._stream(call, _aiter_sync(value))
         else:  # a plain value: one final chunk, then the result
-            try:
-                self.worker.conn.buffer(self.worker.chunk_frame(call, 0, value, True))
-            except (SerializationError, PayloadTooLarge) as exc:
-                self._answer(call, error=_encode_error(exc))
-                return
-            self._answer(call, None)
+            from .invoke import stream_plain_value
+
+            self._answer(call, None, stream_plain_value(self.worker, call, value))
 
     async def _stream(self, call, agen) -> None:
         """Send each item of ``agen`` as a chunk, within the host's credit; answer at the end."""

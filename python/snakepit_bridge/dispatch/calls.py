@@ -29,6 +29,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
+        "style", "sender",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -72,6 +73,8 @@ class Call:
         self.client = client
         self.func = None  # set by invoke.resolve(): the tool method, or the adapter's execute_tool
         self.is_async = False
+        self.style = None  # the tool's call style (tools.call_style), set by invoke.resolve()
+        self.sender = None  # the StreamSender of a tool that pushes its chunks
 
     @property
     def context(self) -> SessionContext:
@@ -115,6 +118,7 @@ class Call:
         self.task = None
         self.func = None
         self._context = None
+        self.sender = None
 
 
 class CallTable:

@@ -15,10 +15,11 @@ from ..channel.connection import FLUSH_BYTES, FLUSH_CHUNKS, PayloadTooLarge
 from ..errors import (CallCancelled, bridge_error, cancelled, error_info, payload_too_large,
                       serialization_error)
 from ..session_context import current_call
-from ..stream import unwrap_chunk
+from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
+from .ref_tools import BUILTIN_TOOLS, builtin_problem
 
-__all__ = ["resolve", "run_call", "start_async"]
+__all__ = ["resolve", "run_call", "start_async", "stream_plain_value"]
 
 
 def resolve(worker, call, flush: bool = False) -> bool:
@@ -28,23 +29,29 @@ def resolve(worker, call, flush: bool = False) -> bool:
     (``unknown_tool`` / ``invalid_arguments``) and returns False.
     """
     table = worker.tools
-    if table.execute_tool is not None:
-        call.func, call.is_async = table.execute_tool, table.execute_is_async
-        return True
-    tool = table.get(call.tool)
+    tool = BUILTIN_TOOLS.get(call.tool)  # __snakepit__.*: the bridge's own, before any adapter's
+    if tool is None:
+        if table.execute_tool is not None:
+            call.func, call.is_async = table.execute_tool, table.execute_is_async
+            return True
+        tool = table.get(call.tool)
     if tool is None:
         worker.answer(call, error=bridge_error(
             "unknown_tool", "unknown tool %r" % call.tool, {"tool": call.tool, "available": table.names()}),
             flush=flush)
         return False
     problem = tool.problem(call.args)
-    if problem is None and (tool.is_generator or tool.is_asyncgen) and not call.stream:
+    if problem is None and tool.name in BUILTIN_TOOLS:
+        problem = builtin_problem(call)
+    streams = tool.is_generator or tool.is_asyncgen or (tool.style is not None and "stream" in tool.style)
+    if problem is None and streams and not call.stream:
         problem = "tool %r is a stream: use a stream call" % call.tool
     if problem is not None:
         worker.answer(call, error=bridge_error("invalid_arguments", "%s() %s" % (call.tool, problem), {
             "tool": call.tool, "signature": tool.spec["signature"], "problem": problem}), flush=flush)
         return False
     call.func, call.is_async = tool.func, tool.is_async or tool.is_asyncgen
+    call.style = tool.style
     return True
 
 
@@ -58,7 +65,13 @@ def _invoke(worker, call):
             pass
     if call.func is table.execute_tool:
         return call.func(call.tool, call.args, call.context)
-    return call.func(**call.args)
+    style = call.style
+    if style is None:
+        return call.func(**call.args)
+    kwargs = {"params": call.args} if "params" in style else dict(call.args)
+    if "stream" in style:
+        call.sender = kwargs["stream"] = StreamSender(worker, call)
+    return call.func(**kwargs)
 
 
 def start_async(worker, call) -> None:
@@ -121,12 +134,7 @@ def _deliver(worker, call, result) -> None:
         elif isinstance(result, Iterator):
             run_sync_stream(worker, call, result)
         else:  # a plain value: one final chunk, then the result
-            try:
-                worker.conn.buffer(worker.chunk_frame(call, 0, result, True))
-            except (SerializationError, PayloadTooLarge) as exc:
-                worker.answer(call, error=_encode_error(exc))
-                return
-            worker.answer(call, None)
+            worker.answer(call, None, stream_plain_value(worker, call, result))
     elif inspect.isgenerator(result) or inspect.isasyncgen(result):
         _close(result)
         worker.answer(call, error=bridge_error(
@@ -181,6 +189,24 @@ def run_sync_stream(worker, call, iterator) -> None:
     finally:
         current_call.reset(token)
     worker.answer(call, value, error)
+
+
+def stream_plain_value(worker, call, value):
+    """A stream call's tool returned ``value`` (not an iterator): send it as the final chunk.
+
+    For a tool that pushed chunks with ``stream.send`` the value continues its sequence, and a None
+    return sends nothing more. Returns the ErrorInfo to answer with, or None.
+    """
+    sender, seq = call.sender, 0
+    if sender is not None:
+        if value is None or sender.closed:
+            return None
+        seq = sender.seq
+    try:
+        worker.conn.buffer(worker.chunk_frame(call, seq, value, True))
+    except (SerializationError, PayloadTooLarge) as exc:
+        return _encode_error(exc)
+    return None
 
 
 def _wait_for_credit(call) -> None:

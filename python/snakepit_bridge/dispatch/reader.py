@@ -14,7 +14,9 @@ import traceback
 
 from ..channel.connection import ChannelClosed
 from ..channel.framing import ProtocolError
-from ..errors import cancelled
+from ..channel.values import DECODED_REFS
+from ..errors import bridge_error, cancelled
+from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, Call
 from .invoke import resolve, start_async
 
@@ -63,6 +65,8 @@ class Reader:
                         if route is None:
                             raise ProtocolError("unknown message type %r" % (mtype,))
                         route(msg)
+                    if DECODED_REFS:  # references outside call arguments stay tokens
+                        del DECODED_REFS[:]
                 if batch:
                     queue.put(batch)  # one item per read: the main loop sees the whole batch at once
                 del batch, bodies
@@ -84,10 +88,25 @@ class Reader:
         worker.calls.add(call)
         if not resolve(worker, call, flush=True):
             return  # answered: unknown tool or invalid arguments
+        if DECODED_REFS and not self._resolve_refs(call):
+            return  # answered: a reference this call may not use
         if call.is_async:
             start_async(worker, call)
         else:
             batch.append(call)
+
+    def _resolve_refs(self, call) -> bool:
+        # The arguments hold references: replace them by their objects, or refuse the call (a reference
+        # from another session or worker, or one already released) without running anything.
+        worker = self.worker
+        tokens = DECODED_REFS[:]
+        del DECODED_REFS[:]
+        problem = resolve_args(call, tokens, worker.options.worker_id)
+        if problem is None:
+            return True
+        worker.answer(call, error=bridge_error("invalid_arguments", "%s(): %s" % (call.tool, problem), {
+            "tool": call.tool, "signature": "", "problem": problem}), flush=True)
+        return False
 
     def _ping(self, msg: dict) -> None:
         self.worker.conn.send({"type": "pong", "id": msg.get("id")})

@@ -20,23 +20,29 @@ class Tool:
     """One callable tool and what the dispatcher needs to know before calling it."""
 
     __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
-                 "is_generator")
+                 "is_generator", "style")
 
     def __init__(self, name: str, func, meta) -> None:
         self.name = name
         self.func = func
         self.spec = tool_spec(name, func, meta)
         sig = inspect.signature(func)
+        # How the call's arguments reach the method (invoke.py): as keywords (None, the usual), or in
+        # Snakepit's style, all of them as one ``params`` dict and/or a ``stream`` sender for chunks.
+        self.style = style = call_style(sig, meta)
+        params = [p for p in sig.parameters.values() if style is None or p.name != "stream"]
         self.names = frozenset(
-            p.name for p in sig.parameters.values() if p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
+            p.name for p in params if p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
         )
         # A required positional-only parameter can never be passed by name: report it as missing.
         self.required = frozenset(
-            p.name for p in sig.parameters.values()
+            p.name for p in params
             if p.default is _P.empty
             and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
         )
-        self.var_keyword = any(p.kind is _P.VAR_KEYWORD for p in sig.parameters.values())
+        self.var_keyword = any(p.kind is _P.VAR_KEYWORD for p in params)
+        if style is not None and "params" in style:  # any names go, all into ``params``
+            self.names, self.required, self.var_keyword = frozenset(), frozenset(), True
         self.is_asyncgen = inspect.isasyncgenfunction(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.is_generator = inspect.isgeneratorfunction(func)
@@ -56,6 +62,25 @@ class Tool:
             return "missing required argument%s %s" % (
                 "s" if len(missing) > 1 else "", ", ".join(repr(k) for k in missing))
         return None
+
+
+def call_style(sig: inspect.Signature, meta) -> frozenset | None:
+    """``{"params"}``, ``{"stream"}``, both, or None (arguments as keywords).
+
+    ``stream``: a ``@tool(supports_streaming=True)`` method with a parameter named ``stream`` gets a
+    StreamSender there. ``params``: a method whose only other parameter is ``params`` (no default)
+    gets the whole argument map as ``params``, as Snakepit adapters expect.
+    """
+    names = [p.name for p in sig.parameters.values()]
+    style = set()
+    if "stream" in names and meta is not None and meta.supports_streaming:
+        style.add("stream")
+        names.remove("stream")
+    if names == ["params"]:
+        p = sig.parameters["params"]
+        if p.default is _P.empty and p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.POSITIONAL_ONLY):
+            style.add("params")
+    return frozenset(style) if style else None
 
 
 class ToolTable:

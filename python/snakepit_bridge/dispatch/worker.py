@@ -34,6 +34,8 @@ import traceback
 from ..channel.codec import SerializationError
 from ..channel.connection import PayloadTooLarge
 from ..errors import CallCancelled, payload_too_large, serialization_error, shrunk
+from ..refs import REFS, by_ref
+from ..sessions import end_session
 from .calls import Call, CallTable
 from .host_calls import HostCalls
 from .interrupt import Interrupter
@@ -63,8 +65,8 @@ class Worker:
         self.depth = 0  # > 0 while the main thread waits inside call_host_tool
         self.deferred_shutdown = None
         self._handlers = {
-            "release": _ignore,  # object references arrive in a later issue
-            "session_end": _ignore,
+            "release": self._on_release,
+            "session_end": self._on_session_end,
             "shutdown": self._on_shutdown,
             "_wake": _ignore,
             "_eof": self._on_eof,
@@ -168,7 +170,12 @@ class Worker:
             try:
                 data = conn.encode({"type": "result", "id": call.id, "value": value})
             except SerializationError as exc:
-                error = serialization_error(exc)
+                try:  # in a session, what cannot go by value goes as a reference (refs.py)
+                    data = conn.encode({"type": "result", "id": call.id, "value": by_ref(call, value, exc)})
+                except SerializationError as exc2:
+                    error = serialization_error(exc2)
+                except PayloadTooLarge as exc2:
+                    error = payload_too_large(exc2)
             except PayloadTooLarge as exc:
                 error = payload_too_large(exc)
         if error is not None:
@@ -193,7 +200,11 @@ class Worker:
         msg = {"type": "chunk", "id": call.id, "seq": seq, "data": data}
         if final:
             msg["final"] = True
-        return self.conn.encode(msg)
+        try:
+            return self.conn.encode(msg)
+        except SerializationError as exc:
+            msg["data"] = by_ref(call, data, exc, "chunk")
+            return self.conn.encode(msg)
 
     def request_exit(self, code) -> None:
         """Any thread: a tool raised SystemExit off the main thread; end the process from there."""
@@ -226,6 +237,18 @@ class Worker:
         self.conn.send({"type": "bye"})
         self.conn.close()
         self.exit_code = 0
+
+    # ------------------------------------------------------------------------------ references
+
+    def _on_release(self, msg: dict) -> None:
+        refs, session = msg.get("refs"), msg.get("session")
+        if isinstance(refs, list):
+            REFS.release([r for r in refs if isinstance(r, str)], session if isinstance(session, str) else None)
+
+    def _on_session_end(self, msg: dict) -> None:
+        session = msg.get("session")
+        if isinstance(session, str):
+            end_session(session, self.adapter)
 
     def _on_eof(self, msg: dict) -> None:
         self.exit_code = 0
