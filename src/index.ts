@@ -29,11 +29,15 @@ export type {
   ResolvedPython,
   AffinityMode,
   SessionsConfig,
+  HeartbeatConfig,
+  RecycleConfig,
+  RestartConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
 export type { Logger, LogLevel } from './util/logger.js';
-export type { SnakepitEvents, SnakepitEventName } from './telemetry/event-bus.js';
+export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
+export type { WorkerExitKind } from './worker/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';
 export type {

@@ -14,6 +14,9 @@ import type { PyRef } from './refs/py-ref.js';
 import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
 import { RefManager } from './refs/ref-manager.js';
 import { SessionStore, type Sessions } from './session/session-store.js';
+import { sweepOrphans } from './registry/orphan-sweep.js';
+import { ProcessRegistry } from './registry/process-registry.js';
+import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
 import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
 import { newRunId } from './worker/worker-handle.js';
 
@@ -26,6 +29,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Session id passed to Python as `SessionContext.session_id`. */
   sessionId?: string;
+  /**
+   * Running this call twice is harmless: if its worker dies under it, run it again on another worker (up to the
+   * pool's `maxRetries`, within `timeoutMs`). Calls not so marked are never retried. Default false.
+   */
+  idempotent?: boolean;
 }
 
 export interface StreamOptions extends ExecuteOptions {
@@ -62,10 +70,14 @@ export class Snakepit implements AsyncDisposable {
   readonly #runId = newRunId();
   readonly #sessions: SessionStore;
   readonly #refs: RefManager;
+  readonly #registry: ProcessRegistry | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig) {
     this.#config = config;
+    this.#registry = config.registryDir
+      ? ProcessRegistry.open(config.registryDir, this.#runId, config.logger)
+      : undefined;
     this.#events = new EventBus((event, err) =>
       config.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
     );
@@ -93,6 +105,7 @@ export class Snakepit implements AsyncDisposable {
           events: this.#events,
           runId: this.#runId,
           sessions: this.#sessions,
+          registry: this.#registry,
           onHostCall: (worker, message) =>
             worker.replyHostCall(message.id, {
               error: {
@@ -113,14 +126,19 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    const pit = new Snakepit(resolveConfig(config));
+    const resolved = resolveConfig(config);
+    if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
+    const pit = new Snakepit(resolved);
     const pools = [...pit.#pools.values()];
+    if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const results = await Promise.allSettled(pools.map((p) => p.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       pit.#sessions.close();
       pit.#refs.close();
       await Promise.all(pools.map((p) => p.destroy()));
+      pit.#registry?.close();
+      unregisterForSignals(pit.#signalTarget);
       throw failed.reason;
     }
     return pit;
@@ -133,7 +151,7 @@ export class Snakepit implements AsyncDisposable {
   static async runAsScript<T>(config: SnakepitConfig, fn: (pit: Snakepit) => Promise<T> | T): Promise<T> {
     let pit: Snakepit | undefined;
     try {
-      pit = await Snakepit.start(config);
+      pit = await Snakepit.start({ handleSignals: true, ...config });
       return await fn(pit);
     } catch (err) {
       process.exitCode = 1;
@@ -314,6 +332,33 @@ export class Snakepit implements AsyncDisposable {
     return [...this.#pools.values()].flatMap((p) => p.workers());
   }
 
+  /**
+   * Replace one worker (see `recycle` in the pool config): its replacement starts and is ready before it stops
+   * taking calls, then it finishes what it holds and stops. No call fails. Resolves once the old worker stopped.
+   * @throws InvalidArgumentsError when no ready worker has this id; WorkerStartError when the replacement cannot
+   *   start (the worker then keeps serving)
+   */
+  async recycleWorker(id: string): Promise<void> {
+    const pool = [...this.#pools.values()].find((p) => p.hasWorker(id));
+    if (!pool) {
+      const ids = this.workers().map((w) => w.id);
+      throw new InvalidArgumentsError(
+        'recycleWorker',
+        undefined,
+        `no live worker has id ${JSON.stringify(id)} (workers: ${ids.join(', ') || 'none'})`,
+      );
+    }
+    return pool.recycleWorker(id);
+  }
+
+  /**
+   * This host's run id: every worker carries it (`--run-id` on its command line, `SNAKEPIT_RUN_ID` in its
+   * environment), and the process registry records it.
+   */
+  get runId(): string {
+    return this.#runId;
+  }
+
   /** Listen to an event; returns a function that removes the listener. */
   on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
     return this.#events.on(event, listener);
@@ -330,10 +375,7 @@ export class Snakepit implements AsyncDisposable {
   close(): Promise<void> {
     return (this.#closing ??= Promise.all(
       [...this.#pools.values()].map((p) => p.close(this.#config.closeTimeoutMs)),
-    ).then(() => {
-      this.#sessions.close();
-      this.#refs.close();
-    }));
+    ).then(() => this.#closed()));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -341,6 +383,27 @@ export class Snakepit implements AsyncDisposable {
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** What the signal handler closes: gracefully, or (second signal) at once. */
+  readonly #signalTarget = {
+    close: () => this.close(),
+    forceClose: (): Promise<void> => {
+      const error = new PoolClosedError('snakepit was stopped by a signal');
+      const forced = Promise.all([...this.#pools.values()].map((p) => p.destroy(error, 0))).then(() =>
+        this.#closed(),
+      );
+      this.#closing ??= forced;
+      return forced;
+    },
+  };
+
+  /** After every pool has stopped (gracefully or forced): release what the facade itself holds. */
+  #closed(): void {
+    this.#sessions.close();
+    this.#refs.close();
+    this.#registry?.close();
+    unregisterForSignals(this.#signalTarget);
+  }
 
   #pool(name: string | undefined): Pool {
     if (name === undefined) return this.#defaultPool;
@@ -395,6 +458,9 @@ export class Snakepit implements AsyncDisposable {
         'the session id must be a non-empty string of at most 256 characters',
       );
     }
+    if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
+      throw new InvalidArgumentsError(tool, undefined, 'options.idempotent must be true or false');
+    }
     // References in the arguments: refused here if unusable; the call then runs where they are held.
     const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;
     if (sessionId !== undefined) this.#sessions.callStarted(sessionId);
@@ -410,6 +476,7 @@ export class Snakepit implements AsyncDisposable {
       stream,
       owner: pool,
       workerId: pinned,
+      idempotent: options.idempotent,
     });
     if (sessionId !== undefined) {
       const ended = (): void => this.#sessions.callEnded(sessionId);

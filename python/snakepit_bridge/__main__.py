@@ -2,7 +2,8 @@
 [--run-id RUN] [--codec auto|msgpack|json]``
 
 Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments; 3 when the adapter
-fails to import or initialize (after a ``fatal`` frame); 4 on a protocol error from the host.
+fails to import or initialize (after a ``fatal`` frame); 4 on a protocol error from the host; 5 when the
+host's heartbeats stopped (see ``dispatch/lifeline.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 from .channel.codec import available_codecs
 from .channel.connection import Connection
+from .dispatch.lifeline import Lifeline
 from .dispatch.startup import parse_adapter_spec
 from .dispatch.worker import Worker
 
@@ -36,6 +38,8 @@ def main(argv=None) -> int:
     """Parse arguments, open the channel and run the worker; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
+    lifeline = Lifeline(args.channel_fd)
+    lifeline.arm()  # first: from here on this process cannot outlive its host
     try:
         parse_adapter_spec(args.adapter)
     except ValueError as exc:
@@ -46,7 +50,7 @@ def main(argv=None) -> int:
         conn = Connection.from_fd(args.channel_fd)
     except OSError as exc:
         parser.error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
-    return Worker(conn, args).run()
+    return Worker(conn, args, lifeline).run()
 
 
 if __name__ == "__main__":

@@ -35,14 +35,17 @@ class FakeHost:
 
     def __init__(self, adapter: str = SHOWCASE, codec: str = "msgpack", max_frame_bytes: int = 64 << 20,
                  python: str = sys.executable, args=(), env=None, handshake: bool = True,
-                 command=None) -> None:
+                 command=None, welcome=None, new_session: bool = False) -> None:
         self.codec_name = codec
         self.max_frame_bytes = max_frame_bytes
+        self.welcome_extra = welcome or {}  # extra welcome fields (e.g. heartbeat)
         self.sock, child = socket.socketpair()
         child_fd = child.fileno()
 
         def to_fd3():
             os.dup2(child_fd, 3)  # dup2 clears close-on-exec: fd 3 survives exec, the original does not
+            if new_session:
+                os.setsid()  # lead a process group, as under the Node host
 
         environ = dict(os.environ)
         environ["PYTHONPATH"] = os.pathsep.join([PYTHON_DIR, FIXTURES, environ.get("PYTHONPATH", "")])
@@ -72,8 +75,10 @@ class FakeHost:
         """Read hello, send welcome, return ready (or fatal)."""
         self.hello = self.recv()
         assert self.hello["type"] == "hello", self.hello
-        self.send({"type": "welcome", "protocol": 1, "codec": codec or self.codec_name,
-                   "max_frame_bytes": self.max_frame_bytes})
+        welcome = {"type": "welcome", "protocol": 1, "codec": codec or self.codec_name,
+                   "max_frame_bytes": self.max_frame_bytes}
+        welcome.update(self.welcome_extra)
+        self.send(welcome)
         self.codec = make_codec(codec or self.codec_name)
         self.ready = self.recv(timeout=20)
         return self.ready

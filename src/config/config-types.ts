@@ -12,6 +12,44 @@ export interface QueueConfig {
   timeoutMs?: number;
 }
 
+export interface HeartbeatConfig {
+  /** How often the host pings each worker. Default 2,000 ms. */
+  intervalMs?: number;
+  /**
+   * A worker that has sent nothing (not even a pong) for this long is hung — e.g. stuck in C code holding the GIL —
+   * and is killed and replaced. At least 2 × intervalMs. Default 30,000 ms.
+   */
+  timeoutMs?: number;
+  /**
+   * A worker that has heard nothing from the host for this long exits on its own (a frozen or vanished host). At
+   * least 2 × intervalMs. Default 60,000 ms.
+   */
+  hostTimeoutMs?: number;
+}
+
+export interface RecycleConfig {
+  /** Replace a worker once it has been ready this long. Default: never. */
+  ttlMs?: number;
+  /** Replace a worker once it has answered this many calls. Default: never. */
+  maxRequests?: number;
+  /** Replace a worker once its resident memory exceeds this many MiB (read from /proc; Linux). Default: never. */
+  maxRssMb?: number;
+  /** How often age and memory are checked. Default 1,000 ms. */
+  checkIntervalMs?: number;
+}
+
+export interface RestartConfig {
+  /**
+   * Consecutive failed replacements (a worker that fails to start, or dies on its own right after) before the pool
+   * stops trying and reports itself degraded (`pool:degraded`). Default 10.
+   */
+  maxAttempts?: number;
+  /** Delay before the second attempt; each further attempt doubles it. Default 100 ms. */
+  initialBackoffMs?: number;
+  /** The longest delay between attempts. Default 30,000 ms. */
+  maxBackoffMs?: number;
+}
+
 export interface PythonConfig {
   /**
    * The interpreter. Resolution when absent: `SNAKEPIT_PYTHON`, then `./.venv/bin/python`, then the active
@@ -62,6 +100,17 @@ export interface PoolConfig {
   python?: PythonConfig;
   /** Working directory of the workers. Default: the host's. */
   cwd?: string;
+  /** Liveness checks both ways; `false` turns them off (the worker still leaves on end of file or parent death). */
+  heartbeat?: HeartbeatConfig | false;
+  /** Replace workers by age, calls served or memory; a replacement is ready before the old worker stops. */
+  recycle?: RecycleConfig;
+  /**
+   * How many times a call marked `idempotent: true` is retried on another worker when its worker dies under it.
+   * Calls not so marked are never retried. Default 1.
+   */
+  maxRetries?: number;
+  /** Replacing workers that died. */
+  restart?: RestartConfig;
   /**
    * Session affinity: `strict` (default) runs a session's calls only on the worker that served it before (its
    * Python state is there; if that worker is gone, calls fail with SessionLostError); `prefer` uses that worker
@@ -96,6 +145,16 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   killGraceMs?: number;
   /** Session store: time to live and expiry sweep. */
   sessions?: SessionsConfig;
+  /**
+   * Close every pool gracefully on SIGINT/SIGTERM (a second signal forces), then let the signal end the process.
+   * Default false (`Snakepit.runAsScript`: true).
+   */
+  handleSignals?: boolean;
+  /**
+   * Directory of the process registry (live workers per host, so the next start can sweep what a dead host left),
+   * or `false` for none. Default `SNAKEPIT_REGISTRY_DIR`, else `<os.tmpdir()>/snakepit-<uid>`.
+   */
+  registryDir?: string | false;
 }
 
 export interface ResolvedPython {
@@ -124,6 +183,16 @@ export interface ResolvedPoolConfig {
   cwd: string | undefined;
   killGraceMs: number;
   affinity: AffinityMode;
+  /** Undefined when heartbeats are off. */
+  heartbeat: { intervalMs: number; timeoutMs: number; hostTimeoutMs: number } | undefined;
+  recycle: {
+    ttlMs: number | undefined;
+    maxRequests: number | undefined;
+    maxRssMb: number | undefined;
+    checkIntervalMs: number;
+  };
+  maxRetries: number;
+  restart: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number };
 }
 
 export interface ResolvedConfig {
@@ -132,4 +201,7 @@ export interface ResolvedConfig {
   closeTimeoutMs: number;
   killGraceMs: number;
   sessions: { ttlMs: number; cleanupIntervalMs: number };
+  handleSignals: boolean;
+  /** Undefined when the registry is off. */
+  registryDir: string | undefined;
 }

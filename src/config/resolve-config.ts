@@ -2,7 +2,8 @@
  * Validate a SnakepitConfig and fill in defaults, once, at the edge. Every problem is a ConfigError that names
  * the key (`pools[1].size`), what was expected and what was given.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../errors/errors.js';
 import { resolvePython } from '../python/interpreter.js';
 import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
@@ -28,6 +29,14 @@ export const DEFAULTS = {
   maxPoolSize: 1_000,
   sessionTtlMs: 3_600_000,
   sessionCleanupIntervalMs: 60_000,
+  heartbeatIntervalMs: 2_000,
+  heartbeatTimeoutMs: 30_000,
+  hostTimeoutMs: 60_000,
+  recycleCheckIntervalMs: 1_000,
+  maxRetries: 1,
+  restartMaxAttempts: 10,
+  restartInitialBackoffMs: 100,
+  restartMaxBackoffMs: 30_000,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -50,6 +59,10 @@ const POOL_KEYS = new Set([
   'python',
   'cwd',
   'affinity',
+  'heartbeat',
+  'recycle',
+  'maxRetries',
+  'restart',
 ]);
 const TOP_KEYS = new Set([
   ...POOL_KEYS,
@@ -59,6 +72,8 @@ const TOP_KEYS = new Set([
   'closeTimeoutMs',
   'killGraceMs',
   'sessions',
+  'handleSignals',
+  'registryDir',
 ]);
 
 function describe(value: unknown): string {
@@ -117,6 +132,100 @@ function rejectUnknownKeys(where: string, obj: Record<string, unknown>, allowed:
       );
     }
   }
+}
+
+function section(key: string, value: unknown, keys: string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new ConfigError(key, `must be an object, got ${describe(value)}`);
+  rejectUnknownKeys(`${key}.`, value, new Set(keys));
+  return value;
+}
+
+function resolveHeartbeat(key: string, value: unknown): ResolvedPoolConfig['heartbeat'] {
+  if (value === false) return undefined;
+  const raw = section(key, value, ['intervalMs', 'timeoutMs', 'hostTimeoutMs']);
+  const intervalMs = positiveInt(`${key}.intervalMs`, raw['intervalMs'], DEFAULTS.heartbeatIntervalMs);
+  const atLeast = (name: string, fallback: number): number => {
+    const ms = positiveInt(`${key}.${name}`, raw[name], Math.max(fallback, 2 * intervalMs));
+    if (ms < 2 * intervalMs) {
+      throw new ConfigError(
+        `${key}.${name}`,
+        `must be at least 2 × heartbeat.intervalMs (${2 * intervalMs} ms), got number ${ms}`,
+      );
+    }
+    return ms;
+  };
+  return {
+    intervalMs,
+    timeoutMs: atLeast('timeoutMs', DEFAULTS.heartbeatTimeoutMs),
+    hostTimeoutMs: atLeast('hostTimeoutMs', DEFAULTS.hostTimeoutMs),
+  };
+}
+
+function resolveRecycle(key: string, value: unknown): ResolvedPoolConfig['recycle'] {
+  const raw = section(key, value, ['ttlMs', 'maxRequests', 'maxRssMb', 'checkIntervalMs']);
+  return {
+    ttlMs: optionalPositiveInt(`${key}.ttlMs`, raw['ttlMs']),
+    maxRequests: optionalPositiveInt(`${key}.maxRequests`, raw['maxRequests']),
+    maxRssMb: optionalPositiveInt(`${key}.maxRssMb`, raw['maxRssMb']),
+    checkIntervalMs: positiveInt(
+      `${key}.checkIntervalMs`,
+      raw['checkIntervalMs'],
+      DEFAULTS.recycleCheckIntervalMs,
+    ),
+  };
+}
+
+function resolveRestart(key: string, value: unknown): ResolvedPoolConfig['restart'] {
+  const raw = section(key, value, ['maxAttempts', 'initialBackoffMs', 'maxBackoffMs']);
+  const initialBackoffMs = positiveInt(
+    `${key}.initialBackoffMs`,
+    raw['initialBackoffMs'],
+    DEFAULTS.restartInitialBackoffMs,
+  );
+  const maxBackoffMs = positiveInt(
+    `${key}.maxBackoffMs`,
+    raw['maxBackoffMs'],
+    Math.max(DEFAULTS.restartMaxBackoffMs, initialBackoffMs),
+  );
+  if (maxBackoffMs < initialBackoffMs) {
+    throw new ConfigError(
+      `${key}.maxBackoffMs`,
+      `must be at least restart.initialBackoffMs (${initialBackoffMs} ms), got number ${maxBackoffMs}`,
+    );
+  }
+  return {
+    maxAttempts: positiveInt(`${key}.maxAttempts`, raw['maxAttempts'], DEFAULTS.restartMaxAttempts, 1_000),
+    initialBackoffMs,
+    maxBackoffMs,
+  };
+}
+
+function nonNegativeInt(key: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new ConfigError(key, `must be an integer from 0 to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function resolveHandleSignals(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new ConfigError('handleSignals', `must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function resolveRegistryDir(value: unknown): string | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'string' || !value)) {
+    throw new ConfigError('registryDir', `must be a directory path or false, got ${describe(value)}`);
+  }
+  if (value !== undefined) return value;
+  const fromEnv = process.env['SNAKEPIT_REGISTRY_DIR'];
+  if (fromEnv) return fromEnv;
+  return join(tmpdir(), `snakepit-${process.getuid?.() ?? 'user'}`);
 }
 
 function resolvePool(
@@ -199,6 +308,10 @@ function resolvePool(
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
     affinity,
+    heartbeat: resolveHeartbeat(`${where}.heartbeat`, pool.heartbeat),
+    recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
+    maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
+    restart: resolveRestart(`${where}.restart`, pool.restart),
   };
 }
 
@@ -257,6 +370,8 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       killGraceMs: _k,
       sessions: _s,
       python: _py,
+      handleSignals: _h,
+      registryDir: _r,
       ...single
     } = input;
     pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
@@ -277,6 +392,8 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     logger: resolveLogger(input),
     closeTimeoutMs: positiveInt('closeTimeoutMs', input.closeTimeoutMs, DEFAULTS.closeTimeoutMs),
     killGraceMs,
+    handleSignals: resolveHandleSignals(input.handleSignals),
+    registryDir: resolveRegistryDir(input.registryDir),
     sessions: resolveSessions(input.sessions),
   };
 }

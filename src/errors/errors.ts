@@ -6,6 +6,8 @@
  * same). Nobody should have to match on message text: use `instanceof` or `err.code`.
  */
 
+import type { WorkerExitKind } from '../worker/exit-kind.js';
+
 const kBrands = Symbol.for('snakepit.error.brands');
 
 type Brandable = { [kBrands]?: ReadonlySet<string> };
@@ -156,6 +158,8 @@ export interface WorkerCrashDetails {
   signal?: string | null;
   stderrTail?: string[];
   reason?: string;
+  /** Why the worker ended, classified (see WorkerExitKind). */
+  kind?: WorkerExitKind;
 }
 
 /** The worker running the call died (exit, signal, broken channel) before answering. */
@@ -167,6 +171,10 @@ export class WorkerCrashedError extends SnakepitError {
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
   readonly stderrTail: string[];
+  /** Why the host stopped it, when it did (a protocol error, missed heartbeats, a cancel not honoured). */
+  readonly reason: string | undefined;
+  /** The exit, classified: `crash_signal`, `oom_kill`, `clean_exit`, `timeout_kill`, `hang_kill`, … */
+  readonly kind: WorkerExitKind | undefined;
   constructor(message: string, details: WorkerCrashDetails, options?: SnakepitErrorOptions) {
     super(message, options);
     this.pool = details.pool;
@@ -175,6 +183,8 @@ export class WorkerCrashedError extends SnakepitError {
     this.exitCode = details.exitCode;
     this.signal = details.signal;
     this.stderrTail = details.stderrTail ?? [];
+    this.reason = details.reason;
+    this.kind = details.kind;
   }
 }
 

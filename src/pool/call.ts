@@ -40,6 +40,8 @@ export interface CallInit {
   owner: CallOwner;
   /** The worker the call must run on (it addresses an object reference held there). */
   workerId?: string | undefined;
+  /** The caller said running it twice is harmless: it may be retried when its worker dies under it. */
+  idempotent?: boolean;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -71,6 +73,9 @@ export class Call {
   cancelled: CancelReason | undefined;
   /** The worker running the call, once dispatched. */
   runner: CallRunner | undefined;
+  readonly idempotent: boolean;
+  /** Times the call was taken back from a dead worker and queued again (crash barrier). */
+  retries = 0;
 
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
@@ -89,6 +94,7 @@ export class Call {
     this.timeoutMs = init.timeoutMs;
     this.stream = init.stream;
     this.workerId = init.workerId;
+    this.idempotent = init.idempotent === true;
     this.#owner = init.owner;
     this.#signal = init.signal;
     init.stream?.attach({
@@ -130,6 +136,14 @@ export class Call {
     this.runner = runner;
     this.dispatchedAt = performance.now();
     if (this.#queueTimer) clearTimeout(this.#queueTimer);
+  }
+
+  /** Its worker died before answering and the call will run again elsewhere: back to `queued`. */
+  requeue(): void {
+    this.phase = 'queued';
+    this.runner = undefined;
+    this.cancelled = undefined;
+    this.retries++;
   }
 
   /** The worker's `result`: the call is complete. */

@@ -11,6 +11,7 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import {
+  InvalidArgumentsError,
   PoolClosedError,
   PoolSaturatedError,
   SessionLostError,
@@ -26,15 +27,22 @@ import type {
 } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
+import { readRssBytes } from '../util/proc.js';
 import { trace } from '../util/trace.js';
 import { describeExit, type WorkerExit, WorkerHandle } from '../worker/worker-handle.js';
 import type { Call, CallOwner, CancelReason } from './call.js';
+import { mayRetry } from './crash-barrier.js';
 import { type AffinityTarget, hasRoom, pickWorker, type SessionRouter, ToolTimings } from './picker.js';
+import { Recycler } from './recycler.js';
+import { RestartPolicy } from './restart-policy.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 
-const RESTART_BACKOFF_MIN_MS = 100;
-const RESTART_BACKOFF_MAX_MS = 30_000;
+/** Where live worker processes are recorded (the process registry), so a later start can sweep orphans. */
+export interface WorkerRegistry {
+  add(workerId: string, pool: string, pid: number | undefined): void;
+  remove(workerId: string): void;
+}
 
 export interface PoolHooks {
   logger: Logger;
@@ -43,6 +51,7 @@ export interface PoolHooks {
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
   /** Session affinity: where a session's calls go (absent: sessions are not routed). */
   sessions?: SessionRouter;
+  registry?: WorkerRegistry | undefined;
 }
 
 export interface PoolStats {
@@ -67,6 +76,12 @@ export interface PoolStats {
   saturations: number;
   /** Workers replaced after they died. */
   restarts: number;
+  /** Workers replaced on purpose (ttl, maxRequests, maxRssMb, recycleWorker). */
+  recycles: number;
+  /** Idempotent calls queued again after their worker died. */
+  retries: number;
+  /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
+  degraded: boolean;
 }
 
 export interface WorkerInfo {
@@ -85,6 +100,8 @@ export interface WorkerInfo {
   pythonSource: string;
   uptimeMs: number;
   lastError: string | undefined;
+  /** Resident memory in MiB, read from /proc now (Linux; undefined elsewhere). */
+  rssMb: number | undefined;
 }
 
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
@@ -101,17 +118,38 @@ export class Pool implements CallOwner {
   #state: PoolState = 'new';
   #pumping = false;
   #nextWorkerNo = 1;
-  #restartFailures = 0;
+  readonly #restarts: RestartPolicy;
+  readonly #recycler: Recycler;
   #restartTimer: NodeJS.Timeout | undefined;
+  /** A replacement round is scheduled or starting: at most one at a time. */
+  #replacing = false;
+  /** Set when the pool gave up replacing workers (restart.maxAttempts). */
+  #gaveUp: WorkerStartError | undefined;
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
-  #stats = { requests: 0, errors: 0, timeouts: 0, saturations: 0, restarts: 0 };
+  #stats = { requests: 0, errors: 0, timeouts: 0, saturations: 0, restarts: 0, retries: 0 };
 
   constructor(config: ResolvedPoolConfig, hooks: PoolHooks) {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;
+    this.#restarts = new RestartPolicy(config.restart);
+    this.#recycler = new Recycler({
+      name: config.name,
+      config,
+      logger: hooks.logger,
+      events: hooks.events,
+      workers: () => this.#workers,
+      startExtraWorker: async () => {
+        const worker = this.#newWorker();
+        await this.#startWorker(worker);
+        this.#pump();
+        return worker;
+      },
+      onDraining: () => this.#replenish(),
+      isRunning: () => this.#state === 'running',
+    });
   }
 
   /**
@@ -122,13 +160,14 @@ export class Pool implements CallOwner {
     if (this.#state !== 'new') throw new Error(`pool "${this.name}" was already started`);
     this.#state = 'starting';
     const workers = Array.from({ length: this.config.size }, () => this.#newWorker());
-    const results = await Promise.allSettled(workers.map((w) => w.start()));
+    const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed || this.#state !== 'starting') {
       await this.destroy();
       throw failed ? failed.reason : new PoolClosedError(`pool "${this.name}" was closed while starting`);
     }
     this.#state = 'running';
+    this.#recycler.start();
     this.#hooks.events.emit('pool:ready', { pool: this.name, workers: this.#workers.length });
     this.#pump();
   }
@@ -140,6 +179,11 @@ export class Pool implements CallOwner {
       call.fail(
         new PoolClosedError(`pool "${this.name}" is ${this.#state === 'closing' ? 'closing' : 'closed'}`),
       );
+      return;
+    }
+    if (this.#gaveUp && !this.#workers.some((w) => w.state === 'ready' || w.state === 'starting')) {
+      this.#stats.errors++;
+      call.fail(this.#gaveUp);
       return;
     }
     if (this.#queue.size + this.#lines.size >= this.config.queue.max) {
@@ -185,6 +229,8 @@ export class Pool implements CallOwner {
       queued: this.#queue.size + this.#lines.size,
       inFlight,
       ...this.#stats,
+      recycles: this.#recycler.recycled,
+      degraded: this.#gaveUp !== undefined,
     };
   }
 
@@ -202,7 +248,33 @@ export class Pool implements CallOwner {
       pythonSource: this.config.python.source,
       uptimeMs: Date.now() - w.spawnedAt,
       lastError: w.lastError,
+      rssMb: rssMb(w.pid),
     }));
+  }
+
+  /** Whether a live worker of this pool has this id. */
+  hasWorker(id: string): boolean {
+    return this.#workers.some((w) => w.id === id);
+  }
+
+  /**
+   * Replace one worker: its replacement starts and is ready before it stops taking calls; it then finishes the
+   * calls it holds and stops. Resolves once it has stopped.
+   * @throws InvalidArgumentsError when the worker is not ready (starting, already stopping)
+   * @throws WorkerStartError when the replacement cannot start (the worker keeps serving)
+   */
+  recycleWorker(id: string): Promise<void> {
+    const worker = this.#workers.find((w) => w.id === id);
+    if (!worker || this.#state !== 'running' || (worker.state !== 'ready' && worker.state !== 'draining')) {
+      return Promise.reject(
+        new InvalidArgumentsError(
+          'recycleWorker',
+          undefined,
+          `worker "${id}" is ${worker ? worker.state : 'not live'}${this.#state !== 'running' ? ` and pool "${this.name}" is ${this.#state}` : ''}; only a ready worker can be recycled`,
+        ),
+      );
+    }
+    return this.#recycler.recycle(worker, 'manual');
   }
 
   /**
@@ -213,9 +285,15 @@ export class Pool implements CallOwner {
     return (this.#closing ??= this.#close(timeoutMs));
   }
 
-  /** Fail everything pending with `error` and stop every worker now. Every caller gets the same promise. */
-  destroy(error: SnakepitError = new PoolClosedError(`pool "${this.name}" was destroyed`)): Promise<void> {
-    return (this.#destroying ??= this.#destroy(error));
+  /**
+   * Fail everything pending with `error` and stop every worker now (`graceMs` between the shutdown frame,
+   * SIGTERM and SIGKILL; default killGraceMs, 0 forces). Every caller gets the same promise.
+   */
+  destroy(
+    error: SnakepitError = new PoolClosedError(`pool "${this.name}" was destroyed`),
+    graceMs?: number,
+  ): Promise<void> {
+    return (this.#destroying ??= this.#destroy(error, graceMs));
   }
 
   async #close(timeoutMs: number): Promise<void> {
@@ -227,8 +305,9 @@ export class Pool implements CallOwner {
     await this.destroy(new PoolClosedError(`pool "${this.name}" closed before the call finished`));
   }
 
-  async #destroy(error: SnakepitError): Promise<void> {
+  async #destroy(error: SnakepitError, graceMs: number | undefined): Promise<void> {
     this.#state = 'closing';
+    this.#recycler.stop();
     clearTimeout(this.#restartTimer);
     for (const call of [...this.#queue.drain(), ...this.#lines.drain()]) call.fail(error);
     const workers = [...this.#workers];
@@ -240,7 +319,7 @@ export class Pool implements CallOwner {
         w.cancel(call, 'shutdown');
       }
     }
-    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all(workers.map((w) => w.stop(graceMs)));
     this.#workers = [];
     this.#state = 'closed';
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
@@ -365,7 +444,10 @@ export class Pool implements CallOwner {
       runId: this.#hooks.runId,
       hooks: {
         logger: this.#hooks.logger,
-        onSlotFree: () => this.#pump(),
+        onSlotFree: (w) => {
+          this.#recycler.onSlotFree(w);
+          this.#pump();
+        },
         onExit: (w, exit) => this.#onWorkerExit(w, exit),
         onHostCall: (w, message) => this.#hooks.onHostCall(w, message),
         onEvent: (w, message: EventMessage) =>
@@ -377,10 +459,25 @@ export class Pool implements CallOwner {
             metadata: message.metadata ?? {},
             correlationId: message.correlation_id ?? undefined,
           }),
-        onCallDone: (_w, call, error) => {
+        onCallDone: (w, call, error) => {
           this.#stats.requests++;
           if (error && !call.cancelled) this.#stats.errors++;
           if (!error) this.#timings.record(call.tool, performance.now() - call.dispatchedAt);
+          this.#recycler.afterCall(w);
+        },
+        onCallCrashed: (w, call, error) => {
+          if (this.#state !== 'running' || !mayRetry(call, this.config.maxRetries)) return false;
+          call.requeue();
+          this.#queue.unshift(call);
+          this.#stats.retries++;
+          this.#hooks.events.emit('call:retried', {
+            pool: this.name,
+            tool: call.tool,
+            worker: w.id,
+            attempt: call.retries + 1,
+            kind: error.kind ?? 'killed',
+          });
+          return true;
         },
       },
     });
@@ -391,6 +488,8 @@ export class Pool implements CallOwner {
 
   #onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
+    this.#hooks.registry?.remove(worker.id);
+    this.#recycler.onExit(worker);
     this.#hooks.events.emit('worker:exited', {
       pool: this.name,
       worker: worker.id,
@@ -398,48 +497,107 @@ export class Pool implements CallOwner {
       code: exit.exit.code,
       signal: exit.exit.signal,
       reason: exit.reason,
+      kind: exit.kind,
     });
-    if (this.#state !== 'running' || !exit.crashed) {
-      this.#pump();
-      return;
+    if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
+      this.#restarts.workerDied(exit);
+      this.#hooks.logger.warn(
+        { pool: this.name, worker: worker.id },
+        `worker ${worker.id} died (${exit.kind}: ${describeExit(exit.exit)}${exit.reason ? `: ${exit.reason}` : ''}); ` +
+          'starting a replacement',
+      );
     }
-    this.#hooks.logger.warn(
-      { pool: this.name, worker: worker.id },
-      `worker ${worker.id} died (${describeExit(exit.exit)}${exit.reason ? `: ${exit.reason}` : ''}); starting a replacement`,
-    );
-    this.#scheduleReplacement();
+    this.#replenish();
+    this.#pump();
   }
 
-  /** Replace a dead worker; back off exponentially while replacements keep failing to start. */
-  #scheduleReplacement(): void {
-    const delay =
-      this.#restartFailures === 0
-        ? 0
-        : Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MIN_MS * 2 ** this.#restartFailures);
-    this.#restartTimer = setTimeout(() => {
-      if (this.#state !== 'running') return;
-      const worker = this.#newWorker();
-      this.#stats.restarts++;
-      worker.start().then(
-        () => {
-          this.#restartFailures = 0;
-          this.#hooks.events.emit('worker:restarted', { pool: this.name, worker: worker.id });
-          this.#pump();
-        },
-        (err: unknown) => {
-          this.#restartFailures++;
-          this.#hooks.logger.error(
-            { pool: this.name, worker: worker.id },
-            `replacement failed to start: ${(err as Error).message}`,
-          );
-          // With no worker able to serve, queued calls would only wait for their timeouts: fail them now.
-          if (!this.#workers.some((w) => w.state === 'ready')) {
-            const cause = err instanceof WorkerStartError ? err : new PoolClosedError(String(err));
-            for (const call of this.#queue.drain()) call.fail(cause);
-          }
-        },
-      );
-    }, delay);
+  /** Spawn a worker (recorded in the process registry) and run its handshake. */
+  #startWorker(worker: WorkerHandle): Promise<void> {
+    const started = worker.start();
+    this.#hooks.registry?.add(worker.id, this.name, worker.pid);
+    return started;
+  }
+
+  /**
+   * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay.
+   * A round that fails to start counts against `restart.maxAttempts`; when they are spent the pool reports
+   * itself degraded and stops trying.
+   */
+  #replenish(): void {
+    if (this.#state !== 'running' || this.#replacing || this.#gaveUp) return;
+    if (this.#missing() <= 0) return;
+    this.#replacing = true;
+    this.#restartTimer = setTimeout(() => void this.#replaceRound(), this.#restarts.delayMs());
     this.#restartTimer.unref();
   }
+
+  async #replaceRound(): Promise<void> {
+    const missing = this.#missing();
+    if (this.#state !== 'running' || missing <= 0) {
+      this.#replacing = false;
+      return;
+    }
+    const workers = Array.from({ length: missing }, () => this.#newWorker());
+    this.#stats.restarts += workers.length;
+    const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
+    this.#replacing = false;
+    if (this.#state !== 'running') return;
+    let failure: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        this.#hooks.events.emit('worker:restarted', { pool: this.name, worker: workers[i]!.id });
+      } else {
+        failure ??= r.reason;
+        this.#hooks.logger.error(
+          { pool: this.name, worker: workers[i]!.id },
+          `replacement failed to start: ${(r.reason as Error).message}`,
+        );
+      }
+    });
+    if (failure !== undefined) this.#replacementFailed(failure);
+    this.#pump();
+    this.#replenish();
+  }
+
+  #replacementFailed(err: unknown): void {
+    this.#restarts.startFailed();
+    const ready = this.#workers.filter((w) => w.state === 'ready').length;
+    const cause = err instanceof WorkerStartError ? err : undefined;
+    if (this.#restarts.exhausted) {
+      this.#gaveUp = new WorkerStartError(
+        `pool "${this.name}" stopped replacing workers after ${this.#restarts.failures} failed attempts in a row ` +
+          `(restart.maxAttempts); ${ready} of ${this.config.size} workers are running. Last failure: ` +
+          `${(err as Error).message}`,
+        {
+          pool: this.name,
+          workerId: cause?.workerId ?? '?',
+          pythonType: cause?.pythonType,
+          traceback: cause?.traceback,
+          phase: cause?.phase,
+          exitCode: cause?.exitCode,
+          signal: cause?.signal,
+          stderrTail: cause?.stderrTail,
+        },
+        { cause: err },
+      );
+      this.#hooks.logger.error({ pool: this.name }, this.#gaveUp.message);
+      this.#hooks.events.emit('pool:degraded', { pool: this.name, workers: ready, error: this.#gaveUp });
+    }
+    // With no worker able to serve, queued calls would only wait for their timeouts: fail them now.
+    if (!this.#workers.some((w) => w.state === 'ready')) {
+      const failure = this.#gaveUp ?? cause ?? new PoolClosedError(String(err));
+      for (const call of this.#queue.drain()) call.fail(failure);
+    }
+  }
+
+  /** Workers short of `size`: those starting or ready count; draining, tainted and stopping ones do not. */
+  #missing(): number {
+    const live = this.#workers.filter((w) => w.state === 'ready' || w.state === 'starting').length;
+    return this.config.size - live;
+  }
+}
+
+function rssMb(pid: number | undefined): number | undefined {
+  const bytes = pid === undefined ? undefined : readRssBytes(pid);
+  return bytes === undefined ? undefined : Math.round((bytes / 1024 / 1024) * 10) / 10;
 }

@@ -23,6 +23,13 @@ export class TaskQueue {
     this.#live++;
   }
 
+  /** Put a call back at the front: a retried call goes before the calls that arrived after it. */
+  unshift(call: Call): void {
+    if (this.#head > 0) this.#items[--this.#head] = call;
+    else this.#items.unshift(call);
+    this.#live++;
+  }
+
   /** The oldest live call, without removing it. */
   peek(): Call | undefined {
     this.#skipGone();

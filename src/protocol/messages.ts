@@ -137,6 +137,8 @@ export interface WelcomeMessage {
   protocol: number;
   codec: CodecName;
   max_frame_bytes: number;
+  /** Absent: no heartbeats. The host pings every `interval_ms`; the worker leaves after `timeout_ms` of silence. */
+  heartbeat?: { interval_ms: number; timeout_ms: number };
 }
 export interface CallMessage {
   type: 'call';

@@ -3,6 +3,11 @@
  * Listener exceptions are caught and logged, never thrown into the pool.
  */
 
+import type { WorkerExitKind } from '../worker/exit-kind.js';
+
+/** Why a worker was recycled. */
+export type RecycleReason = 'ttl' | 'max_requests' | 'max_rss' | 'manual';
+
 export interface SnakepitEvents {
   'pool:ready': { pool: string; workers: number };
   'pool:saturated': { pool: string; queued: number };
@@ -14,12 +19,32 @@ export interface SnakepitEvents {
     code: number | null;
     signal: string | null;
     reason: string | undefined;
+    /** The exit, classified (crash barrier): `crash_signal`, `oom_kill`, `hang_kill`, `stopped`, … */
+    kind: WorkerExitKind;
   };
   'worker:restarted': { pool: string; worker: string };
   /** A session was created (by `pit.sessions.create` or by the first call naming it). */
   'session:created': { session: string };
   /** A session ended; its workers were told to drop its Python state and object references. */
   'session:ended': { session: string; reason: 'deleted' | 'expired' };
+  /** A worker was replaced on purpose; `replacement` was ready before `worker` stopped taking calls. */
+  'worker:recycled': {
+    pool: string;
+    worker: string;
+    replacement: string;
+    reason: RecycleReason;
+    uptimeMs: number;
+    served: number;
+    /** Resident memory at the decision, when sampled (maxRssMb). */
+    rssMb: number | undefined;
+  };
+  /** A call marked idempotent lost its worker and was queued again. */
+  'call:retried': { pool: string; tool: string; worker: string; attempt: number; kind: WorkerExitKind };
+  /**
+   * Replacements kept failing (`restart.maxAttempts` in a row): the pool stopped trying and runs with `workers`
+   * workers. With none, calls fail at once with `error`.
+   */
+  'pool:degraded': { pool: string; workers: number; error: Error };
   /** An event emitted from Python with `snakepit_bridge.telemetry.emit`. */
   'python:event': {
     pool: string;

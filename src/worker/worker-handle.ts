@@ -31,6 +31,8 @@ import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
+import { classifyExit, type HostKillKind, oomKillCount, type WorkerExitKind } from './exit-kind.js';
+import { Heartbeat } from './heartbeat.js';
 import { type ExitInfo, WorkerProcess } from './worker-process.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
@@ -45,6 +47,12 @@ export interface WorkerExit {
   exit: ExitInfo;
   /** Why it ended, when known (protocol error, stuck cancel). */
   reason: string | undefined;
+  /** The exit, classified. */
+  kind: WorkerExitKind;
+  /** How long it had been ready (0 if it never was). */
+  uptimeMs: number;
+  /** Calls it held when it ended (failed, or taken back for a retry). */
+  callsInFlight: number;
 }
 
 export interface WorkerHooks {
@@ -59,6 +67,11 @@ export interface WorkerHooks {
   onEvent(worker: WorkerHandle, message: EventMessage): void;
   /** A call's terminal frame arrived (for stats): ok, or the error it carried. */
   onCallDone(worker: WorkerHandle, call: Call, error: Error | undefined): void;
+  /**
+   * The worker died with `call` in flight. Return true to take the call back (it will run elsewhere: the crash
+   * barrier's idempotent retry); false fails it with `error`.
+   */
+  onCallCrashed?(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
 }
 
 export interface WorkerOptions {
@@ -92,6 +105,10 @@ export class WorkerHandle {
   #finalizing = false;
   #deathReason: string | undefined;
   #refd = true;
+  #heartbeat: Heartbeat | undefined;
+  /** Set when the host killed the worker, with why (classification). */
+  #hostKill: HostKillKind | undefined;
+  #oomKillsAtSpawn: number | undefined;
 
   hello: HelloMessage | undefined;
   tools: ToolSpec[] = [];
@@ -169,8 +186,12 @@ export class WorkerHandle {
       },
     });
     this.#process = proc;
+    this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
-      onMessage: (message) => this.#onMessage(message),
+      onMessage: (message) => {
+        this.#heartbeat?.heard();
+        this.#onMessage(message);
+      },
       onClose: (close) => this.#onChannelClose(close),
     });
     void proc.exited.then(() => this.#beginDeath());
@@ -218,7 +239,10 @@ export class WorkerHandle {
     this.#send({ type: 'cancel', id: call.id, reason });
     const timer = setTimeout(() => {
       this.#cancelTimers.delete(call.id);
-      this.kill(`call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`);
+      this.kill(
+        `call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`,
+        'timeout_kill',
+      );
     }, CANCEL_GRACE_MS);
     timer.unref();
     this.#cancelTimers.set(call.id, timer);
@@ -247,19 +271,29 @@ export class WorkerHandle {
    * Stop gracefully: `shutdown` frame (Python runs `cleanup()` and exits), SIGTERM after the grace period, then
    * SIGKILL. Calls still in flight fail with WorkerCrashedError; the pool drains them first.
    */
-  async stop(): Promise<void> {
+  async stop(graceMs = this.#config.killGraceMs): Promise<void> {
     const proc = this.#process;
     if (!proc || this.#lifecycle.isFinal) return;
     if (this.state === 'starting') this.#failStart(`worker ${this.id} was stopped before it was ready`);
     this.#lifecycle.transition('stopping');
-    const graceMs = this.#config.killGraceMs;
+    this.#heartbeat?.stop();
     await proc.stop(graceMs, () => this.#send({ type: 'shutdown', grace_ms: graceMs }));
     await this.#finalized();
   }
 
-  /** Stop now (SIGKILL to the process group); in-flight calls fail with WorkerCrashedError naming `reason`. */
-  kill(reason: string): void {
+  /** Recycling: take no new calls, finish the ones held. False when the worker is not `ready`. */
+  drain(): boolean {
+    return this.#lifecycle.transition('draining');
+  }
+
+  /**
+   * Stop now (SIGKILL to the process group): the worker is tainted (no new calls) and its in-flight calls fail
+   * with WorkerCrashedError naming `reason`, classified as `kind`.
+   */
+  kill(reason: string, kind: HostKillKind): void {
     if (!this.#process || this.#lifecycle.isFinal) return;
+    this.#hostKill ??= kind;
+    this.#taint();
     this.#deathReason ??= reason;
     this.lastError = reason;
     this.#hooks.logger.warn({ pool: this.pool, worker: this.id }, `stopping worker: ${reason}`);
@@ -309,6 +343,7 @@ export class WorkerHandle {
         this.readyAt = Date.now();
         clearTimeout(this.#startTimer);
         this.#lifecycle.transition('ready');
+        this.#startHeartbeat();
         this.#start?.resolve();
         return;
       case 'fatal': {
@@ -344,11 +379,15 @@ export class WorkerHandle {
           `offers ${codecs.join(', ')}: install the msgpack package there, or set codec: "auto"`,
       );
     }
+    const heartbeat = this.#config.heartbeat;
     this.#send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       codec,
       max_frame_bytes: this.#config.maxFrameBytes,
+      ...(heartbeat
+        ? { heartbeat: { interval_ms: heartbeat.intervalMs, timeout_ms: heartbeat.hostTimeoutMs } }
+        : {}),
     });
     this.#channel!.useCodec(codec === 'msgpack' ? msgpackCodec : jsonCodec);
   }
@@ -378,6 +417,8 @@ export class WorkerHandle {
   // ── failure and exit ─────────────────────────────────────────────────────────────────────────────────────
 
   #breakChannel(problem: string): void {
+    this.#hostKill ??= 'protocol_kill';
+    this.#taint();
     this.#deathReason ??= `protocol error: ${problem}`;
     this.#hooks.logger.error({ pool: this.pool, worker: this.id }, `protocol error from worker: ${problem}`);
     this.#process?.signal('SIGKILL');
@@ -386,6 +427,8 @@ export class WorkerHandle {
 
   #onChannelClose(close: ChannelClose): void {
     if (close.error) {
+      this.#hostKill ??= 'protocol_kill';
+      this.#taint();
       this.#deathReason ??= close.error.message;
       this.#hooks.logger.error({ pool: this.pool, worker: this.id }, close.error.message);
       this.#process?.signal('SIGKILL');
@@ -423,6 +466,8 @@ export class WorkerHandle {
   #beginDeath(): void {
     if (this.#finalizing) return;
     this.#finalizing = true;
+    this.#heartbeat?.stop();
+    this.#taint(); // its exit status may take a moment: no new calls meanwhile
     const proc = this.#process!;
     void (async () => {
       let exit = proc.exitInfo;
@@ -452,8 +497,17 @@ export class WorkerHandle {
     this.#channel?.close();
     const wasStarting = this.state === 'starting';
     const crashed = this.state !== 'stopping';
+    const callsInFlight = this.#inFlight.size;
     const proc = this.#process!;
     const status = describeExit(exit);
+    const oomNow = this.#oomKillsAtSpawn === undefined ? undefined : oomKillCount();
+    const kind = classifyExit({
+      exit,
+      stopping: !crashed,
+      starting: wasStarting,
+      hostKill: this.#hostKill,
+      oomKillsDuringLife: oomNow === undefined ? undefined : oomNow - this.#oomKillsAtSpawn!,
+    });
     if (wasStarting) {
       const spawnFailed = exit.spawnError
         ? `could not run ${this.#config.python.executable}: ${exit.spawnError.message}`
@@ -480,11 +534,13 @@ export class WorkerHandle {
           signal: exit.signal,
           stderrTail: proc.stderrTail(),
           ...(reason ? { reason } : {}),
+          kind,
         },
       );
       const calls = [...this.#inFlight.values()];
       this.#inFlight.clear();
       for (const call of calls) {
+        if (!call.settled && this.#hooks.onCallCrashed?.(this, call, error)) continue;
         if (!call.settled) call.fail(error);
         this.#hooks.onCallDone(this, call, error);
       }
@@ -494,7 +550,38 @@ export class WorkerHandle {
     proc.setRef(false);
     this.#isFinalized = true;
     for (const waiter of this.#finalizedWaiters.splice(0)) waiter();
-    this.#hooks.onExit(this, { crashed, exit, reason: this.#deathReason });
+    this.#hooks.onExit(this, {
+      crashed,
+      exit,
+      reason: this.#deathReason,
+      kind,
+      uptimeMs: this.readyAt === undefined ? 0 : Date.now() - this.readyAt,
+      callsInFlight,
+    });
+  }
+
+  // ── liveness ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  #startHeartbeat(): void {
+    const settings = this.#config.heartbeat;
+    if (!settings) return;
+    this.#heartbeat = new Heartbeat({
+      intervalMs: settings.intervalMs,
+      timeoutMs: settings.timeoutMs,
+      ping: (id) => this.#send({ type: 'ping', id }),
+      onSilent: (silentMs) =>
+        this.kill(
+          `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
+            `(heartbeat.timeoutMs ${settings.timeoutMs}): stuck in native code holding the GIL?`,
+          'hang_kill',
+        ),
+    });
+    this.#heartbeat.start();
+  }
+
+  /** Judged broken: take no new calls. (A starting worker fails its start instead.) */
+  #taint(): void {
+    if (this.state === 'ready' || this.state === 'draining') this.#lifecycle.transition('tainted');
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -536,6 +623,8 @@ export class WorkerHandle {
       PYTHONUNBUFFERED: '1',
       SNAKEPIT_RUN_ID: this.#runId,
       SNAKEPIT_WORKER_ID: this.id,
+      // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
+      SNAKEPIT_HOST_PID: String(process.pid),
     };
   }
 }

@@ -75,4 +75,20 @@ describe.each(interpreters)('Python %s', (minor, executable) => {
       await pit.close();
     }
   });
+
+  it.runIf(executable)('answers heartbeats (and expects them) without being mistaken for hung', async () => {
+    const pit = await start({
+      size: 1,
+      python: { executable: executable! },
+      heartbeat: { intervalMs: 100, timeoutMs: 1_000, hostTimeoutMs: 1_000 },
+    });
+    try {
+      const pid = pit.workers()[0]!.pid;
+      await new Promise((r) => setTimeout(r, 2_000)); // past both timeouts, on heartbeats alone
+      expect(pit.workers().map((w) => [w.pid, w.state])).toEqual([[pid, 'ready']]);
+      expect(await pit.execute('ping')).toMatchObject({ status: 'ok' });
+    } finally {
+      await pit.close();
+    }
+  });
 });

@@ -19,6 +19,7 @@ from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, Call
 from .invoke import resolve, start_async
+from .lifeline import stop_own_group
 
 __all__ = ["Reader"]
 
@@ -49,6 +50,7 @@ class Reader:
         """Read until EOF (exit 0) or a protocol error (exit 4)."""
         conn, queue, routes = self.worker.conn, self.worker.queue, self.routes
         decode = conn.codec.decode
+        heard = self.worker.lifeline.heard if self.worker.lifeline is not None else _nothing
         bodies = conn.early_bodies
         try:
             while True:
@@ -71,6 +73,7 @@ class Reader:
                     queue.put(batch)  # one item per read: the main loop sees the whole batch at once
                 del batch, bodies
                 bodies = conn.recv_frames()
+                heard()
         except ChannelClosed:
             self._eof()
         except ProtocolError as exc:
@@ -145,11 +148,16 @@ class Reader:
         # sure the process ends even if a tool ignores CallCancelled.
         worker = self.worker
         worker.conn.closed = True
+        stop_own_group()  # the adapter's own subprocesses go with us
         for call in worker.calls.open_calls():
             self.cancel(call.id, "shutdown")
         worker.queue.put([{"type": "_eof"}])
         time.sleep(EOF_EXIT_GRACE_S)
         _die(0, None)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _die(code: int, message) -> None:

@@ -61,6 +61,8 @@ def handshake(worker):
             or welcome.get("codec") not in codecs or not isinstance(max_frame, int) or max_frame < 1:
         return _diag(4, "unexpected handshake from the host (offered %s): %r" % (codecs, welcome))
     conn.set_limits(make_codec(welcome["codec"]), max_frame)
+    heartbeat = welcome.get("heartbeat")
+    worker.heartbeat = heartbeat if isinstance(heartbeat, dict) else None
     runtime._set(worker_id=opts.worker_id, pool=opts.pool, run_id=opts.run_id, codec=welcome["codec"],
                  max_frame_bytes=max_frame, protocol=PROTOCOL_VERSION)
     return None
@@ -94,6 +96,8 @@ def start_adapter(worker):
     log_handler.send = worker.conn.send  # from now on logs and events are frames
     telemetry._attach(worker.conn.send)
     worker.reader = Reader(worker)
+    if worker.lifeline is not None and worker.heartbeat is not None:
+        worker.lifeline.expect_heartbeats(worker.heartbeat.get("timeout_ms"))  # the host pings from `ready` on
     worker.reader.start()
     return None
 

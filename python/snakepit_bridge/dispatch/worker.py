@@ -48,9 +48,11 @@ __all__ = ["Worker"]
 class Worker:
     """One worker process's state, shared by its threads. ``run()`` is the whole life of the process."""
 
-    def __init__(self, conn, options) -> None:
+    def __init__(self, conn, options, lifeline=None) -> None:
         self.conn = conn
         self.options = options
+        self.lifeline = lifeline  # dispatch.lifeline.Lifeline: leaving with the host
+        self.heartbeat = None  # welcome's heartbeat settings, if the host sends heartbeats
         self.queue = queue_module.SimpleQueue()
         self.calls = CallTable()
         self.interrupter = Interrupter()

@@ -1,0 +1,164 @@
+"""Leaving with the host: a worker never outlives the program that started it.
+
+Four independent signs say the host is gone; each covers what the others miss:
+
+  1. end of file on the channel: the reader thread sees it as soon as the host exits or dies (``Reader._eof``);
+  2. on Linux, the kernel's parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), armed before anything
+     else runs. It needs no Python code, so it works even while a tool holds the GIL in C code;
+  3. a watchdog thread that sees the parent pid change, or the host pid (``SNAKEPIT_HOST_PID``) vanish: every
+     platform, and a host that died before (2) was armed;
+  4. the host's heartbeats (``welcome.heartbeat``): the host pings every ``interval_ms``; a worker that has heard
+     nothing at all for ``timeout_ms`` — a frozen host, a socket someone else keeps open — leaves with exit code 5.
+
+Leaving, a worker that leads its own process group (as under the Node host) stops the rest of the group too:
+the adapter's own subprocesses.
+
+``SNAKEPIT_PARENT_WATCH=0`` in the worker's environment turns (2) and (3) off — for debugging a worker after its
+host died, and for the test that proves the next start sweeps such a worker (docs/RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sys
+import threading
+import time
+
+__all__ = ["Lifeline", "EXIT_HOST_SILENT", "stop_own_group"]
+
+EXIT_HOST_SILENT = 5
+CHECK_S = 0.5  # how often the watchdog looks
+PR_SET_PDEATHSIG = 1
+
+
+class Lifeline:
+    """The watchdog's state. ``heard()`` is called by the reader thread for every read from the host."""
+
+    def __init__(self, channel_fd: int) -> None:
+        self.channel_fd = channel_fd
+        self.parent = os.getppid()
+        self.host_pid = _int_env("SNAKEPIT_HOST_PID")
+        self.watch_parent = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
+        self.pdeathsig = False
+        self.timeout_s = None  # host heartbeats expected: leave after this much silence
+        self.last_heard = time.monotonic()
+        self._thread = None
+
+    def arm(self) -> None:
+        """Arm the parent-death signal and check the host is still there; call first thing in the process."""
+        if not self.watch_parent:
+            self.host_pid = None
+        self.pdeathsig = self.watch_parent and _set_parent_death_signal()
+        if self.host_pid is not None and not _pid_exists(self.host_pid):
+            leave(0, "the host is already gone")  # it died before we could arm anything
+        self._thread = threading.Thread(target=self._watch, name="snakepit-lifeline", daemon=True)
+        self._thread.start()
+
+    def expect_heartbeats(self, timeout_ms) -> None:
+        """From now on, leave when the host has been silent for ``timeout_ms`` (None: never)."""
+        self.last_heard = time.monotonic()
+        if isinstance(timeout_ms, (int, float)) and not isinstance(timeout_ms, bool) and timeout_ms > 0:
+            self.timeout_s = timeout_ms / 1000.0
+
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+
+    def _watch(self) -> None:
+        last_check = time.monotonic()
+        while True:
+            time.sleep(CHECK_S)
+            now = time.monotonic()
+            if now - last_check > 4 * CHECK_S:
+                self.last_heard = now  # we were stopped or starved, not the host: restart the clock
+            last_check = now
+            if self.watch_parent and os.getppid() != self.parent:
+                leave(0, "the host process (parent pid %d) is gone" % self.parent)
+            if self.host_pid is not None and not _pid_exists(self.host_pid):
+                leave(0, "the host process (pid %d) is gone" % self.host_pid)
+            timeout = self.timeout_s
+            if timeout is not None and now - self.last_heard > timeout and not self._pending_input():
+                leave(EXIT_HOST_SILENT, "no heartbeat from the host for %.1f s (heartbeat.hostTimeoutMs); "
+                                        "leaving" % (now - self.last_heard))
+
+    def _pending_input(self) -> bool:
+        """Bytes from the host wait unread (the reader is starved, the host is not silent)."""
+        try:
+            return bool(select.select([self.channel_fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+
+def leave(code: int, message) -> None:
+    """End the process now: say why on stderr, stop our process group's other members, exit with ``code``."""
+    if message:
+        sys.stderr.write("snakepit_bridge: %s\n" % message)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    stop_own_group()
+    os._exit(code)
+
+
+def stop_own_group() -> None:
+    """SIGKILL the other members of our process group (the adapter's subprocesses), if we lead the group.
+
+    On Linux the members are found in /proc; elsewhere the whole group, this process included, is killed.
+    """
+    me = os.getpid()
+    try:
+        if os.getpgrp() != me:
+            return  # not our group (run by hand, or by a test host): not ours to stop
+    except OSError:
+        return
+    if not sys.platform.startswith("linux"):
+        try:
+            os.killpg(me, signal.SIGKILL)
+        except OSError:
+            pass
+        return
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(b")") + 2:].split()
+            if int(fields[2]) == me:  # pgrp
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+def _set_parent_death_signal() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes  # ~0.5 MB, once; worth it for the one guarantee that holds while the GIL is stuck
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, it is just not ours
+        return True
+    return True
+
+
+def _int_env(name: str):
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else None

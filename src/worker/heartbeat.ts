@@ -1,0 +1,72 @@
+/**
+ * The host's side of a worker's heartbeat: ping every `intervalMs`, and call the worker hung when nothing at all
+ * has arrived from it for `timeoutMs`.
+ *
+ * Any frame counts as a sign of life (a busy worker streaming results is plainly alive); the worker's reader
+ * thread answers `ping` even while a tool runs, so only a worker whose whole interpreter is stuck — C code holding
+ * the GIL, a deadlock in the bridge — goes silent. The pings also tell the worker its host is alive (the worker
+ * leaves when they stop; PROTOCOL.md §6).
+ *
+ * A blocked host event loop must not be blamed on the worker: when a tick fires much later than scheduled, the
+ * worker's frames may be sitting unread in the socket, so the silence clock restarts instead.
+ */
+
+export interface HeartbeatOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  /** Send one `ping` frame with this id. */
+  ping(id: number): void;
+  /** Nothing arrived for `silentMs` (≥ timeoutMs). Called once; the heartbeat stops itself first. */
+  onSilent(silentMs: number): void;
+  /** Clock in ms (performance.now by default; tests pass their own). */
+  now?: () => number;
+}
+
+export class Heartbeat {
+  readonly #options: HeartbeatOptions;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastHeard = 0;
+  #lastTick = 0;
+  #nextId = 1;
+
+  constructor(options: HeartbeatOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#lastHeard = this.#lastTick = this.#now();
+    this.#timer = setInterval(() => this.tick(), this.#options.intervalMs);
+    this.#timer.unref(); // an idle worker's heartbeat must not keep the host alive
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A frame arrived from the worker. */
+  heard(): void {
+    this.#lastHeard = this.#now();
+  }
+
+  /** One beat (exposed for tests): judge the silence so far, then ping. */
+  tick(): void {
+    const now = this.#now();
+    if (now - this.#lastTick > 2 * this.#options.intervalMs) this.#lastHeard = now; // we were blocked, not it
+    this.#lastTick = now;
+    const silentMs = now - this.#lastHeard;
+    if (silentMs >= this.#options.timeoutMs) {
+      this.stop();
+      this.#options.onSilent(silentMs);
+      return;
+    }
+    this.#options.ping(this.#nextId++);
+  }
+}
