@@ -27,16 +27,54 @@ export type {
   QueueConfig,
   PythonConfig,
   ResolvedPython,
+  LibraryConfig,
+  LibraryInstall,
   AffinityMode,
   SessionsConfig,
   HeartbeatConfig,
   RecycleConfig,
   RestartConfig,
+  ToolsConfig,
+  TelemetryConfig,
 } from './config/config-types.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
-export type { ToolSpec, ParameterSpec } from './protocol/messages.js';
+export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
+export { NDArray } from './transport/extended-values.js';
+export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
+export type {
+  HostTools,
+  HostToolContext,
+  HostToolHandler,
+  HostToolOptions,
+  HostToolInfo,
+  HostToolArgs,
+  ParameterSchema,
+  ArgsOf,
+} from './tools/tool-registry.js';
+export type { JsonSchema, JsonSchemaObject, JsonType } from './tools/json-schema.js';
+export type { ZodLikeSchema } from './tools/zod-schema.js';
+export { toLlmTools } from './tools/llm-export.js';
+export type {
+  LlmTool,
+  LlmToolFormat,
+  LlmExportOptions,
+  OpenAiTool,
+  AnthropicTool,
+} from './tools/llm-export.js';
 export type { Logger, LogLevel } from './util/logger.js';
-export type { SnakepitEvents, SnakepitEventName, RecycleReason } from './telemetry/event-bus.js';
+export type {
+  SnakepitEvents,
+  SnakepitEventName,
+  RecycleReason,
+  LogStream,
+  CallEventBase,
+  CallFailureKind,
+} from './telemetry/event-bus.js';
+export { EVENT_NAMES, channelName } from './telemetry/event-bus.js';
+export type { LatencySummary } from './telemetry/histogram.js';
+export type { CallStats } from './telemetry/telemetry.js';
+export type { PromRegistry } from './telemetry/prometheus.js';
+export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
 export type { WorkerExitKind } from './worker/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';

@@ -6,7 +6,9 @@ import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
 import { ConfigError, InvalidArgumentsError, PoolClosedError } from './errors/errors.js';
-import type { ToolSpec } from './protocol/messages.js';
+import { describeLibrary } from './generic/describe-library.js';
+import { installMissingLibraries } from './generic/library-install.js';
+import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
 import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
@@ -17,7 +19,13 @@ import { SessionStore, type Sessions } from './session/session-store.js';
 import { sweepOrphans } from './registry/orphan-sweep.js';
 import { ProcessRegistry } from './registry/process-registry.js';
 import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
-import { EventBus, type Listener, type SnakepitEventName } from './telemetry/event-bus.js';
+import type { EventBus, Listener, SnakepitEventName } from './telemetry/event-bus.js';
+import type { PromRegistry } from './telemetry/prometheus.js';
+import { Telemetry, type TelemetrySources } from './telemetry/telemetry.js';
+import { type CallTracer, loadCallTracer } from './telemetry/tracing.js';
+import { HostCallRouter } from './tools/host-call-router.js';
+import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
+import { nestedCallOptions } from './tools/tool-scope.js';
 import { newRunId } from './worker/worker-handle.js';
 
 export interface ExecuteOptions {
@@ -34,6 +42,12 @@ export interface ExecuteOptions {
    * pool's `maxRetries`, within `timeoutMs`). Calls not so marked are never retried. Default false.
    */
   idempotent?: boolean;
+  /**
+   * An id tying this call to your own logs (a request id): sent to Python (`SessionContext.correlation_id`,
+   * `telemetry.get_correlation_id()`, the `correlation_id` of its log records) and carried by its events and log
+   * lines. Default: `<runId>-<call id>`. At most 256 characters.
+   */
+  correlationId?: string;
 }
 
 export interface StreamOptions extends ExecuteOptions {
@@ -67,20 +81,26 @@ export class Snakepit implements AsyncDisposable {
   readonly #pools: Map<string, Pool>;
   readonly #defaultPool: Pool;
   readonly #events: EventBus;
+  readonly #telemetry: Telemetry;
   readonly #runId = newRunId();
   readonly #sessions: SessionStore;
   readonly #refs: RefManager;
   readonly #registry: ProcessRegistry | undefined;
+  readonly #tools = new ToolRegistry();
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedConfig) {
+  private constructor(config: ResolvedConfig, tracer: CallTracer | undefined) {
     this.#config = config;
     this.#registry = config.registryDir
       ? ProcessRegistry.open(config.registryDir, this.#runId, config.logger)
       : undefined;
-    this.#events = new EventBus((event, err) =>
-      config.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
-    );
+    this.#telemetry = new Telemetry({
+      runId: this.#runId,
+      logger: config.logger,
+      calls: config.telemetry.calls,
+      tracer,
+    });
+    this.#events = this.#telemetry.events;
     this.#refs = new RefManager(this.#runId, (pool, workerId, message) => {
       for (const p of pool === undefined ? this.#pools.values() : [this.#pools.get(pool)]) {
         p?.notify(workerId, message);
@@ -94,26 +114,27 @@ export class Snakepit implements AsyncDisposable {
           for (const w of workers) this.#pools.get(pool)?.notify(w, { type: 'session_end', session });
         }
         this.#refs.sessionEnded(session);
+        this.#tools.clearSession(session);
         this.#events.emit('session:ended', { session, reason });
+        if (reason === 'expired') this.#events.emit('session:expired', { session });
       },
+    });
+    const router = new HostCallRouter({
+      registry: this.#tools,
+      runId: this.#runId,
+      maxDepth: config.tools.maxDepth,
     });
     this.#pools = new Map(
       config.pools.map((p) => [
         p.name,
         new Pool(p, {
-          logger: config.logger,
+          logger: this.#telemetry.logger,
           events: this.#events,
+          telemetry: this.#telemetry.forPool(p.name),
           runId: this.#runId,
           sessions: this.#sessions,
           registry: this.#registry,
-          onHostCall: (worker, message) =>
-            worker.replyHostCall(message.id, {
-              error: {
-                name: 'UnknownHostTool',
-                message: `the host has no tool named "${message.tool}"`,
-                code: 'SNAKEPIT_UNKNOWN_TOOL',
-              },
-            }),
+          onHostCall: (worker, message) => router.handle(worker, message),
         }),
       ]),
     );
@@ -128,7 +149,9 @@ export class Snakepit implements AsyncDisposable {
   static async start(config: SnakepitConfig): Promise<Snakepit> {
     const resolved = resolveConfig(config);
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
-    const pit = new Snakepit(resolved);
+    await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
+    const tracer = await loadCallTracer(resolved.telemetry.tracing);
+    const pit = new Snakepit(resolved, tracer);
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const results = await Promise.allSettled(pools.map((p) => p.start()));
@@ -264,6 +287,14 @@ export class Snakepit implements AsyncDisposable {
     return this.#sessions;
   }
 
+  /**
+   * Host tools: functions Python calls with `ctx.call_host_tool(name, **kwargs)`, global or per session
+   * (docs/TOOL_BRIDGE.md). Calls a handler makes with `execute` are nested in the Python call that called it.
+   */
+  get tools(): HostTools {
+    return this.#tools;
+  }
+
   #stream(
     tool: string,
     args: ToolArgs,
@@ -313,9 +344,27 @@ export class Snakepit implements AsyncDisposable {
     }
   }
 
-  /** The tools a pool's adapter offers (from the workers' handshake). */
-  describe(pool?: string): ToolSpec[] {
-    return this.#pool(pool).tools();
+  /**
+   * The tools a pool's adapter offers (from the workers' handshake), or one library's functions:
+   * `describe()` / `describe('pool')` list a pool's tools; `describe('python.numpy')` lists the functions of the
+   * library with namespace `numpy` (signature and first docstring line each), and `describe('python.numpy.mean')`
+   * that one function. A library is looked up in `options.pool`, else in every pool.
+   * @throws UnknownToolError when no pool has that namespace or function
+   */
+  describe(target?: string, options: { pool?: string } = {}): ToolSpec[] {
+    if (target === undefined || !target.startsWith('python.') || (this.#pools.has(target) && !options.pool)) {
+      return this.#pool(target ?? options.pool).tools();
+    }
+    return describeLibrary(
+      target,
+      options.pool !== undefined ? [this.#pool(options.pool)] : [...this.#pools.values()],
+    );
+  }
+
+  /** The libraries the generic adapter serves in a pool (or in every pool), as its workers advertised them. */
+  libraries(pool?: string): Array<LibraryInfo & { pool: string }> {
+    const pools = pool !== undefined ? [this.#pool(pool)] : [...this.#pools.values()];
+    return pools.flatMap((p) => p.libraries().map((lib) => ({ ...lib, pool: p.name })));
   }
 
   /** Counters and gauges of one pool, or of every pool keyed by name. */
@@ -325,6 +374,30 @@ export class Snakepit implements AsyncDisposable {
     if (pool !== undefined) return this.#pool(pool).stats();
     return Object.fromEntries([...this.#pools].map(([name, p]) => [name, p.stats()]));
   }
+
+  /**
+   * Every pool's metrics in the Prometheus text exposition format (0.0.4; `METRICS_CONTENT_TYPE`), all named
+   * `snakepit_*` (docs/TELEMETRY.md lists them). Rendered by prom-client when it is installed, otherwise by
+   * snakepit itself (same metrics, same samples). Read at call time: serve it from your `/metrics` endpoint.
+   */
+  metrics(): Promise<string> {
+    return this.#telemetry.metrics(this.#metricSources);
+  }
+
+  /**
+   * Add snakepit's metrics to a prom-client registry (default: prom-client's global `register`), next to your
+   * own; they are read from the pools at each scrape. Resolves with a function that removes them again.
+   * @throws ConfigError when prom-client is not installed; Error from prom-client when the registry already has
+   *   snakepit's metrics (from another Snakepit: give each its own registry)
+   */
+  registerMetrics(registry?: PromRegistry): Promise<() => void> {
+    return this.#telemetry.registerMetrics(this.#metricSources, registry);
+  }
+
+  readonly #metricSources: TelemetrySources = {
+    pools: () => [...this.#pools.values()].map((p) => ({ stats: p.stats(), workers: p.workers() })),
+    sessions: () => this.#sessions.stats(),
+  };
 
   /** One entry per live worker: id, pid, state, load, calls served, codec, Python version, uptime, last error. */
   workers(pool?: string): WorkerInfo[] {
@@ -461,8 +534,21 @@ export class Snakepit implements AsyncDisposable {
     if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
       throw new InvalidArgumentsError(tool, undefined, 'options.idempotent must be true or false');
     }
+    const correlationId = options.correlationId;
+    if (
+      correlationId !== undefined &&
+      (typeof correlationId !== 'string' || !correlationId || correlationId.length > 256)
+    ) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        'options.correlationId must be a non-empty string of at most 256 characters',
+      );
+    }
     // References in the arguments: refused here if unusable; the call then runs where they are held.
     const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;
+    // Inside a host tool: nested in the Python call that called it (deadline, abort, worker slot).
+    const nested = nestedCallOptions(this.#runId, timeoutMs, options.signal);
     if (sessionId !== undefined) this.#sessions.callStarted(sessionId);
     const call = new Call({
       id: allocateCallId(),
@@ -470,13 +556,17 @@ export class Snakepit implements AsyncDisposable {
       tool,
       args,
       sessionId: options.sessionId,
-      timeoutMs,
+      timeoutMs: nested.timeoutMs,
       queueTimeoutMs: pool.config.queue.timeoutMs,
-      signal: options.signal,
+      signal: nested.signal,
       stream,
       owner: pool,
       workerId: pinned,
       idempotent: options.idempotent,
+      parent: nested.parent,
+      depth: nested.depth,
+      correlationId,
+      observer: this.#telemetry.forPool(pool.name),
     });
     if (sessionId !== undefined) {
       const ended = (): void => this.#sessions.callEnded(sessionId);

@@ -13,10 +13,10 @@ Write an adapter, and the host runs it as ``python -m snakepit_bridge --adapter 
 __version__ = "0.1.0"  # set before the imports below: submodules read it
 
 from .base_adapter import BaseAdapter, tool  # noqa: E402
-from .errors import CallCancelled, HostToolError  # noqa: E402
+from .errors import CallCancelled, HostToolError, UnknownHostToolError  # noqa: E402
 from .session_context import SessionContext  # noqa: E402
 from .stream import StreamChunk, StreamSender  # noqa: E402
 from .refs import make_ref  # noqa: E402
 
 __all__ = ["BaseAdapter", "tool", "StreamChunk", "StreamSender", "SessionContext", "CallCancelled",
-           "HostToolError", "make_ref"]
+           "HostToolError", "UnknownHostToolError", "make_ref"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+from .schema import input_schema
 from .session_context import SessionContext, current_call
 
 __all__ = ["BaseAdapter", "tool", "ToolMetadata", "discover_tools", "tool_spec"]
@@ -22,32 +23,36 @@ __all__ = ["BaseAdapter", "tool", "ToolMetadata", "discover_tools", "tool_spec"]
 class ToolMetadata:
     """What ``@tool`` records on a function (as ``func._tool_metadata``)."""
 
-    __slots__ = ("name", "description", "supports_streaming")
+    __slots__ = ("name", "description", "supports_streaming", "validate")
 
-    def __init__(self, name: str | None, description: str | None, supports_streaming: bool) -> None:
+    def __init__(self, name: str | None, description: str | None, supports_streaming: bool,
+                 validate: bool = True) -> None:
         self.name = name
         self.description = description
         self.supports_streaming = supports_streaming
+        self.validate = validate
 
     def __repr__(self) -> str:
         return "ToolMetadata(name=%r, supports_streaming=%r)" % (self.name, self.supports_streaming)
 
 
 def tool(func: Callable | str | None = None, *, description: str | None = None,
-         supports_streaming: bool = False, name: str | None = None):
+         supports_streaming: bool = False, name: str | None = None, validate: bool = True):
     """Mark a method as a tool. Use bare (``@tool``) or with options (``@tool(description=...)``).
 
     Args:
         description: shown in the tool's spec; defaults to the docstring.
         supports_streaming: the tool yields chunks (set automatically for generator functions).
         name: the tool's name, if not the method's.
+        validate: check argument values against the type hints before the tool runs (the
+            ``input_schema`` of its spec); False checks only names, as before type checks existed.
     """
     if isinstance(func, str):  # @tool("description")
         description, func = func, None
 
     def mark(fn: Callable) -> Callable:
         target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
-        target._tool_metadata = ToolMetadata(name, description, supports_streaming)
+        target._tool_metadata = ToolMetadata(name, description, supports_streaming, validate)
         return fn
 
     return mark(func) if func is not None else mark
@@ -152,6 +157,10 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
             param["default"] = p.default
         parameters.append(param)
     is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+    try:
+        schema = input_schema(func, sig)
+    except Exception:  # an odd signature must not keep the adapter from starting
+        schema = {"type": "object", "additionalProperties": True}
     return {
         "name": name,
         "description": meta.description or inspect.getdoc(func) or "",
@@ -159,6 +168,7 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
         "is_async": inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func),
         "signature": signature_text(name, sig),
         "parameters": parameters,
+        "input_schema": schema,
     }
 
 

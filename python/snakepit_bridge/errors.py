@@ -13,6 +13,8 @@ import traceback
 __all__ = [
     "CallCancelled",
     "HostToolError",
+    "BridgeError",
+    "UnknownHostToolError",
     "error_info",
     "bridge_error",
     "serialization_error",
@@ -34,20 +36,55 @@ class CallCancelled(BaseException):
         self.reason = reason
 
 
-class HostToolError(Exception):
-    """A host tool called from Python failed (a ``host_error`` answer, or no answer in time)."""
+class HostToolError(RuntimeError):
+    """A host tool called from Python failed: its handler threw, the host refused the arguments, or no
+    answer came before the call's deadline. A ``RuntimeError``, as in Snakepit.
 
-    def __init__(self, name: str, message: str, code: str | None = None) -> None:
-        super().__init__("host tool %r failed: %s" % (name, message))
-        self.name = name
+    Attributes:
+        tool: the host tool's name.
+        name: the name of the host's error (``TypeError``, ``InvalidArgumentsError``, ``CallTimeoutError``).
+        message: the host error's message.
+        code: the host error's code when it has one (``SNAKEPIT_INVALID_ARGUMENTS``, ``ERR_X``), or
+            ``"timeout"`` when no answer came in time.
+    """
+
+    def __init__(self, tool: str, message: str, code: str | None = None, name: str | None = None) -> None:
+        super().__init__("host tool %r failed: %s%s" % (tool, "%s: " % name if name else "", message))
+        self.tool = tool
+        self.name = name or "Error"
         self.message = message
         self.code = code
+
+
+class BridgeError(Exception):
+    """Raised by bridge code that runs inside a call (the generic adapter) to answer the call with a
+    bridge kind (``invalid_arguments``, ``unknown_tool``, ``serialization``) instead of ``python``."""
+
+    def __init__(self, kind: str, message: str, details: dict | None = None, type_name: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.details = details or {}
+        self.type_name = type_name
+
+
+class UnknownHostToolError(HostToolError):
+    """No host tool of that name is visible to this call (not registered, or registered for another session).
+    ``str(exc)`` lists the ones that are."""
+
+    CODE = "SNAKEPIT_UNKNOWN_HOST_TOOL"
+
+    def __init__(self, tool: str, message: str, code: str | None = None, name: str | None = None) -> None:
+        super().__init__(tool, message, code, name)
+        self.args = (message,)  # the host's message already names the tool and what is available
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # Frames from these directories are the bridge calling the tool: drop them from the top of a traceback
 # so the user sees their own code first.
 _BRIDGE_DIRS = tuple(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), sub) + os.sep for sub in ("dispatch",)
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), sub) + os.sep for sub in ("dispatch", "generic")
 )
 
 
@@ -76,6 +113,8 @@ def error_info(exc: BaseException, kind: str = "python", details: dict | None = 
     Returns:
         ``{"kind", "type", "module", "mro", "message", "traceback", "details"}``
     """
+    if isinstance(exc, BridgeError):
+        return bridge_error(exc.kind, str(exc), exc.details, exc.type_name)
     cls = type(exc)
     try:
         text = "".join(traceback.format_exception(cls, exc, _user_traceback(exc)))

@@ -26,7 +26,11 @@ __all__ = ["describe_callable", "describe_module", "public_callables", "first_do
 def first_doc_line(obj) -> str:
     """The first non-empty line of ``obj``'s docstring, or ``""``."""
     try:
-        doc = inspect.getdoc(obj)
+        # The raw __doc__ first: inspect.getdoc cleans the whole text, which for a module of hundreds of
+        # functions (numpy) costs more than the rest of discovery; it is needed only to inherit a docstring.
+        doc = getattr(obj, "__doc__", None)
+        if not isinstance(doc, str):
+            doc = inspect.getdoc(obj)
     except Exception:  # a broken __doc__ property must not break discovery
         return ""
     for line in (doc or "").splitlines():
@@ -85,7 +89,7 @@ def public_callables(module):
     for name in sorted(set(names)):
         try:
             obj = getattr(module, name)
-        except AttributeError:
+        except Exception:  # a lazy attribute that fails to load (an optional dependency) is not offered
             continue
         if inspect.ismodule(obj) or not callable(obj):
             continue

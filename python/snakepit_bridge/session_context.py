@@ -10,10 +10,23 @@ from __future__ import annotations
 import contextvars
 import time
 
-__all__ = ["SessionContext", "current_call", "current_context"]
+from .runtime import _INFO as _runtime_info
+
+__all__ = ["SessionContext", "HostTool", "correlation_id_of", "current_call", "current_context"]
 
 # The dispatch.calls.Call being handled in this thread or task, or None.
 current_call: contextvars.ContextVar = contextvars.ContextVar("snakepit_current_call", default=None)
+
+
+def correlation_id_of(call) -> str | None:
+    """A call's correlation id: the host's ``correlation_id``, else ``<run id>-<call id>`` (as the host derives
+    it; PROTOCOL.md section 5), or None for a worker started without a run id."""
+    cid = call.correlation_id
+    if cid is None:
+        run = _runtime_info.get("run_id")
+        if run is not None:
+            cid = "%s-%s" % (run, call.id)
+    return cid
 
 
 def current_context() -> SessionContext | None:
@@ -27,8 +40,8 @@ class SessionContext:
 
     Attributes:
         session_id: the call's session, or None.
-        request_metadata: ``tool``, and when the host sent them ``correlation_id`` and ``trace``
-            (``{traceparent, tracestate}``).
+        request_metadata: ``tool``, ``correlation_id`` (the host's, else ``<run id>-<call id>``), and when
+            the host sent one ``trace`` (``{traceparent, tracestate}``).
         deadline: a ``time.monotonic()`` value by which the host wants the answer, or None.
         call_id: the call's id on the channel.
     """
@@ -40,13 +53,14 @@ class SessionContext:
         self.deadline = deadline
         self.call_id = call_id
         self._client = client
+        self._host_tools = None  # {name: HostTool}, fetched on first use of host_tools
 
     def __repr__(self) -> str:
         return "SessionContext(session_id=%r, call_id=%r)" % (self.session_id, self.call_id)
 
     @property
     def correlation_id(self) -> str | None:
-        """The call's correlation id, if the host sent one."""
+        """The call's correlation id (see ``request_metadata``)."""
         return self.request_metadata.get("correlation_id")
 
     def time_remaining(self) -> float | None:
@@ -105,8 +119,9 @@ class SessionContext:
 
     # --------------------------------------------------------------------------- host tools
 
-    def call_host_tool(self, name: str, **kwargs: object) -> object:
-        """Call the host tool ``name`` with ``kwargs`` and return its result.
+    def call_host_tool(self, name: str, /, **kwargs: object) -> object:
+        """Call the host tool ``name`` with ``kwargs`` and return its result (``name`` is positional-only, so a
+        tool may itself take an argument called ``name``).
 
         Blocks until the host answers, bounded by the call's deadline. From a sync tool the worker keeps
         serving other calls meanwhile (so the host tool may call back into this worker). In async tools
@@ -118,7 +133,7 @@ class SessionContext:
         """
         return self._require_client().call(self, name, kwargs)
 
-    async def acall_host_tool(self, name: str, **kwargs: object) -> object:
+    async def acall_host_tool(self, name: str, /, **kwargs: object) -> object:
         """``call_host_tool`` for async tools: awaits the answer without blocking the event loop."""
         return await self._require_client().acall(self, name, kwargs)
 
@@ -126,10 +141,37 @@ class SessionContext:
     call_elixir_tool = call_host_tool
     acall_elixir_tool = acall_host_tool
 
+    def list_host_tools(self) -> list:
+        """The host tools this call's session may use: ``[{name, description, parameters}]``, where
+        ``parameters`` is the JSON Schema of the tool's arguments. One round trip to the host.
+
+        Raises:
+            RuntimeError: no call is running (no host to ask).
+        """
+        from .dispatch.host_calls import LIST_TOOLS
+
+        return self._require_client().call(self, LIST_TOOLS, {})
+
+    async def alist_host_tools(self) -> list:
+        """``list_host_tools`` for async tools."""
+        from .dispatch.host_calls import LIST_TOOLS
+
+        return await self._require_client().acall(self, LIST_TOOLS, {})
+
     @property
     def host_tools(self) -> dict:
-        """Host tools exposed to Python, by name (empty until host-tool discovery is implemented)."""
-        return {}
+        """The host tools this call's session may use, by name: callables (``ctx.host_tools["x"](a=1)``)
+        with ``__name__``, ``__doc__``, ``description`` and ``parameters`` (JSON Schema).
+
+        Asked of the host on first use in each call (global tools and this session's own); empty when
+        the context is not connected to a host.
+        """
+        if self._host_tools is None:
+            if self._client is None:
+                return {}
+            self._host_tools = {spec["name"]: HostTool(self, spec) for spec in self.list_host_tools()
+                                if isinstance(spec, dict) and isinstance(spec.get("name"), str)}
+        return self._host_tools
 
     elixir_tools = host_tools
 
@@ -137,3 +179,24 @@ class SessionContext:
         if self._client is None:
             raise RuntimeError("this SessionContext is not connected to a host (no call is running)")
         return self._client
+
+
+class HostTool:
+    """A host tool as Python sees it: call it like a function (keyword arguments)."""
+
+    def __init__(self, context: SessionContext, spec: dict) -> None:
+        self._context = context
+        self.__name__ = spec["name"]
+        self.description = spec.get("description") or ""
+        self.parameters = spec.get("parameters") if isinstance(spec.get("parameters"), dict) else {}
+        self.__doc__ = self.description
+
+    def __call__(self, **kwargs: object) -> object:
+        return self._context.call_host_tool(self.__name__, **kwargs)
+
+    async def acall(self, **kwargs: object) -> object:
+        """Awaitable form, for async tools."""
+        return await self._context.acall_host_tool(self.__name__, **kwargs)
+
+    def __repr__(self) -> str:
+        return "HostTool(%r)" % self.__name__

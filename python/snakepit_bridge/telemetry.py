@@ -15,7 +15,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from .session_context import current_call
+from .session_context import correlation_id_of, current_call
 
 __all__ = ["emit", "span", "get_correlation_id", "is_enabled"]
 
@@ -33,9 +33,10 @@ def is_enabled() -> bool:
 
 
 def get_correlation_id() -> str | None:
-    """The correlation id of the call being handled here, or None."""
+    """The correlation id of the call being handled here (the host's, else ``<run id>-<call id>``), or None
+    outside a call."""
     call = current_call.get()
-    return call.correlation_id if call is not None else None
+    return correlation_id_of(call) if call is not None else None
 
 
 def _name(event: object) -> list:

@@ -86,6 +86,8 @@ def test_toolspec_matches_the_protocol_example():
             {"name": "a", "kind": "positional_or_keyword", "annotation": "int", "required": True},
             {"name": "b", "kind": "positional_or_keyword", "annotation": "int", "required": True},
         ],
+        "input_schema": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                         "required": ["a", "b"], "additionalProperties": False},
     }
 
 

@@ -217,11 +217,11 @@ def test_msgpack_rejects_malformed_bodies(msgpack, body):
 # ------------------------------------------------------------------------------ serialization errors
 
 def test_unencodable_value_names_its_path(codec):
-    value = {"rows": [{"when": 1}, {"when": 2}, {"when": datetime.datetime(2024, 1, 1)}]}
+    value = {"rows": [{"when": 1}, {"when": 2}, {"when": datetime.date(2024, 1, 1)}]}
     with pytest.raises(SerializationError) as info:
         codec.encode({"type": "result", "id": 1, "value": value})
     assert info.value.path == "result.rows[2].when"
-    assert info.value.python_type == "datetime"
+    assert info.value.python_type == "date"
 
 
 @pytest.mark.parametrize("msg,path", [
@@ -267,10 +267,39 @@ def test_numpy_scalars_are_sent_as_python_numbers(codec):
     assert roundtrip(codec, value) == {"i": 7, "f": 0.5, "b": True, "big": 2**63 + 5, "list": [-3, 2.5]}
 
 
-def test_numpy_arrays_are_not_encoded_yet(codec):
+def test_numeric_numpy_arrays_travel_as_ndarray_tags(codec):
     require_optional("numpy")
     import numpy as np
 
-    with pytest.raises(SerializationError) as info:
-        codec.encode({"type": "result", "id": 1, "value": {"a": np.zeros(3)}})
+    value = {"a": np.arange(6, dtype=np.int16).reshape(3, 2), "f": np.array([0.5, np.nan]),
+             "big": np.array([1], dtype=">i8"), "empty": np.zeros((0, 4)), "nan": float("nan")}
+    back = roundtrip(codec, value)
+    assert back["a"].dtype == np.int16 and back["a"].shape == (3, 2) and back["a"].tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert back["f"][0] == 0.5 and np.isnan(back["f"][1])
+    assert back["big"].dtype == np.int64 and back["big"].tolist() == [1]  # big-endian input, little on the wire
+    assert back["empty"].shape == (0, 4)
+    with pytest.raises(SerializationError) as info:  # no raw form for strings: a serialization error
+        codec.encode({"type": "result", "id": 1, "value": {"a": np.array(["x"])}})
     assert info.value.path == "result.a" and info.value.python_type == "ndarray"
+
+
+def test_datetimes_travel_as_datetime_tags(codec):
+    naive = datetime.datetime(2024, 1, 2, 3, 4, 5, 123456)
+    aware = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    back = roundtrip(codec, {"naive": naive, "aware": aware})
+    assert back["naive"] == naive.replace(tzinfo=datetime.timezone.utc)  # naive is read as UTC
+    assert back["aware"] == aware and back["aware"].utcoffset() == datetime.timedelta(hours=2)
+
+
+@pytest.mark.parametrize("tag", [
+    {"__snakepit__": "ndarray", "dtype": "float64", "shape": [3], "data": b"\0" * 5},
+    {"__snakepit__": "ndarray", "dtype": "object", "shape": [1], "data": b"\0" * 8},
+    {"__snakepit__": "ndarray", "dtype": "int8", "shape": [-1], "data": b""},
+    {"__snakepit__": "datetime", "value": "not a date"},
+    {"__snakepit__": "datetime"},
+])
+def test_malformed_extended_tags_are_protocol_errors(tag):
+    from snakepit_bridge.channel.extended import read_extended
+
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        read_extended(tag["__snakepit__"], tag)

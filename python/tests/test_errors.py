@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from snakepit_bridge.errors import CallCancelled, HostToolError, bridge_error, cancelled, error_info
+from snakepit_bridge.errors import (CallCancelled, HostToolError, UnknownHostToolError, bridge_error, cancelled,
+                                    error_info)
 
 
 def _raise(exc):
@@ -79,6 +80,10 @@ def test_call_cancelled_is_not_an_exception():
 
 
 def test_host_tool_error_fields():
-    err = HostToolError("double", "boom", "E_X")
-    assert (err.name, err.message, err.code) == ("double", "boom", "E_X")
-    assert "double" in str(err) and "boom" in str(err)
+    err = HostToolError("double", "boom", "E_X", "RangeError")
+    assert (err.tool, err.name, err.message, err.code) == ("double", "RangeError", "boom", "E_X")
+    assert str(err) == "host tool 'double' failed: RangeError: boom"
+    assert isinstance(err, RuntimeError)  # as Snakepit's Elixir tool failures were
+    assert HostToolError("double", "boom").name == "Error"
+    unknown = UnknownHostToolError("x", 'no host tool named "x"; available: (none)', UnknownHostToolError.CODE)
+    assert isinstance(unknown, HostToolError) and str(unknown) == 'no host tool named "x"; available: (none)'

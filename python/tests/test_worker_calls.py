@@ -31,7 +31,7 @@ def test_handshake(host, codec):
     assert ready["adapter"] == "snakepit_bridge.adapters.showcase:ShowcaseAdapter"
     tools = {t["name"]: t for t in ready["tools"]}
     assert set(tools) == {"ping", "echo", "add", "error_demo", "sleep", "count", "stats", "info",
-                          "batch_process", "remember", "recall", "accumulator"}
+                          "batch_process", "remember", "recall", "accumulator", "call_host"}
     assert all(t["description"] for t in tools.values())
     assert tools["count"]["supports_streaming"]
     assert tools["count"]["signature"].startswith("count(n: int = 10")
@@ -130,7 +130,7 @@ def test_result_that_cannot_be_encoded(make_host):
     host = make_host(adapter=TOOLS)
     _, info = host.run("bad_result")
     assert info["kind"] == "serialization"
-    assert info["details"] == {"path": "result.rows[2].when", "python_type": "datetime"}
+    assert info["details"] == {"path": "result.rows[2].when", "python_type": "date"}
     assert host.run("finally_count") == 0
 
 

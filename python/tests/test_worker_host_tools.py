@@ -95,3 +95,31 @@ def test_async_host_calls_do_not_block_the_loop(make_host):
 def test_host_result_for_an_id_never_sent_exits_4(host):
     host.send({"type": "host_result", "id": 99, "value": 1})
     assert host.exit_code() == 4
+
+
+def test_host_tools_listing_and_unknown_host_tool_error(make_host):
+    host = make_host(adapter=TOOLS)
+    call_id = host.call("host_tool_view", {"name": "ghost"}, session="s-9")
+    listing = host.expect("host_call")
+    assert listing["tool"] == "__snakepit__.host_tools" and listing["args"] == {} and listing["session"] == "s-9"
+    host.send({"type": "host_result", "id": listing["id"], "value": [
+        {"name": "double", "description": "Double it", "parameters": {"type": "object"}}]})
+    hc = host.expect("host_call")
+    assert hc["tool"] == "ghost" and hc["args"] == {"name": "an argument called name"}
+    host.send({"type": "host_error", "id": hc["id"], "error": {
+        "name": "UnknownHostToolError", "message": "no host tool named \"ghost\"; available: double",
+        "code": "SNAKEPIT_UNKNOWN_HOST_TOOL"}})
+    value = host.wait(call_id)[0]["value"]
+    assert value["listed"] == {"double": ["Double it", {"type": "object"}]}
+    assert value["failure"] == {"class": "UnknownHostToolError", "tool": "ghost", "name": "UnknownHostToolError",
+                                "code": "SNAKEPIT_UNKNOWN_HOST_TOOL", "runtime": True,
+                                "text": "no host tool named \"ghost\"; available: double"}
+
+
+def test_arguments_that_do_not_fit_the_hints_are_refused_before_the_tool_runs(make_host):
+    host = make_host(adapter=TOOLS)
+    call_id = host.call("blob", {"n": "3"})
+    msg, _ = host.wait(call_id)
+    assert msg["error"]["kind"] == "invalid_arguments"
+    assert msg["error"]["details"]["problem"] == "argument n: expected integer, got string '3'"
+    assert msg["error"]["message"] == "blob() argument n: expected integer, got string '3'"

@@ -35,20 +35,29 @@ export function parseJsonArgs(tool: string, text: string | undefined): ToolArgs 
   return value as ToolArgs;
 }
 
-function noTarget(tool: string): Error {
-  if (tool.startsWith('python.')) {
-    // The generic adapter (issue 4) will serve `python.<module>.<function>` from a config built on the fly.
-    return new ConfigError(
-      'tool',
-      `"${tool}" needs the generic Python adapter, which this version of snakepit does not include yet; ` +
-        "list the module's functions with `snakepit inspect <module>`, or call them through your own adapter " +
-        '(`snakepit gen adapter <Name>`)',
-    );
-  }
+const GENERIC_TOOL =
+  /^python\.([A-Za-z][A-Za-z0-9_]{0,63})\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)$/;
+
+/**
+ * With no config file, `python.<module>.<function>` needs no adapter: the generic adapter is configured on the fly
+ * for that one module (a nested path such as `python.pandas.DataFrame.describe` is listed explicitly, since the
+ * generic adapter exposes nested attributes only when asked to).
+ */
+export function onTheFlyConfig(tool: string): SnakepitConfig | undefined {
+  const m = GENERIC_TOOL.exec(tool);
+  if (!m) return undefined;
+  const [, module, fn] = m as unknown as [string, string, string];
+  return {
+    size: 1,
+    libraries: [{ name: module, module, ...(fn.includes('.') ? { functions: [fn] } : {}) }],
+  };
+}
+
+function noTarget(): Error {
   return new ConfigError(
     'pools',
     'nothing to call: write snakepit.config.json (e.g. {"adapter": "my_pkg.adapter:MyAdapter", "pythonPath": ["./python"]}), ' +
-      'or pass --adapter module:Class (and --python-path DIR)',
+      'pass --adapter module:Class (and --python-path DIR), or call a library function directly as python.<module>.<function>',
   );
 }
 
@@ -61,6 +70,7 @@ export function registerCall(program: Command): void {
         'after',
         '\nExamples:\n  npx snakepit call add \'{"a": 1, "b": 2}\'                  # the pool of ./snakepit.config.*\n' +
           '  npx snakepit call count \'{"n": 3}\' --pool models          # a stream: one JSON line per chunk\n' +
+          '  npx snakepit call python.math.sqrt \'{"_args": [2]}\'         # any library function, no config needed\n' +
           '  npx snakepit call greet --adapter my_pkg.adapter:MyAdapter --python-path ./python\n',
       )
       .description(
@@ -81,8 +91,9 @@ export function registerCall(program: Command): void {
         throw new ConfigError('--timeout', `must be a positive number of milliseconds, got ${flags.timeout}`);
       }
       const target = await loadTarget(flags, process.cwd());
-      if (!target) throw noTarget(tool);
-      const config: SnakepitConfig = { logger: cliLogger(Boolean(flags.verbose)), ...target.config };
+      const targetConfig = target?.config ?? onTheFlyConfig(tool);
+      if (!targetConfig) throw noTarget();
+      const config: SnakepitConfig = { logger: cliLogger(Boolean(flags.verbose)), ...targetConfig };
       pit = await Snakepit.start(config);
       const spec = pit.describe().find((t) => t.name === tool);
       const options = timeoutMs === undefined ? {} : { timeoutMs };

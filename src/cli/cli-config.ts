@@ -103,6 +103,7 @@ function topLevel(config: SnakepitConfig | undefined, flags: TargetFlags): Snake
     const poolKeys = new Set([
       'name',
       'adapter',
+      'libraries',
       'size',
       'pythonPath',
       'env',
@@ -128,8 +129,11 @@ function poolsOf(config: SnakepitConfig, path: string): PoolConfig[] {
     if (!Array.isArray(config.pools)) throw new ConfigError('pools', `must be an array (in ${path})`);
     return config.pools;
   }
-  if (config.adapter === undefined) {
-    throw new ConfigError('pools', `${path} configures no pool: give \`adapter\` or \`pools\``);
+  if (config.adapter === undefined && config.libraries === undefined) {
+    throw new ConfigError(
+      'pools',
+      `${path} configures no pool: give \`adapter\`, \`libraries\` or \`pools\``,
+    );
   }
   const {
     pools: _pools,

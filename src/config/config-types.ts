@@ -67,11 +67,52 @@ export interface PythonConfig {
   packages?: string[];
 }
 
+/** A package to install on start when its module is missing (opt-in; see docs/GENERIC_ADAPTER.md). */
+export interface LibraryInstall {
+  /** The pip distribution name, with optional extras: `numpy`, `pandas[excel]`. */
+  package: string;
+  /** A version: `1.26.4` (exact) or clauses such as `>=1.26,<3`. */
+  version?: string;
+}
+
+/** One Python library exposed by the generic adapter as `python.<namespace>.<function>` tools. */
+export interface LibraryConfig {
+  /** Unique name of the library in this pool. */
+  name: string;
+  /** The module to import, e.g. `numpy` or `docling.document_converter`. */
+  module: string;
+  /** Tool prefix: `python.<namespace>.<function>`. Default: `name`. */
+  namespace?: string;
+  /** Only these functions (paths such as `DataFrame.describe` allowed). Default: every public callable. */
+  functions?: string[];
+  /** Functions never exposed. */
+  exclude?: string[];
+  /** Extra names: `{ parse: 'convert_document' }` makes `python.<namespace>.parse`. */
+  aliases?: Record<string, string>;
+  /** Import on first use instead of at worker start. Default false. */
+  lazy?: boolean;
+  /** Install the package on start when the module cannot be imported (opt-in). */
+  install?: LibraryInstall;
+  /** Python-side hooks around each call: `timing`, `log`, `cache`, or `module:attr` of your own. */
+  hooks?: string[];
+  /** pandas DataFrames by value: `records` (a list of row objects, default) or `columns` (an object of columns). */
+  dataframes?: 'records' | 'columns';
+  /** numeric numpy arrays: `typed` (an NDArray with dtype, shape and a typed array, default) or `lists`. */
+  arrays?: 'typed' | 'lists';
+  /** Entries of the `cache` hook. Default 1024. */
+  cacheSize?: number;
+}
+
 export interface PoolConfig {
   /** Pool name, used in `execute(..., { pool })`. */
   name: string;
-  /** Adapter class, `package.module:Class` (or `package.module.Class`). */
-  adapter: string;
+  /**
+   * Adapter class, `package.module:Class` (or `package.module.Class`). Optional when `libraries` is given:
+   * the generic adapter then serves the libraries alone, or wraps this adapter and serves both.
+   */
+  adapter?: string;
+  /** Python libraries callable as `python.<namespace>.<function>`, with no adapter code. */
+  libraries?: LibraryConfig[];
   /** Number of worker processes. Default: the machine's available parallelism. */
   size?: number;
   /** Extra directories put on the workers' PYTHONPATH (after the bridge's own). */
@@ -128,6 +169,29 @@ export interface SessionsConfig {
   cleanupIntervalMs?: number;
 }
 
+export interface ToolsConfig {
+  /**
+   * Deepest chain of host tools: Python → host tool → Python → host tool … is cut with NestingDepthError past
+   * this many host-tool hops. Default 8.
+   */
+  maxDepth?: number;
+}
+
+export interface TelemetryConfig {
+  /**
+   * Per-call telemetry: the latency and queue-wait histograms of `pit.stats()` and `pit.metrics()`, the events
+   * `call:start` / `call:stop` / `call:exception`, and OpenTelemetry spans. Lifecycle events, counters and logs
+   * stay on either way. Default true.
+   */
+  calls?: boolean;
+  /**
+   * OpenTelemetry spans per call (via `@opentelemetry/api`, an optional peer dependency): `"auto"` when it is
+   * installed, `true` requires it (ConfigError otherwise), `false` never. A span is recorded only while the
+   * application has registered a tracer provider (an SDK). Default `"auto"`.
+   */
+  tracing?: boolean | 'auto';
+}
+
 /** Pool fields allowed at the top level as a shorthand for one pool named `default`. */
 export type SinglePoolShorthand = Omit<PoolConfig, 'name'> & { name?: string };
 
@@ -155,6 +219,10 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
    * or `false` for none. Default `SNAKEPIT_REGISTRY_DIR`, else `<os.tmpdir()>/snakepit-<uid>`.
    */
   registryDir?: string | false;
+  /** Host tools (`pit.tools`): limits of the tool bridge. */
+  tools?: ToolsConfig;
+  /** Per-call telemetry and tracing (docs/TELEMETRY.md); `false` turns both off. Default: on, tracing `"auto"`. */
+  telemetry?: boolean | TelemetryConfig;
 }
 
 export interface ResolvedPython {
@@ -165,9 +233,26 @@ export interface ResolvedPython {
   notes?: string[];
 }
 
+export interface ResolvedLibraryConfig {
+  name: string;
+  module: string;
+  namespace: string;
+  functions: string[] | undefined;
+  exclude: string[];
+  aliases: Record<string, string>;
+  lazy: boolean;
+  install: { package: string; version: string | undefined } | undefined;
+  hooks: string[];
+  dataframes: 'records' | 'columns';
+  arrays: 'typed' | 'lists';
+  cacheSize: number;
+}
+
 export interface ResolvedPoolConfig {
   name: string;
+  /** The adapter the workers run: the configured one, or the generic adapter when there are libraries. */
   adapter: string;
+  libraries: ResolvedLibraryConfig[];
   size: number;
   pythonPath: string[];
   env: Record<string, string>;
@@ -204,4 +289,6 @@ export interface ResolvedConfig {
   handleSignals: boolean;
   /** Undefined when the registry is off. */
   registryDir: string | undefined;
+  tools: { maxDepth: number };
+  telemetry: { calls: boolean; tracing: boolean | 'auto' };
 }

@@ -15,6 +15,12 @@ import type {
   SnakepitConfig,
 } from './config-types.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
+import {
+  GENERIC_ADAPTER,
+  GENERIC_CONFIG_ENV,
+  genericConfigJson,
+  resolveLibraries,
+} from './library-config.js';
 
 export const DEFAULTS = {
   startupTimeoutMs: 30_000,
@@ -37,6 +43,7 @@ export const DEFAULTS = {
   restartMaxAttempts: 10,
   restartInitialBackoffMs: 100,
   restartMaxBackoffMs: 30_000,
+  toolsMaxDepth: 8,
 } as const;
 
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
@@ -45,6 +52,7 @@ const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const POOL_KEYS = new Set([
   'name',
   'adapter',
+  'libraries',
   'size',
   'pythonPath',
   'env',
@@ -74,6 +82,8 @@ const TOP_KEYS = new Set([
   'sessions',
   'handleSignals',
   'registryDir',
+  'tools',
+  'telemetry',
 ]);
 
 function describe(value: unknown): string {
@@ -242,12 +252,24 @@ function resolvePool(
       `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
     );
   }
-  if (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter)) {
+  const libraries = resolveLibraries(pool.libraries, where);
+  const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
+  if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
     throw new ConfigError(
       `${where}.adapter`,
       `must name a Python class as "package.module:Class", got ${describe(pool.adapter)} ` +
-        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter")`,
+        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter"), or give libraries instead`,
     );
+  }
+  const env = { ...stringMap(`${where}.env`, pool.env) };
+  if (libraries.length > 0) {
+    if (GENERIC_CONFIG_ENV in env) {
+      throw new ConfigError(
+        `${where}.env.${GENERIC_CONFIG_ENV}`,
+        'is set by snakepit from `libraries`; remove it',
+      );
+    }
+    env[GENERIC_CONFIG_ENV] = genericConfigJson(pool.adapter, libraries, where);
   }
   const queue = pool.queue ?? {};
   if (!isPlainObject(queue))
@@ -267,10 +289,11 @@ function resolvePool(
   }
   return {
     name: pool.name,
-    adapter: pool.adapter,
+    adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
+    libraries,
     size: positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
     pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
-    env: stringMap(`${where}.env`, pool.env),
+    env,
     startupTimeoutMs: positiveInt(
       `${where}.startupTimeoutMs`,
       pool.startupTimeoutMs,
@@ -361,7 +384,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       throw new ConfigError(shorthand[0]!, 'is a pool option; with `pools` given, put it inside a pool');
     }
     pools = input.pools.map((p, i) => resolvePool(p, `pools[${i}]`, defaults));
-  } else if (input.adapter !== undefined) {
+  } else if (input.adapter !== undefined || input.libraries !== undefined) {
     const {
       pools: _p,
       logger: _l,
@@ -369,16 +392,18 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       closeTimeoutMs: _c,
       killGraceMs: _k,
       sessions: _s,
+      tools: _t,
       python: _py,
       handleSignals: _h,
       registryDir: _r,
+      telemetry: _tel,
       ...single
     } = input;
     pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
   } else {
     throw new ConfigError(
       'pools',
-      'no pool configured: give `adapter` (one pool) or `pools: [{ name, adapter, ... }]` ' +
+      'no pool configured: give `adapter` or `libraries` (one pool) or `pools: [{ name, adapter, ... }]` ' +
         '(e.g. adapter: "snakepit_bridge.adapters.showcase:ShowcaseAdapter")',
     );
   }
@@ -395,7 +420,40 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     handleSignals: resolveHandleSignals(input.handleSignals),
     registryDir: resolveRegistryDir(input.registryDir),
     sessions: resolveSessions(input.sessions),
+    tools: resolveTools(input.tools),
+    telemetry: resolveTelemetry(input.telemetry),
   };
+}
+
+function resolveTools(raw: unknown): ResolvedConfig['tools'] {
+  const tools = raw ?? {};
+  if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
+  rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
+  return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
+}
+
+function resolveTelemetry(raw: unknown): ResolvedConfig['telemetry'] {
+  if (raw === undefined || raw === true) return { calls: true, tracing: 'auto' };
+  if (raw === false) return { calls: false, tracing: false };
+  if (!isPlainObject(raw)) {
+    throw new ConfigError('telemetry', `must be true, false or an object, got ${describe(raw)}`);
+  }
+  rejectUnknownKeys('telemetry.', raw, new Set(['calls', 'tracing']));
+  const calls = raw['calls'] ?? true;
+  if (typeof calls !== 'boolean') {
+    throw new ConfigError('telemetry.calls', `must be true or false, got ${describe(calls)}`);
+  }
+  const tracing = raw['tracing'] ?? 'auto';
+  if (tracing !== true && tracing !== false && tracing !== 'auto') {
+    throw new ConfigError('telemetry.tracing', `must be true, false or "auto", got ${describe(tracing)}`);
+  }
+  if (!calls && tracing === true) {
+    throw new ConfigError(
+      'telemetry.tracing',
+      'is true, but spans are per call: set telemetry.calls to true too',
+    );
+  }
+  return { calls, tracing: calls ? tracing : false };
 }
 
 function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {

@@ -194,8 +194,14 @@ export class UnknownToolError extends SnakepitError {
   constructor(
     readonly tool: string,
     readonly available: string[],
+    /** Why, when the worker knows more than "no such name" (the generic adapter: no such function or namespace). */
+    reason?: string,
   ) {
-    super(`unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`);
+    super(
+      reason
+        ? `unknown tool "${tool}": ${reason}${available.length ? `; did you mean: ${available.join(', ')}` : ''}`
+        : `unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`,
+    );
   }
 }
 
@@ -260,5 +266,33 @@ export class PoolClosedError extends SnakepitError {
   static override readonly code = 'SNAKEPIT_POOL_CLOSED';
   constructor(message = 'snakepit is closed') {
     super(message);
+  }
+}
+
+/** `pit.tools.register` was given something it cannot use (a bad name, handler or parameter schema, a duplicate). */
+export class ToolRegistrationError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_TOOL_REGISTRATION';
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super(`cannot register host tool "${tool}": ${message}`);
+  }
+}
+
+/**
+ * A chain of calls between Python and host tools went deeper than `tools.maxDepth` (Python → host tool → Python
+ * → host tool …): most likely a tool that ends up calling itself.
+ */
+export class NestingDepthError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_NESTING_DEPTH';
+  constructor(
+    readonly tool: string,
+    readonly maxDepth: number,
+  ) {
+    super(
+      `host tool "${tool}" would run ${maxDepth + 1} levels deep in a chain of Python and host-tool calls, past ` +
+        `tools.maxDepth (${maxDepth}): look for a tool that calls itself, or raise tools.maxDepth`,
+    );
   }
 }

@@ -25,6 +25,7 @@ export function errorFromWire(info: ErrorInfo, tool: string, workerId: string): 
       return new UnknownToolError(
         str(d['tool'], tool),
         Array.isArray(d['available']) ? d['available'].filter((x): x is string => typeof x === 'string') : [],
+        str(d['reason']) || undefined,
       );
     case 'invalid_arguments':
       return new InvalidArgumentsError(

@@ -10,7 +10,8 @@
  * registered outlives it.
  */
 import { AbortError, CallTimeoutError, QueueTimeoutError } from '../errors/errors.js';
-import type { CancelMessage } from '../protocol/messages.js';
+import type { CallMessage, CancelMessage } from '../protocol/messages.js';
+import type { CallObserver } from '../telemetry/call-telemetry.js';
 import type { ChunkStream } from './chunk-stream.js';
 
 export type CancelReason = CancelMessage['reason'];
@@ -42,6 +43,14 @@ export interface CallInit {
   workerId?: string | undefined;
   /** The caller said running it twice is harmless: it may be retried when its worker dies under it. */
   idempotent?: boolean;
+  /** The Python call whose host tool made this call (tools/tool-scope.ts), if any. */
+  parent?: Call | undefined;
+  /** Host-tool hops above this call (0 for a call made outside any host tool). */
+  depth?: number;
+  /** The caller's correlation id (sent to Python); absent, both sides use `<runId>-<id>`. */
+  correlationId?: string | undefined;
+  /** Telemetry: told when the call is created, dispatched and settled. */
+  observer?: CallObserver | undefined;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -62,6 +71,10 @@ export class Call {
   readonly stream: ChunkStream | undefined;
   /** The worker the call must run on, if any (object references); sessions route through the pool's affinity. */
   readonly workerId: string | undefined;
+  /** The Python call whose host tool made this call: it holds a worker slot while it waits for this one. */
+  readonly parent: Call | undefined;
+  /** Host-tool hops above this call (0 outside any host tool). */
+  readonly depth: number;
   readonly promise: Promise<unknown>;
   /** performance.now() at submission, dispatch and settlement. */
   readonly submittedAt = performance.now();
@@ -76,11 +89,18 @@ export class Call {
   readonly idempotent: boolean;
   /** Times the call was taken back from a dead worker and queued again (crash barrier). */
   retries = 0;
+  /** The caller's correlation id, if it gave one. */
+  readonly correlationId: string | undefined;
+  /** W3C trace context sent with the call (set by telemetry when the call is traced). */
+  trace: CallMessage['trace'] = undefined;
+  /** The call's OpenTelemetry span, owned by telemetry. */
+  span: object | undefined = undefined;
 
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
   readonly #owner: CallOwner;
   readonly #signal: AbortSignal | undefined;
+  readonly #observer: CallObserver | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queueTimer: NodeJS.Timeout | undefined;
   readonly #onAbort = (): void => this.#giveUp(this.#abortError(), 'abort');
@@ -95,8 +115,13 @@ export class Call {
     this.stream = init.stream;
     this.workerId = init.workerId;
     this.idempotent = init.idempotent === true;
+    this.parent = init.parent;
+    this.depth = init.depth ?? 0;
+    this.correlationId = init.correlationId;
     this.#owner = init.owner;
     this.#signal = init.signal;
+    this.#observer = init.observer;
+    init.observer?.created(this);
     init.stream?.attach({
       grant: (n) => this.runner?.credit(this, n),
       stop: () => this.stopStream(),
@@ -136,6 +161,7 @@ export class Call {
     this.runner = runner;
     this.dispatchedAt = performance.now();
     if (this.#queueTimer) clearTimeout(this.#queueTimer);
+    this.#observer?.started(this);
   }
 
   /** Its worker died before answering and the call will run again elsewhere: back to `queued`. */
@@ -187,5 +213,6 @@ export class Call {
       this.stream?.end();
       this.#resolve(value);
     }
+    this.#observer?.settled(this, error);
   }
 }

@@ -104,23 +104,35 @@ export type PickResult<W> =
 
 const BUSY = { kind: 'busy' } as const;
 
+/**
+ * `nestedOn`: for a call made by a host tool, the workers running one of its ancestors (tools/tool-scope.ts).
+ * Each such worker's slot is held by a call waiting for this one, and its Python side runs calls that arrive while
+ * a tool waits for the host, so the call may go there even at capacity: otherwise the chain would deadlock.
+ */
 export function pickWorker<W extends PickableWorker & { readonly id: string }>(
   target: AffinityTarget | undefined,
   workers: readonly W[],
   limits: PickLimits,
   timings: ToolTimings,
+  nestedOn?: ReadonlySet<string>,
 ): PickResult<W> {
   if (target !== undefined) {
     const bound = workers.find((w) => w.id === target.workerId);
     if (bound && bound.state === 'ready') {
-      if (hasRoom(bound, limits, timings)) return { kind: 'worker', worker: bound };
+      if (hasRoom(bound, limits, timings) || nestedOn?.has(bound.id))
+        return { kind: 'worker', worker: bound };
       if (target.strict) return { kind: 'wait', worker: bound };
     } else if (target.strict) {
       return { kind: 'lost', workerId: target.workerId };
     }
   }
   const worker = pickLeastLoaded(workers, limits, timings);
-  return worker ? { kind: 'worker', worker } : BUSY;
+  if (worker) return { kind: 'worker', worker };
+  if (nestedOn) {
+    const holder = workers.find((w) => w.state === 'ready' && nestedOn.has(w.id));
+    if (holder) return { kind: 'worker', worker: holder };
+  }
+  return BUSY;
 }
 
 function holdsOnlyFastCalls(worker: PickableWorker, timings: ToolTimings): boolean {

@@ -21,11 +21,14 @@ import {
 import type {
   EventMessage,
   HostCallMessage,
+  LibraryInfo,
   ReleaseMessage,
   SessionEndMessage,
   ToolSpec,
 } from '../protocol/messages.js';
+import type { CallTelemetry } from '../telemetry/call-telemetry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
+import { type CallStats, callStats } from '../telemetry/telemetry.js';
 import type { Logger } from '../util/logger.js';
 import { readRssBytes } from '../util/proc.js';
 import { trace } from '../util/trace.js';
@@ -37,6 +40,7 @@ import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
+import { ancestorWorkers } from '../tools/tool-scope.js';
 
 /** Where live worker processes are recorded (the process registry), so a later start can sweep orphans. */
 export interface WorkerRegistry {
@@ -52,9 +56,11 @@ export interface PoolHooks {
   /** Session affinity: where a session's calls go (absent: sessions are not routed). */
   sessions?: SessionRouter;
   registry?: WorkerRegistry | undefined;
+  /** The pool's call telemetry (latency histograms for `stats`), when on. */
+  telemetry?: CallTelemetry | undefined;
 }
 
-export interface PoolStats {
+export interface PoolStats extends CallStats {
   pool: string;
   /** Workers that exist (starting or ready). */
   workers: number;
@@ -82,6 +88,8 @@ export interface PoolStats {
   retries: number;
   /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
   degraded: boolean;
+  /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
+  heartbeatsMissed: number;
 }
 
 export interface WorkerInfo {
@@ -128,7 +136,15 @@ export class Pool implements CallOwner {
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
-  #stats = { requests: 0, errors: 0, timeouts: 0, saturations: 0, restarts: 0, retries: 0 };
+  #stats = {
+    requests: 0,
+    errors: 0,
+    timeouts: 0,
+    saturations: 0,
+    restarts: 0,
+    retries: 0,
+    heartbeatsMissed: 0,
+  };
 
   constructor(config: ResolvedPoolConfig, hooks: PoolHooks) {
     this.name = config.name;
@@ -159,6 +175,7 @@ export class Pool implements CallOwner {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`pool "${this.name}" was already started`);
     this.#state = 'starting';
+    const startedAt = performance.now();
     const workers = Array.from({ length: this.config.size }, () => this.#newWorker());
     const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -168,7 +185,11 @@ export class Pool implements CallOwner {
     }
     this.#state = 'running';
     this.#recycler.start();
-    this.#hooks.events.emit('pool:ready', { pool: this.name, workers: this.#workers.length });
+    this.#hooks.events.emit('pool:ready', {
+      pool: this.name,
+      workers: this.#workers.length,
+      durationMs: performance.now() - startedAt,
+    });
     this.#pump();
   }
 
@@ -189,12 +210,38 @@ export class Pool implements CallOwner {
     if (this.#queue.size + this.#lines.size >= this.config.queue.max) {
       this.#stats.saturations++;
       this.#stats.errors++;
-      this.#hooks.events.emit('pool:saturated', { pool: this.name, queued: this.#queue.size });
+      if (this.#hooks.events.wants('pool:saturated')) {
+        const { available, busy } = this.stats();
+        this.#hooks.events.emit('pool:saturated', {
+          pool: this.name,
+          queued: this.#queue.size + this.#lines.size,
+          max: this.config.queue.max,
+          tool: call.tool,
+          available,
+          busy,
+        });
+      }
       call.fail(new PoolSaturatedError(this.name, this.config.queue.max));
       return;
     }
+    if (call.parent && this.#admitNested(call)) return;
     this.#queue.push(call);
     this.#pump();
+  }
+
+  /**
+   * A call made by a host tool whose Python caller holds a slot of this pool: placed now, not queued behind calls
+   * that may be waiting for that very slot (which would deadlock the chain). True when placed (or failed).
+   */
+  #admitNested(call: Call): boolean {
+    const nestedOn = ancestorWorkers(call);
+    if (!nestedOn) return false;
+    const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+    if (pick.kind === 'busy') return false;
+    if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
+    else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
+    else this.#failLost(call, pick.workerId);
+    return true;
   }
 
   /** CallOwner: a call was given up (timeout, abort, consumer stopped). */
@@ -209,6 +256,11 @@ export class Pool implements CallOwner {
   /** Tool specs advertised by the workers' `ready`. */
   tools(): ToolSpec[] {
     return this.#workers.find((w) => w.state === 'ready')?.tools ?? [];
+  }
+
+  /** The generic adapter's libraries, as the workers' `ready` advertised them. */
+  libraries(): LibraryInfo[] {
+    return this.#workers.find((w) => w.state === 'ready')?.libraries ?? [];
   }
 
   stats(): PoolStats {
@@ -231,6 +283,7 @@ export class Pool implements CallOwner {
       ...this.#stats,
       recycles: this.#recycler.recycled,
       degraded: this.#gaveUp !== undefined,
+      ...callStats(this.#hooks.telemetry),
     };
   }
 
@@ -343,7 +396,8 @@ export class Pool implements CallOwner {
   /** Walk the main queue from its head: dispatch, park (strict affinity, worker busy) or fail (worker gone). */
   #pumpQueue(): void {
     for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
-      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings);
+      const nestedOn = call.parent ? ancestorWorkers(call) : undefined;
+      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
       if (pick.kind === 'busy') return;
       if (pick.kind === 'worker') {
         // A call parked on this worker before `call` was queued goes first.
@@ -479,10 +533,21 @@ export class Pool implements CallOwner {
           });
           return true;
         },
+        onHeartbeatMissed: (w, silentMs, missed, fatal) => {
+          this.#stats.heartbeatsMissed++;
+          this.#hooks.events.emit('heartbeat:missed', {
+            pool: this.name,
+            worker: w.id,
+            pid: w.pid,
+            silentMs,
+            missed,
+            timeoutMs: this.config.heartbeat?.timeoutMs ?? 0,
+            fatal,
+          });
+        },
       },
     });
     this.#workers.push(worker);
-    this.#hooks.events.emit('worker:spawned', { pool: this.name, worker: worker.id });
     return worker;
   }
 
@@ -493,11 +558,14 @@ export class Pool implements CallOwner {
     this.#hooks.events.emit('worker:exited', {
       pool: this.name,
       worker: worker.id,
+      pid: worker.pid,
       crashed: exit.crashed,
       code: exit.exit.code,
       signal: exit.exit.signal,
       reason: exit.reason,
       kind: exit.kind,
+      uptimeMs: exit.uptimeMs,
+      callsInFlight: exit.callsInFlight,
     });
     if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
       this.#restarts.workerDied(exit);
@@ -515,7 +583,17 @@ export class Pool implements CallOwner {
   #startWorker(worker: WorkerHandle): Promise<void> {
     const started = worker.start();
     this.#hooks.registry?.add(worker.id, this.name, worker.pid);
-    return started;
+    this.#hooks.events.emit('worker:spawned', { pool: this.name, worker: worker.id, pid: worker.pid });
+    return started.then(() => {
+      this.#hooks.events.emit('worker:ready', {
+        pool: this.name,
+        worker: worker.id,
+        pid: worker.pid,
+        startupMs: Date.now() - worker.spawnedAt,
+        python: worker.hello?.python,
+        codec: worker.codec,
+      });
+    });
   }
 
   /**
@@ -545,7 +623,11 @@ export class Pool implements CallOwner {
     let failure: unknown;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') {
-        this.#hooks.events.emit('worker:restarted', { pool: this.name, worker: workers[i]!.id });
+        this.#hooks.events.emit('worker:restarted', {
+          pool: this.name,
+          worker: workers[i]!.id,
+          pid: workers[i]!.pid,
+        });
       } else {
         failure ??= r.reason;
         this.#hooks.logger.error(

@@ -2,6 +2,8 @@
  * The messages of the local channel, as documented in docs/PROTOCOL.md. Field names are the wire names.
  */
 
+import type { JsonSchemaObject } from '../tools/json-schema.js';
+
 export const PROTOCOL_VERSION = 1;
 
 export type CodecName = 'msgpack' | 'json';
@@ -40,6 +42,26 @@ export interface ToolSpec {
   is_async?: boolean;
   signature?: string;
   parameters: ParameterSpec[];
+  /** JSON Schema of the keyword arguments, from the signature, type hints and docstring (PROTOCOL.md §4). */
+  input_schema?: JsonSchemaObject;
+  /** Generic adapter tools: the configured library's name. */
+  library?: string;
+  /** Generic adapter tools: the function's path in its module (`sqrt`, `DataFrame.describe`). */
+  function?: string;
+}
+
+/** A library served by the generic adapter, as a worker's `ready` advertises it. */
+export interface LibraryInfo {
+  name: string;
+  module: string;
+  namespace: string;
+  lazy: boolean;
+  /** False for a lazy library not imported yet (its functions are then not listed). */
+  loaded: boolean;
+  /** Number of functions exposed (0 until a lazy library loads). */
+  functions: number;
+  /** The module's `__version__`, when it has one. */
+  version: string | null;
 }
 
 // ── worker → host ────────────────────────────────────────────────────────────────────────────────────────────
@@ -58,6 +80,8 @@ export interface ReadyMessage {
   type: 'ready';
   adapter: string;
   tools: ToolSpec[];
+  /** The generic adapter's libraries (absent for other adapters). */
+  libraries?: LibraryInfo[];
 }
 export interface FatalMessage {
   type: 'fatal';
@@ -96,6 +120,8 @@ export interface LogMessage {
   logger?: string;
   message: string;
   call?: number | null;
+  /** The correlation id of the call during which the record was emitted. */
+  correlation_id?: string | null;
 }
 export interface EventMessage {
   type: 'event';

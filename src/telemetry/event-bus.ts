@@ -1,32 +1,87 @@
 /**
- * The host's typed event bus: `pit.on(name, fn)`. Emitting costs one Map lookup when nobody listens.
- * Listener exceptions are caught and logged, never thrown into the pool.
+ * The host's typed event bus: `pit.on(name, fn)`, and Node's `diagnostics_channel` under the same names
+ * (`snakepit:<name>`, e.g. `snakepit:call:stop`), both fed by one `emit`.
+ *
+ * Emitting costs one Map lookup and one `hasSubscribers` read when nobody listens; hot paths ask `wants(name)`
+ * before they build a payload, so a call allocates nothing for telemetry nobody reads. Listener exceptions are
+ * caught and logged, never thrown into the pool. docs/TELEMETRY.md lists every event and field.
  */
-
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { WorkerExitKind } from '../worker/exit-kind.js';
 
 /** Why a worker was recycled. */
 export type RecycleReason = 'ttl' | 'max_requests' | 'max_rss' | 'manual';
 
+/** Where a worker's log line came from: its stdout, its stderr, or a Python `logging` record. */
+export type LogStream = 'stdout' | 'stderr' | 'logging';
+
+/** Fields every call event carries. */
+export interface CallEventBase {
+  /** The call's id (unique in this host process; the `id` of its `call` frame). */
+  callId: number;
+  /** The caller's `correlationId`, else `<runId>-<callId>`; Python log records and events of the call carry it. */
+  correlationId: string;
+  pool: string;
+  tool: string;
+  /** The worker that ran (or runs) the call; undefined when it never left the queue. */
+  worker: string | undefined;
+  session: string | undefined;
+  stream: boolean;
+  /** Milliseconds from submission to (the latest) dispatch; for a call that never left the queue, its time queued. */
+  queueWaitMs: number;
+  /** 1, or more when an idempotent call was retried after its worker died. */
+  attempt: number;
+}
+
+/** What ended a call in error, roughly: `timeout` (call or queue), `abort`, `crash` (its worker died), `python` (the tool raised), `error` (anything else). */
+export type CallFailureKind = 'timeout' | 'abort' | 'crash' | 'python' | 'error';
+
 export interface SnakepitEvents {
-  'pool:ready': { pool: string; workers: number };
-  'pool:saturated': { pool: string; queued: number };
-  'worker:spawned': { pool: string; worker: string };
+  /** The pool is initialized: every worker is ready (emitted once, by `Snakepit.start`). */
+  'pool:ready': { pool: string; workers: number; durationMs: number };
+  /** A call was refused because the queue was full (`queue.max`). */
+  'pool:saturated': {
+    pool: string;
+    queued: number;
+    max: number;
+    tool: string;
+    available: number;
+    busy: number;
+  };
+  /** A worker process was spawned (its handshake follows). */
+  'worker:spawned': { pool: string; worker: string; pid: number | undefined };
+  /** A worker finished its handshake and takes calls. */
+  'worker:ready': {
+    pool: string;
+    worker: string;
+    pid: number | undefined;
+    startupMs: number;
+    python: string | undefined;
+    codec: string | undefined;
+  };
   'worker:exited': {
     pool: string;
     worker: string;
+    pid: number | undefined;
     crashed: boolean;
     code: number | null;
     signal: string | null;
     reason: string | undefined;
     /** The exit, classified (crash barrier): `crash_signal`, `oom_kill`, `hang_kill`, `stopped`, … */
     kind: WorkerExitKind;
+    /** How long it had been ready (0 if it never was). */
+    uptimeMs: number;
+    /** Calls it held when it ended (failed, or taken back for a retry). */
+    callsInFlight: number;
   };
-  'worker:restarted': { pool: string; worker: string };
+  /** A replacement for a worker that died is ready. */
+  'worker:restarted': { pool: string; worker: string; pid: number | undefined };
   /** A session was created (by `pit.sessions.create` or by the first call naming it). */
   'session:created': { session: string };
   /** A session ended; its workers were told to drop its Python state and object references. */
   'session:ended': { session: string; reason: 'deleted' | 'expired' };
+  /** A session ended because it was idle longer than its TTL (also reported as `session:ended`). */
+  'session:expired': { session: string };
   /** A worker was replaced on purpose; `replacement` was ready before `worker` stopped taking calls. */
   'worker:recycled': {
     pool: string;
@@ -38,6 +93,40 @@ export interface SnakepitEvents {
     /** Resident memory at the decision, when sampled (maxRssMb). */
     rssMb: number | undefined;
   };
+  /**
+   * A worker did not answer a heartbeat ping within `heartbeat.intervalMs`. `fatal` is true when the silence
+   * reached `heartbeat.timeoutMs`: the worker is being killed as hung.
+   */
+  'heartbeat:missed': {
+    pool: string;
+    worker: string;
+    pid: number | undefined;
+    silentMs: number;
+    /** Pings in a row without an answer. */
+    missed: number;
+    timeoutMs: number;
+    fatal: boolean;
+  };
+  /** A call was handed to a worker (again, with `attempt` > 1, after a retry). */
+  'call:start': CallEventBase;
+  /** A call ended with a result (or its stream ended, or its consumer stopped early). */
+  'call:stop': CallEventBase & {
+    /** Submission to settlement, queue wait included. */
+    durationMs: number;
+    /** Chunks received (stream calls; 0 otherwise). */
+    chunks: number;
+  };
+  /** A call ended with an error (refused, timed out, aborted, its worker died, the tool raised, …). */
+  'call:exception': CallEventBase & {
+    durationMs: number;
+    chunks: number;
+    error: Error;
+    /** The error's class name, e.g. `PythonValueError`, `CallTimeoutError`. */
+    errorName: string;
+    /** The error's `code`, e.g. `SNAKEPIT_CALL_TIMEOUT` (undefined for a non-snakepit error). */
+    errorCode: string | undefined;
+    kind: CallFailureKind;
+  };
   /** A call marked idempotent lost its worker and was queued again. */
   'call:retried': { pool: string; tool: string; worker: string; attempt: number; kind: WorkerExitKind };
   /**
@@ -45,6 +134,20 @@ export interface SnakepitEvents {
    * workers. With none, calls fail at once with `error`.
    */
   'pool:degraded': { pool: string; workers: number; error: Error };
+  /** A line a worker wrote to stdout or stderr, or a Python `logging` record it forwarded. */
+  log: {
+    pool: string;
+    worker: string;
+    stream: LogStream;
+    /** Host level: stdout → info, stderr → warn, `logging` records by their level. */
+    level: 'debug' | 'info' | 'warn' | 'error';
+    line: string;
+    /** `logging` records: the Python logger's name. */
+    logger: string | undefined;
+    /** `logging` records emitted while a call ran: its id and correlation id. */
+    callId: number | undefined;
+    correlationId: string | undefined;
+  };
   /** An event emitted from Python with `snakepit_bridge.telemetry.emit`. */
   'python:event': {
     pool: string;
@@ -59,12 +162,41 @@ export interface SnakepitEvents {
 export type SnakepitEventName = keyof SnakepitEvents;
 export type Listener<E extends SnakepitEventName> = (payload: SnakepitEvents[E]) => void;
 
+/** Every event name, in the order docs/TELEMETRY.md lists them. */
+export const EVENT_NAMES: readonly SnakepitEventName[] = [
+  'pool:ready',
+  'pool:saturated',
+  'pool:degraded',
+  'worker:spawned',
+  'worker:ready',
+  'worker:exited',
+  'worker:restarted',
+  'worker:recycled',
+  'heartbeat:missed',
+  'call:start',
+  'call:stop',
+  'call:exception',
+  'call:retried',
+  'session:created',
+  'session:ended',
+  'session:expired',
+  'log',
+  'python:event',
+];
+
+/** The `diagnostics_channel` name of an event: `snakepit:call:stop`. */
+export function channelName(event: SnakepitEventName): string {
+  return `snakepit:${event}`;
+}
+
 export class EventBus {
   readonly #listeners = new Map<SnakepitEventName, Set<(payload: never) => void>>();
+  readonly #channels = new Map<SnakepitEventName, diagnosticsChannel.Channel>();
   readonly #onListenerError: (event: string, err: unknown) => void;
 
   constructor(onListenerError: (event: string, err: unknown) => void) {
     this.#onListenerError = onListenerError;
+    for (const name of EVENT_NAMES) this.#channels.set(name, diagnosticsChannel.channel(channelName(name)));
   }
 
   on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
@@ -78,11 +210,25 @@ export class EventBus {
     this.#listeners.get(event)?.delete(listener as (payload: never) => void);
   }
 
+  /** Whether anyone (a `pit.on` listener or a diagnostics_channel subscriber) would receive `event`. */
+  wants(event: SnakepitEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channels.get(event)!.hasSubscribers;
+  }
+
+  /** Whether a `pit.on` listener is registered for `event`. */
   hasListeners(event: SnakepitEventName): boolean {
     return (this.#listeners.get(event)?.size ?? 0) > 0;
   }
 
   emit<E extends SnakepitEventName>(event: E, payload: SnakepitEvents[E]): void {
+    const channel = this.#channels.get(event)!;
+    if (channel.hasSubscribers) {
+      try {
+        channel.publish(payload);
+      } catch (err) {
+        this.#onListenerError(channelName(event), err);
+      }
+    }
     const set = this.#listeners.get(event);
     if (!set || set.size === 0) return;
     for (const listener of set) {

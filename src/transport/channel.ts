@@ -44,9 +44,12 @@ export class FrameChannel {
     socket.on('end', () =>
       this.#finish(this.#decoder.midFrame ? { error: new ProtocolError('channel closed mid-frame') } : {}),
     );
-    socket.on('error', (err: Error) =>
-      this.#finish({ error: new ProtocolError(`channel error: ${err.message}`, { cause: err }) }),
-    );
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A peer that died with our bytes still unread resets the connection instead of closing it: that is the
+      // same event as end of file (the worker is gone), not a broken protocol.
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.#finish({});
+      else this.#finish({ error: new ProtocolError(`channel error: ${err.message}`, { cause: err }) });
+    });
     socket.on('close', () => this.#finish({}));
   }
 

@@ -9,6 +9,7 @@ import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, checkFrameSize, serializationFailure } from './codec.js';
 import { TAG_KEY, TaggedValue, floatTag, intTag, isTagMap, reviveTag } from './tags.js';
 import { childPath, describeType } from './value-walk.js';
+import { dateTag, typedArrayTag } from './extended-values.js';
 
 const ATTACHMENTS_MARKER = 0x01;
 
@@ -41,6 +42,8 @@ function toJsonSafe(value: unknown, path: string, state: EncodeState): unknown {
   const obj = value as object;
   if (ArrayBuffer.isView(obj)) {
     state.tagged = true;
+    const array = typedArrayTag(obj); // a numeric typed array: an `ndarray` tag, its bytes an attachment
+    if (array) return toJsonSafe(array, path, state);
     const bytes = new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength);
     state.attachments.push(bytes);
     return { [TAG_KEY]: 'bytes', attachment: state.attachments.length - 1 };
@@ -49,7 +52,10 @@ function toJsonSafe(value: unknown, path: string, state: EncodeState): unknown {
     state.tagged = true;
     return toJsonSafe(obj.toTag(), path, state);
   }
-  if (obj instanceof Date) return obj.toISOString();
+  if (obj instanceof Date) {
+    state.tagged = true;
+    return dateTag(obj);
+  }
   if (state.seen.has(obj)) {
     throw new SerializationError(path, 'cycle', `cannot encode a cycle: ${path} refers back to itself`);
   }

@@ -7,6 +7,7 @@ import type { HostMessage } from '../protocol/messages.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, checkFrameSize, serializationFailure } from './codec.js';
 import { TAG_EXT_TYPE, TaggedValue, type TagMap, intTag, isTagMap, reviveTag } from './tags.js';
+import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.js';
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -24,14 +25,20 @@ const tagPackr = new Packr({
 // msgpackr extensions are process-wide; these only add types no other user of msgpackr would register.
 // `pack`/`unpack` (not `write`/`read`, which is msgpackr's own inline layout) give a standard ext whose payload
 // is a complete msgpack map, as PROTOCOL.md §3.1 specifies and Python's ext_hook expects.
+/** Tags decoded since the current message's decode began (see `rebufferBins`). */
+let tagsDecoded = 0;
+
+// msgpackr keeps one `unpack` per extension type: every class packed as type 83 shares this one.
+const unpackTag = (payload: Buffer): unknown => {
+  tagsDecoded++;
+  const data: unknown = tagPackr.unpack(payload);
+  return isTagMap(data) ? reviveTag(data) : data;
+};
 addExtension({
   Class: TaggedValue,
   type: TAG_EXT_TYPE,
   pack: (value: TaggedValue) => tagPackr.pack(value.toTag()),
-  unpack: (payload: Buffer) => {
-    const data: unknown = tagPackr.unpack(payload);
-    return isTagMap(data) ? reviveTag(data) : data;
-  },
+  unpack: unpackTag,
 });
 addExtension({
   Class: Function,
@@ -40,7 +47,21 @@ addExtension({
     throw new UnencodableFunction('function');
   },
 });
-addExtension({ Class: Date, write: (date: Date) => date.toISOString() });
+// A Date is a `datetime` tag (a datetime in Python); numeric typed arrays are one-dimensional `ndarray` tags.
+addExtension({
+  Class: Date,
+  type: TAG_EXT_TYPE,
+  pack: (d: Date) => tagPackr.pack(dateTag(d)),
+  unpack: unpackTag,
+});
+for (const Class of NUMERIC_TYPED_ARRAYS) {
+  addExtension({
+    Class,
+    type: TAG_EXT_TYPE,
+    pack: (array: unknown) => tagPackr.pack(typedArrayTag(array)),
+    unpack: unpackTag,
+  });
+}
 
 const packr = new Packr({
   useRecords: false,
@@ -72,6 +93,26 @@ function tagHugeInts(value: unknown): unknown {
   return out;
 }
 
+/**
+ * A nested unpack (a tag's payload) makes msgpackr continue the outer message from a `Uint8Array` copy of its
+ * source (its `saveState`), so bins decoded after a tag arrive as plain `Uint8Array`s instead of `Buffer`s. Put
+ * them back to Buffers (zero-copy views), so bytes are Buffers however a message is laid out.
+ */
+function rebufferBins(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) {
+    return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = rebufferBins(value[i]);
+    return value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value; // Dates, NDArrays, typed arrays
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) obj[key] = rebufferBins(obj[key]);
+  return obj;
+}
+
 export const msgpackCodec: Codec = {
   name: 'msgpack',
 
@@ -95,7 +136,9 @@ export const msgpackCodec: Codec = {
   },
 
   decode(body: Buffer): unknown {
-    return packr.unpack(body);
+    tagsDecoded = 0;
+    const message: unknown = packr.unpack(body);
+    return tagsDecoded > 0 ? rebufferBins(message) : message;
   },
 };
 

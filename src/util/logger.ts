@@ -20,13 +20,17 @@ export function isLogLevel(value: unknown): value is LogLevel {
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Console logger: `[snakepit pool/worker] message`, errors and warnings to stderr. */
+/**
+ * Console logger: `[snakepit worker] message`, or `[snakepit worker <correlation id>] message` for a line logged
+ * during a call; errors and warnings to stderr.
+ */
 export function consoleLogger(level: LogLevel): Logger {
   const min = RANK[level];
   const line = (obj: object, msg?: string): string => {
-    const o = obj as { pool?: string; worker?: string };
+    const o = obj as { pool?: string; worker?: string; correlationId?: string };
     const who = o.worker ? `${o.worker}` : (o.pool ?? '');
-    return `[snakepit${who ? ` ${who}` : ''}] ${msg ?? ''}`;
+    const cid = o.correlationId ? ` ${o.correlationId}` : '';
+    return `[snakepit${who ? ` ${who}` : ''}${cid}] ${msg ?? ''}`;
   };
   return {
     debug: (obj, msg) => {

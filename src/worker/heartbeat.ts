@@ -18,6 +18,11 @@ export interface HeartbeatOptions {
   ping(id: number): void;
   /** Nothing arrived for `silentMs` (≥ timeoutMs). Called once; the heartbeat stops itself first. */
   onSilent(silentMs: number): void;
+  /**
+   * The last ping got no answer (nothing at all arrived since it was sent) by the next beat: `missed` pings in a
+   * row. `fatal` when the silence also reached `timeoutMs` (onSilent follows).
+   */
+  onMissed?(silentMs: number, missed: number, fatal: boolean): void;
   /** Clock in ms (performance.now by default; tests pass their own). */
   now?: () => number;
 }
@@ -28,6 +33,9 @@ export class Heartbeat {
   #timer: NodeJS.Timeout | undefined;
   #lastHeard = 0;
   #lastTick = 0;
+  /** When the last ping went out (undefined: none since start or since the host was blocked). */
+  #lastPing: number | undefined;
+  #missed = 0;
   #nextId = 1;
 
   constructor(options: HeartbeatOptions) {
@@ -42,6 +50,8 @@ export class Heartbeat {
   start(): void {
     if (this.#timer) return;
     this.#lastHeard = this.#lastTick = this.#now();
+    this.#lastPing = undefined;
+    this.#missed = 0;
     this.#timer = setInterval(() => this.tick(), this.#options.intervalMs);
     this.#timer.unref(); // an idle worker's heartbeat must not keep the host alive
   }
@@ -59,14 +69,24 @@ export class Heartbeat {
   /** One beat (exposed for tests): judge the silence so far, then ping. */
   tick(): void {
     const now = this.#now();
-    if (now - this.#lastTick > 2 * this.#options.intervalMs) this.#lastHeard = now; // we were blocked, not it
+    if (now - this.#lastTick > 2 * this.#options.intervalMs) {
+      this.#lastHeard = now; // we were blocked, not it
+      this.#lastPing = undefined;
+    }
     this.#lastTick = now;
     const silentMs = now - this.#lastHeard;
-    if (silentMs >= this.#options.timeoutMs) {
+    const fatal = silentMs >= this.#options.timeoutMs;
+    if (this.#lastPing !== undefined && this.#lastHeard < this.#lastPing) {
+      this.#options.onMissed?.(silentMs, ++this.#missed, fatal);
+    } else {
+      this.#missed = 0;
+    }
+    if (fatal) {
       this.stop();
       this.#options.onSilent(silentMs);
       return;
     }
+    this.#lastPing = now;
     this.#options.ping(this.#nextId++);
   }
 }

@@ -19,6 +19,7 @@ import {
   type HelloMessage,
   type HostCallMessage,
   type HostMessage,
+  type LibraryInfo,
   type ReleaseMessage,
   type SessionEndMessage,
   type ToolSpec,
@@ -72,6 +73,8 @@ export interface WorkerHooks {
    * barrier's idempotent retry); false fails it with `error`.
    */
   onCallCrashed?(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /** A heartbeat ping went unanswered for an interval (`fatal`: the silence reached the timeout). */
+  onHeartbeatMissed?(worker: WorkerHandle, silentMs: number, missed: number, fatal: boolean): void;
 }
 
 export interface WorkerOptions {
@@ -112,6 +115,7 @@ export class WorkerHandle {
 
   hello: HelloMessage | undefined;
   tools: ToolSpec[] = [];
+  libraries: LibraryInfo[] = [];
   /** Calls answered by this worker (results and errors). */
   served = 0;
   readonly spawnedAt = Date.now();
@@ -222,6 +226,8 @@ export class WorkerHandle {
       timeout_ms: call.remainingMs(),
     };
     if (call.sessionId !== undefined) message.session = call.sessionId;
+    if (call.trace !== undefined) message.trace = call.trace;
+    if (call.correlationId !== undefined) message.correlation_id = call.correlationId;
     if (call.stream) {
       message.stream = true;
       message.window = call.stream.window;
@@ -258,13 +264,29 @@ export class WorkerHandle {
     if (this.state === 'ready') this.#send(message);
   }
 
-  /** Answer a `host_call` from Python. */
+  /**
+   * Answer a `host_call` from Python. A value that cannot be encoded is answered with a `host_error` naming why,
+   * so the Python caller never waits for an answer that was never sent.
+   */
   replyHostCall(
     id: number,
     outcome: { value: unknown } | { error: { name: string; message: string; code?: string } },
   ): void {
-    if ('error' in outcome) this.#send({ type: 'host_error', id, error: outcome.error });
-    else this.#send({ type: 'host_result', id, value: outcome.value });
+    if ('error' in outcome) return this.#send({ type: 'host_error', id, error: outcome.error });
+    try {
+      this.#channel?.send({ type: 'host_result', id, value: outcome.value });
+    } catch (err) {
+      const e = err as Error & { code?: unknown };
+      this.#send({
+        type: 'host_error',
+        id,
+        error: {
+          name: e.name,
+          message: `the host tool's result cannot be sent: ${e.message}`,
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        },
+      });
+    }
   }
 
   /**
@@ -321,7 +343,14 @@ export class WorkerHandle {
       case 'log': {
         const level = PY_LEVELS[message.level] ?? 'info';
         this.#hooks.logger[level](
-          { pool: this.pool, worker: this.id, logger: message.logger, call: message.call },
+          {
+            pool: this.pool,
+            worker: this.id,
+            stream: 'logging',
+            logger: message.logger,
+            call: message.call,
+            correlationId: message.correlation_id ?? undefined,
+          },
           message.message,
         );
         return;
@@ -340,6 +369,7 @@ export class WorkerHandle {
       case 'ready':
         if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
         this.tools = Array.isArray(message.tools) ? message.tools : [];
+        this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
         this.readyAt = Date.now();
         clearTimeout(this.#startTimer);
         this.#lifecycle.transition('ready');
@@ -569,6 +599,7 @@ export class WorkerHandle {
       intervalMs: settings.intervalMs,
       timeoutMs: settings.timeoutMs,
       ping: (id) => this.#send({ type: 'ping', id }),
+      onMissed: (silentMs, missed, fatal) => this.#hooks.onHeartbeatMissed?.(this, silentMs, missed, fatal),
       onSilent: (silentMs) =>
         this.kill(
           `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +

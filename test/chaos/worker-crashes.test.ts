@@ -57,6 +57,29 @@ describe('a worker killed with SIGKILL mid-call', () => {
   });
 });
 
+describe('a worker killed with calls still unread in its socket', () => {
+  it('is reported as killed (the reset connection is an end of file, not a protocol error)', async () => {
+    const pit = await startChaos({ size: 1, heartbeat: false });
+    try {
+      const victim = pit.workers()[0]!;
+      // Stopped, the worker reads nothing: the calls written now stay in its socket, and its death resets it.
+      process.kill(victim.pid!, 'SIGSTOP');
+      const stuck = pit.execute('echo', { value: 1 }); // written to the stopped worker, never read
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(victim.pid!, 'SIGKILL');
+      const [outcome] = await settleAll([stuck]);
+      const err = errorOf<WorkerCrashedError>(outcome);
+      expect(err).toBeInstanceOf(WorkerCrashedError);
+      expect(err.kind).toBe('killed');
+      expect(err.message).not.toMatch(/protocol/i);
+      await poolBackToFull(pit, 1);
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+});
+
 describe('a crash in native code', () => {
   it.each([
     ['segfault', 'SIGSEGV'],

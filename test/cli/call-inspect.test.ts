@@ -145,11 +145,25 @@ describe('snakepit call', () => {
     const r = await runCli(['call', 'add'], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /nothing to call: write snakepit\.config\.json .* or pass --adapter module:Class/,
+      /nothing to call: write snakepit\.config\.json .* pass --adapter module:Class .* python\.<module>\.<function>/,
     );
-    const generic = await runCli(['call', 'python.math.sqrt', '{"x": 4}'], { cwd });
-    expect(generic.code).toBe(1);
-    expect(generic.stderr).toMatch(/needs the generic Python adapter/);
+  });
+
+  it('calls python.<module>.<function> with no config, through the generic adapter', async () => {
+    const cwd = folder('generic-on-the-fly');
+    const sqrt = await runCli(['call', 'python.math.sqrt', '{"_args": [16]}'], { cwd });
+    expect(sqrt.stderr).toBe('');
+    expect(JSON.parse(sqrt.stdout)).toBe(4);
+    const mean = await runCli(['call', 'python.statistics.mean', '{"_args": [[1, 2, 3, 4]]}', '--compact'], {
+      cwd,
+    });
+    expect(mean.stdout.trim()).toBe('2.5');
+    const bad = await runCli(['call', 'python.math.sqrt', '{"x": 4}'], { cwd });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/sqrt/);
+    const missing = await runCli(['call', 'python.snakepit_no_such_module.fn'], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot import module 'snakepit_no_such_module'.*pip install/);
   });
 });
 

@@ -91,4 +91,39 @@ describe.each(interpreters)('Python %s', (minor, executable) => {
       await pit.close();
     }
   });
+
+  it.runIf(executable)(
+    'serves libraries with the generic adapter (no numpy: typed arrays arrive as lists)',
+    async () => {
+      const pit = await start({
+        size: 1,
+        adapter: undefined,
+        python: { executable: executable! },
+        libraries: [
+          { name: 'math', module: 'math', functions: ['sqrt'] },
+          { name: 'lib', module: 'snakepit_fixtures.generic_lib', lazy: true },
+        ],
+      });
+      try {
+        expect(await pit.execute('python.math.sqrt', { _args: [2.25] })).toBe(1.5);
+        const when = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
+        expect(await pit.execute('python.lib.iso', { _args: [when] })).toBe(
+          '2024-01-02T03:04:05.006000+00:00',
+        );
+        expect(await pit.execute('python.lib.variadic', { _args: [new Int32Array([1, -2])] })).toEqual({
+          args: [[1, -2]],
+          kwargs: {},
+        });
+        const values = (await pit.execute('python.lib.values')) as Record<string, unknown>;
+        expect(values['decimal']).toBe('1.10');
+        expect((values['datetime'] as Date).toISOString()).toBe('2024-01-02T03:04:05.678Z');
+        const chunks: unknown[] = [];
+        for await (const c of pit.executeStream('python.lib.count', { n: 2 })) chunks.push(c);
+        expect(chunks).toHaveLength(2);
+        expect(await pit.execute('python.lib.slow_double', { x: 2 })).toBe(4);
+      } finally {
+        await pit.close();
+      }
+    },
+  );
 });

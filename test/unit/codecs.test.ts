@@ -4,6 +4,8 @@ import { msgpackCodec } from '../../src/transport/codec-msgpack.js';
 import type { Codec } from '../../src/transport/codec.js';
 import { PayloadTooLargeError, SerializationError } from '../../src/errors/errors.js';
 import type { CallMessage } from '../../src/protocol/messages.js';
+import { RawTag, TAG_KEY } from '../../src/transport/tags.js';
+import { NDArray, parsePythonDateTime } from '../../src/transport/extended-values.js';
 
 function roundTrip(codec: Codec, args: Record<string, unknown>): Record<string, unknown> {
   const msg: CallMessage = { type: 'call', id: 1, tool: 'echo', args };
@@ -28,8 +30,10 @@ describe.each([msgpackCodec, jsonCodec])('$name codec', (codec) => {
       nan: NaN,
       inf: Infinity,
       ninf: -Infinity,
+      bytesAfterTags: Buffer.from([9]),
     };
     const back = roundTrip(codec, args);
+    expect(Buffer.isBuffer(back['bytesAfterTags'])).toBe(true); // a nested unpack must not turn bins into Uint8Arrays
     expect(back['nil']).toBeNull();
     expect(back['yes']).toBe(true);
     expect(back['int']).toBe(42);
@@ -50,8 +54,38 @@ describe.each([msgpackCodec, jsonCodec])('$name codec', (codec) => {
     expect(roundTrip(codec, { a: undefined, b: 1 })).toEqual({ b: 1 });
   });
 
-  it('sends a Date as its ISO string', () => {
-    expect(roundTrip(codec, { when: new Date(0) })['when']).toBe('1970-01-01T00:00:00.000Z');
+  it('sends a Date as a datetime tag and revives it as a Date', () => {
+    const back = roundTrip(codec, { when: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), bad: new Date(NaN) });
+    expect(back['when']).toBeInstanceOf(Date);
+    expect((back['when'] as Date).toISOString()).toBe('2024-01-02T03:04:05.678Z');
+    expect(Number.isNaN((back['bad'] as Date).getTime())).toBe(true);
+  });
+
+  it('sends numeric typed arrays and NDArrays as ndarray tags, dtype and shape intact', () => {
+    const back = roundTrip(codec, {
+      f64: new Float64Array([1.5, -2, NaN]),
+      i32: new Int32Array([1, -2, 3]),
+      big: new BigInt64Array([1n, -(2n ** 60n)]),
+      matrix: new NDArray(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]),
+      flags: new NDArray(new Uint8Array([1, 0]), [2], 'bool'),
+      bytes: new Uint8Array([7, 8]),
+    });
+    const f64 = back['f64'] as NDArray;
+    expect(f64).toBeInstanceOf(NDArray);
+    expect(f64.dtype).toBe('float64');
+    expect(f64.shape).toEqual([3]);
+    expect(f64.data).toBeInstanceOf(Float64Array);
+    expect([...f64.data]).toEqual([1.5, -2, NaN]);
+    expect((back['i32'] as NDArray).toArray()).toEqual([1, -2, 3]);
+    expect((back['big'] as NDArray).toArray()).toEqual([1, -(2n ** 60n)]);
+    const matrix = back['matrix'] as NDArray;
+    expect([matrix.dtype, matrix.shape]).toEqual(['float32', [2, 3]]);
+    expect(matrix.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect((back['flags'] as NDArray).toArray()).toEqual([true, false]);
+    expect(Buffer.isBuffer(back['bytes'])).toBe(true);
   });
 
   it('names the path of a function', () => {
@@ -113,5 +147,38 @@ describe('JSON codec wire form', () => {
       tagged: true,
       args: { a: { __snakepit__: 'float', value: 'NaN' } },
     });
+  });
+});
+
+describe('extended values', () => {
+  it('reads Python isoformat text as a Date (naive = UTC, fraction cut to ms)', () => {
+    expect(parsePythonDateTime('2024-01-02T03:04:05')!.toISOString()).toBe('2024-01-02T03:04:05.000Z');
+    expect(parsePythonDateTime('2024-01-02T03:04:05.123456+02:00')!.toISOString()).toBe(
+      '2024-01-02T01:04:05.123Z',
+    );
+    expect(parsePythonDateTime('2024-01-02 03:04:05.000000001')!.toISOString()).toBe(
+      '2024-01-02T03:04:05.000Z',
+    );
+    expect(Number.isNaN(parsePythonDateTime('NaT')!.getTime())).toBe(true);
+    expect(parsePythonDateTime('yesterday')).toBeUndefined();
+  });
+
+  it('refuses an NDArray whose shape does not hold its items', () => {
+    expect(() => new NDArray(new Float64Array(5), [2, 3])).toThrow(RangeError);
+    expect(() => new NDArray(new Float64Array(2), [2], 'int32')).toThrow(RangeError);
+  });
+
+  it('leaves a malformed ndarray tag as the map it was', () => {
+    const msg: CallMessage = {
+      type: 'call',
+      id: 1,
+      tool: 'echo',
+      args: {
+        x: new RawTag({ [TAG_KEY]: 'ndarray', dtype: 'float64', shape: [3], data: new Uint8Array(5) }),
+      },
+    };
+    const frame = msgpackCodec.encodeFrame(msg, 1 << 20);
+    const back = (msgpackCodec.decode(frame.subarray(4)) as CallMessage).args['x'] as Record<string, unknown>;
+    expect(back[TAG_KEY]).toBe('ndarray');
   });
 });

@@ -156,3 +156,131 @@ describe('resolveConfig', () => {
     ).toThrow(PythonEnvError);
   });
 });
+
+describe('resolveConfig: libraries (the generic adapter)', () => {
+  const GENERIC = 'snakepit_bridge.generic:GenericPythonAdapter';
+
+  function workerConfig(pool: { env: Record<string, string> }): Record<string, unknown> {
+    return JSON.parse(pool.env['SNAKEPIT_GENERIC_CONFIG']!) as Record<string, unknown>;
+  }
+
+  it('runs the generic adapter for a pool with libraries and no adapter', () => {
+    const pool = resolveConfig({
+      libraries: [
+        { name: 'np', module: 'numpy', install: { package: 'numpy', version: '1.26.4' }, lazy: true },
+      ],
+      logger: false,
+    }).pools[0]!;
+    expect(pool.adapter).toBe(GENERIC);
+    expect(pool.libraries[0]).toMatchObject({
+      namespace: 'np',
+      lazy: true,
+      install: { package: 'numpy', version: '==1.26.4' },
+    });
+    const sent = workerConfig(pool);
+    expect(sent['adapter']).toBeNull();
+    expect(sent['libraries']).toEqual([
+      expect.objectContaining({ name: 'np', module: 'numpy', namespace: 'np', functions: null, lazy: true }),
+    ]);
+  });
+
+  it('wraps the pool adapter when both are given', () => {
+    const pool = resolveConfig({
+      pools: [
+        { name: 'p', adapter: ADAPTER, libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }] },
+      ],
+      logger: false,
+    }).pools[0]!;
+    expect(pool.adapter).toBe(GENERIC);
+    expect(workerConfig(pool)['adapter']).toBe(ADAPTER);
+  });
+
+  it('leaves the user config untouched and other pools without the variable', () => {
+    const env = { A: '1' };
+    const config = resolveConfig({
+      pools: [
+        { name: 'a', adapter: ADAPTER, env },
+        { name: 'b', libraries: [{ name: 'math', module: 'math' }], env },
+      ],
+      logger: false,
+    });
+    expect(env).toEqual({ A: '1' });
+    expect(config.pools[0]!.env['SNAKEPIT_GENERIC_CONFIG']).toBeUndefined();
+    expect(config.pools[0]!.libraries).toEqual([]);
+    expect(config.pools[1]!.env['A']).toBe('1');
+  });
+
+  const lib = (extra: Record<string, unknown>): unknown => ({
+    libraries: [{ name: 'x', module: 'math', ...extra }],
+  });
+  it.each([
+    // injection attempts in module names
+    [lib({ module: 'os; rm -rf /' }), 'pool.libraries[0].module'],
+    [lib({ module: '$(whoami)' }), 'pool.libraries[0].module'],
+    [lib({ module: '`id`' }), 'pool.libraries[0].module'],
+    [lib({ module: 'a|b' }), 'pool.libraries[0].module'],
+    [lib({ module: '../../etc/passwd' }), 'pool.libraries[0].module'],
+    [lib({ module: '/usr/lib/python3/os.py' }), 'pool.libraries[0].module'],
+    [lib({ module: 'numpy ' }), 'pool.libraries[0].module'],
+    [lib({ module: 'pkg._private' }), 'pool.libraries[0].module'],
+    [lib({ module: 'builtins' }), 'pool.libraries[0].module'],
+    [lib({ module: 'importlib' }), 'pool.libraries[0].module'],
+    [lib({ module: 'x'.repeat(300) }), 'pool.libraries[0].module'],
+    // injection attempts in package names and versions
+    [lib({ install: { package: 'numpy; rm -rf /' } }), 'pool.libraries[0].install.package'],
+    [lib({ install: { package: '--index-url=http://evil.example' } }), 'pool.libraries[0].install.package'],
+    [lib({ install: { package: 'git+https://evil.example/x.git' } }), 'pool.libraries[0].install.package'],
+    [lib({ install: { package: './local/pkg' } }), 'pool.libraries[0].install.package'],
+    [lib({ install: { package: 'numpy --user' } }), 'pool.libraries[0].install.package'],
+    [lib({ install: { package: 'numpy', version: '>=1; rm -rf /' } }), 'pool.libraries[0].install.version'],
+    [lib({ install: { package: 'numpy', version: 'latest' } }), 'pool.libraries[0].install.version'],
+    [lib({ install: { package: 'numpy', extra: 1 } }), 'pool.libraries[0].install.extra'],
+    [lib({ install: 'numpy' }), 'pool.libraries[0].install'],
+    // names, functions, aliases, hooks, options
+    [{ libraries: [{ module: 'math' }] }, 'pool.libraries[0].name'],
+    [{ libraries: [{ name: 'x' }] }, 'pool.libraries[0].module'],
+    [lib({ name: 'scikit-learn' }), 'pool.libraries[0].namespace'],
+    [lib({ functions: ['sqrt', '__import__'] }), 'pool.libraries[0].functions[1]'],
+    [lib({ functions: ['os.system; id'] }), 'pool.libraries[0].functions[0]'],
+    [lib({ functions: 'sqrt' }), 'pool.libraries[0].functions'],
+    [lib({ exclude: ['_x'] }), 'pool.libraries[0].exclude[0]'],
+    [lib({ aliases: { root: 'sqrt()' } }), 'pool.libraries[0].aliases.root'],
+    [lib({ aliases: { 'a b': 'sqrt' } }), 'pool.libraries[0].aliases'],
+    [lib({ hooks: ['timing', 'rm -rf /'] }), 'pool.libraries[0].hooks[1]'],
+    [lib({ lazy: 'yes' }), 'pool.libraries[0].lazy'],
+    [lib({ dataframes: 'rows' }), 'pool.libraries[0].dataframes'],
+    [lib({ arrays: 'buffers' }), 'pool.libraries[0].arrays'],
+    [lib({ cacheSize: 0 }), 'pool.libraries[0].cacheSize'],
+    [lib({ pip_package: 'numpy' }), 'pool.libraries[0].pip_package'],
+    [{ libraries: 'math' }, 'pool.libraries'],
+    [
+      {
+        libraries: [
+          { name: 'a', module: 'math' },
+          { name: 'a', module: 'json' },
+        ],
+      },
+      'pool.libraries[1].name',
+    ],
+    [
+      {
+        libraries: [
+          { name: 'a', module: 'math', namespace: 'm' },
+          { name: 'b', module: 'json', namespace: 'm' },
+        ],
+      },
+      'pool.libraries[1].namespace',
+    ],
+    [{ libraries: [], adapter: undefined }, 'pool.adapter'],
+    [{ ...(lib({}) as object), env: { SNAKEPIT_GENERIC_CONFIG: '{}' } }, 'pool.env.SNAKEPIT_GENERIC_CONFIG'],
+  ])('rejects %j naming %s', (config, key) => {
+    expect(keyOf({ logger: false, ...(config as object) })).toBe(key);
+  });
+
+  it('bounds the configuration a worker receives', () => {
+    const functions = Array.from({ length: 5000 }, (_, i) => `function_number_${i}`);
+    expect(() =>
+      resolveConfig({ libraries: [{ name: 'x', module: 'math', functions }], logger: false }),
+    ).toThrow(/libraries: is \d+ bytes as JSON; the limit is 65536/);
+  });
+});

@@ -31,6 +31,12 @@ const cases: Array<[string, () => api.SnakepitError, string]> = [
   ['PayloadTooLargeError', () => new api.PayloadTooLargeError(10, 5), 'SNAKEPIT_PAYLOAD_TOO_LARGE'],
   ['ProtocolError', () => new api.ProtocolError('bad frame'), 'SNAKEPIT_PROTOCOL'],
   ['PoolClosedError', () => new api.PoolClosedError(), 'SNAKEPIT_POOL_CLOSED'],
+  [
+    'ToolRegistrationError',
+    () => new api.ToolRegistrationError('t', 'bad name'),
+    'SNAKEPIT_TOOL_REGISTRATION',
+  ],
+  ['NestingDepthError', () => new api.NestingDepthError('t', 8), 'SNAKEPIT_NESTING_DEPTH'],
 ];
 
 describe('error classes', () => {

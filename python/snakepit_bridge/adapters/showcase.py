@@ -42,7 +42,8 @@ class Accumulator:
 
 class ShowcaseAdapter(BaseAdapter):
     """Demo tools: ping, echo, add, error_demo, sleep, count (a stream), stats and info; remember/recall
-    (session state), accumulator (an object reference) and batch_process (a stream.send stream)."""
+    (session state), accumulator (an object reference), batch_process (a stream.send stream) and call_host
+    (a host tool called from Python)."""
 
     @tool(description="Answer with the worker's status, pid and time")
     def ping(self) -> dict:
@@ -96,6 +97,10 @@ class ShowcaseAdapter(BaseAdapter):
     @tool(description="A new Accumulator kept in the worker, returned as an object reference (needs a session)")
     def accumulator(self, start: float = 0.0):
         return Accumulator(start)
+
+    @tool(description="Call the host tool `tool` (registered with pit.tools.register) with `args`; its result")
+    def call_host(self, tool: str, args: dict | None = None):
+        return self.session_context.call_host_tool(tool, **(args or {}))
 
     @tool(description="Mean and standard deviation of a list of numbers (numpy when installed, else statistics)")
     def stats(self, values: list) -> dict:

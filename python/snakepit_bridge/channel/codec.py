@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from .extended import extended_tag, has_extended_form
 from .framing import ProtocolError
 from .values import (TAG_KEY, Codec, SerializationError, TaggedValue, find_container, from_tag, locate,
                      numpy_scalar, str_ok)
@@ -53,6 +54,9 @@ def _msgpack_default(obj):
     item = numpy_scalar(obj)
     if item is not None:
         return item
+    tag = extended_tag(obj)  # datetime, numpy arrays (extended.py)
+    if tag is not None:
+        return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb(tag, use_bin_type=True))
     raise TypeError("cannot encode a value of type %s" % type(obj).__name__)
 
 
@@ -70,6 +74,8 @@ def _msgpack_find(value, path, depth, seen):
     if isinstance(value, str):
         return None if str_ok(value) else SerializationError(path, "str", "string is not valid UTF-8")
     if msgpack is not None and isinstance(value, msgpack.ExtType):
+        return None
+    if has_extended_form(value):
         return None
     return find_container(value, path, depth, seen, _msgpack_find, _MSGPACK_KEYS)
 

@@ -8,6 +8,7 @@ import struct
 import threading
 from json.encoder import encode_basestring
 
+from .extended import extended_tag
 from .framing import ProtocolError
 from .values import (MAX_DEPTH, ROOTS, TAG_KEY, Codec, SerializationError, TaggedValue, from_tag,
                      join_path, numpy_scalar, str_ok)
@@ -67,6 +68,10 @@ class _JsonState:
         item = numpy_scalar(obj)
         if item is not None:
             return item
+        tag = extended_tag(obj)  # datetime, numpy arrays (extended.py)
+        if tag is not None:
+            self.tagged = True
+            return tag
         raise TypeError("cannot encode a value of type %s" % type(obj).__name__)
 
 
@@ -118,6 +123,10 @@ def _json_prepare(value, path, state, depth, seen):
     item = numpy_scalar(value)
     if item is not None:
         return _json_prepare(item, path, state, depth, seen)
+    tag = extended_tag(value)
+    if tag is not None:
+        state.tagged = True
+        return _json_prepare(tag, path, state, depth, seen)
     raise SerializationError(path, type(value).__name__)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
+from .extended import EXTENDED_KINDS, read_extended
 from .framing import ProtocolError
 
 __all__ = ["Codec", "SerializationError", "TAG_KEY", "MAX_DEPTH", "locate", "find_container", "from_tag",
@@ -155,6 +156,11 @@ def find_container(value, path, depth, seen, find, key_types):
 def from_tag(tag: dict, attachments):
     """The Python value of a received tag (``attachments``: the JSON frame's; empty for msgpack)."""
     kind = tag.get(TAG_KEY)
+    if kind in EXTENDED_KINDS:  # datetime, ndarray (extended.py)
+        try:
+            return read_extended(kind, tag, attachments)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ProtocolError("malformed %r tag (%s)" % (kind, exc)) from None
     try:
         if kind == "int":
             return int(tag["value"])

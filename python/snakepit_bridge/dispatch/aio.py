@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from ..channel.codec import SerializationError
 from ..channel.connection import FLUSH_BYTES, FLUSH_CHUNKS, PayloadTooLarge
+from .. import tracing
 from ..errors import CallCancelled, cancelled, error_info, payload_too_large, serialization_error
 from ..session_context import current_call
 from ..stream import unwrap_chunk
@@ -88,11 +89,14 @@ class AsyncRunner:
             self._answer(call, error=cancelled(call.cancel_reason))
             return
         token = current_call.set(call)  # the task copies this context: session_context works inside
+        traced = tracing.activate(call) if call.trace is not None else None  # and the trace, if any
         try:
             coro = self._stream(call, obj) if inspect.isasyncgen(obj) else self._await(call, obj)
             task = self.loop.create_task(coro)
         finally:
             current_call.reset(token)
+            if traced is not None:
+                tracing.deactivate(traced)
         call.task = task
         # A task cancelled before its first step never enters our try blocks: answer for it here.
         task.add_done_callback(lambda _task: self._ensure_answered(call, obj))

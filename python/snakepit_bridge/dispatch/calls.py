@@ -12,7 +12,7 @@ import threading
 import time
 
 from ..channel.framing import ProtocolError
-from ..session_context import SessionContext
+from ..session_context import SessionContext, correlation_id_of
 
 __all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC"]
 
@@ -29,7 +29,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
-        "style", "sender",
+        "style", "sender", "span",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -75,6 +75,7 @@ class Call:
         self.is_async = False
         self.style = None  # the tool's call style (tools.call_style), set by invoke.resolve()
         self.sender = None  # the StreamSender of a tool that pushes its chunks
+        self.span = None  # its OpenTelemetry span, while traced (tracing.py)
 
     @property
     def context(self) -> SessionContext:
@@ -82,8 +83,9 @@ class Call:
         ctx = self._context
         if ctx is None:
             meta = {"tool": self.tool}
-            if self.correlation_id is not None:
-                meta["correlation_id"] = self.correlation_id
+            cid = correlation_id_of(self)
+            if cid is not None:
+                meta["correlation_id"] = cid
             if self.trace is not None:
                 meta["trace"] = self.trace
             ctx = SessionContext(self.session, meta, self.deadline, self.id, client=self.client)

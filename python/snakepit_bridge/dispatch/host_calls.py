@@ -16,12 +16,20 @@ import itertools
 import threading
 
 from ..channel.framing import ProtocolError
-from ..errors import HostToolError
+from ..errors import HostToolError, UnknownHostToolError
 from ..session_context import current_call
 
-__all__ = ["HostCalls"]
+__all__ = ["HostCalls", "LIST_TOOLS"]
+
+# The host answers this name itself: the host tools visible to the calling session (PROTOCOL.md section 6).
+LIST_TOOLS = "__snakepit__.host_tools"
 
 _WAKE = [{"type": "_wake"}]
+
+# A waiter gives up this long after the call's deadline, not at it: at the deadline the host cancels the call
+# itself, and its caller must see that timeout, not this worker's own. The grace only matters when the host is
+# unable to answer at all.
+DEADLINE_GRACE_S = 0.25
 
 
 class _Waiter:
@@ -39,12 +47,18 @@ class _Waiter:
 def _result(name: str, reply: dict):
     if reply.get("type") == "host_result":
         return reply.get("value")
-    err = reply.get("error") or {}
-    raise HostToolError(err.get("name", name), err.get("message", "host tool failed"), err.get("code"))
+    err = reply.get("error")
+    if not isinstance(err, dict):
+        err = {}
+    code = err.get("code") if isinstance(err.get("code"), str) else None
+    cls = UnknownHostToolError if code == UnknownHostToolError.CODE else HostToolError
+    message = err.get("message")
+    raise cls(name, message if isinstance(message, str) else "host tool failed", code,
+              err.get("name") if isinstance(err.get("name"), str) else None)
 
 
 def _timeout_error(name: str) -> HostToolError:
-    return HostToolError(name, "no answer before the call's deadline", "timeout")
+    return HostToolError(name, "no answer before the call's deadline", "timeout", "TimeoutError")
 
 
 class HostCalls:
@@ -78,6 +92,8 @@ class HostCalls:
         if not worker.ready:
             raise RuntimeError("host tools can be called once the worker is ready (from a tool)")
         hid, msg, remaining = self._message(ctx, name, kwargs)
+        if remaining is not None:
+            remaining += DEADLINE_GRACE_S
         main = threading.get_ident() == worker.interrupter.main_ident
         waiter = self._waiters[hid] = _Waiter(hid, main)
         try:
@@ -99,6 +115,8 @@ class HostCalls:
         import asyncio  # loaded already: we are in a coroutine
 
         hid, msg, remaining = self._message(ctx, name, kwargs)
+        if remaining is not None:
+            remaining += DEADLINE_GRACE_S
         waiter = self._waiters[hid] = _Waiter(hid)
         waiter.loop = asyncio.get_running_loop()
         waiter.future = waiter.loop.create_future()

@@ -14,6 +14,7 @@ from ..channel.codec import SerializationError
 from ..channel.connection import FLUSH_BYTES, FLUSH_CHUNKS, PayloadTooLarge
 from ..errors import (CallCancelled, bridge_error, cancelled, error_info, payload_too_large,
                       serialization_error)
+from .. import tracing
 from ..session_context import current_call
 from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
@@ -97,6 +98,7 @@ def run_call(worker, call) -> None:
         return  # cancelled while queued: the reader has answered it
     interrupter = worker.interrupter
     token = current_call.set(call)
+    traced = tracing.activate(call) if call.trace is not None else None
     try:
         worker.conn.arm()  # frames still buffered must not wait for this tool
         try:
@@ -114,6 +116,8 @@ def run_call(worker, call) -> None:
         return
     finally:
         current_call.reset(token)
+        if traced is not None:
+            tracing.deactivate(traced)
     _deliver(worker, call, result)
 
 
@@ -149,6 +153,7 @@ def run_sync_stream(worker, call, iterator) -> None:
     conn, interrupter = worker.conn, worker.interrupter
     seq, value, error = 0, None, None
     token = current_call.set(call)
+    traced = tracing.activate(call) if call.trace is not None else None
     try:
         try:
             while True:
@@ -188,6 +193,8 @@ def run_sync_stream(worker, call, iterator) -> None:
             error = error or error_info(exc)
     finally:
         current_call.reset(token)
+        if traced is not None:
+            tracing.deactivate(traced)
     worker.answer(call, value, error)
 
 

@@ -88,7 +88,11 @@ def start_adapter(worker):
                 worker.aio().run_blocking(result)
         worker.adapter, worker.tools = adapter, ToolTable(adapter)
         specs = worker.tools.specs()
-        worker.conn.send({"type": "ready", "adapter": "%s:%s" % (module, name), "tools": specs})
+        ready = {"type": "ready", "adapter": "%s:%s" % (module, name), "tools": specs}
+        describe_libraries = getattr(adapter, "describe_libraries", None)  # the generic adapter
+        if describe_libraries is not None:
+            ready["libraries"] = describe_libraries()
+        worker.conn.send(ready)
     except BaseException as exc:
         return _fatal(worker, "initialize", exc)
     worker.interrupter.install()  # after the adapter's imports: a library's SIGUSR1 handler must not win

@@ -2,7 +2,8 @@
 
 Arguments are checked against the method's signature before it runs (``invalid_arguments``). The check
 is precomputed into sets (accepted names, required names) so a call costs a couple of set operations
-instead of ``inspect.Signature.bind``.
+instead of ``inspect.Signature.bind``. Then each argument's value is checked against the JSON Schema its
+type hint gives (``schema.compile_check``; ``@tool(validate=False)`` turns that off).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import inspect
 
 from ..base_adapter import BaseAdapter, discover_tools, tool_spec
+from ..schema import compile_check, ensure_input_schema
 
 __all__ = ["Tool", "ToolTable"]
 
@@ -20,7 +22,7 @@ class Tool:
     """One callable tool and what the dispatcher needs to know before calling it."""
 
     __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
-                 "is_generator", "style")
+                 "is_generator", "style", "checks", "extra_check")
 
     def __init__(self, name: str, func, meta) -> None:
         self.name = name
@@ -46,6 +48,20 @@ class Tool:
         self.is_asyncgen = inspect.isasyncgenfunction(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.is_generator = inspect.isgeneratorfunction(func)
+        self.checks, self.extra_check = (), None
+        if (style is None or "params" not in style) and (meta is None or meta.validate):
+            self._compile_checks(self.spec.get("input_schema"))
+
+    def _compile_checks(self, schema) -> None:
+        # One check per parameter whose hint says something (a bare ``x`` or ``x: Any`` costs nothing).
+        if not isinstance(schema, dict):
+            return
+        props = schema.get("properties") or {}
+        checks = [(name, compile_check(sub)) for name, sub in props.items()]
+        self.checks = tuple((name, check) for name, check in checks if check is not None)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            self.extra_check = compile_check(extra)
 
     def problem(self, args: dict) -> str | None:
         """Why ``args`` do not bind to the signature, or None if they do."""
@@ -61,6 +77,17 @@ class Tool:
             missing = sorted(self.required - keys)
             return "missing required argument%s %s" % (
                 "s" if len(missing) > 1 else "", ", ".join(repr(k) for k in missing))
+        for name, check in self.checks:
+            if name in args:
+                problem = check(args[name], name)
+                if problem is not None:
+                    return "argument " + problem
+        if self.extra_check is not None:
+            for name, value in args.items():
+                if name not in self.names:
+                    problem = self.extra_check(value, name)
+                    if problem is not None:
+                        return "argument " + problem
         return None
 
 
@@ -96,9 +123,15 @@ class ToolTable:
         # BaseAdapter.session_context follows the current call by itself (a ContextVar); other adapters
         # get the attribute set before each call (last writer wins between concurrent async calls).
         self.assign_context = not isinstance(adapter, BaseAdapter)
+        # resolve_tool(name) -> a Tool-like object or None: tools known only by name (the generic adapter).
+        # Called on the reader thread for names that are not @tool methods; it must not run user code.
+        self.resolve_tool = getattr(adapter, "resolve_tool", None)
 
     def get(self, name: str) -> Tool | None:
-        return self.tools.get(name)
+        tool = self.tools.get(name)
+        if tool is None and self.resolve_tool is not None:
+            tool = self.resolve_tool(name)
+        return tool
 
     def names(self) -> list:
         return sorted(self.tools)
@@ -109,5 +142,14 @@ class ToolTable:
         if get_tools is not None:
             specs = get_tools()
             if isinstance(specs, list) and all(isinstance(s, dict) and "name" in s for s in specs):
-                return specs
+                return [self._with_schema(s) for s in specs]
         return [t.spec for t in self.tools.values()]
+
+    def _with_schema(self, spec: dict) -> dict:
+        # Specs the adapter built itself may lack ``input_schema``: ours when we know the tool, else from
+        # the annotation texts of its parameters.
+        if "input_schema" not in spec:
+            tool = self.tools.get(spec["name"])
+            if tool is not None and "input_schema" in tool.spec:
+                spec["input_schema"] = tool.spec["input_schema"]
+        return ensure_input_schema(spec)

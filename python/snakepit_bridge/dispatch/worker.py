@@ -33,6 +33,7 @@ import traceback
 
 from ..channel.codec import SerializationError
 from ..channel.connection import PayloadTooLarge
+from .. import tracing
 from ..errors import CallCancelled, payload_too_large, serialization_error, shrunk
 from ..refs import REFS, by_ref
 from ..sessions import end_session
@@ -191,7 +192,11 @@ class Worker:
                     continue
             else:
                 sys.stderr.write("snakepit_bridge: cannot send the error of call %r\n" % (call.id,))
+                if call.span is not None:
+                    tracing.finish(call, error)
                 return
+        if call.span is not None:
+            tracing.finish(call, error)
         call.release()
         conn.buffer(data)
         if flush:

@@ -1,0 +1,126 @@
+/**
+ * CallTelemetry: what one pool's calls report — latency and queue-wait histograms (always), `call:start` /
+ * `call:stop` / `call:exception` events (only when someone listens), OpenTelemetry spans (only when a tracer
+ * provider is registered).
+ *
+ * A Call holds its pool's CallTelemetry as its observer and tells it three things: created (in the caller's
+ * context: the span opens there), started (dispatched to a worker), settled (once). With no listener and no
+ * tracer, a call costs two histogram records and no allocation.
+ */
+import { AbortError, CallTimeoutError, QueueTimeoutError, WorkerCrashedError } from '../errors/errors.js';
+import { PythonError } from '../errors/python-errors.js';
+import type { Call } from '../pool/call.js';
+import type { CallEventBase, CallFailureKind, EventBus, SnakepitEvents } from './event-bus.js';
+import { LogHistogram } from './histogram.js';
+import type { CallTracer } from './tracing.js';
+
+/** What a Call tells its observer. */
+export interface CallObserver {
+  /** The call exists (called in the caller's synchronous context). */
+  created(call: Call): void;
+  /** The call was dispatched to a worker (`call.runner`, `call.dispatchedAt` are set). */
+  started(call: Call): void;
+  /** The call settled, with `error` or without. Called once. */
+  settled(call: Call, error: Error | undefined): void;
+}
+
+export class CallTelemetry implements CallObserver {
+  readonly pool: string;
+  /** Submission to settlement, in ms, of calls that reached a worker (whatever their outcome). */
+  readonly latency = new LogHistogram();
+  /** Submission to dispatch, in ms, of every dispatch. */
+  readonly queueWait = new LogHistogram();
+  /** Chunks received by the pool's stream calls. */
+  chunks = 0;
+  readonly #events: EventBus;
+  readonly #tracer: CallTracer | undefined;
+  readonly #runId: string;
+
+  constructor(pool: string, events: EventBus, tracer: CallTracer | undefined, runId: string) {
+    this.pool = pool;
+    this.#events = events;
+    this.#tracer = tracer;
+    this.#runId = runId;
+  }
+
+  /** The call's correlation id: the caller's, else `<runId>-<callId>` (what the worker derives too). */
+  correlationId(call: Call): string {
+    return call.correlationId ?? `${this.#runId}-${call.id}`;
+  }
+
+  created(call: Call): void {
+    this.#tracer?.begin(call, this.correlationId(call));
+  }
+
+  started(call: Call): void {
+    this.queueWait.record(call.dispatchedAt - call.submittedAt);
+    if (this.#events.wants('call:start')) this.#events.emit('call:start', this.#base(call));
+  }
+
+  settled(call: Call, error: Error | undefined): void {
+    const now = performance.now();
+    const reached = call.dispatchedAt > 0;
+    if (reached) this.latency.record(now - call.submittedAt);
+    const chunks = call.stream ? call.stream.received : 0;
+    this.chunks += chunks;
+    if (call.span !== undefined) {
+      this.#tracer?.end(call, error, {
+        worker: call.runner?.id,
+        queueWaitMs: (reached ? call.dispatchedAt : now) - call.submittedAt,
+        chunks,
+        attempt: call.retries + 1,
+        errorName: error?.name,
+      });
+    }
+    if (error === undefined) {
+      if (this.#events.wants('call:stop')) this.#events.emit('call:stop', this.#ended(call, now, chunks));
+    } else if (this.#events.wants('call:exception')) {
+      const code = (error as { code?: unknown }).code;
+      const payload = this.#ended(call, now, chunks) as SnakepitEvents['call:exception'];
+      payload.error = error;
+      payload.errorName = error.name;
+      payload.errorCode = typeof code === 'string' ? code : undefined;
+      payload.kind = failureKind(error);
+      this.#events.emit('call:exception', payload);
+    }
+  }
+
+  /** The fields of `call:stop`, which `call:exception` extends (built in one literal: no spread). */
+  #ended(call: Call, now: number, chunks: number): SnakepitEvents['call:stop'] {
+    return {
+      callId: call.id,
+      correlationId: this.correlationId(call),
+      pool: call.pool,
+      tool: call.tool,
+      worker: call.runner?.id,
+      session: call.sessionId,
+      stream: call.stream !== undefined,
+      queueWaitMs: (call.dispatchedAt > 0 ? call.dispatchedAt : now) - call.submittedAt,
+      attempt: call.retries + 1,
+      durationMs: now - call.submittedAt,
+      chunks,
+    };
+  }
+
+  #base(call: Call, now = performance.now()): CallEventBase {
+    return {
+      callId: call.id,
+      correlationId: this.correlationId(call),
+      pool: call.pool,
+      tool: call.tool,
+      worker: call.runner?.id,
+      session: call.sessionId,
+      stream: call.stream !== undefined,
+      queueWaitMs: (call.dispatchedAt > 0 ? call.dispatchedAt : now) - call.submittedAt,
+      attempt: call.retries + 1,
+    };
+  }
+}
+
+export function failureKind(error: Error): CallFailureKind {
+  if (error instanceof CallTimeoutError || error instanceof QueueTimeoutError) return 'timeout';
+  if (error instanceof AbortError) return 'abort';
+  if (error instanceof WorkerCrashedError) return 'crash';
+  if (error instanceof PythonError) return 'python';
+  return 'error';
+}

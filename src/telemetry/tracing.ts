@@ -1,0 +1,126 @@
+/**
+ * OpenTelemetry spans for calls, through `@opentelemetry/api` only (an optional peer dependency, imported once
+ * by `Snakepit.start`; the library ships no SDK). The application registers a tracer provider; without one,
+ * tracing costs a provider check per call and nothing else.
+ *
+ *   caller's active span ─► "pool/tool" (CLIENT, host) ── traceparent in the call frame ──► Python SERVER span
+ *
+ * The host span covers the call from submission to settlement (queue wait included). Its W3C trace context is
+ * written into the call's `trace` field (PROTOCOL.md §5), from which the worker continues the trace.
+ */
+import type * as OtelApi from '@opentelemetry/api';
+import { ConfigError } from '../errors/errors.js';
+import type { Call } from '../pool/call.js';
+
+type Api = typeof OtelApi;
+
+/** What the call telemetry reports when a traced call ends. */
+export interface SpanEnd {
+  worker: string | undefined;
+  queueWaitMs: number;
+  chunks: number;
+  attempt: number;
+  errorName: string | undefined;
+}
+
+/** How the tracer was loaded: absent (not installed / turned off) or ready. */
+export async function loadCallTracer(mode: boolean | 'auto'): Promise<CallTracer | undefined> {
+  if (mode === false) return undefined;
+  let api: Api;
+  try {
+    const mod = (await import('@opentelemetry/api')) as Api & { default?: Api };
+    api = mod.trace ? mod : mod.default!;
+  } catch (err) {
+    if (mode === true) {
+      throw new ConfigError(
+        'telemetry.tracing',
+        `is true, but @opentelemetry/api cannot be loaded (${(err as Error).message}): ` +
+          'npm install @opentelemetry/api, or set telemetry.tracing to "auto"',
+      );
+    }
+    return undefined;
+  }
+  return new CallTracer(api);
+}
+
+interface ProviderLike {
+  getTracer(name: string, version?: string): OtelApi.Tracer;
+  getDelegate?: () => ProviderLike;
+}
+
+export class CallTracer {
+  readonly #api: Api;
+  /** The API's no-op provider: what the global proxy delegates to until an SDK registers. */
+  readonly #noop: unknown;
+  #delegate: unknown;
+  #tracer: OtelApi.Tracer | undefined;
+
+  /** @param api the `@opentelemetry/api` module (typed loosely, so the declarations need no OpenTelemetry types) */
+  constructor(api: object) {
+    this.#api = api as Api;
+    this.#noop = (new this.#api.ProxyTracerProvider() as ProviderLike).getDelegate?.();
+  }
+
+  /** The tracer of the provider registered now, or undefined when none is (no SDK: tracing is off). */
+  #currentTracer(): OtelApi.Tracer | undefined {
+    const provider = this.#api.trace.getTracerProvider() as ProviderLike;
+    const delegate = provider.getDelegate ? provider.getDelegate() : provider;
+    if (delegate === this.#noop) return undefined;
+    if (delegate !== this.#delegate) {
+      this.#delegate = delegate;
+      this.#tracer = (delegate as ProviderLike).getTracer('snakepit');
+    }
+    return this.#tracer;
+  }
+
+  /** A call was created (in its caller's context): open its span and put its trace context on the call. */
+  begin(call: Call, correlationId: string): void {
+    const tracer = this.#currentTracer();
+    if (!tracer) return;
+    const api = this.#api;
+    const attributes: OtelApi.Attributes = {
+      'rpc.system': 'snakepit',
+      'rpc.service': call.pool,
+      'rpc.method': call.tool,
+      'snakepit.pool': call.pool,
+      'snakepit.tool': call.tool,
+      'snakepit.call_id': call.id,
+      'snakepit.correlation_id': correlationId,
+      'snakepit.stream': call.stream !== undefined,
+    };
+    if (call.sessionId !== undefined) attributes['snakepit.session'] = call.sessionId;
+    const span = tracer.startSpan(
+      `${call.pool}/${call.tool}`,
+      { kind: api.SpanKind.CLIENT, attributes },
+      api.context.active(),
+    );
+    const sc = span.spanContext();
+    if (!api.isSpanContextValid(sc)) {
+      span.end();
+      return;
+    }
+    call.span = span;
+    const tracestate = sc.traceState?.serialize();
+    call.trace = {
+      traceparent: `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`,
+      ...(tracestate ? { tracestate } : {}),
+    };
+  }
+
+  /** The call settled: finish its span. */
+  end(call: Call, error: Error | undefined, end: SpanEnd): void {
+    const span = call.span as OtelApi.Span | undefined;
+    if (!span) return;
+    call.span = undefined;
+    if (end.worker !== undefined) span.setAttribute('snakepit.worker', end.worker);
+    span.setAttribute('snakepit.queue_wait_ms', Math.round(end.queueWaitMs * 1000) / 1000);
+    if (end.attempt > 1) span.setAttribute('snakepit.attempt', end.attempt);
+    if (call.stream) span.setAttribute('snakepit.chunks', end.chunks);
+    if (error) {
+      span.recordException(error);
+      span.setAttribute('error.type', end.errorName ?? error.name);
+      span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: error.message });
+    }
+    span.end();
+  }
+}
