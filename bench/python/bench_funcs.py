@@ -26,11 +26,25 @@ def sum_f64(data):
         return sum(array.array("d", bytes(data)))
 
 
+def _calibrate():
+    """Loop iterations per millisecond of pure-Python work on this machine (measured once, at import)."""
+    n, start = 0, time.perf_counter()
+    while n < 200_000:
+        n += 1
+    return 200_000 / ((time.perf_counter() - start) * 1000.0)
+
+
+_ITERATIONS_PER_MS = _calibrate()
+
+
 def cpu(ms):
-    """Burn the CPU for about `ms` milliseconds in pure Python (holds the GIL)."""
-    end = time.perf_counter() + ms / 1000.0
-    n = 0
-    while time.perf_counter() < end:
+    """A fixed amount of pure-Python work, about `ms` milliseconds on one core (holds the GIL throughout).
+
+    Fixed work, not a deadline: bridges that run calls on threads sharing one GIL must then take longer, which is
+    what the parallelism workload is meant to show.
+    """
+    n, target = 0, int(ms * _ITERATIONS_PER_MS)
+    while n < target:
         n += 1
     return n
 
