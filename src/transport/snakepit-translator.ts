@@ -115,6 +115,7 @@ export class SnakepitChannel extends Duplex implements HostServiceDelegate {
   #service: SnakepitHostService | undefined;
   #nextHostCall = 1;
   #exited = false;
+  #finished = false;
 
   constructor(options: SnakepitChannelOptions) {
     super();
@@ -136,6 +137,8 @@ export class SnakepitChannel extends Duplex implements HostServiceDelegate {
 
   /** The worker process ended: no more frames. */
   finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
     for (const call of this.#calls.values()) call.rpc.cancel();
     this.#calls.clear();
     this.#client?.close();
@@ -383,6 +386,7 @@ export class SnakepitChannel extends Duplex implements HostServiceDelegate {
   }
 
   #emit(message: WorkerMessage): void {
+    if (this.#finished) return; // the worker is gone: late answers (a Ping, a cancelled RPC) have nowhere to go
     this.push(jsonCodec.encodeFrame(message as unknown as HostMessage, this.#options.maxFrameBytes));
   }
 }
