@@ -179,30 +179,31 @@ export class WorkerHandle {
       if (stream === 'stderr') this.#hooks.logger.warn(fields, line);
       else this.#hooks.logger.info(fields, line);
     };
-    const proc: WorkerLink = this.#link
-      ? this.#link({ workerId: this.id, onLine })
-      : new WorkerProcess({
-          executable: config.python.executable,
-          args: [
-            '-m',
-            'snakepit_bridge',
-            '--adapter',
-            config.adapter,
-            '--channel-fd',
-            '3',
-            '--worker-id',
-            this.id,
-            '--pool',
-            config.name,
-            '--run-id',
-            this.#runId,
-            '--codec',
-            config.codec,
-          ],
-          env: this.#workerEnv(),
-          cwd: config.cwd,
-          onLine,
-        });
+    const remote = this.#link?.({ workerId: this.id, onLine });
+    const proc: WorkerLink =
+      remote ??
+      new WorkerProcess({
+        executable: config.python.executable,
+        args: [
+          '-m',
+          'snakepit_bridge',
+          '--adapter',
+          config.adapter,
+          '--channel-fd',
+          '3',
+          '--worker-id',
+          this.id,
+          '--pool',
+          config.name,
+          '--run-id',
+          this.#runId,
+          '--codec',
+          config.codec,
+        ],
+        env: this.#workerEnv(),
+        cwd: config.cwd,
+        onLine,
+      });
     this.#process = proc;
     if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
