@@ -1,176 +1,390 @@
 /**
- * `npm run bench`: snakepit against the bare framed loop (the transport's ceiling), side by side in one run.
+ * `npm run bench`: snakepit against a bare framed loop and the other Node↔Python bridges, side by side in one run.
  *
- * Workloads: trivial call (`add`) sequential — p50/p99 latency — and with 64 in flight — calls/s — on 2 workers,
- * for each codec; and a stream of small dicts (`count`: {"i": i}) consumed with `for await` — chunks/s.
- * Rounds are interleaved (bare, snakepit, bare, snakepit, …) so machine noise hits both alike; the table shows
- * medians with the min–max over rounds. Results go to bench/results/<timestamp>.json.
+ * Every system runs every workload in a fresh Node process (bench/child.ts), rounds interleaved (all systems in
+ * round 1, then all in round 2, …) so machine noise hits them alike; tables show medians with min–max. The
+ * robustness table is observed from child processes too (bench/robustness.ts). Output: bench/results/<ts>.json,
+ * docs/bench-latest.svg, and the "Latest run" section of docs/PERFORMANCE.md.
  *
- * Flags: --rounds N (3), --seq N (10000), --conc N (20000), --stream N (200000, chunks per stream),
- *        --codecs msgpack,json
+ * Flags: --rounds N (3) · --systems a,b · --workers N (2) · --quick (tiny sizes: a correctness smoke run, no
+ * timing claims) · --no-docs (do not touch docs/) · --no-robustness
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Snakepit } from '../src/index.js';
 import { resolvePython } from '../src/python/interpreter.js';
-import { BareLoop } from './bare/bare-client.js';
-import { concurrent, median, sequential, table } from './lib/measure.js';
+import { runChild } from './lib/children.js';
+import { markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
+import { observe, SCENARIOS, type Cell } from './robustness.js';
+import { SYSTEMS } from './systems/index.js';
+import type { WorkloadResult } from './workloads.js';
 
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    seq: { type: 'string', default: '10000' },
-    conc: { type: 'string', default: '20000' },
-    stream: { type: 'string', default: '200000' },
-    codecs: { type: 'string', default: 'msgpack,json' },
+    systems: { type: 'string' },
+    workers: { type: 'string', default: '2' },
+    quick: { type: 'boolean', default: false },
+    'no-docs': { type: 'boolean', default: false },
+    'no-robustness': { type: 'boolean', default: false },
   },
 });
+
+const ROOT = dirname(fileURLToPath(import.meta.url))
+  .replace(/\/dist\/bench$/, '')
+  .replace(/\/bench$/, '');
 const ROUNDS = Number(flags.rounds);
-const SEQ = Number(flags.seq);
-const CONC = Number(flags.conc);
-const STREAM = Number(flags.stream);
-const STREAM_TARGET = 200_000; // DESIGN.md §6, msgpack
-const IN_FLIGHT = 64;
-const WORKERS = 2;
-const codecs = flags.codecs.split(',') as Array<'msgpack' | 'json'>;
+const WORKERS = Number(flags.workers);
+const QUICK = flags.quick;
 
-interface Sample {
-  p50Us: number;
-  p99Us: number;
-  callsPerSec: number;
-  chunksPerSec: number;
+interface StartupSample {
+  readyMs: number;
+  workers: number;
+  workerRssMb: number[];
+  hostRssMb: number;
 }
 
-type Call = (i: number) => Promise<unknown>;
-/** Run one stream of `n` chunks to its end; resolve with the chunks received. */
-type Stream = (n: number) => Promise<number>;
-
-async function measure(call: Call, stream: Stream): Promise<Sample> {
-  for (let i = 0; i < 2000; i++) await call(i); // warm-up: JIT, caches, pipelining statistics
-  await concurrent(2000, IN_FLIGHT, call);
-  const seq = await sequential(SEQ, call);
-  const callsPerSec = await concurrent(CONC, IN_FLIGHT, call);
-  await stream(Math.min(STREAM, 20_000)); // warm-up
-  const t0 = performance.now();
-  const received = await stream(STREAM);
-  const chunksPerSec = (received / (performance.now() - t0)) * 1000;
-  if (received !== STREAM) throw new Error(`stream delivered ${received} of ${STREAM} chunks`);
-  return { p50Us: seq.p50Us, p99Us: seq.p99Us, callsPerSec, chunksPerSec };
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
 }
 
-async function bareRound(python: string, codec: 'msgpack' | 'json'): Promise<Sample> {
-  const loop = await BareLoop.start(python, codec, WORKERS);
-  try {
-    return await measure(
-      (i) => loop.call(i, 1),
-      (n) => loop.stream(n),
-    );
-  } finally {
-    loop.close();
-  }
-}
-
-async function snakepitRound(codec: 'msgpack' | 'json'): Promise<Sample> {
-  const pit = await Snakepit.start({
-    adapter: 'snakepit_bridge.adapters.showcase:ShowcaseAdapter',
-    size: WORKERS,
-    codec,
-    logger: false,
-  });
-  try {
-    return await measure(
-      (i) => pit.execute('add', { a: i, b: 1 }),
-      async (n) => {
-        let received = 0;
-        for await (const _chunk of pit.executeStream('count', { n })) received++;
-        return received;
-      },
-    );
-  } finally {
-    await pit.close();
-  }
-}
-
-function summary(samples: Sample[], key: keyof Sample): { median: number; min: number; max: number } {
-  const v = samples.map((s) => s[key]);
-  return { median: median(v), min: Math.min(...v), max: Math.max(...v) };
+function machine(python: string): Record<string, string> {
+  const version = execFileSync(python, ['-c', 'import sys; print(sys.version.split()[0])']).toString().trim();
+  return {
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    python: `${version} (${python})`,
+  };
 }
 
 async function main(): Promise<void> {
-  const python = resolvePython(undefined);
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${python.executable} (${python.source})`;
-  console.log(`snakepit bench — ${machine}`);
-  console.log(
-    `${ROUNDS} interleaved rounds; ${SEQ} sequential calls, ${CONC} calls with ${IN_FLIGHT} in flight, ` +
-      `a stream of ${STREAM} small dicts; ${WORKERS} workers\n`,
-  );
-  const results: Record<string, Sample[]> = {};
+  const python = resolvePython(undefined).executable;
+  const pythonDir = join(ROOT, 'bench', 'python');
+  const wanted = flags.systems ? flags.systems.split(',') : SYSTEMS.map((s) => s.id);
+  const systems = SYSTEMS.filter((s) => wanted.includes(s.id));
+  const skipped: Record<string, string> = {};
+  const active = [];
+  for (const s of systems) {
+    const why = await s.unavailable();
+    if (why) {
+      skipped[s.id] = why;
+      log(`skipping ${s.label}: ${why}`);
+    } else active.push(s);
+  }
+  const info = machine(python);
+  log(`snakepit bench — ${info.cpu}, ${info.memory}, Node ${info.node}, Python ${info.python}`);
+  log(`${ROUNDS} interleaved round(s), ${WORKERS} workers${QUICK ? ', QUICK sizes (no timing claims)' : ''}`);
+
+  const base = { python, pythonDir, workers: WORKERS, quick: QUICK };
+  const work: Record<string, Array<Record<string, WorkloadResult>>> = {};
+  const startup: Record<string, Record<string, StartupSample[] | string>> = {};
   const loads: number[] = [];
+  const t0 = performance.now();
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const codec of codecs) {
+    for (const s of active) {
       loads.push(loadavg()[0]!);
-      (results[`bare/${codec}`] ??= []).push(await bareRound(python.executable, codec));
-      (results[`snakepit/${codec}`] ??= []).push(await snakepitRound(codec));
-      process.stdout.write(`round ${round}/${ROUNDS} ${codec} done (load ${loadavg()[0]!.toFixed(2)})\n`);
+      for (const w of [1, 8]) {
+        const key = `start${w}`;
+        const run = await runChild(
+          'child.js',
+          [s.id, 'startup', JSON.stringify({ ...base, workers: w })],
+          60_000,
+        );
+        const sample = run.result as StartupSample | undefined;
+        const slot = ((startup[s.id] ??= {})[key] ??= []);
+        if (!sample)
+          startup[s.id]![key] = `failed: ${run.stderr.split('\n').find(Boolean) ?? `exit ${run.code}`}`;
+        else if (Array.isArray(slot)) slot.push(sample);
+      }
+      const run = await runChild('child.js', [s.id, 'workloads', JSON.stringify(base)], 600_000);
+      if (run.result) (work[s.id] ??= []).push(run.result as Record<string, WorkloadResult>);
+      else log(`  ${s.label} round ${round} failed: ${run.stderr.split('\n').slice(0, 3).join(' | ')}`);
+      log(
+        `round ${round}/${ROUNDS}: ${s.label} done (${Math.round((performance.now() - t0) / 1000)} s, load ${loadavg()[0]!.toFixed(2)})`,
+      );
     }
   }
-  const rows: Array<Array<string | number>> = [];
-  const verdicts: string[] = [];
-  const range = (s: { median: number; min: number; max: number }, digits = 0): string =>
-    `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
-  for (const codec of codecs) {
-    const bare = results[`bare/${codec}`]!;
-    const pit = results[`snakepit/${codec}`]!;
-    for (const [name, samples] of [
-      ['bare framed loop', bare],
-      ['snakepit', pit],
-    ] as const) {
-      rows.push([
-        name,
-        codec,
-        range(summary(samples, 'p50Us'), 1),
-        range(summary(samples, 'p99Us'), 1),
-        range(summary(samples, 'callsPerSec')),
-        range(summary(samples, 'chunksPerSec')),
-      ]);
+
+  const robustness: Record<string, Record<string, Cell>> = {};
+  if (!flags['no-robustness']) {
+    // The bare loop is a measuring stick with no error handling at all, not a bridge: it has no robustness row.
+    for (const s of active.filter((x) => x.id !== 'bare-msgpack')) {
+      for (const scenario of SCENARIOS) {
+        (robustness[s.id] ??= {})[scenario] = await observe(s.id, scenario, base);
+      }
+      log(`robustness: ${s.label} observed`);
     }
-    const p50Ratio = summary(pit, 'p50Us').median / summary(bare, 'p50Us').median;
-    const tputRatio = summary(pit, 'callsPerSec').median / summary(bare, 'callsPerSec').median;
-    const chunks = summary(pit, 'chunksPerSec').median;
-    const chunkRatio = chunks / summary(bare, 'chunksPerSec').median;
-    verdicts.push(
-      `${codec}: sequential p50 = ${p50Ratio.toFixed(2)}× bare (target ≤ 1.5×: ${p50Ratio <= 1.5 ? 'met' : 'NOT met'}); ` +
-        `64-in-flight throughput = ${tputRatio.toFixed(2)}× bare (target ≥ 0.7×: ${tputRatio >= 0.7 ? 'met' : 'NOT met'}); ` +
-        `stream = ${Math.round(chunks).toLocaleString('en-US')} chunks/s, ${chunkRatio.toFixed(2)}× bare` +
-        (codec === 'msgpack'
-          ? ` (target ≥ ${STREAM_TARGET.toLocaleString('en-US')}: ${chunks >= STREAM_TARGET ? 'met' : 'NOT met'})`
-          : ''),
-    );
   }
-  console.log('');
-  console.log(
-    table(
-      ['system', 'codec', 'seq p50 µs', 'seq p99 µs', `calls/s, ${IN_FLIGHT} in flight`, 'stream chunks/s'],
-      rows,
-    ),
+
+  const rows = buildRows(
+    active.map((s) => s.id),
+    work,
+    startup,
   );
-  console.log('');
-  for (const v of verdicts) console.log(v);
-  const outDir = join(dirname(fileURLToPath(import.meta.url)).replace(/\/dist\/bench$/, '/bench'), 'results');
+  const labels = active.map((s) => ({ id: s.id, label: s.label }));
+  const table = resultsTable(rows, labels);
+  const robustTable = markdownTable(
+    ['system', 'worker dies mid-call', 'call hangs past its timeout', 'Python raises', 'idle Node exits'],
+    active
+      .filter((s) => robustness[s.id])
+      .map((s) => [s.label, ...SCENARIOS.map((sc) => cellMark(robustness[s.id]?.[sc]))]),
+  );
+  const targets = targetsTable(rows);
+  log(`\n${table}\n\n${robustTable}\n\n${targets}`);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(outDir, `${stamp}.json`);
   writeFileSync(
     file,
     JSON.stringify(
-      { machine, rounds: ROUNDS, seq: SEQ, conc: CONC, stream: STREAM, loads, results },
+      {
+        machine: info,
+        rounds: ROUNDS,
+        workers: WORKERS,
+        quick: QUICK,
+        loads,
+        skipped,
+        work,
+        startup,
+        robustness,
+      },
       null,
       2,
     ),
   );
-  console.log(`\nraw results: ${file}`);
+  log(`\nraw results: ${file}`);
+  if (!flags['no-docs'] && !QUICK) {
+    const svg = svgChart(rows, labels, `snakepit bench, ${new Date().toISOString().slice(0, 10)}`);
+    writeFileSync(join(ROOT, 'docs', 'bench-latest.svg'), svg);
+    updatePerformanceDoc({
+      info,
+      loads,
+      table,
+      robustTable,
+      targets,
+      skipped,
+      file: file.slice(ROOT.length + 1),
+    });
+    log('updated docs/PERFORMANCE.md and docs/bench-latest.svg');
+  }
+}
+
+function cellMark(cell: Cell | undefined): string {
+  if (!cell) return '–';
+  return `${cell.good ? '✓' : '✗'} ${cell.text}`;
+}
+
+function samples(
+  work: Array<Record<string, WorkloadResult>> | undefined,
+  workload: string,
+  metric: string,
+): number[] | string {
+  if (!work?.length) return 'failed';
+  const results = work.map((r) => r[workload]).filter((r): r is WorkloadResult => r !== undefined);
+  const first = results[0];
+  if (!first) return '–';
+  if (first.na) return `n/a: ${first.note}`;
+  if (results.some((r) => !r.ok)) return `✗ ${results.find((r) => !r.ok)?.note}`;
+  return results.map((r) => r.metrics[metric]!).filter((v) => Number.isFinite(v));
+}
+
+function buildRows(
+  ids: string[],
+  work: Record<string, Array<Record<string, WorkloadResult>>>,
+  startup: Record<string, Record<string, StartupSample[] | string>>,
+): Row[] {
+  const row = (
+    label: string,
+    better: Row['better'],
+    workload: string,
+    metric: string,
+    chart = false,
+  ): Row => ({
+    label,
+    better,
+    chart,
+    cells: Object.fromEntries(ids.map((id) => [id, samples(work[id], workload, metric)])),
+  });
+  const start = (
+    label: string,
+    key: string,
+    pick: (s: StartupSample) => number | undefined,
+    chart = false,
+  ): Row => ({
+    label,
+    better: 'lower',
+    chart,
+    cells: Object.fromEntries(
+      ids.map((id) => {
+        const s = startup[id]?.[key];
+        if (s === undefined) return [id, '–'];
+        if (typeof s === 'string') return [id, s];
+        if (key === 'start8' && s[0] && s[0].workers < 8)
+          return [id, `n/a: ${s[0].workers === 0 ? 'in-process' : 'one process'}`];
+        const v = s.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+        return [id, v.length ? v : 'n/a: no worker process'];
+      }),
+    ),
+  });
+  return [
+    row('(a) trivial call, sequential: p50 µs', 'lower', 'sequential', 'p50Us', true),
+    row('(a) trivial call, sequential: p99 µs', 'lower', 'sequential', 'p99Us'),
+    row('(a) trivial call, sequential: calls/s', 'higher', 'sequential', 'callsPerSec'),
+    row('(b) 10,000-float list argument: calls/s', 'higher', 'floats-list', 'callsPerSec', true),
+    row('(b) Float64Array argument: calls/s', 'higher', 'floats-typed', 'callsPerSec', true),
+    row('(c) trivial calls, 64 in flight: calls/s', 'higher', 'concurrent', 'callsPerSec', true),
+    row('(d) 8 CPU-bound 50 ms calls at once: wall ms', 'lower', 'cpu-parallel', 'wallMs', true),
+    row('(e) 8 blocking 100 ms sleeps at once: wall ms', 'lower', 'sleep-parallel', 'wallMs', true),
+    row('(f) 100,000-chunk stream: chunks/s', 'higher', 'stream', 'chunksPerSec', true),
+    row('(g) 1 MiB bytes round trip: p50 ms', 'lower', 'bytes', 'p50Ms', true),
+    start('(h) start 1 worker to ready: ms', 'start1', (s) => s.readyMs, true),
+    start('(h) start 8 workers to ready: ms', 'start8', (s) => s.readyMs),
+    start('(i) idle RSS per worker: MB', 'start1', (s) =>
+      s.workerRssMb.length ? median(s.workerRssMb) : undefined,
+    ),
+    start('(i) host RSS with 1 worker: MB', 'start1', (s) => s.hostRssMb),
+  ];
+}
+
+function targetsTable(rows: Row[]): string {
+  const get = (label: string, id: string): number | undefined => {
+    const c = rows.find((r) => r.label.startsWith(label))?.cells[id];
+    return Array.isArray(c) && c.length ? median(c) : undefined;
+  };
+  const out: string[][] = [];
+  const check = (
+    target: string,
+    measured: number | undefined,
+    ok: (v: number) => boolean,
+    unit: string,
+  ): void => {
+    out.push([
+      target,
+      measured === undefined ? '–' : `${Math.round(measured * 10) / 10} ${unit}`,
+      measured === undefined ? 'not measured' : ok(measured) ? 'met' : 'not met',
+    ]);
+  };
+  check(
+    'msgpack trivial call p50 ≤ 60 µs',
+    get('(a) trivial call, sequential: p50', 'snakepit-msgpack'),
+    (v) => v <= 60,
+    'µs',
+  );
+  check(
+    'msgpack trivial call p99 ≤ 250 µs',
+    get('(a) trivial call, sequential: p99', 'snakepit-msgpack'),
+    (v) => v <= 250,
+    'µs',
+  );
+  check(
+    'JSON trivial call p50 ≤ 90 µs',
+    get('(a) trivial call, sequential: p50', 'snakepit-json'),
+    (v) => v <= 90,
+    'µs',
+  );
+  check(
+    'JSON trivial call p99 ≤ 300 µs',
+    get('(a) trivial call, sequential: p99', 'snakepit-json'),
+    (v) => v <= 300,
+    'µs',
+  );
+  check(
+    'msgpack ≥ 60,000 calls/s, 64 in flight',
+    get('(c)', 'snakepit-msgpack'),
+    (v) => v >= 60_000,
+    'calls/s',
+  );
+  check('JSON ≥ 40,000 calls/s, 64 in flight', get('(c)', 'snakepit-json'), (v) => v >= 40_000, 'calls/s');
+  const bare = get('(c)', 'bare-msgpack');
+  const pit = get('(c)', 'snakepit-msgpack');
+  check(
+    'msgpack 64-in-flight ≥ 70 % of the bare loop',
+    bare && pit ? (pit / bare) * 100 : undefined,
+    (v) => v >= 70,
+    '%',
+  );
+  check(
+    'number[] of 10,000 floats ≥ 1,000 calls/s',
+    get('(b) 10,000', 'snakepit-msgpack'),
+    (v) => v >= 1000,
+    'calls/s',
+  );
+  const pyia = get('(b) 10,000', 'pythonia');
+  const mine = get('(b) 10,000', 'snakepit-msgpack');
+  check('number[] ≥ 5× pythonia, same run', pyia && mine ? mine / pyia : undefined, (v) => v >= 5, '×');
+  check(
+    'Float64Array → numpy ≥ 5,000 calls/s',
+    get('(b) Float64Array', 'snakepit-msgpack'),
+    (v) => v >= 5000,
+    'calls/s',
+  );
+  check(
+    'stream ≥ 200,000 chunks/s (msgpack)',
+    get('(f)', 'snakepit-msgpack'),
+    (v) => v >= 200_000,
+    'chunks/s',
+  );
+  check('1 MiB bytes round trip ≤ 3 ms', get('(g)', 'snakepit-msgpack'), (v) => v <= 3, 'ms');
+  check('8 workers to ready ≤ 1 s', get('(h) start 8', 'snakepit-msgpack'), (v) => v <= 1000, 'ms');
+  check('1 worker to ready ≤ 150 ms', get('(h) start 1', 'snakepit-msgpack'), (v) => v <= 150, 'ms');
+  check('idle worker RSS ≤ 15 MB', get('(i) idle RSS', 'snakepit-msgpack'), (v) => v <= 15, 'MB');
+  const perCore = pit ? pit / cpus().length : undefined;
+  check(
+    "Snakepit's 1,500 req/s on 8 cores (188/core) × 10 = ≥ 1,875 calls/s per core",
+    perCore,
+    (v) => v >= 1875,
+    'calls/s/core',
+  );
+  return markdownTable(['target (DESIGN.md §6)', 'snakepit measured', 'verdict'], out);
+}
+
+function updatePerformanceDoc(parts: {
+  info: Record<string, string>;
+  loads: number[];
+  table: string;
+  robustTable: string;
+  targets: string;
+  skipped: Record<string, string>;
+  file: string;
+}): void {
+  const path = join(ROOT, 'docs', 'PERFORMANCE.md');
+  const START = '<!-- bench:latest:start -->';
+  const END = '<!-- bench:latest:end -->';
+  const skipped = Object.entries(parts.skipped).map(([id, why]) => `- ${id} was not measured: ${why}`);
+  const section = [
+    START,
+    `## Latest run — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${parts.info['cpu']}, ${parts.info['memory']}; Node ${parts.info['node']}; Python ${parts.info['python']}. ` +
+      `${ROUNDS} interleaved rounds, ${WORKERS} workers where a system has workers; median (min–max) over rounds; ` +
+      `load average before each system's round: ${Math.min(...parts.loads).toFixed(2)}–${Math.max(...parts.loads).toFixed(2)}. ` +
+      `Best per row in bold. Raw samples: \`${parts.file}\` (not committed; rerun with \`npm run bench\`).`,
+    ...(skipped.length ? ['', ...skipped] : []),
+    '',
+    '![bench chart](bench-latest.svg)',
+    '',
+    parts.table,
+    '',
+    '### Robustness (observed by the harness in the same run)',
+    '',
+    parts.robustTable,
+    '',
+    '### Targets',
+    '',
+    parts.targets,
+    END,
+  ].join('\n');
+  const doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Performance\n';
+  const next = doc.includes(START)
+    ? doc.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
+    : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
 }
 
 await main();

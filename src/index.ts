@@ -34,9 +34,15 @@ export type {
   HeartbeatConfig,
   RecycleConfig,
   RestartConfig,
+  TransportKind,
+  EndpointResolver,
+  GrpcConfig,
+  GrpcTlsConfig,
+  SnakepitStyleConfig,
   ToolsConfig,
   TelemetryConfig,
 } from './config/config-types.js';
+export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';

@@ -1,6 +1,6 @@
 /**
  * Host side of the bare framed loop: the same frames, codec and socket pair as snakepit, with none of its
- * machinery (no pool, queue, timers, errors). Round-robins over N worker processes.
+ * machinery (no pool, queue, timers, errors, back-pressure). Round-robins over N worker processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -12,17 +12,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 // The .py file sits next to the source; the compiled client runs from dist/bench/bare.
 const WORKER_PY = join(here.replace(/\/dist\/bench\//, '/bench/'), 'bare_worker.py');
 
-interface Endpoint {
-  child: ChildProcess;
-  socket: Socket;
+interface Pending {
+  resolve(value: unknown): void;
+  onChunk?: ((data: unknown) => void) | undefined;
 }
 
 export class BareLoop {
-  readonly #endpoints: Endpoint[] = [];
-  readonly #pending = new Map<number, (value: unknown) => void>();
-  readonly #onChunk = new Map<number, (data: unknown) => void>();
+  readonly #children: ChildProcess[] = [];
+  readonly #sockets: Socket[] = [];
+  readonly #pending = new Map<number, Pending>();
   readonly #codec: 'msgpack' | 'json';
-  readonly #packr = new Packr({ useRecords: false });
+  readonly #packr = new Packr({ useRecords: false, mapsAsObjects: true });
   #nextId = 1;
   #rr = 0;
 
@@ -36,11 +36,16 @@ export class BareLoop {
       const child = spawn(python, [WORKER_PY, codec], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
       const socket = child.stdio[3] as Socket;
       loop.#listen(socket);
-      loop.#endpoints.push({ child, socket });
+      loop.#children.push(child);
+      loop.#sockets.push(socket);
     }
     // One call per worker proves each is up.
-    await Promise.all(loop.#endpoints.map(() => loop.call(1, 1)));
+    await Promise.all(loop.#sockets.map(() => loop.call('add', { a: 1, b: 1 })));
     return loop;
+  }
+
+  get pids(): number[] {
+    return this.#children.map((c) => c.pid!);
   }
 
   #listen(socket: Socket): void {
@@ -56,50 +61,35 @@ export class BareLoop {
         const msg = (this.#codec === 'msgpack' ? this.#packr.unpack(body) : JSON.parse(body.toString())) as {
           type: string;
           id: number;
-          value: unknown;
-          data: unknown;
+          value?: unknown;
+          data?: unknown;
         };
+        const pending = this.#pending.get(msg.id);
         if (msg.type === 'chunk') {
-          this.#onChunk.get(msg.id)?.(msg.data);
+          pending?.onChunk?.(msg.data);
           continue;
         }
-        const resolve = this.#pending.get(msg.id);
         this.#pending.delete(msg.id);
-        this.#onChunk.delete(msg.id);
-        resolve?.(msg.value);
+        pending?.resolve(msg.value);
       }
       buf = buf.subarray(pos);
     });
   }
 
-  /** A stream of `n` small dicts; resolves with the number of chunks received. */
-  async stream(n: number): Promise<number> {
-    let received = 0;
-    const id = this.#nextId;
-    this.#onChunk.set(id, () => received++);
-    await this.#send('count', { n });
-    return received;
-  }
-
-  call(a: number, b: number): Promise<unknown> {
-    return this.#send('add', { a, b });
-  }
-
-  #send(tool: string, args: Record<string, number>): Promise<unknown> {
+  /** Call a bench_funcs function by name with keyword arguments. */
+  call(tool: string, args: Record<string, unknown>, onChunk?: (data: unknown) => void): Promise<unknown> {
     const id = this.#nextId++;
     const message = { type: 'call', id, tool, args };
     const body = this.#codec === 'msgpack' ? this.#packr.pack(message) : Buffer.from(JSON.stringify(message));
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32BE(body.length);
-    const endpoint = this.#endpoints[this.#rr++ % this.#endpoints.length]!;
-    endpoint.socket.write(Buffer.concat([header, body]));
-    return new Promise((resolve) => this.#pending.set(id, resolve));
+    const socket = this.#sockets[this.#rr++ % this.#sockets.length]!;
+    socket.write(Buffer.concat([header, body]));
+    return new Promise((resolve) => this.#pending.set(id, { resolve, onChunk }));
   }
 
   close(): void {
-    for (const e of this.#endpoints) {
-      e.socket.destroy();
-      e.child.kill('SIGKILL');
-    }
+    for (const s of this.#sockets) s.destroy();
+    for (const c of this.#children) c.kill('SIGKILL');
   }
 }

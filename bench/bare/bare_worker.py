@@ -1,14 +1,19 @@
-"""The transport's ceiling: the least a Python worker can do per call on the same channel.
+"""The transport's ceiling: the least a Python worker can do per call on the same channel as snakepit.
 
-Reads length-prefixed frames from fd 3, decodes each (msgpack or JSON), answers `add` with a+b, and writes every
-answer produced from one read in a single sendall. `count` streams n chunks {"i": i} (64 frames per sendall, no
-credit), then the result. No threads, no dispatch, no error handling: what is left of
-snakepit's cost when this loop is subtracted is the cost of the bridge itself.
+Reads length-prefixed frames from fd 3, decodes each (msgpack or JSON), calls the named function of bench_funcs
+with the arguments, and answers with a `result` frame (a generator: one `chunk` frame per item, then `result`).
+Everything produced from one read goes out in one sendall. No threads, no cancellation, no error handling, no
+back-pressure: what snakepit costs beyond this loop is the cost of those.
 """
 import json
+import os
 import socket
 import struct
 import sys
+import types
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import bench_funcs  # noqa: E402
 
 codec = sys.argv[1] if len(sys.argv) > 1 else "msgpack"
 if codec == "msgpack":
@@ -28,6 +33,14 @@ else:
 
 HEADER = struct.Struct(">I")
 sock = socket.socket(fileno=3)
+
+
+def frame(message, out):
+    body = encode(message)
+    out.append(HEADER.pack(len(body)))
+    out.append(body)
+
+
 buf = bytearray()
 while True:
     data = sock.recv(262144)
@@ -43,21 +56,15 @@ while True:
             break
         msg = decode(bytes(buf[pos + 4 : pos + 4 + length]))
         pos += 4 + length
-        args = msg["args"]
-        if msg["tool"] == "count":  # a stream: n chunks of {"i": i}, 64 per sendall, then the result
-            call_id = msg["id"]
-            for i in range(args["n"]):
-                body = encode({"type": "chunk", "id": call_id, "seq": i, "data": {"i": i}})
-                out.append(HEADER.pack(len(body)))
-                out.append(body)
-                if len(out) >= 128:
+        value = getattr(bench_funcs, msg["tool"])(**msg["args"])
+        if isinstance(value, types.GeneratorType):
+            for seq, item in enumerate(value):
+                frame({"type": "chunk", "id": msg["id"], "seq": seq, "data": item}, out)
+                if len(out) >= 256:
                     sock.sendall(b"".join(out))
                     out = []
-            body = encode({"type": "result", "id": call_id, "value": None})
-        else:
-            body = encode({"type": "result", "id": msg["id"], "value": args["a"] + args["b"]})
-        out.append(HEADER.pack(len(body)))
-        out.append(body)
+            value = None
+        frame({"type": "result", "id": msg["id"], "value": value}, out)
     del buf[:pos]
     if out:
         sock.sendall(b"".join(out))

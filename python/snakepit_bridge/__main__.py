@@ -1,6 +1,10 @@
 """``python -m snakepit_bridge --adapter module:Class [--channel-fd 3] [--worker-id ID] [--pool NAME]
 [--run-id RUN] [--codec auto|msgpack|json]``
 
+``python -m snakepit_bridge serve --grpc HOST:PORT --adapter module:Class [...]`` serves remote hosts instead
+(``remote/serve.py``; needs grpcio and protobuf), and ``python -m snakepit_bridge snakepit --adapter module:Class
+--port 0 --elixir-address HOST:PORT`` runs one worker the way a Snakepit host starts it (``remote/snakepit_mode.py``).
+
 Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments; 3 when the adapter
 fails to import or initialize (after a ``fatal`` frame); 4 on a protocol error from the host; 5 when the
 host's heartbeats stopped (see ``dispatch/lifeline.py``).
@@ -36,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Parse arguments, open the channel and run the worker; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # a gRPC endpoint for remote hosts (snakepit_bridge/remote/serve.py)
+        from .remote.serve import main as serve
+
+        return serve(argv[1:])
+    if argv[:1] == ["snakepit"]:  # one worker in Snakepit's style (snakepit_bridge/remote/snakepit_mode.py)
+        from .remote.snakepit_mode import main as snakepit
+
+        return snakepit(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
     lifeline = Lifeline(args.channel_fd)

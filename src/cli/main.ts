@@ -2,6 +2,7 @@
  * The `snakepit` command line. Each command lives in its own module; this file only wires them to commander.
  */
 import { Command } from 'commander';
+import { registerBench } from './bench-command.js';
 import { registerCall } from './call-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerGen } from './gen-command.js';
@@ -26,5 +27,6 @@ export async function main(argv: string[]): Promise<void> {
   registerGen(program);
   registerCall(program);
   registerInspect(program);
+  registerBench(program);
   await program.parseAsync(argv);
 }

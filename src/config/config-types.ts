@@ -158,9 +158,73 @@ export interface PoolConfig {
    * when it has room and any worker otherwise.
    */
   affinity?: AffinityMode;
+  /** How the pool reaches its workers (`local`, `grpc`, `snakepit`). Default `local`. */
+  transport?: TransportKind;
+  /** With transport `grpc`: the remote endpoints (`"host:port"`), or a resolver function. */
+  endpoints?: string[] | EndpointResolver;
+  /** With transport `grpc`: security, keepalive, reconnection. */
+  grpc?: GrpcConfig;
+  /** With transport `snakepit`: the worker command. */
+  snakepit?: SnakepitStyleConfig;
 }
 
 export type AffinityMode = 'strict' | 'prefer';
+
+/**
+ * How a pool reaches its workers:
+ * - `local`: spawned child processes on a private socket pair (the default);
+ * - `grpc`: remote workers, one long-lived gRPC stream each, to `python -m snakepit_bridge serve --grpc` endpoints
+ *   (plus `size` local workers, 0 by default: a mixed pool);
+ * - `snakepit`: spawned child processes driven through Snakepit's BridgeService RPCs (interop with Python workers
+ *   written for Snakepit).
+ */
+export type TransportKind = 'local' | 'grpc' | 'snakepit';
+
+/**
+ * Where a pool's remote workers are, asked at start and every `grpc.resolveIntervalMs` (DNS-based discovery such
+ * as a Kubernetes headless Service: see `dnsEndpoints`). Returns `"host:port"` strings.
+ */
+export type EndpointResolver = () => string[] | Promise<string[]>;
+
+export interface GrpcTlsConfig {
+  /** CA bundle that signed the servers' certificates (file path or PEM); default: the system's roots. */
+  ca?: string | Buffer;
+  /** Client certificate chain, for servers that require one (file path or PEM). */
+  cert?: string | Buffer;
+  /** The client certificate's private key (file path or PEM). */
+  key?: string | Buffer;
+  /** The name the servers' certificates carry, when it differs from the endpoint's host (e.g. an IP). */
+  serverName?: string;
+}
+
+export interface GrpcConfig {
+  /** Worker processes (streams) per endpoint. Default 1. */
+  workersPerEndpoint?: number;
+  /** Sent to the servers as `authorization: Bearer <token>`. Default: `SNAKEPIT_GRPC_TOKEN`. At least 16 characters. */
+  token?: string;
+  /** TLS with server verification (`true`: the system's roots), optionally with a client certificate. */
+  tls?: GrpcTlsConfig | boolean;
+  /** Allow endpoints off this machine without TLS. Default false. */
+  insecure?: boolean;
+  /** Longest wait for an endpoint to accept a connection. Default 5,000 ms. */
+  connectTimeoutMs?: number;
+  /** HTTP/2 keepalive ping interval; a link silent for this plus 3 s is dead. Default 2,000 ms. */
+  keepaliveMs?: number;
+  /** How often a resolver function is asked again. Default 10,000 ms. */
+  resolveIntervalMs?: number;
+  /** Reconnecting to a lost endpoint, in the background: first delay, doubling up to the maximum. */
+  reconnect?: { initialBackoffMs?: number; maxBackoffMs?: number };
+}
+
+export interface SnakepitStyleConfig {
+  /**
+   * The worker's command, to which `--adapter`, `--port 0`, `--elixir-address` and `--snakepit-run-id` are
+   * appended. Default: this package's bridge in Snakepit mode (`python -m snakepit_bridge serve --snakepit`).
+   */
+  command?: string[];
+  /** Let the worker send heartbeats to the host (Snakepit's default). Default true. */
+  heartbeat?: boolean;
+}
 
 export interface SessionsConfig {
   /** A session not used for this long ends (its Python state is dropped). Default 3,600,000 ms (1 h). */
@@ -248,6 +312,31 @@ export interface ResolvedLibraryConfig {
   cacheSize: number;
 }
 
+export interface ResolvedGrpcConfig {
+  /** A static list, or a resolver asked at start and every resolveIntervalMs. */
+  endpoints: { list: string[]; resolver: undefined } | { list: undefined; resolver: EndpointResolver };
+  workersPerEndpoint: number;
+  token: string | undefined;
+  tls:
+    | {
+        ca: Buffer | undefined;
+        cert: Buffer | undefined;
+        key: Buffer | undefined;
+        serverName: string | undefined;
+      }
+    | undefined;
+  insecure: boolean;
+  connectTimeoutMs: number;
+  keepaliveMs: number;
+  resolveIntervalMs: number;
+  reconnect: { initialBackoffMs: number; maxBackoffMs: number };
+}
+
+export interface ResolvedSnakepitStyle {
+  command: string[] | undefined;
+  heartbeat: boolean;
+}
+
 export interface ResolvedPoolConfig {
   name: string;
   /** The adapter the workers run: the configured one, or the generic adapter when there are libraries. */
@@ -278,6 +367,11 @@ export interface ResolvedPoolConfig {
   };
   maxRetries: number;
   restart: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number };
+  transport: TransportKind;
+  /** Set for transport `grpc`. `size` then counts the pool's local workers (0 by default). */
+  grpc: ResolvedGrpcConfig | undefined;
+  /** Set for transport `snakepit`. */
+  snakepit: ResolvedSnakepitStyle | undefined;
 }
 
 export interface ResolvedConfig {

@@ -14,6 +14,7 @@ import type {
   ResolvedPoolConfig,
   SnakepitConfig,
 } from './config-types.js';
+import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from './grpc-config.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import {
   GENERIC_ADAPTER,
@@ -71,6 +72,10 @@ const POOL_KEYS = new Set([
   'recycle',
   'maxRetries',
   'restart',
+  'transport',
+  'endpoints',
+  'grpc',
+  'snakepit',
 ]);
 const TOP_KEYS = new Set([
   ...POOL_KEYS,
@@ -252,6 +257,7 @@ function resolvePool(
       `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
     );
   }
+  const transport = resolveTransport(where, pool);
   const libraries = resolveLibraries(pool.libraries, where);
   const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
   if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
@@ -279,6 +285,12 @@ function resolvePool(
   if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
     throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
   }
+  if (transport === 'snakepit' && codec === 'msgpack') {
+    throw new ConfigError(
+      `${where}.codec`,
+      'transport "snakepit" carries values as JSON; use "auto" or "json"',
+    );
+  }
   const python = mergePythonConfig(defaults.python, checkPythonConfig(`${where}.python`, pool.python, false));
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
@@ -287,11 +299,14 @@ function resolvePool(
   if (affinity !== 'strict' && affinity !== 'prefer') {
     throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
   }
+  const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
   return {
     name: pool.name,
     adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
     libraries,
-    size: positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
+    size: grpc
+      ? nonNegativeInt(`${where}.size`, pool.size, 0, DEFAULTS.maxPoolSize) // local workers beside the remote ones
+      : positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
     pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
     env,
     startupTimeoutMs: positiveInt(
@@ -335,6 +350,9 @@ function resolvePool(
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
     restart: resolveRestart(`${where}.restart`, pool.restart),
+    transport,
+    grpc,
+    snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
   };
 }
 

@@ -32,6 +32,8 @@ import { type CallStats, callStats } from '../telemetry/telemetry.js';
 import type { Logger } from '../util/logger.js';
 import { readRssBytes } from '../util/proc.js';
 import { trace } from '../util/trace.js';
+import { RemoteFleet } from '../worker/remote-fleet.js';
+import { snakepitLink } from '../worker/snakepit-link.js';
 import { describeExit, type WorkerExit, WorkerHandle } from '../worker/worker-handle.js';
 import type { Call, CallOwner, CancelReason } from './call.js';
 import { mayRetry } from './crash-barrier.js';
@@ -110,6 +112,8 @@ export interface WorkerInfo {
   lastError: string | undefined;
   /** Resident memory in MiB, read from /proc now (Linux; undefined elsewhere). */
   rssMb: number | undefined;
+  /** Remote workers (transport `grpc`): the endpoint, `host:port`. */
+  endpoint?: string;
 }
 
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
@@ -128,6 +132,8 @@ export class Pool implements CallOwner {
   #nextWorkerNo = 1;
   readonly #restarts: RestartPolicy;
   readonly #recycler: Recycler;
+  /** Remote workers (transport `grpc`), beside the `size` local ones. */
+  readonly #fleet: RemoteFleet | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   /** A replacement round is scheduled or starting: at most one at a time. */
   #replacing = false;
@@ -157,8 +163,8 @@ export class Pool implements CallOwner {
       logger: hooks.logger,
       events: hooks.events,
       workers: () => this.#workers,
-      startExtraWorker: async () => {
-        const worker = this.#newWorker();
+      startExtraWorker: async (replacing) => {
+        const worker = this.#newWorker(replacing?.endpoint);
         await this.#startWorker(worker);
         this.#pump();
         return worker;
@@ -166,6 +172,22 @@ export class Pool implements CallOwner {
       onDraining: () => this.#replenish(),
       isRunning: () => this.#state === 'running',
     });
+    this.#fleet = config.grpc
+      ? new RemoteFleet({
+          name: config.name,
+          config,
+          logger: hooks.logger,
+          runId: hooks.runId,
+          workers: () => this.#workers,
+          startRemoteWorker: async (endpoint) => {
+            const worker = this.#newWorker(endpoint);
+            await this.#startWorker(worker);
+            this.#pump();
+            return worker;
+          },
+          isRunning: () => this.#state === 'running' || this.#state === 'starting',
+        })
+      : undefined;
   }
 
   /**
@@ -177,7 +199,10 @@ export class Pool implements CallOwner {
     this.#state = 'starting';
     const startedAt = performance.now();
     const workers = Array.from({ length: this.config.size }, () => this.#newWorker());
-    const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
+    const results = await Promise.allSettled([
+      ...workers.map((w) => this.#startWorker(w)),
+      ...(this.#fleet ? [this.#fleet.start()] : []),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed || this.#state !== 'starting') {
       await this.destroy();
@@ -302,6 +327,7 @@ export class Pool implements CallOwner {
       uptimeMs: Date.now() - w.spawnedAt,
       lastError: w.lastError,
       rssMb: rssMb(w.pid),
+      ...(w.endpoint !== undefined ? { endpoint: w.endpoint } : {}),
     }));
   }
 
@@ -362,6 +388,7 @@ export class Pool implements CallOwner {
     this.#state = 'closing';
     this.#recycler.stop();
     clearTimeout(this.#restartTimer);
+    this.#fleet?.stop();
     for (const call of [...this.#queue.drain(), ...this.#lines.drain()]) call.fail(error);
     const workers = [...this.#workers];
     for (const w of workers) {
@@ -373,6 +400,7 @@ export class Pool implements CallOwner {
       }
     }
     await Promise.all(workers.map((w) => w.stop(graceMs)));
+    this.#fleet?.close();
     this.#workers = [];
     this.#state = 'closed';
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
@@ -491,15 +519,21 @@ export class Pool implements CallOwner {
 
   // ── workers ──────────────────────────────────────────────────────────────────────────────────────────────
 
-  #newWorker(): WorkerHandle {
+  /** A new worker: a local process, or (with `endpoint`) a remote one. */
+  #newWorker(endpoint?: string): WorkerHandle {
     const worker = new WorkerHandle({
-      id: `${this.name}-${this.#nextWorkerNo++}`,
+      id: `${this.name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`,
       config: this.config,
       runId: this.#hooks.runId,
+      ...(endpoint !== undefined && this.#fleet ? { endpoint, link: this.#fleet.linkFor(endpoint) } : {}),
+      ...(endpoint === undefined && this.config.snakepit
+        ? { link: snakepitLink(this.config, this.#hooks.runId) }
+        : {}),
       hooks: {
         logger: this.#hooks.logger,
         onSlotFree: (w) => {
           this.#recycler.onSlotFree(w);
+          this.#fleet?.onSlotFree(w);
           this.#pump();
         },
         onExit: (w, exit) => this.#onWorkerExit(w, exit),
@@ -567,6 +601,18 @@ export class Pool implements CallOwner {
       uptimeMs: exit.uptimeMs,
       callsInFlight: exit.callsInFlight,
     });
+    if (worker.endpoint !== undefined) {
+      // A remote worker: its endpoint is retried in the background (RemoteFleet), not counted as a restart.
+      if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
+        this.#hooks.logger.warn(
+          { pool: this.name, worker: worker.id, endpoint: worker.endpoint },
+          `remote worker ${worker.id} ended (${exit.kind}: ${describeExit(exit.exit)}); reconnecting to ${worker.endpoint}`,
+        );
+      }
+      this.#fleet?.onExit(worker);
+      this.#pump();
+      return;
+    }
     if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
       this.#restarts.workerDied(exit);
       this.#hooks.logger.warn(
@@ -672,9 +718,11 @@ export class Pool implements CallOwner {
     }
   }
 
-  /** Workers short of `size`: those starting or ready count; draining, tainted and stopping ones do not. */
+  /** Local workers short of `size`: those starting or ready count; draining, tainted and stopping ones do not. */
   #missing(): number {
-    const live = this.#workers.filter((w) => w.state === 'ready' || w.state === 'starting').length;
+    const live = this.#workers.filter(
+      (w) => w.endpoint === undefined && (w.state === 'ready' || w.state === 'starting'),
+    ).length;
     return this.config.size - live;
   }
 }

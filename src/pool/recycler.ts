@@ -28,8 +28,8 @@ export interface RecyclerHost {
   readonly events: EventBus;
   /** The pool's workers (any state). */
   workers(): readonly WorkerHandle[];
-  /** Spawn one more worker (the pool counts it as live); resolves when it is ready. */
-  startExtraWorker(): Promise<WorkerHandle>;
+  /** Spawn one more worker like `replacing` (the pool counts it as live); resolves when it is ready. */
+  startExtraWorker(replacing?: WorkerHandle): Promise<WorkerHandle>;
   /** A worker stopped taking calls (draining): the pool checks it still has enough. */
   onDraining(worker: WorkerHandle): void;
   isRunning(): boolean;
@@ -145,7 +145,7 @@ export class Recycler {
 
   async #run(r: Recycling): Promise<void> {
     try {
-      r.replacement = await this.#host.startExtraWorker();
+      r.replacement = await this.#host.startExtraWorker(r.worker);
     } catch (err) {
       this.#active.delete(r.worker);
       r.reject(err as Error);

@@ -1,12 +1,13 @@
 /**
- * FrameChannel: one worker's framed, codec-encoded message channel over a stream socket.
+ * FrameChannel: one worker's framed, codec-encoded message channel over a byte stream (a socket pair for a local
+ * worker, a gRPC stream for a remote one: see worker/worker-link.ts).
  *
  * Writes made in the same tick are corked into one `writev` (64 calls issued together cost one syscall);
  * a lone write goes out on the next tick, so sequential latency does not wait on a timer. Every inbound frame
  * passes one choke point (`#onFrame`): size checked by the decoder, body decoded, shape checked; anything wrong
  * closes the channel with a ProtocolError instead of throwing into the host.
  */
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../worker/worker-link.js';
 import { ProtocolError } from '../errors/errors.js';
 import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol/messages.js';
 import type { Codec } from './codec.js';
@@ -25,7 +26,7 @@ export interface ChannelHandler {
 }
 
 export class FrameChannel {
-  readonly #socket: Socket;
+  readonly #socket: ByteStream;
   readonly #decoder: FrameDecoder;
   readonly #handler: ChannelHandler;
   readonly #maxFrameBytes: number;
@@ -34,7 +35,7 @@ export class FrameChannel {
   #corked = false;
   #closed = false;
 
-  constructor(socket: Socket, maxFrameBytes: number, handler: ChannelHandler) {
+  constructor(socket: ByteStream, maxFrameBytes: number, handler: ChannelHandler) {
     this.#socket = socket;
     this.#maxFrameBytes = maxFrameBytes;
     this.#decoder = new FrameDecoder(maxFrameBytes);
@@ -85,8 +86,8 @@ export class FrameChannel {
 
   /** Let the host's event loop exit while this channel is idle (or hold it open again). */
   setRef(ref: boolean): void {
-    if (ref) this.#socket.ref();
-    else this.#socket.unref();
+    if (ref) this.#socket.ref?.();
+    else this.#socket.unref?.();
   }
 
   /** Close the channel; the worker reads EOF. */

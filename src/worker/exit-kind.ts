@@ -19,6 +19,7 @@ import type { ExitInfo } from './worker-process.js';
  * - `hang_kill`: the host killed it because it stopped answering heartbeats (stuck in C code holding the GIL).
  * - `protocol_kill`: the host killed it because it broke the protocol (garbage or an oversized frame).
  * - `start_failed`: it never became ready (import error, start-up timeout, missing interpreter).
+ * - `connection_lost`: a remote worker's connection failed or was cut (its process may still run over there).
  */
 export type WorkerExitKind =
   | 'stopped'
@@ -30,10 +31,11 @@ export type WorkerExitKind =
   | 'timeout_kill'
   | 'hang_kill'
   | 'protocol_kill'
-  | 'start_failed';
+  | 'start_failed'
+  | 'connection_lost';
 
 /** The kinds of kill the host itself decides on. */
-export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill';
+export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill' | 'connection_lost';
 
 const CRASH_SIGNALS: ReadonlySet<string> = new Set([
   'SIGSEGV',
@@ -61,6 +63,7 @@ export function classifyExit(facts: ExitFacts): WorkerExitKind {
   if (facts.hostKill) return facts.hostKill;
   if (facts.starting) return 'start_failed';
   if (facts.stopping) return 'stopped';
+  if (facts.exit.lost !== undefined) return 'connection_lost';
   const { code, signal } = facts.exit;
   if (signal) {
     if (CRASH_SIGNALS.has(signal)) return 'crash_signal';
@@ -93,6 +96,8 @@ export function describeExitKind(kind: WorkerExitKind): string {
       return 'killed by the host: it broke the protocol';
     case 'start_failed':
       return 'failed to start';
+    case 'connection_lost':
+      return 'lost its connection (remote worker)';
   }
 }
 

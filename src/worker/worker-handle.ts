@@ -34,6 +34,8 @@ import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import { classifyExit, type HostKillKind, oomKillCount, type WorkerExitKind } from './exit-kind.js';
 import { Heartbeat } from './heartbeat.js';
+import { remoteSilence, sameAdapter } from './remote-link.js';
+import type { LinkFactory, WorkerLink } from './worker-link.js';
 import { type ExitInfo, WorkerProcess } from './worker-process.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
@@ -82,6 +84,10 @@ export interface WorkerOptions {
   config: ResolvedPoolConfig;
   runId: string;
   hooks: WorkerHooks;
+  /** How to reach the worker when it is not a spawned local process (remote, Snakepit style). */
+  link?: LinkFactory;
+  /** Remote workers: the endpoint (`host:port`) it runs at. */
+  endpoint?: string;
 }
 
 const PY_LEVELS: Record<string, keyof Logger> = {
@@ -101,7 +107,10 @@ export class WorkerHandle {
   readonly #lifecycle: WorkerLifecycle;
   readonly #inFlight = new Map<number, Call>();
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
-  #process: WorkerProcess | undefined;
+  readonly #link: LinkFactory | undefined;
+  /** Remote workers: `host:port`. */
+  readonly endpoint: string | undefined;
+  #process: WorkerLink | undefined;
   #channel: FrameChannel | undefined;
   #start: { resolve: () => void; reject: (err: Error) => void; promise: Promise<void> } | undefined;
   #startTimer: NodeJS.Timeout | undefined;
@@ -128,6 +137,8 @@ export class WorkerHandle {
     this.#config = options.config;
     this.#runId = options.runId;
     this.#hooks = options.hooks;
+    this.#link = options.link;
+    this.endpoint = options.endpoint;
     this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
   }
 
@@ -163,34 +174,38 @@ export class WorkerHandle {
     });
     this.#start = { resolve, reject, promise };
     const config = this.#config;
-    const proc = new WorkerProcess({
-      executable: config.python.executable,
-      args: [
-        '-m',
-        'snakepit_bridge',
-        '--adapter',
-        config.adapter,
-        '--channel-fd',
-        '3',
-        '--worker-id',
-        this.id,
-        '--pool',
-        config.name,
-        '--run-id',
-        this.#runId,
-        '--codec',
-        config.codec,
-      ],
-      env: this.#workerEnv(),
-      cwd: config.cwd,
-      onLine: (stream, line) => {
-        const fields = { pool: this.pool, worker: this.id, stream };
-        if (stream === 'stderr') this.#hooks.logger.warn(fields, line);
-        else this.#hooks.logger.info(fields, line);
-      },
-    });
+    const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
+      const fields = { pool: this.pool, worker: this.id, stream };
+      if (stream === 'stderr') this.#hooks.logger.warn(fields, line);
+      else this.#hooks.logger.info(fields, line);
+    };
+    const remote = this.#link?.({ workerId: this.id, onLine });
+    const proc: WorkerLink =
+      remote ??
+      new WorkerProcess({
+        executable: config.python.executable,
+        args: [
+          '-m',
+          'snakepit_bridge',
+          '--adapter',
+          config.adapter,
+          '--channel-fd',
+          '3',
+          '--worker-id',
+          this.id,
+          '--pool',
+          config.name,
+          '--run-id',
+          this.#runId,
+          '--codec',
+          config.codec,
+        ],
+        env: this.#workerEnv(),
+        cwd: config.cwd,
+        onLine,
+      });
     this.#process = proc;
-    this.#oomKillsAtSpawn = oomKillCount();
+    if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
       onMessage: (message) => {
         this.#heartbeat?.heard();
@@ -207,7 +222,7 @@ export class WorkerHandle {
     }, config.startupTimeoutMs);
     trace(
       'worker',
-      `${this.id} spawned pid ${proc.pid ?? '?'}: ${config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
+      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
     );
     return promise;
   }
@@ -368,6 +383,12 @@ export class WorkerHandle {
         return this.#onHello(message);
       case 'ready':
         if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
+        if (this.endpoint !== undefined && !sameAdapter(this.#config.adapter, message.adapter)) {
+          return this.#failStart(
+            `endpoint ${this.endpoint} serves adapter "${message.adapter}", but pool "${this.pool}" is configured ` +
+              `for "${this.#config.adapter}": point the pool at the right endpoints, or fix its adapter`,
+          );
+        }
         this.tools = Array.isArray(message.tools) ? message.tools : [];
         this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
         this.readyAt = Date.now();
@@ -553,7 +574,7 @@ export class WorkerHandle {
       const reason = this.#deathReason;
       const lastStderr = proc.stderrTail().at(-1);
       const error = new WorkerCrashedError(
-        `worker ${this.id} (pid ${proc.pid ?? '?'}) died with ${this.#inFlight.size} call(s) in flight: ${status}` +
+        `worker ${this.id} (${proc.label}) died with ${this.#inFlight.size} call(s) in flight: ${status}` +
           (reason ? ` — ${reason}` : '') +
           (lastStderr ? `; its last stderr line: ${lastStderr}` : ''),
         {
@@ -601,11 +622,13 @@ export class WorkerHandle {
       ping: (id) => this.#send({ type: 'ping', id }),
       onMissed: (silentMs, missed, fatal) => this.#hooks.onHeartbeatMissed?.(this, silentMs, missed, fatal),
       onSilent: (silentMs) =>
-        this.kill(
-          `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
-            `(heartbeat.timeoutMs ${settings.timeoutMs}): stuck in native code holding the GIL?`,
-          'hang_kill',
-        ),
+        this.endpoint !== undefined
+          ? this.kill(remoteSilence(this.endpoint, silentMs, settings.timeoutMs), 'connection_lost')
+          : this.kill(
+              `no frame from the worker for ${Math.round(silentMs)} ms, not even a pong ` +
+                `(heartbeat.timeoutMs ${settings.timeoutMs}): stuck in native code holding the GIL?`,
+              'hang_kill',
+            ),
     });
     this.#heartbeat.start();
   }
@@ -661,6 +684,7 @@ export class WorkerHandle {
 }
 
 export function describeExit(exit: ExitInfo): string {
+  if (exit.lost) return exit.lost;
   if (exit.spawnError) return `spawn failed: ${exit.spawnError.message}`;
   if (exit.signal) return `killed by ${exit.signal}`;
   return `exit code ${exit.code ?? '?'}`;

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { WorkerLink } from './worker-link.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -14,6 +15,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (e.g. ENOENT). */
   spawnError?: Error;
+  /** Remote workers: set when the connection failed or was lost, saying how (no exit status is known then). */
+  lost?: string;
 }
 
 export interface WorkerProcessOptions {
@@ -27,7 +30,7 @@ export interface WorkerProcessOptions {
 const TAIL_LINES = 40;
 const MAX_LINE_CHARS = 16_384;
 
-export class WorkerProcess {
+export class WorkerProcess implements WorkerLink {
   readonly child: ChildProcess;
   readonly channel: Socket;
   /** Resolves once, when the process has exited (or failed to spawn). */
@@ -58,6 +61,10 @@ export class WorkerProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  get label(): string {
+    return `pid ${this.child.pid ?? '?'}`;
   }
 
   get alive(): boolean {

@@ -1,0 +1,46 @@
+"""snakepit adapter exposing bench_funcs as tools (one thin method each, as a user would write it)."""
+from snakepit_bridge import BaseAdapter, tool
+
+import bench_funcs as f
+
+
+class BenchAdapter(BaseAdapter):
+    @tool
+    def add(self, a, b):
+        return f.add(a, b)
+
+    @tool
+    def sum_list(self, values):
+        return f.sum_list(values)
+
+    @tool
+    def sum_f64(self, data):
+        return f.sum_f64(data)
+
+    @tool
+    def cpu(self, ms):
+        return f.cpu(ms)
+
+    @tool
+    def sleep(self, ms):
+        return f.sleep(ms)
+
+    @tool(supports_streaming=True)
+    def stream(self, n):
+        return f.stream(n)
+
+    @tool
+    def echo_bytes(self, data):
+        return f.echo_bytes(data)
+
+    @tool
+    def pid(self):
+        return f.pid()
+
+    @tool
+    def die(self):
+        return f.die()
+
+    @tool
+    def fail(self):
+        return f.fail()

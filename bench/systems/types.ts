@@ -1,0 +1,46 @@
+/**
+ * What the benchmark needs of a system under test. Each driver calls Python the way its library's documentation
+ * recommends; optional members are workloads a system cannot do (reported as "n/a" with the reason).
+ */
+
+export interface DriverOptions {
+  /** Python interpreter every system must use (the same one, so only the bridge differs). */
+  python: string;
+  /** Worker processes, where the system has such a thing. */
+  workers: number;
+  /** Directory of bench_funcs.py / bench_adapter.py / shell_server.py. */
+  pythonDir: string;
+}
+
+export interface BenchDriver {
+  /** Worker processes actually used (1 for single-process bridges, 0 for an in-process interpreter). */
+  readonly workers: number;
+  add(a: number, b: number): Promise<number>;
+  sumList(values: number[]): Promise<number>;
+  /** Float64Array in, its sum out; absent when the system cannot pass typed arrays. */
+  sumF64?(values: Float64Array): Promise<number>;
+  cpu(ms: number): Promise<unknown>;
+  sleep(ms: number): Promise<unknown>;
+  /** Consume a stream of `n` chunks; resolves with the number received. Absent when unsupported. */
+  stream?(n: number): Promise<number>;
+  echoBytes(data: Buffer): Promise<Uint8Array>;
+  /** Call a function that ends the Python process with os._exit (robustness table). */
+  die(): Promise<unknown>;
+  /** Call a function that raises ValueError('bench failure marker') two frames deep. */
+  fail(): Promise<unknown>;
+  /** `sleep(ms)` bounded by the system's own timeout mechanism; absent when it has none. */
+  sleepWithTimeout?(ms: number, timeoutMs: number): Promise<unknown>;
+  /** Pids of the Python processes (for RSS); empty for an in-process interpreter. */
+  pythonPids(): number[];
+  close(): Promise<void>;
+}
+
+export interface SystemSpec {
+  /** Stable key, e.g. `snakepit-msgpack`. */
+  id: string;
+  /** Shown in tables. */
+  label: string;
+  /** Why the system cannot run here, or undefined when it can. */
+  unavailable(): Promise<string | undefined>;
+  start(options: DriverOptions): Promise<BenchDriver>;
+}

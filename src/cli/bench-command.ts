@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { reportError } from './output.js';
+
+/** dist/bench/run.js of this checkout (the suite ships with the repository, not with the npm package). */
+function benchScript(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'dist', 'bench', 'run.js');
+    if (existsSync(candidate)) return candidate;
+    const sibling = join(dir, 'bench', 'run.js');
+    if (dir.endsWith('/dist') && existsSync(sibling)) return sibling;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('run the benchmark suite: snakepit against a bare loop and the other bridges, in one run')
+    .option('--rounds <n>', 'interleaved rounds', '3')
+    .option('--systems <list>', 'comma-separated system ids (default: all)')
+    .option('--quick', 'tiny sizes: check every workload works, no timing claims')
+    .option('--no-docs', 'do not update docs/PERFORMANCE.md')
+    .action((flags: { rounds: string; systems?: string; quick?: boolean; docs: boolean }) => {
+      const script = benchScript();
+      if (!script) {
+        reportError(
+          new Error(
+            'the benchmark suite is part of the snakepit repository, not the npm package: clone it, then `npm ci && npm run bench`',
+          ),
+        );
+        return;
+      }
+      const args = [script, '--rounds', flags.rounds];
+      if (flags.systems) args.push('--systems', flags.systems);
+      if (flags.quick) args.push('--quick');
+      if (!flags.docs) args.push('--no-docs');
+      const child = spawn(process.execPath, args, { stdio: 'inherit' });
+      child.on('exit', (code) => {
+        process.exitCode = code ?? 1;
+      });
+    });
+}

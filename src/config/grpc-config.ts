@@ -1,0 +1,295 @@
+/**
+ * A pool's transport options: `transport`, `endpoints`, `grpc` and `snakepit`, checked here so resolve-config
+ * stays about pools. Remote endpoints are checked for the same exposure rule the worker server applies: an
+ * address off this machine needs TLS, unless `grpc.insecure` says otherwise out loud.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors/errors.js';
+import type {
+  EndpointResolver,
+  ResolvedGrpcConfig,
+  ResolvedSnakepitStyle,
+  TransportKind,
+} from './config-types.js';
+
+export const GRPC_DEFAULTS = {
+  workersPerEndpoint: 1,
+  connectTimeoutMs: 5_000,
+  keepaliveMs: 2_000,
+  keepaliveTimeoutMs: 3_000,
+  resolveIntervalMs: 10_000,
+  reconnectInitialBackoffMs: 200,
+  reconnectMaxBackoffMs: 10_000,
+} as const;
+
+/** The environment variable a host reads its token from when `grpc.token` is not given. */
+export const TOKEN_ENV = 'SNAKEPIT_GRPC_TOKEN';
+
+const GRPC_KEYS = new Set([
+  'workersPerEndpoint',
+  'token',
+  'tls',
+  'insecure',
+  'connectTimeoutMs',
+  'keepaliveMs',
+  'resolveIntervalMs',
+  'reconnect',
+]);
+const TLS_KEYS = new Set(['ca', 'cert', 'key', 'serverName']);
+const SNAKEPIT_KEYS = new Set(['command', 'heartbeat']);
+const HOST_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+function rejectUnknown(where: string, obj: Record<string, unknown>, allowed: Set<string>): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.has(key)) {
+      throw new ConfigError(
+        `${where}.${key}`,
+        `is not a known option (known: ${[...allowed].sort().join(', ')})`,
+      );
+    }
+  }
+}
+
+function int(key: string, value: unknown, fallback: number, min = 1, max = 2 ** 31 - 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(key, `must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Split `host:port` (`[v6]:port` for IPv6).
+ * @throws ConfigError naming `key` when it is not that shape
+ */
+export function parseEndpoint(key: string, endpoint: unknown): { host: string; port: number } {
+  const match = typeof endpoint === 'string' ? HOST_PATTERN.exec(endpoint) : null;
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new ConfigError(
+      key,
+      `must be "host:port" with a port from 1 to 65535 (e.g. "10.0.0.5:50051", "[::1]:50051"), got ${show(endpoint)}`,
+    );
+  }
+  const host = match[1]!.startsWith('[') ? match[1]!.slice(1, -1) : match[1]!;
+  return { host, port };
+}
+
+/** Loopback addresses and `localhost`: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+/**
+ * Why the host must not connect to `endpoint` with these settings, or undefined. Off this machine the channel
+ * needs TLS (the token and every argument would otherwise cross the network in clear text).
+ */
+export function exposureProblem(
+  endpoint: string,
+  grpc: Pick<ResolvedGrpcConfig, 'tls' | 'insecure'>,
+): string | undefined {
+  const { host } = parseEndpoint('endpoint', endpoint);
+  if (grpc.insecure || grpc.tls || isLoopbackHost(host)) return undefined;
+  return (
+    `endpoint ${endpoint} is not on this machine and grpc.tls is not set: the token and every call would cross ` +
+    'the network in clear text. Configure grpc.tls (and a token), or set grpc.insecure: true to accept that'
+  );
+}
+
+function pem(key: string, value: unknown): Buffer | undefined {
+  if (value === undefined) return undefined;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value !== 'string' || !value) {
+    throw new ConfigError(key, `must be a file path or a Buffer of PEM data, got ${show(value)}`);
+  }
+  try {
+    return readFileSync(value);
+  } catch (err) {
+    throw new ConfigError(key, `cannot read ${value}: ${(err as Error).message}`);
+  }
+}
+
+function resolveTls(where: string, raw: unknown): ResolvedGrpcConfig['tls'] {
+  if (raw === undefined || raw === false) return undefined;
+  if (raw === true) return { ca: undefined, cert: undefined, key: undefined, serverName: undefined };
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(where, `must be true or an object { ca, cert, key, serverName }, got ${show(raw)}`);
+  }
+  rejectUnknown(where, raw, TLS_KEYS);
+  const cert = pem(`${where}.cert`, raw['cert']);
+  const key = pem(`${where}.key`, raw['key']);
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(`${where}.${cert ? 'key' : 'cert'}`, 'client certificates need both cert and key');
+  }
+  const serverName = raw['serverName'];
+  if (serverName !== undefined && (typeof serverName !== 'string' || !serverName)) {
+    throw new ConfigError(`${where}.serverName`, `must be a host name, got ${show(serverName)}`);
+  }
+  return { ca: pem(`${where}.ca`, raw['ca']), cert, key, serverName };
+}
+
+function resolveEndpoints(where: string, raw: unknown): ResolvedGrpcConfig['endpoints'] {
+  if (typeof raw === 'function') return { resolver: raw as EndpointResolver, list: undefined };
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new ConfigError(
+      `${where}.endpoints`,
+      `must be a non-empty array of "host:port" strings or a function returning one, got ${show(raw)}`,
+    );
+  }
+  raw.forEach((e, i) => parseEndpoint(`${where}.endpoints[${i}]`, e));
+  if (new Set(raw).size !== raw.length) {
+    throw new ConfigError(
+      `${where}.endpoints`,
+      'lists an endpoint twice; use grpc.workersPerEndpoint for more workers there',
+    );
+  }
+  return { resolver: undefined, list: [...(raw as string[])] };
+}
+
+/** Check `grpc` (and `endpoints`) for a pool with `transport: "grpc"`. */
+export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknown): ResolvedGrpcConfig {
+  if (endpoints === undefined) {
+    throw new ConfigError(
+      `${where}.endpoints`,
+      'is required with transport "grpc": the workers\' addresses, e.g. ["10.0.0.5:50051"], or a function ' +
+        'that returns them (see dnsEndpoints)',
+    );
+  }
+  const grpc = raw === undefined ? {} : raw;
+  if (!isPlainObject(grpc)) throw new ConfigError(`${where}.grpc`, `must be an object, got ${show(raw)}`);
+  rejectUnknown(`${where}.grpc`, grpc, GRPC_KEYS);
+  const token = grpc['token'] ?? process.env[TOKEN_ENV];
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
+    throw new ConfigError(
+      grpc['token'] === undefined ? TOKEN_ENV : `${where}.grpc.token`,
+      `must be a string of at least 16 characters (try: openssl rand -hex 32), got ${typeof token === 'string' ? `${token.length} characters` : show(token)}`,
+    );
+  }
+  const insecure = grpc['insecure'] ?? false;
+  if (typeof insecure !== 'boolean') {
+    throw new ConfigError(`${where}.grpc.insecure`, `must be true or false, got ${show(insecure)}`);
+  }
+  const reconnect = grpc['reconnect'] ?? {};
+  if (!isPlainObject(reconnect)) {
+    throw new ConfigError(`${where}.grpc.reconnect`, `must be an object, got ${show(reconnect)}`);
+  }
+  rejectUnknown(`${where}.grpc.reconnect`, reconnect, new Set(['initialBackoffMs', 'maxBackoffMs']));
+  const initialBackoffMs = int(
+    `${where}.grpc.reconnect.initialBackoffMs`,
+    reconnect['initialBackoffMs'],
+    GRPC_DEFAULTS.reconnectInitialBackoffMs,
+  );
+  const maxBackoffMs = int(
+    `${where}.grpc.reconnect.maxBackoffMs`,
+    reconnect['maxBackoffMs'],
+    Math.max(GRPC_DEFAULTS.reconnectMaxBackoffMs, initialBackoffMs),
+    initialBackoffMs,
+  );
+  const resolved: ResolvedGrpcConfig = {
+    endpoints: resolveEndpoints(where, endpoints),
+    workersPerEndpoint: int(
+      `${where}.grpc.workersPerEndpoint`,
+      grpc['workersPerEndpoint'],
+      GRPC_DEFAULTS.workersPerEndpoint,
+      1,
+      1_000,
+    ),
+    token: token as string | undefined,
+    tls: resolveTls(`${where}.grpc.tls`, grpc['tls']),
+    insecure,
+    connectTimeoutMs: int(
+      `${where}.grpc.connectTimeoutMs`,
+      grpc['connectTimeoutMs'],
+      GRPC_DEFAULTS.connectTimeoutMs,
+    ),
+    keepaliveMs: int(`${where}.grpc.keepaliveMs`, grpc['keepaliveMs'], GRPC_DEFAULTS.keepaliveMs, 500),
+    resolveIntervalMs: int(
+      `${where}.grpc.resolveIntervalMs`,
+      grpc['resolveIntervalMs'],
+      GRPC_DEFAULTS.resolveIntervalMs,
+      100,
+    ),
+    reconnect: { initialBackoffMs, maxBackoffMs },
+  };
+  resolved.endpoints.list?.forEach((endpoint, i) => {
+    const problem = exposureProblem(endpoint, resolved);
+    if (problem) throw new ConfigError(`${where}.endpoints[${i}]`, problem);
+  });
+  return resolved;
+}
+
+/** Check `snakepit` for a pool with `transport: "snakepit"`. */
+export function resolveSnakepitStyle(where: string, raw: unknown): ResolvedSnakepitStyle {
+  const section = raw === undefined ? {} : raw;
+  if (!isPlainObject(section)) {
+    throw new ConfigError(`${where}.snakepit`, `must be an object, got ${show(raw)}`);
+  }
+  rejectUnknown(`${where}.snakepit`, section, SNAKEPIT_KEYS);
+  const command = section['command'];
+  if (
+    command !== undefined &&
+    (!Array.isArray(command) ||
+      command.length === 0 ||
+      command.some((part) => typeof part !== 'string' || part.length === 0))
+  ) {
+    throw new ConfigError(
+      `${where}.snakepit.command`,
+      `must be a non-empty array of strings, e.g. ["python3", "grpc_server.py"], got ${show(command)}`,
+    );
+  }
+  const heartbeat = section['heartbeat'] ?? true;
+  if (typeof heartbeat !== 'boolean') {
+    throw new ConfigError(`${where}.snakepit.heartbeat`, `must be true or false, got ${show(heartbeat)}`);
+  }
+  return { command: command as string[] | undefined, heartbeat };
+}
+
+/**
+ * Check `transport` and the options that belong to it.
+ * @returns the transport kind; `endpoints`, `grpc` and `snakepit` are refused where they do not apply
+ */
+export function resolveTransport(
+  where: string,
+  pool: { transport?: unknown; endpoints?: unknown; grpc?: unknown; snakepit?: unknown },
+): TransportKind {
+  const transport = pool.transport ?? 'local';
+  if (transport !== 'local' && transport !== 'grpc' && transport !== 'snakepit') {
+    throw new ConfigError(
+      `${where}.transport`,
+      `must be "local", "grpc" or "snakepit", got ${show(transport)}`,
+    );
+  }
+  if (transport !== 'grpc') {
+    for (const key of ['endpoints', 'grpc'] as const) {
+      if (pool[key] !== undefined) {
+        throw new ConfigError(
+          `${where}.${key}`,
+          `belongs to transport "grpc" (this pool's is "${transport}")`,
+        );
+      }
+    }
+  }
+  if (transport !== 'snakepit' && pool.snakepit !== undefined) {
+    throw new ConfigError(
+      `${where}.snakepit`,
+      `belongs to transport "snakepit" (this pool's is "${transport}")`,
+    );
+  }
+  return transport;
+}

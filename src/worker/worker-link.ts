@@ -1,0 +1,44 @@
+/**
+ * WorkerLink: what a WorkerHandle needs from "the other side" of a worker — a byte pipe for the channel, an exit,
+ * a way to stop it — whatever carries it. Everything above the pipe (handshake, codecs, calls, cancel, credit,
+ * sessions, references, host calls, heartbeats) is the same code for every link.
+ *
+ *   WorkerProcess   a spawned child; the pipe is a socket pair on fd 3            (transport "local")
+ *   RemoteLink      a WorkerChannel stream to `snakepit_bridge serve --grpc`     (transport "grpc")
+ *   SnakepitLink    a spawned Snakepit-style worker, driven by BridgeService RPCs  (transport "snakepit")
+ */
+import type { Duplex } from 'node:stream';
+import type { ExitInfo, OutputStream } from './worker-process.js';
+
+/** The channel's byte pipe: a Node Duplex (a socket, or a stream that carries bytes elsewhere). */
+export type ByteStream = Duplex & {
+  setNoDelay?: (noDelay?: boolean) => unknown;
+  ref?: () => unknown;
+  unref?: () => unknown;
+};
+
+export interface WorkerLink {
+  /** The local process id, when there is a local process. */
+  readonly pid: number | undefined;
+  /** The channel's bytes. */
+  readonly channel: ByteStream;
+  /** Resolves once, when the worker has ended (or the connection to it is gone). */
+  readonly exited: Promise<ExitInfo>;
+  readonly exitInfo: ExitInfo | undefined;
+  /** For messages: `pid 4242`, `endpoint 10.0.0.5:50051`. */
+  readonly label: string;
+  /** The last lines the worker wrote to stderr. */
+  stderrTail(): string[];
+  /** Stop it now (SIGKILL, SIGTERM; a remote link cancels its stream, which kills the process over there). */
+  signal(signal: NodeJS.Signals): void;
+  /** Whether the link keeps the host's event loop alive. */
+  setRef(ref: boolean): void;
+  /** `ask` (the polite request), then force after `graceMs`; resolves when it has ended. */
+  stop(graceMs: number, ask?: () => void): Promise<ExitInfo>;
+}
+
+/** Opens the link of one worker; `onLine` receives its stdout and stderr lines. */
+export type LinkFactory = (options: {
+  workerId: string;
+  onLine(stream: OutputStream, line: string): void;
+}) => WorkerLink;
