@@ -85,9 +85,13 @@ function bare(python: string): System {
       const loop = await BareLoop.start(python, codec, WORKERS);
       try {
         return await measure(
-          (i) => loop.call(i, 1),
-          (n) => loop.stream(n),
-          async () => NaN, // the bare loop has no sleep tool
+          (i) => loop.call('add', { a: i, b: 1 }),
+          async (n) => {
+            let count = 0;
+            await loop.call('stream', { n }, () => count++);
+            return count;
+          },
+          async () => NaN, // not measured: the bare loop runs one call at a time per worker, by design
         );
       } finally {
         loop.close();
