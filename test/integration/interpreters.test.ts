@@ -1,24 +1,8 @@
 // The bridge on the oldest and newest Python we support, with the standard library only (so the JSON codec).
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CallTimeoutError, PyRef, PythonValueError } from '../../src/index.js';
-import { findExecutable } from '../../src/python/interpreter.js';
 import { start } from '../helpers.js';
-
-/** python3.X on PATH, or pyenv's copy of it (pyenv's shims only answer for the selected versions). */
-function findPython(minor: string): string | undefined {
-  const onPath = findExecutable(`python${minor}`);
-  const pyenv = join(process.env['PYENV_ROOT'] ?? join(homedir(), '.pyenv'), 'versions');
-  if (existsSync(pyenv)) {
-    for (const entry of readdirSync(pyenv)) {
-      const exe = join(pyenv, entry, 'bin', `python${minor}`);
-      if (entry.startsWith(`${minor}.`) && existsSync(exe)) return exe;
-    }
-  }
-  return onPath && !onPath.includes('/shims/') ? onPath : undefined;
-}
+import { findPython } from '../pythons.js';
 
 const interpreters = ['3.9', '3.13'].map((minor) => [minor, findPython(minor)] as const);
 for (const [minor, exe] of interpreters) {
