@@ -594,6 +594,17 @@ def compile_check(schema):
             steps.append(c)
     if not steps:
         return None
+    if len(steps) == 1 and types is not None:  # a type alone (the common hint): most values pass on sight
+        passing = _passing_types(names, fmt)
+        check_type = steps[0]
+
+        def check_only_type(value, path):
+            t = type(value)
+            if t in passing or t not in _PLAIN:
+                return None
+            return check_type(value, path)
+
+        return check_only_type
 
     def check(value, path):
         if type(value) not in _PLAIN:
@@ -605,6 +616,27 @@ def compile_check(schema):
         return None
 
     return check
+
+
+def _passing_types(names, fmt) -> frozenset:
+    """The value types that satisfy one of the type ``names`` whatever the value (see ``_is_type``)."""
+    passing = set()
+    for name in names:
+        if name == "string":
+            passing.update((bytes, bytearray) if fmt == "binary" else (str,))
+        elif name in ("integer", "number"):
+            passing.update((int,) if name == "integer" else (int, float))  # an integral float is checked
+        elif name == "boolean":
+            passing.add(bool)
+        elif name == "null":
+            passing.add(_NoneType)
+        elif name == "array":
+            passing.update((list, tuple))
+        elif name == "object":
+            passing.add(dict)
+        else:  # a type name _is_type does not know accepts anything
+            passing.update(_PLAIN)
+    return frozenset(passing)
 
 
 def _number_steps(schema: dict, steps: list) -> None:

@@ -76,11 +76,8 @@ class StreamSender:
             RuntimeError: the stream already ended with a final chunk.
         """
         call = self._call
-        if call.granted - call.spent <= 0 or call.cancel_reason is not None:
-            self._worker.conn.flush()
-            with call.cond:
-                while call.granted - call.spent <= 0 and call.cancel_reason is None:
-                    call.cond.wait()
+        if call.granted - call.spent <= 0 and call.cancel_reason is None:
+            self._worker.wait_for_credit(call)  # raises CallCancelled if the call is cancelled meanwhile
         self._emit(data, final)
 
     async def asend(self, data: object, final: bool = False) -> None:

@@ -1,15 +1,20 @@
 """Micro benchmark of the worker's cost, driven from the Python fake host (not a test).
 
-    python tests/bench_roundtrip.py [--codec msgpack|json|both] [--seconds 2]
+    python tests/bench_roundtrip.py [--codec msgpack|json|both] [--seconds 2] [--baseline] [--dedicated]
+                                    [--bridge DIR] [--rounds N]
 
 Measures, through a real worker process:
   - sequential round trip of a trivial tool call (``ping`` tool), p50 / p99;
-  - sequential round trip of a protocol ``ping`` frame (answered by the reader thread);
+  - sequential round trip of a protocol ``ping`` frame (answered by whoever reads);
   - trivial calls per second with 64 in flight;
   - stream chunks per second (``count`` with 100,000 small dicts, unlimited credit).
 and the same for a bare single-threaded framed loop with the same codec (``--baseline``), so the
-worker's own cost (reader thread, dispatch, batching) shows as the difference. The host here is Python,
-so the numbers include its own encode/decode cost; the Node host is faster.
+worker's own cost (dispatch, batching, threads) shows as the difference; ``--dedicated`` adds the worker
+with a dedicated reader thread (``SNAKEPIT_DEDICATED_READER=1``: how it ran before the read role was
+shared), ``--bridge DIR`` the bridge found in DIR (another checkout's ``python/``). With ``--rounds N`` the
+systems are measured in N interleaved rounds and the table shows medians (min-max): this machine's
+timings come in regimes of a few seconds, so one round of each says little. The host here is Python, so
+the numbers include its own encode/decode cost; the Node host is faster.
 """
 
 from __future__ import annotations
@@ -140,38 +145,76 @@ while True:
 """
 
 
-def bench(codec: str, seconds: float, baseline: bool = False) -> None:
-    label = ("bare " if baseline else "") + codec
-    host = FakeHost(codec=codec, command=[sys.executable, "-c", BARE_LOOP] if baseline else None)
+def _worker_command(bridge_dir):
+    # Another checkout's bridge: put its directory first, as the Node host does with the bundled one.
+    code = ("import runpy, sys; sys.path.insert(0, %r); "
+            "runpy.run_module('snakepit_bridge', run_name='__main__', alter_sys=True)" % bridge_dir)
+    return [sys.executable, "-c", code, "--adapter", "snakepit_bridge.adapters.showcase:ShowcaseAdapter",
+            "--worker-id", "bench"]
+
+
+def measure(codec: str, seconds: float, command=None, env=None) -> dict:
+    host = FakeHost(codec=codec, command=command, env=env)
     try:
         for _ in range(2000):  # warm up
             host.run("ping")
         host.next_id = 1 << 40  # ids of the timed loops below start from 1 again
-        p50, p99 = sequential_calls(host, seconds)
-        print("%-12s call round trip       p50 %6.1f us   p99 %6.1f us" % (label, p50 * 1e6, p99 * 1e6))
-        p50, p99 = sequential_pings(host, seconds)
-        print("%-12s ping frame round trip p50 %6.1f us   p99 %6.1f us" % (label, p50 * 1e6, p99 * 1e6))
-        print("%-12s calls/s, 64 in flight  %8.0f" % (label, in_flight(host, seconds)))
-        print("%-12s stream chunks/s        %8.0f" % (label, stream(host)))
+        call_p50, call_p99 = sequential_calls(host, seconds)
+        ping_p50, ping_p99 = sequential_pings(host, seconds)
+        return {"call p50 us": call_p50 * 1e6, "call p99 us": call_p99 * 1e6, "ping p50 us": ping_p50 * 1e6,
+                "ping p99 us": ping_p99 * 1e6, "calls/s 64 in flight": in_flight(host, seconds),
+                "stream chunks/s": stream(host)}
     finally:
         host.close()
+
+
+def _median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codec", default="both", choices=["msgpack", "json", "both"])
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--baseline", action="store_true", help="also measure a bare framed loop")
+    parser.add_argument("--dedicated", action="store_true", help="also measure a dedicated reader thread")
+    parser.add_argument("--bridge", default=None, help="also measure the bridge in this directory")
     opts = parser.parse_args()
     codecs = ["msgpack", "json"] if opts.codec == "both" else [opts.codec]
     print("python %s, codecs available here: %s" % (sys.version.split()[0], available_codecs()))
+    systems = [("worker", None, None)]
+    if opts.dedicated:
+        systems.append(("dedicated reader", None, {"SNAKEPIT_DEDICATED_READER": "1"}))
+    if opts.bridge:
+        systems.append(("bridge " + os.path.basename(os.path.abspath(opts.bridge).rstrip("/")),
+                        _worker_command(os.path.abspath(opts.bridge)), None))
+    if opts.baseline:
+        systems.append(("bare", [sys.executable, "-c", BARE_LOOP], None))
     for codec in codecs:
         if codec not in available_codecs():
             print("%s: skipped (not importable here)" % codec)
             continue
-        bench(codec, opts.seconds)
-        if opts.baseline:
-            bench(codec, opts.seconds, baseline=True)
+        results = {name: [] for name, _, _ in systems}
+        for _ in range(opts.rounds):
+            for name, command, env in systems:
+                results[name].append(measure(codec, opts.seconds, command, env))
+        keys = list(results[systems[0][0]][0])
+        print("\n%s, %d round(s) of %.1f s per measure\n" % (codec, opts.rounds, opts.seconds))
+        print("| system | " + " | ".join(keys) + " |")
+        print("|---|" + "---|" * len(keys))
+        for name, _, _ in systems:
+            cells = []
+            for key in keys:
+                values = [r[key] for r in results[name]]
+                digits = 1 if key.endswith("us") else 0
+                cell = "%.*f" % (digits, _median(values))
+                if len(values) > 1:
+                    cell += " (%.*f-%.*f)" % (digits, min(values), digits, max(values))
+                cells.append(cell)
+            print("| %s | %s |" % (name, " | ".join(cells)))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // The bridge on the oldest and newest Python we support, with the standard library only (so the JSON codec).
 import { describe, expect, it } from 'vitest';
-import { PyRef, PythonValueError } from '../../src/index.js';
+import { CallTimeoutError, PyRef, PythonValueError } from '../../src/index.js';
 import { start } from '../helpers.js';
 import { findPython } from '../pythons.js';
 
@@ -75,6 +75,37 @@ describe.each(interpreters)('Python %s', (minor, executable) => {
       await pit.close();
     }
   });
+
+  it.runIf(executable)(
+    'keeps serving the channel while a sync tool runs and while it waits (the read role)',
+    async () => {
+      // A heartbeat timeout shorter than the sleep: only a worker that reads during the tool survives it.
+      const pit = await start({
+        size: 1,
+        python: { executable: executable! },
+        heartbeat: { intervalMs: 50, timeoutMs: 600, hostTimeoutMs: 5_000 },
+      });
+      try {
+        const pid = pit.workers()[0]!.pid;
+        expect(await pit.execute('sleep', { seconds: 1.2 })).toBe(1.2);
+        const started = Date.now();
+        await expect(pit.execute('sleep', { seconds: 30 }, { timeoutMs: 300 })).rejects.toBeInstanceOf(
+          CallTimeoutError,
+        );
+        expect(await pit.execute('add', { a: 1, b: 2 })).toBe(3); // the cancel freed the slot
+        expect(Date.now() - started).toBeLessThan(5_000);
+        pit.tools.register('inner', async () => pit.execute('add', { a: 2, b: 3 }));
+        expect(await pit.execute('call_host', { tool: 'inner' })).toBe(5); // a nested call inside the wait
+        let received = 0;
+        for await (const _chunk of pit.executeStream('count', { n: 40, delay: 0.004 }, { window: 2 }))
+          received++;
+        expect(received).toBe(40); // credit read while the generator waits for it
+        expect(pit.workers().map((w) => w.pid)).toEqual([pid]);
+      } finally {
+        await pit.close();
+      }
+    },
+  );
 
   it.runIf(executable)(
     'serves libraries with the generic adapter (no numpy: typed arrays arrive as lists)',

@@ -56,6 +56,11 @@ class Connection:
         codec: the codec of the frames (``set_limits`` switches to the negotiated one).
     """
 
+    # ``fd`` can be polled, so the worker's main thread reads it itself and hands the reading to another
+    # thread only during long calls (dispatch/read_role.py). A byte source that cannot be polled says False
+    # and gets a dedicated reader thread.
+    pollable = True
+
     def __init__(self, fd: int, codec: Codec | None = None) -> None:
         self.fd = fd
         self.codec = codec
@@ -68,7 +73,7 @@ class Connection:
         self._send_lock = threading.Lock()  # taken around take-and-send, so frames leave in order
         self._armed = False
         self._wake = None  # threading.Event of the flusher thread, created on first arm()
-        self.early_bodies = []  # frames read together with the handshake, for the reader thread
+        self.early_bodies = []  # frames read together with the handshake, for the first read_once
 
     @classmethod
     def from_fd(cls, fd: int) -> Connection:

@@ -1,10 +1,10 @@
 """Python calling host tools: ``host_call`` out, ``host_result`` / ``host_error`` back.
 
-Who waits, and how the reader thread hands over the answer:
+Who waits, and how the thread that reads the channel hands over the answer:
 
-- the main thread (a sync tool): it keeps pumping the main queue while it waits, so calls that arrive
-  meanwhile still run (a host tool may call back into this worker); the reader stores the answer and
-  puts a wake-up on the queue;
+- the main thread (a sync tool): it keeps serving the channel while it waits (``Worker.pump_until``), so
+  calls that arrive meanwhile still run (a host tool may call back into this worker); the reader stores
+  the answer, and a dedicated reader thread also puts a wake-up on the main queue (``Worker.wake_main``);
 - a coroutine on the event loop (``acall_host_tool``): an asyncio future, resolved with
   ``call_soon_threadsafe``;
 - any other thread: a ``threading.Event``.
@@ -23,8 +23,6 @@ __all__ = ["HostCalls", "LIST_TOOLS"]
 
 # The host answers this name itself: the host tools visible to the calling session (PROTOCOL.md section 6).
 LIST_TOOLS = "__snakepit__.host_tools"
-
-_WAKE = [{"type": "_wake"}]
 
 # A waiter gives up this long after the call's deadline, not at it: at the deadline the host cancels the call
 # itself, and its caller must see that timeout, not this worker's own. The grace only matters when the host is
@@ -99,7 +97,8 @@ class HostCalls:
         try:
             worker.conn.send(msg)
             if main:
-                worker.wait_on_main(lambda: waiter.reply is not None, current_call.get(), remaining)
+                worker.pump_until(lambda: waiter.reply is not None, remaining, run_nested=True,
+                                  call=current_call.get())
                 reply = waiter.reply
             else:
                 waiter.event.wait(remaining)
@@ -130,7 +129,7 @@ class HostCalls:
         return _result(name, reply)
 
     def deliver(self, msg: dict) -> None:
-        """Reader thread: hand a ``host_result`` / ``host_error`` to its waiter."""
+        """The reading thread: hand a ``host_result`` / ``host_error`` to its waiter."""
         hid = msg.get("id")
         waiter = self._waiters.get(hid)
         if waiter is None:
@@ -139,7 +138,7 @@ class HostCalls:
             return  # an answer that came after its waiter gave up (deadline): drop it
         waiter.reply = msg
         if waiter.main:
-            self.worker.queue.put(_WAKE)
+            self.worker.wake_main()
         elif waiter.future is not None:
             waiter.loop.call_soon_threadsafe(_resolve, waiter.future, msg)
         else:

@@ -100,7 +100,8 @@ def run_call(worker, call) -> None:
     token = current_call.set(call)
     traced = tracing.activate(call) if call.trace is not None else None
     try:
-        worker.conn.arm()  # frames still buffered must not wait for this tool
+        if worker.role is None:  # frames still buffered must not wait for this tool; with a shared read
+            worker.conn.arm()  # role the watchdog sends them if it runs long (a flusher wake-up per batch costs)
         try:
             interrupter.enter(call)
             result = _invoke(worker, call)
@@ -158,8 +159,7 @@ def run_sync_stream(worker, call, iterator) -> None:
         try:
             while True:
                 if call.granted - call.spent <= 0:
-                    conn.flush()
-                    _wait_for_credit(call)
+                    worker.wait_for_credit(call)  # serves the channel meanwhile (Worker.pump_until)
                 conn.arm()  # the generator may block: buffered chunks must still leave
                 try:
                     interrupter.enter(call)
@@ -214,16 +214,6 @@ def stream_plain_value(worker, call, value):
     except (SerializationError, PayloadTooLarge) as exc:
         return _encode_error(exc)
     return None
-
-
-def _wait_for_credit(call) -> None:
-    # Sync calls run one at a time, so the main thread simply sleeps here; the reader wakes it on
-    # credit or cancel (Call.add_credit / Call.wake).
-    with call.cond:
-        while call.granted - call.spent <= 0 and call.cancel_reason is None:
-            call.cond.wait()
-    if call.cancel_reason is not None:
-        raise CallCancelled(call.cancel_reason)
 
 
 def _close(iterator) -> None:

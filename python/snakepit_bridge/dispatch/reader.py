@@ -1,12 +1,18 @@
-"""The reader thread: reads frames, answers what must not wait, routes the rest.
+"""Reading the channel: ``read_once`` reads a batch of frames, answers what must not wait, routes the rest.
 
-It never runs user code, so it can answer ``ping`` and act on ``cancel``, ``credit`` and host-tool
-answers while a tool keeps the main thread busy.
+It runs no user code, so whoever holds the read role (``read_role.py``) can answer ``ping`` and act on
+``cancel``, ``credit`` and host-tool answers at once, and check and start calls, while a tool runs:
+
+- the main thread, when it has nothing else to do: it runs the sync calls ``read_once`` returns inline;
+- the watchdog thread (``watchdog.py``), while the main thread is busy in a long call: it queues them;
+- a dedicated reader thread (``loop``), all the time, when the channel cannot be polled.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import select
 import sys
 import threading
 import time
@@ -21,16 +27,18 @@ from .calls import ASYNC, QUEUED, RUNNING, Call
 from .invoke import resolve, start_async
 from .lifeline import stop_own_group
 
-__all__ = ["Reader"]
+__all__ = ["Reader", "EOF_MESSAGE"]
 
 EOF_EXIT_GRACE_S = 1.0  # after EOF, how long the main thread gets to unwind before we _exit(0)
 
 # Message types the main thread handles, in arrival order (besides sync calls).
 _TO_MAIN = frozenset(["release", "session_end", "shutdown"])
 
+EOF_MESSAGE = {"type": "_eof"}  # what read_once returns once the host is gone
+_EOF_BATCH = (EOF_MESSAGE,)
 
 class Reader:
-    """Owns the reading side of the channel. Runs ``loop()`` in a daemon thread."""
+    """Owns the reading side of the channel (``read_once``) and the thread that reads besides the main one."""
 
     def __init__(self, worker) -> None:
         self.worker = worker
@@ -41,45 +49,82 @@ class Reader:
             "host_result": worker.host.deliver,
             "host_error": worker.host.deliver,
         }
-        self.thread = threading.Thread(target=self.loop, name="snakepit-reader", daemon=True)
+        self.eof = False  # the host is gone; read_once returns EOF_MESSAGE from now on
+        self._early = worker.conn.early_bodies  # frames read together with the handshake
+        self._heard = worker.lifeline.heard if worker.lifeline is not None else _nothing
+        self._wait = None  # the channel's poll (with the wake-up pipe), when the read role is shared
+        role = worker.role
+        if role is not None:
+            self._wait = _make_wait(worker.conn.fd, role.wake_fd, role.drain)
+            from .watchdog import Watchdog
+
+            self.thread = Watchdog(worker, self).thread
+        else:
+            self.thread = threading.Thread(target=self.loop, name="snakepit-reader", daemon=True)
 
     def start(self) -> None:
+        """Start the watchdog (shared read role) or the dedicated reader thread."""
         self.thread.start()
 
-    def loop(self) -> None:
-        """Read until EOF (exit 0) or a protocol error (exit 4)."""
-        conn, queue, routes = self.worker.conn, self.worker.queue, self.routes
-        decode = conn.codec.decode
-        heard = self.worker.lifeline.heard if self.worker.lifeline is not None else _nothing
-        bodies = conn.early_bodies
+    def read_once(self, timeout=None):
+        """Read one batch of frames and return what the main thread must handle, in arrival order.
+
+        Waits at most ``timeout`` seconds (None: until something arrives) for the channel; returns an empty
+        batch on a timeout or a wake-up. ``ping``, ``cancel``, ``credit`` and host answers are acted on here;
+        calls are registered and checked here (an async one is started); sync calls, ``release``,
+        ``session_end`` and ``shutdown`` are returned. Once the host is gone it returns ``[EOF_MESSAGE]``.
+        The caller must hold the read role (or be the dedicated reader).
+
+        A protocol error ends the process with exit code 4 (as does a bug in this code); end of file
+        cancels what runs and ends the process within ``EOF_EXIT_GRACE_S`` even if a tool hangs on.
+        """
         try:
-            while True:
-                batch = []  # what the main thread must handle, in arrival order
-                for body in bodies:
-                    msg = decode(body)
-                    mtype = msg.get("type")
-                    if mtype == "call":
-                        self._call(msg, batch)
-                    elif mtype in _TO_MAIN:
-                        batch.append(msg)
-                    else:
-                        route = routes.get(mtype)
-                        if route is None:
-                            raise ProtocolError("unknown message type %r" % (mtype,))
-                        route(msg)
-                    if DECODED_REFS:  # references outside call arguments stay tokens
-                        del DECODED_REFS[:]
-                if batch:
-                    queue.put(batch)  # one item per read: the main loop sees the whole batch at once
-                del batch, bodies
-                bodies = conn.recv_frames()
-                heard()
+            bodies = self._early
+            if bodies:
+                self._early = None
+            else:
+                if self.eof:
+                    return list(_EOF_BATCH)
+                if self._wait is not None and not self._wait(timeout):
+                    return []
+                bodies = self.worker.conn.recv_frames()
+                self._heard()
+            return self._route(bodies)
         except ChannelClosed:
-            self._eof()
+            self._on_eof()
+            return list(_EOF_BATCH)
         except ProtocolError as exc:
             _die(4, "protocol error from the host: %s" % exc)
         except Exception:  # a bug in the bridge: same outcome, with the traceback
-            _die(4, "reader thread failed:\n%s" % traceback.format_exc().rstrip())
+            _die(4, "reading the channel failed:\n%s" % traceback.format_exc().rstrip())
+
+    def _route(self, bodies) -> list:
+        decode, routes = self.worker.conn.codec.decode, self.routes
+        batch = []  # what the main thread must handle, in arrival order
+        for body in bodies:
+            msg = decode(body)
+            mtype = msg.get("type")
+            if mtype == "call":
+                self._call(msg, batch)
+            elif mtype in _TO_MAIN:
+                batch.append(msg)
+            else:
+                route = routes.get(mtype)
+                if route is None:
+                    raise ProtocolError("unknown message type %r" % (mtype,))
+                route(msg)
+            if DECODED_REFS:  # references outside call arguments stay tokens
+                del DECODED_REFS[:]
+        return batch
+
+    def loop(self) -> None:
+        """The dedicated reader: read until EOF, queueing each batch for the main thread."""
+        put, read_once = self.worker.queue.put, self.read_once
+        while not self.eof:
+            batch = read_once(None)
+            if batch:
+                put(batch)  # one item per read: the main loop sees the whole batch at once
+            del batch
 
     # ------------------------------------------------------------------------------------- routes
 
@@ -139,25 +184,59 @@ class Reader:
         elif state is RUNNING:
             call.wake()  # a stream waiting for credit
             if call.waiting_host:
-                worker.queue.put([{"type": "_wake"}])  # parked in call_host_tool: it checks the flag
+                worker.wake_main()  # parked in Worker.pump_until: it checks the flag
             else:
                 worker.interrupter.interrupt()
 
-    def _eof(self) -> None:
-        # The host is gone: nothing we send can arrive. Unwind what runs, stop the main loop, and make
-        # sure the process ends even if a tool ignores CallCancelled.
+    def _on_eof(self) -> None:
+        # The host is gone: nothing we send can arrive. Unwind what runs, and make sure the process ends
+        # even if a tool ignores CallCancelled; the main thread stops when it handles EOF_MESSAGE.
+        if self.eof:
+            return
+        self.eof = True
         worker = self.worker
         worker.conn.closed = True
         stop_own_group()  # the adapter's own subprocesses go with us
         for call in worker.calls.open_calls():
             self.cancel(call.id, "shutdown")
-        worker.queue.put([{"type": "_eof"}])
-        time.sleep(EOF_EXIT_GRACE_S)
-        _die(0, None)
+        threading.Thread(target=_die_later, name="snakepit-eof", daemon=True).start()
 
 
 def _nothing() -> None:
     pass
+
+
+def _die_later() -> None:
+    time.sleep(EOF_EXIT_GRACE_S)
+    _die(0, None)
+
+
+def _make_wait(fd: int, wake_fd: int, drain):
+    """``wait(timeout) -> bool``: the channel is readable (False: timed out, or woken through the pipe)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.register(wake_fd, select.POLLIN)
+        poll = poller.poll
+
+        def wait(timeout) -> bool:
+            ready = poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+            if len(ready) == 1 and ready[0][0] == fd:  # the common case
+                return True
+            readable = False
+            for ready_fd, _ in ready:
+                if ready_fd == fd:
+                    readable = True  # POLLHUP / POLLERR too: the read reports them
+                else:
+                    drain()
+            return readable
+    else:  # no poll(2): select(2) does the same for two descriptors
+        def wait(timeout) -> bool:
+            ready = select.select([fd, wake_fd], [], [], timeout)[0]
+            if wake_fd in ready:
+                drain()
+            return fd in ready
+    return wait
 
 
 def _die(code: int, message) -> None:

@@ -1,8 +1,9 @@
 """The worker process: handshake, adapter start-up, then one loop on the main thread.
 
-Data flow (docs/PROTOCOL.md has the messages):
+Reading the channel is a role (read_role.py) that one thread holds at a time; the thread that reads
+answers what must not wait and routes the rest (reader.py, docs/PROTOCOL.md has the messages):
 
-  socket --recv--> reader thread: decode each frame, then by type
+  socket --poll, recv--> read_once (whoever holds the read role), decode each frame, then by type
                     |-- ping -----------------------------------> pong ---------------------> outbox
                     |-- cancel, credit ---> call flags, SIGUSR1 to the main thread, task.cancel()
                     |-- host_result, host_error ---> the tool waiting for it
@@ -10,21 +11,42 @@ Data flow (docs/PROTOCOL.md has the messages):
                     |             |-- async tool --- call_soon_threadsafe --> event-loop thread
                     |             `-- sync tool ----------------------+
                     `-- release, session_end, shutdown ---------------+
-                                                                      | SimpleQueue, a batch per read
+                                                                      | the batch, in arrival order:
+                          read by the main thread: returned to it ----+---- read by the watchdog:
+                          and run inline (the fast path)              |     Worker.queue
                                                                       v
                   main thread: serve() --> run_call --> sync tool / generator --> result, chunks --> outbox
                   event-loop thread: task --> coroutine / async generator --> result, chunks ---> outbox
   socket <--sendall-- outbox (frames joined)
 
-The main thread sends what it has buffered when its queue is empty, so a burst of calls is answered
-with one ``sendall``; a flusher thread bounds how long a frame can wait while the main thread is busy.
-A sync tool that calls a host tool keeps pumping the queue (``wait_on_main``), so calls that arrive
-meanwhile run nested: a host tool may call back into this worker without a deadlock.
+Who reads:
+
+  main thread     idle: takes the role and blocks in read_once; runs what it got, then reads again.
+                  Before each message it sets ``busy_since`` (a plain attribute: no lock, no wake-up).
+  watchdog        looks every few ms; once one message has kept the main thread busy for
+                  watchdog.TAKEOVER_S it takes the free role and reads (short polls) until the main
+                  thread asks for it back (ReadRole.take_for_main: a flag and a byte on the wake-up pipe);
+                  the main thread then drains the queue first.
+  dedicated       a channel that cannot be polled (Connection.pollable false), or
+  reader thread   SNAKEPIT_DEDICATED_READER=1: a reader thread holds the role for good and queues every
+                  batch; the main thread waits on the queue.
+
+So a short call is read, run and answered on one thread; a long one gets a reader within ~25 ms.
+
+The main thread sends what it has buffered when nothing else is waiting, so a burst of calls is answered
+with one ``sendall``. If a call then runs long, the watchdog sends the answers buffered before it when it
+takes the role (the connection's flusher thread does that for streams, the event loop, and a dedicated reader).
+Waits inside a call go through ``pump_until``: a sync tool calling a host tool reads (or takes from the
+queue) and runs the calls that arrive meanwhile nested, so a host tool may call back into this worker
+without a deadlock; a sync stream waiting for credit reads too, but queues the calls it gets, so sync
+calls still run one at a time. Another thread that gives the main thread work (``post``) writes the
+wake-up pipe, since the main thread may be blocked reading.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import queue as queue_module
 import sys
 import threading
@@ -41,9 +63,12 @@ from .calls import Call, CallTable
 from .host_calls import HostCalls
 from .interrupt import Interrupter
 from .invoke import run_call
+from .read_role import ReadRole
 from .startup import handshake, start_adapter
 
 __all__ = ["Worker"]
+
+_WAKE = [{"type": "_wake"}]
 
 
 class Worker:
@@ -54,7 +79,12 @@ class Worker:
         self.options = options
         self.lifeline = lifeline  # dispatch.lifeline.Lifeline: leaving with the host
         self.heartbeat = None  # welcome's heartbeat settings, if the host sends heartbeats
-        self.queue = queue_module.SimpleQueue()
+        self.queue = queue_module.SimpleQueue()  # batches read by another thread, and work posted to us
+        # The read role is shared by the main thread and the watchdog when the channel can be polled;
+        # otherwise a dedicated reader thread holds it (see the module docstring).
+        dedicated = not getattr(conn, "pollable", False) or os.environ.get("SNAKEPIT_DEDICATED_READER") == "1"
+        self.role = None if dedicated else ReadRole()
+        self.busy_since = None  # main thread: time.monotonic() when its current message started, or None
         self.calls = CallTable()
         self.interrupter = Interrupter()
         self.host = HostCalls(self)
@@ -65,7 +95,7 @@ class Worker:
         self.reader = None
         self.ready = False
         self.exit_code = None
-        self.depth = 0  # > 0 while the main thread waits inside call_host_tool
+        self.depth = 0  # > 0 while the main thread waits inside a call (pump_until)
         self.deferred_shutdown = None
         self._handlers = {
             "release": self._on_release,
@@ -97,6 +127,40 @@ class Worker:
 
     def serve(self) -> int:
         """The main loop: take a batch, handle each message, flush when nothing else is waiting."""
+        if self.role is None:
+            return self._serve_queue()
+        queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
+        read_once = self.reader.read_once
+        try:
+            while self.exit_code is None:
+                if queue.empty():
+                    role.take_for_main()
+                    try:  # the watchdog may have queued something before it let go
+                        batch = read_once(None) if queue.empty() else None
+                    finally:
+                        role.release_main()
+                    if not batch:
+                        continue
+                else:
+                    batch = queue.get()
+                for msg in batch:
+                    self.busy_since = monotonic()
+                    self._handle(msg)
+                    if self.exit_code is not None:
+                        break
+                if queue.empty():
+                    flush()  # still "busy": a write the host does not take gets the watchdog reading
+                self.busy_since = None
+                del batch, msg  # drop references to arguments and results between calls
+                if self.deferred_shutdown is not None and self.exit_code is None:
+                    self._shutdown(self.deferred_shutdown)
+        finally:
+            self.busy_since = None
+            flush()
+        return self.exit_code
+
+    def _serve_queue(self) -> int:
+        # The dedicated reader thread queues every batch.
         get, empty, flush = self.queue.get, self.queue.empty, self.conn.flush
         try:
             while self.exit_code is None:
@@ -120,14 +184,107 @@ class Worker:
         else:
             self._handlers[msg["type"]](msg)
 
-    def wait_on_main(self, done, call, timeout) -> None:
-        """Block the main thread until ``done()`` or ``timeout`` seconds, still handling the queue.
+    def post(self, batch: list) -> None:
+        """Any thread: give the main thread messages to handle, after what it already has."""
+        self.queue.put(batch)
+        if self.role is not None:
+            self.role.wake()  # it may be blocked reading
 
-        Calls that arrive meanwhile run nested, so a host tool may call back into this worker.
+    def wake_main(self) -> None:
+        """The reading thread: a main thread parked in ``pump_until`` must look at its condition again."""
+        if self.role is None:
+            self.queue.put(_WAKE)
+        # With a shared role the thread that routed the frame held the role, so the main thread was not
+        # reading: it runs bridge code or waits for the role, and checks its condition before it reads.
+
+    def pump_until(self, done, timeout, run_nested: bool, call=None) -> None:
+        """Main thread, inside a call: block until ``done()`` or ``timeout`` seconds, still serving the channel.
+
+        With ``run_nested`` the sync calls (and ``release``, ``session_end``) that arrive meanwhile run here,
+        nested, so a host tool may call back into this worker; without it they are queued and run after the
+        current call, in order (sync calls stay one at a time). ``done`` is checked by this thread after
+        every batch read, whoever read it.
 
         Raises:
             CallCancelled: ``call`` was cancelled, or the worker is stopping.
         """
+        if self.role is None:
+            if run_nested:
+                return self._pump_queue(done, timeout, call)
+            return self._wait_cond(done, timeout, call)
+        self.conn.flush()
+        saved = self.interrupter.suspend()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if call is not None:
+            call.waiting_host = True  # a cancel must not send a signal: we check the flag
+        self.depth += 1
+        outer_busy, self.busy_since = self.busy_since, None  # reading is not being busy
+        queue, role, read_once = self.queue, self.role, self.reader.read_once
+        try:
+            while not done():
+                self._check_pump(call)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                if run_nested and not queue.empty():
+                    batch = queue.get()
+                else:
+                    role.take_for_main()
+                    try:  # the watchdog may have read what we wait for, or queued work, before it let go
+                        ready = done() or (run_nested and not queue.empty()) or self._stopping(call)
+                        batch = None if ready else read_once(remaining)
+                    finally:
+                        role.release_main()
+                    if not batch:
+                        continue
+                    if not run_nested:
+                        queue.put(batch)  # after whatever the watchdog queued: the order holds
+                        continue
+                for msg in batch:
+                    self.busy_since = time.monotonic()
+                    self._handle(msg)
+                self.busy_since = None
+                del batch
+                if queue.empty():
+                    self.conn.flush()
+        finally:
+            self.busy_since = time.monotonic() if outer_busy is not None else None
+            self.depth -= 1
+            if call is not None:
+                call.waiting_host = False
+            self.interrupter.resume(saved)
+
+    def wait_for_credit(self, call) -> None:
+        """Block until the host grants ``call`` (a stream) another chunk (any thread).
+
+        Raises:
+            CallCancelled: the call was cancelled.
+        """
+        def has_credit() -> bool:
+            return call.granted - call.spent > 0
+
+        if threading.get_ident() == self.interrupter.main_ident:
+            self.pump_until(has_credit, None, run_nested=False, call=call)
+        else:  # a tool's own thread: the reading thread wakes us (Call.add_credit, Call.wake)
+            self.conn.flush()
+            with call.cond:
+                while not has_credit() and call.cancel_reason is None:
+                    call.cond.wait()
+        if call.cancel_reason is not None:
+            raise CallCancelled(call.cancel_reason)
+
+    def _stopping(self, call) -> bool:
+        return (call is not None and call.cancel_reason is not None) or self.exit_code is not None \
+            or self.deferred_shutdown is not None or self.reader.eof
+
+    def _check_pump(self, call) -> None:
+        if call is not None and call.cancel_reason is not None:
+            raise CallCancelled(call.cancel_reason)
+        if self.exit_code is not None or self.deferred_shutdown is not None or self.reader.eof:
+            raise CallCancelled("shutdown")
+
+    def _pump_queue(self, done, timeout, call) -> None:
+        # Dedicated reader: it queues every batch and a wake-up (wake_main) when what we wait for arrives.
         self.conn.flush()
         saved = self.interrupter.suspend()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -136,10 +293,7 @@ class Worker:
         self.depth += 1
         try:
             while not done():
-                if call is not None and call.cancel_reason is not None:
-                    raise CallCancelled(call.cancel_reason)
-                if self.exit_code is not None or self.deferred_shutdown is not None:
-                    raise CallCancelled("shutdown")
+                self._check_pump(call)
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return
@@ -157,6 +311,19 @@ class Worker:
             if call is not None:
                 call.waiting_host = False
             self.interrupter.resume(saved)
+
+    def _wait_cond(self, done, timeout, call) -> None:
+        # Dedicated reader, nothing to run meanwhile: sleep on the call's condition, which the reader
+        # notifies on credit and cancel (Call.add_credit, Call.wake).
+        self.conn.flush()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with call.cond:
+            while not done() and not self._stopping(call):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                call.cond.wait(remaining)
+        self._check_pump(call)
 
     # --------------------------------------------------------------------------------- answering
 
@@ -215,12 +382,12 @@ class Worker:
 
     def request_exit(self, code) -> None:
         """Any thread: a tool raised SystemExit off the main thread; end the process from there."""
-        self.queue.put([{"type": "_exit", "code": code}])
+        self.post([{"type": "_exit", "code": code}])
 
     # ---------------------------------------------------------------------------------- stopping
 
     def _on_shutdown(self, msg: dict) -> None:
-        if self.depth:  # inside call_host_tool: unwind that call first, then shut down from serve()
+        if self.depth:  # inside a call's wait (pump_until): unwind that call first, then shut down from serve()
             self.deferred_shutdown = msg
         else:
             self._shutdown(msg)

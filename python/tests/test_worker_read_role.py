@@ -1,0 +1,245 @@
+"""End to end: who reads the channel (dispatch/read_role.py, dispatch/watchdog.py).
+
+The main thread reads while it is idle and runs short calls inline; the watchdog reads only while one call
+keeps the main thread busy; waits inside a call (host tools, stream credit) read through ``pump_until``.
+Each behaviour is checked with the read role shared (the default) and, where it applies, with a dedicated
+reader thread (``SNAKEPIT_DEDICATED_READER=1``, the mode of byte sources that cannot be polled).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from fakehost import HostTimeout
+from snakepit_bridge.dispatch.read_role import MAIN, WATCHDOG, ReadRole
+
+TOOLS = "fixture_adapters:ToolsAdapter"
+ASYNC = "fixture_adapters:AsyncAdapter"
+REFS = "fixture_adapters:RefAdapter"
+DEDICATED = {"SNAKEPIT_DEDICATED_READER": "1"}
+
+
+@pytest.fixture(params=["shared", "dedicated"])
+def mode_env(request) -> dict:
+    """The worker's environment for each reading mode."""
+    return DEDICATED if request.param == "dedicated" else {}
+
+
+def terminal_ids(host, n, timeout=10.0) -> list:
+    """The ids of the next ``n`` frames, which must all be terminal frames."""
+    ids = []
+    for _ in range(n):
+        msg = host.recv(timeout)
+        assert msg["type"] in ("result", "error"), msg
+        ids.append(msg["id"])
+    return ids
+
+
+# ---------------------------------------------------------------------------------------- fast path
+
+
+def test_short_calls_never_wake_the_watchdog(make_host):
+    host = make_host(adapter=TOOLS)
+    before = host.run("read_role")
+    assert before["mode"] == "shared"
+    for _ in range(300):
+        assert host.run("blob", {"n": 1}) == b"x"
+    for _ in range(16):  # 64 in flight at a time
+        ids = [host.call("blob", {"n": 2}) for _ in range(64)]
+        assert sorted(terminal_ids(host, 64)) == ids
+    for _ in range(200):  # busy, but for less than the watchdog's 3 ms
+        host.run("spin", {"seconds": 0.0005})
+    stats = host.run("read_role")
+    # Nobody but the main thread read those 1,500 calls. The bounds are generous: a short call only looks long
+    # when this (shared, 2-core) machine stops the worker for milliseconds in the middle of one.
+    assert stats["handed"] - before["handed"] <= 30, (before, stats)
+    assert stats["takeovers"] - before["takeovers"] <= 30, (before, stats)
+    assert stats["handbacks"] - before["handbacks"] <= 30, (before, stats)
+
+
+def test_dedicated_mode_is_chosen_by_the_environment(make_host):
+    host = make_host(adapter=TOOLS, env=DEDICATED)
+    assert host.run("read_role") == {"mode": "dedicated"}
+    assert host.run("blob", {"n": 3}) == b"xxx"
+
+
+# -------------------------------------------------------------------------------------- long calls
+
+
+def test_a_long_sync_tool_gets_the_watchdog_reading(make_host):
+    host = make_host(adapter=TOOLS)
+    call_id = host.call("spin", {"seconds": 10})  # pure Python: only the watchdog can read now
+    time.sleep(0.2)
+    started = time.monotonic()
+    host.send({"type": "ping", "id": 7})
+    assert host.recv() == {"type": "pong", "id": 7}
+    assert time.monotonic() - started < 0.5
+    host.send({"type": "cancel", "id": call_id, "reason": "timeout"})  # SIGUSR1 from the watchdog
+    msg, _ = host.wait(call_id)
+    assert msg["type"] == "error" and msg["error"]["kind"] == "cancelled"
+    assert time.monotonic() - started < 1.0
+    stats = host.run("read_role")
+    assert stats["takeovers"] >= 1  # the watchdog read the ping and the cancel
+    for _ in range(40):  # it may read this call too; then it gives the role back once the main thread is idle
+        if stats["handbacks"] >= 1:
+            break
+        time.sleep(0.05)
+        stats = host.run("read_role")
+    assert stats["handbacks"] >= 1, stats
+    assert host.run("blob", {"n": 1}) == b"x"
+
+
+def test_ping_and_cancel_during_a_long_call(make_host, mode_env):
+    host = make_host(adapter=TOOLS, env=mode_env)
+    call_id = host.call("spin", {"seconds": 10})
+    time.sleep(0.15)
+    host.send({"type": "ping", "id": 8})
+    assert host.recv(2.0) == {"type": "pong", "id": 8}
+    host.send({"type": "cancel", "id": call_id, "reason": "abort"})
+    msg, _ = host.wait(call_id, timeout=2.0)
+    assert msg["error"]["kind"] == "cancelled"
+
+
+def test_calls_that_arrive_during_a_long_call_run_after_it_in_order(make_host, mode_env):
+    host = make_host(adapter=TOOLS, env=mode_env)
+    long_id = host.call("spin", {"seconds": 0.3})
+    time.sleep(0.05)  # the watchdog reads what follows
+    ids = [host.call("blob", {"n": i}) for i in range(1, 6)]
+    assert terminal_ids(host, 6) == [long_id] + ids
+    assert host.run("blob", {"n": 2}) == b"xx"  # the main thread reads again
+
+
+def test_session_end_read_during_a_long_call_keeps_its_place(make_host, mode_env):
+    host = make_host(adapter=REFS, env=mode_env)
+    assert host.run("remember", {"key": "k", "value": 1}, session="s-1") is None
+    pause = host.call("pause", {"seconds": 0.3}, session="s-2")
+    time.sleep(0.05)
+    host.send({"type": "session_end", "session": "s-1"})
+    listing = host.call("state_sessions", session="s-2")
+    first, second = host.recv(), host.recv()
+    assert (first["id"], second["id"]) == (pause, listing)
+    assert second["value"] == []  # the session_end ran before it, as it was sent
+    assert "s-1" in host.run("ended_sessions")
+
+
+def test_async_calls_start_while_a_sync_call_runs(make_host, mode_env):
+    host = make_host(adapter=ASYNC, env=mode_env)
+    sync_id = host.call("sleep", {"seconds": 0.6})
+    time.sleep(0.05)
+    async_id = host.call("asleep", {"seconds": 0.01})
+    assert host.recv(2.0)["id"] == async_id  # the watchdog started it on the loop
+    assert host.wait(sync_id)[0]["value"] == 0.6
+
+
+# -------------------------------------------------------------------------------- waits in a call
+
+
+def test_a_host_call_made_after_the_watchdog_took_over(make_host, mode_env):
+    host = make_host(adapter=TOOLS, env=mode_env)
+    call_id = host.call("call_host_later", {"name": "double", "delay": 0.1})
+    hc = host.expect("host_call")
+    inner = host.call("blob", {"n": 2})  # runs nested, inside the wait
+    assert host.wait(inner)[0]["value"] == b"xx"
+    host.send({"type": "ping", "id": 3})
+    assert host.recv() == {"type": "pong", "id": 3}
+    host.send({"type": "host_result", "id": hc["id"], "value": 42})
+    assert host.wait(call_id)[0]["value"] == 42
+
+
+@pytest.mark.parametrize("adapter,tool,args", [
+    (TOOLS, "slow_items", {"n": 6, "pause": 0.01}),  # a generator, busy between chunks
+    (REFS, "batch_process", {"items": [1, 2, 3, 4, 5, 6]}),  # stream.send on the main thread
+])
+def test_a_stream_waiting_for_credit_serves_the_channel_but_runs_no_call(make_host, mode_env, adapter, tool,
+                                                                        args):
+    host = make_host(adapter=adapter, env=mode_env)
+    stream_id = host.call(tool, args, stream=True, window=2)
+    for _ in range(2):
+        assert host.recv()["type"] == "chunk"
+    sync_id = host.call("ended_sessions" if adapter == REFS else "blob", {} if adapter == REFS else {"n": 3})
+    host.send({"type": "ping", "id": 4})
+    assert host.recv() == {"type": "pong", "id": 4}  # read while the stream waits for credit
+    with pytest.raises(HostTimeout):
+        msg = host.recv(0.3)  # the sync call waits for the stream: sync calls run one at a time
+        pytest.fail("expected nothing while the stream waits, got %r" % (msg,))
+    host.send({"type": "credit", "id": stream_id, "n": 100})
+    others = []
+    msg, chunks = host.wait(stream_id, others=others)
+    assert msg["type"] == "result" and len(chunks) >= 4 and others == []
+    assert host.wait(sync_id)[0]["type"] == "result"
+
+
+def test_cancel_of_a_stream_waiting_for_credit(make_host, mode_env):
+    host = make_host(adapter=TOOLS, env=mode_env)
+    stream_id = host.call("gen_finally", {"n": 100}, stream=True, window=3)
+    for _ in range(3):
+        assert host.recv()["type"] == "chunk"
+    host.send({"type": "cancel", "id": stream_id, "reason": "consumer_stopped"})
+    msg, _ = host.wait(stream_id, timeout=2.0)
+    assert msg["error"]["kind"] == "cancelled"
+    assert host.run("finally_count") == 1
+
+
+# ---------------------------------------------------------------------------------- the wake-up pipe
+
+
+def test_work_posted_by_another_thread_wakes_an_idle_main_thread(make_host, mode_env):
+    # SystemExit in an async tool is handed to the main thread (Worker.post). With the read role shared the
+    # main thread is blocked reading; only the wake-up pipe gets it out: no frame follows this call.
+    host = make_host(adapter=ASYNC, env=mode_env)
+    assert host.run("asleep", {"seconds": 0}) == 0  # the event loop runs
+    started = time.monotonic()
+    host.call("aexit", {"code": 6})
+    assert host.exit_code(timeout=10) == 6
+    assert time.monotonic() - started < 3.0
+
+
+def test_end_of_file_read_by_the_watchdog(make_host):
+    host = make_host(adapter=TOOLS)
+    host.call("spin", {"seconds": 30})
+    time.sleep(0.2)  # the watchdog is reading
+    started = time.monotonic()
+    host.sock.close()
+    assert host.exit_code() == 0
+    assert time.monotonic() - started < 2.0
+
+
+# ------------------------------------------------------------------------------------ ReadRole alone
+
+
+def test_the_role_goes_to_one_thread_at_a_time():
+    role = ReadRole()
+    role.take_for_main()
+    assert role.holder == MAIN and not role.try_take_for_watchdog()
+    role.release_main()
+    assert role.try_take_for_watchdog() and role.holder == WATCHDOG
+    role.release_watchdog()
+    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0}
+
+
+def test_the_main_thread_asks_the_watchdog_for_the_role_back():
+    import select
+
+    role = ReadRole()
+    assert role.try_take_for_watchdog()
+    got = threading.Event()
+
+    def main_side():
+        role.take_for_main()
+        got.set()
+
+    thread = threading.Thread(target=main_side, daemon=True)
+    thread.start()
+    # The watchdog's poll returns at once: the main thread wrote the wake-up pipe.
+    assert select.select([role.wake_fd], [], [], 10.0)[0] == [role.wake_fd]
+    role.drain()
+    assert role.main_wants and not got.is_set()
+    assert not role.try_take_for_watchdog()  # it cannot take it again while the main thread waits
+    role.release_watchdog()
+    assert got.wait(10.0) and role.holder == MAIN and not role.main_wants
+    assert role.stats()["handbacks"] == 1
+    assert select.select([role.wake_fd], [], [], 0)[0] == []  # drained
+    thread.join(10.0)
