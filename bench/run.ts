@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolvePython } from '../src/python/interpreter.js';
 import { runChild } from './lib/children.js';
-import { markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
+import { fmt, markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
 import { observe, SCENARIOS, type Cell } from './robustness.js';
 import { SYSTEMS } from './systems/index.js';
 import type { WorkloadResult } from './workloads.js';
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   const robustness: Record<string, Record<string, Cell>> = {};
   if (!flags['no-robustness']) {
     // The bare loop is a measuring stick with no error handling at all, not a bridge: it has no robustness row.
-    for (const s of active.filter((x) => x.id !== 'bare-msgpack')) {
+    for (const s of active.filter((x) => !x.id.startsWith('bare-'))) {
       for (const scenario of SCENARIOS) {
         (robustness[s.id] ??= {})[scenario] = await observe(s.id, scenario, base);
       }
@@ -266,7 +266,7 @@ function targetsTable(rows: Row[]): string {
   ): void => {
     out.push([
       target,
-      measured === undefined ? '–' : `${Math.round(measured * 10) / 10} ${unit}`,
+      measured === undefined ? '–' : `${fmt(measured)} ${unit}`,
       measured === undefined ? 'not measured' : ok(measured) ? 'met' : 'not met',
     ]);
   };
@@ -309,6 +309,14 @@ function targetsTable(rows: Row[]): string {
     (v) => v >= 70,
     '%',
   );
+  const bareJson = get('(c)', 'bare-json');
+  const pitJson = get('(c)', 'snakepit-json');
+  check(
+    'JSON 64-in-flight ≥ 70 % of the bare loop',
+    bareJson && pitJson ? (pitJson / bareJson) * 100 : undefined,
+    (v) => v >= 70,
+    '%',
+  );
   check(
     'number[] of 10,000 floats ≥ 1,000 calls/s',
     get('(b) 10,000', 'snakepit-msgpack'),
@@ -341,7 +349,37 @@ function targetsTable(rows: Row[]): string {
     (v) => v >= 1875,
     'calls/s/core',
   );
+  check(
+    "Snakepit's p99 of 8 ms ÷ 10 = ≤ 0.8 ms (msgpack trivial call p99)",
+    get('(a) trivial call, sequential: p99', 'snakepit-msgpack'),
+    (v) => v <= 800,
+    'µs',
+  );
+  const behind = behindPeers(rows, ['pythonia', 'python-shell']);
+  out.push([
+    'ahead of pythonia and python-shell on every workload (snakepit msgpack)',
+    behind === undefined ? '–' : behind.length ? `behind on: ${behind.join('; ')}` : 'ahead on every row',
+    behind === undefined ? 'not measured' : behind.length ? 'not met' : 'met',
+  ]);
   return markdownTable(['target (DESIGN.md §6)', 'snakepit measured', 'verdict'], out);
+}
+
+/** Labels of the rows where a peer's median beats snakepit (msgpack); undefined when snakepit was not run. */
+function behindPeers(rows: Row[], peers: string[]): string[] | undefined {
+  const med = (c: number[] | string | undefined): number | undefined =>
+    Array.isArray(c) && c.length ? median(c) : undefined;
+  if (!rows.some((r) => med(r.cells['snakepit-msgpack']) !== undefined)) return undefined;
+  const behind: string[] = [];
+  for (const r of rows) {
+    const mine = med(r.cells['snakepit-msgpack']);
+    if (mine === undefined) continue;
+    const beaten = peers.filter((p) => {
+      const theirs = med(r.cells[p]);
+      return theirs !== undefined && (r.better === 'lower' ? theirs < mine : theirs > mine);
+    });
+    if (beaten.length) behind.push(`${r.label} (${beaten.join(', ')})`);
+  }
+  return behind;
 }
 
 function updatePerformanceDoc(parts: {

@@ -163,6 +163,7 @@ export const WORKLOADS: Record<WorkloadName, (d: BenchDriver, s: Sizes) => Promi
 
   bytes: (d, s) =>
     checked(async () => {
+      if (!d.echoBytes) return notApplicable('no bytes type crosses this bridge');
       const data = Buffer.alloc(s.bytesSize);
       for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
       const samples: number[] = [];

@@ -1,4 +1,4 @@
-import { bareMsgpack } from './bare.js';
+import { bareJson, bareMsgpack } from './bare.js';
 import { nodeCallsPython } from './node-calls-python.js';
 import { pythonShell } from './python-shell.js';
 import { pythonia } from './pythonia.js';
@@ -10,6 +10,7 @@ export const SYSTEMS: SystemSpec[] = [
   snakepitMsgpack,
   snakepitJson,
   bareMsgpack,
+  bareJson,
   pythonia,
   pythonShell,
   nodeCallsPython,

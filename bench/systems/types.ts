@@ -23,7 +23,8 @@ export interface BenchDriver {
   sleep(ms: number): Promise<unknown>;
   /** Consume a stream of `n` chunks; resolves with the number received. Absent when unsupported. */
   stream?(n: number): Promise<number>;
-  echoBytes(data: Buffer): Promise<Uint8Array>;
+  /** Bytes in, the same bytes back; absent when the system has no bytes type. */
+  echoBytes?(data: Buffer): Promise<Uint8Array>;
   /** Call a function that ends the Python process with os._exit (robustness table). */
   die(): Promise<unknown>;
   /** Call a function that raises ValueError('bench failure marker') two frames deep. */
