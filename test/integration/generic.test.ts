@@ -299,7 +299,7 @@ describe('generic adapter with numpy and pandas', () => {
   });
 
   it('numpy: mean, and arrays with dtype and shape intact', async (ctx) => {
-    if (!pit) return ctx.skip();
+    if (!pit) return ctx.skip('numpy and pandas are not importable (see the warning above)');
     expect(await pit.execute('python.numpy.mean', { _args: [[1, 2, 3, 4]] })).toBe(2.5);
     const m = (await pit.execute('python.numpy.ones', { _args: [[2, 3]], dtype: 'int32' })) as NDArray;
     expect(m).toBeInstanceOf(NDArray);
@@ -330,7 +330,7 @@ describe('generic adapter with numpy and pandas', () => {
   });
 
   it('pandas: read_csv on a CSV the test writes, by value as records or columns', async (ctx) => {
-    if (!pit) return ctx.skip();
+    if (!pit) return ctx.skip('numpy and pandas are not importable (see the warning above)');
     const csv = join(dir, 'people.csv');
     writeFileSync(csv, 'name,age,score\nada,36,9.5\ngrace,45,8.25\n');
     const rows = await pit.execute('python.pandas.read_csv', { _args: [csv] });
@@ -352,7 +352,7 @@ describe('generic adapter with numpy and pandas', () => {
   });
 
   it('pandas: read_csv as a reference, then describe() on it', async (ctx) => {
-    if (!pit) return ctx.skip();
+    if (!pit) return ctx.skip('numpy and pandas are not importable (see the warning above)');
     const csv = join(dir, 'numbers.csv');
     writeFileSync(csv, 'x,y\n1,10\n2,20\n3,60\n');
     const df = await pit.executeInSession<PyRef>('frames', 'python.pandas.read_csv', {
