@@ -31,6 +31,14 @@ interface ParameterMessage {
   description: string;
   required: boolean;
 }
+/** ExecuteElixirTool's request: a Snakepit worker asking the host to run one of its tools. */
+interface ExecuteToolRequest {
+  session_id: string;
+  tool_name: string;
+  parameters: Record<string, AnyMessage>;
+  metadata: Record<string, string>;
+}
+
 interface ToolSpecMessage {
   name: string;
   description: string;
@@ -149,15 +157,7 @@ export class SnakepitHostService {
         });
       },
       ExecuteElixirTool: (
-        call: ServerUnaryCall<
-          {
-            session_id: string;
-            tool_name: string;
-            parameters: Record<string, AnyMessage>;
-            metadata: Record<string, string>;
-          },
-          unknown
-        >,
+        call: ServerUnaryCall<ExecuteToolRequest, unknown>,
         callback: sendUnaryData<unknown>,
       ) => void this.#executeHostTool(call, callback),
       ExecuteTool: unimplemented,
@@ -206,15 +206,7 @@ export class SnakepitHostService {
   }
 
   async #executeHostTool(
-    call: ServerUnaryCall<
-      {
-        session_id: string;
-        tool_name: string;
-        parameters: Record<string, AnyMessage>;
-        metadata: Record<string, string>;
-      },
-      unknown
-    >,
+    call: ServerUnaryCall<ExecuteToolRequest, unknown>,
     callback: sendUnaryData<unknown>,
   ): Promise<void> {
     this.#record('ExecuteElixirTool');
