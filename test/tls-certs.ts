@@ -23,9 +23,9 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function keyAndCsr(dir: string, name: string, cn: string): void {
-  openssl(dir, [
-    'req',
+/** `openssl req` making a new P-256 key `<name>.key` and, from it, `out` (a CSR, or with `-x509` a certificate). */
+function newKey(dir: string, name: string, out: string, cn: string, extra: string[] = []): void {
+  const key = [
     '-newkey',
     'ec',
     '-pkeyopt',
@@ -33,31 +33,16 @@ function keyAndCsr(dir: string, name: string, cn: string): void {
     '-nodes',
     '-keyout',
     `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${cn}`,
-  ]);
+  ];
+  openssl(dir, ['req', ...extra, ...key, '-out', out, '-subj', `/CN=${cn}`]);
+}
+
+function keyAndCsr(dir: string, name: string, cn: string): void {
+  newKey(dir, name, `${name}.csr`, cn);
 }
 
 function selfSignedCa(dir: string, name: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-  ]);
+  newKey(dir, name, `${name}.pem`, name, ['-x509', '-days', '2']);
 }
 
 function sign(dir: string, name: string, extensions: string): void {
