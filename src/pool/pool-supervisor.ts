@@ -88,12 +88,7 @@ export class PoolSupervisor {
       logger,
       events,
       workers: () => this.#workers,
-      startExtraWorker: async (replacing) => {
-        const worker = this.#newWorker(replacing?.endpoint);
-        await this.#startWorker(worker);
-        this.#host.pump();
-        return worker;
-      },
+      startExtraWorker: (replacing) => this.#addWorker(replacing?.endpoint),
       onDraining: () => this.#replenish(),
       isRunning: () => this.#host.isRunning(),
     });
@@ -104,12 +99,7 @@ export class PoolSupervisor {
           logger,
           runId,
           workers: () => this.#workers,
-          startRemoteWorker: async (endpoint) => {
-            const worker = this.#newWorker(endpoint);
-            await this.#startWorker(worker);
-            this.#host.pump();
-            return worker;
-          },
+          startRemoteWorker: (endpoint) => this.#addWorker(endpoint),
           isRunning: () => this.#host.isRunning() || this.#host.isStarting(),
         })
       : undefined;
@@ -190,6 +180,14 @@ export class PoolSupervisor {
       hooks: this.#workerHooks(),
     });
     this.#workers.push(worker);
+    return worker;
+  }
+
+  /** A worker outside the replacement rounds (a recycler's replacement, a remote endpoint's): start it, then pump. */
+  async #addWorker(endpoint: string | undefined): Promise<WorkerHandle> {
+    const worker = this.#newWorker(endpoint);
+    await this.#startWorker(worker);
+    this.#host.pump();
     return worker;
   }
 
