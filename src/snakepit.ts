@@ -2,6 +2,17 @@
  * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
  * channels) lives in private fields users cannot reach.
  */
+import {
+  type CallMethodOptions,
+  checkCallOptions,
+  checkCallShape,
+  checkOptionsObject,
+  type ExecuteOptions,
+  type RefCallOptions,
+  type StreamOptions,
+  streamWindow,
+  type ToolArgs,
+} from './call-options.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
@@ -10,7 +21,7 @@ import { describeLibrary } from './generic/describe-library.js';
 import { installMissingLibraries } from './generic/library-install.js';
 import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
 import { allocateCallId, Call } from './pool/call.js';
-import { ChunkStream, DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
+import { ChunkStream } from './pool/chunk-stream.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
 import type { PyRef } from './refs/py-ref.js';
 import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
@@ -28,53 +39,7 @@ import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
 import { nestedCallOptions } from './tools/tool-scope.js';
 import { newRunId } from './worker/worker-handle.js';
 
-export interface ExecuteOptions {
-  /** Pool to run on. Default: the first configured pool. */
-  pool?: string;
-  /** Budget for the whole call, queue wait included. Default: the pool's `requestTimeoutMs` (streams: `streamTimeoutMs`). */
-  timeoutMs?: number;
-  /** Abort the call; a running call is cancelled in Python too. */
-  signal?: AbortSignal;
-  /** Session id passed to Python as `SessionContext.session_id`. */
-  sessionId?: string;
-  /**
-   * Running this call twice is harmless: if its worker dies under it, run it again on another worker (up to the
-   * pool's `maxRetries`, within `timeoutMs`). Calls not so marked are never retried. Default false.
-   */
-  idempotent?: boolean;
-  /**
-   * An id tying this call to your own logs (a request id): sent to Python (`SessionContext.correlation_id`,
-   * `telemetry.get_correlation_id()`, the `correlation_id` of its log records) and carried by its events and log
-   * lines. Default: `<runId>-<call id>`. At most 256 characters.
-   */
-  correlationId?: string;
-}
-
-export interface StreamOptions extends ExecuteOptions {
-  /** Chunks the worker may run ahead of the consumer (back-pressure window). Default 512. */
-  window?: number;
-}
-
-export type ToolArgs = Record<string, unknown>;
-
-/** Options of `callMethod` and `getAttr`: the pool and session come from the reference. */
-export interface RefCallOptions {
-  /** Budget for the call, queue wait included. Default: the pool's `requestTimeoutMs`. */
-  timeoutMs?: number;
-  /** Abort the call; a running call is cancelled in Python too. */
-  signal?: AbortSignal;
-}
-
-export interface CallMethodOptions extends RefCallOptions {
-  /** Keyword arguments of the method. */
-  kwargs?: ToolArgs;
-}
-
-function isPlainArgs(value: unknown): value is ToolArgs {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
+export type { CallMethodOptions, ExecuteOptions, RefCallOptions, StreamOptions, ToolArgs };
 
 export class Snakepit implements AsyncDisposable {
   readonly #config: ResolvedConfig;
@@ -304,15 +269,7 @@ export class Snakepit implements AsyncDisposable {
   ): AsyncIterableIterator<unknown> | Promise<void> {
     let options = (typeof onChunkOrOptions === 'function' ? maybeOptions : onChunkOrOptions) ?? {};
     if (sessionId !== undefined) options = { ...options, sessionId };
-    const window = options.window ?? DEFAULT_STREAM_WINDOW;
-    if (!Number.isInteger(window) || window < 1) {
-      throw new InvalidArgumentsError(
-        tool,
-        undefined,
-        `options.window must be a positive integer, got ${String(window)}`,
-      );
-    }
-    const stream = new ChunkStream(window);
+    const stream = new ChunkStream(streamWindow(tool, options));
     this.#submit(tool, args, options, stream);
     if (typeof onChunkOrOptions !== 'function') return stream;
     const onChunk = onChunkOrOptions;
@@ -322,13 +279,7 @@ export class Snakepit implements AsyncDisposable {
   }
 
   async #runRef<T>(ref: RefCall, options: RefCallOptions): Promise<T> {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentsError(
-        ref.tool,
-        undefined,
-        `options must be an object, got ${typeof options}`,
-      );
-    }
+    checkOptionsObject(ref.tool, options);
     const { timeoutMs, signal } = options;
     const call = this.#submit(
       ref.tool,
@@ -497,54 +448,13 @@ export class Snakepit implements AsyncDisposable {
     stream: ChunkStream | undefined,
     workerId?: string,
   ): Call {
-    if (typeof tool !== 'string' || tool.length === 0) {
-      throw new InvalidArgumentsError(String(tool), undefined, 'the tool name must be a non-empty string');
-    }
-    if (!isPlainArgs(args)) {
-      throw new InvalidArgumentsError(
-        tool,
-        undefined,
-        `arguments must be a plain object of keyword arguments, got ${Array.isArray(args) ? 'an array' : typeof args}`,
-      );
-    }
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentsError(tool, undefined, `options must be an object, got ${typeof options}`);
-    }
+    checkCallShape(tool, args, options);
     const pool = this.#pool(options.pool);
-    const timeoutMs =
-      options.timeoutMs ?? (stream ? pool.config.streamTimeoutMs : pool.config.requestTimeoutMs);
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 2 ** 31 - 1) {
-      throw new InvalidArgumentsError(
-        tool,
-        undefined,
-        `options.timeoutMs must be a positive number of ms, got ${String(timeoutMs)}`,
-      );
-    }
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new InvalidArgumentsError(tool, undefined, 'options.signal must be an AbortSignal');
-    }
-    const sessionId = options.sessionId;
-    if (sessionId !== undefined && (typeof sessionId !== 'string' || !sessionId || sessionId.length > 256)) {
-      throw new InvalidArgumentsError(
-        tool,
-        undefined,
-        'the session id must be a non-empty string of at most 256 characters',
-      );
-    }
-    if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
-      throw new InvalidArgumentsError(tool, undefined, 'options.idempotent must be true or false');
-    }
-    const correlationId = options.correlationId;
-    if (
-      correlationId !== undefined &&
-      (typeof correlationId !== 'string' || !correlationId || correlationId.length > 256)
-    ) {
-      throw new InvalidArgumentsError(
-        tool,
-        undefined,
-        'options.correlationId must be a non-empty string of at most 256 characters',
-      );
-    }
+    const { timeoutMs, sessionId, correlationId } = checkCallOptions(
+      tool,
+      options,
+      stream ? pool.config.streamTimeoutMs : pool.config.requestTimeoutMs,
+    );
     // References in the arguments: refused here if unusable; the call then runs where they are held.
     const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;
     // Inside a host tool: nested in the Python call that called it (deadline, abort, worker slot).

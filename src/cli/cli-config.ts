@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { PoolConfig, SnakepitConfig } from '../config/config-types.js';
+import { POOL_KEYS } from '../config/pool-config.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Logger } from '../util/logger.js';
 import { loadConfigFile } from './config-file.js';
@@ -99,25 +100,11 @@ export async function loadTarget(flags: TargetFlags, cwd: string): Promise<Targe
 function topLevel(config: SnakepitConfig | undefined, flags: TargetFlags): SnakepitConfig {
   const rest: Record<string, unknown> = {};
   if (config) {
-    // Keep only what is not a pool setting: with `pools` absent, the pool settings sit at the top level.
-    const poolKeys = new Set([
-      'name',
-      'adapter',
-      'libraries',
-      'size',
-      'pythonPath',
-      'env',
-      'startupTimeoutMs',
-      'requestTimeoutMs',
-      'streamTimeoutMs',
-      'queue',
-      'codec',
-      'workerConcurrency',
-      'pipelineDepth',
-      'maxFrameBytes',
-      'cwd',
-    ]);
-    for (const [k, v] of Object.entries(config)) if (k !== 'pools' && !poolKeys.has(k)) rest[k] = v;
+    // Keep only what is not a pool setting: with `pools` absent, the pool settings sit at the top level
+    // (`python` is both: the top-level section stays here).
+    for (const [k, v] of Object.entries(config)) {
+      if (k !== 'pools' && (k === 'python' || !POOL_KEYS.has(k))) rest[k] = v;
+    }
   }
   const top = rest as SnakepitConfig;
   if (flags.python) top.python = { ...(top.python ?? {}), executable: flags.python };

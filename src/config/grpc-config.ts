@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors/errors.js';
+import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from './checks.js';
 import type {
   EndpointResolver,
   ResolvedGrpcConfig,
@@ -38,37 +39,13 @@ const GRPC_KEYS = new Set([
 ]);
 const TLS_KEYS = new Set(['ca', 'cert', 'key', 'serverName']);
 const SNAKEPIT_KEYS = new Set(['command', 'heartbeat']);
+/** The longest timer Node takes (ms). */
+const MAX_MS = 2 ** 31 - 1;
 const HOST_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
 
-function show(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
-
-function rejectUnknown(where: string, obj: Record<string, unknown>, allowed: Set<string>): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.has(key)) {
-      throw new ConfigError(
-        `${where}.${key}`,
-        `is not a known option (known: ${[...allowed].sort().join(', ')})`,
-      );
-    }
-  }
-}
-
-function int(key: string, value: unknown, fallback: number, min = 1, max = 2 ** 31 - 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, `must be an integer from ${min} to ${max}, got ${show(value)}`);
-  }
-  return value;
+/** TLS material may be given as Buffers: a Buffer is data, never a section. */
+function isSection(value: unknown): value is Record<string, unknown> {
+  return isPlainObject(value) && !Buffer.isBuffer(value);
 }
 
 /**
@@ -128,10 +105,10 @@ function pem(key: string, value: unknown): Buffer | undefined {
 function resolveTls(where: string, raw: unknown): ResolvedGrpcConfig['tls'] {
   if (raw === undefined || raw === false) return undefined;
   if (raw === true) return { ca: undefined, cert: undefined, key: undefined, serverName: undefined };
-  if (!isPlainObject(raw)) {
+  if (!isSection(raw)) {
     throw new ConfigError(where, `must be true or an object { ca, cert, key, serverName }, got ${show(raw)}`);
   }
-  rejectUnknown(where, raw, TLS_KEYS);
+  rejectUnknownKeys(`${where}.`, raw, TLS_KEYS);
   const cert = pem(`${where}.cert`, raw['cert']);
   const key = pem(`${where}.key`, raw['key']);
   if (Boolean(cert) !== Boolean(key)) {
@@ -172,8 +149,8 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     );
   }
   const grpc = raw === undefined ? {} : raw;
-  if (!isPlainObject(grpc)) throw new ConfigError(`${where}.grpc`, `must be an object, got ${show(raw)}`);
-  rejectUnknown(`${where}.grpc`, grpc, GRPC_KEYS);
+  if (!isSection(grpc)) throw new ConfigError(`${where}.grpc`, `must be an object, got ${show(raw)}`);
+  rejectUnknownKeys(`${where}.grpc.`, grpc, GRPC_KEYS);
   const token = grpc['token'] ?? process.env[TOKEN_ENV];
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
     throw new ConfigError(
@@ -181,29 +158,29 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
       `must be a string of at least 16 characters (try: openssl rand -hex 32), got ${typeof token === 'string' ? `${token.length} characters` : show(token)}`,
     );
   }
-  const insecure = grpc['insecure'] ?? false;
-  if (typeof insecure !== 'boolean') {
-    throw new ConfigError(`${where}.grpc.insecure`, `must be true or false, got ${show(insecure)}`);
-  }
+  const insecure = boolean(`${where}.grpc.insecure`, grpc['insecure'] ?? false);
   const reconnect = grpc['reconnect'] ?? {};
-  if (!isPlainObject(reconnect)) {
+  if (!isSection(reconnect)) {
     throw new ConfigError(`${where}.grpc.reconnect`, `must be an object, got ${show(reconnect)}`);
   }
-  rejectUnknown(`${where}.grpc.reconnect`, reconnect, new Set(['initialBackoffMs', 'maxBackoffMs']));
-  const initialBackoffMs = int(
+  rejectUnknownKeys(`${where}.grpc.reconnect.`, reconnect, new Set(['initialBackoffMs', 'maxBackoffMs']));
+  const initialBackoffMs = integer(
     `${where}.grpc.reconnect.initialBackoffMs`,
     reconnect['initialBackoffMs'],
     GRPC_DEFAULTS.reconnectInitialBackoffMs,
+    1,
+    MAX_MS,
   );
-  const maxBackoffMs = int(
+  const maxBackoffMs = integer(
     `${where}.grpc.reconnect.maxBackoffMs`,
     reconnect['maxBackoffMs'],
     Math.max(GRPC_DEFAULTS.reconnectMaxBackoffMs, initialBackoffMs),
     initialBackoffMs,
+    MAX_MS,
   );
   const resolved: ResolvedGrpcConfig = {
     endpoints: resolveEndpoints(where, endpoints),
-    workersPerEndpoint: int(
+    workersPerEndpoint: integer(
       `${where}.grpc.workersPerEndpoint`,
       grpc['workersPerEndpoint'],
       GRPC_DEFAULTS.workersPerEndpoint,
@@ -213,17 +190,26 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     token: token as string | undefined,
     tls: resolveTls(`${where}.grpc.tls`, grpc['tls']),
     insecure,
-    connectTimeoutMs: int(
+    connectTimeoutMs: integer(
       `${where}.grpc.connectTimeoutMs`,
       grpc['connectTimeoutMs'],
       GRPC_DEFAULTS.connectTimeoutMs,
+      1,
+      MAX_MS,
     ),
-    keepaliveMs: int(`${where}.grpc.keepaliveMs`, grpc['keepaliveMs'], GRPC_DEFAULTS.keepaliveMs, 500),
-    resolveIntervalMs: int(
+    keepaliveMs: integer(
+      `${where}.grpc.keepaliveMs`,
+      grpc['keepaliveMs'],
+      GRPC_DEFAULTS.keepaliveMs,
+      500,
+      MAX_MS,
+    ),
+    resolveIntervalMs: integer(
       `${where}.grpc.resolveIntervalMs`,
       grpc['resolveIntervalMs'],
       GRPC_DEFAULTS.resolveIntervalMs,
       100,
+      MAX_MS,
     ),
     reconnect: { initialBackoffMs, maxBackoffMs },
   };
@@ -237,10 +223,10 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
 /** Check `snakepit` for a pool with `transport: "snakepit"`. */
 export function resolveSnakepitStyle(where: string, raw: unknown): ResolvedSnakepitStyle {
   const section = raw === undefined ? {} : raw;
-  if (!isPlainObject(section)) {
+  if (!isSection(section)) {
     throw new ConfigError(`${where}.snakepit`, `must be an object, got ${show(raw)}`);
   }
-  rejectUnknown(`${where}.snakepit`, section, SNAKEPIT_KEYS);
+  rejectUnknownKeys(`${where}.snakepit.`, section, SNAKEPIT_KEYS);
   const command = section['command'];
   if (
     command !== undefined &&
@@ -253,10 +239,7 @@ export function resolveSnakepitStyle(where: string, raw: unknown): ResolvedSnake
       `must be a non-empty array of strings, e.g. ["python3", "grpc_server.py"], got ${show(command)}`,
     );
   }
-  const heartbeat = section['heartbeat'] ?? true;
-  if (typeof heartbeat !== 'boolean') {
-    throw new ConfigError(`${where}.snakepit.heartbeat`, `must be true or false, got ${show(heartbeat)}`);
-  }
+  const heartbeat = boolean(`${where}.snakepit.heartbeat`, section['heartbeat'] ?? true);
   return { command: command as string[] | undefined, heartbeat };
 }
 

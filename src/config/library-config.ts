@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../errors/errors.js';
 import { checkRequirementSpec } from '../python/package-spec.js';
+import { boolean, describe, isPlainObject, positiveInt, rejectUnknownKeys } from './checks.js';
 import type { LibraryConfig, ResolvedLibraryConfig } from './config-types.js';
 
 /** The adapter a pool with `libraries` runs (it wraps the pool's own adapter, if any). */
@@ -52,18 +53,6 @@ const LIBRARY_KEYS = new Set([
   'arrays',
   'cacheSize',
 ]);
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function matching(key: string, value: unknown, pattern: RegExp, expected: string): string {
   if (typeof value !== 'string' || value.length > MAX_PATH_CHARS || !pattern.test(value)) {
@@ -113,11 +102,7 @@ function resolveInstall(key: string, value: unknown): ResolvedLibraryConfig['ins
   if (!isPlainObject(value)) {
     throw new ConfigError(key, `must be an object { package, version? }, got ${describe(value)}`);
   }
-  for (const k of Object.keys(value)) {
-    if (k !== 'package' && k !== 'version') {
-      throw new ConfigError(`${key}.${k}`, 'is not a known option (known: package, version)');
-    }
-  }
+  rejectUnknownKeys(`${key}.`, value, new Set(['package', 'version']));
   const install = {
     package: matching(
       `${key}.package`,
@@ -133,14 +118,7 @@ function resolveInstall(key: string, value: unknown): ResolvedLibraryConfig['ins
 
 function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
   if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
-  for (const key of Object.keys(raw)) {
-    if (!LIBRARY_KEYS.has(key)) {
-      throw new ConfigError(
-        `${where}.${key}`,
-        `is not a known option (known: ${[...LIBRARY_KEYS].sort().join(', ')})`,
-      );
-    }
-  }
+  rejectUnknownKeys(`${where}.`, raw, LIBRARY_KEYS);
   const lib = raw as Partial<LibraryConfig> & Record<string, unknown>;
   const name = matching(`${where}.name`, lib.name, NAME_PATTERN, 'a name of letters, digits, "_" and "-"');
   const module = matching(
@@ -181,9 +159,7 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
       );
     }
   }
-  const lazy = lib.lazy ?? false;
-  if (typeof lazy !== 'boolean')
-    throw new ConfigError(`${where}.lazy`, `must be true or false, got ${describe(lazy)}`);
+  const lazy = boolean(`${where}.lazy`, lib.lazy ?? false);
   const hooks = lib.hooks ?? [];
   if (!Array.isArray(hooks))
     throw new ConfigError(`${where}.hooks`, `must be an array, got ${describe(hooks)}`);
@@ -201,18 +177,7 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
   if (arrays !== 'typed' && arrays !== 'lists') {
     throw new ConfigError(`${where}.arrays`, `must be "typed" or "lists", got ${describe(arrays)}`);
   }
-  const cacheSize = lib.cacheSize ?? 1024;
-  if (
-    typeof cacheSize !== 'number' ||
-    !Number.isInteger(cacheSize) ||
-    cacheSize < 1 ||
-    cacheSize > 1_000_000
-  ) {
-    throw new ConfigError(
-      `${where}.cacheSize`,
-      `must be an integer from 1 to 1000000, got ${describe(cacheSize)}`,
-    );
-  }
+  const cacheSize = positiveInt(`${where}.cacheSize`, lib.cacheSize ?? 1024, 1024, 1_000_000);
   return {
     name,
     module,

@@ -8,6 +8,10 @@
  * `#pump` is the only code that moves calls from the queue to workers; every event (new call, answer, worker
  * ready, worker gone) just calls it. The queue is the one place a call can wait, so it is the one place
  * cancellation is cheap.
+ *
+ * The workers themselves — creating, starting, replacing and recycling them — are `PoolSupervisor`'s
+ * (pool-supervisor.ts), which reaches the pool only through `SupervisorHost`; the `stats()`/`workers()`
+ * snapshots are built in pool-stats.ts.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import {
@@ -16,10 +20,8 @@ import {
   PoolSaturatedError,
   SessionLostError,
   SnakepitError,
-  WorkerStartError,
 } from '../errors/errors.js';
 import type {
-  EventMessage,
   HostCallMessage,
   LibraryInfo,
   ReleaseMessage,
@@ -28,27 +30,19 @@ import type {
 } from '../protocol/messages.js';
 import type { CallTelemetry } from '../telemetry/call-telemetry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
-import { type CallStats, callStats } from '../telemetry/telemetry.js';
 import type { Logger } from '../util/logger.js';
-import { readRssBytes } from '../util/proc.js';
 import { trace } from '../util/trace.js';
-import { RemoteFleet } from '../worker/remote-fleet.js';
-import { snakepitLink } from '../worker/snakepit-link.js';
-import { describeExit, type WorkerExit, WorkerHandle } from '../worker/worker-handle.js';
+import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { Call, CallOwner, CancelReason } from './call.js';
 import { mayRetry } from './crash-barrier.js';
 import { type AffinityTarget, hasRoom, pickWorker, type SessionRouter, ToolTimings } from './picker.js';
-import { Recycler } from './recycler.js';
-import { RestartPolicy } from './restart-policy.js';
+import { type CallCounters, type PoolStats, poolStats, type WorkerInfo, workerInfo } from './pool-stats.js';
+import { PoolSupervisor, type SupervisorHost, type WorkerRegistry } from './pool-supervisor.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 import { ancestorWorkers } from '../tools/tool-scope.js';
 
-/** Where live worker processes are recorded (the process registry), so a later start can sweep orphans. */
-export interface WorkerRegistry {
-  add(workerId: string, pool: string, pid: number | undefined): void;
-  remove(workerId: string): void;
-}
+export type { PoolStats, WorkerInfo, WorkerRegistry };
 
 export interface PoolHooks {
   logger: Logger;
@@ -62,60 +56,6 @@ export interface PoolHooks {
   telemetry?: CallTelemetry | undefined;
 }
 
-export interface PoolStats extends CallStats {
-  pool: string;
-  /** Workers that exist (starting or ready). */
-  workers: number;
-  /** Ready workers with no call in flight. */
-  available: number;
-  /** Ready workers with at least one call in flight. */
-  busy: number;
-  /** Calls waiting for a worker. */
-  queued: number;
-  /** Calls in flight on workers. */
-  inFlight: number;
-  /** Calls answered by a worker (results and Python errors). */
-  requests: number;
-  /** Calls that ended in an error of any kind. */
-  errors: number;
-  /** Calls that hit their timeout (call or queue). */
-  timeouts: number;
-  /** Calls refused because the queue was full. */
-  saturations: number;
-  /** Workers replaced after they died. */
-  restarts: number;
-  /** Workers replaced on purpose (ttl, maxRequests, maxRssMb, recycleWorker). */
-  recycles: number;
-  /** Idempotent calls queued again after their worker died. */
-  retries: number;
-  /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
-  degraded: boolean;
-  /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
-  heartbeatsMissed: number;
-}
-
-export interface WorkerInfo {
-  id: string;
-  pool: string;
-  pid: number | undefined;
-  state: string;
-  load: number;
-  served: number;
-  codec: string | undefined;
-  /** The worker's Python version (from its handshake). */
-  python: string | undefined;
-  /** The interpreter the worker runs. */
-  pythonExecutable: string;
-  /** Why that interpreter was chosen, e.g. `./.venv`, `SNAKEPIT_PYTHON`, `python3 on PATH`. */
-  pythonSource: string;
-  uptimeMs: number;
-  lastError: string | undefined;
-  /** Resident memory in MiB, read from /proc now (Linux; undefined elsewhere). */
-  rssMb: number | undefined;
-  /** Remote workers (transport `grpc`): the endpoint, `host:port`. */
-  endpoint?: string;
-}
-
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class Pool implements CallOwner {
@@ -126,68 +66,31 @@ export class Pool implements CallOwner {
   /** Calls that must run on one busy worker (strict affinity), parked off the main queue. */
   readonly #lines = new WaitLines();
   readonly #timings = new ToolTimings();
-  #workers: WorkerHandle[] = [];
+  /** The workers as a population: creating, starting, replacing and recycling them. */
+  readonly #supervisor: PoolSupervisor;
   #state: PoolState = 'new';
   #pumping = false;
-  #nextWorkerNo = 1;
-  readonly #restarts: RestartPolicy;
-  readonly #recycler: Recycler;
-  /** Remote workers (transport `grpc`), beside the `size` local ones. */
-  readonly #fleet: RemoteFleet | undefined;
-  #restartTimer: NodeJS.Timeout | undefined;
-  /** A replacement round is scheduled or starting: at most one at a time. */
-  #replacing = false;
-  /** Set when the pool gave up replacing workers (restart.maxAttempts). */
-  #gaveUp: WorkerStartError | undefined;
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
-  #stats = {
+  readonly #stats: CallCounters = {
     requests: 0,
     errors: 0,
     timeouts: 0,
     saturations: 0,
-    restarts: 0,
     retries: 0,
-    heartbeatsMissed: 0,
   };
 
   constructor(config: ResolvedPoolConfig, hooks: PoolHooks) {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;
-    this.#restarts = new RestartPolicy(config.restart);
-    this.#recycler = new Recycler({
-      name: config.name,
-      config,
-      logger: hooks.logger,
-      events: hooks.events,
-      workers: () => this.#workers,
-      startExtraWorker: async (replacing) => {
-        const worker = this.#newWorker(replacing?.endpoint);
-        await this.#startWorker(worker);
-        this.#pump();
-        return worker;
-      },
-      onDraining: () => this.#replenish(),
-      isRunning: () => this.#state === 'running',
-    });
-    this.#fleet = config.grpc
-      ? new RemoteFleet({
-          name: config.name,
-          config,
-          logger: hooks.logger,
-          runId: hooks.runId,
-          workers: () => this.#workers,
-          startRemoteWorker: async (endpoint) => {
-            const worker = this.#newWorker(endpoint);
-            await this.#startWorker(worker);
-            this.#pump();
-            return worker;
-          },
-          isRunning: () => this.#state === 'running' || this.#state === 'starting',
-        })
-      : undefined;
+    this.#supervisor = new PoolSupervisor(this.#supervisorHost());
+  }
+
+  /** The workers, in any state (the supervisor's list: replaced, not mutated, when one leaves). */
+  get #workers(): readonly WorkerHandle[] {
+    return this.#supervisor.workers;
   }
 
   /**
@@ -198,18 +101,13 @@ export class Pool implements CallOwner {
     if (this.#state !== 'new') throw new Error(`pool "${this.name}" was already started`);
     this.#state = 'starting';
     const startedAt = performance.now();
-    const workers = Array.from({ length: this.config.size }, () => this.#newWorker());
-    const results = await Promise.allSettled([
-      ...workers.map((w) => this.#startWorker(w)),
-      ...(this.#fleet ? [this.#fleet.start()] : []),
-    ]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = await this.#supervisor.startAll();
     if (failed || this.#state !== 'starting') {
       await this.destroy();
       throw failed ? failed.reason : new PoolClosedError(`pool "${this.name}" was closed while starting`);
     }
     this.#state = 'running';
-    this.#recycler.start();
+    this.#supervisor.startRecycling();
     this.#hooks.events.emit('pool:ready', {
       pool: this.name,
       workers: this.#workers.length,
@@ -227,9 +125,10 @@ export class Pool implements CallOwner {
       );
       return;
     }
-    if (this.#gaveUp && !this.#workers.some((w) => w.state === 'ready' || w.state === 'starting')) {
+    const unavailable = this.#supervisor.unavailable();
+    if (unavailable) {
       this.#stats.errors++;
-      call.fail(this.#gaveUp);
+      call.fail(unavailable);
       return;
     }
     if (this.#queue.size + this.#lines.size >= this.config.queue.max) {
@@ -289,46 +188,18 @@ export class Pool implements CallOwner {
   }
 
   stats(): PoolStats {
-    let available = 0;
-    let busy = 0;
-    let inFlight = 0;
-    for (const w of this.#workers) {
-      inFlight += w.load;
-      if (w.state !== 'ready') continue;
-      if (w.load === 0) available++;
-      else busy++;
-    }
-    return {
-      pool: this.name,
-      workers: this.#workers.filter((w) => w.state === 'ready' || w.state === 'starting').length,
-      available,
-      busy,
+    return poolStats({
+      name: this.name,
+      workers: this.#workers,
       queued: this.#queue.size + this.#lines.size,
-      inFlight,
-      ...this.#stats,
-      recycles: this.#recycler.recycled,
-      degraded: this.#gaveUp !== undefined,
-      ...callStats(this.#hooks.telemetry),
-    };
+      calls: this.#stats,
+      supervision: this.#supervisor.stats(),
+      telemetry: this.#hooks.telemetry,
+    });
   }
 
   workers(): WorkerInfo[] {
-    return this.#workers.map((w) => ({
-      id: w.id,
-      pool: this.name,
-      pid: w.pid,
-      state: w.state,
-      load: w.load,
-      served: w.served,
-      codec: w.codec,
-      python: w.hello?.python,
-      pythonExecutable: this.config.python.executable,
-      pythonSource: this.config.python.source,
-      uptimeMs: Date.now() - w.spawnedAt,
-      lastError: w.lastError,
-      rssMb: rssMb(w.pid),
-      ...(w.endpoint !== undefined ? { endpoint: w.endpoint } : {}),
-    }));
+    return this.#workers.map((w) => workerInfo(w, this.config));
   }
 
   /** Whether a live worker of this pool has this id. */
@@ -353,7 +224,7 @@ export class Pool implements CallOwner {
         ),
       );
     }
-    return this.#recycler.recycle(worker, 'manual');
+    return this.#supervisor.recycle(worker);
   }
 
   /**
@@ -386,9 +257,7 @@ export class Pool implements CallOwner {
 
   async #destroy(error: SnakepitError, graceMs: number | undefined): Promise<void> {
     this.#state = 'closing';
-    this.#recycler.stop();
-    clearTimeout(this.#restartTimer);
-    this.#fleet?.stop();
+    this.#supervisor.stopSupervising();
     for (const call of [...this.#queue.drain(), ...this.#lines.drain()]) call.fail(error);
     const workers = [...this.#workers];
     for (const w of workers) {
@@ -399,9 +268,7 @@ export class Pool implements CallOwner {
         w.cancel(call, 'shutdown');
       }
     }
-    await Promise.all(workers.map((w) => w.stop(graceMs)));
-    this.#fleet?.close();
-    this.#workers = [];
+    await this.#supervisor.stopWorkers(graceMs);
     this.#state = 'closed';
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
@@ -517,217 +384,43 @@ export class Pool implements CallOwner {
     });
   }
 
-  // ── workers ──────────────────────────────────────────────────────────────────────────────────────────────
+  // ── what the supervisor sees of the pool ─────────────────────────────────────────────────────────────────
 
-  /** A new worker: a local process, or (with `endpoint`) a remote one. */
-  #newWorker(endpoint?: string): WorkerHandle {
-    const worker = new WorkerHandle({
-      id: `${this.name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`,
+  #supervisorHost(): SupervisorHost {
+    const hooks = this.#hooks;
+    return {
+      name: this.name,
       config: this.config,
-      runId: this.#hooks.runId,
-      ...(endpoint !== undefined && this.#fleet ? { endpoint, link: this.#fleet.linkFor(endpoint) } : {}),
-      ...(endpoint === undefined && this.config.snakepit
-        ? { link: snakepitLink(this.config, this.#hooks.runId) }
-        : {}),
-      hooks: {
-        logger: this.#hooks.logger,
-        onSlotFree: (w) => {
-          this.#recycler.onSlotFree(w);
-          this.#fleet?.onSlotFree(w);
-          this.#pump();
-        },
-        onExit: (w, exit) => this.#onWorkerExit(w, exit),
-        onHostCall: (w, message) => this.#hooks.onHostCall(w, message),
-        onEvent: (w, message: EventMessage) =>
-          this.#hooks.events.emit('python:event', {
-            pool: this.name,
-            worker: w.id,
-            name: message.name,
-            measurements: message.measurements ?? {},
-            metadata: message.metadata ?? {},
-            correlationId: message.correlation_id ?? undefined,
-          }),
-        onCallDone: (w, call, error) => {
-          this.#stats.requests++;
-          if (error && !call.cancelled) this.#stats.errors++;
-          if (!error) this.#timings.record(call.tool, performance.now() - call.dispatchedAt);
-          this.#recycler.afterCall(w);
-        },
-        onCallCrashed: (w, call, error) => {
-          if (this.#state !== 'running' || !mayRetry(call, this.config.maxRetries)) return false;
-          call.requeue();
-          this.#queue.unshift(call);
-          this.#stats.retries++;
-          this.#hooks.events.emit('call:retried', {
-            pool: this.name,
-            tool: call.tool,
-            worker: w.id,
-            attempt: call.retries + 1,
-            kind: error.kind ?? 'killed',
-          });
-          return true;
-        },
-        onHeartbeatMissed: (w, silentMs, missed, fatal) => {
-          this.#stats.heartbeatsMissed++;
-          this.#hooks.events.emit('heartbeat:missed', {
-            pool: this.name,
-            worker: w.id,
-            pid: w.pid,
-            silentMs,
-            missed,
-            timeoutMs: this.config.heartbeat?.timeoutMs ?? 0,
-            fatal,
-          });
-        },
+      logger: hooks.logger,
+      events: hooks.events,
+      runId: hooks.runId,
+      registry: hooks.registry,
+      onHostCall: (worker, message) => hooks.onHostCall(worker, message),
+      isRunning: () => this.#state === 'running',
+      isStarting: () => this.#state === 'starting',
+      pump: () => this.#pump(),
+      callDone: (_worker, call, error) => {
+        this.#stats.requests++;
+        if (error && !call.cancelled) this.#stats.errors++;
+        if (!error) this.#timings.record(call.tool, performance.now() - call.dispatchedAt);
       },
-    });
-    this.#workers.push(worker);
-    return worker;
-  }
-
-  #onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
-    this.#workers = this.#workers.filter((w) => w !== worker);
-    this.#hooks.registry?.remove(worker.id);
-    this.#recycler.onExit(worker);
-    this.#hooks.events.emit('worker:exited', {
-      pool: this.name,
-      worker: worker.id,
-      pid: worker.pid,
-      crashed: exit.crashed,
-      code: exit.exit.code,
-      signal: exit.exit.signal,
-      reason: exit.reason,
-      kind: exit.kind,
-      uptimeMs: exit.uptimeMs,
-      callsInFlight: exit.callsInFlight,
-    });
-    if (worker.endpoint !== undefined) {
-      // A remote worker: its endpoint is retried in the background (RemoteFleet), not counted as a restart.
-      if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
-        this.#hooks.logger.warn(
-          { pool: this.name, worker: worker.id, endpoint: worker.endpoint },
-          `remote worker ${worker.id} ended (${exit.kind}: ${describeExit(exit.exit)}); reconnecting to ${worker.endpoint}`,
-        );
-      }
-      this.#fleet?.onExit(worker);
-      this.#pump();
-      return;
-    }
-    if (this.#state === 'running' && exit.crashed && exit.kind !== 'start_failed') {
-      this.#restarts.workerDied(exit);
-      this.#hooks.logger.warn(
-        { pool: this.name, worker: worker.id },
-        `worker ${worker.id} died (${exit.kind}: ${describeExit(exit.exit)}${exit.reason ? `: ${exit.reason}` : ''}); ` +
-          'starting a replacement',
-      );
-    }
-    this.#replenish();
-    this.#pump();
-  }
-
-  /** Spawn a worker (recorded in the process registry) and run its handshake. */
-  #startWorker(worker: WorkerHandle): Promise<void> {
-    const started = worker.start();
-    this.#hooks.registry?.add(worker.id, this.name, worker.pid);
-    this.#hooks.events.emit('worker:spawned', { pool: this.name, worker: worker.id, pid: worker.pid });
-    return started.then(() => {
-      this.#hooks.events.emit('worker:ready', {
-        pool: this.name,
-        worker: worker.id,
-        pid: worker.pid,
-        startupMs: Date.now() - worker.spawnedAt,
-        python: worker.hello?.python,
-        codec: worker.codec,
-      });
-    });
-  }
-
-  /**
-   * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay.
-   * A round that fails to start counts against `restart.maxAttempts`; when they are spent the pool reports
-   * itself degraded and stops trying.
-   */
-  #replenish(): void {
-    if (this.#state !== 'running' || this.#replacing || this.#gaveUp) return;
-    if (this.#missing() <= 0) return;
-    this.#replacing = true;
-    this.#restartTimer = setTimeout(() => void this.#replaceRound(), this.#restarts.delayMs());
-    this.#restartTimer.unref();
-  }
-
-  async #replaceRound(): Promise<void> {
-    const missing = this.#missing();
-    if (this.#state !== 'running' || missing <= 0) {
-      this.#replacing = false;
-      return;
-    }
-    const workers = Array.from({ length: missing }, () => this.#newWorker());
-    this.#stats.restarts += workers.length;
-    const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
-    this.#replacing = false;
-    if (this.#state !== 'running') return;
-    let failure: unknown;
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        this.#hooks.events.emit('worker:restarted', {
+      retryCrashed: (worker, call, error) => {
+        if (this.#state !== 'running' || !mayRetry(call, this.config.maxRetries)) return false;
+        call.requeue();
+        this.#queue.unshift(call);
+        this.#stats.retries++;
+        this.#hooks.events.emit('call:retried', {
           pool: this.name,
-          worker: workers[i]!.id,
-          pid: workers[i]!.pid,
+          tool: call.tool,
+          worker: worker.id,
+          attempt: call.retries + 1,
+          kind: error.kind ?? 'killed',
         });
-      } else {
-        failure ??= r.reason;
-        this.#hooks.logger.error(
-          { pool: this.name, worker: workers[i]!.id },
-          `replacement failed to start: ${(r.reason as Error).message}`,
-        );
-      }
-    });
-    if (failure !== undefined) this.#replacementFailed(failure);
-    this.#pump();
-    this.#replenish();
+        return true;
+      },
+      failQueued: (error) => {
+        for (const call of this.#queue.drain()) call.fail(error);
+      },
+    };
   }
-
-  #replacementFailed(err: unknown): void {
-    this.#restarts.startFailed();
-    const ready = this.#workers.filter((w) => w.state === 'ready').length;
-    const cause = err instanceof WorkerStartError ? err : undefined;
-    if (this.#restarts.exhausted) {
-      this.#gaveUp = new WorkerStartError(
-        `pool "${this.name}" stopped replacing workers after ${this.#restarts.failures} failed attempts in a row ` +
-          `(restart.maxAttempts); ${ready} of ${this.config.size} workers are running. Last failure: ` +
-          `${(err as Error).message}`,
-        {
-          pool: this.name,
-          workerId: cause?.workerId ?? '?',
-          pythonType: cause?.pythonType,
-          traceback: cause?.traceback,
-          phase: cause?.phase,
-          exitCode: cause?.exitCode,
-          signal: cause?.signal,
-          stderrTail: cause?.stderrTail,
-        },
-        { cause: err },
-      );
-      this.#hooks.logger.error({ pool: this.name }, this.#gaveUp.message);
-      this.#hooks.events.emit('pool:degraded', { pool: this.name, workers: ready, error: this.#gaveUp });
-    }
-    // With no worker able to serve, queued calls would only wait for their timeouts: fail them now.
-    if (!this.#workers.some((w) => w.state === 'ready')) {
-      const failure = this.#gaveUp ?? cause ?? new PoolClosedError(String(err));
-      for (const call of this.#queue.drain()) call.fail(failure);
-    }
-  }
-
-  /** Local workers short of `size`: those starting or ready count; draining, tainted and stopping ones do not. */
-  #missing(): number {
-    const live = this.#workers.filter(
-      (w) => w.endpoint === undefined && (w.state === 'ready' || w.state === 'starting'),
-    ).length;
-    return this.config.size - live;
-  }
-}
-
-function rssMb(pid: number | undefined): number | undefined {
-  const bytes = pid === undefined ? undefined : readRssBytes(pid);
-  return bytes === undefined ? undefined : Math.round((bytes / 1024 / 1024) * 10) / 10;
 }

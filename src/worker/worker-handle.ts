@@ -2,61 +2,58 @@
  * WorkerHandle: one Python worker process as the pool sees it — spawn, handshake, calls in flight, stop.
  *
  * Invariants:
- * - `#inFlight` holds every call whose `call` frame was written and whose terminal frame has not arrived,
- *   including calls the caller already gave up on (their cancel is pending). Its size is the worker's load.
+ * - `#inFlight` (in-flight.ts) holds every call whose `call` frame was written and whose terminal frame has not
+ *   arrived, including calls the caller already gave up on (their cancel is pending). Its size is the worker's load.
  * - A worker that dies fails every call in `#inFlight` with WorkerCrashedError, once, in `#finalize`.
+ *
+ * The parts that do not need the handle's state live beside it: the local process's command line and environment
+ * (worker-spawn.ts), the handshake's checks (handshake.ts), Python log records (python-log.ts), and how an end
+ * is told (worker-exit.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
-import { WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { type WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
 import { errorFromWire } from '../errors/from-wire.js';
-import {
-  PROTOCOL_VERSION,
-  type CallMessage,
-  type CodecName,
-  type ErrorInfo,
-  type EventMessage,
-  type HelloMessage,
-  type HostCallMessage,
-  type HostMessage,
-  type LibraryInfo,
-  type ReleaseMessage,
-  type SessionEndMessage,
-  type ToolSpec,
-  type WorkerMessage,
+import type {
+  CallMessage,
+  CodecName,
+  ErrorInfo,
+  EventMessage,
+  HelloMessage,
+  HostCallMessage,
+  HostMessage,
+  LibraryInfo,
+  ReadyMessage,
+  ReleaseMessage,
+  SessionEndMessage,
+  ToolSpec,
+  WorkerMessage,
 } from '../protocol/messages.js';
 import type { Call, CancelReason } from '../pool/call.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
-import { classifyExit, type HostKillKind, oomKillCount, type WorkerExitKind } from './exit-kind.js';
+import { classifyExit, type HostKillKind, oomKillCount } from './exit-kind.js';
+import { answerHello, remoteAdapterProblem } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
-import { remoteSilence, sameAdapter } from './remote-link.js';
+import { InFlightCalls } from './in-flight.js';
+import { forwardPythonLog } from './python-log.js';
+import { remoteSilence } from './remote-link.js';
+import { StartGate } from './start-gate.js';
+import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
-import { type ExitInfo, WorkerProcess } from './worker-process.js';
+import type { ExitInfo } from './worker-process.js';
+import { spawnLocalWorker } from './worker-spawn.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
+
+export { describeExit, type WorkerExit };
 
 /** How long a worker may take to answer a `cancel` before it is judged stuck and stopped. */
 export const CANCEL_GRACE_MS = 5_000;
 /** After the channel closes, how long to wait for the process's exit status before killing it. */
 const EXIT_AFTER_EOF_MS = 500;
-
-export interface WorkerExit {
-  /** False when the worker was stopped on purpose. */
-  crashed: boolean;
-  exit: ExitInfo;
-  /** Why it ended, when known (protocol error, stuck cancel). */
-  reason: string | undefined;
-  /** The exit, classified. */
-  kind: WorkerExitKind;
-  /** How long it had been ready (0 if it never was). */
-  uptimeMs: number;
-  /** Calls it held when it ended (failed, or taken back for a retry). */
-  callsInFlight: number;
-}
 
 export interface WorkerHooks {
   logger: Logger;
@@ -90,14 +87,6 @@ export interface WorkerOptions {
   endpoint?: string;
 }
 
-const PY_LEVELS: Record<string, keyof Logger> = {
-  debug: 'debug',
-  info: 'info',
-  warning: 'warn',
-  error: 'error',
-  critical: 'error',
-};
-
 export class WorkerHandle {
   readonly id: string;
   readonly pool: string;
@@ -105,15 +94,13 @@ export class WorkerHandle {
   readonly #runId: string;
   readonly #hooks: WorkerHooks;
   readonly #lifecycle: WorkerLifecycle;
-  readonly #inFlight = new Map<number, Call>();
-  readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
+  readonly #inFlight = new InFlightCalls();
   readonly #link: LinkFactory | undefined;
   /** Remote workers: `host:port`. */
   readonly endpoint: string | undefined;
   #process: WorkerLink | undefined;
   #channel: FrameChannel | undefined;
-  #start: { resolve: () => void; reject: (err: Error) => void; promise: Promise<void> } | undefined;
-  #startTimer: NodeJS.Timeout | undefined;
+  #start: StartGate | undefined;
   #finalizing = false;
   #deathReason: string | undefined;
   #refd = true;
@@ -166,13 +153,7 @@ export class WorkerHandle {
    */
   start(): Promise<void> {
     if (this.#start) return this.#start.promise;
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this.#start = { resolve, reject, promise };
+    const start = (this.#start = new StartGate());
     const config = this.#config;
     const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
       const fields = { pool: this.pool, worker: this.id, stream };
@@ -181,29 +162,7 @@ export class WorkerHandle {
     };
     const remote = this.#link?.({ workerId: this.id, onLine });
     const proc: WorkerLink =
-      remote ??
-      new WorkerProcess({
-        executable: config.python.executable,
-        args: [
-          '-m',
-          'snakepit_bridge',
-          '--adapter',
-          config.adapter,
-          '--channel-fd',
-          '3',
-          '--worker-id',
-          this.id,
-          '--pool',
-          config.name,
-          '--run-id',
-          this.#runId,
-          '--codec',
-          config.codec,
-        ],
-        env: this.#workerEnv(),
-        cwd: config.cwd,
-        onLine,
-      });
+      remote ?? spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine });
     this.#process = proc;
     if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
@@ -214,17 +173,17 @@ export class WorkerHandle {
       onClose: (close) => this.#onChannelClose(close),
     });
     void proc.exited.then(() => this.#beginDeath());
-    this.#startTimer = setTimeout(() => {
+    start.setDeadline(config.startupTimeoutMs, () => {
       this.#failStart(
         `worker ${this.id} did not become ready within ${config.startupTimeoutMs} ms ` +
           `(a slow adapter import? raise startupTimeoutMs)`,
       );
-    }, config.startupTimeoutMs);
+    });
     trace(
       'worker',
       `${this.id} opened ${proc.label}: ${this.endpoint ?? config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
     );
-    return promise;
+    return start.promise;
   }
 
   /**
@@ -248,7 +207,7 @@ export class WorkerHandle {
       message.window = call.stream.window;
     }
     channel.send(message);
-    this.#inFlight.set(call.id, call);
+    this.#inFlight.add(call);
     call.markRunning(this);
     this.#updateRef();
   }
@@ -258,15 +217,12 @@ export class WorkerHandle {
     if (!this.#inFlight.has(call.id) || call.cancelled) return;
     call.cancelled = reason;
     this.#send({ type: 'cancel', id: call.id, reason });
-    const timer = setTimeout(() => {
-      this.#cancelTimers.delete(call.id);
+    this.#inFlight.armCancelDeadline(call.id, CANCEL_GRACE_MS, () =>
       this.kill(
         `call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`,
         'timeout_kill',
-      );
-    }, CANCEL_GRACE_MS);
-    timer.unref();
-    this.#cancelTimers.set(call.id, timer);
+      ),
+    );
   }
 
   /** Give a stream call `n` more chunks of credit. */
@@ -355,21 +311,8 @@ export class WorkerHandle {
         call.stream.push(message.data);
         return;
       }
-      case 'log': {
-        const level = PY_LEVELS[message.level] ?? 'info';
-        this.#hooks.logger[level](
-          {
-            pool: this.pool,
-            worker: this.id,
-            stream: 'logging',
-            logger: message.logger,
-            call: message.call,
-            correlationId: message.correlation_id ?? undefined,
-          },
-          message.message,
-        );
-        return;
-      }
+      case 'log':
+        return forwardPythonLog(this.#hooks.logger, this.pool, this.id, message);
       case 'event':
         return this.#hooks.onEvent(this, message);
       case 'host_call':
@@ -382,21 +325,7 @@ export class WorkerHandle {
       case 'hello':
         return this.#onHello(message);
       case 'ready':
-        if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
-        if (this.endpoint !== undefined && !sameAdapter(this.#config.adapter, message.adapter)) {
-          return this.#failStart(
-            `endpoint ${this.endpoint} serves adapter "${message.adapter}", but pool "${this.pool}" is configured ` +
-              `for "${this.#config.adapter}": point the pool at the right endpoints, or fix its adapter`,
-          );
-        }
-        this.tools = Array.isArray(message.tools) ? message.tools : [];
-        this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
-        this.readyAt = Date.now();
-        clearTimeout(this.#startTimer);
-        this.#lifecycle.transition('ready');
-        this.#startHeartbeat();
-        this.#start?.resolve();
-        return;
+        return this.#onReady(message);
       case 'fatal': {
         if (this.state !== 'starting') return this.#breakChannel('unexpected "fatal"');
         const e = message.error;
@@ -413,45 +342,28 @@ export class WorkerHandle {
   #onHello(hello: HelloMessage): void {
     if (this.state !== 'starting' || this.hello) return this.#breakChannel('unexpected "hello"');
     this.hello = hello;
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      return this.#failStart(
-        `worker ${this.id} speaks bridge protocol ${hello.protocol}; this host speaks ${PROTOCOL_VERSION} ` +
-          `(the python/snakepit_bridge on PYTHONPATH is from another snakepit version)`,
-      );
-    }
-    const codecs = Array.isArray(hello.codecs) ? hello.codecs : ['json'];
-    const wanted = this.#config.codec;
-    let codec: CodecName;
-    if (wanted === 'auto') codec = codecs.includes('msgpack') ? 'msgpack' : 'json';
-    else if (codecs.includes(wanted)) codec = wanted;
-    else {
-      return this.#failStart(
-        `pool "${this.pool}" asks for codec "${wanted}", but the worker's Python (${this.#config.python.executable}) ` +
-          `offers ${codecs.join(', ')}: install the msgpack package there, or set codec: "auto"`,
-      );
-    }
-    const heartbeat = this.#config.heartbeat;
-    this.#send({
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      codec,
-      max_frame_bytes: this.#config.maxFrameBytes,
-      ...(heartbeat
-        ? { heartbeat: { interval_ms: heartbeat.intervalMs, timeout_ms: heartbeat.hostTimeoutMs } }
-        : {}),
-    });
-    this.#channel!.useCodec(codec === 'msgpack' ? msgpackCodec : jsonCodec);
+    const answer = answerHello(hello, this.#config, this.id);
+    if ('problem' in answer) return this.#failStart(answer.problem);
+    this.#send(answer.welcome);
+    this.#channel!.useCodec(answer.codec === 'msgpack' ? msgpackCodec : jsonCodec);
+  }
+
+  #onReady(message: ReadyMessage): void {
+    if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
+    const wrongAdapter = remoteAdapterProblem(this.endpoint, this.#config, message.adapter);
+    if (wrongAdapter) return this.#failStart(wrongAdapter);
+    this.tools = Array.isArray(message.tools) ? message.tools : [];
+    this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
+    this.readyAt = Date.now();
+    this.#start?.clearDeadline();
+    this.#lifecycle.transition('ready');
+    this.#startHeartbeat();
+    this.#start?.resolve();
   }
 
   #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown): void {
-    const call = this.#inFlight.get(id);
+    const call = this.#inFlight.settle(id);
     if (!call) return this.#breakChannel(`answer for unknown call id ${id}`);
-    this.#inFlight.delete(id);
-    const timer = this.#cancelTimers.get(id);
-    if (timer) {
-      clearTimeout(timer);
-      this.#cancelTimers.delete(id);
-    }
     this.served++;
     let failure: Error | undefined;
     if (error) {
@@ -492,9 +404,8 @@ export class WorkerHandle {
     python?: { pythonType?: string; traceback?: string | undefined; phase?: string },
   ): void {
     const start = this.#start;
-    clearTimeout(this.#startTimer);
+    start?.clearDeadline();
     if (!start || this.state !== 'starting') return;
-    this.#start = { ...start, resolve: () => {}, reject: () => {} };
     const proc = this.#process;
     start.reject(
       new WorkerStartError(message, {
@@ -542,9 +453,8 @@ export class WorkerHandle {
   }
 
   #finalize(exit: ExitInfo): void {
-    clearTimeout(this.#startTimer);
-    for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
-    this.#cancelTimers.clear();
+    this.#start?.clearDeadline();
+    this.#inFlight.clearCancelDeadlines();
     this.#channel?.close();
     const wasStarting = this.state === 'starting';
     const crashed = this.state !== 'stopping';
@@ -560,36 +470,21 @@ export class WorkerHandle {
       oomKillsDuringLife: oomNow === undefined ? undefined : oomNow - this.#oomKillsAtSpawn!,
     });
     if (wasStarting) {
-      const spawnFailed = exit.spawnError
-        ? `could not run ${this.#config.python.executable}: ${exit.spawnError.message}`
-        : undefined;
-      const tail = proc.stderrTail();
-      this.#failStart(
-        spawnFailed ??
-          `worker ${this.id} exited during start-up (${status})` +
-            (tail.length ? `; last stderr lines:\n  ${tail.slice(-10).join('\n  ')}` : ''),
-      );
+      this.#failStart(startupExitMessage(this.id, this.#config.python.executable, exit, proc.stderrTail()));
     }
     if (this.#inFlight.size > 0) {
-      const reason = this.#deathReason;
-      const lastStderr = proc.stderrTail().at(-1);
-      const error = new WorkerCrashedError(
-        `worker ${this.id} (${proc.label}) died with ${this.#inFlight.size} call(s) in flight: ${status}` +
-          (reason ? ` — ${reason}` : '') +
-          (lastStderr ? `; its last stderr line: ${lastStderr}` : ''),
-        {
-          pool: this.pool,
-          workerId: this.id,
-          pid: proc.pid,
-          exitCode: exit.code,
-          signal: exit.signal,
-          stderrTail: proc.stderrTail(),
-          ...(reason ? { reason } : {}),
-          kind,
-        },
-      );
-      const calls = [...this.#inFlight.values()];
-      this.#inFlight.clear();
+      const error = crashedError({
+        pool: this.pool,
+        workerId: this.id,
+        label: proc.label,
+        pid: proc.pid,
+        exit,
+        callsInFlight: this.#inFlight.size,
+        reason: this.#deathReason,
+        stderrTail: proc.stderrTail(),
+        kind,
+      });
+      const calls = this.#inFlight.takeAll();
       for (const call of calls) {
         if (!call.settled && this.#hooks.onCallCrashed?.(this, call, error)) continue;
         if (!call.settled) call.fail(error);
@@ -659,35 +554,6 @@ export class WorkerHandle {
     this.#refd = busy;
     this.#process.setRef(busy);
   }
-
-  #workerEnv(): NodeJS.ProcessEnv {
-    const config = this.#config;
-    const pythonPath = [bridgeDirectory(), ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
-      .filter(Boolean)
-      .join(':');
-    return {
-      // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1).
-      OPENBLAS_NUM_THREADS: '1',
-      OMP_NUM_THREADS: '1',
-      MKL_NUM_THREADS: '1',
-      NUMEXPR_NUM_THREADS: '1',
-      ...process.env,
-      ...config.env,
-      PYTHONPATH: pythonPath,
-      PYTHONUNBUFFERED: '1',
-      SNAKEPIT_RUN_ID: this.#runId,
-      SNAKEPIT_WORKER_ID: this.id,
-      // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
-      SNAKEPIT_HOST_PID: String(process.pid),
-    };
-  }
-}
-
-export function describeExit(exit: ExitInfo): string {
-  if (exit.lost) return exit.lost;
-  if (exit.spawnError) return `spawn failed: ${exit.spawnError.message}`;
-  if (exit.signal) return `killed by ${exit.signal}`;
-  return `exit code ${exit.code ?? '?'}`;
 }
 
 export function newRunId(): string {

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadTargets } from '../../src/cli/cli-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../../src/errors/errors.js';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
@@ -282,5 +286,27 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
     expect(() =>
       resolveConfig({ libraries: [{ name: 'x', module: 'math', functions }], logger: false }),
     ).toThrow(/libraries: is \d+ bytes as JSON; the limit is 65536/);
+  });
+});
+
+describe('CLI targets (cli-config)', () => {
+  it('keeps every pool option of a shorthand config file in the pool, not at the top level', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snakepit-cli-config-'));
+    try {
+      writeFileSync(
+        join(dir, 'snakepit.config.json'),
+        JSON.stringify({ adapter: ADAPTER, heartbeat: false, maxRetries: 0, logLevel: 'warn' }),
+      );
+      const { targets } = await loadTargets({}, dir);
+      expect(targets).toHaveLength(1);
+      const config = targets[0]!.config;
+      expect(config).not.toHaveProperty('heartbeat');
+      expect(config.logLevel).toBe('warn');
+      const resolved = resolveConfig({ ...config, logger: false });
+      expect(resolved.pools[0]!.heartbeat).toBeUndefined();
+      expect(resolved.pools[0]!.maxRetries).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

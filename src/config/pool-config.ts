@@ -1,0 +1,173 @@
+/**
+ * One pool's config (`pools[i]`, or the top-level shorthand): its name, adapter, sizes, timeouts, queue, codec,
+ * environment and interpreter, checked here; its `libraries`, transport, `python` and supervision sections are
+ * checked by their own modules and assembled here into one ResolvedPoolConfig.
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../errors/errors.js';
+import { resolvePython } from '../python/interpreter.js';
+import {
+  describe,
+  isPlainObject,
+  nonNegativeInt,
+  optionalPositiveInt,
+  positiveInt,
+  rejectUnknownKeys,
+  stringList,
+  stringMap,
+} from './checks.js';
+import type { PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
+import { DEFAULTS } from './defaults.js';
+import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from './grpc-config.js';
+import {
+  GENERIC_ADAPTER,
+  GENERIC_CONFIG_ENV,
+  genericConfigJson,
+  resolveLibraries,
+} from './library-config.js';
+import { checkPythonConfig, mergePythonConfig } from './python-config.js';
+import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-config.js';
+
+/** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
+const ADAPTER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_]*)$/;
+const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const POOL_KEYS = new Set([
+  'name',
+  'adapter',
+  'libraries',
+  'size',
+  'pythonPath',
+  'env',
+  'startupTimeoutMs',
+  'requestTimeoutMs',
+  'streamTimeoutMs',
+  'queue',
+  'codec',
+  'workerConcurrency',
+  'pipelineDepth',
+  'maxFrameBytes',
+  'python',
+  'cwd',
+  'affinity',
+  'heartbeat',
+  'recycle',
+  'maxRetries',
+  'restart',
+  'transport',
+  'endpoints',
+  'grpc',
+  'snakepit',
+]);
+/** Check one pool and fill in its defaults. */
+export function resolvePool(
+  raw: unknown,
+  where: string,
+  defaults: { python: PythonConfig; killGraceMs: number },
+): ResolvedPoolConfig {
+  if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
+  const pool = raw as Partial<PoolConfig> & Record<string, unknown>;
+  rejectUnknownKeys(`${where}.`, pool, POOL_KEYS);
+  if (typeof pool.name !== 'string' || !POOL_NAME_PATTERN.test(pool.name)) {
+    throw new ConfigError(
+      `${where}.name`,
+      `must be 1-64 letters, digits, "_", "." or "-", got ${describe(pool.name)}`,
+    );
+  }
+  const transport = resolveTransport(where, pool);
+  const libraries = resolveLibraries(pool.libraries, where);
+  const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
+  if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
+    throw new ConfigError(
+      `${where}.adapter`,
+      `must name a Python class as "package.module:Class", got ${describe(pool.adapter)} ` +
+        `(e.g. "snakepit_bridge.adapters.showcase:ShowcaseAdapter"), or give libraries instead`,
+    );
+  }
+  const env = { ...stringMap(`${where}.env`, pool.env) };
+  if (libraries.length > 0) {
+    if (GENERIC_CONFIG_ENV in env) {
+      throw new ConfigError(
+        `${where}.env.${GENERIC_CONFIG_ENV}`,
+        'is set by snakepit from `libraries`; remove it',
+      );
+    }
+    env[GENERIC_CONFIG_ENV] = genericConfigJson(pool.adapter, libraries, where);
+  }
+  const queue = pool.queue ?? {};
+  if (!isPlainObject(queue))
+    throw new ConfigError(`${where}.queue`, `must be an object, got ${describe(queue)}`);
+  rejectUnknownKeys(`${where}.queue.`, queue, new Set(['max', 'timeoutMs']));
+  const codec = pool.codec ?? 'auto';
+  if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
+    throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
+  }
+  if (transport === 'snakepit' && codec === 'msgpack') {
+    throw new ConfigError(
+      `${where}.codec`,
+      'transport "snakepit" carries values as JSON; use "auto" or "json"',
+    );
+  }
+  const python = mergePythonConfig(defaults.python, checkPythonConfig(`${where}.python`, pool.python, false));
+  if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
+    throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
+  }
+  const affinity = pool.affinity ?? 'strict';
+  if (affinity !== 'strict' && affinity !== 'prefer') {
+    throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
+  }
+  const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
+  return {
+    name: pool.name,
+    adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
+    libraries,
+    size: grpc
+      ? nonNegativeInt(`${where}.size`, pool.size, 0, DEFAULTS.maxPoolSize) // local workers beside the remote ones
+      : positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
+    pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
+    env,
+    startupTimeoutMs: positiveInt(
+      `${where}.startupTimeoutMs`,
+      pool.startupTimeoutMs,
+      DEFAULTS.startupTimeoutMs,
+    ),
+    requestTimeoutMs: positiveInt(
+      `${where}.requestTimeoutMs`,
+      pool.requestTimeoutMs,
+      DEFAULTS.requestTimeoutMs,
+    ),
+    streamTimeoutMs: positiveInt(`${where}.streamTimeoutMs`, pool.streamTimeoutMs, DEFAULTS.streamTimeoutMs),
+    queue: {
+      max: positiveInt(`${where}.queue.max`, queue['max'], DEFAULTS.queueMax),
+      timeoutMs: optionalPositiveInt(`${where}.queue.timeoutMs`, queue['timeoutMs']),
+    },
+    codec,
+    workerConcurrency: positiveInt(
+      `${where}.workerConcurrency`,
+      pool.workerConcurrency,
+      DEFAULTS.workerConcurrency,
+      10_000,
+    ),
+    pipelineDepth: positiveInt(`${where}.pipelineDepth`, pool.pipelineDepth, DEFAULTS.pipelineDepth, 1_000),
+    maxFrameBytes: positiveInt(
+      `${where}.maxFrameBytes`,
+      pool.maxFrameBytes,
+      DEFAULTS.maxFrameBytes,
+      2 ** 32 - 1,
+    ),
+    python: resolvePython(python.executable, {
+      ...(pool.cwd ? { cwd: pool.cwd } : {}),
+      ...(python.strategy ? { strategy: python.strategy } : {}),
+      ...(python.version ? { version: python.version } : {}),
+    }),
+    cwd: pool.cwd,
+    killGraceMs: defaults.killGraceMs,
+    affinity,
+    heartbeat: resolveHeartbeat(`${where}.heartbeat`, pool.heartbeat),
+    recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
+    maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
+    restart: resolveRestart(`${where}.restart`, pool.restart),
+    transport,
+    grpc,
+    snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
+  };
+}

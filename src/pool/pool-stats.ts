@@ -1,0 +1,143 @@
+/**
+ * A pool's snapshots: `PoolStats` (`pit.stats()`, the metrics) and `WorkerInfo` (`pit.workers()`).
+ *
+ * Separate from `Pool` because they are read-only views built from several owners — the pool's call counters,
+ * its supervisor's restart and recycle counts, each worker's state, the call telemetry and /proc — and they grow
+ * a field whenever a capability lands, which should not touch the queue and pump.
+ */
+import type { ResolvedPoolConfig } from '../config/config-types.js';
+import type { CallTelemetry } from '../telemetry/call-telemetry.js';
+import { type CallStats, callStats } from '../telemetry/telemetry.js';
+import { readRssBytes } from '../util/proc.js';
+import type { WorkerHandle } from '../worker/worker-handle.js';
+import type { SupervisionStats } from './pool-supervisor.js';
+
+export interface PoolStats extends CallStats {
+  pool: string;
+  /** Workers that exist (starting or ready). */
+  workers: number;
+  /** Ready workers with no call in flight. */
+  available: number;
+  /** Ready workers with at least one call in flight. */
+  busy: number;
+  /** Calls waiting for a worker. */
+  queued: number;
+  /** Calls in flight on workers. */
+  inFlight: number;
+  /** Calls answered by a worker (results and Python errors). */
+  requests: number;
+  /** Calls that ended in an error of any kind. */
+  errors: number;
+  /** Calls that hit their timeout (call or queue). */
+  timeouts: number;
+  /** Calls refused because the queue was full. */
+  saturations: number;
+  /** Workers replaced after they died. */
+  restarts: number;
+  /** Workers replaced on purpose (ttl, maxRequests, maxRssMb, recycleWorker). */
+  recycles: number;
+  /** Idempotent calls queued again after their worker died. */
+  retries: number;
+  /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
+  degraded: boolean;
+  /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
+  heartbeatsMissed: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  pool: string;
+  pid: number | undefined;
+  state: string;
+  load: number;
+  served: number;
+  codec: string | undefined;
+  /** The worker's Python version (from its handshake). */
+  python: string | undefined;
+  /** The interpreter the worker runs. */
+  pythonExecutable: string;
+  /** Why that interpreter was chosen, e.g. `./.venv`, `SNAKEPIT_PYTHON`, `python3 on PATH`. */
+  pythonSource: string;
+  uptimeMs: number;
+  lastError: string | undefined;
+  /** Resident memory in MiB, read from /proc now (Linux; undefined elsewhere). */
+  rssMb: number | undefined;
+  /** Remote workers (transport `grpc`): the endpoint, `host:port`. */
+  endpoint?: string;
+}
+
+/** What the pool itself counts about its calls. */
+export interface CallCounters {
+  requests: number;
+  errors: number;
+  timeouts: number;
+  saturations: number;
+  retries: number;
+}
+
+/** Everything `poolStats` reads. */
+export interface PoolStatsSource {
+  name: string;
+  workers: readonly WorkerHandle[];
+  /** Calls waiting: the queue and the calls parked on one worker. */
+  queued: number;
+  calls: CallCounters;
+  supervision: SupervisionStats;
+  telemetry: CallTelemetry | undefined;
+}
+
+export function poolStats(source: PoolStatsSource): PoolStats {
+  let available = 0;
+  let busy = 0;
+  let inFlight = 0;
+  for (const w of source.workers) {
+    inFlight += w.load;
+    if (w.state !== 'ready') continue;
+    if (w.load === 0) available++;
+    else busy++;
+  }
+  const { calls, supervision } = source;
+  return {
+    pool: source.name,
+    workers: source.workers.filter((w) => w.state === 'ready' || w.state === 'starting').length,
+    available,
+    busy,
+    queued: source.queued,
+    inFlight,
+    // The order of the keys is the order `stats()` always had.
+    requests: calls.requests,
+    errors: calls.errors,
+    timeouts: calls.timeouts,
+    saturations: calls.saturations,
+    restarts: supervision.restarts,
+    retries: calls.retries,
+    heartbeatsMissed: supervision.heartbeatsMissed,
+    recycles: supervision.recycles,
+    degraded: supervision.degraded,
+    ...callStats(source.telemetry),
+  };
+}
+
+export function workerInfo(w: WorkerHandle, config: ResolvedPoolConfig): WorkerInfo {
+  return {
+    id: w.id,
+    pool: config.name,
+    pid: w.pid,
+    state: w.state,
+    load: w.load,
+    served: w.served,
+    codec: w.codec,
+    python: w.hello?.python,
+    pythonExecutable: config.python.executable,
+    pythonSource: config.python.source,
+    uptimeMs: Date.now() - w.spawnedAt,
+    lastError: w.lastError,
+    rssMb: rssMb(w.pid),
+    ...(w.endpoint !== undefined ? { endpoint: w.endpoint } : {}),
+  };
+}
+
+function rssMb(pid: number | undefined): number | undefined {
+  const bytes = pid === undefined ? undefined : readRssBytes(pid);
+  return bytes === undefined ? undefined : Math.round((bytes / 1024 / 1024) * 10) / 10;
+}

@@ -1,0 +1,67 @@
+/**
+ * A worker's calls in flight: every call whose `call` frame was written and whose terminal frame has not arrived,
+ * including calls the caller already gave up on (their cancel is pending), and the deadline of each such cancel.
+ * Its size is the worker's load.
+ */
+import type { Call } from '../pool/call.js';
+
+export class InFlightCalls {
+  readonly #calls = new Map<number, Call>();
+  /** A call's cancel deadline: set by `cancel`, cleared when the call's terminal frame arrives. */
+  readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  has(id: number): boolean {
+    return this.#calls.has(id);
+  }
+
+  get(id: number): Call | undefined {
+    return this.#calls.get(id);
+  }
+
+  add(call: Call): void {
+    this.#calls.set(call.id, call);
+  }
+
+  values(): IterableIterator<Call> {
+    return this.#calls.values();
+  }
+
+  /** The call's terminal frame arrived: forget it and its cancel deadline. Undefined for an unknown id. */
+  settle(id: number): Call | undefined {
+    const call = this.#calls.get(id);
+    if (!call) return undefined;
+    this.#calls.delete(id);
+    const timer = this.#cancelTimers.get(id);
+    if (timer) {
+      clearTimeout(timer);
+      this.#cancelTimers.delete(id);
+    }
+    return call;
+  }
+
+  /** Run `onExpired` unless the call ends within `ms` (an unref'd timer). */
+  armCancelDeadline(id: number, ms: number, onExpired: () => void): void {
+    const timer = setTimeout(() => {
+      this.#cancelTimers.delete(id);
+      onExpired();
+    }, ms);
+    timer.unref();
+    this.#cancelTimers.set(id, timer);
+  }
+
+  clearCancelDeadlines(): void {
+    for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
+    this.#cancelTimers.clear();
+  }
+
+  /** Every call still held, now forgotten (the worker died). */
+  takeAll(): Call[] {
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    return calls;
+  }
+}

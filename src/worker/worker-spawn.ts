@@ -1,0 +1,64 @@
+/**
+ * How a local worker process is started: the bridge's command line and the environment it runs in. Separate from
+ * `WorkerHandle` because it is the one place that knows the `python -m snakepit_bridge` flags and the variables a
+ * worker reads (PROTOCOL.md §1), while the handle is the same code over every link.
+ */
+import type { ResolvedPoolConfig } from '../config/config-types.js';
+import { bridgeDirectory } from '../python/bridge-path.js';
+import { WorkerProcess } from './worker-process.js';
+
+export interface LocalWorkerSpec {
+  config: ResolvedPoolConfig;
+  workerId: string;
+  runId: string;
+  /** One line the process wrote on stdout or stderr. */
+  onLine(stream: 'stdout' | 'stderr', line: string): void;
+}
+
+/** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3. */
+export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
+  const { config, workerId, runId, onLine } = spec;
+  return new WorkerProcess({
+    executable: config.python.executable,
+    args: [
+      '-m',
+      'snakepit_bridge',
+      '--adapter',
+      config.adapter,
+      '--channel-fd',
+      '3',
+      '--worker-id',
+      workerId,
+      '--pool',
+      config.name,
+      '--run-id',
+      runId,
+      '--codec',
+      config.codec,
+    ],
+    env: workerEnv(config, runId, workerId),
+    cwd: config.cwd,
+    onLine,
+  });
+}
+
+export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: string): NodeJS.ProcessEnv {
+  const pythonPath = [bridgeDirectory(), ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
+    .filter(Boolean)
+    .join(':');
+  return {
+    // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1).
+    OPENBLAS_NUM_THREADS: '1',
+    OMP_NUM_THREADS: '1',
+    MKL_NUM_THREADS: '1',
+    NUMEXPR_NUM_THREADS: '1',
+    ...process.env,
+    ...config.env,
+    PYTHONPATH: pythonPath,
+    PYTHONUNBUFFERED: '1',
+    SNAKEPIT_RUN_ID: runId,
+    SNAKEPIT_WORKER_ID: workerId,
+    // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
+    SNAKEPIT_HOST_PID: String(process.pid),
+  };
+}
