@@ -1,28 +1,15 @@
 // The pure pieces of the pool, against fakes: queue, picker, chunk stream.
+import { quietOwner, testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
-import { Call, type CallOwner } from '../../src/pool/call.js';
+import { Call } from '../../src/pool/call.js';
 import { ChunkStream } from '../../src/pool/chunk-stream.js';
 import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';
 import { CallTimeoutError } from '../../src/errors/errors.js';
 
-const owner: CallOwner = { abandon: () => {} };
-let nextId = 1;
+const owner = quietOwner;
 function call(tool = 't', timeoutMs = 10_000): Call {
-  const c = new Call({
-    id: nextId++,
-    pool: 'p',
-    tool,
-    args: {},
-    sessionId: undefined,
-    timeoutMs,
-    queueTimeoutMs: undefined,
-    signal: undefined,
-    stream: undefined,
-    owner,
-  });
-  c.promise.catch(() => {});
-  return c;
+  return testCall({ tool, timeoutMs });
 }
 
 class FakeWorker implements PickableWorker {

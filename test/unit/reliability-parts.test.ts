@@ -1,7 +1,8 @@
 // The pure pieces of supervision, against fakes and fake clocks: heartbeat, restart policy, exit classification,
 // the retry rule, the worker state machine, and the queue's front door for retried calls.
+import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
-import { Call, type CallOwner } from '../../src/pool/call.js';
+import { Call } from '../../src/pool/call.js';
 import { mayRetry } from '../../src/pool/crash-barrier.js';
 import { RestartPolicy, STABLE_AFTER_MS } from '../../src/pool/restart-policy.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';
@@ -10,25 +11,12 @@ import { classifyExit, type ExitFacts } from '../../src/worker/exit-kind.js';
 import { Heartbeat } from '../../src/worker/heartbeat.js';
 import type { WorkerExit } from '../../src/worker/worker-handle.js';
 import { WorkerLifecycle, type WorkerState } from '../../src/worker/worker-state.js';
-
-const owner: CallOwner = { abandon: () => {} };
-let nextId = 1;
 function call(opts: { idempotent?: boolean; timeoutMs?: number; stream?: boolean } = {}): Call {
-  const c = new Call({
-    id: nextId++,
-    pool: 'p',
-    tool: 't',
-    args: {},
-    sessionId: undefined,
+  return testCall({
     timeoutMs: opts.timeoutMs ?? 10_000,
-    queueTimeoutMs: undefined,
-    signal: undefined,
     stream: opts.stream ? new ChunkStream(8) : undefined,
-    owner,
     idempotent: opts.idempotent,
   });
-  c.promise.catch(() => {});
-  return c;
 }
 
 describe('Heartbeat', () => {

@@ -1,9 +1,10 @@
 // The pure pieces of sessions and references, against fakes: the affinity picker, the wait lines, the session
 // store (with a fake clock), the `ref` tag in both codecs, and the config keys.
+import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/errors.js';
-import { Call, type CallOwner } from '../../src/pool/call.js';
+import { Call } from '../../src/pool/call.js';
 import { pickWorker, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
 import { WaitLines } from '../../src/pool/wait-lines.js';
 import { PyRef } from '../../src/refs/py-ref.js';
@@ -12,24 +13,8 @@ import { SessionStore, type SessionEndReason } from '../../src/session/session-s
 import { jsonCodec } from '../../src/transport/codec-json.js';
 import { msgpackCodec } from '../../src/transport/codec-msgpack.js';
 import type { CallMessage, ReleaseMessage } from '../../src/protocol/messages.js';
-
-const owner: CallOwner = { abandon: () => {} };
-let nextId = 1;
 function call(): Call {
-  const c = new Call({
-    id: nextId++,
-    pool: 'p',
-    tool: 't',
-    args: {},
-    sessionId: undefined,
-    timeoutMs: 10_000,
-    queueTimeoutMs: undefined,
-    signal: undefined,
-    stream: undefined,
-    owner,
-  });
-  c.promise.catch(() => {});
-  return c;
+  return testCall();
 }
 
 class FakeWorker implements PickableWorker {

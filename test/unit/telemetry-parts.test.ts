@@ -1,10 +1,11 @@
 // The pieces of telemetry without workers: the histogram, the event bus and diagnostics_channel, the call
 // observer (no payload built for nobody), missed heartbeats, and the telemetry config.
+import { testCall } from './test-call.js';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
-import { Call, type CallOwner, type CallRunner } from '../../src/pool/call.js';
+import { Call, type CallRunner } from '../../src/pool/call.js';
 import { CallTelemetry } from '../../src/telemetry/call-telemetry.js';
 import { channelName, EventBus } from '../../src/telemetry/event-bus.js';
 import { LogHistogram } from '../../src/telemetry/histogram.js';
@@ -97,27 +98,9 @@ describe('EventBus', () => {
 });
 
 describe('CallTelemetry', () => {
-  const owner: CallOwner = { abandon: () => {} };
   const runner: CallRunner = { id: 'w-1', cancel: () => {}, credit: () => {} };
-  let id = 1;
-  const call = (observer: CallTelemetry, correlationId?: string): Call => {
-    const c = new Call({
-      id: id++,
-      pool: 'p',
-      tool: 't',
-      args: {},
-      sessionId: undefined,
-      timeoutMs: 10_000,
-      queueTimeoutMs: undefined,
-      signal: undefined,
-      stream: undefined,
-      owner,
-      correlationId,
-      observer,
-    });
-    c.promise.catch(() => {});
-    return c;
-  };
+  const call = (observer: CallTelemetry, correlationId?: string): Call =>
+    testCall({ correlationId, observer });
 
   it('with nobody listening, builds and emits nothing, and still records the histograms', () => {
     const bus = new EventBus(() => {});

@@ -1,5 +1,6 @@
 // The pure pieces of the tool bridge, against fakes: the JSON Schema subset, the registry (registration, scopes,
 // local calls, zod), the nested-call scope and the picker's bypass for it, the LLM export, the config key.
+import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { resolveConfig } from '../../src/config/resolve-config.js';
@@ -10,7 +11,7 @@ import {
   UnknownToolError,
 } from '../../src/errors/errors.js';
 import { toLlmTools } from '../../src/index.js';
-import { Call, type CallOwner, type CallRunner } from '../../src/pool/call.js';
+import { Call, type CallRunner } from '../../src/pool/call.js';
 import { pickWorker, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
 import type { ToolSpec } from '../../src/protocol/messages.js';
 import { compileSchema, type JsonSchema, SchemaError } from '../../src/tools/json-schema.js';
@@ -194,28 +195,16 @@ describe('ToolRegistry', () => {
     expect(await tools.call('typed', { n: '21' })).toBe(42);
   });
 });
-
-const owner: CallOwner = { abandon: () => {} };
-let nextId = 1;
 function makeCall(
   init: { pool?: string; parent?: Call; depth?: number; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Call {
-  const c = new Call({
-    id: nextId++,
+  return testCall({
     pool: init.pool ?? 'p',
-    tool: 't',
-    args: {},
-    sessionId: undefined,
     timeoutMs: init.timeoutMs ?? 10_000,
-    queueTimeoutMs: undefined,
     signal: init.signal,
-    stream: undefined,
-    owner,
     parent: init.parent,
     depth: init.depth,
   });
-  c.promise.catch(() => {});
-  return c;
 }
 
 class FakeWorker implements PickableWorker, CallRunner {
