@@ -12,8 +12,8 @@ host's heartbeats stopped (see ``dispatch/lifeline.py``).
 
 from __future__ import annotations
 
-import argparse
 import sys
+import types
 
 from .channel.codec import available_codecs
 from .channel.connection import Connection
@@ -22,7 +22,12 @@ from .dispatch.startup import parse_adapter_spec
 from .dispatch.worker import Worker
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    """The full command line parser (argparse), for what ``parse_fast`` leaves to it: help and every error."""
+    # Lazy: argparse pulls in gettext, locale and shutil (which loads bz2, lzma and zlib), about 1 MB of an idle
+    # worker's RSS, and the host's own command line never needs it (parse_fast).
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="python -m snakepit_bridge",
         description="Run a snakepit worker: serve an adapter's tools over the channel at --channel-fd.",
@@ -38,6 +43,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The flags of the worker's command line and their destinations, as build_parser declares them.
+_FLAGS = {"--adapter": "adapter", "--channel-fd": "channel_fd", "--worker-id": "worker_id", "--pool": "pool",
+          "--run-id": "run_id", "--codec": "codec"}
+_CODECS = ("auto", "msgpack", "json")
+
+
+def parse_fast(argv):
+    """The plain ``--flag value`` command line the host spawns, parsed by hand; None for anything else.
+
+    Accepts only what ``build_parser`` gives the same meaning: each known flag at most once, spelled in full,
+    followed by a value that does not start with "-", a valid ``--codec`` and an integer ``--channel-fd``, and
+    ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors) goes to argparse,
+    which answers it as it always did (a usage message and exit code 2 for errors).
+    """
+    if len(argv) % 2:
+        return None
+    args = types.SimpleNamespace(adapter=None, channel_fd=3, worker_id=None, pool=None, run_id=None, codec="auto")
+    seen = set()
+    for i in range(0, len(argv), 2):
+        flag, value = argv[i], argv[i + 1]
+        dest = _FLAGS.get(flag)
+        if dest is None or dest in seen or value.startswith("-"):
+            return None
+        seen.add(dest)
+        if dest == "channel_fd":
+            try:
+                value = int(value)  # what argparse's type=int does
+            except ValueError:
+                return None
+        elif dest == "codec" and value not in _CODECS:
+            return None
+        setattr(args, dest, value)
+    return args if args.adapter is not None else None
+
+
+def _usage_error(message: str):
+    build_parser().error(message)  # prints the usage and exits 2
+
+
 def main(argv=None) -> int:
     """Parse arguments, open the channel and run the worker; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -49,20 +93,21 @@ def main(argv=None) -> int:
         from .remote.snakepit_mode import main as snakepit
 
         return snakepit(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
+    args = parse_fast(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)  # exits 2 with a usage message on bad arguments
     lifeline = Lifeline(args.channel_fd)
     lifeline.arm()  # first: from here on this process cannot outlive its host
     try:
         parse_adapter_spec(args.adapter)
     except ValueError as exc:
-        parser.error(str(exc))
+        _usage_error(str(exc))
     if args.codec == "msgpack" and "msgpack" not in available_codecs():
-        parser.error("--codec msgpack: the 'msgpack' package is not importable by %s" % sys.executable)
+        _usage_error("--codec msgpack: the 'msgpack' package is not importable by %s" % sys.executable)
     try:
         conn = Connection.from_fd(args.channel_fd)
     except OSError as exc:
-        parser.error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
+        _usage_error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
     return Worker(conn, args, lifeline).run()
 
 

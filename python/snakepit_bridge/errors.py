@@ -8,7 +8,6 @@ kind, type, module, MRO names, message, formatted traceback and kind-specific de
 from __future__ import annotations
 
 import os
-import traceback
 
 __all__ = [
     "CallCancelled",
@@ -117,6 +116,8 @@ def error_info(exc: BaseException, kind: str = "python", details: dict | None = 
         return bridge_error(exc.kind, str(exc), exc.details, exc.type_name)
     cls = type(exc)
     try:
+        import traceback  # loaded by the first error (a dict lookup after that): an idle worker does without it
+
         text = "".join(traceback.format_exception(cls, exc, _user_traceback(exc)))
     except Exception:  # pragma: no cover - formatting a traceback should not fail, but never crash here
         text = "%s: %s\n" % (cls.__name__, _safe_str(exc))

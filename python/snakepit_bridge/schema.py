@@ -25,7 +25,8 @@ import enum
 import inspect
 import math
 import re
-import typing
+import sys
+import types
 
 __all__ = ["type_schema", "input_schema", "param_descriptions", "ensure_input_schema", "compile_check",
            "MAX_ITEMS_CHECKED"]
@@ -48,13 +49,25 @@ _SIMPLE = {
 _ARRAYS = (list, cabc.Sequence, cabc.MutableSequence, cabc.Iterable, cabc.Collection, cabc.Iterator)
 _SETS = (set, frozenset, cabc.Set, cabc.MutableSet)
 _MAPS = (dict, cabc.Mapping, cabc.MutableMapping)
-_ANNOTATED = getattr(typing, "Annotated", None)
+
+
+def _typing():
+    """The ``typing`` module, imported on first need (a dict lookup after that).
+
+    typing costs an idle worker about 0.35 MB, and tools whose hints are builtin classes (``a: int``,
+    ``name: "str" = "x"``) or absent never need it: ``_plain_hints`` and the top of ``type_schema`` handle those
+    without it. Anything else (``Optional``, ``list[int]``, a class of the adapter's) imports it here.
+    """
+    import typing
+
+    return typing
+
 
 # ------------------------------------------------------------------------------------------- hints
 
 
 def _namespace(func) -> dict:
-    ns = dict(vars(typing))
+    ns = dict(vars(_typing()))
     ns.update(vars(__import__("builtins")))
     target = inspect.unwrap(getattr(func, "__func__", func)) if func is not None else None
     ns.update(getattr(target, "__globals__", {}) or {})
@@ -87,7 +100,7 @@ def _evaluate(text: str, ns: dict):
         parts = _split_top(text, "|")
         if len(parts) > 1:
             try:
-                return typing.Union[tuple(_evaluate(p, ns) for p in parts)]
+                return _typing().Union[tuple(_evaluate(p, ns) for p in parts)]
             except Exception:
                 return _Unknown
         return _Unknown
@@ -95,7 +108,80 @@ def _evaluate(text: str, ns: dict):
         return _Unknown
 
 
+# The classes a hint may name for ``_plain_hints`` to resolve it without typing (typing.get_type_hints returns
+# each of them unchanged, and ``None`` as NoneType).
+_PLAIN_HINTS = frozenset([bool, int, float, str, bytes, bytearray, list, dict, tuple, set, frozenset, object,
+                          _NoneType])
+_OPTIONAL_FOR_NONE_DEFAULT = sys.version_info < (3, 11)  # get_type_hints made ``x: int = None`` Optional[int]
+
+
+def _plain_hints(func):
+    """``typing.get_type_hints(func)`` when every hint is a builtin class of ``_PLAIN_HINTS``, None, the name of
+    one (a string: ``from __future__ import annotations``) or, from Python 3.10, a ``|`` union of those; None when
+    ``func`` has any other kind of hint.
+
+    Same lookup as get_type_hints: a name is resolved in the function's globals, then in builtins.
+    """
+    if not isinstance(func, (types.FunctionType, types.MethodType)) or hasattr(func, "__wrapped__"):
+        return None
+    raw = getattr(func, "__annotations__", None)
+    if not isinstance(raw, dict):
+        return None
+    hints = {}
+    globalns = None
+    for name, value in raw.items():
+        if isinstance(value, str):
+            if globalns is None:
+                globalns = getattr(func, "__globals__", None)
+                if not isinstance(globalns, dict):
+                    return None
+            value = _plain_name(value, globalns)
+            if value is _Unknown:
+                return None
+        if value is None:
+            value = _NoneType
+        elif _UNION_TYPE is not None and isinstance(value, _UNION_TYPE):
+            if not all(arg in _PLAIN_HINTS for arg in value.__args__):
+                return None
+        elif type(value) is not type or value not in _PLAIN_HINTS:
+            return None
+        hints[name] = value
+    if _OPTIONAL_FOR_NONE_DEFAULT and hints:
+        code, defaults = getattr(func, "__code__", None), getattr(func, "__defaults__", None) or ()
+        kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+        if code is None or None in defaults or None in kwdefaults.values():
+            return None  # get_type_hints would turn a hint with a None default into Optional: the usual path
+    return hints
+
+
+def _plain_name(text: str, globalns: dict):
+    """What ``eval(text, globalns)`` gives for a name or (3.10+) ``A | B | ...`` of names; _Unknown otherwise."""
+    parts = text.split("|") if _UNION_TYPE is not None else [text]
+    value = None
+    for i, part in enumerate(parts):
+        part = part.strip()
+        if not part.isidentifier():
+            return _Unknown
+        if part in globalns:
+            item = globalns[part]
+        else:
+            builtins = globalns.get("__builtins__", __builtins__)
+            builtins = builtins if isinstance(builtins, dict) else vars(builtins)
+            if part not in builtins:
+                return _Unknown  # a NameError for get_type_hints: let the usual path decide
+            item = builtins[part]
+        try:
+            value = item if i == 0 else value | item
+        except TypeError:  # ``None | None``, or an object with no ``|``
+            return _Unknown
+    return value
+
+
 def _hints(func) -> dict:
+    hints = _plain_hints(func)
+    if hints is not None:
+        return hints
+    typing = _typing()
     try:
         return typing.get_type_hints(func, include_extras=True)
     except Exception:  # a forward reference or ``X | Y`` on an older Python: each hint on its own
@@ -118,7 +204,7 @@ _UNION_TYPE = getattr(__import__("types"), "UnionType", None)  # ``X | Y`` (Pyth
 
 
 def _is_union(origin) -> bool:
-    return origin is typing.Union or (_UNION_TYPE is not None and origin is _UNION_TYPE)
+    return origin is _typing().Union or (_UNION_TYPE is not None and origin is _UNION_TYPE)
 
 
 def _json_value(value, depth: int = 0) -> bool:
@@ -190,7 +276,7 @@ def _is_typeddict(tp) -> bool:
 
 def type_schema(tp, depth: int = 0) -> dict:
     """The JSON Schema of one type hint (``{}`` when any value fits or the hint is not understood)."""
-    if depth > 12 or tp is _Unknown or tp is _P.empty or tp is typing.Any or tp is object:
+    if depth > 12 or tp is _Unknown or tp is _P.empty or tp is object:
         return {}
     if tp is None:
         return {"type": "null"}
@@ -199,8 +285,16 @@ def type_schema(tp, depth: int = 0) -> dict:
     simple = _SIMPLE.get(tp) if isinstance(tp, type) else None
     if simple is not None:
         return dict(simple)
+    if _UNION_TYPE is not None and isinstance(tp, _UNION_TYPE):  # ``X | Y``: typing.get_args gives __args__
+        return _any_of([type_schema(a, depth + 1) for a in tp.__args__])
+    if type(tp) is type and tp in _PLAIN_HINTS:  # ``list``, ``dict``, ...: no origin, no arguments
+        return _container_schema(tp, (), depth)
+    typing = _typing()  # past the builtin classes: the hint may be a typing construct
+    if tp is typing.Any:
+        return {}
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if _ANNOTATED is not None and origin is _ANNOTATED:
+    annotated = getattr(typing, "Annotated", None)
+    if annotated is not None and origin is annotated:
         schema = dict(type_schema(args[0], depth + 1))
         texts = [a for a in args[1:] if isinstance(a, str)]
         if texts:
@@ -217,7 +311,10 @@ def type_schema(tp, depth: int = 0) -> dict:
         return type_schema(tp.__supertype__, depth + 1)
     if _is_typeddict(tp):
         return _typeddict_schema(tp, depth)
-    container = origin if origin is not None else tp
+    return _container_schema(origin if origin is not None else tp, args, depth)
+
+
+def _container_schema(container, args: tuple, depth: int) -> dict:
     if container is tuple:
         if not args:
             return {"type": "array"}
@@ -249,7 +346,7 @@ def _array(items: dict) -> dict:
 
 def _typeddict_schema(tp, depth: int) -> dict:
     try:
-        hints = typing.get_type_hints(tp, include_extras=True)
+        hints = _typing().get_type_hints(tp, include_extras=True)
     except Exception:
         hints = dict(getattr(tp, "__annotations__", {}))
     required = getattr(tp, "__required_keys__", None)

@@ -16,7 +16,6 @@ import select
 import sys
 import threading
 import time
-import traceback
 
 from ..channel.connection import ChannelClosed
 from ..channel.framing import ProtocolError
@@ -96,6 +95,8 @@ class Reader:
         except ProtocolError as exc:
             _die(4, "protocol error from the host: %s" % exc)
         except Exception:  # a bug in the bridge: same outcome, with the traceback
+            import traceback  # only here: an idle worker does without it
+
             _die(4, "reading the channel failed:\n%s" % traceback.format_exc().rstrip())
 
     def _route(self, bodies) -> list:

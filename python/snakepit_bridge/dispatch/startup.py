@@ -18,6 +18,7 @@ from ..channel.connection import ChannelClosed, PayloadTooLarge
 from ..channel.framing import DEFAULT_MAX_FRAME_BYTES, ProtocolError
 from ..errors import error_info, shrunk
 from . import logs
+from .memory import trim_heap
 from .reader import Reader
 from .tools import ToolTable
 
@@ -92,6 +93,7 @@ def start_adapter(worker):
         describe_libraries = getattr(adapter, "describe_libraries", None)  # the generic adapter
         if describe_libraries is not None:
             ready["libraries"] = describe_libraries()
+        trim_heap()  # start-up garbage back to the OS before we idle (memory.py)
         worker.conn.send(ready)
     except BaseException as exc:
         return _fatal(worker, "initialize", exc)

@@ -51,7 +51,6 @@ import queue as queue_module
 import sys
 import threading
 import time
-import traceback
 
 from ..channel.codec import SerializationError
 from ..channel.connection import PayloadTooLarge
@@ -407,6 +406,8 @@ class Worker:
                 if inspect.isawaitable(result):
                     self.aio().run_blocking(result)
             except Exception:
+                import traceback  # only here: an idle worker does without it
+
                 sys.stderr.write("snakepit_bridge: cleanup() failed:\n%s" % traceback.format_exc())
         self.conn.send({"type": "bye"})
         self.conn.close()

@@ -1,0 +1,254 @@
+"""What an idle worker does not load (DESIGN.md section 6): the hand-parsed command line, the lazy ``logging``
+forwarder, builtin-class hints resolved without ``typing``, and the heap trim before ``ready``.
+
+Each replaces a general tool by a narrow one, so each is checked against the general tool it replaces.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import typing
+
+import pytest
+
+from snakepit_bridge.__main__ import build_parser, parse_fast
+from snakepit_bridge.dispatch.memory import trim_heap
+from snakepit_bridge.schema import _plain_hints, input_schema, type_schema
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+
+# ------------------------------------------------------------------------------------ the command line
+
+HOST_LINE = ["--adapter", "m:C", "--channel-fd", "3", "--worker-id", "pool-1", "--pool", "default",
+             "--run-id", "r1", "--codec", "msgpack"]
+
+
+@pytest.mark.parametrize("argv", [
+    HOST_LINE,
+    ["--adapter", "m:C"],
+    ["--codec", "json", "--adapter", "pkg.mod.Class"],
+    ["--adapter", "m:C", "--channel-fd", " 7 "],
+    ["--adapter", "m:C", "--pool", ""],
+    ["--adapter", "m:C", "--worker-id", "wörker 1"],
+])
+def test_the_hand_parser_agrees_with_argparse(argv):
+    fast = parse_fast(argv)
+    assert fast is not None
+    assert vars(fast) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    [],                                              # --adapter missing: argparse's error
+    ["--adapter"],                                   # no value
+    ["--adapter=m:C"],                               # = form
+    ["--adapt", "m:C"],                              # an abbreviation argparse accepts
+    ["--adapter", "m:C", "--adapter", "n:D"],        # repeated: argparse keeps the last
+    ["--adapter", "m:C", "--codec", "xml"],          # not a choice
+    ["--adapter", "m:C", "--channel-fd", "three"],   # not an integer
+    ["--adapter", "m:C", "--worker-id", "-1"],       # a value that looks like a flag
+    ["-h", "x"],
+    ["--adapter", "m:C", "extra"],
+])
+def test_anything_else_goes_to_argparse(argv):
+    assert parse_fast(argv) is None
+
+
+def test_the_host_command_line_does_not_import_argparse():
+    code = ("import sys; from snakepit_bridge.__main__ import parse_fast; "
+            "assert parse_fast(%r).adapter == 'm:C'; print('argparse' in sys.modules)" % (HOST_LINE,))
+    assert _fresh(code) == "False"
+
+
+# ------------------------------------------------------------------------------------------- hints
+
+
+class Local:
+    pass
+
+
+NoneType = type(None)
+
+
+# This module has ``from __future__ import annotations``: every hint below is a string, as in most adapters.
+def _plain(a: int, b: float, c: str = "x", *args: bytes, d: list, e: dict = {}, **kw: object) -> bool:
+    pass
+
+
+def _none_hint(a: None, b: NoneType) -> None:
+    pass
+
+
+def _none_default(a: int = None):
+    pass
+
+
+def _unannotated(a, b=1):
+    pass
+
+
+def _typing_hint(a: typing.Optional[int], b: typing.List[str]):
+    pass
+
+
+def _local_class(a: Local):
+    pass
+
+
+def _shadowed(a: float):
+    pass
+
+
+def _expression(a: list[int]):
+    pass
+
+
+def _missing(a: NoSuchName):  # noqa: F821
+    pass
+
+
+def _union_text(a: int | None, b: str|bytes):  # noqa: E227
+    pass
+
+
+def _quoted(a: "int"):  # a string in a string: get_type_hints evaluates it twice
+    pass
+
+
+class _Methods:
+    def method(self, a: int, b: str) -> dict:
+        pass
+
+
+def _wrapped(a: int):
+    pass
+
+
+_wrapped.__wrapped__ = _plain
+
+
+def _shadow_globals(func):
+    func_globals = dict(func.__globals__, float=Local)
+    return type(func)(func.__code__, func_globals, func.__name__, func.__defaults__, func.__closure__)
+
+
+RESOLVED = [_plain, _none_hint, _unannotated, _Methods().method, _shadow_globals(_shadowed)]
+if sys.version_info >= (3, 11):
+    RESOLVED.append(_none_default)  # earlier, get_type_hints makes it Optional[int]: typing's path
+if sys.version_info >= (3, 10):
+    RESOLVED.append(_union_text)
+
+
+@pytest.mark.parametrize("func", RESOLVED)
+def test_plain_hints_are_what_get_type_hints_gives(func):
+    assert _plain_hints(func) == typing.get_type_hints(func, include_extras=True)
+
+
+@pytest.mark.parametrize("func", [_typing_hint, _local_class, _expression, _missing, _wrapped, _quoted, len]
+                         + ([_none_default] if sys.version_info < (3, 11) else [])
+                         + ([_union_text] if sys.version_info < (3, 10) else []))
+def test_other_hints_take_typings_path(func):
+    assert _plain_hints(func) is None
+
+
+@pytest.mark.parametrize("hint", [list, dict, tuple, set, frozenset, typing.List, typing.Dict, typing.Tuple,
+                                  typing.Set, typing.FrozenSet])
+def test_bare_containers_get_the_same_schema_with_or_without_typing(hint):
+    # ``list`` no longer goes through typing.get_origin; typing.List (origin list, no arguments) still does
+    plain = {typing.List: list, typing.Dict: dict, typing.Tuple: tuple, typing.Set: set,
+             typing.FrozenSet: frozenset}.get(hint, hint)
+    assert type_schema(plain) == type_schema(hint)
+
+
+def test_a_showcase_like_adapter_builds_its_schemas_without_typing():
+    code = """
+import sys
+from snakepit_bridge.adapters.showcase import ShowcaseAdapter
+from snakepit_bridge.dispatch.tools import ToolTable
+specs = ToolTable(ShowcaseAdapter()).specs()
+assert any(s["name"] == "add" and s["input_schema"]["properties"]["a"] == {"type": "number"} for s in specs)
+print("typing" in sys.modules)
+"""
+    # Python < 3.11 makes ``args: dict | None = None`` Optional through typing; from 3.11 none is needed
+    assert _fresh(code) == ("True" if sys.version_info < (3, 11) else "False")
+
+
+def test_input_schema_of_plain_hints():
+    assert input_schema(_plain) == {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "number"},
+                       "c": {"type": "string", "default": "x"}, "d": {"type": "array"},
+                       "e": {"type": "object", "default": {}}},
+        "required": ["a", "b", "d"],
+        "additionalProperties": True,
+    }
+
+
+# ------------------------------------------------------------------------------------------ logging
+
+
+def test_logging_gets_the_forwarder_when_first_imported():
+    code = """
+import sys
+from snakepit_bridge.dispatch import logs
+forwarding = logs.install()
+assert "logging" not in sys.modules and forwarding.handler is None
+sent = []
+forwarding.send = sent.append
+import logging, logging.handlers, importlib
+assert logging.getLogger().handlers == [forwarding.handler] and logging.getLogger().level == logging.INFO
+assert type(logging.__loader__).__name__ == "SourceFileLoader" and logging.__spec__.loader is logging.__loader__
+assert not any(isinstance(f, logs._WhenImported) for f in sys.meta_path)
+logging.getLogger("x").warning("hello %s", "there")
+assert sent == [{"type": "log", "level": "warning", "logger": "x", "message": "hello there"}], sent
+assert hasattr(logging.getLogger("x").makeRecord("x", 20, "f", 1, "m", (), None), "correlation_id")
+importlib.reload(logging)  # the module's own loader does it
+print("ok")
+"""
+    assert _fresh(code) == "ok"
+
+
+def test_logging_imported_already_gets_the_forwarder_at_once():
+    code = """
+import logging
+from snakepit_bridge.dispatch import logs
+forwarding = logs.install()
+assert logging.getLogger().handlers == [forwarding.handler]
+forwarding.send = print
+logging.getLogger("y").info("at once")
+"""
+    assert "'message': 'at once'" in _fresh(code)
+
+
+def test_logging_loaded_past_the_finder_is_forwarded_once_the_worker_is_ready():
+    # a finder put before ours (or a module loaded without sys.meta_path) skips the hook; ready installs it
+    code = """
+import sys, importlib.machinery, importlib.util
+from snakepit_bridge.dispatch import logs
+forwarding = logs.install()
+spec = importlib.machinery.PathFinder.find_spec("logging")
+module = importlib.util.module_from_spec(spec)
+sys.modules["logging"] = module
+spec.loader.exec_module(module)
+assert forwarding.handler is None
+forwarding.send = print
+module.getLogger("z").warning("late")
+"""
+    assert "'message': 'late'" in _fresh(code)
+
+
+# --------------------------------------------------------------------------------------------- heap
+
+
+def test_trim_heap_runs_anywhere():
+    assert trim_heap() in (True, False)  # glibc: whether it released pages; elsewhere False
+
+
+def _fresh(code: str) -> str:
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=PYTHON_DIR)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
