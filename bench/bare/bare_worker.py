@@ -29,7 +29,7 @@ else:
         return json.dumps(m, separators=(",", ":")).encode()
 
     def decode(b):
-        return json.loads(b)
+        return json.loads(bytes(b))
 
 HEADER = struct.Struct(">I")
 sock = socket.socket(fileno=3)
@@ -41,20 +41,28 @@ def frame(message, out):
     out.append(body)
 
 
-buf = bytearray()
+# Reads go into one reusable buffer (as the bridge's channel does): no allocation per read, and frames that
+# arrived whole are decoded from it without a copy; only a partial frame is kept aside.
+recv_buf = bytearray(262144)
+recv_view = memoryview(recv_buf)
+rest = bytearray()
 while True:
-    data = sock.recv(262144)
-    if not data:
+    n = sock.recv_into(recv_buf)
+    if not n:
         break
-    buf += data
+    if rest:
+        rest += recv_view[:n]
+        data = memoryview(rest)
+    else:
+        data = recv_view[:n]
     out = []
     pos = 0
-    end = len(buf)
+    end = len(data)
     while end - pos >= 4:
-        (length,) = HEADER.unpack_from(buf, pos)
+        (length,) = HEADER.unpack_from(data, pos)
         if end - pos - 4 < length:
             break
-        msg = decode(bytes(buf[pos + 4 : pos + 4 + length]))
+        msg = decode(data[pos + 4 : pos + 4 + length])
         pos += 4 + length
         value = getattr(bench_funcs, msg["tool"])(**msg["args"])
         if isinstance(value, types.GeneratorType):
@@ -65,6 +73,8 @@ while True:
                     out = []
             value = None
         frame({"type": "result", "id": msg["id"], "value": value}, out)
-    del buf[:pos]
+    tail = bytes(data[pos:])
+    data.release()
+    rest = bytearray(tail)
     if out:
         sock.sendall(b"".join(out))

@@ -114,3 +114,47 @@ def test_large_header_split_before_the_body():
     decoder = FrameDecoder()
     assert decoder.feed(data[:2]) == [] and decoder.feed(data[2:6]) == []
     assert decoder.feed(data[6:]) == [big]
+
+
+def _receive_all(conn, count):
+    bodies = []
+    while len(bodies) < count:
+        bodies.extend(conn.recv_frames())
+    return bodies
+
+
+def test_connection_reads_frames_of_every_size_over_a_socket():
+    # Frames around the receive buffer's sizes (64 KiB, then 256 KiB) and the large-body threshold, written
+    # in pieces cut at odd places, come out whole and in order; the buffer grows once a read fills it.
+    import socket
+    import threading
+
+    from snakepit_bridge.channel.connection import RECV_BUFFER_MAX, RECV_BYTES, Connection
+
+    sizes = [1, 5, RECV_BYTES - 4, RECV_BYTES, RECV_BYTES + 1, 80117, RECV_BUFFER_MAX - 3, RECV_BUFFER_MAX + 7,
+             (1 << 20) + 3, 17]
+    bodies = [bytes((i * 7 + n) & 0xFF for i in range(min(n, 251))) * (n // 251) + b"\x05" * (n % 251)
+              for n in sizes]
+    data = b"".join(frame(b) for b in bodies)
+    host, worker = socket.socketpair()
+    try:
+        conn = Connection(worker.fileno())
+
+        def write():
+            cut = 0
+            for step in (3, 70001, 2, 262147, 65535, 1 << 20):
+                host.sendall(data[cut:cut + step])
+                cut += step
+            host.sendall(data[cut:])
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        got = _receive_all(conn, len(bodies))
+        writer.join()
+        assert [len(b) for b in got] == sizes
+        assert got == bodies
+        assert len(conn._rbuf) == RECV_BUFFER_MAX
+        assert conn.decoder.pending == 0
+    finally:
+        host.close()
+        worker.close()

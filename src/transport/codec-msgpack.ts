@@ -14,6 +14,23 @@ const UINT64_MAX = 2n ** 64n - 1n;
 
 class UnencodableFunction extends Error {}
 
+/** msgpackr's second argument to an extension's `pack`: room for `size` bytes, written in place. */
+type AllocateForWrite = (size: number) => { target: Uint8Array; position: number };
+
+/**
+ * msgpackr passes `allocate` to an extension's `pack` and writes nothing more when it returns undefined; its
+ * type declarations know neither, hence the cast.
+ */
+function inPlace<T>(
+  pack: (value: T, allocate: AllocateForWrite) => Buffer | undefined,
+): (value: T) => Buffer {
+  return pack as unknown as (value: T) => Buffer;
+}
+
+/** From this size on, a tag's `data` bytes are copied straight into the frame (see `packTag`). */
+const INLINE_DATA_BYTES = 1024;
+const DATA_KEY = Uint8Array.of(0xa4, 0x64, 0x61, 0x74, 0x61); // fixstr "data"
+
 /** Packs and unpacks the map inside a tag's extension (a separate instance: never re-entered). */
 const tagPackr = new Packr({
   useRecords: false,
@@ -37,7 +54,7 @@ const unpackTag = (payload: Buffer): unknown => {
 addExtension({
   Class: TaggedValue,
   type: TAG_EXT_TYPE,
-  pack: (value: TaggedValue) => tagPackr.pack(value.toTag()),
+  pack: inPlace((value: TaggedValue, allocate) => packTag(value.toTag(), allocate)),
   unpack: unpackTag,
 });
 addExtension({
@@ -58,7 +75,7 @@ for (const Class of NUMERIC_TYPED_ARRAYS) {
   addExtension({
     Class,
     type: TAG_EXT_TYPE,
-    pack: (array: unknown) => tagPackr.pack(typedArrayTag(array)),
+    pack: inPlace((array: unknown, allocate) => packTag(typedArrayTag(array)!, allocate)),
     unpack: unpackTag,
   });
 }
@@ -74,6 +91,59 @@ const packr = new Packr({
   // 'auto' decodes int64 as a number within ±2^53 and as a bigint beyond.
   ...({ skipValues: [undefined], int64AsType: 'auto' } as object),
 });
+
+/**
+ * Pack a tag as extension 83. A tag with large `data` bytes (an `ndarray`'s items) is written straight into the
+ * frame being packed: its other fields are packed apart (a few bytes), then ext header, that map with one more
+ * entry, `data`'s bin header and the bytes themselves go in place. The items are copied once, not packed into
+ * a buffer of their own first and copied again. The payload is the same complete msgpack map either way
+ * (PROTOCOL.md §3.1), with `data` as its last key.
+ */
+function packTag(tag: TagMap, allocate: AllocateForWrite): Buffer | undefined {
+  const data = tag['data'];
+  if (!(data instanceof Uint8Array) || data.byteLength < INLINE_DATA_BYTES) return tagPackr.pack(tag);
+  const { data: _data, ...rest } = tag;
+  const head = tagPackr.pack(rest);
+  const entries = head[0]! - 0x80;
+  if (entries < 0 || entries >= 15) return tagPackr.pack(tag); // not a fixmap that can take one more
+  const size = data.byteLength;
+  const binHeader = size < 0x100 ? 2 : size < 0x10000 ? 3 : 5;
+  const payload = head.length + DATA_KEY.length + binHeader + size;
+  const extHeader = (payload < 0x100 ? 2 : payload < 0x10000 ? 3 : 5) + 1;
+  const { target, position } = allocate(extHeader + payload);
+  let at = writeLength(target, position, payload, 0xc7);
+  target[at++] = TAG_EXT_TYPE;
+  target.set(head, at);
+  target[at] = 0x80 + entries + 1;
+  at += head.length;
+  target.set(DATA_KEY, at);
+  at += DATA_KEY.length;
+  at = writeLength(target, at, size, 0xc4);
+  target.set(data, at);
+  return undefined;
+}
+
+/**
+ * Write a bin or ext header's type byte and length: `code8` (bin 8 / ext 8) for a length below 256, the next
+ * code (16-bit length) below 65536, else the one after (32-bit). Returns the position after it.
+ */
+function writeLength(target: Uint8Array, at: number, length: number, code8: number): number {
+  if (length < 0x100) {
+    target[at++] = code8;
+    target[at++] = length;
+  } else if (length < 0x10000) {
+    target[at++] = code8 + 1;
+    target[at++] = length >>> 8;
+    target[at++] = length & 0xff;
+  } else {
+    target[at++] = code8 + 2;
+    target[at++] = length >>> 24;
+    target[at++] = (length >>> 16) & 0xff;
+    target[at++] = (length >>> 8) & 0xff;
+    target[at++] = length & 0xff;
+  }
+  return at;
+}
 
 /** Replace integers too large for int64 with `int` tags (the only fix-up the fast path cannot do). */
 function tagHugeInts(value: unknown): unknown {

@@ -24,7 +24,10 @@ from .framing import DEFAULT_MAX_FRAME_BYTES, FrameDecoder, ProtocolError, frame
 
 __all__ = ["Connection", "PayloadTooLarge", "ChannelClosed"]
 
-RECV_BYTES = 64 * 1024  # below glibc's mmap threshold: a larger recv buffer costs an mmap per read
+# Reads go into one reusable buffer (no allocation per read): RECV_BYTES at first, RECV_BUFFER_MAX once a read
+# has filled it, so a frame of up to that size that is already waiting takes one read instead of several.
+RECV_BYTES = 64 * 1024
+RECV_BUFFER_MAX = 256 * 1024
 LARGE_WRITE_BYTES = 64 * 1024  # from this size on, frames are written without joining them first
 FLUSH_DELAY_S = 0.001
 # Streams buffer their chunks and flush every FLUSH_CHUNKS chunks or FLUSH_BYTES bytes (and whenever
@@ -74,6 +77,7 @@ class Connection:
         self._armed = False
         self._wake = None  # threading.Event of the flusher thread, created on first arm()
         self.early_bodies = []  # frames read together with the handshake, for the first read_once
+        self._rbuf = None  # the reusable receive buffer (bytearray), allocated on the first read
 
     @classmethod
     def from_fd(cls, fd: int) -> Connection:
@@ -190,15 +194,22 @@ class Connection:
             if n:
                 return self.decoder.advance(n)
             raise ProtocolError("channel closed mid-frame (%d bytes pending)" % self.decoder.pending)
+        buf = self._rbuf
+        if buf is None:
+            buf = self._rbuf = bytearray(RECV_BYTES)
         try:
-            data = os.read(self.fd, RECV_BYTES)
+            n = os.readv(self.fd, [buf])
         except OSError:
-            data = b""
-        if not data:
+            n = 0
+        if not n:
             if self.decoder.pending:
                 raise ProtocolError("channel closed mid-frame (%d bytes pending)" % self.decoder.pending)
             raise ChannelClosed()
-        return self.decoder.feed(data)
+        if n == len(buf) and n < RECV_BUFFER_MAX:
+            self._rbuf = bytearray(RECV_BUFFER_MAX)  # more was waiting: read more at a time from now on
+        # The decoder copies what it keeps out of the view (bodies, a partial frame), so the buffer is free
+        # for the next read once feed() returns.
+        return self.decoder.feed(memoryview(buf)[:n])
 
     def recv_message(self) -> dict:
         """Block until one message is complete and return it decoded (used for the handshake)."""

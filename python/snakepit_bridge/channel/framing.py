@@ -7,7 +7,7 @@ import struct
 __all__ = ["DEFAULT_MAX_FRAME_BYTES", "FrameDecoder", "ProtocolError", "frame"]
 
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
-LARGE_BODY_BYTES = 256 * 1024  # bodies from this size on are received straight into their own buffer
+LARGE_BODY_BYTES = 64 * 1024  # bodies from this size on are received straight into their own buffer
 
 _HEADER = struct.Struct(">I")
 _pack_header = _HEADER.pack
