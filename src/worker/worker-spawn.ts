@@ -52,6 +52,11 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     OMP_NUM_THREADS: '1',
     MKL_NUM_THREADS: '1',
     NUMEXPR_NUM_THREADS: '1',
+    // glibc: values up to 4 MiB come from the heap, which keeps up to 8 MiB free between calls, instead of a fresh
+    // mmap (and a page fault per 4 KiB) for every large frame: a 1 MiB round trip ~2.2 -> ~1.7 ms on our bench VM.
+    // An idle worker is unaffected (start-up trims the heap before ready); a busy one may hold 8 MiB more.
+    MALLOC_MMAP_THRESHOLD_: '4194304',
+    MALLOC_TRIM_THRESHOLD_: '8388608',
     ...process.env,
     ...config.env,
     PYTHONPATH: pythonPath,
