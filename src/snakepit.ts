@@ -54,7 +54,7 @@ export class Snakepit implements AsyncDisposable {
   readonly #tools = new ToolRegistry();
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedConfig, tracer: CallTracer | undefined) {
+  private constructor(config: ResolvedConfig) {
     this.#config = config;
     this.#registry = config.registryDir
       ? ProcessRegistry.open(config.registryDir, this.#runId, config.logger)
@@ -63,7 +63,6 @@ export class Snakepit implements AsyncDisposable {
       runId: this.#runId,
       logger: config.logger,
       calls: config.telemetry.calls,
-      tracer,
     });
     this.#events = this.#telemetry.events;
     this.#refs = new RefManager(this.#runId, (pool, workerId, message) => {
@@ -115,12 +114,18 @@ export class Snakepit implements AsyncDisposable {
     const resolved = resolveConfig(config);
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
     await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
-    const tracer = await loadCallTracer(resolved.telemetry.tracing);
-    const pit = new Snakepit(resolved, tracer);
+    const pit = new Snakepit(resolved);
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
-    const results = await Promise.allSettled(pools.map((p) => p.start()));
+    const starting = Promise.allSettled(pools.map((p) => p.start())); // the workers are spawned by now
+    // Importing the OpenTelemetry API takes ~15 ms: it happens while the workers start (no call runs before we return).
+    const tracing = await loadCallTracer(resolved.telemetry.tracing).then(
+      (tracer): PromiseSettledResult<CallTracer | undefined> => ({ status: 'fulfilled', value: tracer }),
+      (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
+    );
+    const results = [...(await starting), tracing];
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (tracing.status === 'fulfilled') pit.#telemetry.useTracer(tracing.value);
     if (failed) {
       pit.#sessions.close();
       pit.#refs.close();

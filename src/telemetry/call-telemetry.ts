@@ -33,7 +33,7 @@ export class CallTelemetry implements CallObserver {
   /** Chunks received by the pool's stream calls. */
   chunks = 0;
   readonly #events: EventBus;
-  readonly #tracer: CallTracer | undefined;
+  #tracer: CallTracer | undefined;
   readonly #runId: string;
 
   constructor(pool: string, events: EventBus, tracer: CallTracer | undefined, runId: string) {
@@ -41,6 +41,10 @@ export class CallTelemetry implements CallObserver {
     this.#events = events;
     this.#tracer = tracer;
     this.#runId = runId;
+  }
+  /** Set once by `Snakepit.start`, which loads the OpenTelemetry API while the workers start. */
+  useTracer(tracer: CallTracer | undefined): void {
+    this.#tracer = tracer;
   }
 
   /** The call's correlation id: the caller's, else `<runId>-<callId>` (what the worker derives too). */

@@ -57,7 +57,7 @@ export interface TelemetryOptions {
   logger: Logger;
   /** Per-call telemetry (histograms, call events, spans); false leaves only lifecycle events and counters. */
   calls: boolean;
-  tracer: CallTracer | undefined;
+  tracer?: CallTracer | undefined;
 }
 
 export class Telemetry {
@@ -73,6 +73,12 @@ export class Telemetry {
       options.logger.error({}, `listener for "${event}" threw: ${(err as Error)?.stack ?? String(err)}`),
     );
     this.logger = tapLogger(options.logger, this.events);
+  }
+
+  /** Trace calls with `tracer` from now on (every pool's call telemetry, present and future). */
+  useTracer(tracer: CallTracer | undefined): void {
+    this.#options.tracer = tracer;
+    for (const t of this.#pools.values()) t.useTracer(tracer);
   }
 
   /** The call telemetry of pool `name` (created on first use), or undefined when call telemetry is off. */
