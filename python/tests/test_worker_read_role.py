@@ -20,12 +20,13 @@ TOOLS = "fixture_adapters:ToolsAdapter"
 ASYNC = "fixture_adapters:AsyncAdapter"
 REFS = "fixture_adapters:RefAdapter"
 DEDICATED = {"SNAKEPIT_DEDICATED_READER": "1"}
+SPINNING = {"SNAKEPIT_SPIN_US": "2000"}  # a long spin, so that frames arrive while the main thread polls
 
 
-@pytest.fixture(params=["shared", "dedicated"])
+@pytest.fixture(params=["shared", "dedicated", "spinning"])
 def mode_env(request) -> dict:
-    """The worker's environment for each reading mode."""
-    return DEDICATED if request.param == "dedicated" else {}
+    """The worker's environment for each reading mode (shared role with and without the post-call poll)."""
+    return {"shared": {}, "dedicated": DEDICATED, "spinning": SPINNING}[request.param]
 
 
 def terminal_ids(host, n, timeout=10.0) -> list:
@@ -39,6 +40,27 @@ def terminal_ids(host, n, timeout=10.0) -> list:
 
 
 # ---------------------------------------------------------------------------------------- fast path
+
+
+def test_lone_calls_with_the_post_call_poll(make_host):
+    # Calls one at a time, each arriving while the main thread polls after the previous one (spin 2 ms), then
+    # a ping and a batch: all answered, in order, without the watchdog.
+    host = make_host(adapter=TOOLS, env=SPINNING)
+    before = host.run("read_role")
+    for i in range(200):
+        assert host.run("blob", {"n": 1 + i % 3}) == b"x" * (1 + i % 3)
+    ids = [host.call("blob", {"n": 2}) for _ in range(32)]
+    assert sorted(terminal_ids(host, 32)) == ids
+    stats = host.run("read_role")
+    assert stats["takeovers"] - before["takeovers"] <= 30, (before, stats)
+
+
+@pytest.mark.parametrize("value, seconds", [(None, 0.0), ("", 0.0), ("50", 50e-6), ("0", 0.0), ("-5", 0.0),
+                                            ("1e9", 0.01), ("nan", 0.0), ("fifty", 0.0)])
+def test_spin_setting_is_read_defensively(value, seconds):
+    from snakepit_bridge.dispatch.worker import _spin_seconds
+
+    assert _spin_seconds(value) == pytest.approx(seconds)
 
 
 def test_short_calls_never_wake_the_watchdog(make_host):

@@ -135,6 +135,12 @@ export interface PoolConfig {
    * load. 1 turns pipelining off. Default 32.
    */
   pipelineDepth?: number;
+  /**
+   * After answering a lone call, how long (µs) a local worker keeps polling for the next one before it sleeps. On
+   * virtual machines a sleeping CPU wakes slowly, so this cuts sequential latency (about 80 → 50 µs per call on our
+   * bench VM) for at most this much CPU per call; a worker answering batches never polls. 0 turns it off. Default 50.
+   */
+  spinUs?: number;
   /** Largest frame either way, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
   /** Interpreter for this pool only. */
@@ -352,6 +358,7 @@ export interface ResolvedPoolConfig {
   codec: 'auto' | CodecName;
   workerConcurrency: number;
   pipelineDepth: number;
+  spinUs: number;
   maxFrameBytes: number;
   python: ResolvedPython;
   cwd: string | undefined;

@@ -45,6 +45,7 @@ export const POOL_KEYS = new Set([
   'codec',
   'workerConcurrency',
   'pipelineDepth',
+  'spinUs',
   'maxFrameBytes',
   'python',
   'cwd',
@@ -148,6 +149,7 @@ export function resolvePool(
       10_000,
     ),
     pipelineDepth: positiveInt(`${where}.pipelineDepth`, pool.pipelineDepth, DEFAULTS.pipelineDepth, 1_000),
+    spinUs: nonNegativeInt(`${where}.spinUs`, pool.spinUs, DEFAULTS.spinUs, 10_000),
     maxFrameBytes: positiveInt(
       `${where}.maxFrameBytes`,
       pool.maxFrameBytes,

@@ -63,6 +63,7 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     PYTHONUNBUFFERED: '1',
     SNAKEPIT_RUN_ID: runId,
     SNAKEPIT_WORKER_ID: workerId,
+    SNAKEPIT_SPIN_US: String(config.spinUs),
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };

@@ -93,6 +93,9 @@ describe('resolveConfig', () => {
     [{ adapter: ADAPTER, handleSignals: 'yes' }, 'handleSignals'],
     [{ adapter: ADAPTER, registryDir: '' }, 'registryDir'],
     [{ adapter: ADAPTER, registryDir: true }, 'registryDir'],
+    [{ adapter: ADAPTER, spinUs: -1 }, 'pool.spinUs'],
+    [{ adapter: ADAPTER, spinUs: 20_000 }, 'pool.spinUs'],
+    [{ adapter: ADAPTER, spinUs: '50' }, 'pool.spinUs'],
   ])('rejects %j naming %s', (config, key) => {
     expect(keyOf({ logger: false, ...config })).toBe(key);
   });

@@ -15,6 +15,7 @@ describe('workerEnv', () => {
       MALLOC_TRIM_THRESHOLD_: '8388608',
       SNAKEPIT_RUN_ID: 'run-1',
       SNAKEPIT_WORKER_ID: 'w-1',
+      SNAKEPIT_SPIN_US: '50',
       SNAKEPIT_HOST_PID: String(process.pid),
     });
   });
@@ -23,5 +24,10 @@ describe('workerEnv', () => {
     const env = workerEnv(pool({ MALLOC_MMAP_THRESHOLD_: '131072', OMP_NUM_THREADS: '4' }), 'r', 'w');
     expect(env['MALLOC_MMAP_THRESHOLD_']).toBe('131072');
     expect(env['OMP_NUM_THREADS']).toBe('4');
+  });
+
+  it("passes the pool's spinUs, 0 included", () => {
+    const resolved = resolveConfig({ adapter: 'm:A', spinUs: 0 }).pools[0]!;
+    expect(workerEnv(resolved, 'r', 'w')['SNAKEPIT_SPIN_US']).toBe('0');
   });
 });

@@ -22,6 +22,9 @@ answers what must not wait and routes the rest (reader.py, docs/PROTOCOL.md has 
 Who reads:
 
   main thread     idle: takes the role and blocks in read_once; runs what it got, then reads again.
+                  After a batch of one message it first polls for ``spin_s`` (SNAKEPIT_SPIN_US, the pool's
+                  ``spinUs``) without sleeping: calls made one at a time then find it awake, since a
+                  sleeping virtual CPU takes tens of microseconds to wake.
                   Before each message it sets ``busy_since`` (a plain attribute: no lock, no wake-up).
   watchdog        looks every few ms; once one message has kept the main thread busy for
                   watchdog.TAKEOVER_S it takes the free role and reads (short polls) until the main
@@ -84,6 +87,8 @@ class Worker:
         dedicated = not getattr(conn, "pollable", False) or os.environ.get("SNAKEPIT_DEDICATED_READER") == "1"
         self.role = None if dedicated else ReadRole()
         self.busy_since = None  # main thread: time.monotonic() when its current message started, or None
+        # After a lone call, poll this long for the next one before sleeping: a sleeping (virtual) CPU wakes slowly.
+        self.spin_s = _spin_seconds(os.environ.get("SNAKEPIT_SPIN_US"))
         self.calls = CallTable()
         self.interrupter = Interrupter()
         self.host = HostCalls(self)
@@ -129,19 +134,28 @@ class Worker:
         if self.role is None:
             return self._serve_queue()
         queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
-        read_once = self.reader.read_once
+        read_once, spin_s, perf_counter = self.reader.read_once, self.spin_s, time.perf_counter
+        lone = False  # the last batch was one message: calls come one at a time, so the next is likely close
         try:
             while self.exit_code is None:
                 if queue.empty():
                     role.take_for_main()
                     try:  # the watchdog may have queued something before it let go
-                        batch = read_once(None) if queue.empty() else None
+                        batch = None
+                        if queue.empty():
+                            if lone and spin_s:  # poll without sleeping for a moment (Worker.spin_s)
+                                end = perf_counter() + spin_s
+                                while not batch and perf_counter() < end:
+                                    batch = read_once(0)
+                            if not batch:
+                                batch = read_once(None)
                     finally:
                         role.release_main()
                     if not batch:
                         continue
                 else:
                     batch = queue.get()
+                lone = len(batch) == 1
                 for msg in batch:
                     self.busy_since = monotonic()
                     self._handle(msg)
@@ -435,3 +449,10 @@ class Worker:
 def _ignore(msg) -> None:
     pass
 
+
+def _spin_seconds(value) -> float:
+    """``SNAKEPIT_SPIN_US`` (set by the host from the pool's ``spinUs``) in seconds; absent or bad: no polling."""
+    try:
+        return max(0.0, min(float(value), 10000.0)) / 1e6 if value else 0.0
+    except ValueError:
+        return 0.0
