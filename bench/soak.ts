@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   console.log(
     verdicts.length
       ? `target NOT met: ${verdicts.join('; ')}`
-      : `target met: every RSS drift ≤ ${TARGET_PCT} %`,
+      : `target met: no RSS grew by more than ${TARGET_PCT} %`,
   );
   const outDir = join(dirname(fileURLToPath(import.meta.url)).replace(/\/dist\/bench$/, '/bench'), 'results');
   mkdirSync(outDir, { recursive: true });
