@@ -139,12 +139,8 @@ def signature_text(name: str, sig: inspect.Signature) -> str:
     return name + str(sig.replace(parameters=params, return_annotation=ret))
 
 
-def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> dict:
-    """Return the ToolSpec of ``func`` (PROTOCOL.md section 4); ``func`` is a bound method."""
-    meta = meta or getattr(func, "_tool_metadata", None) or ToolMetadata(None, None, False)
-    sig = inspect.signature(func)
-    if meta.supports_streaming and "stream" in sig.parameters:  # the StreamSender, not an argument
-        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "stream"])
+def parameter_specs(sig: inspect.Signature) -> list:
+    """The ``parameters`` of a ToolSpec (PROTOCOL.md section 4): name, kind, annotation, required, default."""
     parameters = []
     for p in sig.parameters.values():
         param = {"name": p.name, "kind": _KINDS[p.kind]}
@@ -154,8 +150,19 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
         param["required"] = p.default is inspect.Parameter.empty and p.kind not in (
             inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         if p.default is not inspect.Parameter.empty and _encodable(p.default):
-            param["default"] = p.default
+            # Both codecs send a tuple as an array; say so in the spec too.
+            param["default"] = list(p.default) if isinstance(p.default, tuple) else p.default
         parameters.append(param)
+    return parameters
+
+
+def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> dict:
+    """Return the ToolSpec of ``func`` (PROTOCOL.md section 4); ``func`` is a bound method."""
+    meta = meta or getattr(func, "_tool_metadata", None) or ToolMetadata(None, None, False)
+    sig = inspect.signature(func)
+    if meta.supports_streaming and "stream" in sig.parameters:  # the StreamSender, not an argument
+        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "stream"])
+    parameters = parameter_specs(sig)
     is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
     try:
         schema = input_schema(func, sig)
