@@ -1,4 +1,4 @@
-"""schema.py: type hints -> JSON Schema, docstring parameter descriptions, and the argument checks."""
+"""snakepit_bridge.schema: type hints -> JSON Schema, docstring parameter descriptions, and the argument checks."""
 
 from __future__ import annotations
 
