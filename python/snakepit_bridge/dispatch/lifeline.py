@@ -90,8 +90,9 @@ class Lifeline:
             return False
 
 
-def leave(code: int, message) -> None:
-    """End the process now: say why on stderr, stop our process group's other members, exit with ``code``."""
+def leave(code: int, message, stop_group: bool = True) -> None:
+    """End the process now: say why on stderr, stop our process group's other members (unless told not to:
+    someone already did), exit with ``code``."""
     if message:
         sys.stderr.write("snakepit_bridge: %s\n" % message)
     for stream in (sys.stdout, sys.stderr):
@@ -99,7 +100,8 @@ def leave(code: int, message) -> None:
             stream.flush()
         except Exception:
             pass
-    stop_own_group()
+    if stop_group:
+        stop_own_group()
     os._exit(code)
 
 

@@ -11,9 +11,7 @@ It runs no user code, so whoever holds the read role (``read_role.py``) can answ
 from __future__ import annotations
 
 import math
-import os
 import select
-import sys
 import threading
 import time
 
@@ -24,7 +22,7 @@ from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, Call
 from .invoke import resolve, start_async
-from .lifeline import stop_own_group
+from .lifeline import leave, stop_own_group
 
 __all__ = ["Reader", "EOF_MESSAGE"]
 
@@ -241,11 +239,6 @@ def _make_wait(fd: int, wake_fd: int, drain):
 
 
 def _die(code: int, message) -> None:
-    if message:
-        sys.stderr.write("snakepit_bridge: %s\n" % message)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(code)
+    # The reader's exits leave the process group alone, as they always have: end of file has stopped it already
+    # (_on_eof), and the host stops the group of a worker that broke the protocol.
+    leave(code, message, stop_group=False)

@@ -48,6 +48,7 @@ wake-up pipe, since the main thread may be blocked reading.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import queue as queue_module
@@ -225,47 +226,39 @@ class Worker:
             if run_nested:
                 return self._pump_queue(done, timeout, call)
             return self._wait_cond(done, timeout, call)
-        self.conn.flush()
-        saved = self.interrupter.suspend()
         deadline = None if timeout is None else time.monotonic() + timeout
-        if call is not None:
-            call.waiting_host = True  # a cancel must not send a signal: we check the flag
-        self.depth += 1
         outer_busy, self.busy_since = self.busy_since, None  # reading is not being busy
         queue, role, read_once = self.queue, self.role, self.reader.read_once
         try:
-            while not done():
-                self._check_pump(call)
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return
-                if run_nested and not queue.empty():
-                    batch = queue.get()
-                else:
-                    role.take_for_main()
-                    try:  # the watchdog may have read what we wait for, or queued work, before it let go
-                        ready = done() or (run_nested and not queue.empty()) or self._stopping(call)
-                        batch = None if ready else read_once(remaining)
-                    finally:
-                        role.release_main()
-                    if not batch:
-                        continue
-                    if not run_nested:
-                        queue.put(batch)  # after whatever the watchdog queued: the order holds
-                        continue
-                for msg in batch:
-                    self.busy_since = time.monotonic()
-                    self._handle(msg)
-                self.busy_since = None
-                del batch
-                if queue.empty():
-                    self.conn.flush()
+            with self._waiting(call):
+                while not done():
+                    self._check_pump(call)
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return
+                    if run_nested and not queue.empty():
+                        batch = queue.get()
+                    else:
+                        role.take_for_main()
+                        try:  # the watchdog may have read what we wait for, or queued work, before it let go
+                            ready = done() or (run_nested and not queue.empty()) or self._stopping(call)
+                            batch = None if ready else read_once(remaining)
+                        finally:
+                            role.release_main()
+                        if not batch:
+                            continue
+                        if not run_nested:
+                            queue.put(batch)  # after whatever the watchdog queued: the order holds
+                            continue
+                    for msg in batch:
+                        self.busy_since = time.monotonic()
+                        self._handle(msg)
+                    self.busy_since = None
+                    del batch
+                    if queue.empty():
+                        self.conn.flush()
         finally:
             self.busy_since = time.monotonic() if outer_busy is not None else None
-            self.depth -= 1
-            if call is not None:
-                call.waiting_host = False
-            self.interrupter.resume(saved)
 
     def wait_for_credit(self, call) -> None:
         """Block until the host grants ``call`` (a stream) another chunk (any thread).
@@ -286,6 +279,24 @@ class Worker:
         if call.cancel_reason is not None:
             raise CallCancelled(call.cancel_reason)
 
+    @contextlib.contextmanager
+    def _waiting(self, call):
+        # Around a wait inside a call (pump_until): what is buffered goes out first; no SIGUSR1 interrupts
+        # meanwhile, since a cancel of ``call`` is a flag the wait checks (the reading thread sees
+        # ``waiting_host``); ``depth`` says calls now run nested.
+        self.conn.flush()
+        saved = self.interrupter.suspend()
+        if call is not None:
+            call.waiting_host = True
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if call is not None:
+                call.waiting_host = False
+            self.interrupter.resume(saved)
+
     def _stopping(self, call) -> bool:
         return (call is not None and call.cancel_reason is not None) or self.exit_code is not None \
             or self.deferred_shutdown is not None or self.reader.eof
@@ -298,13 +309,8 @@ class Worker:
 
     def _pump_queue(self, done, timeout, call) -> None:
         # Dedicated reader: it queues every batch and a wake-up (wake_main) when what we wait for arrives.
-        self.conn.flush()
-        saved = self.interrupter.suspend()
         deadline = None if timeout is None else time.monotonic() + timeout
-        if call is not None:
-            call.waiting_host = True  # from now on the reader wakes us through the queue, not a signal
-        self.depth += 1
-        try:
+        with self._waiting(call):
             while not done():
                 self._check_pump(call)
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -319,11 +325,6 @@ class Worker:
                 del batch
                 if self.queue.empty():
                     self.conn.flush()
-        finally:
-            self.depth -= 1
-            if call is not None:
-                call.waiting_host = False
-            self.interrupter.resume(saved)
 
     def _wait_cond(self, done, timeout, call) -> None:
         # Dedicated reader, nothing to run meanwhile: sleep on the call's condition, which the reader
