@@ -69,11 +69,11 @@ def server_options() -> list:
     ]
 
 
-def write_ready_file(path: str, port: int) -> None:
-    """Write ``port`` to ``path`` atomically (a temporary name, then a rename)."""
+def write_ready_file(path: str, where) -> None:
+    """Write ``where`` (a port, or ``unix:<path>``) to ``path`` atomically (a temporary name, then a rename)."""
     tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write("%d\n" % port)
+        f.write("%s\n" % where)
     os.replace(tmp, path)
 
 
