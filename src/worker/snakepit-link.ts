@@ -23,6 +23,7 @@ import { bridgeDirectory } from '../python/bridge-path.js';
 import { type Grpc, loadBridgeProto } from '../transport/grpc-proto.js';
 import { SnakepitHostService } from '../transport/snakepit-host-service.js';
 import { SnakepitChannel } from '../transport/snakepit-translator.js';
+import { inheritedEnv } from './worker-env.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import { type ExitInfo, type OutputStream, WorkerProcess } from './worker-process.js';
 
@@ -159,12 +160,14 @@ export class SnakepitLink implements WorkerLink {
         OMP_NUM_THREADS: '1',
         MKL_NUM_THREADS: '1',
         SNAKEPIT_HEARTBEAT_CONFIG: JSON.stringify({ enabled: config.snakepit?.heartbeat ?? true }),
-        ...process.env,
+        ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
         ...config.env,
         PYTHONPATH: pythonPath,
         PYTHONUNBUFFERED: '1',
         SNAKEPIT_READY_FILE: join(this.#dir, 'ready'),
         SNAKEPIT_WORKER_SOCKET: join(this.#dir, 'worker.sock'),
+        // The pool's env reaches the worker process the Snakepit-style process starts, secrets included.
+        SNAKEPIT_PASS_ENV: Object.keys(config.env).join(','),
         SNAKEPIT_WORKER_ID: this.workerId,
         SNAKEPIT_RUN_ID: this.#runId,
       },
