@@ -5,17 +5,11 @@
  * what the name reaches) to every name whichever way it arrives, so this check only saves a round trip.
  */
 
+import { shortName } from '../util/short-name.js';
+
 /** The longest method or attribute name (and the worker's limit on any name it resolves). */
 export const MAX_NAME_CHARS = 200;
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
-
-/** `name` quoted for a message, cut to about `limit` characters (caller-supplied names may be megabytes long). */
-export function shortName(name: unknown, limit = 80): string {
-  const text = typeof name === 'string' ? name : String(name);
-  return text.length <= limit
-    ? JSON.stringify(text)
-    : `${JSON.stringify(text.slice(0, limit))}... (${text.length} characters)`;
-}
 
 /** Why `name` may not be looked up on a Python object through a reference, or undefined. */
 export function memberNameProblem(name: string): string | undefined {

@@ -3,7 +3,8 @@
  * each one runs with (docs/PROTOCOL.md §5.1). The reference decides where: its session, on its worker.
  */
 import { InvalidArgumentsError } from '../errors/errors.js';
-import { memberNameProblem, shortName } from './name-policy.js';
+import { shortName } from '../util/short-name.js';
+import { memberNameProblem } from './name-policy.js';
 import { PyRef } from './py-ref.js';
 
 /** Reserved tool names the worker's dispatcher serves itself. */

@@ -21,7 +21,7 @@
 import { AbortError, CallTimeoutError, NestingDepthError } from '../errors/errors.js';
 import type { Call } from '../pool/call.js';
 import type { HostCallMessage } from '../protocol/messages.js';
-import { shortName } from '../refs/name-policy.js';
+import { shortName } from '../util/short-name.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import { type HostToolContext, runHandler, type ToolEntry, type ToolRegistry } from './tool-registry.js';

@@ -19,7 +19,6 @@ thread. So argument checks (``invalid_arguments`` naming the signature) happen b
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
 from ..base_adapter import BaseAdapter
@@ -73,13 +72,10 @@ class GenericPythonAdapter(BaseAdapter):
         return cleanup() if cleanup is not None else None
 
     def _start_inner(self, spec: str) -> None:
-        from ..dispatch.startup import parse_adapter_spec
+        from ..dispatch.startup import load_adapter_class
         from ..dispatch.tools import ToolTable
 
-        module, name = parse_adapter_spec(spec)
-        cls = importlib.import_module(module)
-        for part in name.split("."):
-            cls = getattr(cls, part)
+        _module, _name, cls = load_adapter_class(spec)
         self.inner = cls()
         self._inner_table = ToolTable(self.inner)
 
