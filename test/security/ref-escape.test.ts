@@ -4,8 +4,9 @@
 // InvalidArgumentsError naming the name policy, on the host (callMethod/getAttr) and in the worker (the
 // reserved tools called directly), and the marker the attack would write must never appear.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentsError, PyRef, type Snakepit } from '../../src/index.js';
-import { start } from '../helpers.js';
+import { InvalidArgumentsError, PyRef, Snakepit, UnknownToolError } from '../../src/index.js';
+import { grpcInstalled } from '../grpc-helpers.js';
+import { FIXTURES_PYTHONPATH, requireOptional, start } from '../helpers.js';
 import { marker, refusal } from './security-helpers.js';
 
 const SESSION = 'attacker';
@@ -142,3 +143,33 @@ describe('attack: object reference to eval', () => {
     expect(await pit.execute('python.math.sqrt', { _args: [9] })).toBe(3);
   });
 });
+
+describe.runIf(requireOptional(grpcInstalled(), 'grpcio and protobuf (Snakepit-style workers)'))(
+  'the name policy through a Snakepit-style worker (ExecuteTool)',
+  () => {
+    let pit: Snakepit;
+    beforeAll(async () => {
+      pit = await Snakepit.start({
+        transport: 'snakepit',
+        size: 1,
+        logger: false,
+        pythonPath: [FIXTURES_PYTHONPATH],
+        libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }],
+      });
+    });
+    afterAll(() => pit?.close());
+
+    it('refuses private paths and policy names exactly as the local worker does', async () => {
+      expect(await pit.execute('python.math.sqrt', { _args: [9] })).toBe(3);
+      for (const tool of ['python.math.__loader__', 'python.math.sqrt.__globals__', 'python.math._private']) {
+        expect(await refusal(pit.execute(tool))).toBeInstanceOf(UnknownToolError);
+      }
+      const forged = { id: 'r1', session: 's', type: 'function' };
+      for (const name of ['__class__', 'gi_frame', 'eval']) {
+        const err = await refusal(pit.execute('__snakepit__.get_attr', { ref: forged, name }));
+        expect(err).toBeInstanceOf(InvalidArgumentsError);
+        expect(err.message).toMatch(/name policy/);
+      }
+    });
+  },
+);

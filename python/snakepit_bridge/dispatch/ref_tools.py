@@ -71,14 +71,14 @@ BUILTIN_TOOLS = {
 def builtin_problem(call) -> str | None:
     """What is wrong with the arguments of a builtin call beyond its signature, or None."""
     args = call.args
-    if not isinstance(args.get("ref"), RefToken):
-        return "'ref' must be an object reference (a PyRef), got %s" % type(args.get("ref")).__name__
     name = args.get("method", args.get("name"))
     if not isinstance(name, str) or not name:
         return "the attribute or method name must be a non-empty string, got %s" % type(name).__name__
-    problem = member_problem(name)
+    problem = member_problem(name)  # first: whatever else is wrong, a refused name is refused as such
     if problem is not None:
         return problem
+    if not isinstance(args.get("ref"), RefToken):
+        return "'ref' must be an object reference (a PyRef), got %s" % type(args.get("ref")).__name__
     if not isinstance(args.get("args", []), list) and args.get("args") is not None:
         return "'args' must be a list of positional arguments"
     if not isinstance(args.get("kwargs", {}), dict) and args.get("kwargs") is not None:
