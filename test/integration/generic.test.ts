@@ -383,7 +383,7 @@ describe('generic adapter with numpy and pandas', () => {
 describe('generic adapter configuration and start-up', () => {
   it('rejects a module that does not exist, naming the package and the command', async () => {
     const err = (await failure(
-      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module' }] }),
+      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module', functions: ['f'] }] }),
     )) as WorkerStartError;
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.message).toContain("cannot import module 'snakepit_no_such_module'");
@@ -524,6 +524,7 @@ describe('generic adapter configuration and start-up', () => {
           {
             name: 'ghost',
             module: 'snakepit_ghost_module',
+            functions: ['f'],
             install: { package: 'snakepit-ghost-package-xyz' },
           },
         ],
