@@ -212,15 +212,16 @@ def main(argv) -> int:
         _log("the host at %s did not answer Ping within %d s; giving up" % (args.elixir_address, PING_GIVE_UP_S))
         return 1
     worker_id = os.environ.get("SNAKEPIT_WORKER_ID") or "python-%d" % os.getpid()
-    service_ref = {}
+    worker_ref = {}
 
     def on_host_call(msg):
-        service = service_ref.get("service")
-        parent = service.parents.get(msg.get("parent")) if service is not None else None
+        worker = worker_ref.get("worker")
+        parent = worker.origin_of(msg.get("parent")) if worker is not None else None
         return host_client.execute_host_tool(msg, parent)
 
     worker = MiniHost(args.adapter, worker_id=worker_id, run_id=args.snakepit_run_id, on_host_call=on_host_call,
                       codec=args.codec, log=_log)
+    worker_ref["worker"] = worker
     try:
         worker.start()
     except WorkerFailed as exc:
@@ -236,7 +237,6 @@ def main(argv) -> int:
         return worker
 
     service = SnakepitWorkerService(grpc, messages, get_host, host_client)
-    service_ref["service"] = service
     try:
         host_client.register_tools(worker_id, worker.tools)
     except grpc.RpcError as exc:
