@@ -138,13 +138,16 @@ def is_unsafe_module(module) -> bool:
 
 
 def _module_of(value):
-    module = getattr(value, "__module__", None)
-    if isinstance(module, str):
-        return module
-    owner = getattr(value, "__self__", None)  # a builtin method: its object's class decides
-    if owner is not None and not isinstance(owner, types.ModuleType):
-        module = getattr(type(owner), "__module__", None)
-        return module if isinstance(module, str) else None
+    try:  # an object's own __getattr__ runs here; whatever it raises, the answer is "unknown"
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str):
+            return module
+        owner = getattr(value, "__self__", None)  # a builtin method: its object's class decides
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            module = getattr(type(owner), "__module__", None)
+            return module if isinstance(module, str) else None
+    except Exception:
+        pass
     return None
 
 
@@ -188,27 +191,21 @@ def object_problem(obj, what: str) -> str | None:
     return None
 
 
-_WALK_LIMIT = 10_000  # items looked at in one result; beyond that the rest is not walked (and not refused)
-
-
 def result_problem(value, what: str) -> str | None:
     """Why a result reached through a reference may not go back to the caller, or None: any item of it (in
     lists, tuples, sets and dict values) that ``value_problem`` refuses, since the caller would get a reference
-    to it (``x.__reduce_ex__(2)`` holds ``copyreg.__newobj__``; a public method may return ``os.system``)."""
-    stack, seen = [(value, 0)], 0
-    while stack and seen < _WALK_LIMIT:
-        item, depth = stack.pop()
-        seen += 1
+    to it (``x.__reduce_ex__(2)`` holds ``copyreg.__newobj__``; a public method may return ``os.system``).
+    Each container is looked at once (a cycle is the encoder's to refuse); the walk costs what encoding does."""
+    stack, visited = [value], set()
+    while stack:
+        item = stack.pop()
         cls = type(item)
         if cls in _PLAIN:
             continue
-        if cls in (list, tuple, set, frozenset):
-            if depth < 64:
-                stack.extend((v, depth + 1) for v in item)
-            continue
-        if cls is dict:
-            if depth < 64:
-                stack.extend((v, depth + 1) for v in item.values())
+        if cls in (list, tuple, set, frozenset, dict):
+            if id(item) not in visited:
+                visited.add(id(item))
+                stack.extend(item.values() if cls is dict else item)
             continue
         problem = value_problem(item, "%s (in its result: %s)" % (what, _describe(item)))
         if problem is not None:
@@ -220,5 +217,8 @@ _PLAIN = frozenset([str, bytes, int, float, bool, type(None), complex, bytearray
 
 
 def _describe(item) -> str:
-    name = getattr(item, "__qualname__", None) or getattr(item, "__name__", None)
+    try:
+        name = getattr(item, "__qualname__", None) or getattr(item, "__name__", None)
+    except Exception:
+        name = None
     return name if isinstance(name, str) else type(item).__name__
