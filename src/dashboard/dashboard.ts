@@ -9,6 +9,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { describe, integer, isPlainObject, rejectUnknownKeys } from '../config/checks.js';
 import { ConfigError } from '../errors/errors.js';
 import { Access, isLoopback, MIN_TOKEN_LENGTH, newToken } from './access.js';
@@ -109,7 +110,9 @@ export async function startDashboard(source: DashboardSource, options: unknown):
   // Later server errors (e.g. out of file descriptors on accept) refuse that connection; they must not crash the host.
   server.on('error', () => {});
   const port = (server.address() as AddressInfo).port;
-  const urlHost = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  // Bound to every interface: name the machine, as the address to give others.
+  const shown = o.host === '0.0.0.0' || o.host === '::' ? hostname() : o.host;
+  const urlHost = shown.includes(':') && !shown.startsWith('[') ? `[${shown}]` : shown;
   const url = `http://${urlHost}:${port}/${o.token ? `?token=${encodeURIComponent(o.token)}` : ''}`;
   let closing: Promise<void> | undefined;
   return {

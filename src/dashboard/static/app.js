@@ -64,8 +64,12 @@
 
   /** A sparkline of one or more series over the history window; `series`: [{ values, cls, label }]. */
   function sparkline(title, points, series, format) {
+    // The x axis spans the history kept so far (up to the whole window), so a new host's first seconds fill it.
     const end = state.at;
-    const start = end - state.historyMs;
+    const start =
+      points.length > 0
+        ? Math.max(end - state.historyMs, points[0].t - state.intervalMs)
+        : end - state.historyMs;
     let max = 0;
     for (const s of series) for (const p of points) max = Math.max(max, s.value(p) || 0);
     const top = max > 0 ? max * 1.1 : 1;
@@ -89,7 +93,7 @@
         el('span', { class: `key ${s.cls}` }, `${s.label} ${last ? format(s.value(last)) : '–'}`),
       );
     }
-    legend.append(' ', el('span', { class: 'muted' }, `max ${format(max)}`));
+    legend.append(' ', el('span', { class: 'muted' }, `max ${format(max)} · last ${duration(end - start)}`));
     return el('figure', { class: 'chart' }, chart, legend);
   }
 
@@ -168,8 +172,8 @@
         kpi('timeouts', 'timeouts', String(s.timeouts)),
         kpi('restarts', 'restarts', String(s.restarts)),
         kpi('recycles', 'recycles', String(s.recycles)),
-        kpi('p50', 'p50', ms(s.latencyMs.p50)),
-        kpi('p99', 'p99', ms(s.latencyMs.p99)),
+        kpi('p50', 'p50 (window)', pool.latency.count > 0 ? ms(pool.latency.p50) : '–'),
+        kpi('p99', 'p99 (window)', pool.latency.count > 0 ? ms(pool.latency.p99) : '–'),
       ),
     );
     section.append(
