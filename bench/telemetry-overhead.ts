@@ -7,13 +7,15 @@
  *    SDK recording every span (batched, as in production, to an exporter that drops them). "off" is zero by
  *    construction: no observer.
  * 2. End to end, 2 workers, trivial call (`add`): sequential p50/p99 and calls/s with 64 in flight, for
- *    `telemetry: false`, on with nobody listening, on with listeners, and on with an SDK recording spans.
+ *    `telemetry: false`, on with nobody listening, on with listeners, on with an SDK recording spans, and on
+ *    with `pit.dashboard()` open and one viewer reading its event stream (sampling every 1 s, as by default).
  *    Rounds are interleaved (off, on, listener, tracing, off, …) so machine noise hits all alike; the table shows
  *    medians with min–max over rounds.
  *
  * Flags: --rounds N (3), --seq N (5000), --conc N (20000), --micro N (200000 calls per micro round)
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
@@ -126,8 +128,30 @@ async function microRound(mode: MicroMode): Promise<number> {
 
 // ── 2. end to end ──────────────────────────────────────────────────────────────────────────────────────────
 
-type E2eMode = 'telemetry off' | 'on, no listener' | 'on, listeners' | 'on, OTel SDK recording';
-const E2E_MODES: E2eMode[] = ['telemetry off', 'on, no listener', 'on, listeners', 'on, OTel SDK recording'];
+type E2eMode =
+  | 'telemetry off'
+  | 'on, no listener'
+  | 'on, listeners'
+  | 'on, OTel SDK recording'
+  | 'on, dashboard + 1 viewer';
+const E2E_MODES: E2eMode[] = [
+  'telemetry off',
+  'on, no listener',
+  'on, listeners',
+  'on, OTel SDK recording',
+  'on, dashboard + 1 viewer',
+];
+
+/** A viewer of a dashboard's event stream; resolves with a function that disconnects it. */
+function viewer(port: number, received: { bytes: number }): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/events' }, (res) => {
+      res.on('data', (d: Buffer) => (received.bytes += d.length));
+      resolve(() => req.destroy());
+    });
+    req.on('error', reject);
+  });
+}
 
 interface Sample {
   p50Us: number;
@@ -145,6 +169,12 @@ async function e2eRound(mode: E2eMode): Promise<Sample> {
     pit.on('call:stop', () => void seen++);
     pit.on('call:exception', () => void seen++);
   }
+  const streamed = { bytes: 0 };
+  let disconnect = (): void => {};
+  if (mode === 'on, dashboard + 1 viewer') {
+    const dash = await pit.dashboard({ port: 0 });
+    disconnect = await viewer(dash.port, streamed);
+  }
   try {
     const sample = await withSdk(mode === 'on, OTel SDK recording', async () => {
       const call = (i: number): Promise<unknown> => pit.execute('add', { a: i, b: 1 });
@@ -155,8 +185,11 @@ async function e2eRound(mode: E2eMode): Promise<Sample> {
       return { p50Us: seq.p50Us, p99Us: seq.p99Us, callsPerSec };
     });
     if (mode === 'on, listeners' && seen === 0) throw new Error('the listeners heard nothing');
+    if (mode === 'on, dashboard + 1 viewer' && streamed.bytes === 0)
+      throw new Error('the viewer got nothing');
     return sample;
   } finally {
+    disconnect();
     await pit.close();
   }
 }

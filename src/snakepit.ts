@@ -397,6 +397,7 @@ export class Snakepit implements AsyncDisposable {
         calls?.latency.copyCounts(into);
         return calls !== undefined;
       },
+      logError: (message) => this.#telemetry.logger.error({}, message),
     };
   }
 

@@ -21,6 +21,7 @@ const CSI = '\u001b[';
 /** Alternate screen, cursor hidden, no line wrap (a long line is cut, not folded onto the next). */
 const ENTER = `${CSI}?1049h${CSI}?25l${CSI}?7l`;
 const LEAVE = `${CSI}?7h${CSI}?25h${CSI}?1049l`;
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export function registerTop(program: Command): void {
   program
@@ -104,8 +105,7 @@ async function runTop(flags: TopFlags): Promise<void> {
       clearTimeout(pending);
       client.close();
       out.off('resize', draw);
-      process.off('SIGTERM', quit);
-      process.off('SIGHUP', quit);
+      for (const sig of SIGNALS) process.off(sig, quit);
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
       process.stdin.pause();
       out.write(LEAVE);
@@ -113,8 +113,8 @@ async function runTop(flags: TopFlags): Promise<void> {
     };
     out.write(ENTER);
     out.on('resize', draw);
-    process.on('SIGTERM', quit);
-    process.on('SIGHUP', quit);
+    // Ctrl-C arrives as a key in raw mode, as SIGINT when stdin is not the terminal.
+    for (const sig of SIGNALS) process.on(sig, quit);
     if (process.stdin.isTTY) process.stdin.setRawMode(true);
     process.stdin.setEncoding('utf8');
     process.stdin.on('data', (key: string) => {

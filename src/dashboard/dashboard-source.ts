@@ -20,4 +20,6 @@ export interface DashboardSource {
    * no latency histogram (call telemetry off).
    */
   latencyCounts(pool: string, into: Float64Array): boolean;
+  /** Report a fault of the dashboard itself (to the host's logger): it must never throw into the host. */
+  logError(message: string): void;
 }

@@ -55,7 +55,13 @@ export class DashboardState {
     ];
     const now = Date.now();
     for (const [name, stats] of Object.entries(source.stats())) this.#history(name, stats, now);
-    this.#timer = setInterval(() => this.tick(), options.intervalMs);
+    this.#timer = setInterval(() => {
+      try {
+        this.tick();
+      } catch (err) {
+        source.logError(`dashboard: sampling the pools failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }, options.intervalMs);
     this.#timer.unref();
   }
 

@@ -66,6 +66,7 @@ export function createDashboardServer(parts: DashboardServerParts): {
     if (streams.size === 0) return;
     const text = formatEvent('update', JSON.stringify(update), ++eventId);
     for (const res of streams) {
+      if (res.destroyed || res.writableEnded) continue; // leaving: its 'close' removes it
       if (res.writableLength > MAX_BUFFERED_BYTES) {
         res.destroy();
         continue;
@@ -75,6 +76,16 @@ export function createDashboardServer(parts: DashboardServerParts): {
   });
 
   const server = createServer((req, res) => {
+    // Anything a client sends is untrusted: a request the handler cannot make sense of is a 400 for that
+    // request, never an exception in the host.
+    try {
+      handle(req, res);
+    } catch {
+      send(res, 400, 'text/plain; charset=utf-8', 'bad request\n');
+    }
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain; charset=utf-8', 'the dashboard is read-only: GET only\n', {
@@ -105,7 +116,7 @@ export function createDashboardServer(parts: DashboardServerParts): {
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
-  });
+  }
 
   function openStream(req: IncomingMessage, res: ServerResponse): void {
     if (streams.size >= MAX_EVENT_CLIENTS) {

@@ -64,9 +64,15 @@ class Collected {
   }
 }
 
-/** `snakepit top ...` in a pseudo-terminal of 120 × 40. */
-function topInPty(args: string[]): Collected {
-  const command = `stty cols 120 rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} top ${args
+/**
+ * `snakepit top ...` in a pseudo-terminal of 120 × 40. With `resizeWhen`, the terminal becomes 70 × 30 once that
+ * file exists (changing a terminal's size is what signals SIGWINCH to its programs).
+ */
+function topInPty(args: string[], resizeWhen?: string): Collected {
+  const resize = resizeWhen
+    ? `(while [ ! -e ${JSON.stringify(resizeWhen)} ]; do sleep 0.05; done; stty cols 70 rows 30 < /dev/tty) & `
+    : '';
+  const command = `stty cols 120 rows 40; ${resize}exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} top ${args
     .map((a) => JSON.stringify(a))
     .join(' ')}`;
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
@@ -168,8 +174,11 @@ describe.runIf(requireOptional(hasScript(), 'script (util-linux)', '`apt-get ins
       const top = topInPty(['--url', `127.0.0.1:${port}`]);
       await top.waitFor((o) => frames(o).some((f) => / live/.test(f.split('\n')[0]!)), 'live');
       await dash.close();
-      await top.waitFor((o) => /reconnecting/.test(frames(o).at(-1)!.split('\n')[0]!), 'reconnecting');
-      expect(frames(top.output).at(-1)).toMatch(/top-1/); // the last picture stays
+      // The last picture stays, with the reason in the title.
+      await top.waitFor(
+        (o) => frames(o).some((f) => /reconnecting/.test(f.split('\n')[0]!) && /top-1\s+ready/.test(f)),
+        'reconnecting, over the last picture',
+      );
       dash = await pit.dashboard({ port, intervalMs: 150 });
       cleanups.push(() => dash.close());
       const drawn = top.output.length;
@@ -177,11 +186,36 @@ describe.runIf(requireOptional(hasScript(), 'script (util-linux)', '`apt-get ins
         (o) => frames(o.slice(drawn)).some((f) => / live/.test(f.split('\n')[0]!)),
         'live again',
       );
-      top.child.stdin!.write('q');
+      top.child.stdin!.write('\u0003'); // Ctrl-C
       expect(await top.exit).toBe(0);
+      expect(top.output.trimEnd().endsWith(`${ESC}[?1049l`)).toBe(true);
     });
   },
 );
+
+describe.runIf(hasScript())('snakepit top and the window size', () => {
+  it('redraws to fit when the terminal is resized', async () => {
+    const { port } = await hostWithDashboard();
+    const dir = mkdtempSync(join(tmpdir(), 'snakepit-top-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const flag = join(dir, 'resize');
+    const top = topInPty(['--url', `http://127.0.0.1:${port}/`], flag);
+    await top.waitFor((o) => frames(o).some((f) => /top-2/.test(f)), 'the first frame');
+    const wide = frames(top.output).at(-1)!.split('\n');
+    expect(Math.max(...wide.map((l) => Array.from(l).length))).toBeGreaterThan(70);
+    const drawn = top.output.length;
+    writeFileSync(flag, '');
+    await top.waitFor(
+      (o) =>
+        frames(o.slice(drawn)).some(
+          (f) => /top-2/.test(f) && f.split('\n').every((l) => Array.from(l).length <= 70),
+        ),
+      'a frame of 70 columns',
+    );
+    top.child.stdin!.write('q');
+    expect(await top.exit).toBe(0);
+  });
+});
 
 describe('snakepit top without a terminal', () => {
   it('--once prints one plain screen; --json the snapshot', async () => {

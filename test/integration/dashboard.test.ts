@@ -3,14 +3,16 @@
 // output, shutdown, and that a pool which never starts a dashboard loads none of its code.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, PoolClosedError, PythonValueError, type Snakepit } from '../../src/index.js';
 import type { DashboardSnapshot, DashboardUpdate } from '../../src/dashboard/dashboard-types.js';
-import { MAX_EVENT_CLIENTS } from '../../src/dashboard/server.js';
+import { Access } from '../../src/dashboard/access.js';
+import type { DashboardState } from '../../src/dashboard/dashboard-state.js';
+import { createDashboardServer, MAX_EVENT_CLIENTS } from '../../src/dashboard/server.js';
 import { EventReader, getSnapshot, httpGet } from '../dashboard-helpers.js';
 import { start } from '../helpers.js';
 
@@ -155,6 +157,20 @@ describe('pit.dashboard()', () => {
     await expect(pit.execute('add', { a: 1, b: 2 })).resolves.toBe(3);
   });
 
+  it('with call telemetry off: counts and rates, but no latency and no recent errors', async () => {
+    const { pit, port } = await startWithDashboard({ size: 1, telemetry: { calls: false } });
+    const events = reader(port);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => pit.execute('add', { a: i, b: 1 })));
+    await pit.execute('error_demo', {}).catch(() => {});
+    const update = await events.update((u) => u.pools[0]!.stats.requests === 6);
+    expect(update.pools[0]!.latency).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, bars: [] });
+    expect(update.pools[0]!.stats.errors).toBe(1);
+    const snap = await getSnapshot(port);
+    expect(snap.errors).toEqual([]);
+    expect(snap.pools[0]!.history.some((p) => p.calls > 0)).toBe(true);
+    expect(snap.pools[0]!.history.every((p) => p.p50 === null)).toBe(true);
+  });
+
   it('is read-only, answers only to its own host name on loopback, and sends protective headers', async () => {
     const { port } = await startWithDashboard({ size: 1 });
     const page = await httpGet(port, '/');
@@ -162,7 +178,11 @@ describe('pit.dashboard()', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body).toContain('<script src="app.js"');
+    const head = await httpGet(port, '/api/snapshot', {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
     expect((await httpGet(port, '/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
     expect((await httpGet(port, '/style.css')).status).toBe(200);
     for (const method of ['POST', 'PUT', 'DELETE']) {
@@ -177,6 +197,25 @@ describe('pit.dashboard()', () => {
     expect(rebound.status).toBe(421);
     expect(rebound.body).not.toContain('"pools"');
     expect((await httpGet(port, '/api/snapshot', { Host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it('a malformed request is answered 400 and harms nothing', async () => {
+    const { pit, port } = await startWithDashboard({ size: 1 });
+    const raw = (target: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let reply = '';
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+        socket.on('data', (d) => (reply += d.toString()));
+        socket.on('close', () => resolve(reply.split('\r\n')[0]!));
+        socket.on('error', () => resolve(reply.split('\r\n')[0] ?? ''));
+      });
+    expect(await raw('http://[')).toBe('HTTP/1.1 400 Bad Request');
+    for (const target of ['//x', '/%ZZ?token=%ZZ', '/api/snapshot?a=%E0%A4%A']) {
+      expect(await raw(target)).toMatch(/^HTTP\/1\.1 (200|404) /);
+    }
+    expect((await getSnapshot(port)).pools).toHaveLength(1);
+    await expect(pit.execute('add', { a: 1, b: 2 })).resolves.toBe(3);
   });
 
   it('with a token: every path wants it; the printed address sets a cookie and drops it from the URL', async () => {
@@ -224,11 +263,15 @@ describe('pit.dashboard()', () => {
   it('closing the pit closes its dashboards and their streams; no new dashboard after', async () => {
     const pit = await start({ size: 1 });
     const dash = await pit.dashboard({ port: 0, intervalMs: 100 });
+    const other = await pit.dashboard({ port: 0, intervalMs: 500 }); // several at once, each on its port
+    expect(other.port).not.toBe(dash.port);
+    expect((await getSnapshot(other.port)).intervalMs).toBe(500);
     const events = new EventReader(dash.port);
     await events.next((e) => e.event === 'snapshot');
     await pit.close();
     await expect(events.next(() => false, 5000)).rejects.toThrow(/ended/);
     await expect(httpGet(dash.port, '/api/snapshot')).rejects.toThrow(/ECONNREFUSED/);
+    await expect(httpGet(other.port, '/api/snapshot')).rejects.toThrow(/ECONNREFUSED/);
     await expect(pit.dashboard({ port: 0 })).rejects.toBeInstanceOf(PoolClosedError);
   });
 
@@ -245,6 +288,42 @@ describe('pit.dashboard()', () => {
     const dash = await pit.dashboard({ port: 0 });
     await Promise.all([dash.close(), dash.close()]);
     await expect(httpGet(dash.port, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('the event stream', () => {
+  it('disconnects a viewer that stops reading once 4 MiB wait for it, and keeps serving the others', async () => {
+    // A state that sends 1 MiB updates on demand: the server's back-pressure rule alone is under test.
+    let push: (u: DashboardUpdate) => void = () => {};
+    const state = {
+      onUpdate: (listener: (u: DashboardUpdate) => void) => ((push = listener), () => {}),
+      snapshot: () => ({ version: 1 }),
+    } as unknown as DashboardState;
+    const { server, closeStreams } = createDashboardServer({
+      state,
+      access: new Access('127.0.0.1', undefined),
+      metrics: async () => '',
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => (closeStreams(), new Promise((resolve) => server.close(resolve))) });
+    const port = (server.address() as { port: number }).port;
+    const stalled = connect(port, '127.0.0.1');
+    stalled.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    stalled.pause(); // never reads
+    const live = reader(port);
+    await live.next((e) => e.event === 'snapshot');
+    const big = { version: 1, pad: 'x'.repeat(1024 * 1024) } as unknown as DashboardUpdate;
+    const connections = (): Promise<number> =>
+      new Promise((resolve) => server.getConnections((_err, n) => resolve(n)));
+    expect(await connections()).toBe(2);
+    for (let i = 0; i < 64 && (await connections()) === 2; i++) {
+      push(big);
+      await live.next((e) => e.event === 'update');
+    }
+    expect(await connections()).toBe(1);
+    stalled.destroy();
+    push({ version: 1 } as unknown as DashboardUpdate);
+    await live.next((e) => e.event === 'update' && e.data === '{"version":1}');
   });
 });
 
