@@ -95,9 +95,10 @@ export function createDashboardServer(parts: DashboardServerParts): {
     const decision = parts.access.check(req, url);
     if (!decision.ok) return send(res, decision.status, 'text/plain; charset=utf-8', `${decision.message}\n`);
     if (decision.cookie && url.pathname === '/') {
-      // The token came in the address: keep it in a cookie and show the page without it.
+      // The token came in the address: keep it in a cookie and show the page without it. The location is
+      // relative, so the page also works behind a proxy that serves it under a path of its own.
       return send(res, 303, 'text/plain; charset=utf-8', '', {
-        Location: '/',
+        Location: './',
         'Set-Cookie': decision.cookie,
       });
     }

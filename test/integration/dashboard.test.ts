@@ -232,7 +232,7 @@ describe('pit.dashboard()', () => {
     ).toBe(401);
     const entry = await httpGet(port, `/?token=${token}`);
     expect(entry.status).toBe(303);
-    expect(entry.headers.location).toBe('/');
+    expect(entry.headers.location).toBe('./');
     const cookie = entry.headers['set-cookie']![0]!.split(';')[0]!;
     expect(cookie).toBe(`snakepit_dashboard_${port}=${token}`);
     expect((await httpGet(port, '/', { Cookie: cookie })).status).toBe(200);
