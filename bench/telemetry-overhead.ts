@@ -9,6 +9,8 @@
  * 2. End to end, 2 workers, trivial call (`add`): sequential p50/p99 and calls/s with 64 in flight, for
  *    `telemetry: false`, on with nobody listening, on with listeners, on with an SDK recording spans, and on
  *    with `pit.dashboard()` open and one viewer reading its event stream (sampling every 1 s, as by default).
+ * 3. What one dashboard sample costs the host (every interval): read stats, workers (their memory from /proc)
+ *    and sessions, build the update and its JSON, for a pool of 2 workers.
  *    Rounds are interleaved (off, on, listener, tracing, off, …) so machine noise hits all alike; the table shows
  *    medians with min–max over rounds.
  *
@@ -29,6 +31,7 @@ import {
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
 import { Call, type CallOwner, type CallRunner } from '../src/pool/call.js';
 import { resolvePython } from '../src/python/interpreter.js';
+import { DashboardState } from '../src/dashboard/dashboard-state.js';
 import { CallTelemetry } from '../src/telemetry/call-telemetry.js';
 import { EventBus } from '../src/telemetry/event-bus.js';
 import { loadCallTracer } from '../src/telemetry/tracing.js';
@@ -194,6 +197,40 @@ async function e2eRound(mode: E2eMode): Promise<Sample> {
   }
 }
 
+// ── 3. a dashboard sample ──────────────────────────────────────────────────────────────────────────────────
+
+async function sampleRound(): Promise<number> {
+  const pit = await Snakepit.start({ adapter: ADAPTER, size: 2, logger: false });
+  try {
+    for (let i = 0; i < 200; i++) await pit.execute('add', { a: i, b: 1 });
+    // The same reads as pit.dashboard()'s (the latency buckets aside: one copy of 321 numbers).
+    const state = new DashboardState(
+      {
+        runId: pit.runId,
+        stats: () => pit.stats(),
+        workers: () => pit.workers(),
+        sessions: pit.sessions,
+        on: (event, listener) => pit.on(event, listener),
+        metrics: () => pit.metrics(),
+        latencyCounts: () => false,
+        logError: () => {},
+      },
+      { intervalMs: 3_600_000, historyMs: 3_600_000, maxErrors: 50, maxSessions: 50 },
+    );
+    try {
+      let bytes = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < 1000; i++) bytes += JSON.stringify(state.tick()).length;
+      if (bytes === 0) throw new Error('no update');
+      return (performance.now() - t0) / 1000;
+    } finally {
+      state.close();
+    }
+  } finally {
+    await pit.close();
+  }
+}
+
 function range(values: number[], digits: number): string {
   return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 }
@@ -210,11 +247,13 @@ async function main(): Promise<void> {
   );
   const micro = new Map<MicroMode, number[]>(MICRO_MODES.map((m) => [m, []]));
   const e2e = new Map<E2eMode, Sample[]>(E2E_MODES.map((m) => [m, []]));
+  const samples: number[] = [];
   const loads: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     loads.push(loadavg()[0]!);
     for (const m of MICRO_MODES) micro.get(m)!.push(await microRound(m));
     for (const m of E2E_MODES) e2e.get(m)!.push(await e2eRound(m));
+    samples.push(await sampleRound());
     process.stdout.write(`round ${round}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})\n`);
   }
 
@@ -255,6 +294,10 @@ async function main(): Promise<void> {
         ];
       }),
     ),
+  );
+  console.log(
+    `\nA dashboard sample (stats, workers, sessions, the update as JSON; 2 workers): ${range(samples, 3)} ms, ` +
+      'once per interval (1 s by default)',
   );
   console.log(`\nload average during the rounds: ${loads.map((l) => l.toFixed(2)).join(', ')}`);
 }

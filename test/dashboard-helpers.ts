@@ -1,10 +1,21 @@
 /**
- * Helpers for tests of the dashboard: plain HTTP requests (with any Host header, which fetch does not allow)
- * and a reader of its Server-Sent Events.
+ * Helpers for tests of the dashboard: plain HTTP requests (with any Host header, which fetch does not allow),
+ * a reader of its Server-Sent Events, and whether a command-line tool is there.
  */
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { DashboardSnapshot, DashboardUpdate } from '../src/dashboard/dashboard-types.js';
 import { type SseEvent, SseParser } from '../src/dashboard/sse.js';
+
+/** Whether `command --version` runs (a tool some tests need: script, prometheus). */
+export function commandWorks(command: string): boolean {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface HttpResult {
   status: number;

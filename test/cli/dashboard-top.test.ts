@@ -2,24 +2,17 @@
 // in a real pseudo-terminal (util-linux `script`): it draws in place, follows a workload, shows an injected
 // Python error without letting its escape sequences through, survives the dashboard going away, and gives
 // the terminal back on `q`.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Snakepit } from '../../src/index.js';
-import { getSnapshot } from '../dashboard-helpers.js';
+import { commandWorks, getSnapshot } from '../dashboard-helpers.js';
 import { alive, requireOptional, SHOWCASE, start } from '../helpers.js';
 import { CLI, neutralEnv, REPO, runCli } from './cli-helpers.js';
 
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const hasScript = (): boolean => commandWorks('script');
 
 const ESC = '\u001b';
 const cleanups: Array<() => unknown> = [];

@@ -1,6 +1,6 @@
 // docs/grafana/snakepit-dashboard.json stays true to the metrics: it names only metrics snakepit exports, and a
 // real Prometheus (Debian's `prometheus`) scraping a live pool's /metrics answers every one of its queries.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snakepit } from '../../src/index.js';
 import { METRIC_DEFS } from '../../src/telemetry/metrics.js';
+import { commandWorks } from '../dashboard-helpers.js';
 import { requireOptional, start } from '../helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,15 +71,6 @@ describe('the Grafana dashboard JSON', () => {
   });
 });
 
-function hasPrometheus(): boolean {
-  try {
-    execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,92 +79,91 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.runIf(requireOptional(hasPrometheus(), 'Prometheus (prometheus)', '`apt-get install prometheus`'))(
-  'the Grafana dashboard against a real Prometheus',
-  () => {
-    let pit: Snakepit;
-    let prometheus: ChildProcess;
-    let dir: string;
-    let api: string;
-    let running = true;
-    let load: Promise<void>;
+describe.runIf(
+  requireOptional(commandWorks('prometheus'), 'Prometheus (prometheus)', '`apt-get install prometheus`'),
+)('the Grafana dashboard against a real Prometheus', () => {
+  let pit: Snakepit;
+  let prometheus: ChildProcess;
+  let dir: string;
+  let api: string;
+  let running = true;
+  let load: Promise<void>;
 
-    beforeAll(async () => {
-      pit = await start({ size: 2, name: 'graf' });
-      const dash = await pit.dashboard({ port: 0 });
-      running = true;
-      load = (async () => {
-        let i = 0;
-        while (running) {
-          await Promise.all([
-            pit.execute('sleep', { seconds: 0.01 }),
-            pit.execute('add', { a: i, b: 1 }),
-            pit.executeInSession(`s-${i % 3}`, 'add', { a: 1, b: 1 }),
-            pit.execute('error_demo', {}).catch(() => {}),
-          ]);
-          i++;
-        }
-      })();
-      dir = mkdtempSync(join(tmpdir(), 'snakepit-prometheus-'));
-      writeFileSync(
-        join(dir, 'prometheus.yml'),
-        `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: snakepit\n    static_configs:\n      - targets: ['127.0.0.1:${dash.port}']\n`,
-      );
-      const port = await freePort();
-      api = `http://127.0.0.1:${port}/api/v1`;
-      prometheus = spawn(
-        'prometheus',
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=error',
-        ],
-        { stdio: 'ignore' },
-      );
-      // Enough scrapes for rate() over the 5 s used below (Prometheus has no event to wait on: ask it).
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const r = await query('count_over_time(snakepit_workers[1m])').catch(() => []);
-        if (Number(r[0]?.value[1] ?? 0) >= 6) break;
-        if (Date.now() > deadline) throw new Error('Prometheus did not scrape snakepit six times in 30 s');
-        await new Promise((resolve) => setTimeout(resolve, 250));
+  beforeAll(async () => {
+    pit = await start({ size: 2, name: 'graf' });
+    const dash = await pit.dashboard({ port: 0 });
+    running = true;
+    load = (async () => {
+      let i = 0;
+      while (running) {
+        await Promise.all([
+          pit.execute('sleep', { seconds: 0.01 }),
+          pit.execute('add', { a: i, b: 1 }),
+          pit.executeInSession(`s-${i % 3}`, 'add', { a: 1, b: 1 }),
+          pit.execute('error_demo', {}).catch(() => {}),
+        ]);
+        i++;
       }
-    }, 60_000);
-
-    afterAll(async () => {
-      running = false;
-      await load;
-      if (prometheus?.exitCode === null) {
-        const exited = new Promise((resolve) => prometheus.on('exit', resolve));
-        prometheus.kill('SIGTERM');
-        await exited;
-      }
-      await pit?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    async function query(
-      expr: string,
-    ): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-      const res = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`);
-      const body = (await res.json()) as { status: string; error?: string; data: { result: [] } };
-      if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-      return body.data.result;
+    })();
+    dir = mkdtempSync(join(tmpdir(), 'snakepit-prometheus-'));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: snakepit\n    static_configs:\n      - targets: ['127.0.0.1:${dash.port}']\n`,
+    );
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}/api/v1`;
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=error',
+      ],
+      { stdio: 'ignore' },
+    );
+    // Enough scrapes for rate() over the 5 s used below (Prometheus has no event to wait on: ask it).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await query('count_over_time(snakepit_workers[1m])').catch(() => []);
+      if (Number(r[0]?.value[1] ?? 0) >= 6) break;
+      if (Date.now() > deadline) throw new Error('Prometheus did not scrape snakepit six times in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }, 60_000);
 
-    it('every panel query parses and returns series from a live pool', async () => {
-      const empty: string[] = [];
-      for (const { panel, expr } of queries) {
-        const concrete = expr.replaceAll('$__rate_interval', '5s').replaceAll('$pool', '.*');
-        const result = await query(concrete);
-        if (result.length === 0) empty.push(`${panel}: ${concrete}`);
-      }
-      expect(empty).toEqual([]);
-      const variable = dashboard.templating.list.find((v) => v.name === 'pool')!.definition!;
-      expect(variable).toBe('label_values(snakepit_workers, pool)');
-      const pools = await query('group by (pool) (snakepit_workers)');
-      expect(pools.map((r) => r.metric['pool'])).toEqual(['graf']);
-    });
-  },
-);
+  afterAll(async () => {
+    running = false;
+    await load;
+    if (prometheus?.exitCode === null) {
+      const exited = new Promise((resolve) => prometheus.on('exit', resolve));
+      prometheus.kill('SIGTERM');
+      await exited;
+    }
+    await pit?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function query(
+    expr: string,
+  ): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+    const res = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`);
+    const body = (await res.json()) as { status: string; error?: string; data: { result: [] } };
+    if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+    return body.data.result;
+  }
+
+  it('every panel query parses and returns series from a live pool', async () => {
+    const empty: string[] = [];
+    for (const { panel, expr } of queries) {
+      const concrete = expr.replaceAll('$__rate_interval', '5s').replaceAll('$pool', '.*');
+      const result = await query(concrete);
+      if (result.length === 0) empty.push(`${panel}: ${concrete}`);
+    }
+    expect(empty).toEqual([]);
+    const variable = dashboard.templating.list.find((v) => v.name === 'pool')!.definition!;
+    expect(variable).toBe('label_values(snakepit_workers, pool)');
+    const pools = await query('group by (pool) (snakepit_workers)');
+    expect(pools.map((r) => r.metric['pool'])).toEqual(['graf']);
+  });
+});
