@@ -6,6 +6,12 @@
 import { InvalidArgumentsError } from './errors/errors.js';
 import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 
+/**
+ * The longest tool name a call may have. Tool names often come from untrusted input (an LLM's tool call, a web
+ * request); a longer one is refused before anything is sent, and error messages quote names cut short.
+ */
+export const MAX_TOOL_NAME_CHARS = 1024;
+
 export interface ExecuteOptions {
   /** Pool to run on. Default: the first configured pool. */
   pool?: string;
@@ -58,6 +64,13 @@ function isPlainArgs(value: unknown): value is ToolArgs {
 export function checkCallShape(tool: string, args: ToolArgs, options: ExecuteOptions): void {
   if (typeof tool !== 'string' || tool.length === 0) {
     throw new InvalidArgumentsError(String(tool), undefined, 'the tool name must be a non-empty string');
+  }
+  if (tool.length > MAX_TOOL_NAME_CHARS) {
+    throw new InvalidArgumentsError(
+      tool,
+      undefined,
+      `the tool name is ${tool.length} characters; the limit is ${MAX_TOOL_NAME_CHARS}`,
+    );
   }
   if (!isPlainArgs(args)) {
     throw new InvalidArgumentsError(

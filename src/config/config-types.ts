@@ -83,12 +83,25 @@ export interface LibraryConfig {
   module: string;
   /** Tool prefix: `python.<namespace>.<function>`. Default: `name`. */
   namespace?: string;
-  /** Only these functions (paths such as `DataFrame.describe` allowed). Default: every public callable. */
+  /**
+   * The functions callers may use (paths such as `DataFrame.describe` allowed). With the default `expose` these
+   * (and `aliases`) are all the library serves.
+   */
   functions?: string[];
   /** Functions never exposed. */
   exclude?: string[];
   /** Extra names: `{ parse: 'convert_document' }` makes `python.<namespace>.parse`. */
   aliases?: Record<string, string>;
+  /**
+   * What the library serves: `listed` (default) only `functions` and `aliases`; `public` also every public
+   * callable of the module — only for callers you trust (docs/SECURITY.md). `toLlmTools` exports only listed ones.
+   */
+  expose?: 'listed' | 'public';
+  /**
+   * Allow a module that can run processes or code (`os`, `subprocess`, `pickle`, `shutil`, `sys`, ...; the list
+   * is in docs/GENERIC_ADAPTER.md), and functions of such modules re-exported by a library. Default false.
+   */
+  allowUnsafe?: boolean;
   /** Import on first use instead of at worker start. Default false. */
   lazy?: boolean;
   /** Install the package on start when the module cannot be imported (opt-in). */
@@ -310,6 +323,8 @@ export interface ResolvedLibraryConfig {
   functions: string[] | undefined;
   exclude: string[];
   aliases: Record<string, string>;
+  expose: 'listed' | 'public';
+  allowUnsafe: boolean;
   lazy: boolean;
   install: { package: string; version: string | undefined } | undefined;
   hooks: string[];

@@ -48,6 +48,11 @@ export interface ToolSpec {
   library?: string;
   /** Generic adapter tools: the function's path in its module (`sqrt`, `DataFrame.describe`). */
   function?: string;
+  /**
+   * Generic adapter tools: named in the library's `functions` or `aliases` (false for a function served only
+   * because the library has `expose: "public"`). `toLlmTools` exports only listed ones.
+   */
+  listed?: boolean;
 }
 
 /** A library served by the generic adapter, as a worker's `ready` advertises it. */

@@ -3,6 +3,8 @@
  * each one runs with (docs/PROTOCOL.md §5.1). The reference decides where: its session, on its worker.
  */
 import { InvalidArgumentsError } from '../errors/errors.js';
+import { shortName } from '../util/short-name.js';
+import { memberNameProblem } from './name-policy.js';
 import { PyRef } from './py-ref.js';
 
 /** Reserved tool names the worker's dispatcher serves itself. */
@@ -38,6 +40,8 @@ function check(ref: unknown, name: unknown, label: string): asserts ref is PyRef
       'the method or attribute name must be a non-empty string',
     );
   }
+  const problem = memberNameProblem(name);
+  if (problem !== undefined) throw new InvalidArgumentsError(label, undefined, problem);
 }
 
 function plan(ref: PyRef, tool: string, args: Record<string, unknown>): RefCall {
@@ -45,7 +49,8 @@ function plan(ref: PyRef, tool: string, args: Record<string, unknown>): RefCall 
 }
 
 function label(ref: unknown, name: unknown): string {
-  return `${ref instanceof PyRef ? ref.type : 'PyRef'}.${String(name)}`;
+  const member = typeof name === 'string' && name.length <= 80 ? name : shortName(name);
+  return `${ref instanceof PyRef ? ref.type : 'PyRef'}.${member}`;
 }
 
 /** @throws InvalidArgumentsError for a non-PyRef, an empty method name, args that are not an array, bad kwargs */

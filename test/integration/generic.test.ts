@@ -27,7 +27,7 @@ function importable(module: string): boolean {
 const HAS_NUMPY = importable('numpy');
 const HAS_PANDAS = importable('pandas');
 
-const LIB = { name: 'lib', module: 'snakepit_fixtures.generic_lib' };
+const LIB = { name: 'lib', module: 'snakepit_fixtures.generic_lib', expose: 'public' as const };
 
 function startLibraries(config: Partial<SnakepitConfig>): Promise<Snakepit> {
   return Snakepit.start({
@@ -54,9 +54,9 @@ describe.each(['msgpack', 'json'] as const)('generic adapter over %s', (codec) =
       codec,
       workerConcurrency: 4, // async functions overlap on the worker's event loop
       libraries: [
-        { name: 'math', module: 'math', aliases: { root: 'sqrt' } },
-        { name: 'json', module: 'json' },
-        { name: 'statistics', module: 'statistics', namespace: 'stats' },
+        { name: 'math', module: 'math', expose: 'public', aliases: { root: 'sqrt' } },
+        { name: 'json', module: 'json', expose: 'public' },
+        { name: 'statistics', module: 'statistics', namespace: 'stats', expose: 'public' },
         {
           name: 'datetime',
           module: 'datetime',
@@ -64,7 +64,7 @@ describe.each(['msgpack', 'json'] as const)('generic adapter over %s', (codec) =
         },
         { name: 'hashlib', module: 'hashlib', functions: ['pbkdf2_hmac', 'sha256'] },
         LIB,
-        { name: 'lazy', module: 'snakepit_fixtures.generic_lazy', lazy: true },
+        { name: 'lazy', module: 'snakepit_fixtures.generic_lazy', lazy: true, expose: 'public' },
       ],
     });
   });
@@ -286,7 +286,7 @@ describe('generic adapter with numpy and pandas', () => {
     dir = mkdtempSync(join(tmpdir(), 'snakepit-generic-'));
     pit = await startLibraries({
       libraries: [
-        { name: 'numpy', module: 'numpy' },
+        { name: 'numpy', module: 'numpy', expose: 'public' },
         { name: 'np_lists', module: 'numpy', functions: ['arange'], arrays: 'lists' },
         { name: 'pandas', module: 'pandas', functions: ['read_csv', 'DataFrame', 'DataFrame.describe'] },
         { name: 'pd_columns', module: 'pandas', functions: ['read_csv'], dataframes: 'columns' },
@@ -383,7 +383,7 @@ describe('generic adapter with numpy and pandas', () => {
 describe('generic adapter configuration and start-up', () => {
   it('rejects a module that does not exist, naming the package and the command', async () => {
     const err = (await failure(
-      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module' }] }),
+      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module', functions: ['f'] }] }),
     )) as WorkerStartError;
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.message).toContain("cannot import module 'snakepit_no_such_module'");
@@ -524,6 +524,7 @@ describe('generic adapter configuration and start-up', () => {
           {
             name: 'ghost',
             module: 'snakepit_ghost_module',
+            functions: ['f'],
             install: { package: 'snakepit-ghost-package-xyz' },
           },
         ],
