@@ -8,7 +8,7 @@ import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, UndecodableValue, checkFrameSize, serializationFailure } from './codec.js';
 import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, reviveTag } from './tags.js';
 import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.js';
-import { MapTag, PyDict, SetTag, dictFromEntries, illFormed } from './container-values.js';
+import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
 import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
 import { readMsgpackHeader } from './msgpack-header.js';
 
@@ -76,7 +76,12 @@ addExtension({
 addExtension({
   Class: Set,
   type: TAG_EXT_TYPE,
-  pack: (set: Set<unknown>) => tagPackr.pack(new SetTag([...set]).toTag()),
+  pack: (set: Set<unknown>) => {
+    const items = [...set];
+    // An item Python cannot hash fails here, so the careful path names it (as JSON does).
+    if (items.some((item) => hashableProblem(item))) throw new UnencodableFunction('unhashable Set item');
+    return tagPackr.pack(new SetTag(items).toTag());
+  },
   unpack: unpackTag,
 });
 addExtension({
