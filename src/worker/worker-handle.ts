@@ -207,6 +207,7 @@ export class WorkerHandle {
     if (call.sessionId !== undefined) message.session = call.sessionId;
     if (call.trace !== undefined) message.trace = call.trace;
     if (call.correlationId !== undefined) message.correlation_id = call.correlationId;
+    if (call.graceful !== undefined) message.graceful = call.graceful;
     if (call.stream) {
       message.stream = true;
       message.window = call.stream.window;
