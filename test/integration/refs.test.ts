@@ -46,6 +46,9 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
 
     expect(await pit.callMethod(ref, 'predict', [3])).toBe(6);
     expect(await pit.callMethod(ref, 'predict', [], { kwargs: { x: 5 } })).toBe(10);
+    // execute's spelling: keywords, positional arguments in `_args`
+    expect(await pit.callMethod(ref, 'predict', { x: 5 })).toBe(10);
+    expect(await pit.callMethod(ref, 'predict', { _args: [3] })).toBe(6);
     expect(await pit.callMethod(ref, 'summary')).toEqual({ name: 'alpha', weight: 2 });
     expect(await pit.getAttr(ref, 'name')).toBe('alpha');
     expect(await pit.executeInSession('s1', 'use_model', { model: ref, x: 4 })).toEqual({
@@ -135,8 +138,10 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     );
     await expect(pit.callMethod(ref, '')).rejects.toThrow(/non-empty string/);
     await expect(pit.callMethod(ref, 'predict', 3 as unknown as unknown[])).rejects.toThrow(
-      /args must be an array/,
+      /arguments must be a plain object/,
     );
+    await expect(pit.callMethod(ref, 'predict', { _args: 3 })).rejects.toThrow(/`_args` must be an array/);
+    await expect(pit.callMethod(ref, 'predict', {}, { kwargs: { a: 1 } })).rejects.toThrow(/array spelling/);
     await expect(
       pit.callMethod(ref, 'predict', [], { kwargs: [] as unknown as Record<string, unknown> }),
     ).rejects.toThrow(/kwargs must be a plain object/);

@@ -20,23 +20,17 @@ numpy and pandas are never imported here: an object of theirs exists only if the
 
 from __future__ import annotations
 
-import array
-import collections
-import dataclasses
 import datetime as _dt
-import decimal
-import enum
-import fractions
-import pathlib
 import sys
-import uuid
-from collections.abc import Mapping
 
 from .extended import nest
 
 __all__ = ["natural", "NO_FORM", "type_name"]
 
 NO_FORM = object()
+
+# Nothing here imports decimal, uuid, pathlib, dataclasses, ... (a worker that never meets them never loads
+# them): an object of such a type exists only if its module was imported, so it is looked up in sys.modules.
 
 
 def _sorted(items):
@@ -54,49 +48,67 @@ def _seconds(td):
     return td.total_seconds()
 
 
-_BY_TYPE = {
-    _dt.date: _dt.date.isoformat,
-    _dt.time: _dt.time.isoformat,
-    _dt.timedelta: _seconds,
-    decimal.Decimal: str,
-    fractions.Fraction: str,
-    complex: _complex,
-    uuid.UUID: str,
-    set: _sorted,
-    frozenset: _sorted,
-    collections.deque: list,
-    array.array: array.array.tolist,
-    range: list,
+def _tolist(obj):
+    return obj.tolist()
+
+
+# (module, class name) of the exact type -> conversion
+_BY_NAME = {
+    ("datetime", "date"): _dt.date.isoformat,
+    ("datetime", "time"): _dt.time.isoformat,
+    ("datetime", "timedelta"): _seconds,
+    ("decimal", "Decimal"): str,
+    ("fractions", "Fraction"): str,
+    ("builtins", "complex"): _complex,
+    ("uuid", "UUID"): str,
+    ("builtins", "set"): _sorted,
+    ("builtins", "frozenset"): _sorted,
+    ("collections", "deque"): list,
+    ("array", "array"): _tolist,
+    ("builtins", "range"): list,
 }
+# For subclasses: module -> (class name, conversion)
+_BASES = [("decimal", "Decimal", str), ("fractions", "Fraction", str), ("uuid", "UUID", str),
+          ("collections", "deque", list)]
 
 
 def natural(obj):
     """The value ``obj`` is sent as (see the module docstring), or ``NO_FORM``."""
-    convert = _BY_TYPE.get(type(obj))
+    cls = type(obj)
+    convert = _BY_NAME.get((cls.__module__, cls.__name__))
     if convert is not None:
         return convert(obj)
-    if isinstance(obj, enum.Enum):
+    enum = sys.modules.get("enum")
+    if enum is not None and isinstance(obj, enum.Enum):
         return obj.value
-    if isinstance(obj, pathlib.PurePath):
-        return str(obj)
     if isinstance(obj, (_dt.date, _dt.time)):  # subclasses (datetime itself has a tag of its own)
         return obj.isoformat()
     if isinstance(obj, _dt.timedelta):
         return obj.total_seconds()
-    for cls, convert in _BY_TYPE.items():  # subclasses of the others
-        if isinstance(obj, cls):
+    if isinstance(obj, (set, frozenset)):
+        return _sorted(obj)
+    if isinstance(obj, complex):
+        return _complex(obj)
+    pathlib = sys.modules.get("pathlib")
+    if pathlib is not None and isinstance(obj, pathlib.PurePath):
+        return str(obj)
+    for module, name, convert in _BASES:
+        mod = sys.modules.get(module)
+        if mod is not None and isinstance(obj, getattr(mod, name)):
             return convert(obj)
     found = _from_libraries(obj)
     if found is not NO_FORM:
         return found
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    if hasattr(cls, "__dataclass_fields__") and not isinstance(obj, type):
+        import dataclasses  # loaded already: the class was made with it
+
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-    cls = type(obj)
     if hasattr(cls, "model_fields") and callable(getattr(obj, "model_dump", None)):  # pydantic 2
         return obj.model_dump()
     if hasattr(cls, "__fields__") and callable(getattr(obj, "dict", None)):  # pydantic 1
         return obj.dict()
-    if isinstance(obj, Mapping):
+    abc = sys.modules.get("collections.abc")
+    if abc is not None and isinstance(obj, abc.Mapping):
         return dict(obj)
     if callable(getattr(obj, "_asdict", None)):
         return obj._asdict()
