@@ -150,7 +150,7 @@ export class ValueWalk {
       if (obj instanceof Map) return this.#map(obj, path, depth);
       if (obj instanceof Set) return this.#set(obj, path, depth);
       const json = (obj as { toJSON?: unknown }).toJSON;
-      if (typeof json === 'function' && Object.getPrototypeOf(obj) !== Object.prototype) {
+      if (typeof json === 'function') {
         return this.prepare(this.#read(() => json.call(obj), path, 'its toJSON()'), path, depth + 1);
       }
       return this.#plain(obj, path, depth);
