@@ -27,5 +27,8 @@ export function resolveGraceful(where: string, value: unknown): GracefulWire | u
       return { repr: repr === true };
     }
   }
-  throw new ConfigError(where, `must be true, false or { repr: boolean }, got ${JSON.stringify(value) ?? typeof value}`);
+  throw new ConfigError(
+    where,
+    `must be true, false or { repr: boolean }, got ${JSON.stringify(value) ?? typeof value}`,
+  );
 }

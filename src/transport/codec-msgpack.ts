@@ -198,7 +198,8 @@ function hasIllFormedText(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 500) return false;
   if (Array.isArray(value)) return value.some((v) => hasIllFormedText(v, depth + 1));
   if (value instanceof Map) {
-    for (const [k, v] of value) if (hasIllFormedText(k, depth + 1) || hasIllFormedText(v, depth + 1)) return true;
+    for (const [k, v] of value)
+      if (hasIllFormedText(k, depth + 1) || hasIllFormedText(v, depth + 1)) return true;
     return false;
   }
   if (value instanceof Set) return [...value].some((v) => hasIllFormedText(v, depth + 1));

@@ -21,7 +21,12 @@ export class PyDict<K = unknown, V = unknown> extends Map<K, V> {
   toJSON(): Record<string, V> {
     const out: Record<string, V> = {};
     for (const [key, value] of this) {
-      Object.defineProperty(out, keyText(key), { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, keyText(key), {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -31,7 +36,8 @@ export class PyDict<K = unknown, V = unknown> extends Map<K, V> {
 export function keyText(key: unknown): string {
   if (typeof key === 'string') return key;
   if (key instanceof Date) return Number.isNaN(key.getTime()) ? 'NaT' : key.toISOString();
-  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
+  if (key instanceof Uint8Array)
+    return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
   if (key !== null && typeof key === 'object') {
     return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(key);
   }
@@ -116,7 +122,12 @@ export function dictFromEntries(entries: Iterable<readonly [unknown, unknown]>):
     const out: Record<string, unknown> = {};
     for (const [key, value] of list) {
       // defineProperty: a key named "__proto__" stays an own property, never the object's prototype
-      Object.defineProperty(out, String(key), { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, String(key), {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -128,6 +139,8 @@ registerTagKind('map', (tag) => {
   if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && e.length === 2)) return tag;
   return dictFromEntries(entries as Array<[unknown, unknown]>);
 });
+// A `set` tag comes from the host itself (a JS Set); read back, it is the array a Python set arrives as.
+registerTagKind('set', (tag) => (Array.isArray(tag['items']) ? tag['items'] : tag));
 registerTagKind('str', (tag) => {
   const bytes = tag['utf16'];
   if (!(bytes instanceof Uint8Array) || bytes.byteLength % 2 !== 0) return tag;

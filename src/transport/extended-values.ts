@@ -158,7 +158,9 @@ export class NDArray extends TaggedValue {
    */
   toJSON(): unknown {
     const items = this.toArray();
-    return this.data instanceof BigInt64Array || this.data instanceof BigUint64Array ? bigintsAsText(items) : items;
+    return this.data instanceof BigInt64Array || this.data instanceof BigUint64Array
+      ? bigintsAsText(items)
+      : items;
   }
 
   toTag(): TagMap {

@@ -49,9 +49,9 @@ function scalar(c: Cursor): string | number | undefined {
   const b = c.buf[c.pos];
   if (b === undefined) throw new RangeError('truncated');
   if (b <= 0x7f) return c.byte();
-  if (b >= 0xa0 && b <= 0xbf) return c.byte(), c.str(b & 0x1f);
-  if (b === 0xd9 || b === 0xda) return c.byte(), c.str(c.uint(b === 0xd9 ? 1 : 2));
-  if (b >= 0xcc && b <= 0xce) return c.byte(), c.uint(1 << (b - 0xcc));
+  if (b >= 0xa0 && b <= 0xbf) return (c.byte(), c.str(b & 0x1f));
+  if (b === 0xd9 || b === 0xda) return (c.byte(), c.str(c.uint(b === 0xd9 ? 1 : 2)));
+  if (b >= 0xcc && b <= 0xce) return (c.byte(), c.uint(1 << (b - 0xcc)));
   skip(c, 0);
   return undefined;
 }
@@ -64,27 +64,48 @@ function skip(c: Cursor, depth: number): void {
   if (b >= 0x90 && b <= 0x9f) return skipItems(c, b & 0x0f, depth);
   if (b >= 0xa0 && b <= 0xbf) return c.skipBytes(b & 0x1f);
   switch (b) {
-    case 0xc4: case 0xd9: return c.skipBytes(c.uint(1)); // prettier-ignore
-    case 0xc5: case 0xda: return c.skipBytes(c.uint(2)); // prettier-ignore
-    case 0xc6: case 0xdb: return c.skipBytes(c.uint(4)); // prettier-ignore
-    case 0xc7: return c.skipBytes(c.uint(1) + 1);
-    case 0xc8: return c.skipBytes(c.uint(2) + 1);
-    case 0xc9: return c.skipBytes(c.uint(4) + 1);
-    case 0xca: return c.skipBytes(4);
-    case 0xcb: return c.skipBytes(8);
-    case 0xcc: case 0xd0: return c.skipBytes(1); // prettier-ignore
-    case 0xcd: case 0xd1: return c.skipBytes(2); // prettier-ignore
-    case 0xce: case 0xd2: return c.skipBytes(4); // prettier-ignore
-    case 0xcf: case 0xd3: return c.skipBytes(8); // prettier-ignore
-    case 0xd4: return c.skipBytes(2);
-    case 0xd5: return c.skipBytes(3);
-    case 0xd6: return c.skipBytes(5);
-    case 0xd7: return c.skipBytes(9);
-    case 0xd8: return c.skipBytes(17);
-    case 0xdc: return skipItems(c, c.uint(2), depth);
-    case 0xdd: return skipItems(c, c.uint(4), depth);
-    case 0xde: return skipItems(c, c.uint(2) * 2, depth);
-    case 0xdf: return skipItems(c, c.uint(4) * 2, depth);
+    case 0xc4:
+    case 0xd9: return c.skipBytes(c.uint(1)); // prettier-ignore
+    case 0xc5:
+    case 0xda: return c.skipBytes(c.uint(2)); // prettier-ignore
+    case 0xc6:
+    case 0xdb: return c.skipBytes(c.uint(4)); // prettier-ignore
+    case 0xc7:
+      return c.skipBytes(c.uint(1) + 1);
+    case 0xc8:
+      return c.skipBytes(c.uint(2) + 1);
+    case 0xc9:
+      return c.skipBytes(c.uint(4) + 1);
+    case 0xca:
+      return c.skipBytes(4);
+    case 0xcb:
+      return c.skipBytes(8);
+    case 0xcc:
+    case 0xd0: return c.skipBytes(1); // prettier-ignore
+    case 0xcd:
+    case 0xd1: return c.skipBytes(2); // prettier-ignore
+    case 0xce:
+    case 0xd2: return c.skipBytes(4); // prettier-ignore
+    case 0xcf:
+    case 0xd3: return c.skipBytes(8); // prettier-ignore
+    case 0xd4:
+      return c.skipBytes(2);
+    case 0xd5:
+      return c.skipBytes(3);
+    case 0xd6:
+      return c.skipBytes(5);
+    case 0xd7:
+      return c.skipBytes(9);
+    case 0xd8:
+      return c.skipBytes(17);
+    case 0xdc:
+      return skipItems(c, c.uint(2), depth);
+    case 0xdd:
+      return skipItems(c, c.uint(4), depth);
+    case 0xde:
+      return skipItems(c, c.uint(2) * 2, depth);
+    case 0xdf:
+      return skipItems(c, c.uint(4) * 2, depth);
   }
   throw new RangeError(`invalid msgpack byte 0x${b.toString(16)}`);
 }

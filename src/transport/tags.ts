@@ -67,7 +67,10 @@ registerTagKind('int', (tag) => parseIntTag(tag['value']) ?? tag);
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 registerTagKind('float', (tag) => {
   const text = tag['value'];
-  return typeof text === 'string' && text in NON_FINITE ? NON_FINITE[text] : tag;
+  if (typeof text !== 'string') return tag;
+  if (text in NON_FINITE) return NON_FINITE[text];
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : tag;
 });
 
 /** An integer beyond what the codec carries natively; hexadecimal, which Python reads at any length. */

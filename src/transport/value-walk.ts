@@ -92,7 +92,13 @@ export class ValueWalk {
       case 'undefined':
         return value;
       case 'number':
-        if (!this.#json || Number.isFinite(value)) return value;
+        // JSON: an integral double beyond 2^53 would be read as a Python int; a float tag keeps it a float.
+        if (
+          !this.#json ||
+          Number.isSafeInteger(value) ||
+          (Number.isFinite(value) && !Number.isInteger(value))
+        )
+          return value;
         return this.#tag(floatTag(value), path, depth);
       case 'bigint':
         if (!this.#json && value >= INT64_MIN && value <= UINT64_MAX) return value;
@@ -109,6 +115,13 @@ export class ValueWalk {
     if (!this.#json) return tag;
     this.tagged = true;
     return this.#fields(tag.toTag(), path, depth);
+  }
+
+  /** A `map` or `set` tag built here from parts already prepared (so they are not walked twice). */
+  #built(tag: MapTag | SetTag): unknown {
+    if (!this.#json) return tag;
+    this.tagged = true;
+    return tag.toTag();
   }
 
   /** A tag's fields in JSON: its own values prepared, its key kept. */
@@ -133,13 +146,18 @@ export class ValueWalk {
       if (array) return this.#json ? ((this.tagged = true), this.#fields(array, path, depth)) : obj;
       return this.#bytes(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
     }
-    if (obj instanceof ArrayBuffer || obj instanceof SharedArrayBuffer) return this.#bytes(new Uint8Array(obj));
+    if (obj instanceof ArrayBuffer || obj instanceof SharedArrayBuffer)
+      return this.#bytes(new Uint8Array(obj));
     if (obj instanceof TaggedValue) return this.#json ? this.#tag(obj, path, depth) : obj;
     if (obj instanceof Date) return this.#json ? ((this.tagged = true), dateTag(obj)) : obj;
     const refused = refusal(obj);
     if (refused) throw new SerializationError(path, describeType(obj), `${refused}, at ${path}`);
     if (depth >= MAX_VALUE_DEPTH) {
-      throw new SerializationError(path, describeType(obj), `value is nested more than ${MAX_VALUE_DEPTH} deep at ${path}`);
+      throw new SerializationError(
+        path,
+        describeType(obj),
+        `value is nested more than ${MAX_VALUE_DEPTH} deep at ${path}`,
+      );
     }
     if (this.#seen.has(obj)) {
       throw new SerializationError(path, 'cycle', `cannot encode a cycle: ${path} refers back to itself`);
@@ -151,7 +169,11 @@ export class ValueWalk {
       if (obj instanceof Set) return this.#set(obj, path, depth);
       const json = (obj as { toJSON?: unknown }).toJSON;
       if (typeof json === 'function') {
-        return this.prepare(this.#read(() => json.call(obj), path, 'its toJSON()'), path, depth + 1);
+        return this.prepare(
+          this.#read(() => json.call(obj), path, 'its toJSON()'),
+          path,
+          depth + 1,
+        );
       }
       return this.#plain(obj, path, depth);
     } finally {
@@ -174,7 +196,11 @@ export class ValueWalk {
     let escape = false;
     for (const key of keys) {
       const at = childPath(path, key);
-      const item = this.prepare(this.#read(() => (obj as Record<string, unknown>)[key], at), at, depth + 1);
+      const item = this.prepare(
+        this.#read(() => (obj as Record<string, unknown>)[key], at),
+        at,
+        depth + 1,
+      );
       if (item === undefined) continue;
       if (this.#json ? key === TAG_KEY : illFormed(key)) escape = true;
       Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
@@ -184,7 +210,7 @@ export class ValueWalk {
       this.prepare(k, path, depth + 1),
       v,
     ]);
-    return this.#tag(new MapTag(entries), path, depth);
+    return this.#built(new MapTag(entries));
   }
 
   #map(map: Map<unknown, unknown>, path: string, depth: number): unknown {
@@ -209,12 +235,17 @@ export class ValueWalk {
     if (plain) {
       const out: Record<string, unknown> = {};
       for (const [key, value] of entries) {
-        Object.defineProperty(out, key as string, { value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key as string, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }
     const wire = entries.map(([k, v]): [unknown, unknown] => [this.prepare(k, path, depth + 1), v]);
-    return this.#tag(new MapTag(wire), path, depth);
+    return this.#built(new MapTag(wire));
   }
 
   #set(set: Set<unknown>, path: string, depth: number): unknown {
@@ -224,11 +255,15 @@ export class ValueWalk {
       const at = childPath(path, i++);
       const problem = hashableProblem(item);
       if (problem) {
-        throw new SerializationError(at, describeType(item), `a Set item that is ${problem} cannot be in a Python set, at ${at}`);
+        throw new SerializationError(
+          at,
+          describeType(item),
+          `a Set item that is ${problem} cannot be in a Python set, at ${at}`,
+        );
       }
       items.push(this.prepare(item, at, depth + 1) ?? null);
     }
-    return this.#tag(new SetTag(items), path, depth);
+    return this.#built(new SetTag(items));
   }
 
   /** Run a property read (a getter, a proxy trap); what it throws becomes a SerializationError there. */

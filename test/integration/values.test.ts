@@ -56,7 +56,8 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
   it('text (lone surrogates too) and bytes of every kind', async () => {
     expect(await make('str')).toBe('héllo ✓');
     expect(await make('lone_surrogate')).toBe('a\ud800b');
-    for (const kind of ['bytes', 'bytearray', 'memoryview']) expect(Buffer.isBuffer(await make(kind))).toBe(true);
+    for (const kind of ['bytes', 'bytearray', 'memoryview'])
+      expect(Buffer.isBuffer(await make(kind))).toBe(true);
     expect([...((await make('bytes')) as Buffer)]).toEqual([0, 1, 255]);
   });
 
@@ -100,7 +101,12 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
   });
 
   it('dataclasses, NamedTuples and TypedDicts', async () => {
-    expect(await make('dataclass')).toEqual({ name: 'pen', price: '2.50', tags: ['office'], added: '2024-05-06' });
+    expect(await make('dataclass')).toEqual({
+      name: 'pen',
+      price: '2.50',
+      tags: ['office'],
+      added: '2024-05-06',
+    });
     expect(await make('namedtuple')).toEqual([1, 2]);
     expect(await make('typeddict')).toEqual({ title: 'Alien', year: 1979 });
   });
@@ -166,7 +172,13 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     expect(await typeOf(new SharedArrayBuffer(2))).toBe('bytes');
     expect((await describeIt(7n * 10n ** 5000n)).type).toBe('int');
     expect((await describeIt('a\ud800b')).repr).toBe("'a\\ud800b'");
-    expect(await typeOf(new (class Point { x = 1 })())).toBe('dict');
+    expect(
+      await typeOf(
+        new (class Point {
+          x = 1;
+        })(),
+      ),
+    ).toBe('dict');
     expect(await typeOf({ toJSON: () => 'x', y: 1 })).toBe('str'); // toJSON decides, as in JSON.stringify
     const withTagKey = await describeIt({ __snakepit__: 'datetime', value: 'garbage' });
     expect(withTagKey.type).toBe('dict');
@@ -220,7 +232,9 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     });
     const graceful = await start({ adapter: VALUES, size: 1, codec, graceful: true });
     try {
-      expect(await graceful.execute('make', { kind: 'opaque' })).toMatchObject({ __ffi_unserializable__: true });
+      expect(await graceful.execute('make', { kind: 'opaque' })).toMatchObject({
+        __ffi_unserializable__: true,
+      });
       await expect(graceful.execute('make', { kind: 'opaque' }, { graceful: false })).rejects.toBeInstanceOf(
         SerializationError,
       );
@@ -296,10 +310,17 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
 
   it('pydantic models (v2 and v1) as results and as typed parameters', async (ctx) => {
     if (!requireOptional(importable('pydantic'), 'pydantic')) return ctx.skip();
-    const models = await start({ adapter: 'snakepit_fixtures.pydantic_tools:PydanticAdapter', size: 1, codec });
+    const models = await start({
+      adapter: 'snakepit_fixtures.pydantic_tools:PydanticAdapter',
+      size: 1,
+      codec,
+    });
     try {
       const both = await models.execute<Record<string, Record<string, unknown>>>('both');
-      expect(both).toEqual({ order: { item: 'pen', when: '2024-01-02', qty: 1 }, legacy: { item: 'ink', qty: 2 } });
+      expect(both).toEqual({
+        order: { item: 'pen', when: '2024-01-02', qty: 1 },
+        legacy: { item: 'ink', qty: 2 },
+      });
       const placed = await models.execute<Record<string, unknown>>('place', both);
       expect(placed['when']).toBe('2024-01-02');
       expect((placed['order'] as Described).type).toBe('snakepit_fixtures.pydantic_tools.Order');

@@ -183,7 +183,7 @@ def marker(obj, with_repr: bool = False) -> dict:
 # ---------------------------------------------------------------------------------------- encoding
 
 _MSGPACK_INTS = (-(2**63), 2**64)  # msgpack carries int64 and uint64
-_JSON_INTS = (-(2**53) + 1, 2**53)  # the host reads JSON numbers as doubles
+_JSON_INTS = (-(2**53), 2**53 + 1)  # the host reads JSON numbers as doubles: exact up to ±2**53
 
 
 class Walk:
