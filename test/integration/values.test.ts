@@ -339,7 +339,7 @@ describe('Snakepit-style adapters', () => {
   it('start and work unchanged: @tool(required_variables=...), call_elixir_tool with a dict, dates and Decimals', async () => {
     const pit = await start({ adapter: 'snakepit_fixtures.snakepit_style:SnakepitStyleAdapter', size: 1 });
     try {
-      pit.tools.register('lookup', ({ key }: { key: string }) => `value of ${key}`, {
+      pit.tools.register('lookup', (args) => `value of ${String(args['key'])}`, {
         description: 'look a key up',
       });
       expect(await pit.execute('add', { a: 1, b: 2 })).toBe(3);
