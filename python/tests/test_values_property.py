@@ -114,7 +114,7 @@ CODECS = available_codecs()
 
 
 @pytest.mark.parametrize("codec_name", CODECS)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(batch=st.lists(values, min_size=20, max_size=20))
 def test_every_value_round_trips_or_fails_alone(codec_name, batch):
     codec = make_codec(codec_name)

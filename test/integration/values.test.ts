@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SerializationError, type Snakepit } from '../../src/index.js';
 import { NDArray } from '../../src/transport/extended-values.js';
-import { PyDict } from '../../src/transport/container-values.js';
+import { PyDict } from '../../src/index.js';
 import { requireOptional, start } from '../helpers.js';
 import { execFileSync } from 'node:child_process';
 
