@@ -150,8 +150,11 @@ export class ValueWalk {
       return this.#bytes(new Uint8Array(obj));
     if (obj instanceof TaggedValue) return this.#json ? this.#tag(obj, path, depth) : obj;
     if (obj instanceof Date) return this.#json ? ((this.tagged = true), dateTag(obj)) : obj;
-    const refused = refusal(obj);
-    if (refused) throw new SerializationError(path, describeType(obj), `${refused}, at ${path}`);
+    const proto = Object.getPrototypeOf(obj) as unknown;
+    if (proto !== Object.prototype && proto !== Array.prototype) {
+      const refused = refusal(obj);
+      if (refused) throw new SerializationError(path, describeType(obj), `${refused}, at ${path}`);
+    }
     if (depth >= MAX_VALUE_DEPTH) {
       throw new SerializationError(
         path,
@@ -167,43 +170,68 @@ export class ValueWalk {
       if (Array.isArray(obj)) return this.#array(obj, path, depth);
       if (obj instanceof Map) return this.#map(obj, path, depth);
       if (obj instanceof Set) return this.#set(obj, path, depth);
-      const json = (obj as { toJSON?: unknown }).toJSON;
-      if (typeof json === 'function') {
-        return this.prepare(
-          this.#read(() => json.call(obj), path, 'its toJSON()'),
-          path,
-          depth + 1,
-        );
+      let json: unknown;
+      let replaced: unknown;
+      try {
+        json = (obj as { toJSON?: unknown }).toJSON;
+        if (typeof json === 'function') replaced = (json as () => unknown).call(obj);
+      } catch (err) {
+        throw readFailure(err, path, 'its toJSON()');
       }
+      if (typeof json === 'function') return this.prepare(replaced, path, depth + 1);
       return this.#plain(obj, path, depth);
     } finally {
       this.#seen.delete(obj);
     }
   }
 
+  /** True for a value that goes as it is (checked inline so most items cost no call and no path string). */
+  #asIs(value: unknown): boolean {
+    const type = typeof value;
+    return (
+      type === 'boolean' ||
+      (type === 'number' &&
+        (!this.#json || Number.isSafeInteger(value) || !Number.isInteger(value)) &&
+        Number.isFinite(value as number)) ||
+      (type === 'string' && (this.#json || !illFormed(value as string)))
+    );
+  }
+
   #array(items: unknown[], path: string, depth: number): unknown[] {
     const out = new Array<unknown>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = this.#read(() => items[i], childPath(path, i));
-      out[i] = this.prepare(item, childPath(path, i), depth + 1) ?? null;
+    let i = 0;
+    try {
+      for (; i < items.length; i++) {
+        const item = items[i];
+        out[i] = this.#asIs(item) ? item : (this.prepare(item, childPath(path, i), depth + 1) ?? null);
+      }
+    } catch (err) {
+      throw readFailure(err, childPath(path, i), 'reading it');
     }
     return out;
   }
 
   #plain(obj: object, path: string, depth: number): unknown {
-    const keys = this.#read(() => Object.keys(obj), path, 'listing its keys');
+    let keys: string[];
+    try {
+      keys = Object.keys(obj);
+    } catch (err) {
+      throw readFailure(err, path, 'listing its keys');
+    }
     const out: Record<string, unknown> = {};
     let escape = false;
-    for (const key of keys) {
-      const at = childPath(path, key);
-      const item = this.prepare(
-        this.#read(() => (obj as Record<string, unknown>)[key], at),
-        at,
-        depth + 1,
-      );
-      if (item === undefined) continue;
-      if (this.#json ? key === TAG_KEY : illFormed(key)) escape = true;
-      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    let key = '';
+    try {
+      for (key of keys) {
+        const value = (obj as Record<string, unknown>)[key];
+        const item = this.#asIs(value) ? value : this.prepare(value, childPath(path, key), depth + 1);
+        if (item === undefined) continue;
+        if (this.#json ? key === TAG_KEY : illFormed(key)) escape = true;
+        if (key === '__proto__') setOwn(out, key, item);
+        else out[key] = item;
+      }
+    } catch (err) {
+      throw readFailure(err, childPath(path, key), 'reading it');
     }
     if (!escape) return out;
     const entries = Object.entries(out).map(([k, v]): [unknown, unknown] => [
@@ -265,17 +293,21 @@ export class ValueWalk {
     }
     return this.#built(new SetTag(items));
   }
+}
 
-  /** Run a property read (a getter, a proxy trap); what it throws becomes a SerializationError there. */
-  #read<T>(read: () => T, path: string, what = 'reading it'): T {
-    try {
-      return read();
-    } catch (err) {
-      if (err instanceof SerializationError) throw err;
-      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      throw new SerializationError(path, 'unreadable', `${what} threw (${text}), at ${path}`);
-    }
+/** What a getter, a proxy trap or a toJSON() threw, as a SerializationError there (one of ours passes through). */
+function readFailure(err: unknown, path: string, what: string): SerializationError {
+  if (err instanceof SerializationError) return err;
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new SerializationError(path, 'deep', `value is nested too deeply at ${path}`);
   }
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new SerializationError(path, 'unreadable', `${what} threw (${text}), at ${path}`);
+}
+
+/** An own property, even for the key `__proto__` (a plain assignment would set the prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Prepare every field of a message (the `args` of a call, ...), each rooted at its field name. */

@@ -217,6 +217,14 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     expect((mapKey as SerializationError).path).toMatch(/^args\.value/);
   });
 
+  it('a result frame the host cannot decode fails its call alone; the worker stays up', async () => {
+    const err = await pit.execute('undecodable_result').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SerializationError);
+    expect((err as Error).message).toMatch(/cannot be decoded/);
+    expect(await pit.execute<number>('pid')).toBe(pid);
+    expect(await make('int')).toBe(42);
+  });
+
   it('a Python value with no form fails alone; graceful mode (per call and per pool) sends a marker', async () => {
     const err = (await make('nested_opaque').catch((e: unknown) => e)) as SerializationError;
     expect(err).toBeInstanceOf(SerializationError);
