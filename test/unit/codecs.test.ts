@@ -192,7 +192,7 @@ describe('values that cannot be decoded, and the msgpack header reader', () => {
       pack('type'),
       pack('result'),
       pack('value'),
-      Buffer.from([0xc7, 0x01, 0x53, 0xc1]), // ext 83 holding a byte that is never valid msgpack
+      Buffer.from([0xc7, 0x02, 0x53, 0x92, 0x01]), // ext 83 holding msgpack cut short
       pack('id'),
       pack(4242),
     ]);
