@@ -40,7 +40,7 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     expect(ref).toBeInstanceOf(PyRef);
     expect(ref).toMatchObject({ type: 'Model', module: 'snakepit_fixtures.stateful', sessionId: 's1' });
     expect(ref.workerId).toBe('default-1');
-    expect(ref.repr).toBe("Model('alpha', weight=2)");
+    expect(ref.repr).toBe("Model('alpha', weight=2.0)"); // weight: float receives a float (docs/VALUES.md)
     expect(String(ref)).toMatch(/^PyRef<Model r\d+>$/);
     expect((await state()).models).toBe(base + 1);
 

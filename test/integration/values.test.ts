@@ -97,6 +97,7 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     expect(await make('uuid')).toBe('12345678-1234-5678-1234-567812345678');
     expect(await make('enum')).toBe('red');
     expect(await make('int_enum')).toBe(2);
+    expect(await make('str_enum')).toBe('dark');
     expect(await make('path')).toBe('/tmp/x.txt');
   });
 
@@ -188,7 +189,10 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     let deep: Record<string, unknown> = {};
     const root = deep;
     for (let i = 0; i < 100_000; i++) deep = deep['a'] = {};
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle['self'] = cycle;
     const cases: Array<[unknown, RegExp]> = [
+      [cycle, /cycle: args\.value\.self/],
       [() => 1, /args\.value/],
       [Symbol('s'), /args\.value/],
       [Promise.resolve(1), /Promise has no Python form/],
