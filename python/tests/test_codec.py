@@ -86,9 +86,10 @@ def test_integer_kinds_survive_in_containers(codec):
 def test_json_small_integers_are_numbers():
     assert json_wire(2**53 - 1) == 2**53 - 1
     assert json_wire([-(2**53 - 1)]) == [-(2**53 - 1)]
+    assert json_wire([2**53, -(2**53)]) == [2**53, -(2**53)]  # a double holds ±2**53 exactly
 
 
-@pytest.mark.parametrize("value", [2**53, -(2**53), BIG64, HUGE, -HUGE])
+@pytest.mark.parametrize("value", [2**53 + 1, -(2**53) - 1, BIG64, HUGE, -HUGE])
 def test_json_large_integers_are_int_tags(value):
     body = make_codec("json").encode({"type": "result", "id": 1, "value": value})
     msg = json.loads(body)
