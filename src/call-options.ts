@@ -3,7 +3,8 @@
  * every call's arguments pass before a `Call` exists. Each problem is an InvalidArgumentsError naming the option.
  * Separate from `Snakepit` so the facade stays a list of one-line delegations.
  */
-import { InvalidArgumentsError } from './errors/errors.js';
+import { ConfigError, InvalidArgumentsError } from './errors/errors.js';
+import { type GracefulOption, type GracefulWire, resolveGraceful } from './config/graceful.js';
 import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
 
 /**
@@ -32,6 +33,11 @@ export interface ExecuteOptions {
    * lines. Default: `<runId>-<call id>`. At most 256 characters.
    */
   correlationId?: string;
+  /**
+   * Values of the result with no by-value form become markers instead of failing the call (docs/VALUES.md).
+   * Default: the pool's `graceful`.
+   */
+  graceful?: GracefulOption;
 }
 
 export interface StreamOptions extends ExecuteOptions {
@@ -47,11 +53,27 @@ export interface RefCallOptions {
   timeoutMs?: number;
   /** Abort the call; a running call is cancelled in Python too. */
   signal?: AbortSignal;
+  /** As `ExecuteOptions.graceful`. */
+  graceful?: GracefulOption;
 }
 
 export interface CallMethodOptions extends RefCallOptions {
-  /** Keyword arguments of the method. */
+  /** Keyword arguments of the method, with the older spelling `callMethod(ref, name, [args], { kwargs })`. */
   kwargs?: ToolArgs;
+}
+
+/** The call's graceful mode: its own option, else the pool's. */
+export function callGraceful(
+  tool: string,
+  option: unknown,
+  poolDefault: GracefulWire | undefined,
+): GracefulWire | undefined {
+  if (option === undefined) return poolDefault;
+  try {
+    return resolveGraceful('options.graceful', option);
+  } catch (err) {
+    throw new InvalidArgumentsError(tool, undefined, (err as ConfigError).message);
+  }
 }
 
 function isPlainArgs(value: unknown): value is ToolArgs {

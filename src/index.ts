@@ -46,6 +46,8 @@ export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
+export { PyDict } from './transport/container-values.js';
+export type { GracefulOption } from './config/graceful.js';
 export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type {
   HostTools,

@@ -2,6 +2,7 @@
  * Configuration: the all-optional input a user writes (`SnakepitConfig`) and the all-required resolved form the
  * engine runs on (`ResolvedConfig`). `resolveConfig` turns one into the other once, at the edge.
  */
+import type { GracefulOption, GracefulWire } from './graceful.js';
 import type { CodecName } from '../protocol/messages.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 
@@ -156,6 +157,12 @@ export interface PoolConfig {
   spinUs?: number;
   /** Largest frame either way, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Result values with no by-value form become a marker (`{ __ffi_unserializable__: true, __type__ }`, plus
+   * `__repr__` with `{ repr: true }`) instead of failing the call, in or out of a session (docs/VALUES.md).
+   * Default false: such a call fails with SerializationError, or, in a session, the value comes back as a PyRef.
+   */
+  graceful?: GracefulOption;
   /** Interpreter for this pool only. */
   python?: PythonConfig;
   /** Working directory of the workers. Default: the host's. */
@@ -375,6 +382,7 @@ export interface ResolvedPoolConfig {
   pipelineDepth: number;
   spinUs: number;
   maxFrameBytes: number;
+  graceful: GracefulWire | undefined;
   python: ResolvedPython;
   cwd: string | undefined;
   killGraceMs: number;

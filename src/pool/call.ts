@@ -49,6 +49,8 @@ export interface CallInit {
   depth?: number;
   /** The caller's correlation id (sent to Python); absent, both sides use `<runId>-<id>`. */
   correlationId?: string | undefined;
+  /** Values with no by-value form come back as markers (docs/VALUES.md); undefined: off. */
+  graceful?: { repr: boolean } | undefined;
   /** Telemetry: told when the call is created, dispatched and settled. */
   observer?: CallObserver | undefined;
 }
@@ -91,6 +93,7 @@ export class Call {
   retries = 0;
   /** The caller's correlation id, if it gave one. */
   readonly correlationId: string | undefined;
+  readonly graceful: { repr: boolean } | undefined;
   /** W3C trace context sent with the call (set by telemetry when the call is traced). */
   trace: CallMessage['trace'] = undefined;
   /** The call's OpenTelemetry span, owned by telemetry. */
@@ -118,6 +121,7 @@ export class Call {
     this.parent = init.parent;
     this.depth = init.depth ?? 0;
     this.correlationId = init.correlationId;
+    this.graceful = init.graceful;
     this.#owner = init.owner;
     this.#signal = init.signal;
     this.#observer = init.observer;

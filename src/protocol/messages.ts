@@ -182,6 +182,8 @@ export interface CallMessage {
   window?: number;
   trace?: { traceparent: string; tracestate?: string };
   correlation_id?: string;
+  /** Values of the result with no by-value form become markers (`repr`: with a repr). */
+  graceful?: { repr: boolean };
 }
 export interface CancelMessage {
   type: 'cancel';

@@ -10,7 +10,7 @@
 import type { ByteStream } from '../worker/worker-link.js';
 import { ProtocolError } from '../errors/errors.js';
 import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol/messages.js';
-import type { Codec } from './codec.js';
+import { type Codec, UndecodableValue } from './codec.js';
 import { jsonCodec } from './codec-json.js';
 import { FrameDecoder } from './frame-decoder.js';
 
@@ -21,6 +21,11 @@ export interface ChannelClose {
 
 export interface ChannelHandler {
   onMessage(message: WorkerMessage): void;
+  /**
+   * A frame whose `type` and `id` were read but whose values could not be decoded. The handler fails that
+   * message's call and returns true; false (or no handler) treats the channel as broken.
+   */
+  onUndecodable?(bad: UndecodableValue): boolean;
   /** Called once, when the socket ends, errors or is closed by us. */
   onClose(close: ChannelClose): void;
 }
@@ -113,6 +118,7 @@ export class FrameChannel {
     try {
       message = this.#codec.decode(body);
     } catch (err) {
+      if (err instanceof UndecodableValue && this.#handler.onUndecodable?.(err)) return;
       const head = body.subarray(0, 16).toString('hex');
       throw new ProtocolError(
         `cannot decode a ${body.length}-byte ${this.#codec.name} frame (starts ${head}): ${(err as Error).message}`,

@@ -363,13 +363,10 @@ describe('generic adapter with numpy and pandas', () => {
     expect(df.type).toBe('DataFrame');
     expect(df.module).toMatch(/^pandas/);
     expect(await pit.getAttr(df, 'shape')).toEqual([3, 2]);
-    // describe() through the reference: its result is a DataFrame too, so it stays a reference ...
-    const described = await pit.callMethod<PyRef>(df, 'describe');
-    expect(described).toBeInstanceOf(PyRef);
-    expect(await pit.callMethod(described, 'to_dict')).toMatchObject({
-      x: { count: 3, mean: 2 },
-      y: { count: 3, mean: 30 },
-    });
+    // describe() through the reference: a DataFrame result comes back by value, as records (docs/VALUES.md) ...
+    const described = await pit.callMethod<Array<Record<string, unknown>>>(df, 'describe');
+    expect(described[1]).toEqual({ index: 'mean', x: 2, y: 30 });
+    expect(await pit.callMethod(df, 'to_dict')).toMatchObject({ x: { 0: 1, 2: 3 }, y: { 1: 20 } });
     // ... and through the generic adapter (DataFrame.describe is listed) it comes back by value.
     const rows = (await pit.executeInSession('frames', 'python.pandas.DataFrame.describe', {
       _args: [df],
