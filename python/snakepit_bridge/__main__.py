@@ -12,12 +12,14 @@ host's heartbeats stopped (see ``dispatch/lifeline.py``).
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 
 from .channel.codec import available_codecs
 from .channel.connection import Connection
 from .dispatch.lifeline import Lifeline
+from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
 from .dispatch.startup import parse_adapter_spec
 from .dispatch.worker import Worker
 
@@ -98,6 +100,8 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)  # exits 2 with a usage message on bad arguments
     lifeline = Lifeline(args.channel_fd)
     lifeline.arm()  # first: from here on this process cannot outlive its host
+    limits = os.environ.get(LIMITS_ENV)
+    cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs
     try:
         parse_adapter_spec(args.adapter)
     except ValueError as exc:
@@ -108,7 +112,9 @@ def main(argv=None) -> int:
         conn = Connection.from_fd(args.channel_fd)
     except OSError as exc:
         _usage_error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
-    return Worker(conn, args, lifeline).run()
+    worker = Worker(conn, args, lifeline)
+    worker.interrupter.budget = cpu_budget
+    return worker.run()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,37 @@ export function readRssBytes(pid: number): number | undefined {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
+/** A process's resident memory by kind, in bytes (Linux `/proc/<pid>/status`). */
+export interface ResidentMemory {
+  /** VmRSS: all of it. */
+  rss: number;
+  /** RssAnon: private memory (heap, arrays, stacks): what a memory limit is about. */
+  anon: number;
+  /** RssFile: pages of mapped files, mostly the code of the interpreter and its libraries (clean, reclaimable). */
+  file: number;
+  /** RssShmem: shared memory (shared anonymous mappings, /dev/shm, memfd). */
+  shmem: number;
+}
+
+const MEMORY_FIELDS = /^(VmRSS|RssAnon|RssFile|RssShmem):\s+(\d+) kB$/gm;
+
+/** The resident memory of a process by kind; undefined elsewhere than Linux or when it is gone. */
+export function readResidentMemory(pid: number): ResidentMemory | undefined {
+  if (!LINUX) return undefined;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = new Map<string, number>();
+  for (const match of status.matchAll(MEMORY_FIELDS)) fields.set(match[1]!, Number(match[2]) * 1024);
+  const kb = (field: string): number | undefined => fields.get(field);
+  const rss = kb('VmRSS');
+  if (rss === undefined) return undefined; // a zombie has no memory left to report
+  return { rss, anon: kb('RssAnon') ?? rss, file: kb('RssFile') ?? 0, shmem: kb('RssShmem') ?? 0 };
+}
+
 /** Facts about one process, or undefined when it does not exist. */
 export function processFacts(pid: number): ProcessFacts | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;

@@ -4,6 +4,7 @@
  * worker reads (PROTOCOL.md §1), while the handle is the same code over every link.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
+import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -64,6 +65,7 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     SNAKEPIT_RUN_ID: runId,
     SNAKEPIT_WORKER_ID: workerId,
     SNAKEPIT_SPIN_US: String(config.spinUs),
+    [LIMITS_ENV]: limitsEnvValue(config.limits), // rlimits, set before the adapter's import (limits.py)
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };

@@ -1,0 +1,71 @@
+/**
+ * The host's half of `limits.memoryMb`: a sampler for the memory the worker's own limit cannot refuse.
+ *
+ * Inside the worker, RLIMIT_DATA makes an allocation past the limit fail with `MemoryError` before the memory is
+ * touched (snakepit_bridge/dispatch/limits.py). It does not count shared mappings (`mmap(MAP_SHARED)`, /dev/shm,
+ * memfd), nor anything on a kernel booted with `ignore_rlimit_data`. So every `SAMPLE_MS` the host reads each
+ * worker's private and shared resident memory (RssAnon + RssShmem from /proc; the code pages in RssFile are clean
+ * and do not count) and kills a worker past `memoryMb + SLACK_MB`: its calls fail with `WorkerCrashedError`, kind
+ * `oom_kill`, and the pool replaces it. The slack covers the main thread's stack, which RLIMIT_DATA does not
+ * count either, so a worker within its rlimit is never killed here.
+ *
+ * What a sampler cannot promise: memory that grows faster than it looks overshoots by the growth of one interval
+ * (measured in docs/RELIABILITY.md, "Limits"). Linux only (/proc); elsewhere the rlimit alone applies.
+ */
+import type { Logger } from '../util/logger.js';
+import { readResidentMemory } from '../util/proc.js';
+import type { WorkerHandle } from '../worker/worker-handle.js';
+
+/** How often each worker is sampled: ~20 µs of host CPU per worker per sample. */
+export const SAMPLE_MS = 50;
+/** Above the limit before the sampler acts: the main stack (≤ 8 MiB) and rounding, never a limit the rlimit kept. */
+export const SLACK_MB = 16;
+const MIB = 1024 * 1024;
+
+export interface MemoryWatchHost {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly memoryMb: number;
+  /** The pool's workers (any state). */
+  workers(): readonly WorkerHandle[];
+}
+
+export class MemoryWatch {
+  readonly #host: MemoryWatchHost;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(host: MemoryWatchHost) {
+    this.#host = host;
+  }
+
+  start(): void {
+    if (this.#timer || process.platform !== 'linux') return;
+    this.#timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Look at every live worker once; kill those past the limit. */
+  sample(): void {
+    const limitMb = this.#host.memoryMb;
+    for (const worker of this.#host.workers()) {
+      const pid = worker.pid;
+      if (pid === undefined || !LIVE.has(worker.state)) continue;
+      const memory = readResidentMemory(pid);
+      if (!memory) continue;
+      const usedMb = Math.round((memory.anon + memory.shmem) / MIB);
+      if (usedMb <= limitMb + SLACK_MB) continue;
+      worker.kill(
+        `its memory reached ${usedMb} MiB (private ${Math.round(memory.anon / MIB)}, shared ` +
+          `${Math.round(memory.shmem / MIB)}), past limits.memoryMb ${limitMb}`,
+        'oom_kill',
+      );
+    }
+  }
+}
+
+const LIVE: ReadonlySet<string> = new Set(['starting', 'ready', 'draining']);
