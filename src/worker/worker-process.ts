@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
 import type { WorkerLink } from './worker-link.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -29,6 +30,11 @@ export interface WorkerProcessOptions {
 
 const TAIL_LINES = 40;
 const MAX_LINE_CHARS = 16_384;
+/**
+ * After the process exited, how long its stdout and stderr may stay open: a grandchild that escaped containment
+ * may hold them forever, and each would keep a descriptor of the host.
+ */
+export const OUTPUT_DRAIN_MS = 500;
 
 export class WorkerProcess implements WorkerLink {
   readonly child: ChildProcess;
@@ -37,6 +43,8 @@ export class WorkerProcess implements WorkerLink {
   readonly exited: Promise<ExitInfo>;
   exitInfo: ExitInfo | undefined;
   readonly #stderrTail: string[] = [];
+  /** What everything this worker starts inherits (SNAKEPIT_RUN_ID, SNAKEPIT_WORKER_ID): see containment.ts. */
+  readonly #marker: TreeMarker | undefined;
 
   constructor(options: WorkerProcessOptions) {
     this.child = spawn(options.executable, options.args, {
@@ -48,6 +56,8 @@ export class WorkerProcess implements WorkerLink {
       detached: true,
     });
     this.channel = this.child.stdio[3] as Socket;
+    this.#marker =
+      this.child.pid === undefined ? undefined : markerOf(options.env, startTicks(this.child.pid));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {
         // 'error' without a pid means the spawn itself failed; with a pid, a later 'exit' still comes.
@@ -134,7 +144,8 @@ export class WorkerProcess implements WorkerLink {
   #exit(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
     if (this.exitInfo) return;
     this.exitInfo = info;
-    // The group may still hold children of the worker (an adapter's subprocesses); they go with it.
+    // The group may still hold children of the worker (an adapter's subprocesses); they go with it, and so does
+    // whatever else carries its marker: children in other sessions and groups, daemons (containment.ts).
     const pid = this.child.pid;
     if (pid !== undefined) {
       try {
@@ -143,6 +154,13 @@ export class WorkerProcess implements WorkerLink {
         /* no group left */
       }
     }
+    if (this.#marker) endTree(this.#marker);
+    // Its output is read until end of file, but for a bounded time: a descendant that escaped (a scrubbed
+    // environment) may hold the pipes open, and each would keep one of the host's descriptors.
+    setTimeout(() => {
+      this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
+    }, OUTPUT_DRAIN_MS).unref();
     resolve(info);
   }
 
@@ -171,10 +189,12 @@ export class WorkerProcess implements WorkerLink {
       }
       for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
     });
-    stream.on('end', () => {
+    const flush = (): void => {
       if (partial) emit(partial);
       partial = '';
-    });
+    };
+    stream.on('end', flush);
+    stream.on('close', flush); // destroyed after the drain bound: what was read still counts
     stream.on('error', () => {
       /* the exit handler reports the death */
     });
