@@ -13,6 +13,7 @@
  * (measured in docs/RELIABILITY.md, "Limits"). Linux only (/proc); elsewhere the rlimit alone applies.
  */
 import type { Logger } from '../util/logger.js';
+import { cgroupProbe } from './cgroup.js';
 import { readResidentMemory } from '../util/proc.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 
@@ -40,6 +41,14 @@ export class MemoryWatch {
 
   start(): void {
     if (this.#timer || process.platform !== 'linux') return;
+    const cgroup = cgroupProbe();
+    this.#host.logger.info(
+      { pool: this.#host.name },
+      `limits.memoryMb ${this.#host.memoryMb}: RLIMIT_DATA in each worker and a sampler every ${SAMPLE_MS} ms` +
+        (cgroup.usable
+          ? `, and a cgroup per worker under ${cgroup.parent}`
+          : `; no cgroup (${cgroup.reason})`),
+    );
     this.#timer = setInterval(() => this.sample(), SAMPLE_MS);
     this.#timer.unref();
   }

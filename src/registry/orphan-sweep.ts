@@ -18,6 +18,7 @@
  */
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupProbe, endCgroupsOfRuns } from '../limits/cgroup.js';
 import { findMarked, type TreeMarker } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { isRunning, processFacts, processTable, type ProcessFacts } from '../util/proc.js';
@@ -105,6 +106,8 @@ export async function sweepOrphans(dir: string, options: SweepOptions): Promise<
     result.killed = stubborn;
     await waitGone(stubborn, 1_000);
   }
+  const cgroups = result.runs.length > 0 ? cgroupProbe() : undefined;
+  if (cgroups?.usable) endCgroupsOfRuns(cgroups.parent, result.runs);
   for (const file of deadFiles) {
     try {
       unlinkSync(file);

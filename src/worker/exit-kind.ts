@@ -67,7 +67,8 @@ export function classifyExit(facts: ExitFacts): WorkerExitKind {
   const { code, signal } = facts.exit;
   if (signal) {
     if (CRASH_SIGNALS.has(signal)) return 'crash_signal';
-    if (signal === 'SIGKILL' && (facts.oomKillsDuringLife ?? 0) > 0) return 'oom_kill';
+    if (signal === 'SIGKILL' && (facts.exit.oomKilled || (facts.oomKillsDuringLife ?? 0) > 0))
+      return 'oom_kill';
     return 'killed';
   }
   return code === 0 ? 'clean_exit' : 'error_exit';

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
 import type { WorkerLink } from './worker-link.js';
 
@@ -18,6 +19,8 @@ export interface ExitInfo {
   spawnError?: Error;
   /** Remote workers: set when the connection failed or was lost, saying how (no exit status is known then). */
   lost?: string;
+  /** The kernel's OOM killer acted in the worker's own cgroup (limits.memoryMb with a cgroup). */
+  oomKilled?: boolean;
 }
 
 export interface WorkerProcessOptions {
@@ -26,6 +29,8 @@ export interface WorkerProcessOptions {
   env: NodeJS.ProcessEnv;
   cwd: string | undefined;
   onLine(stream: OutputStream, line: string): void;
+  /** The worker's own cgroup (limits.memoryMb, where one can be made): joined at spawn, ended with the worker. */
+  cgroup?: WorkerCgroup | undefined;
 }
 
 const TAIL_LINES = 40;
@@ -45,6 +50,7 @@ export class WorkerProcess implements WorkerLink {
   readonly #stderrTail: string[] = [];
   /** What everything this worker starts inherits (SNAKEPIT_RUN_ID, SNAKEPIT_WORKER_ID): see containment.ts. */
   readonly #marker: TreeMarker | undefined;
+  #cgroup: WorkerCgroup | undefined;
 
   constructor(options: WorkerProcessOptions) {
     this.child = spawn(options.executable, options.args, {
@@ -58,6 +64,8 @@ export class WorkerProcess implements WorkerLink {
     this.channel = this.child.stdio[3] as Socket;
     this.#marker =
       this.child.pid === undefined ? undefined : markerOf(options.env, startTicks(this.child.pid));
+    this.#cgroup = options.cgroup;
+    if (this.#cgroup) this.#joinCgroup(this.#cgroup);
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {
         // 'error' without a pid means the spawn itself failed; with a pid, a later 'exit' still comes.
@@ -155,6 +163,10 @@ export class WorkerProcess implements WorkerLink {
       }
     }
     if (this.#marker) endTree(this.#marker);
+    if (this.#cgroup) {
+      if (info.signal === 'SIGKILL' && this.#cgroup.oomKilled()) info.oomKilled = true;
+      this.#cgroup.end(); // whatever is left in it, scrubbed environment or not
+    }
     // Its output is read until end of file, but for a bounded time: a descendant that escaped (a scrubbed
     // environment) may hold the pipes open, and each would keep one of the host's descriptors.
     setTimeout(() => {
@@ -162,6 +174,16 @@ export class WorkerProcess implements WorkerLink {
       this.child.stderr?.destroy();
     }, OUTPUT_DRAIN_MS).unref();
     resolve(info);
+  }
+
+  #joinCgroup(cgroup: WorkerCgroup): void {
+    try {
+      if (this.child.pid === undefined) throw new Error('not spawned');
+      cgroup.join(this.child.pid);
+    } catch {
+      cgroup.end(); // the rlimits still apply
+      this.#cgroup = undefined;
+    }
   }
 
   #captureLines(

@@ -4,6 +4,7 @@
  * worker reads (PROTOCOL.md §1), while the handle is the same code over every link.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
+import { workerCgroup } from '../limits/cgroup.js';
 import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
 import { WorkerProcess } from './worker-process.js';
@@ -19,6 +20,7 @@ export interface LocalWorkerSpec {
 /** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3. */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
   const { config, workerId, runId, onLine } = spec;
+  const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
   return new WorkerProcess({
     executable: config.python.executable,
     args: [
@@ -40,6 +42,7 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     env: workerEnv(config, runId, workerId),
     cwd: config.cwd,
     onLine,
+    cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
 }
 
