@@ -6,6 +6,9 @@ instruction. The handler raises ``CallCancelled`` only while user code of the ca
 (``armed``), so bridge code is never interrupted; it disarms itself before raising, so it raises at most
 once per entry. Every place that arms re-checks the cancel flag right after arming: a cancel that
 arrived while we were disarmed is honoured there instead of by the signal.
+
+The same arming serves ``limits.cpuSeconds`` (``limits.CpuBudget``): entering a call re-arms its CPU budget,
+and the kernel's SIGXCPU raises ``CpuLimitExceeded`` under the same rule — only in the call's own code.
 """
 
 from __future__ import annotations
