@@ -20,7 +20,8 @@
  * Scans are cheap but not free on a VM (~50 µs per process read): requests that arrive together share one pass
  * over /proc, and only processes started after the worker (or host) are read beyond their `stat`.
  */
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readProcText } from '../util/proc.js';
 import { trace } from '../util/trace.js';
 
 const LINUX = process.platform === 'linux';
@@ -47,7 +48,7 @@ export function markerOf(env: NodeJS.ProcessEnv, since: number | undefined): Tre
 /** A process's start time in clock ticks since boot; undefined when it is gone or not on Linux. */
 export function startTicks(pid: number): number | undefined {
   if (!LINUX) return undefined;
-  const stat = readProcFile(pid, 'stat');
+  const stat = readProcText(pid, 'stat');
   return stat === undefined ? undefined : parseStat(stat)?.start;
 }
 
@@ -70,10 +71,10 @@ export function findMarked(
     if (first < 48 || first > 57) continue; // not a pid
     const pid = Number(entry);
     if (pid === process.pid || exclude.has(pid)) continue;
-    const stat = readProcFile(pid, 'stat');
+    const stat = readProcText(pid, 'stat');
     const facts = stat === undefined ? undefined : parseStat(stat);
     if (!facts || facts.zombie || facts.start < oldest) continue;
-    const environ = readProcFile(pid, 'environ');
+    const environ = readProcText(pid, 'environ');
     if (environ !== undefined && markers.some((m) => carries(environ, m, facts.start))) found.push(pid);
   }
   return found;
@@ -148,36 +149,4 @@ function parseStat(stat: string): StatFacts | undefined {
   const start = Number(fields[19]);
   if (!Number.isFinite(start)) return undefined;
   return { start, zombie: fields[0] === 'Z' || fields[0] === 'X' };
-}
-
-let buffer = Buffer.alloc(16 * 1024);
-const MAX_READ = 4 * 1024 * 1024;
-
-/** A small /proc file, whole (latin1: environ may hold any bytes); open + read + close, no fstat. */
-function readProcFile(pid: number, name: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(`/proc/${pid}/${name}`, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length === buffer.length) {
-        if (length >= MAX_READ) break; // an environment this large: its first MAX_READ bytes
-        const bigger = Buffer.alloc(buffer.length * 2);
-        buffer.copy(bigger);
-        buffer = bigger;
-      }
-    }
-    return buffer.toString('latin1', 0, length);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -3,8 +3,8 @@
  *
  * Inside the worker, RLIMIT_DATA makes an allocation past the limit fail with `MemoryError` before the memory is
  * touched (snakepit_bridge/dispatch/limits.py). It does not count shared mappings (`mmap(MAP_SHARED)`, /dev/shm,
- * memfd), nor anything on a kernel booted with `ignore_rlimit_data`. So every `SAMPLE_MS` the host reads each
- * worker's private and shared resident memory (RssAnon + RssShmem from /proc; the code pages in RssFile are clean
+ * memfd), nor anything on a kernel booted with `ignore_rlimit_data`. So every `SAMPLE_MS` the host reads the
+ * private and shared resident memory of each worker with calls in flight (idle ones every `IDLE_EVERY` ticks) (RssAnon + RssShmem from /proc; the code pages in RssFile are clean
  * and do not count) and kills a worker past `memoryMb + SLACK_MB`: its calls fail with `WorkerCrashedError`, kind
  * `oom_kill`, and the pool replaces it. The slack covers the main thread's stack, which RLIMIT_DATA does not
  * count either, so a worker within its rlimit is never killed here.
@@ -14,11 +14,13 @@
  */
 import type { Logger } from '../util/logger.js';
 import { cgroupProbe } from './cgroup.js';
-import { readResidentMemory } from '../util/proc.js';
+import { readResidentBytes, readResidentMemory } from '../util/proc.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 
-/** How often each worker is sampled: ~20 µs of host CPU per worker per sample. */
+/** How often a worker with calls in flight is sampled (one read of /proc/<pid>/statm, ~50 µs on our VM). */
 export const SAMPLE_MS = 50;
+/** Idle workers are sampled every this many ticks (memory grows mostly during calls; threads may run idle). */
+const IDLE_EVERY = 10;
 /** Above the limit before the sampler acts: the main stack (≤ 8 MiB) and rounding, never a limit the rlimit kept. */
 export const SLACK_MB = 16;
 const MIB = 1024 * 1024;
@@ -34,6 +36,7 @@ export interface MemoryWatchHost {
 export class MemoryWatch {
   readonly #host: MemoryWatchHost;
   #timer: NodeJS.Timeout | undefined;
+  #ticks = 0;
 
   constructor(host: MemoryWatchHost) {
     this.#host = host;
@@ -58,12 +61,19 @@ export class MemoryWatch {
     this.#timer = undefined;
   }
 
-  /** Look at every live worker once; kill those past the limit. */
+  /**
+   * Look at the workers with calls in flight (and, every `IDLE_EVERY`th time, at all of them); kill those past the
+   * limit. A sample reads `statm` (its RSS), and `status` (the split by kind) only when the RSS alone is past the
+   * threshold: RSS counts private + shared + code pages, so below the threshold nothing can be past it.
+   */
   sample(): void {
     const limitMb = this.#host.memoryMb;
+    const threshold = (limitMb + SLACK_MB) * MIB;
+    const everyone = this.#ticks++ % IDLE_EVERY === 0;
     for (const worker of this.#host.workers()) {
       const pid = worker.pid;
-      if (pid === undefined || !LIVE.has(worker.state)) continue;
+      if (pid === undefined || !LIVE.has(worker.state) || (worker.load === 0 && !everyone)) continue;
+      if ((readResidentBytes(pid) ?? 0) <= threshold) continue;
       const memory = readResidentMemory(pid);
       if (!memory) continue;
       const usedMb = Math.round((memory.anon + memory.shmem) / MIB);

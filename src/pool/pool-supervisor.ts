@@ -14,8 +14,8 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
-import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import { MemoryWatch } from '../limits/memory-watch.js';
+import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { RemoteFleet } from '../worker/remote-fleet.js';

@@ -66,11 +66,13 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   return outcome.error;
 }
 
+/** Run `body`, close, and check the run left no worker behind (the suite's closing assertion). */
 async function withPit<T>(pit: Snakepit, body: (pit: Snakepit) => Promise<T>): Promise<T> {
   try {
     return await body(pit);
   } finally {
     await pit.close();
+    await expectNoLeftovers(pit.runId);
   }
 }
 
@@ -161,6 +163,7 @@ describe('process-tree containment: nothing a worker started outlives it', () =>
     const t0 = Date.now();
     await pit.close();
     await expectGone(treePids(tree), CONTAINED_WITHIN_MS - (Date.now() - t0));
+    await expectNoLeftovers(pit.runId);
   });
 
   it('a worker crash: its descendants are gone within 3 s; the other worker and its descendants are not touched', async () => {
@@ -264,5 +267,3 @@ const NOISE_FDS = 2;
 function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
-
-void expectNoLeftovers;

@@ -144,6 +144,7 @@ describe('the memory sampler', () => {
     return {
       pid,
       state: 'ready',
+      load: 1,
       killed,
       kill: (reason: string, kind: string) => killed.push(`${kind}: ${reason}`),
     } as unknown as WorkerHandle & { killed: string[] };
