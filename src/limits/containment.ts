@@ -18,7 +18,8 @@
  * the marker is always a descendant of a worker of that run: nothing else carries the run's random id.
  *
  * Scans are cheap but not free on a VM (~50 µs per process read): requests that arrive together share one pass
- * over /proc, and only processes started after the worker (or host) are read beyond their `stat`.
+ * over /proc, only processes started after the worker (or host) are read beyond their `stat`, and a worker's end
+ * is scanned in slices, the event loop free between them.
  */
 import { readdirSync } from 'node:fs';
 import { readProcText } from '../util/proc.js';
@@ -57,27 +58,58 @@ export function findMarked(
   markers: readonly TreeMarker[],
   exclude: ReadonlySet<number> = new Set(),
 ): number[] {
-  if (!LINUX || markers.length === 0) return [];
-  const oldest = Math.min(...markers.map((m) => m.since ?? 0));
-  const found: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
+  const scan = new Scan(markers, exclude);
+  scan.check(scan.entries.length);
+  return scan.found;
+}
+
+/** One pass over /proc, which may be taken in slices (`check(n)`: the next `n` entries). */
+class Scan {
+  readonly entries: string[];
+  readonly found: number[] = [];
+  #next = 0;
+  readonly #oldest: number;
+
+  constructor(
+    readonly markers: readonly TreeMarker[],
+    readonly exclude: ReadonlySet<number>,
+  ) {
+    this.#oldest = Math.min(...markers.map((m) => m.since ?? 0));
+    let entries: string[] = [];
+    if (LINUX && markers.length > 0) {
+      try {
+        entries = readdirSync('/proc');
+      } catch {
+        /* no /proc: nothing to find */
+      }
+    }
+    this.entries = entries;
+  }
+
+  get done(): boolean {
+    return this.#next >= this.entries.length;
+  }
+
+  /** Look at the next `count` entries; returns the pids found among them. */
+  check(count: number): number[] {
+    const end = Math.min(this.#next + count, this.entries.length);
+    const found: number[] = [];
+    for (; this.#next < end; this.#next++) {
+      const entry = this.entries[this.#next]!;
+      const first = entry.charCodeAt(0);
+      if (first < 48 || first > 57) continue; // not a pid
+      const pid = Number(entry);
+      if (pid === process.pid || this.exclude.has(pid)) continue;
+      const stat = readProcText(pid, 'stat');
+      const facts = stat === undefined ? undefined : parseStat(stat);
+      if (!facts || facts.zombie || facts.start < this.#oldest) continue;
+      const environ = readProcText(pid, 'environ');
+      if (environ !== undefined && this.markers.some((m) => carries(environ, m, facts.start)))
+        found.push(pid);
+    }
+    this.found.push(...found);
     return found;
   }
-  for (const entry of entries) {
-    const first = entry.charCodeAt(0);
-    if (first < 48 || first > 57) continue; // not a pid
-    const pid = Number(entry);
-    if (pid === process.pid || exclude.has(pid)) continue;
-    const stat = readProcText(pid, 'stat');
-    const facts = stat === undefined ? undefined : parseStat(stat);
-    if (!facts || facts.zombie || facts.start < oldest) continue;
-    const environ = readProcText(pid, 'environ');
-    if (environ !== undefined && markers.some((m) => carries(environ, m, facts.start))) found.push(pid);
-  }
-  return found;
 }
 
 /** SIGKILL every process carrying one of the markers, once, now (for `exit` hooks); returns the pids signalled. */
@@ -108,14 +140,28 @@ export function endTree(marker: TreeMarker): void {
   });
 }
 
+/** Entries of /proc read between two turns of the event loop: ~2 ms on our VM, so a scan never stalls calls. */
+const SLICE = 32;
+
 function killRounds(markers: TreeMarker[], round: number): void {
-  const pids = killMarkedNow(markers);
-  if (pids.length > 0) {
-    trace('worker', `contained ${pids.length} process(es) of ${describe(markers)}: ${pids.join(', ')}`);
-  }
-  const delay = ROUND_DELAYS_MS[round];
-  if ((pids.length === 0 && round > 0) || delay === undefined) return;
-  setTimeout(() => killRounds(markers, round + 1), delay).unref();
+  const scan = new Scan(markers, new Set());
+  const step = (): void => {
+    for (const pid of scan.check(SLICE)) kill(pid, 'SIGKILL');
+    if (!scan.done) {
+      setImmediate(step).unref();
+      return;
+    }
+    if (scan.found.length > 0) {
+      trace(
+        'worker',
+        `contained ${scan.found.length} process(es) of ${describe(markers)}: ${scan.found.join(', ')}`,
+      );
+    }
+    const delay = ROUND_DELAYS_MS[round];
+    if ((scan.found.length === 0 && round > 0) || delay === undefined) return;
+    setTimeout(() => killRounds(markers, round + 1), delay).unref();
+  };
+  step();
 }
 
 function describe(markers: TreeMarker[]): string {
