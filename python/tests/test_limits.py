@@ -84,3 +84,22 @@ def test_the_cpu_budget_moves_the_soft_limit_per_call_and_leaves_the_hard_one():
         "cpu_seconds=2",
     )
     assert out == "True True True True"
+
+
+def test_short_calls_in_a_row_do_not_move_the_limit_again():
+    out = _run(
+        "import resource\n"
+        "calls = []\n"
+        "real = budget.resource\n"
+        "class Counting:\n"
+        "    RLIMIT_CPU, RLIM_INFINITY = real.RLIMIT_CPU, real.RLIM_INFINITY\n"
+        "    def setrlimit(self, which, limits):\n"
+        "        calls.append(limits)\n"
+        "        real.setrlimit(which, limits)\n"
+        "budget.resource = Counting()\n"
+        "for _ in range(1000):\n"
+        "    budget.start(object())\n"
+        "print(len(calls))\n",
+        "cpu_seconds=2",
+    )
+    assert out == "1"  # the first call sets it; the 999 quick ones after it find it right

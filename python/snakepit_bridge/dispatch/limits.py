@@ -8,10 +8,10 @@
   per thread arena, the libraries a numpy import maps) and fails far below the limit. What ``RLIMIT_DATA`` does
   not see — shared mappings, memory of subprocesses — the host's sampler watches (src/limits/memory-watch.ts).
 - ``open_files``: ``RLIMIT_NOFILE``, soft and hard: one descriptor more is ``OSError`` (EMFILE).
-- ``cpu_seconds``: a budget per call. When the main thread starts a call's code, the soft ``RLIMIT_CPU`` moves to
-  the CPU time used so far plus the budget (whole seconds, rounded up); the kernel sends ``SIGXCPU`` when it is
-  passed, and the handler raises ``CpuLimitExceeded`` in that call (as a cancel does: only while its own code
-  runs). The hard limit stays where it was, so the soft one can move again for the next call.
+- ``cpu_seconds``: a budget per call. When the main thread starts a call's code, the soft ``RLIMIT_CPU`` is made
+  to leave it between ``cpu_seconds`` and ``cpu_seconds + 1`` of CPU time (whole seconds: ``CpuBudget``); the
+  kernel sends ``SIGXCPU`` when it is passed, and the handler raises ``CpuLimitExceeded`` in that call (as a
+  cancel does: only while its own code runs). The hard limit stays where it was, so the soft one can move again.
 
 Subprocesses inherit all three, each for itself (rlimits are per process).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from ..errors import note_memory_limit
 
@@ -74,24 +75,43 @@ def _lower(resource, which, value: int) -> None:
 
 
 class CpuBudget:
-    """The per-call CPU budget: ``start(call)`` when the main thread begins running a call's code."""
+    """The per-call CPU budget: ``start(call)`` when the main thread begins running a call's code.
+
+    A call must start with at least ``seconds`` and at most ``seconds + 1`` of CPU time left under the soft limit.
+    Reading the process's CPU time is a system call (~1-5 µs on a VM, more than a short call's dispatch), so it is
+    read only when the wall clock cannot vouch for the limit in place: the process's CPU time grows at most
+    ``cpus`` seconds per second, so until ``recheck_at`` the last reading still proves enough is left. Short calls
+    in a row therefore pay one ``time.monotonic()``, and ``setrlimit`` runs only when the budget must move.
+    """
 
     def __init__(self, resource, seconds: int) -> None:
         self.resource = resource
         self.seconds = seconds
         self.call = None  # the call the current budget belongs to
         self._hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        self._soft = None  # the soft limit we last set (the kernel moves it 1 s on, per SIGXCPU past it)
+        self._recheck_at = 0.0
+        affinity = getattr(os, "sched_getaffinity", None)
+        self._cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
     def start(self, call) -> None:
         """Give ``call`` a fresh budget (once: a stream's later chunks run on the same budget)."""
         if call is self.call:
             return
         self.call = call
+        now = time.monotonic()
+        if now < self._recheck_at:
+            return
         times = os.times()
-        soft = int(times.user + times.system) + 1 + self.seconds
-        if self._hard != self.resource.RLIM_INFINITY:
-            soft = min(soft, self._hard)
-        self.resource.setrlimit(self.resource.RLIMIT_CPU, (soft, self._hard))
+        used = times.user + times.system
+        soft = self._soft
+        if soft is None or soft - used < self.seconds:
+            soft = int(used) + 1 + self.seconds
+            if self._hard != self.resource.RLIM_INFINITY:
+                soft = min(soft, self._hard)
+            self.resource.setrlimit(self.resource.RLIMIT_CPU, (soft, self._hard))
+            self._soft = soft
+        self._recheck_at = now + (soft - self.seconds - used) / self._cpus
 
     def install(self, on_signal) -> None:
         """Route SIGXCPU to ``on_signal`` (main thread, after the adapter's imports)."""
