@@ -5,9 +5,9 @@
 (``remote/serve.py``; needs grpcio and protobuf), and ``python -m snakepit_bridge snakepit --adapter module:Class
 --port 0 --elixir-address HOST:PORT`` runs one worker the way a Snakepit host starts it (``remote/snakepit_mode.py``).
 
-Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments; 3 when the adapter
-fails to import or initialize (after a ``fatal`` frame); 4 on a protocol error from the host; 5 when the
-host's heartbeats stopped (see ``dispatch/lifeline.py``).
+Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments (or ``SNAKEPIT_LIMITS`` that
+cannot be applied); 3 when the adapter fails to import or initialize (after a ``fatal`` frame); 4 on a protocol
+error from the host; 5 when the host's heartbeats stopped (see ``dispatch/lifeline.py``).
 """
 
 from __future__ import annotations
@@ -101,7 +101,11 @@ def main(argv=None) -> int:
     lifeline = Lifeline(args.channel_fd)
     lifeline.arm()  # first: from here on this process cannot outlive its host
     limits = os.environ.get(LIMITS_ENV)
-    cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs
+    try:
+        cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs
+    except (ValueError, OSError) as exc:  # a limit asked for and not applied is a start failure, not a warning
+        sys.stderr.write("snakepit_bridge: cannot apply %s=%s: %s\n" % (LIMITS_ENV, limits, exc))
+        return 2
     try:
         parse_adapter_spec(args.adapter)
     except ValueError as exc:

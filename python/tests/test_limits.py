@@ -103,3 +103,11 @@ def test_short_calls_in_a_row_do_not_move_the_limit_again():
         "cpu_seconds=2",
     )
     assert out == "1"  # the first call sets it; the 999 quick ones after it find it right
+
+
+def test_a_malformed_variable_stops_the_worker_at_start_with_a_clear_line():
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, SNAKEPIT_LIMITS="memory_mb=lots")
+    done = subprocess.run([sys.executable, "-m", "snakepit_bridge", "--adapter", "m:C"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "cannot apply SNAKEPIT_LIMITS=memory_mb=lots" in done.stderr
