@@ -43,13 +43,13 @@ def _async_raiser():
         import ctypes
 
         set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-        set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
         set_async_exc.restype = ctypes.c_int
     except (ImportError, AttributeError):
         return None
 
     def raise_in(ident: int, exc_type) -> None:
-        set_async_exc(ident, exc_type)
+        # None withdraws a pending one: it must reach C as NULL, so no argtypes (which would pass Py_None)
+        set_async_exc(ctypes.c_ulong(ident), None if exc_type is None else ctypes.py_object(exc_type))
 
     return raise_in
 
