@@ -64,7 +64,7 @@ class _Describer:
             if meta.description:
                 summary = doc.get("summary")
                 doc["summary"] = meta.description
-                if summary and summary != meta.description:
+                if summary and summary.rstrip(".") != meta.description.rstrip("."):
                     doc["body"] = summary + ("\n\n" + doc["body"] if doc.get("body") else "")
             style = "params" if [p.name for p in params] == ["params"] and params[0].default is _P.empty else None
             tool = {"name": name, "origin": "adapter", "doc": doc, "stream": stream, "style": style,

@@ -29,7 +29,10 @@ def qualname_of(obj) -> str:
 
 
 def _class_doc(cls) -> dict:
-    doc = cls.__dict__.get("__doc__") if isinstance(getattr(cls, "__dict__", None), dict) else None
+    try:
+        doc = vars(cls).get("__doc__")  # its own: not a base class's (Enum's, NamedTuple's)
+    except TypeError:
+        doc = None
     if not isinstance(doc, str):
         return {}
     if doc.startswith(cls.__name__ + "("):  # the signature dataclasses write as a docstring
