@@ -187,9 +187,9 @@ export function renderType(node: TypeNode, ctx: RenderContext): string {
   }
 }
 
+/** An array's item type: `never` stays (then only an NDArray or a typed array fits). */
 function arrayItem(item: TypeNode, ctx: RenderContext): string {
-  const text = renderType(item, ctx);
-  return text === 'never' ? 'unknown' : text;
+  return renderType(item, ctx);
 }
 
 function special(name: string, ctx: RenderContext): string {

@@ -119,7 +119,6 @@ _SIMPLE = {
     "pandas.Index": node("list", of=ANY),
     "pandas.Timestamp": node("special", name="datetime"),
     "pandas.Timedelta": node("special", name="timedelta"),
-    "numpy.dtype": node("special", name="dtype"),
     "numpy.typing.DTypeLike": node("special", name="dtype"),
     "numpy.typing._DTypeLike": node("special", name="dtype"),
     "numpy.typing._DTypeLikeBool": node("special", name="dtype"),
@@ -188,7 +187,9 @@ _ARRAY_LIKE_KINDS = {
     "": ANY, "Bool": node("bool"), "UInt": node("int"), "Int": node("int"), "Float": node("float"),
     "Complex": union([node("float"), node("special", name="complex")]), "Number": node("float"),
     "TD64": node("special", name="timedelta"), "DT64": node("special", name="datetime"), "Str": node("str"),
-    "Bytes": node("bytes"), "String": node("str"), "Object": ANY, "Unknown": ANY, "Void": ANY,
+    "Bytes": node("bytes"), "String": node("str"), "Unknown": ANY,
+    # arrays of object / void dtype: only arrays fit (no plain value makes one)
+    "Object": NEVER, "Void": NEVER,
 }
 
 
@@ -196,17 +197,26 @@ def _first(args, default=ANY):
     return args[0] if args else default
 
 
+def _item(t: dict) -> dict:
+    """An array's item type from ``dtype[X]``, ``X`` (a numpy scalar) or a TypeVar bound to one."""
+    for _ in range(4):
+        if t.get("k") == "special" and t.get("name") == "dtype":
+            t = t.get("of", ANY)
+        elif t.get("k") == "scalar":
+            t = t["of"]
+        elif t.get("k") == "tv":
+            t = union([_item(o) for o in t["of"]]) if t["of"] else ANY
+        else:
+            break
+    return t
+
+
 def _numpy(name: str, args: list):
     if name in _NUMPY_SCALARS:
         return node("scalar", of=_NUMPY_SCALARS[name])
     if name in ("ndarray", "NDArray", "matrix", "memmap", "recarray"):
         # ndarray[shape, dtype[X]]; NDArray[X]
-        item = args[-1] if args else ANY
-        if item.get("k") == "special" and item.get("name") == "dtype" and "of" in item:
-            item = item["of"]
-        if item.get("k") == "scalar":
-            item = item["of"]
-        return node("ndarray", of=item)
+        return node("ndarray", of=_item(args[-1] if args else ANY))
     return None
 
 
