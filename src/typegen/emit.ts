@@ -271,6 +271,22 @@ function pyTree(tools: ToolDescription[]): Map<string, PyNode> {
   return root;
 }
 
+/** The types a generated `.d.ts` may import from snakepit (each only when used). */
+const IMPORTED_TYPES = [
+  'NDArray',
+  'PyArrayLike',
+  'PyBytesLike',
+  'PyComplex',
+  'PyDict',
+  'PyNested',
+  'PyRef',
+  'PySeries',
+  'PyUnserializable',
+  'Snakepit',
+  'TypedCallOptions',
+  'TypedStreamOptions',
+];
+
 export function emitClient(pools: EmitPool[], options: EmitOptions = {}): EmittedFiles {
   const from = options.importFrom ?? 'snakepit';
   const defs = new Map<string, Definition>();
@@ -348,23 +364,20 @@ export function emitClient(pools: EmitPool[], options: EmitOptions = {}): Emitte
   const poolsType = poolTypes
     .map((p) => `    readonly ${propertyKey(p.pool)}: { readonly tools: ${p.tools}; readonly py: ${p.py} };`)
     .join('\n');
-  const dts =
-    header(options) +
-    `import type {\n  NDArray,\n  PyArrayLike,\n  PyBytesLike,\n  PyComplex,\n  PyDict,\n  PyNested,\n  PyRef,\n  PySeries,\n` +
-    `  PyUnserializable,\n  Snakepit,\n  TypedCallOptions,\n  TypedStreamOptions,\n} from ${JSON.stringify(from)};\n\n` +
+  const rest =
     definitions +
     body.join('\n') +
     '\n' +
-    jsdoc(['Every pool\'s adapter tools (a name in two pools is the first pool\'s).'], '') +
+    jsdoc(["Every pool's adapter tools (a name in two pools is the first pool's)."], '') +
     `export type Tools = ${merge('tools')};\n` +
-    jsdoc(['Every pool\'s libraries, by namespace (`py.numpy.mean(xs)`).'], '') +
+    jsdoc(["Every pool's libraries, by namespace (`py.numpy.mean(xs)`)."], '') +
     `export type Py = ${merge('py')};\n\n` +
     `export interface TypedSnakepit {\n` +
     jsdoc(['Adapter tools: `tools.classify({ text })`.'], '  ') +
     `  readonly tools: Tools;\n` +
     jsdoc(['Library functions: `py.numpy.mean(xs, { axis: 0 })` — positional arguments, then keyword arguments.'], '  ') +
     `  readonly py: Py;\n` +
-    jsdoc(['Each pool\'s own tools and libraries.'], '  ') +
+    jsdoc(["Each pool's own tools and libraries."], '  ') +
     `  readonly pools: {\n${poolsType}\n  };\n` +
     jsdoc(['The same client with its calls in session `id` (where object references and session state live).'], '  ') +
     `  session(id: string): TypedSnakepit;\n}\n\n` +
@@ -376,6 +389,11 @@ export function emitClient(pools: EmitPool[], options: EmitOptions = {}): Emitte
       '',
     ) +
     `export declare function typed(pit: Snakepit, defaults?: TypedCallOptions): TypedSnakepit;\n`;
+  const imports = IMPORTED_TYPES.filter((name) => new RegExp(`\\b${name}\\b`).test(rest));
+  const dts =
+    header(options) +
+    `import type {\n${imports.map((n) => `  ${n},\n`).join('')}} from ${JSON.stringify(from)};\n\n` +
+    rest;
   const js =
     header(options) +
     `import { typedClient } from ${JSON.stringify(from)};\n\n` +
@@ -414,7 +432,9 @@ function emitDefinitions(names: DefinitionNames, graceful: boolean): string {
       const ctx: RenderContext = { direction, graceful, names, library: undefined };
       const name = names.name(ref, direction);
       const { form, text } = renderDefinition(def, direction, ctx);
-      const doc = jsdoc([...prose(def.doc), '', `Python: \`${ref}\`${direction === 'in' && def.kind !== 'enum' ? ' (as an argument)' : ''}.`], '');
+      const text0 = prose(def.doc);
+      const where = `Python: \`${ref}\`${direction === 'in' && def.kind !== 'enum' ? ' (as an argument)' : ''}.`;
+      const doc = jsdoc(text0.length ? [...text0, '', where] : [where], '');
       out.push(form === 'interface' ? `${doc}export interface ${name} ${text}\n` : `${doc}export type ${name} = ${text};\n`);
     }
   }
