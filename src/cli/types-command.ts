@@ -20,7 +20,7 @@ interface TypesFlags {
 export function registerTypes(program: Command): void {
   program
     .command('types')
-    .summary('write a typed TypeScript client for the config\'s adapters and libraries')
+    .summary("write a typed TypeScript client for the config's adapters and libraries")
     .description(
       'Describe what each pool of the config serves (adapter tools and library functions: type hints, stubs, ' +
         'docstrings, defaults) with its own Python, and write <out>/index.d.ts and <out>/index.js: ' +
@@ -29,10 +29,17 @@ export function registerTypes(program: Command): void {
     )
     .option('-c, --config <file>', 'config file (default: ./snakepit.config.{ts,js,json} when present)')
     .option('-o, --out <dir>', 'directory to write index.d.ts and index.js to', 'snakepit-types')
-    .option('--check', 'write nothing; exit 1 when the files are missing or differ from what would be written')
+    .option(
+      '--check',
+      'write nothing; exit 1 when the files are missing or differ from what would be written',
+    )
     .option('-p, --pool <name>', 'only this pool (repeatable; default: every pool)', collect)
     .option('--import-from <module>', 'module the generated files import snakepit from', 'snakepit')
-    .option('--typeshed <dir>', 'a typeshed checkout (with stdlib/) for standard-library types (repeatable)', collect)
+    .option(
+      '--typeshed <dir>',
+      'a typeshed checkout (with stdlib/) for standard-library types (repeatable)',
+      collect,
+    )
     .option('--adapter <module:Class>', 'an adapter to describe, instead of a config file')
     .option('--python-path <dir>', 'directory to put on PYTHONPATH with --adapter (repeatable)', collect)
     .addHelpText(
@@ -83,7 +90,11 @@ export function registerTypes(program: Command): void {
         for (const f of result.files) {
           const path = displayPath(f.path, cwd);
           const status =
-            f.status === 'written' ? green('written') : f.status === 'unchanged' ? dim('unchanged') : red(f.status, process.stdout);
+            f.status === 'written'
+              ? green('written')
+              : f.status === 'unchanged'
+                ? dim('unchanged')
+                : red(f.status, process.stdout);
           process.stdout.write(`${status} ${path}\n`);
         }
         if (result.stale) {

@@ -48,7 +48,11 @@ const PYTHON_PREFIX = 'python.';
  * @param defaults options every call gets (a call's own options win), e.g. `{ sessionId }`
  * @throws ConfigError when the spec is malformed
  */
-export function typedClient(target: TypedClientTarget, spec: TypedClientSpec, defaults: TypedCallOptions = {}): unknown {
+export function typedClient(
+  target: TypedClientTarget,
+  spec: TypedClientSpec,
+  defaults: TypedCallOptions = {},
+): unknown {
   checkSpec(spec);
   const pools: Record<string, { tools: Tree; py: Tree }> = Object.create(null);
   const tools: Tree = Object.create(null);
@@ -59,7 +63,11 @@ export function typedClient(target: TypedClientTarget, spec: TypedClientSpec, de
       define(own.tools, name, toolCall(target, name, pool, stream === 1, defaults));
     }
     for (const [name, shape] of Object.entries(entry.py)) {
-      place(own.py, name.slice(PYTHON_PREFIX.length).split('.'), libraryCall(target, name, pool, shape, defaults));
+      place(
+        own.py,
+        name.slice(PYTHON_PREFIX.length).split('.'),
+        libraryCall(target, name, pool, shape, defaults),
+      );
     }
     for (const name of Object.keys(own.tools)) if (!(name in tools)) define(tools, name, own.tools[name]!);
     for (const ns of Object.keys(own.py)) if (!(ns in py)) define(py, ns, own.py[ns]!);
@@ -89,7 +97,8 @@ function place(tree: Tree, path: string[], fn: Fn): void {
     const last = i === path.length - 1;
     const existing = Object.prototype.hasOwnProperty.call(node, part) ? node[part] : undefined;
     if (last) {
-      if (existing !== undefined) for (const key of Object.keys(existing)) define(fn, key, (existing as Tree)[key]);
+      if (existing !== undefined)
+        for (const key of Object.keys(existing)) define(fn, key, (existing as Tree)[key]);
       define(node, part, fn);
       return;
     }
@@ -110,7 +119,13 @@ function merge(defaults: TypedCallOptions, options: unknown, pool: string, tool:
   return { ...defaults, ...(options as TypedCallOptions | undefined), pool };
 }
 
-function toolCall(target: TypedClientTarget, tool: string, pool: string, stream: boolean, defaults: TypedCallOptions): Fn {
+function toolCall(
+  target: TypedClientTarget,
+  tool: string,
+  pool: string,
+  stream: boolean,
+  defaults: TypedCallOptions,
+): Fn {
   return (args?: unknown, options?: unknown) => {
     const opts = merge(defaults, options, pool, tool);
     const a = (args ?? {}) as ToolArgs;
@@ -163,11 +178,18 @@ function checkSpec(spec: TypedClientSpec): void {
   const bad = (why: string): never => {
     throw new ConfigError('typed client spec', `${why}: regenerate it with \`npx snakepit types\``);
   };
-  if (!spec || typeof spec !== 'object' || spec.version !== 1 || !spec.pools || typeof spec.pools !== 'object') {
+  if (
+    !spec ||
+    typeof spec !== 'object' ||
+    spec.version !== 1 ||
+    !spec.pools ||
+    typeof spec.pools !== 'object'
+  ) {
     bad('is not a spec written by `snakepit types` (version 1)');
   }
   for (const [pool, entry] of Object.entries(spec.pools)) {
-    if (!entry || typeof entry.tools !== 'object' || typeof entry.py !== 'object') bad(`pool "${pool}" is malformed`);
+    if (!entry || typeof entry.tools !== 'object' || typeof entry.py !== 'object')
+      bad(`pool "${pool}" is malformed`);
     for (const name of Object.keys(entry.py)) {
       const shape = entry.py[name];
       if (

@@ -129,7 +129,9 @@ class PoolRenderer {
       if (tool.style === 'params') {
         return `${doc}${indent}${key}(args?: Readonly<Record<string, unknown>>, options?: ${this.options(tool)}): ${this.result(tool, sig)};`;
       }
-      const named = tool.params.filter((p) => p.kind === 'positional_or_keyword' || p.kind === 'keyword_only');
+      const named = tool.params.filter(
+        (p) => p.kind === 'positional_or_keyword' || p.kind === 'keyword_only',
+      );
       const open = tool.params.some((p) => p.kind === 'var_keyword');
       const { text, optional } = this.objectType(tool, sig, named, open, indent, n === 0);
       return `${doc}${indent}${key}(args${optional ? '?' : ''}: ${text}, options?: ${this.options(tool)}): ${this.result(tool, sig)};`;
@@ -168,13 +170,17 @@ class PoolRenderer {
 
   toolDoc(tool: ToolDescription, sig: SignatureDescription, prefix: string): string {
     const lines = prose(tool.doc);
-    if (tool.origin === 'library') lines.push('', `Python: \`${tool.path ?? tool.name}\` (\`${tool.name}\`).`);
+    if (tool.origin === 'library')
+      lines.push('', `Python: \`${tool.path ?? tool.name}\` (\`${tool.name}\`).`);
     const tags: string[] = [];
     for (const p of tool.params) {
       const text = this.paramDoc(tool, p);
       if (text) tags.push(`@param ${this.docName(tool, p, prefix)} ${text}`);
     }
-    if (tool.stream) tags.push(`@returns a stream: iterate it (break cancels the Python generator)${tool.doc.yields ? `; each chunk: ${tool.doc.yields}` : ''}`);
+    if (tool.stream)
+      tags.push(
+        `@returns a stream: iterate it (break cancels the Python generator)${tool.doc.yields ? `; each chunk: ${tool.doc.yields}` : ''}`,
+      );
     else if (tool.doc.returns) tags.push(`@returns ${tool.doc.returns}`);
     void sig;
     if (tags.length) lines.push('', ...tags);
@@ -188,7 +194,10 @@ class PoolRenderer {
   }
 
   overloadDoc(tool: ToolDescription, n: number): string {
-    return jsdoc([`${tool.doc.summary ?? tool.name} (overload ${n + 1} of ${tool.signatures.length})`], this.indent);
+    return jsdoc(
+      [`${tool.doc.summary ?? tool.name} (overload ${n + 1} of ${tool.signatures.length})`],
+      this.indent,
+    );
   }
 
   indent = '  ';
@@ -204,7 +213,9 @@ class PoolRenderer {
     const varargs = tool.open ? undefined : tool.params.find((p) => p.kind === 'var_positional');
     const kwParams = tool.open
       ? []
-      : tool.params.filter((p) => !this.positional(p) && p.kind !== 'var_positional' && p.kind !== 'var_keyword');
+      : tool.params.filter(
+          (p) => !this.positional(p) && p.kind !== 'var_positional' && p.kind !== 'var_keyword',
+        );
     const kwOpen = tool.open === true || tool.params.some((p) => p.kind === 'var_keyword');
     const hasKw = kwParams.length > 0 || kwOpen;
     const key = name === '' ? '' : propertyKey(name);
@@ -359,7 +370,14 @@ export function emitClient(pools: EmitPool[], options: EmitOptions = {}): Emitte
   const definitions = emitDefinitions(names, pools[0]?.graceful ?? false);
   const merge = (kind: 'tools' | 'py'): string =>
     poolTypes
-      .map((p, i) => (i === 0 ? p[kind] : `Omit<${p[kind]}, ${poolTypes.slice(0, i).map((q) => `keyof ${q[kind]}`).join(' | ')}>`))
+      .map((p, i) =>
+        i === 0
+          ? p[kind]
+          : `Omit<${p[kind]}, ${poolTypes
+              .slice(0, i)
+              .map((q) => `keyof ${q[kind]}`)
+              .join(' | ')}>`,
+      )
       .join(' & ') || 'Record<string, never>';
   const poolsType = poolTypes
     .map((p) => `    readonly ${propertyKey(p.pool)}: { readonly tools: ${p.tools}; readonly py: ${p.py} };`)
@@ -375,11 +393,17 @@ export function emitClient(pools: EmitPool[], options: EmitOptions = {}): Emitte
     `export interface TypedSnakepit {\n` +
     jsdoc(['Adapter tools: `tools.classify({ text })`.'], '  ') +
     `  readonly tools: Tools;\n` +
-    jsdoc(['Library functions: `py.numpy.mean(xs, { axis: 0 })` — positional arguments, then keyword arguments.'], '  ') +
+    jsdoc(
+      ['Library functions: `py.numpy.mean(xs, { axis: 0 })` — positional arguments, then keyword arguments.'],
+      '  ',
+    ) +
     `  readonly py: Py;\n` +
     jsdoc(["Each pool's own tools and libraries."], '  ') +
     `  readonly pools: {\n${poolsType}\n  };\n` +
-    jsdoc(['The same client with its calls in session `id` (where object references and session state live).'], '  ') +
+    jsdoc(
+      ['The same client with its calls in session `id` (where object references and session state live).'],
+      '  ',
+    ) +
     `  session(id: string): TypedSnakepit;\n}\n\n` +
     jsdoc(
       [
@@ -435,7 +459,11 @@ function emitDefinitions(names: DefinitionNames, graceful: boolean): string {
       const text0 = prose(def.doc);
       const where = `Python: \`${ref}\`${direction === 'in' && def.kind !== 'enum' ? ' (as an argument)' : ''}.`;
       const doc = jsdoc(text0.length ? [...text0, '', where] : [where], '');
-      out.push(form === 'interface' ? `${doc}export interface ${name} ${text}\n` : `${doc}export type ${name} = ${text};\n`);
+      out.push(
+        form === 'interface'
+          ? `${doc}export interface ${name} ${text}\n`
+          : `${doc}export type ${name} = ${text};\n`,
+      );
     }
   }
   return out.join('\n') + (out.length ? '\n' : '');

@@ -57,9 +57,11 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Errors whose message says what is wrong: their fix, without a traceback. */
 const EXPECTED_ERRORS: Record<string, string> = {
-  LibraryImportError: 'install the package into the pool\'s Python, as the message says',
-  ModuleNotFoundError: "install what is missing into the pool's Python (`npx snakepit setup <package>`), or fix pythonPath",
-  ImportError: "install what is missing into the pool's Python (`npx snakepit setup <package>`), or fix pythonPath",
+  LibraryImportError: "install the package into the pool's Python, as the message says",
+  ModuleNotFoundError:
+    "install what is missing into the pool's Python (`npx snakepit setup <package>`), or fix pythonPath",
+  ImportError:
+    "install what is missing into the pool's Python (`npx snakepit setup <package>`), or fix pythonPath",
   PathRefused: 'the workers would refuse this library too: fix its `functions` or `aliases`',
   ConfigProblem: 'fix the library configuration the message names',
   AttributeError: 'the adapter spec names a class that does not exist: check `adapter` (`module:Class`)',
@@ -81,7 +83,10 @@ export async function generateTypes(
   if (options.pools) {
     const unknown = options.pools.filter((p) => !pools.some((q) => q.name === p));
     if (unknown.length) {
-      throw new ConfigError('pools', `no pool named ${unknown.map((p) => `"${p}"`).join(', ')} (pools: ${pools.map((p) => p.name).join(', ')})`);
+      throw new ConfigError(
+        'pools',
+        `no pool named ${unknown.map((p) => `"${p}"`).join(', ')} (pools: ${pools.map((p) => p.name).join(', ')})`,
+      );
     }
     pools = pools.filter((p) => options.pools!.includes(p.name));
   }
@@ -112,7 +117,11 @@ export async function generateTypes(
     const path = join(outDir, name);
     const existing = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
     if (options.check) {
-      out.push({ path, content, status: existing === undefined ? 'missing' : existing === content ? 'unchanged' : 'stale' });
+      out.push({
+        path,
+        content,
+        status: existing === undefined ? 'missing' : existing === content ? 'unchanged' : 'stale',
+      });
     } else if (existing === content) {
       out.push({ path, content, status: 'unchanged' });
     } else {
@@ -136,12 +145,17 @@ async function describePool(
   timeoutMs: number,
 ): Promise<PoolDescription> {
   const request = JSON.stringify({ adapter: pool.libraries.length > 0 ? null : pool.adapter, typeshed });
-  const { value, run } = await runBridgeHelper<PoolDescription | HelperError>(pool.python.executable, 'typegen', [], {
-    pythonPath: pool.pythonPath.map((p) => resolve(cwd, p)),
-    env: { ...pool.env, [REQUEST_ENV]: request },
-    timeoutMs,
-    cwd: pool.cwd ? resolve(cwd, pool.cwd) : cwd,
-  });
+  const { value, run } = await runBridgeHelper<PoolDescription | HelperError>(
+    pool.python.executable,
+    'typegen',
+    [],
+    {
+      pythonPath: pool.pythonPath.map((p) => resolve(cwd, p)),
+      env: { ...pool.env, [REQUEST_ENV]: request },
+      timeoutMs,
+      cwd: pool.cwd ? resolve(cwd, pool.cwd) : cwd,
+    },
+  );
   if (!value) {
     throw new PythonEnvError(
       `cannot describe pool "${pool.name}": ${pool.python.executable} printed no description (exit ${run.code})\n${run.output.slice(-20).join('\n')}`,
@@ -153,7 +167,8 @@ async function describePool(
     const expected = EXPECTED_ERRORS[e.type];
     throw new PythonEnvError(
       `cannot describe pool "${pool.name}": ${e.type}: ${e.message}`,
-      expected ?? `fix what the traceback shows (\`npx snakepit doctor\` checks the adapter)\n${e.traceback ?? ''}`,
+      expected ??
+        `fix what the traceback shows (\`npx snakepit doctor\` checks the adapter)\n${e.traceback ?? ''}`,
     );
   }
   return value;
@@ -169,7 +184,7 @@ function poolWarnings(pool: string, d: PoolDescription): string[] {
         `(${names.join(', ')}${untyped.length > names.length ? ', …' : ''}): their values are typed \`unknown\`` +
         (d.stubs.includes('typeshed') || !d.tools.some((t) => t.origin === 'library')
           ? ''
-          : '. No typeshed was found for the standard library: install mypy into the pool\'s Python ' +
+          : ". No typeshed was found for the standard library: install mypy into the pool's Python " +
             '(`pip install mypy`) or pyright into the project (`npm i -D pyright`)'),
     );
   }

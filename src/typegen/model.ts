@@ -57,11 +57,7 @@ export interface Definition {
 }
 
 export type ParamKind =
-  | 'positional_only'
-  | 'positional_or_keyword'
-  | 'var_positional'
-  | 'keyword_only'
-  | 'var_keyword';
+  'positional_only' | 'positional_or_keyword' | 'var_positional' | 'keyword_only' | 'var_keyword';
 
 export interface ParamLayout {
   name: string;

@@ -135,7 +135,6 @@ function literal(value: string | number | boolean | null): string {
 /** The TypeScript type of `node` in the context's direction. */
 export function renderType(node: TypeNode, ctx: RenderContext): string {
   const input = ctx.direction === 'in';
-  const lib = ctx.library;
   const r = (n: TypeNode): string => renderType(n, ctx);
   switch (node.k) {
     case 'any':
@@ -163,7 +162,9 @@ export function renderType(node: TypeNode, ctx: RenderContext): string {
     case 'list':
       return arrayOf(r(node.of), input);
     case 'set':
-      return input ? unionOf([`ReadonlySet<${r(node.of)}>`, arrayOf(r(node.of), true)]) : arrayOf(r(node.of), false);
+      return input
+        ? unionOf([`ReadonlySet<${r(node.of)}>`, arrayOf(r(node.of), true)])
+        : arrayOf(r(node.of), false);
     case 'tuple':
       return `${input ? 'readonly ' : ''}[${node.of.map(r).join(', ')}]`;
     case 'dict':
@@ -240,7 +241,8 @@ function textKey(key: TypeNode, ctx: RenderContext): boolean {
 
 function dict(key: TypeNode, val: TypeNode, ctx: RenderContext): string {
   const v = renderType(val, ctx);
-  const stringKeys = key.k === 'str' || key.k === 'any' || (key.k === 'lit' && key.of.every((x) => typeof x === 'string'));
+  const stringKeys =
+    key.k === 'str' || key.k === 'any' || (key.k === 'lit' && key.of.every((x) => typeof x === 'string'));
   if (ctx.direction === 'out') {
     return textKey(key, ctx) ? `Record<string, ${v}>` : `PyDict<${renderType(key, ctx)}, ${v}>`;
   }
@@ -255,7 +257,8 @@ function dict(key: TypeNode, val: TypeNode, ctx: RenderContext): string {
 
 function typeVar(options: TypeNode[], ctx: RenderContext): string {
   if (options.length === 0) return 'unknown';
-  if (ctx.direction === 'in' || ctx.library === undefined) return unionOf(options.map((o) => renderType(o, ctx)));
+  if (ctx.direction === 'in' || ctx.library === undefined)
+    return unionOf(options.map((o) => renderType(o, ctx)));
   // A library function gets what JavaScript sent: a TypeVar is bound to a type that can be sent.
   const sendable = options.filter((o) => renderType(o, { ...ctx, direction: 'in' }) !== 'never');
   return unionOf((sendable.length ? sendable : options).map((o) => renderType(o, ctx)));
@@ -269,7 +272,11 @@ function definition(refName: string, ctx: RenderContext): string {
     // the generic adapter sends a named tuple as an object of its fields
     return `{ ${(def.fields ?? []).map((f) => `${propertyKey(f.name)}: ${renderType(f.type, ctx)}`).join('; ')} }`;
   }
-  if (ctx.direction === 'in' && ctx.library !== undefined && (def.kind === 'dataclass' || def.kind === 'model')) {
+  if (
+    ctx.direction === 'in' &&
+    ctx.library !== undefined &&
+    (def.kind === 'dataclass' || def.kind === 'model')
+  ) {
     return ref(refName, ctx); // a library function does not build the class from an object
   }
   return ctx.names.name(refName, ctx.direction);
@@ -284,7 +291,8 @@ function ref(cls: string, ctx: RenderContext): string {
 const NUMERIC_ITEMS = new Set(['float', 'int', 'bool', 'any', 'bigint']);
 
 function ndarrayOut(item: TypeNode, ctx: RenderContext): string {
-  const numeric = NUMERIC_ITEMS.has(item.k) || (item.k === 'union' && item.of.every((i) => NUMERIC_ITEMS.has(i.k)));
+  const numeric =
+    NUMERIC_ITEMS.has(item.k) || (item.k === 'union' && item.of.every((i) => NUMERIC_ITEMS.has(i.k)));
   if (numeric && ctx.library?.arrays !== 'lists') return 'NDArray';
   const inner = renderType(item, ctx);
   return arrayOf(`PyNested<${inner}>`, false);

@@ -40,7 +40,16 @@ let api: Client;
 let dir: string;
 
 beforeAll(async () => {
-  const config = HAS_NUMPY ? FULL_CONFIG : { pools: [{ ...FULL_CONFIG.pools![0]!, libraries: FULL_CONFIG.pools![0]!.libraries!.filter((l) => l.name !== 'numpy') }] };
+  const config = HAS_NUMPY
+    ? FULL_CONFIG
+    : {
+        pools: [
+          {
+            ...FULL_CONFIG.pools![0]!,
+            libraries: FULL_CONFIG.pools![0]!.libraries!.filter((l) => l.name !== 'numpy'),
+          },
+        ],
+      };
   dir = mkdtempSync(join(HERE, 'out-'));
   await generateTypes(config, { outDir: dir, importFrom: pathToFileURL(SRC_INDEX).href });
   pit = await Snakepit.start({ ...config, pools: [{ ...config.pools![0]!, size: 1 }], logger: false });
@@ -76,7 +85,10 @@ describe('a generated client, called on a real worker', () => {
     expect(await t['point']!({ p: { x: 1, y: 2 } })).toEqual([2, 3]);
     const grid = await t['grid']!();
     expect(grid).toBeInstanceOf(PyDict);
-    expect([...(grid as PyDict).entries()]).toEqual([[[0, 0], 'a'], [[0, 1], 'b']]);
+    expect([...(grid as PyDict).entries()]).toEqual([
+      [[0, 0], 'a'],
+      [[0, 1], 'b'],
+    ]);
     expect(await t['histogram']!({ counts: { 1: 5 } })).toEqual({ 2: 5 });
     expect(await t['histogram']!({ counts: new Map([[3, 1]]) })).toEqual({ 6: 1 });
     const digest = await t['digest']!({ data: new Uint8Array([1, 2, 3]) });
@@ -91,10 +103,20 @@ describe('a generated client, called on a real worker', () => {
   });
 
   it('typed parameters take every form their types allow (ISO text or Date, Set or array, text or number)', async () => {
-    const a = await api.tools['book']!({ day: '2024-01-01', when: new Date('2024-01-01T05:00:00Z'), seats: new Set([3, 1]), price: '1.10' });
-    const b = await api.tools['book']!({ day: new Date('2024-01-01T00:00:00Z'), when: '2024-01-01T05:00:00Z', seats: [3, 1n], price: 1.1 });
+    const a = await api.tools['book']!({
+      day: '2024-01-01',
+      when: new Date('2024-01-01T05:00:00Z'),
+      seats: new Set([3, 1]),
+      price: '1.10',
+    });
+    const b = await api.tools['book']!({
+      day: new Date('2024-01-01T00:00:00Z'),
+      when: '2024-01-01T05:00:00Z',
+      seats: [3, 1n],
+      price: 1.1,
+    });
     expect(a).toEqual({ day: '2024-01-01', weekday: 0, hour: 5, seats: [1, 3], price: '2.20' });
-    expect(b).toEqual({ ...a as object, price: '2.2' }); // a Decimal from a number: its shortest text
+    expect(b).toEqual({ ...(a as object), price: '2.2' }); // a Decimal from a number: its shortest text
   });
 
   it('a class that stays in the worker is a PyRef in a session, and goes back as the object', async () => {
@@ -137,7 +159,15 @@ describe('a generated client, called on a real worker', () => {
     const numpy = api.py['numpy']!;
     expect(await numpy['mean']!([1, 2, 3, 4])).toBe(2.5);
     expect(await numpy['mean']!(new Float64Array([1, 3]))).toBe(2);
-    expect(await numpy['mean']!([[1, 2], [3, 5]], { axis: 0 })).toEqual(new NDArray(new Float64Array([2, 3.5]), [2]));
+    expect(
+      await numpy['mean']!(
+        [
+          [1, 2],
+          [3, 5],
+        ],
+        { axis: 0 },
+      ),
+    ).toEqual(new NDArray(new Float64Array([2, 3.5]), [2]));
     const ones = await numpy['ones']!([2, 3]);
     expect(ones).toBeInstanceOf(NDArray);
     expect((ones as NDArray).shape).toEqual([2, 3]);
@@ -150,6 +180,8 @@ describe('a generated client, called on a real worker', () => {
     expect(() => area(1, [2])).toThrow(/keyword arguments\) must be an object/);
     expect(() => api.py['lib']!['total']!(5)).toThrow(/must be an array/);
     expect(() => api.session('')).toThrow(InvalidArgumentsError);
-    expect(() => typedClient(pit, { version: 2 } as never)).toThrow(/regenerate it with `npx snakepit types`/);
+    expect(() => typedClient(pit, { version: 2 } as never)).toThrow(
+      /regenerate it with `npx snakepit types`/,
+    );
   });
 });

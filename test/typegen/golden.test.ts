@@ -75,6 +75,45 @@ describe('snakepit types: deterministic output', () => {
     expect(stale.stdout).toMatch(/stale snakepit-types[/\\]index\.d\.ts/);
   }, 60_000);
 
+  it("reads stubs from a typeshed directory: --typeshed, or pyright's in the project's node_modules", async () => {
+    const project = tempDir();
+    const stdlib = join(
+      project,
+      'node_modules',
+      'pyright',
+      'dist',
+      'typeshed-fallback',
+      'stdlib',
+      'snakepit_fixtures',
+    );
+    mkdirSync(stdlib, { recursive: true });
+    writeFileSync(
+      join(project, 'node_modules', 'pyright', 'package.json'),
+      '{"name": "pyright", "version": "0.0.0"}',
+    );
+    writeFileSync(join(stdlib, 'typegen_untyped.pyi'), 'def double(x: int, /) -> int: ...\n');
+    const config = {
+      libraries: [{ name: 'u', module: 'snakepit_fixtures.typegen_untyped', functions: ['double'] }],
+      pythonPath: [FIXTURES],
+    };
+    const withPyright = await generateTypes(config, { cwd: project, outDir: join(project, 'a') });
+    expect(withPyright.warnings).toEqual([]);
+    expect(withPyright.files[0]!.content).toMatch(
+      /double\(x: number \| bigint, options\?: TypedCallOptions\): Promise<number>;/,
+    );
+    const typeshed = join(project, 'node_modules', 'pyright', 'dist', 'typeshed-fallback');
+    const other = tempDir();
+    const viaOption = await generateTypes(config, {
+      cwd: other,
+      outDir: join(other, 'b'),
+      typeshed: [typeshed],
+    });
+    expect(viaOption.files[0]!.content).toBe(withPyright.files[0]!.content);
+    const none = await generateTypes(config, { cwd: other, outDir: join(other, 'c') });
+    expect(none.files[0]!.content).toMatch(/double\(x: unknown/);
+    expect(none.warnings.join()).toMatch(/1 tool has no type hints and no stub \(python\.u\.double\)/);
+  }, 60_000);
+
   it('a library that does not import fails with the fix, naming the pool', async () => {
     const dir = tempDir();
     writeFileSync(
@@ -83,7 +122,9 @@ describe('snakepit types: deterministic output', () => {
     );
     const r = await runCli(['types'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot describe pool "default": LibraryImportError: library 'nope' cannot import/);
+    expect(r.stderr).toMatch(
+      /cannot describe pool "default": LibraryImportError: library 'nope' cannot import/,
+    );
     expect(r.stderr).toMatch(/pip install no_such_module_xyz/);
   }, 60_000);
 });

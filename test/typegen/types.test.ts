@@ -65,6 +65,25 @@ describe('snakepit types: a client for math, statistics, json, numpy and a user 
     expect(code).toBe(0);
   }, 120_000);
 
+  it("numpy's whole public surface (and math, statistics, json): generated and valid TypeScript", async () => {
+    const config = {
+      libraries: [
+        { name: 'numpy', module: 'numpy', expose: 'public' as const },
+        { name: 'statistics', module: 'statistics', expose: 'public' as const },
+        { name: 'math', module: 'math', expose: 'public' as const },
+        { name: 'json', module: 'json', expose: 'public' as const },
+      ],
+    };
+    const result = await generateTypes(config, { outDir: join(dir, 'public'), cwd: REPO });
+    expect(result.pools[0]!.functions).toBeGreaterThan(400);
+    console.log(
+      `public surface: ${result.pools[0]!.functions} functions described in ${result.pools[0]!.elapsedMs} ms`,
+    );
+    const { code, output } = await tsc(['public/index.d.ts']);
+    expect(output).toBe('');
+    expect(code).toBe(0);
+  }, 180_000);
+
   it('the type test can fail: a wrong call without @ts-expect-error is a compile error', async () => {
     const bad = readFileSync(join(HERE, 'type-tests', 'usage.ts'), 'utf8').replace(
       '// @ts-expect-error a misspelled tool does not exist\n',

@@ -118,7 +118,7 @@ class _Describer:
             qual = getattr(target, "__qualname__", None)
             if isinstance(owner, str) and isinstance(qual, str) and "<" not in qual:
                 stub = self.stubs.signatures(owner, qual)
-        if stub:
+        if stub and not all(_untyped(sig) for sig in stub):  # a .py read as a stub may say nothing
             tool["params"] = self._layout(params) if params is not None else _stub_layout(stub[0])
             tool["signatures"] = [self._stub_signature(s, tool["params"], stream) for s in stub]
             tool["source"] = "stub"
@@ -183,6 +183,10 @@ def _optional(t: dict) -> dict:
     return union([t, node("none")])
 
 
+def _untyped(sig: dict) -> bool:
+    return sig["returns"] == ANY and all(p["type"] == ANY for p in sig["params"])
+
+
 def _chunk(returns: dict) -> dict:
     """The chunk type of a stream, from its declared result (``Iterator[X]``, ``AsyncGenerator[X, None]``)."""
     if returns.get("k") == "iter":
@@ -195,8 +199,12 @@ def _result(returns: dict) -> dict:
 
 
 def _stub_layout(sig: dict) -> list:
-    return [{"name": p["name"], "kind": p["kind"], "required": not p["optional"] and p["kind"] not in
-             ("var_positional", "var_keyword")} for p in sig["params"]]
+    """The layout of a function with no run-time signature, from its stub. A C function without a signature
+    often takes no keywords at all, so every parameter that may be positional is sent by position."""
+    kinds = {"positional_or_keyword": "positional_only"}
+    return [{"name": p["name"], "kind": kinds.get(p["kind"], p["kind"]),
+             "required": not p["optional"] and p["kind"] not in ("var_positional", "var_keyword")}
+            for p in sig["params"]]
 
 
 def _doc(obj):

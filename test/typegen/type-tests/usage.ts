@@ -57,7 +57,12 @@ export async function libraries(): Promise<void> {
   expectTypeOf(await py.json.dumps({ a: 1 }, { indent: 2, sort_keys: true })).toEqualTypeOf<string>();
   expectTypeOf(await py.numpy.mean([1, 2, 3, 4])).toEqualTypeOf<number>();
   expectTypeOf(await py.numpy.mean(new Float64Array([1, 2]))).toEqualTypeOf<number>();
-  expectTypeOf(await py.numpy.std([[1, 2], [3, 4]])).toEqualTypeOf<number>();
+  expectTypeOf(
+    await py.numpy.std([
+      [1, 2],
+      [3, 4],
+    ]),
+  ).toEqualTypeOf<number>();
   expectTypeOf(await py.numpy.ones([2, 3])).toEqualTypeOf<NDArray>();
   expectTypeOf(await py.numpy.arange(5)).toEqualTypeOf<NDArray>();
   expectTypeOf(await py.numpy.dot([1, 2], [3, 4])).toEqualTypeOf<unknown>(); // numpy's stub says Any
