@@ -14,6 +14,7 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { MemoryWatch } from '../limits/memory-watch.js';
 import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
@@ -68,6 +69,8 @@ export class PoolSupervisor {
   #nextWorkerNo = 1;
   readonly #restarts: RestartPolicy;
   readonly #recycler: Recycler;
+  /** `limits.memoryMb`: the sampler for memory the worker's own rlimit cannot refuse. */
+  readonly #memoryWatch: MemoryWatch | undefined;
   /** Remote workers (transport `grpc`), beside the `size` local ones. */
   readonly #fleet: RemoteFleet | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -92,6 +95,11 @@ export class PoolSupervisor {
       onDraining: () => this.#replenish(),
       isRunning: () => this.#host.isRunning(),
     });
+    const { memoryMb } = config.limits;
+    this.#memoryWatch =
+      memoryMb === undefined
+        ? undefined
+        : new MemoryWatch({ name, logger, memoryMb, workers: () => this.#workers });
     this.#fleet = config.grpc
       ? new RemoteFleet({
           name,
@@ -117,6 +125,7 @@ export class PoolSupervisor {
   /** Start `size` local workers and the remote fleet at once; the first failure, if any. */
   async startAll(): Promise<PromiseRejectedResult | undefined> {
     const workers = Array.from({ length: this.#host.config.size }, () => this.#newWorker());
+    this.#memoryWatch?.start();
     const results = await Promise.allSettled([
       ...workers.map((w) => this.#startWorker(w)),
       ...(this.#fleet ? [this.#fleet.start()] : []),
@@ -163,6 +172,7 @@ export class PoolSupervisor {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
     this.#fleet?.close();
+    this.#memoryWatch?.stop();
     this.#workers = [];
   }
 
