@@ -22,6 +22,7 @@ import {
   type RenderContext,
   renderDefinition,
   renderType,
+  withDefault,
 } from './render-types.js';
 
 export interface EmitPool {
@@ -62,6 +63,7 @@ function header(options: EmitOptions): string {
 function jsdoc(lines: string[], indent: string): string {
   const clean = lines.flatMap((l) => escapeComment(l).split('\n')).map((l) => l.trimEnd());
   while (clean.length && !clean[clean.length - 1]) clean.pop();
+  while (clean.length && !clean[0]) clean.shift(); // a function with no summary starts at its @param lines
   if (clean.length === 0) return '';
   if (clean.length === 1) return `${indent}/** ${clean[0]} */\n`;
   return `${indent}/**\n${clean.map((l) => `${indent} *${l ? ` ${l}` : ''}`).join('\n')}\n${indent} */\n`;
@@ -163,9 +165,7 @@ class PoolRenderer {
   }
 
   paramDoc(tool: ToolDescription, p: ParamLayout): string {
-    const text = tool.doc.params?.[p.name] ?? '';
-    const dflt = p.default !== undefined ? `(default: \`${p.default}\`)` : '';
-    return [text, dflt].filter(Boolean).join(' ');
+    return withDefault(tool.doc.params?.[p.name] ?? '', p.default);
   }
 
   toolDoc(tool: ToolDescription, sig: SignatureDescription, prefix: string): string {

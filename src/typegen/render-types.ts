@@ -322,10 +322,16 @@ export function renderDefinition(
 }
 
 function docLine(doc: string | undefined, dflt: string | undefined): string {
-  const parts = [doc ? escapeComment(doc) : '', dflt !== undefined ? `@default ${escapeComment(dflt)}` : '']
-    .filter(Boolean)
-    .join(' ');
+  const parts = withDefault(
+    doc ? escapeComment(doc) : '',
+    dflt === undefined ? undefined : escapeComment(dflt),
+  );
   return `  /** ${parts.replace(/\n+/g, ' ')} */\n`;
+}
+
+/** A parameter's or field's description followed by its Python default: `the size (default: \`1\`)`. */
+export function withDefault(text: string, dflt: string | undefined): string {
+  return [text, dflt !== undefined ? `(default: \`${dflt}\`)` : ''].filter(Boolean).join(' ');
 }
 
 /** Text safe inside a block comment. */

@@ -2,19 +2,10 @@
  * The TypeScript types generated clients use for Python values (docs/TYPES.md has the whole mapping). They name
  * forms of docs/VALUES.md: what a Python value arrives as, and what JavaScript may send for a parameter.
  */
-import type { NDArray } from '../transport/extended-values.js';
+import type { NDArray, NDArrayData } from '../transport/extended-values.js';
 
 /** Numeric typed arrays: sent as numpy arrays (`Uint8Array` and `Buffer` are bytes, not arrays). */
-export type PyNumericTypedArray =
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+export type PyNumericTypedArray = Exclude<NDArrayData, Uint8Array>;
 
 /** A value, or arrays of it nested to any depth (numpy's nested sequences). */
 export type PyNested<T> = T | readonly PyNested<T>[];

@@ -47,6 +47,18 @@ def _clip(text: str, limit: int) -> str:
     return cut + " …"
 
 
+def _result_section(lines: list, titles: tuple, rest) -> str:
+    """A Returns / Yields section (Google or NumPy style), else the text of its reST field (``:returns: ...``)."""
+    text = _section(lines, titles)
+    if text:
+        return text
+    for line in lines:
+        m = rest.match(line.strip())
+        if m and m.group(1):
+            return _clip(m.group(1), MAX_SECTION)
+    return ""
+
+
 def _section(lines: list, names: tuple) -> str:
     """The text of a Returns-like section (Google ``Returns:`` or NumPy ``Returns`` over dashes), joined.
 
@@ -165,24 +177,11 @@ def doc_parts(doc) -> dict:
     params = {k: _clip(v, MAX_SECTION) for k, v in params.items() if v}
     if params:
         out["params"] = {k: params[k] for k in sorted(params)}
-    returns = _section(lines, ("Returns", "Return"))
-    if not returns:
-        for line in lines:
-            m = _REST_RETURNS.match(line.strip())
-            if m and m.group(1):
-                returns = _clip(m.group(1), MAX_SECTION)
-                break
-    if returns:
-        out["returns"] = returns
-    yields = _section(lines, ("Yields", "Yield"))
-    if not yields:
-        for line in lines:
-            m = _REST_YIELDS.match(line.strip())
-            if m and m.group(1):
-                yields = _clip(m.group(1), MAX_SECTION)
-                break
-    if yields:
-        out["yields"] = yields
+    for key, titles, rest in (("returns", ("Returns", "Return"), _REST_RETURNS),
+                              ("yields", ("Yields", "Yield"), _REST_YIELDS)):
+        text = _result_section(lines, titles, rest)
+        if text:
+            out[key] = text
     attributes = {k: _clip(v, MAX_SECTION) for k, v in _attributes(lines).items() if v}
     if attributes:
         out["attributes"] = {k: attributes[k] for k in sorted(attributes)}

@@ -17,6 +17,7 @@ import ast
 
 from .known import SPECIAL_FORMS, canonical, known
 from .model import ANY, MAX_DEPTH, json_value, node, union
+from .stubs import Binding, decorator_name
 
 __all__ = ["StubReader"]
 
@@ -360,7 +361,7 @@ class StubReader:
         params = []
         positional = [(p, "positional_only") for p in a.posonlyargs] + [(p, "positional_or_keyword") for p in a.args]
         defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
-        static = any(_decorator_name(x) == "staticmethod" for x in d.decorator_list)
+        static = any(decorator_name(x) == "staticmethod" for x in d.decorator_list)
         for i, ((p, kind), default) in enumerate(zip(positional, defaults)):
             if method and i == 0 and not static:
                 continue  # self / cls
@@ -381,36 +382,22 @@ class StubReader:
                 "type": self.expr(module, p.annotation) if p.annotation is not None else ANY}
 
 
-def _decorator_name(node) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
-
-
 def _module_binding(qual: str):
-    from .stubs import Binding
-
     return Binding("module", qual, None)
 
 
 def _class_member(cls, name: str):
     """A Binding for the method ``name`` of a class statement (its overloads together), or a nested class."""
-    from .stubs import Binding
-
     found = []
     for stmt in cls.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-            if any(_decorator_name(d) == "property" for d in stmt.decorator_list):
+            if any(decorator_name(d) == "property" for d in stmt.decorator_list):
                 return None
             found.append(stmt)
         elif isinstance(stmt, ast.ClassDef) and stmt.name == name:
             return Binding("class", "", name, stmt)
     if not found:
         return None
-    overloads = [f for f in found if any(_decorator_name(d) == "overload" for d in f.decorator_list)]
+    overloads = [f for f in found if any(decorator_name(d) == "overload" for d in f.decorator_list)]
     nodes = overloads or found[-1:]
     return Binding("func", "", name, nodes[0], nodes)

@@ -23,7 +23,7 @@ import importlib.util
 import os
 import sys
 
-__all__ = ["StubIndex", "StubModule", "Binding"]
+__all__ = ["StubIndex", "StubModule", "Binding", "decorator_name"]
 
 MAX_STUB_BYTES = 4 * 1024 * 1024  # numpy/__init__.pyi is ~200 KB; anything far larger is not a stub to read
 
@@ -101,9 +101,9 @@ class StubModule:
 
     def _function(self, stmt) -> None:
         existing = self.names.get(stmt.name)
-        overload = any(_decorator_name(d) == "overload" for d in stmt.decorator_list)
+        overload = any(decorator_name(d) == "overload" for d in stmt.decorator_list)
         if existing is not None and existing.kind == "func":
-            if overload or not any(_decorator_name(d) == "overload" for n in existing.nodes
+            if overload or not any(decorator_name(d) == "overload" for n in existing.nodes
                                    for d in n.decorator_list):
                 if overload:
                     existing.nodes.append(stmt)
@@ -123,7 +123,8 @@ class StubModule:
         return ".".join(base + ([module] if module else []))
 
 
-def _decorator_name(node) -> str:
+def decorator_name(node) -> str:
+    """The name a decorator (or a call) refers to: ``overload`` for ``@typing.overload``."""
     if isinstance(node, ast.Call):
         node = node.func
     if isinstance(node, ast.Attribute):
@@ -139,7 +140,7 @@ def _is_type_alias(annotation) -> bool:
 
 
 def _typevar_call(value) -> bool:
-    return isinstance(value, ast.Call) and _decorator_name(value.func) in ("TypeVar", "ParamSpec", "TypeVarTuple")
+    return isinstance(value, ast.Call) and decorator_name(value.func) in ("TypeVar", "ParamSpec", "TypeVarTuple")
 
 
 def _condition(test):

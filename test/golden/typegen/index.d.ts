@@ -34,7 +34,7 @@ export interface Label {
 export interface OrderInput {
   /** what is ordered */
   readonly item: string;
-  /** how many @default 1 */
+  /** how many (default: `1`) */
   readonly quantity?: number | bigint;
   readonly tags?: readonly string[];
 }
@@ -47,7 +47,7 @@ export interface OrderInput {
 export interface Order {
   /** what is ordered */
   item: string;
-  /** how many @default 1 */
+  /** how many (default: `1`) */
   quantity: number;
   tags: string[];
 }
@@ -69,7 +69,7 @@ export type Point = [number, number];
 export interface Box {
   /** in metres */
   width: number;
-  /** @default "box" */
+  /** (default: `"box"`) */
   label: string;
 }
 
@@ -122,18 +122,12 @@ export interface DefaultTools {
   }, options?: TypedCallOptions): Promise<number | bigint>;
   /** A model that stays in the worker (in a session: a PyRef). */
   load(args?: Readonly<Record<string, never>>, options?: TypedCallOptions): Promise<PyRef<'snakepit_fixtures.typegen_adapter.Model'>>;
-  /**
-   *
-   * @param args.value (default: `null`)
-   */
+  /** @param args.value (default: `null`) */
   maybe(args?: {
     /** (default: `null`) */
     readonly value?: string | null;
   }, options?: TypedCallOptions): Promise<number | string | null>;
-  /**
-   *
-   * @param args.height (default: `1.0`)
-   */
+  /** @param args.height (default: `1.0`) */
   measure(args: {
     readonly width: number;
     /** (default: `1.0`) */
