@@ -119,6 +119,7 @@ export type {
   PyComplex,
   PySeries,
   PyUnserializable,
+  PyValue,
 } from './typegen/value-types.js';
 export * from './errors/errors.js';
 export * from './errors/python-errors.js';
