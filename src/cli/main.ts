@@ -11,6 +11,7 @@ import { registerInspect } from './inspect-command.js';
 import { readPackageVersion } from './package-info.js';
 import { registerSetup } from './setup-command.js';
 import { registerTop } from './top-command.js';
+import { registerTypes } from './types-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   // `snakepit inspect json | head`: the reader went away; stop quietly (workers see end-of-file and exit).
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   registerGen(program);
   registerCall(program);
   registerInspect(program);
+  registerTypes(program);
   registerDashboard(program);
   registerTop(program);
   registerBench(program);
