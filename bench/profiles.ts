@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   const samples = new Map<string, number[]>(); // `${workload}|${layout}` -> calls/s per round
   try {
     for (const pit of pits.values()) {
-      for (const w of WORKLOADS) await concurrent(IN_FLIGHT * 2, IN_FLIGHT, () => pit.execute(w.tool, w.args));
+      for (const w of WORKLOADS)
+        await concurrent(IN_FLIGHT * 2, IN_FLIGHT, () => pit.execute(w.tool, w.args));
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const w of WORKLOADS) {
@@ -90,7 +91,10 @@ async function main(): Promise<void> {
   }
   const cell = (values: number[]): string =>
     `${Math.round(median(values))} (${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))})`;
-  const rows = WORKLOADS.map((w) => [w.name, ...LAYOUTS.map((l) => cell(samples.get(`${w.name}|${l.name}`)!))]);
+  const rows = WORKLOADS.map((w) => [
+    w.name,
+    ...LAYOUTS.map((l) => cell(samples.get(`${w.name}|${l.name}`)!)),
+  ]);
   console.log(
     `# bench:profiles — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]!.toFixed(2)}, ` +
       `${ROUNDS} rounds, ${IN_FLIGHT} calls in flight; calls/s, median (min–max)\n`,
