@@ -41,6 +41,7 @@ export type {
   SnakepitStyleConfig,
   ToolsConfig,
   TelemetryConfig,
+  StartPolicy,
 } from './config/config-types.js';
 export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';

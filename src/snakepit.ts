@@ -77,6 +77,7 @@ export class Snakepit implements AsyncDisposable {
         for (const [pool, workers] of servedBy) {
           for (const w of workers) this.#pools.get(pool)?.notify(w, { type: 'session_end', session });
         }
+        for (const pool of this.#pools.values()) pool.sessionEnded(session);
         this.#refs.sessionEnded(session);
         this.#tools.clearSession(session);
         this.#events.emit('session:ended', { session, reason });
@@ -99,6 +100,7 @@ export class Snakepit implements AsyncDisposable {
           sessions: this.#sessions,
           registry: this.#registry,
           onHostCall: (worker, message) => router.handle(worker, message),
+          onRefsLost: (session, lost, why) => this.#refs.lost(session, lost, why),
         }),
       ]),
     );

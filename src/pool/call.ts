@@ -51,6 +51,8 @@ export interface CallInit {
   correlationId?: string | undefined;
   /** Telemetry: told when the call is created, dispatched and settled. */
   observer?: CallObserver | undefined;
+  /** A bridge call the pool makes itself (a session hand-off): not counted as a served request. */
+  internal?: boolean;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -87,8 +89,16 @@ export class Call {
   /** The worker running the call, once dispatched. */
   runner: CallRunner | undefined;
   readonly idempotent: boolean;
+  /** A bridge call the pool makes itself (a session hand-off): not counted as a served request. */
+  readonly internal: boolean;
   /** Times the call was taken back from a dead worker and queued again (crash barrier). */
   retries = 0;
+  /** Times the call was given back unstarted by a worker (withdrawn, or its worker died first) and queued again. */
+  returns = 0;
+  /** The ledger slot of the worker it was dispatched to (worker/ledger.ts), while in flight there. */
+  slot: number | undefined = undefined;
+  /** Its worker was asked to give it back if it has not begun (a `withdraw`), and has not answered yet. */
+  withdrawing = false;
   /** The caller's correlation id, if it gave one. */
   readonly correlationId: string | undefined;
   /** W3C trace context sent with the call (set by telemetry when the call is traced). */
@@ -115,6 +125,7 @@ export class Call {
     this.stream = init.stream;
     this.workerId = init.workerId;
     this.idempotent = init.idempotent === true;
+    this.internal = init.internal === true;
     this.parent = init.parent;
     this.depth = init.depth ?? 0;
     this.correlationId = init.correlationId;
@@ -168,8 +179,22 @@ export class Call {
   requeue(): void {
     this.phase = 'queued';
     this.runner = undefined;
+    this.slot = undefined;
+    this.withdrawing = false;
     this.cancelled = undefined;
     this.retries++;
+  }
+
+  /**
+   * Its worker gave it back before it began (withdrawn from a busy worker, or the worker died first): back to
+   * `queued`, to run elsewhere. Not a retry: it never ran, so the idempotency rule does not apply.
+   */
+  putBack(): void {
+    this.phase = 'queued';
+    this.runner = undefined;
+    this.slot = undefined;
+    this.withdrawing = false;
+    this.returns++;
   }
 
   /** The worker's `result`: the call is complete. */

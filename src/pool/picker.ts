@@ -4,8 +4,9 @@
  *
  * Least-loaded first. When every worker is at `workerConcurrency`, a call may still be *pipelined* into a busy
  * worker — written now, run by Python right after what it holds — but only behind calls to tools the host has
- * measured as fast (< FAST_TOOL_MS), so a short call never waits behind a long one. Pipelining saves a round
- * trip per call under load; it is what lets 2 workers serve tens of thousands of calls per second.
+ * measured as fast (< FAST_TOOL_MS), and never into a worker marked stalled (stall-watch.ts: it has answered
+ * nothing for a while), so a short call never waits behind a long one. Pipelining saves a round trip per call under
+ * load; it is what lets 2 workers serve tens of thousands of calls per second.
  */
 import type { Call } from './call.js';
 
@@ -36,6 +37,8 @@ export class ToolTimings {
 export interface PickableWorker {
   readonly state: string;
   readonly load: number;
+  /** Busy without answering for a while: nothing is pipelined into it. */
+  readonly stalled?: boolean;
   inFlight(): Iterable<Call>;
 }
 
@@ -55,7 +58,8 @@ export function pickLeastLoaded<W extends PickableWorker>(
   }
   if (best || limits.pipelineDepth <= limits.workerConcurrency) return best;
   for (const w of workers) {
-    if (w.state !== 'ready' || w.load >= limits.pipelineDepth || (best && w.load >= best.load)) continue;
+    if (w.state !== 'ready' || w.stalled || w.load >= limits.pipelineDepth || (best && w.load >= best.load))
+      continue;
     if (holdsOnlyFastCalls(w, timings)) best = w;
   }
   return best;
@@ -68,6 +72,7 @@ export function hasRoom(worker: PickableWorker, limits: PickLimits, timings: Too
   return (
     limits.pipelineDepth > limits.workerConcurrency &&
     worker.load < limits.pipelineDepth &&
+    !worker.stalled &&
     holdsOnlyFastCalls(worker, timings)
   );
 }
@@ -75,18 +80,24 @@ export function hasRoom(worker: PickableWorker, limits: PickLimits, timings: Too
 /**
  * Where a call must or would rather run: its session's worker, or the worker holding the object it addresses.
  * `strict`: only there (the Python state is there); otherwise there when it has room, else anywhere.
+ * `failFast` (with `strict`): when that worker has no room, refuse rather than wait.
  */
 export interface AffinityTarget {
   workerId: string;
   strict: boolean;
+  failFast?: boolean;
 }
 
 /** How the pool learns and records where a session's calls go (the SessionStore implements it). */
 export interface SessionRouter {
   /** The worker that served the session in `pool` last, if any. */
   workerFor(sessionId: string, pool: string): string | undefined;
-  /** A call of the session was dispatched to `workerId`. */
+  /** A call of the session was dispatched to `workerId` (or its state moved there). */
   bound(sessionId: string, pool: string, workerId: string): void;
+  /** The session's worker in `pool` is gone: route its next call anywhere. */
+  unbind(sessionId: string, pool: string): void;
+  /** The sessions whose worker in `pool` is `workerId`. */
+  sessionsOn(pool: string, workerId: string): string[];
 }
 
 /**
@@ -94,13 +105,15 @@ export interface SessionRouter {
  * - `worker`: dispatch the call to this worker now;
  * - `wait`: the call must run on this worker, which has no room: park it there, and look at the calls behind it;
  * - `busy`: no worker can take the call now: leave it queued;
- * - `lost`: the call must run on a worker that is gone (exited, recycled): fail it with SessionLostError.
+ * - `lost`: the call must run on a worker that is gone (exited, recycled): fail it with SessionLostError;
+ * - `refused`: the call must run on this worker, which has no room, and may not wait (`failFast`).
  */
 export type PickResult<W> =
   | { kind: 'worker'; worker: W }
   | { kind: 'wait'; worker: W }
   | { kind: 'busy' }
-  | { kind: 'lost'; workerId: string };
+  | { kind: 'lost'; workerId: string }
+  | { kind: 'refused'; worker: W };
 
 const BUSY = { kind: 'busy' } as const;
 
@@ -121,7 +134,7 @@ export function pickWorker<W extends PickableWorker & { readonly id: string }>(
     if (bound && bound.state === 'ready') {
       if (hasRoom(bound, limits, timings) || nestedOn?.has(bound.id))
         return { kind: 'worker', worker: bound };
-      if (target.strict) return { kind: 'wait', worker: bound };
+      if (target.strict) return { kind: target.failFast ? 'refused' : 'wait', worker: bound };
     } else if (target.strict) {
       return { kind: 'lost', workerId: target.workerId };
     }

@@ -38,6 +38,11 @@ export interface PoolStats extends CallStats {
   recycles: number;
   /** Idempotent calls queued again after their worker died. */
   retries: number;
+  /**
+   * Calls a worker gave back before they began — withdrawn from a worker stuck in a long call, or still unstarted
+   * when their worker died — and ran elsewhere (each also a `call:returned` event).
+   */
+  returned: number;
   /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
   degraded: boolean;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
@@ -73,6 +78,7 @@ export interface CallCounters {
   timeouts: number;
   saturations: number;
   retries: number;
+  returned: number;
 }
 
 /** Everything `poolStats` reads. */
@@ -111,6 +117,7 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     saturations: calls.saturations,
     restarts: supervision.restarts,
     retries: calls.retries,
+    returned: calls.returned,
     heartbeatsMissed: supervision.heartbeatsMissed,
     recycles: supervision.recycles,
     degraded: supervision.degraded,

@@ -49,6 +49,14 @@ export interface SupervisorHost {
   callDone(worker: WorkerHandle, call: Call, error: Error | undefined): void;
   /** The worker died with `call` in flight: true when the pool took the call back to run it elsewhere. */
   retryCrashed(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /** Calls the worker had not begun (withdrawn, or unstarted at its death), in dispatch order: run them elsewhere. */
+  returnCalls(worker: WorkerHandle, calls: Call[], reason: 'withdrawn' | 'not_begun'): void;
+  /** Recycling: `old` stops taking calls, `next` replaces it; hold the calls of `old`'s sessions. */
+  beginHandOff(old: WorkerHandle, next: WorkerHandle): void;
+  /** Recycling: `old` is idle; move its sessions to its replacement. Resolves when done (never rejects). */
+  handOff(old: WorkerHandle): Promise<void>;
+  /** A worker left the pool (after its calls were settled or returned). */
+  workerExited(worker: WorkerHandle): void;
   /** No worker can serve: fail every queued call with `error` rather than let them wait out their timeouts. */
   failQueued(error: Error): void;
 }
@@ -89,7 +97,11 @@ export class PoolSupervisor {
       events,
       workers: () => this.#workers,
       startExtraWorker: (replacing) => this.#addWorker(replacing?.endpoint),
-      onDraining: () => this.#replenish(),
+      onDraining: (old, next) => {
+        this.#host.beginHandOff(old, next);
+        this.#replenish();
+      },
+      handOff: (old) => this.#host.handOff(old),
       isRunning: () => this.#host.isRunning(),
     });
     this.#fleet = config.grpc
@@ -212,10 +224,12 @@ export class PoolSupervisor {
           correlationId: message.correlation_id ?? undefined,
         }),
       onCallDone: (w, call, error) => {
+        if (call.internal) return;
         host.callDone(w, call, error);
         this.#recycler.afterCall(w);
       },
       onCallCrashed: (w, call, error) => host.retryCrashed(w, call, error),
+      onCallsReturned: (w, calls, why) => host.returnCalls(w, calls, why),
       onHeartbeatMissed: (w, silentMs, missed, fatal) => {
         this.#heartbeatsMissed++;
         host.events.emit('heartbeat:missed', {
@@ -236,6 +250,7 @@ export class PoolSupervisor {
     this.#workers = this.#workers.filter((w) => w !== worker);
     host.registry?.remove(worker.id);
     this.#recycler.onExit(worker);
+    host.workerExited(worker);
     host.events.emit('worker:exited', {
       pool: host.name,
       worker: worker.id,

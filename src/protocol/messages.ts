@@ -141,6 +141,11 @@ export interface PongMessage {
 export interface ByeMessage {
   type: 'bye';
 }
+/** The calls among a `withdraw`'s ids that had not begun: given back, answered by this frame (PROTOCOL.md §5). */
+export interface WithdrawnMessage {
+  type: 'withdrawn';
+  ids: number[];
+}
 
 export type WorkerMessage =
   | HelloMessage
@@ -154,7 +159,8 @@ export type WorkerMessage =
   | EventMessage
   | PingMessage
   | PongMessage
-  | ByeMessage;
+  | ByeMessage
+  | WithdrawnMessage;
 
 // ── host → worker ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -177,6 +183,8 @@ export interface CallMessage {
   window?: number;
   trace?: { traceparent: string; tracestate?: string };
   correlation_id?: string;
+  /** Where the worker records that the call began, in its ledger (PROTOCOL.md §1.2). */
+  slot?: number;
 }
 export interface CancelMessage {
   type: 'cancel';
@@ -207,6 +215,11 @@ export interface SessionEndMessage {
   type: 'session_end';
   session: string;
 }
+/** Give back those of these calls that have not begun (they run elsewhere); the rest are answered as usual. */
+export interface WithdrawMessage {
+  type: 'withdraw';
+  ids: number[];
+}
 export interface ShutdownMessage {
   type: 'shutdown';
   grace_ms: number;
@@ -216,6 +229,7 @@ export type HostMessage =
   | WelcomeMessage
   | CallMessage
   | CancelMessage
+  | WithdrawMessage
   | CreditMessage
   | HostResultMessage
   | HostErrorMessage
@@ -238,6 +252,7 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'ping',
   'pong',
   'bye',
+  'withdrawn',
 ]);
 
 /** A decoded body's shape check: a map with a known `type`. Returns a description of what is wrong, or null. */

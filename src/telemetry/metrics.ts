@@ -139,6 +139,12 @@ export const METRIC_DEFS: readonly Def[] = [
     pool: (p) => p.stats.retries,
   },
   {
+    name: 'snakepit_call_returns_total',
+    help: 'Calls a worker gave back before they began (withdrawn, or unstarted when it died), run elsewhere.',
+    type: 'counter',
+    pool: (p) => p.stats.returned,
+  },
+  {
     name: 'snakepit_heartbeats_missed_total',
     help: 'Heartbeat pings a worker left unanswered for an interval.',
     type: 'counter',

@@ -119,6 +119,7 @@ describe('the exposition text', () => {
       restarts: 0,
       recycles: 0,
       retries: 0,
+      returned: 0,
       heartbeatsMissed: 2,
       degraded: false,
       latencyMs: latency.summary(),

@@ -1,9 +1,10 @@
 // The pure pieces of the pool, against fakes: queue, picker, chunk stream.
 import { quietOwner, testCall } from './test-call.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Call } from '../../src/pool/call.js';
 import { ChunkStream } from '../../src/pool/chunk-stream.js';
 import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { StallWatch, STALL_CHECK_MS } from '../../src/pool/stall-watch.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';
 import { CallTimeoutError } from '../../src/errors/errors.js';
 
@@ -14,6 +15,7 @@ function call(tool = 't', timeoutMs = 10_000): Call {
 
 class FakeWorker implements PickableWorker {
   calls: Call[] = [];
+  stalled = false;
   constructor(
     readonly name: string,
     public state = 'ready',
@@ -168,5 +170,65 @@ describe('Call', () => {
     });
     await expect(c.promise).rejects.toMatchObject({ code: 'SNAKEPIT_ABORTED' });
     expect(c.settled).toBe(true);
+  });
+});
+
+describe('StallWatch', () => {
+  class Busy {
+    served = 0;
+    stalled = false;
+    asked = 0;
+    constructor(public load: number) {}
+  }
+
+  it('marks a worker stalled when it answers nothing between two checks, and asks for its waiting calls', () => {
+    vi.useFakeTimers();
+    try {
+      const stuck = new Busy(3);
+      const moving = new Busy(2);
+      const watch = new StallWatch(
+        () => [stuck, moving],
+        (w) => w.asked++,
+      );
+      watch.dispatched(stuck);
+      vi.advanceTimersByTime(STALL_CHECK_MS); // first look: both busy
+      moving.served++;
+      vi.advanceTimersByTime(STALL_CHECK_MS);
+      expect([stuck.stalled, moving.stalled]).toEqual([true, false]);
+      expect([stuck.asked, moving.asked]).toEqual([1, 0]);
+      vi.advanceTimersByTime(STALL_CHECK_MS); // still stalled, still holding calls: asked again (new calls only)
+      expect(stuck.asked).toBe(2);
+      stuck.load = moving.load = 0;
+      vi.advanceTimersByTime(STALL_CHECK_MS);
+      expect(vi.getTimerCount()).toBe(0); // every worker idle: the watch sleeps
+      watch.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not start for a worker holding a single call', () => {
+    vi.useFakeTimers();
+    try {
+      const watch = new StallWatch<Busy>(
+        () => [],
+        () => {},
+      );
+      watch.dispatched(new Busy(1));
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the picker never pipelines into a stalled worker', () => {
+    const timings = new ToolTimings();
+    for (let i = 0; i < 5; i++) timings.record('fast', 0.05);
+    const w = new FakeWorker('w');
+    w.calls.push(call('fast'));
+    const limits = { workerConcurrency: 1, pipelineDepth: 4 };
+    expect(pickLeastLoaded([w], limits, timings)).toBe(w);
+    w.stalled = true;
+    expect(pickLeastLoaded([w], limits, timings)).toBeUndefined();
   });
 });

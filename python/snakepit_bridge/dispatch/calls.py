@@ -29,7 +29,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
-        "style", "sender", "span",
+        "style", "sender", "span", "slot",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -52,6 +52,7 @@ class Call:
         self.stream = bool(msg.get("stream"))
         self.trace = msg.get("trace")
         self.correlation_id = msg.get("correlation_id")
+        self.slot = msg.get("slot")  # where to record that it began, in the ledger (ledger.py)
         self.state = QUEUED
         self.kind = None
         self.cancel_reason = None  # set once, by the reader, when the host cancels
@@ -124,11 +125,17 @@ class Call:
 
 
 class CallTable:
-    """The open calls of this channel, by id."""
+    """The open calls of this channel, by id.
 
-    def __init__(self) -> None:
+    With a ledger (ledger.py), ``start`` records in the call's slot that it began, before any of its code
+    runs: after a crash, the host runs elsewhere every call whose slot does not say so.
+    """
+
+    def __init__(self, ledger=None) -> None:
         self._calls = {}
         self._lock = threading.Lock()
+        self._begun = ledger.begun if ledger is not None else None
+        self._slots = ledger.slots if ledger is not None else 0
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -142,6 +149,9 @@ class CallTable:
             if call.id in self._calls:
                 raise ProtocolError("call id %r is already open" % (call.id,))
             self._calls[call.id] = call
+        slot = call.slot
+        if slot is not None and not (type(slot) is int and 0 <= slot < self._slots):
+            call.slot = None  # no ledger, or a slot outside it: nothing is recorded for this call
 
     def start(self, call: Call, kind: str) -> bool:
         """Main thread: QUEUED -> RUNNING on ``kind``.
@@ -153,6 +163,8 @@ class CallTable:
                 return False
             call.state = RUNNING
             call.kind = kind
+            if call.slot is not None:
+                self._begun[call.slot] = call.id
             return True
 
     def move_to_loop(self, call: Call) -> None:
@@ -177,6 +189,22 @@ class CallTable:
                 return None
             call.cancel_reason = reason
             return call, call.state, call.kind
+
+    def withdraw(self, ids) -> list:
+        """Reader thread: give back the calls among ``ids`` that have not begun (they will run elsewhere).
+
+        Returns their ids; each such call is done here (the main thread skips it), without a terminal frame:
+        the ``withdrawn`` frame listing it takes that frame's place.
+        """
+        given = []
+        with self._lock:
+            for call_id in ids:
+                call = self._calls.get(call_id)
+                if call is not None and call.state is QUEUED and call.cancel_reason is None:
+                    call.state = DONE
+                    del self._calls[call_id]
+                    given.append(call_id)
+        return given
 
     def open_calls(self) -> list:
         with self._lock:
