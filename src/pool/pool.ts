@@ -127,25 +127,31 @@ export class Pool implements CallOwner {
   }
 
   /**
-   * Start every worker at once; resolve when all are ready. If any fails, stop the rest and reject with its
-   * error: no half-started pool, no leftover process.
+   * Start the workers (in batches of `startupBatchSize`); resolve when all are ready. With `allOrNothing` (the
+   * `"all"` start policy), a failure stops the rest and rejects with its error: no half-started pool, no leftover
+   * process. Without, the pool runs with what started — possibly nothing — and is degraded until it refills (calls
+   * fail at once meanwhile, with the start failure).
    */
-  async start(): Promise<void> {
+  async start(allOrNothing = true): Promise<void> {
     if (this.#state !== 'new') throw new Error(`pool "${this.name}" was already started`);
     this.#state = 'starting';
     const startedAt = performance.now();
-    const failed = await this.#supervisor.startAll();
-    if (failed || this.#state !== 'starting') {
+    const failed = await this.#supervisor.startAll(allOrNothing);
+    if ((failed && allOrNothing) || this.#state !== 'starting') {
       await this.destroy();
-      throw failed ? failed.reason : new PoolClosedError(`pool "${this.name}" was closed while starting`);
+      throw failed ?? new PoolClosedError(`pool "${this.name}" was closed while starting`);
     }
     this.#state = 'running';
     this.#supervisor.startRecycling();
-    this.#hooks.events.emit('pool:ready', {
-      pool: this.name,
-      workers: this.#workers.length,
-      durationMs: performance.now() - startedAt,
-    });
+    this.startFailure = failed;
+    if (failed) this.#supervisor.startedDegraded(failed);
+    else {
+      this.#hooks.events.emit('pool:ready', {
+        pool: this.name,
+        workers: this.#workers.length,
+        durationMs: performance.now() - startedAt,
+      });
+    }
     this.#pump();
   }
 
@@ -208,6 +214,25 @@ export class Pool implements CallOwner {
     } else call.runner?.cancel(call, reason);
   }
 
+  /** Start policy "available": why some workers did not start (the pool is degraded and keeps trying). */
+  startFailure: Error | undefined;
+
+  /** Whether a worker is ready now. */
+  get serving(): boolean {
+    return this.#workers.some((w) => w.state === 'ready');
+  }
+
+  /**
+   * Try to bring the pool back to full size now (a degraded pool otherwise retries on its own, with back-off).
+   * @throws WorkerStartError from the attempt when a worker still fails to start
+   */
+  resume(): Promise<void> {
+    if (this.#state !== 'running') {
+      return Promise.reject(new PoolClosedError(`pool "${this.name}" is ${this.#state}`));
+    }
+    return this.#supervisor.resume();
+  }
+
   /** Tool specs advertised by the workers' `ready`. */
   tools(): ToolSpec[] {
     return this.#workers.find((w) => w.state === 'ready')?.tools ?? [];
@@ -221,6 +246,8 @@ export class Pool implements CallOwner {
   stats(): PoolStats {
     return poolStats({
       name: this.name,
+      state: this.#state,
+      size: this.config.size,
       workers: this.#workers,
       queued: this.#queue.size + this.#lines.size,
       calls: this.#stats,

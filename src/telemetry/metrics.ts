@@ -92,7 +92,7 @@ export const METRIC_DEFS: readonly Def[] = [
   },
   {
     name: 'snakepit_pool_degraded',
-    help: '1 once the pool stopped replacing workers that fail to start.',
+    help: '1 while worker starts keep failing (the pool keeps trying with back-off).',
     type: 'gauge',
     pool: (p) => (p.stats.degraded ? 1 : 0),
   },

@@ -146,6 +146,11 @@ export class WorkerHandle {
   get state(): WorkerState {
     return this.#lifecycle.state;
   }
+  /** Ready, or starting and not failed yet: counted as one of the pool's workers. */
+  get willServe(): boolean {
+    const state = this.#lifecycle.state;
+    return state === 'ready' || (state === 'starting' && !this.#start?.failed);
+  }
   get load(): number {
     return this.#inFlight.size;
   }

@@ -107,6 +107,8 @@ describe('the exposition text', () => {
     queueWait.record(0.01);
     const stats = {
       pool: 'a"b\\c\nd', // every character that needs escaping in a label value
+      state: 'running' as const,
+      size: 1,
       workers: 1,
       available: 1,
       busy: 0,
@@ -122,6 +124,10 @@ describe('the exposition text', () => {
       returned: 0,
       heartbeatsMissed: 2,
       degraded: false,
+      degradedSince: undefined,
+      restartFailures: 0,
+      nextRestartInMs: undefined,
+      lastStartError: undefined,
       latencyMs: latency.summary(),
       queueWaitMs: queueWait.summary(),
       streamChunks: 0,

@@ -210,10 +210,29 @@ describe.each([msgpackCodec, jsonCodec])('the ref tag over $name', (codec) => {
 });
 
 describe('config', () => {
-  it('defaults affinity to strict and sessions to a 1 h TTL', () => {
+  it('defaults affinity to strict_queue and sessions to a 1 h TTL', () => {
     const config = resolveConfig({ adapter: 'a.b:C', logger: false });
-    expect(config.pools[0]!.affinity).toBe('strict');
+    expect(config.pools[0]!.affinity).toBe('strict_queue');
     expect(config.sessions).toEqual({ ttlMs: 3_600_000, cleanupIntervalMs: 60_000 });
+  });
+
+  it.each([
+    ['strict_queue', 'strict_queue'],
+    ['strict', 'strict_queue'],
+    ['strict_fail_fast', 'strict_fail_fast'],
+    ['hint', 'hint'],
+    ['prefer', 'hint'],
+  ] as const)("takes affinity %s as Snakepit's %s", (given, mode) => {
+    expect(resolveConfig({ adapter: 'a.b:C', logger: false, affinity: given }).pools[0]!.affinity).toBe(mode);
+  });
+
+  it('defaults the start policy to "all" and start-up batches to 8', () => {
+    const config = resolveConfig({ adapter: 'a.b:C', logger: false });
+    expect(config.startPolicy).toBe('all');
+    expect(config.pools[0]).toMatchObject({ startupBatchSize: 8, startupBatchDelayMs: 0 });
+    expect(() => resolveConfig({ adapter: 'a.b:C', logger: false, startPolicy: 'some' as never })).toThrow(
+      ConfigError,
+    );
   });
 
   it.each([
