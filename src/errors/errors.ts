@@ -129,15 +129,23 @@ export class QueueTimeoutError extends SnakepitError {
   }
 }
 
-/** The call ran longer than its timeout; it was cancelled in Python too. */
+/**
+ * The call ran longer than its timeout. `started`: it was on a worker, which is told to stop it (the tool's code
+ * is interrupted; a worker that has not stopped it 5 s later is killed); otherwise it was waiting for one.
+ */
 export class CallTimeoutError extends SnakepitError {
   static override readonly code = 'SNAKEPIT_CALL_TIMEOUT';
   constructor(
     readonly tool: string,
     readonly timeoutMs: number,
+    readonly started = true,
   ) {
     super(
-      `call to "${tool}" timed out after ${timeoutMs} ms (it was cancelled in Python; raise timeoutMs if it needs longer)`,
+      started
+        ? `call to "${tool}" timed out after ${timeoutMs} ms; it is being stopped in Python (a tool that does not ` +
+            'stop within 5 s of its cancel has its worker killed). Raise timeoutMs if it needs longer'
+        : `call to "${tool}" timed out after ${timeoutMs} ms waiting for a worker to take it: raise timeoutMs, ` +
+            'or give the pool more workers',
     );
   }
 }

@@ -149,7 +149,7 @@ export class Call {
     }
     init.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#timer = setTimeout(
-      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs), 'timeout'),
+      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs, this.phase !== 'queued'), 'timeout'),
       init.timeoutMs,
     );
     if (init.queueTimeoutMs !== undefined) {

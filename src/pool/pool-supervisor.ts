@@ -101,6 +101,8 @@ export class PoolSupervisor {
   #nextRoundAt: number | undefined;
   /** `resume()` callers waiting for the round it started. */
   #resumeWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /** `resume()` was called while a round was under way: run another one right after it. */
+  #roundAgain = false;
   #restartCount = 0;
   #heartbeatsMissed = 0;
 
@@ -226,12 +228,15 @@ export class PoolSupervisor {
    * round started every missing worker; rejects with the round's failure (the pool keeps trying with back-off).
    */
   resume(): Promise<void> {
-    if (this.#missing() <= 0) return Promise.resolve();
+    if (this.#missing() <= 0 && !this.#replacing) return Promise.resolve();
     this.#restarts.reset();
     const done = new Promise<void>((resolve, reject) => this.#resumeWaiters.push({ resolve, reject }));
-    if (!this.#replacing || this.#nextRoundAt !== undefined) {
+    if (this.#replacing && this.#nextRoundAt === undefined) {
+      this.#roundAgain = true; // the round under way began before this call: the caller gets a fresh one
+    } else {
       clearTimeout(this.#restartTimer);
       this.#replacing = false;
+      this.#nextRoundAt = undefined;
       this.#replenish();
     }
     return done;
@@ -436,7 +441,10 @@ export class PoolSupervisor {
     if (failure !== undefined) this.#replacementFailed(failure);
     else if (this.#missing() <= 0) this.#recovered();
     host.pump();
-    this.#settleResume(failure);
+    if (this.#roundAgain) {
+      this.#roundAgain = false;
+      this.#restarts.reset();
+    } else this.#settleResume(failure);
     this.#replenish();
   }
 

@@ -251,7 +251,8 @@ export class WorkerHandle {
     this.#send({ type: 'cancel', id: call.id, reason });
     this.#inFlight.armCancelDeadline(call.id, CANCEL_GRACE_MS, () =>
       this.kill(
-        `call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`,
+        `call ${call.id} ("${call.tool}") ignored its cancel (${reason}) for ${CANCEL_GRACE_MS} ms: the worker is ` +
+          'killed, not the call cancelled',
         'timeout_kill',
       ),
     );

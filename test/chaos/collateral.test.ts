@@ -31,9 +31,15 @@ describe('one poisoned call among 200 pipelined on 2 workers', () => {
       for (let i = 0; i < 20; i++) await pit.execute('poison', { value: i });
       const t0 = performance.now();
       const settledAt: number[] = [];
+      // The poisoned call has a 500 ms timeout (a hang outlives it: the worker is killed 5 s later, for ignoring
+      // its cancel); the others a generous one, so only a call that waited behind it could miss its deadline.
       const calls = Array.from({ length: CALLS }, (_, i) =>
         pit
-          .execute('poison', { value: i, how: i === POISONED ? how : '' }, { timeoutMs: 500 })
+          .execute(
+            'poison',
+            { value: i, how: i === POISONED ? how : '' },
+            { timeoutMs: i === POISONED ? 500 : 15_000 },
+          )
           .finally(() => (settledAt[i] = performance.now() - t0)),
       );
       const outcomes = await settleAll(calls, 20_000);
@@ -47,7 +53,7 @@ describe('one poisoned call among 200 pipelined on 2 workers', () => {
       else expect((poisoned as WorkerCrashedError).kind).toBe(kind);
       // Unrelated calls are not held up by the poisoned call's timeout or its worker's death (before: ~5.5 s).
       const slowest = Math.max(...settledAt.filter((_, i) => i !== POISONED));
-      expect(slowest, 'ms until the last unrelated call settled').toBeLessThan(2_500);
+      expect(slowest, 'ms until the last unrelated call settled').toBeLessThan(4_000);
       await expect.poll(() => exits.map((e) => e.kind), { timeout: 15_000 }).toEqual([kind]);
       await poolBackToFull(pit, 2);
       expect(pit.stats('default').errors).toBe(1);
@@ -60,11 +66,12 @@ describe('one poisoned call among 200 pipelined on 2 workers', () => {
 
 describe('what a dying worker had already produced', () => {
   it('answers computed before the crash reach their callers; calls behind it run on the replacement', async () => {
-    const pit = await startChaos({ size: 1, heartbeat: false });
+    // workerConcurrency: all 21 calls go to the worker at once, whatever the host measured of the tool's speed
+    // (pipelining would do the same on a quiet machine); Python still runs them one at a time, in order.
+    const pit = await startChaos({ size: 1, heartbeat: false, workerConcurrency: 32 });
     const returned: Array<SnakepitEvents['call:returned']> = [];
     pit.on('call:returned', (e) => returned.push(e));
     try {
-      for (let i = 0; i < 20; i++) await pit.execute('poison', { value: i });
       // One tick: the 21 calls go out in one write and the worker reads them as one batch. It answers the first
       // ten into its outbox, then dies before sending them.
       const calls = Array.from({ length: 21 }, (_, i) =>
