@@ -31,6 +31,17 @@ export interface BenchDriver {
   fail(): Promise<unknown>;
   /** `sleep(ms)` bounded by the system's own timeout mechanism; absent when it has none. */
   sleepWithTimeout?(ms: number, timeoutMs: number): Promise<unknown>;
+  /**
+   * Keep a counter in a session's Python state, replace the worker holding it on purpose (a planned recycle), and
+   * return the counter's values before and after; absent when the system has no sessions or recycling.
+   */
+  counterAcrossRecycle?(): Promise<{ before: number; after: number }>;
+  /**
+   * Start a second pool whose adapter cannot import until `gateFile` exists, then create the file: resolves with
+   * what a call answered while it was broken, and how long until calls succeed on their own; absent when the
+   * system does not supervise workers.
+   */
+  healAfterFix?(gateFile: string): Promise<{ brokenError: string; brokenMs: number; healedMs: number }>;
   /** Pids of the Python processes (for RSS); empty for an in-process interpreter. */
   pythonPids(): number[];
   close(): Promise<void>;
