@@ -63,9 +63,12 @@ def test_start_records_the_call_id_in_its_slot_before_it_runs(ledger_fd):
 
 def test_a_slot_outside_the_ledger_is_ignored(ledger_fd):
     table = CallTable(Ledger(os.dup(ledger_fd)))
-    call = Call({"id": 1, "tool": "t", "slot": SLOTS})
-    table.add(call)
-    assert call.slot is None and table.start(call, "sync")
+    for bad in (SLOTS, "3", 2.5):
+        call = Call({"id": 1, "tool": "t", "slot": bad})
+        table.add(call)
+        assert table.start(call, "sync")  # runs; nothing is recorded for it
+        table.finish(call)
+    assert read_ledger(ledger_fd)["begun"] == (0,) * SLOTS
 
 
 def test_withdraw_gives_back_only_calls_that_have_not_begun():

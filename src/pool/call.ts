@@ -99,6 +99,11 @@ export class Call {
   slot: number | undefined = undefined;
   /** Its worker was asked to give it back if it has not begun (a `withdraw`), and has not answered yet. */
   withdrawing = false;
+  /**
+   * Nothing may be pipelined behind it on its worker: a stream, a call given up on (its cancel pending), or a
+   * call to a tool not measured as fast when it was dispatched. Kept by the worker's InFlightCalls.
+   */
+  blocksPipelining = false;
   /** The caller's correlation id, if it gave one. */
   readonly correlationId: string | undefined;
   /** W3C trace context sent with the call (set by telemetry when the call is traced). */

@@ -3,12 +3,12 @@
  * fake workers: `pickWorker` (what the pool calls) handles affinity and falls back to `pickLeastLoaded`.
  *
  * Least-loaded first. When every worker is at `workerConcurrency`, a call may still be *pipelined* into a busy
- * worker — written now, run by Python right after what it holds — but only behind calls to tools the host has
- * measured as fast (< FAST_TOOL_MS), and never into a worker marked stalled (stall-watch.ts: it has answered
- * nothing for a while), so a short call never waits behind a long one. Pipelining saves a round trip per call under
- * load; it is what lets 2 workers serve tens of thousands of calls per second.
+ * worker — written now, run by Python right after what it holds — but only behind calls to tools the host had
+ * measured as fast (< FAST_TOOL_MS) when it dispatched them (a worker counts the others: `pipelineBlockers`), and
+ * never into a worker marked stalled (stall-watch.ts: it has answered nothing for a while), so a short call never
+ * waits behind a long one. Pipelining saves a round trip per call under load; it is what lets 2 workers serve tens
+ * of thousands of calls per second.
  */
-import type { Call } from './call.js';
 
 export const FAST_TOOL_MS = 2;
 const EWMA_ALPHA = 0.2;
@@ -39,7 +39,8 @@ export interface PickableWorker {
   readonly load: number;
   /** Busy without answering for a while: nothing is pipelined into it. */
   readonly stalled?: boolean;
-  inFlight(): Iterable<Call>;
+  /** Calls in flight nothing may be pipelined behind: streams, cancelled calls, tools not measured as fast. */
+  readonly pipelineBlockers: number;
 }
 
 export interface PickLimits {
@@ -50,7 +51,6 @@ export interface PickLimits {
 export function pickLeastLoaded<W extends PickableWorker>(
   workers: readonly W[],
   limits: PickLimits,
-  timings: ToolTimings,
 ): W | undefined {
   let best: W | undefined;
   for (const w of workers) {
@@ -58,22 +58,20 @@ export function pickLeastLoaded<W extends PickableWorker>(
   }
   if (best || limits.pipelineDepth <= limits.workerConcurrency) return best;
   for (const w of workers) {
-    if (w.state !== 'ready' || w.stalled || w.load >= limits.pipelineDepth || (best && w.load >= best.load))
-      continue;
-    if (holdsOnlyFastCalls(w, timings)) best = w;
+    if (w.state !== 'ready' || w.load >= limits.pipelineDepth || (best && w.load >= best.load)) continue;
+    if (pipelinable(w)) best = w;
   }
   return best;
 }
 
 /** Whether `worker` can take one more call now (a free slot, or pipelining behind fast calls). */
-export function hasRoom(worker: PickableWorker, limits: PickLimits, timings: ToolTimings): boolean {
+export function hasRoom(worker: PickableWorker, limits: PickLimits): boolean {
   if (worker.state !== 'ready') return false;
   if (worker.load < limits.workerConcurrency) return true;
   return (
     limits.pipelineDepth > limits.workerConcurrency &&
     worker.load < limits.pipelineDepth &&
-    !worker.stalled &&
-    holdsOnlyFastCalls(worker, timings)
+    pipelinable(worker)
   );
 }
 
@@ -126,20 +124,18 @@ export function pickWorker<W extends PickableWorker & { readonly id: string }>(
   target: AffinityTarget | undefined,
   workers: readonly W[],
   limits: PickLimits,
-  timings: ToolTimings,
   nestedOn?: ReadonlySet<string>,
 ): PickResult<W> {
   if (target !== undefined) {
     const bound = workers.find((w) => w.id === target.workerId);
     if (bound && bound.state === 'ready') {
-      if (hasRoom(bound, limits, timings) || nestedOn?.has(bound.id))
-        return { kind: 'worker', worker: bound };
+      if (hasRoom(bound, limits) || nestedOn?.has(bound.id)) return { kind: 'worker', worker: bound };
       if (target.strict) return { kind: target.failFast ? 'refused' : 'wait', worker: bound };
     } else if (target.strict) {
       return { kind: 'lost', workerId: target.workerId };
     }
   }
-  const worker = pickLeastLoaded(workers, limits, timings);
+  const worker = pickLeastLoaded(workers, limits);
   if (worker) return { kind: 'worker', worker };
   if (nestedOn) {
     const holder = workers.find((w) => w.state === 'ready' && nestedOn.has(w.id));
@@ -148,9 +144,7 @@ export function pickWorker<W extends PickableWorker & { readonly id: string }>(
   return BUSY;
 }
 
-function holdsOnlyFastCalls(worker: PickableWorker, timings: ToolTimings): boolean {
-  for (const call of worker.inFlight()) {
-    if (call.cancelled || call.stream || !timings.isFast(call.tool)) return false;
-  }
-  return true;
+/** Whether a call may wait inside this busy worker: it is not stalled, and holds only fast calls. */
+function pipelinable(worker: PickableWorker): boolean {
+  return !worker.stalled && worker.pipelineBlockers === 0;
 }

@@ -117,6 +117,7 @@ export class Pool implements CallOwner {
     this.#supervisor = new PoolSupervisor(this.#supervisorHost());
     this.#stalls = new StallWatch(
       () => this.#workers,
+      (worker) => worker.state === 'ready' && !worker.stalled && worker.load < config.workerConcurrency,
       (worker) => worker.withdraw(worker.inFlight()),
     );
   }
@@ -199,7 +200,7 @@ export class Pool implements CallOwner {
   #admitNested(call: Call): boolean {
     const nestedOn = ancestorWorkers(call);
     if (!nestedOn) return false;
-    const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+    const pick = pickWorker(this.#target(call), this.#workers, this.config, nestedOn);
     if (pick.kind === 'busy') return false;
     this.#place(call, pick);
     return true;
@@ -352,7 +353,7 @@ export class Pool implements CallOwner {
     for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
       if ((this.#reports.size > 0 || this.#handoffs.size > 0) && this.#divert(call)) continue;
       const nestedOn = call.parent ? ancestorWorkers(call) : undefined;
-      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+      const pick = pickWorker(this.#target(call), this.#workers, this.config, nestedOn);
       if (pick.kind === 'busy') return;
       if (pick.kind === 'worker') {
         // A call parked on this worker before `call` was queued goes first.
@@ -395,7 +396,7 @@ export class Pool implements CallOwner {
         requeued = true;
         continue;
       }
-      while (hasRoom(worker, this.config, this.#timings)) {
+      while (hasRoom(worker, this.config)) {
         const call = this.#lines.shift(key);
         if (!call) break;
         this.#dispatch(worker, call);
@@ -439,7 +440,7 @@ export class Pool implements CallOwner {
 
   #dispatch(worker: WorkerHandle, call: Call): void {
     try {
-      worker.dispatch(call);
+      worker.dispatch(call, call.stream === undefined && this.#timings.isFast(call.tool));
     } catch (err) {
       // Encoding failed before anything was written: only this call is affected.
       this.#stats.errors++;
@@ -577,7 +578,7 @@ export class Pool implements CallOwner {
       internal: true,
     });
     try {
-      worker.dispatch(call, true);
+      worker.dispatch(call, false, true);
     } catch (err) {
       call.fail(err as Error);
     }

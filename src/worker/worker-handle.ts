@@ -154,6 +154,10 @@ export class WorkerHandle {
   get load(): number {
     return this.#inFlight.size;
   }
+  /** Calls in flight nothing may be pipelined behind (streams, cancelled calls, tools not measured as fast). */
+  get pipelineBlockers(): number {
+    return this.#inFlight.blockers;
+  }
   get pid(): number | undefined {
     return this.#process?.pid;
   }
@@ -209,9 +213,10 @@ export class WorkerHandle {
 
   /**
    * Write the call's frame and take a slot. Encoding errors are thrown before anything is written or taken.
+   * `pipelinable`: calls may be pipelined behind this one (its tool is measured as fast, it is not a stream).
    * `draining`: the worker may be draining (the pool's own calls that move sessions off a recycled worker).
    */
-  dispatch(call: Call, draining = false): void {
+  dispatch(call: Call, pipelinable: boolean, draining = false): void {
     const channel = this.#channel;
     if (!channel || (this.state !== 'ready' && !(draining && this.state === 'draining'))) {
       throw new Error(`worker ${this.id} is ${this.state}, not ready`);
@@ -239,7 +244,7 @@ export class WorkerHandle {
       throw err;
     }
     call.slot = slot;
-    this.#inFlight.add(call);
+    this.#inFlight.add(call, !pipelinable);
     call.markRunning(this);
     this.#updateRef();
   }
@@ -248,6 +253,7 @@ export class WorkerHandle {
   cancel(call: Call, reason: CancelReason): void {
     if (!this.#inFlight.has(call.id) || call.cancelled) return;
     call.cancelled = reason;
+    this.#inFlight.block(call);
     this.#send({ type: 'cancel', id: call.id, reason });
     this.#inFlight.armCancelDeadline(call.id, CANCEL_GRACE_MS, () =>
       this.kill(

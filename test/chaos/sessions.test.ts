@@ -137,6 +137,23 @@ describe('what cannot move with a recycled session', () => {
   });
 });
 
+describe('a session whose state is too big to move', () => {
+  it('is lost as in a crash, reported once (strict_queue), and carries on', async () => {
+    const pit = await startChaos({ adapter: STATEFUL, size: 1, maxFrameBytes: 100_000 });
+    try {
+      await pit.executeInSession('s', 'remember_big', { n: 200_000 });
+      await pit.recycleWorker(pit.workers()[0]!.id);
+      const err = (await pit.executeInSession('s', 'bump').catch((e: unknown) => e)) as SessionLostError;
+      expect(err).toBeInstanceOf(SessionLostError);
+      expect(err.message).toMatch(/could not move to its replacement/);
+      expect((await pit.executeInSession<Bump>('s', 'bump')).count).toBe(1);
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+});
+
 describe("a session's worker crashes", () => {
   it('strict_queue: one SessionLostError, then the session carries on on a new worker, its state gone', async () => {
     const pit = await startChaos({ adapter: STATEFUL, size: 2 });

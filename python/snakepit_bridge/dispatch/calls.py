@@ -135,7 +135,6 @@ class CallTable:
         self._calls = {}
         self._lock = threading.Lock()
         self._begun = ledger.begun if ledger is not None else None
-        self._slots = ledger.slots if ledger is not None else 0
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -149,9 +148,6 @@ class CallTable:
             if call.id in self._calls:
                 raise ProtocolError("call id %r is already open" % (call.id,))
             self._calls[call.id] = call
-        slot = call.slot
-        if slot is not None and not (type(slot) is int and 0 <= slot < self._slots):
-            call.slot = None  # no ledger, or a slot outside it: nothing is recorded for this call
 
     def start(self, call: Call, kind: str) -> bool:
         """Main thread: QUEUED -> RUNNING on ``kind``.
@@ -163,8 +159,12 @@ class CallTable:
                 return False
             call.state = RUNNING
             call.kind = kind
-            if call.slot is not None:
-                self._begun[call.slot] = call.id
+            slot = call.slot
+            if slot is not None and self._begun is not None:
+                try:
+                    self._begun[slot] = call.id
+                except (IndexError, TypeError):  # a slot outside the ledger: nothing is recorded for this call
+                    pass
             return True
 
     def move_to_loop(self, call: Call) -> None:

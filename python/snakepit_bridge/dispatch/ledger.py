@@ -39,49 +39,46 @@ BEGUN_OFFSET = 64
 class OutboxRing:
     """The last frames this worker wrote (or is about to write) on the channel, where the host can read them.
 
-    ``total`` counts every byte buffered on the connection since its first frame, which is exactly the host's
-    numbering of the bytes it receives. The ring holds whole frames from ``base`` on; a frame that does not fit
-    starts the ring over, and a large frame (not copied) empties it, so the ring is always a run of consecutive
-    frames. Called under the connection's outbox lock. ``mmap.write`` at the mapping's own position is the
-    cheapest copy Python offers (one C call, no slice object).
+    Bytes are numbered from the connection's first frame, which is exactly the host's numbering of what it
+    receives: the ring holds whole frames, the first at ``base``. A frame that does not fit starts the ring over,
+    and a large frame (not copied) empties it, so the ring is always a run of consecutive frames. Called under the
+    connection's outbox lock, for every frame: kept to a bounds check, one ``mmap.write`` at the mapping's own
+    position (the cheapest copy Python offers: one C call, no slice object) and one store.
     """
 
-    __slots__ = ("_write", "_seek", "_header", "_base", "_offset", "_capacity", "end", "total")
+    __slots__ = ("_write", "_seek", "_header", "_base_view", "_offset", "_capacity", "end", "base")
 
-    def __init__(self, mapping: mmap.mmap, offset: int, capacity: int, header, base) -> None:
+    def __init__(self, mapping: mmap.mmap, offset: int, capacity: int, header, base_view) -> None:
         self._write = mapping.write
         self._seek = mapping.seek
         self._header = header
-        self._base = base
+        self._base_view = base_view
         self._offset = offset
         self._capacity = capacity
-        self.end = 0
-        self.total = 0
+        self.end = 0  # bytes in the ring
+        self.base = 0  # the channel offset of the ring's first byte
         mapping.seek(offset)
 
     def append(self, data: bytes) -> None:
-        n = len(data)
-        end = self.end + n
+        end = self.end + len(data)
         if end > self._capacity:
-            self._restart(self.total)
-            end = n
+            self._restart(self.base + self.end)
+            end = len(data)
             if end > self._capacity:  # cannot happen for frames below LARGE_WRITE_BYTES; be safe
-                self.total += n
-                self._restart(self.total)
+                self._restart(self.base + end)
                 return
         self._write(data)
         self.end = end
-        self.total += n
         self._header[_END] = end
 
     def skip(self, n: int) -> None:
         """A frame of ``n`` bytes that is not kept: the ring starts over after it."""
-        self.total += n
-        self._restart(self.total)
+        self._restart(self.base + self.end + n)
 
     def _restart(self, base: int) -> None:
         self._header[_END] = 0  # first: a crash between the stores leaves an empty ring, never a wrong one
-        self._base[0] = base
+        self._base_view[0] = base
+        self.base = base
         self.end = 0
         self._seek(self._offset)
 
