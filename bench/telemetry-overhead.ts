@@ -7,13 +7,17 @@
  *    SDK recording every span (batched, as in production, to an exporter that drops them). "off" is zero by
  *    construction: no observer.
  * 2. End to end, 2 workers, trivial call (`add`): sequential p50/p99 and calls/s with 64 in flight, for
- *    `telemetry: false`, on with nobody listening, on with listeners, and on with an SDK recording spans.
+ *    `telemetry: false`, on with nobody listening, on with listeners, on with an SDK recording spans, and on
+ *    with `pit.dashboard()` open and one viewer reading its event stream (sampling every 1 s, as by default).
+ * 3. What one dashboard sample costs the host (every interval): read stats, workers (their memory from /proc)
+ *    and sessions, build the update and its JSON, for a pool of 2 workers.
  *    Rounds are interleaved (off, on, listener, tracing, off, …) so machine noise hits all alike; the table shows
  *    medians with min–max over rounds.
  *
  * Flags: --rounds N (3), --seq N (5000), --conc N (20000), --micro N (200000 calls per micro round)
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
@@ -27,6 +31,7 @@ import {
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
 import { Call, type CallOwner, type CallRunner } from '../src/pool/call.js';
 import { resolvePython } from '../src/python/interpreter.js';
+import { DashboardState } from '../src/dashboard/dashboard-state.js';
 import { CallTelemetry } from '../src/telemetry/call-telemetry.js';
 import { EventBus } from '../src/telemetry/event-bus.js';
 import { loadCallTracer } from '../src/telemetry/tracing.js';
@@ -126,8 +131,30 @@ async function microRound(mode: MicroMode): Promise<number> {
 
 // ── 2. end to end ──────────────────────────────────────────────────────────────────────────────────────────
 
-type E2eMode = 'telemetry off' | 'on, no listener' | 'on, listeners' | 'on, OTel SDK recording';
-const E2E_MODES: E2eMode[] = ['telemetry off', 'on, no listener', 'on, listeners', 'on, OTel SDK recording'];
+type E2eMode =
+  | 'telemetry off'
+  | 'on, no listener'
+  | 'on, listeners'
+  | 'on, OTel SDK recording'
+  | 'on, dashboard + 1 viewer';
+const E2E_MODES: E2eMode[] = [
+  'telemetry off',
+  'on, no listener',
+  'on, listeners',
+  'on, OTel SDK recording',
+  'on, dashboard + 1 viewer',
+];
+
+/** A viewer of a dashboard's event stream; resolves with a function that disconnects it. */
+function viewer(port: number, received: { bytes: number }): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/events' }, (res) => {
+      res.on('data', (d: Buffer) => (received.bytes += d.length));
+      resolve(() => req.destroy());
+    });
+    req.on('error', reject);
+  });
+}
 
 interface Sample {
   p50Us: number;
@@ -145,6 +172,12 @@ async function e2eRound(mode: E2eMode): Promise<Sample> {
     pit.on('call:stop', () => void seen++);
     pit.on('call:exception', () => void seen++);
   }
+  const streamed = { bytes: 0 };
+  let disconnect = (): void => {};
+  if (mode === 'on, dashboard + 1 viewer') {
+    const dash = await pit.dashboard({ port: 0 });
+    disconnect = await viewer(dash.port, streamed);
+  }
   try {
     const sample = await withSdk(mode === 'on, OTel SDK recording', async () => {
       const call = (i: number): Promise<unknown> => pit.execute('add', { a: i, b: 1 });
@@ -155,7 +188,44 @@ async function e2eRound(mode: E2eMode): Promise<Sample> {
       return { p50Us: seq.p50Us, p99Us: seq.p99Us, callsPerSec };
     });
     if (mode === 'on, listeners' && seen === 0) throw new Error('the listeners heard nothing');
+    if (mode === 'on, dashboard + 1 viewer' && streamed.bytes === 0)
+      throw new Error('the viewer got nothing');
     return sample;
+  } finally {
+    disconnect();
+    await pit.close();
+  }
+}
+
+// ── 3. a dashboard sample ──────────────────────────────────────────────────────────────────────────────────
+
+async function sampleRound(): Promise<number> {
+  const pit = await Snakepit.start({ adapter: ADAPTER, size: 2, logger: false });
+  try {
+    for (let i = 0; i < 200; i++) await pit.execute('add', { a: i, b: 1 });
+    // The same reads as pit.dashboard()'s (the latency buckets aside: one copy of 321 numbers).
+    const state = new DashboardState(
+      {
+        runId: pit.runId,
+        stats: () => pit.stats(),
+        workers: () => pit.workers(),
+        sessions: pit.sessions,
+        on: (event, listener) => pit.on(event, listener),
+        metrics: () => pit.metrics(),
+        latencyCounts: () => false,
+        logError: () => {},
+      },
+      { intervalMs: 3_600_000, historyMs: 3_600_000, maxErrors: 50, maxSessions: 50 },
+    );
+    try {
+      let bytes = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < 1000; i++) bytes += JSON.stringify(state.tick()).length;
+      if (bytes === 0) throw new Error('no update');
+      return (performance.now() - t0) / 1000;
+    } finally {
+      state.close();
+    }
   } finally {
     await pit.close();
   }
@@ -177,11 +247,13 @@ async function main(): Promise<void> {
   );
   const micro = new Map<MicroMode, number[]>(MICRO_MODES.map((m) => [m, []]));
   const e2e = new Map<E2eMode, Sample[]>(E2E_MODES.map((m) => [m, []]));
+  const samples: number[] = [];
   const loads: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     loads.push(loadavg()[0]!);
     for (const m of MICRO_MODES) micro.get(m)!.push(await microRound(m));
     for (const m of E2E_MODES) e2e.get(m)!.push(await e2eRound(m));
+    samples.push(await sampleRound());
     process.stdout.write(`round ${round}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})\n`);
   }
 
@@ -222,6 +294,10 @@ async function main(): Promise<void> {
         ];
       }),
     ),
+  );
+  console.log(
+    `\nA dashboard sample (stats, workers, sessions, the update as JSON; 2 workers): ${range(samples, 3)} ms, ` +
+      'once per interval (1 s by default)',
   );
   console.log(`\nload average during the rounds: ${loads.map((l) => l.toFixed(2)).join(', ')}`);
 }

@@ -80,6 +80,20 @@ export type {
 } from './telemetry/event-bus.js';
 export { EVENT_NAMES, channelName } from './telemetry/event-bus.js';
 export type { LatencySummary } from './telemetry/histogram.js';
+export type { Dashboard, DashboardOptions } from './dashboard/dashboard.js';
+export type {
+  DashboardSnapshot,
+  DashboardUpdate,
+  PoolView,
+  WorkerView,
+  HistoryPoint,
+  LatencyWindow,
+  HistogramBar,
+  SessionsView,
+  SessionView,
+  ErrorEntry,
+  HostView,
+} from './dashboard/dashboard-types.js';
 export type { CallStats } from './telemetry/telemetry.js';
 export type { PromRegistry } from './telemetry/prometheus.js';
 export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';

@@ -16,6 +16,8 @@ import {
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
+import type { Dashboard, DashboardOptions } from './dashboard/dashboard.js';
+import type { DashboardSource } from './dashboard/dashboard-source.js';
 import { ConfigError, InvalidArgumentsError, PoolClosedError } from './errors/errors.js';
 import type { DoctorReport } from './doctor/doctor-types.js';
 import { poolsReport } from './doctor/pool-checks.js';
@@ -54,6 +56,7 @@ export class Snakepit implements AsyncDisposable {
   readonly #refs: RefManager;
   readonly #registry: ProcessRegistry | undefined;
   readonly #tools = new ToolRegistry();
+  readonly #dashboards = new Set<Dashboard>();
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig) {
@@ -383,6 +386,49 @@ export class Snakepit implements AsyncDisposable {
     return poolsReport([...this.#pools.values()].map((p) => p.stats()));
   }
 
+  /**
+   * Serve a live, read-only web page of the pools (workers, queue, throughput and latency over the last minutes,
+   * sessions, recent errors with their Python tracebacks) and its JSON/Server-Sent Events endpoints, which
+   * `snakepit top` reads (docs/DASHBOARD.md). Listens on 127.0.0.1:7433 by default; bound elsewhere it requires a
+   * token (generated unless given). The dashboard's code is loaded by this call only. It stops with its
+   * `close()` or when this Snakepit closes.
+   * @throws ConfigError for a bad option or a port in use; PoolClosedError once closing
+   */
+  async dashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+    if (this.#closing) throw new PoolClosedError('snakepit is closing; no dashboard can start');
+    const { startDashboard } = await import('./dashboard/dashboard.js');
+    const dashboard = await startDashboard(this.#dashboardSource(), options);
+    const close = dashboard.close.bind(dashboard);
+    const tracked: Dashboard = Object.freeze({
+      ...dashboard,
+      close: () => {
+        this.#dashboards.delete(tracked);
+        return close();
+      },
+    });
+    this.#dashboards.add(tracked);
+    if (this.#closing) await tracked.close(); // closed while it started
+    return tracked;
+  }
+
+  /** What a dashboard reads: the public snapshots, and the latency buckets the public API does not give. */
+  #dashboardSource(): DashboardSource {
+    return {
+      runId: this.#runId,
+      stats: () => this.stats(),
+      workers: () => this.workers(),
+      sessions: this.#sessions,
+      on: (event, listener) => this.#events.on(event, listener),
+      metrics: () => this.metrics(),
+      latencyCounts: (pool, into) => {
+        const calls = this.#telemetry.forPool(pool);
+        calls?.latency.copyCounts(into);
+        return calls !== undefined;
+      },
+      logError: (message) => this.#telemetry.logger.error({}, message),
+    };
+  }
+
   /** One entry per live worker: id, pid, state, load, calls served, codec, Python version, uptime, last error. */
   workers(pool?: string): WorkerInfo[] {
     if (pool !== undefined) return this.#pool(pool).workers();
@@ -456,6 +502,7 @@ export class Snakepit implements AsyncDisposable {
 
   /** After every pool has stopped (gracefully or forced): release what the facade itself holds. */
   #closed(): void {
+    for (const dashboard of this.#dashboards) void dashboard.close();
     this.#sessions.close();
     this.#refs.close();
     this.#registry?.close();

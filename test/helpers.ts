@@ -81,15 +81,15 @@ export async function eventually(
  * Whether an optional Python package is importable by the test interpreter. Tests that need one skip with a
  * printed reason when it is missing, unless SNAKEPIT_REQUIRE_OPTIONAL=1 (CI), which makes the skip a failure.
  */
-export function requireOptional(available: boolean, what: string): boolean {
+export function requireOptional(
+  available: boolean,
+  what: string,
+  install = 'install it in the test interpreter: `npx snakepit setup --dev`',
+): boolean {
   if (available) return true;
   if (process.env['SNAKEPIT_REQUIRE_OPTIONAL'] === '1') {
-    throw new Error(
-      `${what} is required (SNAKEPIT_REQUIRE_OPTIONAL=1) but missing; run \`npx snakepit setup --dev\``,
-    );
+    throw new Error(`${what} is required (SNAKEPIT_REQUIRE_OPTIONAL=1) but missing; ${install}`);
   }
-  console.warn(
-    `skipping: ${what} is not installed in the test interpreter (run \`npx snakepit setup --dev\`)`,
-  );
+  console.warn(`skipping: ${what} is missing (${install})`);
   return false;
 }

@@ -4,11 +4,13 @@
 import { Command } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCall } from './call-command.js';
+import { registerDashboard } from './dashboard-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerGen } from './gen-command.js';
 import { registerInspect } from './inspect-command.js';
 import { readPackageVersion } from './package-info.js';
 import { registerSetup } from './setup-command.js';
+import { registerTop } from './top-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   // `snakepit inspect json | head`: the reader went away; stop quietly (workers see end-of-file and exit).
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
   registerGen(program);
   registerCall(program);
   registerInspect(program);
+  registerDashboard(program);
+  registerTop(program);
   registerBench(program);
   await program.parseAsync(argv);
 }

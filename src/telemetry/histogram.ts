@@ -10,10 +10,11 @@
  * which is what the Prometheus histogram (`le` buckets at powers of two) is built from.
  */
 
-const PER_DOUBLING = 8;
-const DOUBLINGS = 40;
+export const PER_DOUBLING = 8;
+export const DOUBLINGS = 40;
 const OVERFLOW = PER_DOUBLING * DOUBLINGS;
-const BUCKETS = OVERFLOW + 1;
+/** Buckets of a LogHistogram (the length of the array `copyCounts` fills). */
+export const HISTOGRAM_BUCKETS = OVERFLOW + 1;
 
 /** A summary of a histogram, in milliseconds. All zero when nothing was recorded. */
 export interface LatencySummary {
@@ -28,7 +29,7 @@ export interface LatencySummary {
 }
 
 export class LogHistogram {
-  readonly #counts = new Float64Array(BUCKETS);
+  readonly #counts = new Float64Array(HISTOGRAM_BUCKETS);
   /** Values recorded. */
   count = 0;
   /** Sum of the values, in ms. */
@@ -52,14 +53,15 @@ export class LogHistogram {
 
   /** The value at quantile `q` (0 < q ≤ 1), in ms; 0 when empty. */
   percentile(q: number): number {
-    if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil(q * this.count));
-    let seen = 0;
-    for (let i = 0; i < OVERFLOW; i++) {
-      seen += this.#counts[i]!;
-      if (seen >= rank) return Math.min(this.max, 2 ** ((i + 1) / PER_DOUBLING) / 1000);
-    }
-    return this.max;
+    return percentileOfCounts(this.#counts, this.count, this.max, q);
+  }
+
+  /**
+   * Copy the bucket counts into `target` (length HISTOGRAM_BUCKETS). For readers that diff two copies to see
+   * the values recorded in between (the dashboard's per-second latency); nothing is copied per call.
+   */
+  copyCounts(target: Float64Array): void {
+    target.set(this.#counts);
   }
 
   /** Values recorded below 2^k µs (exact up to k = 40: bucket edges fall on every power of two; all beyond). */
@@ -83,4 +85,19 @@ export class LogHistogram {
       max: round(this.max),
     };
   }
+}
+
+/**
+ * The value at quantile `q` (0 < q ≤ 1), in ms, of `count` values held in LogHistogram buckets `counts`
+ * (clamped to `max`); 0 when empty.
+ */
+export function percentileOfCounts(counts: Float64Array, count: number, max: number, q: number): number {
+  if (count === 0) return 0;
+  const rank = Math.max(1, Math.ceil(q * count));
+  let seen = 0;
+  for (let i = 0; i < OVERFLOW; i++) {
+    seen += counts[i]!;
+    if (seen >= rank) return Math.min(max, 2 ** ((i + 1) / PER_DOUBLING) / 1000);
+  }
+  return max;
 }
