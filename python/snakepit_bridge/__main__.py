@@ -56,9 +56,9 @@ def parse_fast(argv):
     """The plain ``--flag value`` command line the host spawns, parsed by hand; None for anything else.
 
     Accepts only what ``build_parser`` gives the same meaning: each known flag at most once, spelled in full,
-    followed by a value that does not start with "-", a valid ``--codec``, an integer ``--channel-fd`` and ``--ledger-fd``, and
-    ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors) goes to argparse,
-    which answers it as it always did (a usage message and exit code 2 for errors).
+    followed by a value that does not start with "-", a valid ``--codec``, integers for ``--channel-fd`` and
+    ``--ledger-fd``, and ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors)
+    goes to argparse, which answers it as it always did (a usage message and exit code 2 for errors).
     """
     if len(argv) % 2:
         return None
