@@ -41,12 +41,13 @@ export interface RecycleConfig {
 export interface RestartConfig {
   /**
    * Consecutive failed replacements (a worker that fails to start, or dies on its own right after) before the pool
-   * stops trying and reports itself degraded (`pool:degraded`). Default 10.
+   * reports itself degraded (`pool:degraded`); it keeps trying, `maxBackoffMs` apart at most, and reports
+   * `pool:recovered` once back to size (`pit.resume(pool)` tries at once). Default 10.
    */
   maxAttempts?: number;
   /** Delay before the second attempt; each further attempt doubles it. Default 100 ms. */
   initialBackoffMs?: number;
-  /** The longest delay between attempts. Default 30,000 ms. */
+  /** The longest delay between attempts, degraded or not. Default 30,000 ms. */
   maxBackoffMs?: number;
 }
 
