@@ -63,7 +63,7 @@ async function poolRound(kind: 'tool' | 'generic'): Promise<Sample> {
   const pit = await Snakepit.start(
     kind === 'tool'
       ? { ...common, adapter: 'bench_adapters:SqrtAdapter' }
-      : { ...common, libraries: [{ name: 'math', module: 'math' }] },
+      : { ...common, libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }] },
   );
   try {
     return await measure(

@@ -5,7 +5,7 @@
 import { InvalidArgumentsError, type LibraryConfig, NDArray, Snakepit } from 'snakepit';
 
 const libraries: LibraryConfig[] = [
-  { name: 'statistics', module: 'statistics', namespace: 'stats' },
+  { name: 'statistics', module: 'statistics', namespace: 'stats', functions: ['mean', 'stdev', 'quantiles'] },
   { name: 'json', module: 'json', aliases: { encode: 'dumps' } },
   { name: 'hashlib', module: 'hashlib', functions: ['pbkdf2_hmac', 'blake2b'], lazy: true },
   { name: 'numpy', module: 'numpy', functions: ['linspace', 'mean', 'std', 'sqrt'], lazy: true },

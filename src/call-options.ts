@@ -3,8 +3,16 @@
  * every call's arguments pass before a `Call` exists. Each problem is an InvalidArgumentsError naming the option.
  * Separate from `Snakepit` so the facade stays a list of one-line delegations.
  */
-import { InvalidArgumentsError } from './errors/errors.js';
+import { SESSION_TOOLS_PREFIX } from './pool/session-handoff.js';
+import { ConfigError, InvalidArgumentsError } from './errors/errors.js';
+import { type GracefulOption, type GracefulWire, resolveGraceful } from './config/graceful.js';
 import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
+
+/**
+ * The longest tool name a call may have. Tool names often come from untrusted input (an LLM's tool call, a web
+ * request); a longer one is refused before anything is sent, and error messages quote names cut short.
+ */
+export const MAX_TOOL_NAME_CHARS = 1024;
 
 export interface ExecuteOptions {
   /** Pool to run on. Default: the first configured pool. */
@@ -26,6 +34,11 @@ export interface ExecuteOptions {
    * lines. Default: `<runId>-<call id>`. At most 256 characters.
    */
   correlationId?: string;
+  /**
+   * Values of the result with no by-value form become markers instead of failing the call (docs/VALUES.md).
+   * Default: the pool's `graceful`.
+   */
+  graceful?: GracefulOption;
 }
 
 export interface StreamOptions extends ExecuteOptions {
@@ -41,11 +54,27 @@ export interface RefCallOptions {
   timeoutMs?: number;
   /** Abort the call; a running call is cancelled in Python too. */
   signal?: AbortSignal;
+  /** As `ExecuteOptions.graceful`. */
+  graceful?: GracefulOption;
 }
 
 export interface CallMethodOptions extends RefCallOptions {
-  /** Keyword arguments of the method. */
+  /** Keyword arguments of the method, with the older spelling `callMethod(ref, name, [args], { kwargs })`. */
   kwargs?: ToolArgs;
+}
+
+/** The call's graceful mode: its own option, else the pool's. */
+export function callGraceful(
+  tool: string,
+  option: unknown,
+  poolDefault: GracefulWire | undefined,
+): GracefulWire | undefined {
+  if (option === undefined) return poolDefault;
+  try {
+    return resolveGraceful('options.graceful', option);
+  } catch (err) {
+    throw new InvalidArgumentsError(tool, undefined, (err as ConfigError).message);
+  }
 }
 
 function isPlainArgs(value: unknown): value is ToolArgs {
@@ -58,6 +87,21 @@ function isPlainArgs(value: unknown): value is ToolArgs {
 export function checkCallShape(tool: string, args: ToolArgs, options: ExecuteOptions): void {
   if (typeof tool !== 'string' || tool.length === 0) {
     throw new InvalidArgumentsError(String(tool), undefined, 'the tool name must be a non-empty string');
+  }
+  if (tool.length > MAX_TOOL_NAME_CHARS) {
+    throw new InvalidArgumentsError(
+      tool,
+      undefined,
+      `the tool name is ${tool.length} characters; the limit is ${MAX_TOOL_NAME_CHARS}`,
+    );
+  }
+  if (tool.startsWith(SESSION_TOOLS_PREFIX)) {
+    // They read and write any session's pickled state: a caller (a web request, an LLM) must never reach them.
+    throw new InvalidArgumentsError(
+      tool,
+      undefined,
+      'this name is reserved for snakepit moving sessions between workers',
+    );
   }
   if (!isPlainArgs(args)) {
     throw new InvalidArgumentsError(

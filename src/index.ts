@@ -48,6 +48,8 @@ export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
+export { PyDict } from './transport/container-values.js';
+export type { GracefulOption } from './config/graceful.js';
 export type { NDArrayDType, NDArrayData } from './transport/extended-values.js';
 export type {
   HostTools,

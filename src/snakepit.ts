@@ -4,6 +4,7 @@
  */
 import {
   type CallMethodOptions,
+  callGraceful,
   checkCallOptions,
   checkCallShape,
   checkOptionsObject,
@@ -243,17 +244,19 @@ export class Snakepit implements AsyncDisposable {
 
   /**
    * Call a method of a Python object held by reference: `ref.<method>(*args, **kwargs)` in the worker, in the
-   * reference's session. A result that cannot be sent by value comes back as a new PyRef.
+   * reference's session. The arguments are spelled as for `execute`: keyword arguments, with positional ones in
+   * `_args` (`callMethod(ref, 'add', { _args: [1], scale: 2 })`); the older `callMethod(ref, name, [args],
+   * { kwargs })` still works. A result that cannot be sent by value comes back as a new PyRef.
    * @throws InvalidArgumentsError when the reference was released or its session ended; SessionLostError when
    *   its worker is gone; PythonError (e.g. PythonAttributeError) from the method
    */
   async callMethod<T = unknown>(
     ref: PyRef,
     method: string,
-    args: unknown[] = [],
+    args: ToolArgs | unknown[] = {},
     options: CallMethodOptions = {},
   ): Promise<T> {
-    return this.#runRef<T>(methodCall(ref, method, args, options?.kwargs ?? {}), options);
+    return this.#runRef<T>(methodCall(ref, method, args, options?.kwargs), options);
   }
 
   /**
@@ -297,11 +300,11 @@ export class Snakepit implements AsyncDisposable {
 
   async #runRef<T>(ref: RefCall, options: RefCallOptions): Promise<T> {
     checkOptionsObject(ref.tool, options);
-    const { timeoutMs, signal } = options;
+    const { timeoutMs, signal, graceful } = options;
     const call = this.#submit(
       ref.tool,
       ref.args,
-      { timeoutMs, signal, pool: ref.pool, sessionId: ref.sessionId },
+      { timeoutMs, signal, graceful, pool: ref.pool, sessionId: ref.sessionId },
       undefined,
       ref.workerId,
     );
@@ -556,6 +559,7 @@ export class Snakepit implements AsyncDisposable {
       parent: nested.parent,
       depth: nested.depth,
       correlationId,
+      graceful: callGraceful(tool, options.graceful, pool.config.graceful),
       observer: this.#telemetry.forPool(pool.name),
     });
     if (sessionId !== undefined) {

@@ -21,23 +21,37 @@ __all__ = ["BaseAdapter", "tool", "ToolMetadata", "discover_tools", "tool_spec"]
 
 
 class ToolMetadata:
-    """What ``@tool`` records on a function (as ``func._tool_metadata``)."""
+    """What ``@tool`` records on a function (as ``func._tool_metadata``).
 
-    __slots__ = ("name", "description", "supports_streaming", "validate")
+    ``extra`` holds the decorator's other keywords (Snakepit's ``required_variables``, ``parameters``, and any
+    later one); they travel in the ToolSpec's ``metadata``.
+    """
+
+    __slots__ = ("name", "description", "supports_streaming", "validate", "extra")
 
     def __init__(self, name: str | None, description: str | None, supports_streaming: bool,
-                 validate: bool = True) -> None:
+                 validate: bool = True, extra: dict | None = None) -> None:
         self.name = name
         self.description = description
         self.supports_streaming = supports_streaming
         self.validate = validate
+        self.extra = extra or {}
+
+    # Snakepit's ToolMetadata fields
+    @property
+    def required_variables(self) -> list:
+        return list(self.extra.get("required_variables") or [])
+
+    @property
+    def parameters(self) -> list:
+        return list(self.extra.get("parameters") or [])
 
     def __repr__(self) -> str:
         return "ToolMetadata(name=%r, supports_streaming=%r)" % (self.name, self.supports_streaming)
 
 
 def tool(func: Callable | str | None = None, *, description: str | None = None,
-         supports_streaming: bool = False, name: str | None = None, validate: bool = True):
+         supports_streaming: bool = False, name: str | None = None, validate: bool = True, **extra):
     """Mark a method as a tool. Use bare (``@tool``) or with options (``@tool(description=...)``).
 
     Args:
@@ -46,13 +60,15 @@ def tool(func: Callable | str | None = None, *, description: str | None = None,
         name: the tool's name, if not the method's.
         validate: check argument values against the type hints before the tool runs (the
             ``input_schema`` of its spec); False checks only names, as before type checks existed.
+        **extra: any other keyword of Snakepit's decorator (``required_variables``, ``parameters``, ...) or a
+            later one: accepted, and kept in the ToolSpec's ``metadata``, so adapters written for Snakepit start.
     """
     if isinstance(func, str):  # @tool("description")
         description, func = func, None
 
     def mark(fn: Callable) -> Callable:
         target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
-        target._tool_metadata = ToolMetadata(name, description, supports_streaming, validate)
+        target._tool_metadata = ToolMetadata(name, description, supports_streaming, validate, extra)
         return fn
 
     return mark(func) if func is not None else mark
@@ -168,7 +184,7 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
         schema = input_schema(func, sig)
     except Exception:  # an odd signature must not keep the adapter from starting
         schema = {"type": "object", "additionalProperties": True}
-    return {
+    spec = {
         "name": name,
         "description": meta.description or inspect.getdoc(func) or "",
         "supports_streaming": bool(meta.supports_streaming or is_gen),
@@ -177,6 +193,10 @@ def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> di
         "parameters": parameters,
         "input_schema": schema,
     }
+    extra = getattr(meta, "extra", None)
+    if extra:  # Snakepit's other decorator keywords, kept as they were given (when they can be sent)
+        spec["metadata"] = {k: v for k, v in extra.items() if _encodable(v)}
+    return spec
 
 
 # ---------------------------------------------------------------------------------- BaseAdapter
@@ -211,6 +231,16 @@ class BaseAdapter:
     def get_tools(self) -> list:
         """Return the ToolSpecs of this adapter's ``@tool`` methods."""
         return [tool_spec(name, func, meta) for name, (func, meta) in discover_tools(self).items()]
+
+    # Snakepit's adapter methods: the worker sets the context itself, and registers the tools in its handshake.
+    def set_session_context(self, session_context: SessionContext | None) -> None:
+        """Snakepit's setter for ``self.session_context`` (outside a call; in a call the call's context wins)."""
+        self.session_context = session_context
+
+    def register_with_session(self, session_id: str, stub: object = None) -> list:
+        """Snakepit registers an adapter's tools with a session this way; here the worker announces them in
+        its handshake, so this only returns their names."""
+        return [spec["name"] for spec in self.get_tools()]
 
     def call_tool(self, name: str, **kwargs: object) -> object:
         """Call the ``@tool`` method called ``name`` with ``kwargs``.

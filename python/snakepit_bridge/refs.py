@@ -15,7 +15,7 @@ Two ways to make one:
 - explicitly, anywhere in a result or chunk: ``make_ref(obj)`` (or ``ctx.ref(obj)``);
 - implicitly: in a call that has a session, a result or chunk value that no codec can carry (a DataFrame,
   a model, a file handle) is sent as a reference instead of failing with a serialization error
-  (``refify``). Without a session the serialization error stays, with a hint.
+  (``encode_by_ref``). Without a session the serialization error stays, with a hint.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import reprlib
 import threading
 
 from . import runtime
-from .channel.values import (MAX_DEPTH, TAG_KEY, RefToken, SerializationError, TaggedValue, join_path,
-                             numpy_scalar, str_ok)
+from .channel.connection import PayloadTooLarge
+from .channel.values import TAG_KEY, RefToken, SerializationError, TaggedValue
 from .session_context import current_call
 
-__all__ = ["Ref", "RefToken", "RefTable", "REFS", "make_ref", "by_ref", "refify", "resolve_args",
+__all__ = ["Ref", "RefToken", "RefTable", "REFS", "make_ref", "encode_by_ref", "resolve_args",
            "REPR_CHARS"]
 
 REPR_CHARS = 200  # the repr sent with a reference is cut to this many characters
@@ -180,67 +180,31 @@ def make_ref(obj: object, session: str | None = None) -> Ref:
 
 # ------------------------------------------------------------------------------- outgoing values
 
-_SCALARS = (bytes, bytearray, memoryview, int, float, bool, type(None))
-_KEYS = (str, int, float, bool, type(None), bytes)
 
-
-def by_ref(call, value, error: SerializationError, root: str = "result"):
-    """``value`` (which failed to encode with ``error``) with every unencodable part made a reference.
+def encode_by_ref(conn, call, msg: dict, error: SerializationError):
+    """Encode ``msg`` (which failed with ``error``) with every value that has no form made a reference.
 
     Only in a session: without one, ``error`` is raised again with a hint. Raises SerializationError
-    when the value has a fault a reference cannot fix (a cycle, a bad map key, text that is not UTF-8);
+    for what a reference cannot fix (a cycle, nesting deeper than the codecs allow), or PayloadTooLarge;
     references made before that are dropped again.
     """
     session = call.session if call is not None else None
     if session is None:
         raise SerializationError(error.path, error.python_type, error.reason + (
             " (in a session this value would be returned as an object reference: call the tool with a "
-            "sessionId)"))
+            "sessionId; or ask for graceful values to get a marker in its place)"))
     made = []
+
+    def as_ref(value, path):
+        ref = REFS.add(value, session)
+        made.append(ref)
+        return ref
+
     try:
-        return refify(value, session, root, made=made)
-    except SerializationError:
+        return conn.encode(msg, as_ref)
+    except (SerializationError, PayloadTooLarge):
         REFS.release([ref.id for ref in made])
         raise
-
-
-def refify(value, session: str, path: str = "result", depth: int = 0, seen=None, made=None):
-    """A copy of ``value`` in which every value no codec can carry is a reference (see module doc).
-
-    Lists, tuples and dicts are walked (tuples become lists). Raises SerializationError for what a
-    reference cannot fix: a cycle, nesting deeper than MAX_DEPTH, a bad map key, text that is not UTF-8.
-    """
-    if isinstance(value, str):
-        if not str_ok(value):
-            raise SerializationError(path, "str", "string is not valid UTF-8")
-        return value
-    if isinstance(value, _SCALARS) or isinstance(value, TaggedValue):
-        return value
-    if depth > MAX_DEPTH:
-        raise SerializationError(path, type(value).__name__, "value is nested too deeply")
-    if isinstance(value, (list, tuple, dict)):
-        seen = set() if seen is None else seen
-        if id(value) in seen:
-            raise SerializationError(path, type(value).__name__, "value contains a cycle")
-        seen.add(id(value))
-        try:
-            if isinstance(value, dict):
-                out = {}
-                for key, item in value.items():
-                    if not isinstance(key, _KEYS) or isinstance(key, str) and not str_ok(key):
-                        raise SerializationError(join_path(path, repr(key)), type(key).__name__,
-                                                 "map key cannot be encoded")
-                    out[key] = refify(item, session, join_path(path, key), depth + 1, seen, made)
-                return out
-            return [refify(v, session, join_path(path, i), depth + 1, seen, made) for i, v in enumerate(value)]
-        finally:
-            seen.discard(id(value))
-    if numpy_scalar(value) is not None:
-        return value
-    ref = REFS.add(value, session)
-    if made is not None:
-        made.append(ref)
-    return ref
 
 
 # ------------------------------------------------------------------------------- incoming values

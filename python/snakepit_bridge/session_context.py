@@ -137,9 +137,19 @@ class SessionContext:
         """``call_host_tool`` for async tools: awaits the answer without blocking the event loop."""
         return await self._require_client().acall(self, name, kwargs)
 
-    # Snakepit (Elixir) names.
-    call_elixir_tool = call_host_tool
-    acall_elixir_tool = acall_host_tool
+    # Snakepit (Elixir) names. Snakepit's ``call_elixir_tool(name, parameters)`` takes the arguments as one dict;
+    # both that and keywords work (a dict and keywords together are merged, keywords winning).
+    def call_elixir_tool(self, name: str, parameters: dict | None = None, /, **kwargs: object) -> object:
+        """``call_host_tool`` with Snakepit's spelling: ``ctx.call_elixir_tool("t", {"a": 1})`` or ``(..., a=1)``."""
+        return self.call_host_tool(name, **_merged(name, parameters, kwargs))
+
+    async def acall_elixir_tool(self, name: str, parameters: dict | None = None, /, **kwargs: object) -> object:
+        """``acall_host_tool`` with Snakepit's spelling (a dict of arguments, or keywords)."""
+        return await self.acall_host_tool(name, **_merged(name, parameters, kwargs))
+
+    def get_exposed_elixir_tools(self) -> list:
+        """Snakepit's name for ``list_host_tools``."""
+        return self.list_host_tools()
 
     def list_host_tools(self) -> list:
         """The host tools this call's session may use: ``[{name, description, parameters}]``, where
@@ -179,6 +189,15 @@ class SessionContext:
         if self._client is None:
             raise RuntimeError("this SessionContext is not connected to a host (no call is running)")
         return self._client
+
+
+def _merged(name: str, parameters, kwargs: dict) -> dict:
+    if parameters is None:
+        return kwargs
+    if not isinstance(parameters, dict):
+        raise TypeError("call_elixir_tool(%r, parameters): parameters must be a dict, got %s"
+                        % (name, type(parameters).__name__))
+    return {**parameters, **kwargs}
 
 
 class HostTool:

@@ -26,7 +26,7 @@ sys.path.insert(0, TEST_FIXTURES)
 import snakepit_fixtures.generic_lib as lib  # noqa: E402
 
 GENERIC = "snakepit_bridge.generic:GenericPythonAdapter"
-LIB = {"name": "lib", "module": "snakepit_fixtures.generic_lib"}
+LIB = {"name": "lib", "module": "snakepit_fixtures.generic_lib", "expose": "public"}
 
 
 def adapter(*libraries, **extra):
@@ -59,8 +59,8 @@ def test_config_refuses_bad_libraries(library, key):
 
 def test_config_refuses_duplicates_and_reads_the_environment():
     with pytest.raises(ConfigProblem, match=r"libraries\[1\].namespace duplicates libraries\[0\]"):
-        parse_config({"libraries": [{"name": "a", "module": "math", "namespace": "m"},
-                                    {"name": "b", "module": "json", "namespace": "m"}]})
+        parse_config({"libraries": [{"name": "a", "module": "math", "namespace": "m", "functions": ["sqrt"]},
+                                    {"name": "b", "module": "json", "namespace": "m", "functions": ["dumps"]}]})
     with pytest.raises(ConfigProblem, match="is not set"):
         load_config({})
     with pytest.raises(ConfigProblem, match="not valid JSON"):
@@ -106,7 +106,7 @@ def test_discovery_offers_public_callables_only():
 
 def test_missing_module_names_the_fix():
     with pytest.raises(LibraryImportError) as err:
-        adapter({"name": "nope", "module": "snakepit_no_such_module"})
+        adapter({"name": "nope", "module": "snakepit_no_such_module", "functions": ["f"]})
     message = str(err.value)
     assert "-m pip install snakepit_no_such_module" in message and "install: { package:" in message
 
@@ -136,7 +136,7 @@ def test_arg_mapper_names_the_problem():
 
 
 def test_calls_map_positional_and_keyword_arguments():
-    a = adapter(LIB, {"name": "math", "module": "math"})
+    a = adapter(LIB, {"name": "math", "module": "math", "expose": "public"})
     add = a.resolve_tool("python.lib.add")
     assert add.func(_args=[2, 3], scale=10) == 50
     assert add.spec["signature"] == "add(a: int, b: int = 1, *, scale: int = 1) -> int"
@@ -150,7 +150,7 @@ def test_calls_map_positional_and_keyword_arguments():
 
 
 def test_unknown_functions_answer_with_close_names():
-    a = adapter({"name": "math", "module": "math"})
+    a = adapter({"name": "math", "module": "math", "expose": "public"})
     with pytest.raises(BridgeError) as err:
         a.resolve_tool("python.math.sqr").func()
     assert err.value.kind == "unknown_tool" and "python.math.sqrt" in err.value.details["available"]
@@ -235,7 +235,7 @@ def test_pandas_values():
 
 def test_cache_hook_skips_repeated_pure_calls():
     lib.SQUARED.clear()
-    a = adapter(dict(LIB, functions=["pure_square"], hooks=["cache", "snakepit_fixtures.generic_hooks:AuditHook"]))
+    a = adapter(dict(LIB, functions=["pure_square"], expose="listed", hooks=["cache", "snakepit_fixtures.generic_hooks:AuditHook"]))
     square = a.resolve_tool("python.lib.pure_square")
     assert [square.func(_args=[3]), square.func(_args=[3]), square.func(x=4)] == [9, 9, 16]
     assert lib.SQUARED == [3, 4]
@@ -260,7 +260,7 @@ def _env(libraries, adapter=None):
 
 
 def test_worker_serves_library_functions(make_host):
-    host = make_host(adapter=GENERIC, env=_env([LIB, {"name": "math", "module": "math", "aliases": {"root": "sqrt"}}]))
+    host = make_host(adapter=GENERIC, env=_env([LIB, {"name": "math", "module": "math", "expose": "public", "aliases": {"root": "sqrt"}}]))
     libs = {l["name"]: l for l in host.ready["libraries"]}
     assert libs["math"]["loaded"] and libs["math"]["functions"] > 40
     assert any(t["name"] == "python.math.root" for t in host.ready["tools"])
@@ -286,8 +286,8 @@ def test_worker_serves_library_functions(make_host):
 
 def test_worker_loads_lazy_libraries_on_first_use(make_host):
     host = make_host(adapter=GENERIC, env=_env([
-        dict(LIB, functions=["is_imported"]),
-        {"name": "lazy", "module": "snakepit_fixtures.generic_lazy", "lazy": True}]))
+        dict(LIB, functions=["is_imported"], expose="listed"),
+        {"name": "lazy", "module": "snakepit_fixtures.generic_lazy", "lazy": True, "expose": "public"}]))
     lazy = [l for l in host.ready["libraries"] if l["name"] == "lazy"][0]
     assert lazy == dict(lazy, loaded=False, functions=0)
     assert host.run("python.lib.is_imported", {"_args": ["snakepit_fixtures.generic_lazy"]}) is False
@@ -297,7 +297,7 @@ def test_worker_loads_lazy_libraries_on_first_use(make_host):
 
 
 def test_worker_with_a_missing_module_fails_to_start_with_the_fix(make_host):
-    host = make_host(adapter=GENERIC, handshake=False, env=_env([{"name": "x", "module": "snakepit_no_such_mod"}]))
+    host = make_host(adapter=GENERIC, handshake=False, env=_env([{"name": "x", "module": "snakepit_no_such_mod", "expose": "public"}]))
     fatal = host.handshake()
     assert fatal["type"] == "fatal" and fatal["phase"] == "initialize"
     assert fatal["error"]["type"] == "LibraryImportError" and "pip install snakepit_no_such_mod" in fatal["error"]["message"]

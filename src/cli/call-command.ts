@@ -40,8 +40,9 @@ const GENERIC_TOOL =
 
 /**
  * With no config file, `python.<module>.<function>` needs no adapter: the generic adapter is configured on the fly
- * for that one module (a nested path such as `python.pandas.DataFrame.describe` is listed explicitly, since the
- * generic adapter exposes nested attributes only when asked to).
+ * for that one module, listing that one function. Any module may be named, `os` and `subprocess` included
+ * (`allowUnsafe`): the caller is the local user at a shell, who can run Python anyway. The name policy still
+ * holds (no `_` names). A pool built from a config file gets no such allowance.
  */
 export function onTheFlyConfig(tool: string): SnakepitConfig | undefined {
   const m = GENERIC_TOOL.exec(tool);
@@ -49,7 +50,7 @@ export function onTheFlyConfig(tool: string): SnakepitConfig | undefined {
   const [, module, fn] = m as unknown as [string, string, string];
   return {
     size: 1,
-    libraries: [{ name: module, module, ...(fn.includes('.') ? { functions: [fn] } : {}) }],
+    libraries: [{ name: module, module, functions: [fn], allowUnsafe: true }],
   };
 }
 
@@ -71,7 +72,10 @@ export function registerCall(program: Command): void {
         '\nExamples:\n  npx snakepit call add \'{"a": 1, "b": 2}\'                  # the pool of ./snakepit.config.*\n' +
           '  npx snakepit call count \'{"n": 3}\' --pool models          # a stream: one JSON line per chunk\n' +
           '  npx snakepit call python.math.sqrt \'{"_args": [2]}\'         # any library function, no config needed\n' +
-          '  npx snakepit call greet --adapter my_pkg.adapter:MyAdapter --python-path ./python\n',
+          '  npx snakepit call greet --adapter my_pkg.adapter:MyAdapter --python-path ./python\n' +
+          '\nWithout a config file, python.<module>.<function> configures that one module on the fly, any module\n' +
+          'included (os, subprocess: you can run Python here anyway). Pools from a config file serve only what\n' +
+          'their libraries list (expose, allowUnsafe; see docs/SECURITY.md).\n',
       )
       .description(
         'Start one worker, run a tool with JSON keyword arguments, print the result as JSON (a streaming tool ' +

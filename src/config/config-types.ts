@@ -2,6 +2,7 @@
  * Configuration: the all-optional input a user writes (`SnakepitConfig`) and the all-required resolved form the
  * engine runs on (`ResolvedConfig`). `resolveConfig` turns one into the other once, at the edge.
  */
+import type { GracefulOption, GracefulWire } from './graceful.js';
 import type { CodecName } from '../protocol/messages.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 
@@ -84,12 +85,25 @@ export interface LibraryConfig {
   module: string;
   /** Tool prefix: `python.<namespace>.<function>`. Default: `name`. */
   namespace?: string;
-  /** Only these functions (paths such as `DataFrame.describe` allowed). Default: every public callable. */
+  /**
+   * The functions callers may use (paths such as `DataFrame.describe` allowed). With the default `expose` these
+   * (and `aliases`) are all the library serves.
+   */
   functions?: string[];
   /** Functions never exposed. */
   exclude?: string[];
   /** Extra names: `{ parse: 'convert_document' }` makes `python.<namespace>.parse`. */
   aliases?: Record<string, string>;
+  /**
+   * What the library serves: `listed` (default) only `functions` and `aliases`; `public` also every public
+   * callable of the module — only for callers you trust (docs/SECURITY.md). `toLlmTools` exports only listed ones.
+   */
+  expose?: 'listed' | 'public';
+  /**
+   * Allow a module that can run processes or code (`os`, `subprocess`, `pickle`, `shutil`, `sys`, ...; the list
+   * is in docs/GENERIC_ADAPTER.md), and functions of such modules re-exported by a library. Default false.
+   */
+  allowUnsafe?: boolean;
   /** Import on first use instead of at worker start. Default false. */
   lazy?: boolean;
   /** Install the package on start when the module cannot be imported (opt-in). */
@@ -144,6 +158,12 @@ export interface PoolConfig {
   spinUs?: number;
   /** Largest frame either way, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Result values with no by-value form become a marker (`{ __ffi_unserializable__: true, __type__ }`, plus
+   * `__repr__` with `{ repr: true }`) instead of failing the call, in or out of a session (docs/VALUES.md).
+   * Default false: such a call fails with SerializationError, or, in a session, the value comes back as a PyRef.
+   */
+  graceful?: GracefulOption;
   /** Interpreter for this pool only. */
   python?: PythonConfig;
   /** Working directory of the workers. Default: the host's. */
@@ -333,6 +353,8 @@ export interface ResolvedLibraryConfig {
   functions: string[] | undefined;
   exclude: string[];
   aliases: Record<string, string>;
+  expose: 'listed' | 'public';
+  allowUnsafe: boolean;
   lazy: boolean;
   install: { package: string; version: string | undefined } | undefined;
   hooks: string[];
@@ -383,6 +405,7 @@ export interface ResolvedPoolConfig {
   pipelineDepth: number;
   spinUs: number;
   maxFrameBytes: number;
+  graceful: GracefulWire | undefined;
   python: ResolvedPython;
   cwd: string | undefined;
   killGraceMs: number;

@@ -1,7 +1,8 @@
 /**
  * A pool's transport options: `transport`, `endpoints`, `grpc` and `snakepit`, checked here so resolve-config
  * stays about pools. Remote endpoints are checked for the same exposure rule the worker server applies: an
- * address off this machine needs TLS, unless `grpc.insecure` says otherwise out loud.
+ * address off this machine needs TLS, unless `grpc.insecure` says otherwise out loud; and a token goes only over
+ * TLS, unless `grpc.insecure` says so too.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -213,6 +214,14 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     ),
     reconnect: { initialBackoffMs, maxBackoffMs },
   };
+  if (resolved.token !== undefined && !resolved.tls && !insecure) {
+    throw new ConfigError(
+      grpc['token'] === undefined ? TOKEN_ENV : `${where}.grpc.token`,
+      'is set but grpc.tls is not: the token would cross the connection in clear text for anyone on the path to ' +
+        'read. Configure grpc.tls, or set grpc.insecure: true to send it over plain TCP anyway (e.g. to an ' +
+        'endpoint on this machine)',
+    );
+  }
   resolved.endpoints.list?.forEach((endpoint, i) => {
     const problem = exposureProblem(endpoint, resolved);
     if (problem) throw new ConfigError(`${where}.endpoints[${i}]`, problem);

@@ -29,6 +29,68 @@ const PACKAGE_PATTERN =
   /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?(?:\[[A-Za-z0-9][A-Za-z0-9._-]*(?:,[A-Za-z0-9][A-Za-z0-9._-]*)*\])?$/;
 const VERSION_CLAUSE = /^(~=|===|==|!=|<=|>=|<|>)?\s*([0-9][A-Za-z0-9.+!_-]*(?:\.\*)?)$/;
 const MAX_PATH_CHARS = 200;
+/**
+ * Modules that start processes, run code, load code from bytes or reach any object by name: a library of one needs
+ * `allowUnsafe: true`. Matched on the top-level package with leading underscores ignored. The same list is
+ * python/snakepit_bridge/names.py's UNSAFE_MODULES (the worker checks again; a unit test keeps them equal).
+ */
+export const UNSAFE_MODULES: ReadonlySet<string> = new Set([
+  'os',
+  'posix',
+  'nt',
+  'subprocess',
+  'posixsubprocess',
+  'pty',
+  'sys',
+  'builtins',
+  'builtin',
+  'importlib',
+  'imp',
+  'pkgutil',
+  'pydoc',
+  'runpy',
+  'code',
+  'codeop',
+  'ctypes',
+  'cffi',
+  'pickle',
+  'cpickle',
+  'dill',
+  'cloudpickle',
+  'shelve',
+  'marshal',
+  'shutil',
+  'multiprocessing',
+  'concurrent',
+  'asyncio',
+  'signal',
+  'gc',
+  'inspect',
+  'operator',
+  'timeit',
+  'cprofile',
+  'profile',
+  'pdb',
+  'bdb',
+  'trace',
+  'doctest',
+  'webbrowser',
+  'site',
+  'ensurepip',
+  'venv',
+  'pip',
+  'zipimport',
+  'compileall',
+  'py_compile',
+  'thread',
+  'winapi',
+]);
+
+/** Whether the module `name` (`os.path`, `_pickle`) is one of UNSAFE_MODULES. */
+export function isUnsafeModule(name: string): boolean {
+  return UNSAFE_MODULES.has(name.split('.')[0]!.replace(/^_+/, '').toLowerCase());
+}
+
 /** Modules whose functions run arbitrary code or import arbitrary modules; the worker refuses them too. */
 const REFUSED_MODULES = new Set([
   'builtins',
@@ -46,6 +108,8 @@ const LIBRARY_KEYS = new Set([
   'functions',
   'exclude',
   'aliases',
+  'expose',
+  'allowUnsafe',
   'lazy',
   'install',
   'hooks',
@@ -159,6 +223,19 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
       );
     }
   }
+  const expose = lib.expose ?? 'listed';
+  if (expose !== 'listed' && expose !== 'public') {
+    throw new ConfigError(`${where}.expose`, `must be "listed" or "public", got ${describe(expose)}`);
+  }
+  const allowUnsafe = boolean(`${where}.allowUnsafe`, lib.allowUnsafe ?? false);
+  if (isUnsafeModule(module) && !allowUnsafe) {
+    throw new ConfigError(
+      `${where}.module`,
+      `${JSON.stringify(module)} can run processes or code: a library of it needs allowUnsafe: true, and then ` +
+        'only for callers you trust (docs/SECURITY.md)',
+    );
+  }
+  const functions = lib.functions === undefined ? undefined : paths(`${where}.functions`, lib.functions);
   const lazy = boolean(`${where}.lazy`, lib.lazy ?? false);
   const hooks = lib.hooks ?? [];
   if (!Array.isArray(hooks))
@@ -178,15 +255,27 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
     throw new ConfigError(`${where}.arrays`, `must be "typed" or "lists", got ${describe(arrays)}`);
   }
   const cacheSize = positiveInt(`${where}.cacheSize`, lib.cacheSize ?? 1024, 1024, 1_000_000);
+  const install = resolveInstall(`${where}.install`, lib.install);
+  const exclude = lib.exclude === undefined ? [] : paths(`${where}.exclude`, lib.exclude);
+  if (expose === 'listed' && !functions?.length && Object.keys(aliases).length === 0) {
+    throw new ConfigError(
+      `${where}.functions`,
+      `is required: list the functions of ${JSON.stringify(module)} callers may use (e.g. functions: ["mean"]), ` +
+        'or set expose: "public" to serve every public callable — only for callers you trust, since that ' +
+        'includes functions that write files or load pickles (docs/GENERIC_ADAPTER.md, "Security")',
+    );
+  }
   return {
     name,
     module,
     namespace,
-    functions: lib.functions === undefined ? undefined : paths(`${where}.functions`, lib.functions),
-    exclude: lib.exclude === undefined ? [] : paths(`${where}.exclude`, lib.exclude),
+    functions,
+    exclude,
     aliases,
+    expose,
+    allowUnsafe,
     lazy,
-    install: resolveInstall(`${where}.install`, lib.install),
+    install,
     hooks: hooks as string[],
     dataframes,
     arrays,
@@ -241,6 +330,8 @@ export function genericConfigJson(
       functions: lib.functions ?? null,
       exclude: lib.exclude,
       aliases: lib.aliases,
+      expose: lib.expose,
+      allow_unsafe: lib.allowUnsafe,
       lazy: lib.lazy,
       hooks: lib.hooks,
       dataframes: lib.dataframes,

@@ -3,6 +3,7 @@
  * environment and interpreter, checked here; its `libraries`, transport, `python` and supervision sections are
  * checked by their own modules and assembled here into one ResolvedPoolConfig.
  */
+import { resolveGraceful } from './graceful.js';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
 import { resolvePython } from '../python/interpreter.js';
@@ -47,6 +48,7 @@ export const POOL_KEYS = new Set([
   'pipelineDepth',
   'spinUs',
   'maxFrameBytes',
+  'graceful',
   'python',
   'cwd',
   'affinity',
@@ -155,6 +157,7 @@ export function resolvePool(
       DEFAULTS.maxFrameBytes,
       2 ** 32 - 1,
     ),
+    graceful: resolveGraceful(`${where}.graceful`, pool.graceful),
     python: resolvePython(python.executable, {
       ...(pool.cwd ? { cwd: pool.cwd } : {}),
       ...(python.strategy ? { strategy: python.strategy } : {}),

@@ -6,6 +6,7 @@
  * same). Nobody should have to match on message text: use `instanceof` or `err.code`.
  */
 
+import { shortName } from '../util/short-name.js';
 import type { WorkerExitKind } from '../worker/exit-kind.js';
 
 const kBrands = Symbol.for('snakepit.error.brands');
@@ -77,6 +78,11 @@ export interface WorkerStartDetails {
   exitCode?: number | null;
   signal?: string | null;
   stderrTail?: string[];
+}
+
+/** A tool name in a message: tool names may come from untrusted input, so a long one is cut (its length said). */
+function quoted(tool: string): string {
+  return shortName(tool, 200);
 }
 
 /** A worker did not become ready: the adapter raised at import, the interpreter is missing, start-up timed out. */
@@ -207,8 +213,8 @@ export class UnknownToolError extends SnakepitError {
   ) {
     super(
       reason
-        ? `unknown tool "${tool}": ${reason}${available.length ? `; did you mean: ${available.join(', ')}` : ''}`
-        : `unknown tool "${tool}"; available: ${available.length ? available.join(', ') : '(none)'}`,
+        ? `unknown tool ${quoted(tool)}: ${reason}${available.length ? `; did you mean: ${available.join(', ')}` : ''}`
+        : `unknown tool ${quoted(tool)}; available: ${available.length ? available.join(', ') : '(none)'}`,
     );
   }
 }
@@ -221,7 +227,7 @@ export class InvalidArgumentsError extends SnakepitError {
     readonly signature: string | undefined,
     readonly problem: string,
   ) {
-    super(`invalid arguments for "${tool}": ${problem}${signature ? `; expected ${signature}` : ''}`);
+    super(`invalid arguments for ${quoted(tool)}: ${problem}${signature ? `; expected ${signature}` : ''}`);
   }
 }
 

@@ -49,6 +49,8 @@ export interface CallInit {
   depth?: number;
   /** The caller's correlation id (sent to Python); absent, both sides use `<runId>-<id>`. */
   correlationId?: string | undefined;
+  /** Values with no by-value form come back as markers (docs/VALUES.md); undefined: off. */
+  graceful?: { repr: boolean } | undefined;
   /** Telemetry: told when the call is created, dispatched and settled. */
   observer?: CallObserver | undefined;
   /** A bridge call the pool makes itself (a session hand-off): not counted as a served request. */
@@ -106,6 +108,7 @@ export class Call {
   blocksPipelining = false;
   /** The caller's correlation id, if it gave one. */
   readonly correlationId: string | undefined;
+  readonly graceful: { repr: boolean } | undefined;
   /** W3C trace context sent with the call (set by telemetry when the call is traced). */
   trace: CallMessage['trace'] = undefined;
   /** The call's OpenTelemetry span, owned by telemetry. */
@@ -134,6 +137,7 @@ export class Call {
     this.parent = init.parent;
     this.depth = init.depth ?? 0;
     this.correlationId = init.correlationId;
+    this.graceful = init.graceful;
     this.#owner = init.owner;
     this.#signal = init.signal;
     this.#observer = init.observer;

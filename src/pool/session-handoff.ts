@@ -20,8 +20,10 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SessionRouter } from './picker.js';
 
-export const EXPORT_TOOL = '__snakepit__.session_export';
-export const IMPORT_TOOL = '__snakepit__.session_import';
+/** The bridge tools that move a session. Only the pool calls them: `execute` refuses these names (call-options.ts). */
+export const SESSION_TOOLS_PREFIX = '__snakepit__.session_';
+export const EXPORT_TOOL = `${SESSION_TOOLS_PREFIX}export`;
+export const IMPORT_TOOL = `${SESSION_TOOLS_PREFIX}import`;
 
 /** What a hand-off needs of its pool. */
 export interface HandoffHost {

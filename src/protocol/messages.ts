@@ -48,6 +48,11 @@ export interface ToolSpec {
   library?: string;
   /** Generic adapter tools: the function's path in its module (`sqrt`, `DataFrame.describe`). */
   function?: string;
+  /**
+   * Generic adapter tools: named in the library's `functions` or `aliases` (false for a function served only
+   * because the library has `expose: "public"`). `toLlmTools` exports only listed ones.
+   */
+  listed?: boolean;
 }
 
 /** A library served by the generic adapter, as a worker's `ready` advertises it. */
@@ -183,6 +188,8 @@ export interface CallMessage {
   window?: number;
   trace?: { traceparent: string; tracestate?: string };
   correlation_id?: string;
+  /** Values of the result with no by-value form become markers (`repr`: with a repr). */
+  graceful?: { repr: boolean };
   /** Where the worker records that the call began, in its ledger (PROTOCOL.md §1.2). */
   slot?: number;
 }

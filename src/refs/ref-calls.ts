@@ -3,6 +3,8 @@
  * each one runs with (docs/PROTOCOL.md §5.1). The reference decides where: its session, on its worker.
  */
 import { InvalidArgumentsError } from '../errors/errors.js';
+import { shortName } from '../util/short-name.js';
+import { memberNameProblem } from './name-policy.js';
 import { PyRef } from './py-ref.js';
 
 /** Reserved tool names the worker's dispatcher serves itself. */
@@ -38,6 +40,8 @@ function check(ref: unknown, name: unknown, label: string): asserts ref is PyRef
       'the method or attribute name must be a non-empty string',
     );
   }
+  const problem = memberNameProblem(name);
+  if (problem !== undefined) throw new InvalidArgumentsError(label, undefined, problem);
 }
 
 function plan(ref: PyRef, tool: string, args: Record<string, unknown>): RefCall {
@@ -45,20 +49,44 @@ function plan(ref: PyRef, tool: string, args: Record<string, unknown>): RefCall 
 }
 
 function label(ref: unknown, name: unknown): string {
-  return `${ref instanceof PyRef ? ref.type : 'PyRef'}.${String(name)}`;
+  const member = typeof name === 'string' && name.length <= 80 ? name : shortName(name);
+  return `${ref instanceof PyRef ? ref.type : 'PyRef'}.${member}`;
 }
 
-/** @throws InvalidArgumentsError for a non-PyRef, an empty method name, args that are not an array, bad kwargs */
+/**
+ * `args` is either keyword arguments with positional ones in `_args` (as `execute` spells them), or, the older
+ * spelling, an array of positional arguments with the keywords in `kwargs`.
+ * @throws InvalidArgumentsError for a non-PyRef, an empty method name, arguments of neither spelling, or both
+ *   spellings at once
+ */
 export function methodCall(ref: PyRef, method: string, args: unknown, kwargs: unknown): RefCall {
   const where = label(ref, method);
   check(ref, method, where);
-  if (!Array.isArray(args)) {
-    throw new InvalidArgumentsError(where, undefined, 'args must be an array of positional arguments');
+  if (Array.isArray(args)) {
+    if (kwargs !== undefined && !isPlainObject(kwargs)) {
+      throw new InvalidArgumentsError(where, undefined, 'options.kwargs must be a plain object');
+    }
+    return plan(ref, CALL_METHOD_TOOL, { ref, method, args, kwargs: kwargs ?? {} });
   }
-  if (!isPlainObject(kwargs)) {
-    throw new InvalidArgumentsError(where, undefined, 'options.kwargs must be a plain object');
+  if (!isPlainObject(args)) {
+    throw new InvalidArgumentsError(
+      where,
+      undefined,
+      'arguments must be a plain object of keyword arguments (positional ones in `_args`)',
+    );
   }
-  return plan(ref, CALL_METHOD_TOOL, { ref, method, args, kwargs });
+  if (kwargs !== undefined) {
+    throw new InvalidArgumentsError(
+      where,
+      undefined,
+      'options.kwargs belongs to the array spelling; put keyword arguments beside `_args` instead',
+    );
+  }
+  const { _args: positional = [], ...keywords } = args;
+  if (!Array.isArray(positional)) {
+    throw new InvalidArgumentsError(where, undefined, '`_args` must be an array of positional arguments');
+  }
+  return plan(ref, CALL_METHOD_TOOL, { ref, method, args: positional, kwargs: keywords });
 }
 
 /** @throws InvalidArgumentsError for a non-PyRef or an empty attribute name */

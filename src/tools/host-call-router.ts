@@ -2,6 +2,7 @@
  * HostCallRouter: answers the `host_call`s of every worker of one Snakepit (PROTOCOL.md §6).
  *
  *   host_call {id, tool, args, session, parent, timeout_ms}
+ *     ├─ session ≠ the host's ────► host_error SessionMismatchError
  *     ├─ "__snakepit__.host_tools" ─► host_result [{name, description, parameters}] visible to the session
  *     ├─ depth past tools.maxDepth ─► host_error NestingDepthError
  *     ├─ no such tool ──────────────► host_error UnknownHostToolError (names what the session can call)
@@ -10,10 +11,17 @@
  *
  * The scope carries the parent call (the Python call waiting for this answer), the chain's deadline and an
  * AbortSignal into the handler, so that calls it makes with `pit.execute` are nested (tool-scope.ts).
+ *
+ * The session is the host's to decide, never the worker's (docs/SECURITY.md): it is the session of the call the
+ * host started and the worker is running (`parent`, looked up among that worker's calls in flight), or, for a call
+ * made without one inside a host tool, of the call that called the tool. A worker naming another session — or one
+ * when no call of its own is in flight under that id — is refused, so a compromised worker (or library) cannot
+ * reach another session's tools; it can only name calls it is running itself.
  */
 import { AbortError, CallTimeoutError, NestingDepthError } from '../errors/errors.js';
 import type { Call } from '../pool/call.js';
 import type { HostCallMessage } from '../protocol/messages.js';
+import { shortName } from '../util/short-name.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import { type HostToolContext, runHandler, type ToolEntry, type ToolRegistry } from './tool-registry.js';
@@ -23,6 +31,8 @@ import { DEADLINE_GRACE_MS, runInScope, type ToolScope } from './tool-scope.js';
 export const LIST_TOOLS = '__snakepit__.host_tools';
 /** `host_error.code` of an unknown host tool (Python raises `UnknownHostToolError`). */
 export const UNKNOWN_HOST_TOOL_CODE = 'SNAKEPIT_UNKNOWN_HOST_TOOL';
+/** `host_error.code` of a host call whose worker named a session other than the host's. */
+export const SESSION_MISMATCH_CODE = 'SNAKEPIT_SESSION_MISMATCH';
 /** Default of `tools.maxDepth`. */
 export const DEFAULT_MAX_DEPTH = 8;
 
@@ -62,12 +72,16 @@ export class HostCallRouter {
 
   async #answer(worker: HostCallWorker, message: HostCallMessage): Promise<Outcome> {
     const tool = typeof message.tool === 'string' ? message.tool : String(message.tool);
-    const sessionId = typeof message.session === 'string' ? message.session : undefined;
     const args = isArgs(message.args) ? message.args : {};
+    const parent = typeof message.parent === 'number' ? findCall(worker, message.parent) : undefined;
+    const sessionId = parent ? sessionOf(parent) : undefined;
     trace(
       'tools',
-      `${worker.id} host_call ${message.id} "${tool}"${sessionId ? ` session ${sessionId}` : ''}`,
+      `${worker.id} host_call ${message.id} ${shortName(tool)}${sessionId ? ` session ${sessionId}` : ''}`,
     );
+    if (message.session !== undefined && message.session !== sessionId) {
+      return mismatch(tool, message.session, parent, sessionId);
+    }
     if (tool === LIST_TOOLS) {
       return {
         value: this.#registry.visible(sessionId).map((e) => ({
@@ -77,7 +91,6 @@ export class HostCallRouter {
         })),
       };
     }
-    const parent = typeof message.parent === 'number' ? findCall(worker, message.parent) : undefined;
     const depth = (parent?.depth ?? 0) + 1;
     if (depth > this.#maxDepth) return errorOutcome(new NestingDepthError(tool, this.#maxDepth));
     const entry = this.#registry.lookup(tool, sessionId);
@@ -177,12 +190,40 @@ export class HostCallRouter {
       error: {
         name: 'UnknownHostToolError',
         message:
-          `no host tool named "${tool}"${sessionId === undefined ? '' : ` in session "${sessionId}"`}` +
+          `no host tool named ${shortName(tool)}${sessionId === undefined ? '' : ` in session "${sessionId}"`}` +
           `; available: ${available.length ? available.join(', ') : '(none)'} (register it with pit.tools.register)`,
         code: UNKNOWN_HOST_TOOL_CODE,
       },
     };
   }
+}
+
+/** The session a call belongs to for host tools: its own, or (nested, without one) its caller's. */
+function sessionOf(call: Call): string | undefined {
+  for (let c: Call | undefined = call; c; c = c.parent) if (c.sessionId !== undefined) return c.sessionId;
+  return undefined;
+}
+
+function mismatch(
+  tool: string,
+  claimed: unknown,
+  parent: Call | undefined,
+  sessionId: string | undefined,
+): Outcome {
+  const where = !parent
+    ? 'no call of this worker is in flight under the id it gave, so it has no session'
+    : sessionId === undefined
+      ? `the call that made it ("${parent.tool}") has no session`
+      : `the call that made it ("${parent.tool}") runs in session "${sessionId}"`;
+  return {
+    error: {
+      name: 'SessionMismatchError',
+      message:
+        `host call to ${shortName(tool)} claims session ${shortName(claimed)}, but ${where}: the host decides ` +
+        "a host call's session (the session of the call it started), and refuses the claim",
+      code: SESSION_MISMATCH_CODE,
+    },
+  };
 }
 
 function findCall(worker: HostCallWorker, id: number): Call | undefined {

@@ -3,6 +3,10 @@
  * arguments. Works on Python tools (`pit.describe()`, whose `input_schema` the worker derives from type hints) and
  * on host tools (`pit.tools.list()`).
  *
+ * A model's tool calls are untrusted input, so a generic-adapter library function is exported only when the
+ * library lists it explicitly (`functions` or `aliases`; the spec's `listed`): a library with
+ * `expose: "public"` does not hand a model every public callable (docs/SECURITY.md).
+ *
  *   const tools = toLlmTools(pit.describe(), { format: 'openai' });
  *   // [{ type: 'function', function: { name: 'add', description: 'Add two numbers', parameters: {...} } }]
  */
@@ -56,6 +60,7 @@ export function toLlmTools<F extends LlmToolFormat = 'generic'>(
   const out: unknown[] = [];
   for (const spec of specs) {
     if ('supports_streaming' in spec && spec.supports_streaming && !options.includeStreaming) continue;
+    if ('supports_streaming' in spec && spec.library !== undefined && spec.listed !== true) continue;
     const tool: LlmTool = {
       name: rename(spec.name),
       description: spec.description ?? '',

@@ -10,7 +10,7 @@
 import type { ByteStream } from '../worker/worker-link.js';
 import { ProtocolError } from '../errors/errors.js';
 import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol/messages.js';
-import type { Codec } from './codec.js';
+import { type Codec, UndecodableValue } from './codec.js';
 import { jsonCodec } from './codec-json.js';
 import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-decoder.js';
 
@@ -21,6 +21,11 @@ export interface ChannelClose {
 
 export interface ChannelHandler {
   onMessage(message: WorkerMessage): void;
+  /**
+   * A frame whose `type` and `id` were read but whose values could not be decoded. The handler fails that
+   * message's call and returns true; false (or no handler) treats the channel as broken.
+   */
+  onUndecodable?(bad: UndecodableValue): boolean;
   /** Called once, when the socket ends, errors or is closed by us. */
   onClose(close: ChannelClose): void;
 }
@@ -33,8 +38,9 @@ export class FrameChannel {
   /** The handshake is always JSON (PROTOCOL.md §3); `useCodec` switches after `welcome`. */
   #codec: Codec = jsonCodec;
   /**
-   * Bytes of the frames read so far that decoded to messages: where a dead worker's ledger picks up (`recover`).
-   * A frame that did not decode is not counted: it is garbage, or where the stream broke.
+   * Bytes of the frames read so far that were handled (decoded to messages, or a call's frame whose values did not
+   * decode): where a dead worker's ledger picks up (`recover`). A frame that broke the channel is not counted: it is
+   * garbage, or where the stream broke.
    */
   #read = 0;
   #corked = false;
@@ -143,6 +149,10 @@ export class FrameChannel {
     try {
       message = this.#codec.decode(body);
     } catch (err) {
+      if (err instanceof UndecodableValue && this.#handler.onUndecodable?.(err)) {
+        this.#read += FRAME_HEADER_BYTES + body.length; // a frame the worker wrote, handled: read
+        return;
+      }
       const head = body.subarray(0, 16).toString('hex');
       throw new ProtocolError(
         `cannot decode a ${body.length}-byte ${this.#codec.name} frame (starts ${head}): ${(err as Error).message}`,

@@ -4,87 +4,14 @@
  * is marked `"tagged": true` so the receiver walks only those (docs/PROTOCOL.md §3).
  */
 import type { HostMessage } from '../protocol/messages.js';
-import { SerializationError } from '../errors/errors.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
-import { type Codec, checkFrameSize, serializationFailure } from './codec.js';
-import { TAG_KEY, TaggedValue, floatTag, intTag, isTagMap, reviveTag } from './tags.js';
-import { childPath, describeType } from './value-walk.js';
-import { dateTag, typedArrayTag } from './extended-values.js';
+import { type Codec, UndecodableValue, checkFrameSize } from './codec.js';
+import { TAG_KEY, isTagMap, reviveTag } from './tags.js';
+import { ValueWalk, prepareMessage } from './value-walk.js';
 
 const ATTACHMENTS_MARKER = 0x01;
 
-interface EncodeState {
-  attachments: Uint8Array[];
-  tagged: boolean;
-  seen: Set<object>;
-}
-
-/** A copy of `value` that JSON.stringify carries faithfully; shares untouched subtrees. */
-function toJsonSafe(value: unknown, path: string, state: EncodeState): unknown {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      if (Number.isFinite(value)) return value;
-      state.tagged = true;
-      return floatTag(value).tag;
-    case 'bigint':
-      state.tagged = true;
-      return intTag(value).tag;
-    case 'undefined':
-      return undefined;
-    case 'function':
-    case 'symbol':
-      throw new SerializationError(path, describeType(value));
-  }
-  if (value === null) return null;
-  const obj = value as object;
-  if (ArrayBuffer.isView(obj)) {
-    state.tagged = true;
-    const array = typedArrayTag(obj); // a numeric typed array: an `ndarray` tag, its bytes an attachment
-    if (array) return toJsonSafe(array, path, state);
-    const bytes = new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength);
-    state.attachments.push(bytes);
-    return { [TAG_KEY]: 'bytes', attachment: state.attachments.length - 1 };
-  }
-  if (obj instanceof TaggedValue) {
-    state.tagged = true;
-    return toJsonSafe(obj.toTag(), path, state);
-  }
-  if (obj instanceof Date) {
-    state.tagged = true;
-    return dateTag(obj);
-  }
-  if (state.seen.has(obj)) {
-    throw new SerializationError(path, 'cycle', `cannot encode a cycle: ${path} refers back to itself`);
-  }
-  state.seen.add(obj);
-  try {
-    if (Array.isArray(obj)) {
-      const out = new Array<unknown>(obj.length);
-      for (let i = 0; i < obj.length; i++) {
-        const v = toJsonSafe(obj[i], childPath(path, i), state);
-        out[i] = v === undefined ? null : v;
-      }
-      return out;
-    }
-    if (obj instanceof Set) {
-      return [...obj].map((v, i) => toJsonSafe(v, childPath(path, i), state) ?? null);
-    }
-    const out: Record<string, unknown> = {};
-    const entries: Iterable<[unknown, unknown]> = obj instanceof Map ? obj : Object.entries(obj);
-    for (const [k, v] of entries) {
-      const key = String(k);
-      const safe = toJsonSafe(v, childPath(path, key), state);
-      if (safe !== undefined) out[key] = safe;
-    }
-    return out;
-  } finally {
-    state.seen.delete(obj);
-  }
-}
-
+/** Revive tags (children first: a `map` tag's entries hold tags of their own). */
 function revive(value: unknown, attachments: Buffer[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
@@ -104,25 +31,29 @@ function revive(value: unknown, attachments: Buffer[]): unknown {
   return reviveTag(obj);
 }
 
+/** Revive a parsed message; a value that cannot be revived fails only that message (its type and id are known). */
+function reviveMessage(message: unknown, attachments: Buffer[]): unknown {
+  try {
+    return revive(message, attachments);
+  } catch (err) {
+    const { type, id } = (message ?? {}) as { type?: unknown; id?: unknown };
+    const reason = err instanceof Error ? err.message : String(err);
+    if (typeof type === 'string' && typeof id === 'number') throw new UndecodableValue(type, id, reason);
+    throw err;
+  }
+}
+
 export const jsonCodec: Codec = {
   name: 'json',
 
   encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer {
-    const state: EncodeState = { attachments: [], tagged: false, seen: new Set() };
-    let safe: Record<string, unknown>;
-    try {
-      safe = {};
-      for (const [key, value] of Object.entries(message)) {
-        const v = toJsonSafe(value, key, state);
-        if (v !== undefined) safe[key] = v;
-      }
-    } catch (err) {
-      throw err instanceof SerializationError ? err : serializationFailure(message, err);
-    }
-    if (state.tagged) safe['tagged'] = true;
+    const attachments: Uint8Array[] = [];
+    const walk = new ValueWalk({ json: true, attachments });
+    const safe = prepareMessage(message, walk); // throws SerializationError naming the path
+    if (walk.tagged) safe['tagged'] = true;
     const json = JSON.stringify(safe);
     const jsonBytes = Buffer.byteLength(json);
-    if (state.attachments.length === 0) {
+    if (attachments.length === 0) {
       checkFrameSize(jsonBytes, maxFrameBytes, message);
       const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + jsonBytes);
       frame.writeUInt32BE(jsonBytes, 0);
@@ -130,14 +61,14 @@ export const jsonCodec: Codec = {
       return frame;
     }
     let bodyBytes = 1 + 4 + jsonBytes;
-    for (const a of state.attachments) bodyBytes += 4 + a.byteLength;
+    for (const a of attachments) bodyBytes += 4 + a.byteLength;
     checkFrameSize(bodyBytes, maxFrameBytes, message);
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyBytes);
     let pos = frame.writeUInt32BE(bodyBytes, 0);
     pos = frame.writeUInt8(ATTACHMENTS_MARKER, pos);
     pos = frame.writeUInt32BE(jsonBytes, pos);
     pos += frame.write(json, pos);
-    for (const a of state.attachments) {
+    for (const a of attachments) {
       pos = frame.writeUInt32BE(a.byteLength, pos);
       frame.set(a, pos);
       pos += a.byteLength;
@@ -148,7 +79,7 @@ export const jsonCodec: Codec = {
   decode(body: Buffer): unknown {
     if (body[0] !== ATTACHMENTS_MARKER) {
       const message = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      return message && message['tagged'] === true ? revive(message, []) : message;
+      return message && message['tagged'] === true ? reviveMessage(message, []) : message;
     }
     if (body.length < 5) throw new Error('JSON frame with attachments is shorter than its header');
     const jsonBytes = body.readUInt32BE(1);
@@ -164,6 +95,6 @@ export const jsonCodec: Codec = {
       attachments.push(Buffer.from(body.subarray(pos, pos + length)));
       pos += length;
     }
-    return revive(message, attachments);
+    return reviveMessage(message, attachments);
   },
 };

@@ -5,12 +5,12 @@
 import { Packr, addExtension, RESERVE_START_SPACE } from 'msgpackr';
 import type { HostMessage } from '../protocol/messages.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
-import { type Codec, checkFrameSize, serializationFailure } from './codec.js';
-import { TAG_EXT_TYPE, TaggedValue, type TagMap, intTag, isTagMap, reviveTag } from './tags.js';
+import { type Codec, UndecodableValue, checkFrameSize, serializationFailure } from './codec.js';
+import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, reviveTag } from './tags.js';
 import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.js';
-
-const INT64_MIN = -(2n ** 63n);
-const UINT64_MAX = 2n ** 64n - 1n;
+import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
+import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
+import { readMsgpackHeader } from './msgpack-header.js';
 
 class UnencodableFunction extends Error {}
 
@@ -71,6 +71,34 @@ addExtension({
   pack: (d: Date) => tagPackr.pack(dateTag(d)),
   unpack: unpackTag,
 });
+// Sets are `set` tags (msgpackr would send an array); a PyDict goes back as the `map` tag it came as (msgpackr would
+// use its toJSON). Classes with no Python form throw, so the slow path names them; shared memory is bytes.
+addExtension({
+  Class: Set,
+  type: TAG_EXT_TYPE,
+  pack: (set: Set<unknown>) => {
+    const items = [...set];
+    // An item Python cannot hash fails here, so the careful path names it (as JSON does).
+    if (items.some((item) => hashableProblem(item))) throw new UnencodableFunction('unhashable Set item');
+    return tagPackr.pack(new SetTag(items).toTag());
+  },
+  unpack: unpackTag,
+});
+addExtension({
+  Class: PyDict,
+  type: TAG_EXT_TYPE,
+  pack: (dict: PyDict) => tagPackr.pack(new MapTag([...dict]).toTag()),
+  unpack: unpackTag,
+});
+for (const Class of [Promise, Error, RegExp, WeakMap, WeakSet, WeakRef]) {
+  addExtension({
+    Class,
+    write: (value: object) => {
+      throw new UnencodableFunction(refusal(value) ?? 'no Python form');
+    },
+  });
+}
+addExtension({ Class: SharedArrayBuffer, write: (buffer: SharedArrayBuffer) => new Uint8Array(buffer) });
 for (const Class of NUMERIC_TYPED_ARRAYS) {
   addExtension({
     Class,
@@ -79,6 +107,15 @@ for (const Class of NUMERIC_TYPED_ARRAYS) {
     unpack: unpackTag,
   });
 }
+
+/** Decodes maps as Maps, for a message with map keys that are not text (a Python dict keyed by tuples). */
+const mapsPackr = new Packr({
+  useRecords: false,
+  mapsAsObjects: false,
+  variableMapSize: true,
+  copyBuffers: true,
+  ...({ int64AsType: 'auto' } as object),
+});
 
 const packr = new Packr({
   useRecords: false,
@@ -145,22 +182,52 @@ function writeLength(target: Uint8Array, at: number, length: number, code8: numb
   return at;
 }
 
-/** Replace integers too large for int64 with `int` tags (the only fix-up the fast path cannot do). */
-function tagHugeInts(value: unknown): unknown {
-  if (typeof value === 'bigint') return value < INT64_MIN || value > UINT64_MAX ? intTag(value) : value;
-  if (
-    value === null ||
-    typeof value !== 'object' ||
-    ArrayBuffer.isView(value) ||
-    value instanceof TaggedValue
-  ) {
+/** U+FFFD in UTF-8: what msgpackr writes for a lone surrogate (and for a real U+FFFD). */
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+/** Frames up to this size are searched for it; larger ones (big arrays) have their strings checked instead. */
+const SCAN_BYTES = 1 << 20;
+
+/** True when the native encode may have replaced a lone surrogate (so the careful path must run). */
+function mayHaveLostText(frame: Buffer, message: HostMessage): boolean {
+  if (frame.length > SCAN_BYTES) return hasIllFormedText(message, 0);
+  // A one-byte search (memchr) is several times cheaper than a three-byte one, as long as 0xEF is rare (text,
+  // numbers); data full of it (random bytes) switches to the three-byte search after a few hits.
+  let at = frame.indexOf(0xef, FRAME_HEADER_BYTES);
+  for (let hits = 0; at !== -1 && hits < 16; hits++) {
+    if (frame[at + 1] === 0xbf && frame[at + 2] === 0xbd) return true;
+    at = frame.indexOf(0xef, at + 1);
+  }
+  return at !== -1 && frame.indexOf(REPLACEMENT, at) !== -1;
+}
+
+function hasIllFormedText(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return illFormed(value);
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 500) return false;
+  if (Array.isArray(value)) return value.some((v) => hasIllFormedText(v, depth + 1));
+  if (value instanceof Map) {
+    for (const [k, v] of value)
+      if (hasIllFormedText(k, depth + 1) || hasIllFormedText(v, depth + 1)) return true;
+    return false;
+  }
+  if (value instanceof Set) return [...value].some((v) => hasIllFormedText(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) if (illFormed(k) || hasIllFormedText(v, depth + 1)) return true;
+  return false;
+}
+
+/** A message decoded with Maps: maps whose keys are all primitives become objects (as the fast decode makes). */
+function fromMaps(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) {
+    return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromMaps(value[i]);
     return value;
   }
-  if (Array.isArray(value)) return value.map(tagHugeInts);
-  if (value instanceof Map || value instanceof Set || value instanceof Date) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = tagHugeInts(v);
-  return out;
+  if (value instanceof Map && !(value instanceof PyDict)) {
+    return dictFromEntries([...value].map(([k, v]) => [fromMaps(k), fromMaps(v)] as const));
+  }
+  return value;
 }
 
 /**
@@ -187,16 +254,19 @@ export const msgpackCodec: Codec = {
   name: 'msgpack',
 
   encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer {
-    let frame: Buffer;
+    let frame: Buffer | undefined;
     try {
       frame = packr.pack(message, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
-    } catch (err) {
-      if (!(err instanceof RangeError && /too large/.test(err.message)))
-        throw serializationFailure(message, err);
+      if (mayHaveLostText(frame, message)) frame = undefined;
+    } catch {
+      frame = undefined; // the careful path below says why, or carries what the native encode could not
+    }
+    if (!frame) {
+      const prepared = prepareMessage(message, new ValueWalk({ json: false })); // throws SerializationError
       try {
-        frame = packr.pack(tagHugeInts(message), RESERVE_START_SPACE | FRAME_HEADER_BYTES);
-      } catch (err2) {
-        throw serializationFailure(message, err2);
+        frame = packr.pack(prepared, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+      } catch (err) {
+        throw serializationFailure(message, err);
       }
     }
     const bodyBytes = frame.length - FRAME_HEADER_BYTES;
@@ -207,8 +277,20 @@ export const msgpackCodec: Codec = {
 
   decode(body: Buffer): unknown {
     tagsDecoded = 0;
-    const message: unknown = packr.unpack(body);
-    return tagsDecoded > 0 ? rebufferBins(message) : message;
+    try {
+      const message: unknown = packr.unpack(body);
+      return tagsDecoded > 0 ? rebufferBins(message) : message;
+    } catch {
+      // Map keys that are not text (a Python dict keyed by tuples, bytes or datetimes): read maps as Maps.
+    }
+    try {
+      return fromMaps(mapsPackr.unpack(body));
+    } catch (err) {
+      const { type, id } = readMsgpackHeader(body);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (type !== undefined && id !== undefined) throw new UndecodableValue(type, id, reason);
+      throw err;
+    }
   },
 };
 

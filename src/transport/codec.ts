@@ -5,7 +5,7 @@
  */
 import type { CodecName, HostMessage } from '../protocol/messages.js';
 import { PayloadTooLargeError, SerializationError } from '../errors/errors.js';
-import { findUnencodable } from './value-walk.js';
+import { ValueWalk, prepareMessage } from './value-walk.js';
 
 export interface Codec {
   readonly name: CodecName;
@@ -15,8 +15,22 @@ export interface Codec {
    * @throws PayloadTooLargeError when the body exceeds `maxFrameBytes`
    */
   encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer;
-  /** Decode one body. Throws on bytes that are not a valid body for this codec. */
+  /**
+   * Decode one body. Throws on bytes that are not a valid body for this codec: UndecodableValue when the
+   * message's `type` and `id` could be read and only its values are at fault (the channel is intact).
+   */
   decode(body: Buffer): unknown;
+}
+
+/** A frame whose `type` and `id` were read but whose values could not be decoded: only that message fails. */
+export class UndecodableValue extends Error {
+  constructor(
+    readonly type: string,
+    readonly id: number,
+    readonly reason: string,
+  ) {
+    super(`cannot decode the values of a "${type}" message (id ${id}): ${reason}`);
+  }
 }
 
 export function checkFrameSize(bodyBytes: number, maxFrameBytes: number, message: HostMessage): void {
@@ -28,9 +42,10 @@ export function checkFrameSize(bodyBytes: number, maxFrameBytes: number, message
 
 /** After a fast encode threw: find the field and path at fault, or wrap the encoder's own complaint. */
 export function serializationFailure(message: HostMessage, cause: unknown): SerializationError {
-  for (const [key, value] of Object.entries(message)) {
-    const bad = findUnencodable(value, key);
-    if (bad) return bad;
+  try {
+    prepareMessage(message, new ValueWalk({ json: false }));
+  } catch (err) {
+    if (err instanceof SerializationError) return err;
   }
   const text = cause instanceof Error ? cause.message : String(cause);
   return new SerializationError(message.type, 'value', `cannot encode "${message.type}" message: ${text}`);

@@ -152,6 +152,17 @@ export class NDArray extends TaggedValue {
     return nest(items, this.shape);
   }
 
+  /**
+   * For `JSON.stringify` (`res.json(result)`): the items as nested arrays (`toArray()`), with 64-bit integers
+   * beyond 2^53 as decimal text, since JSON has no integers that large.
+   */
+  toJSON(): unknown {
+    const items = this.toArray();
+    return this.data instanceof BigInt64Array || this.data instanceof BigUint64Array
+      ? bigintsAsText(items)
+      : items;
+  }
+
   toTag(): TagMap {
     checkEndianness();
     const { data } = this;
@@ -181,6 +192,11 @@ export class NDArray extends TaggedValue {
       return undefined;
     }
   }
+}
+
+function bigintsAsText(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  return Array.isArray(value) ? value.map(bigintsAsText) : value;
 }
 
 function nest(items: unknown[], shape: readonly number[]): unknown {

@@ -1,6 +1,7 @@
 /**
  * The host's BridgeService for one Snakepit-style worker: the callbacks such a worker makes (its
- * `--elixir-address`). One server per worker, on 127.0.0.1, so every callback is known to come from that worker.
+ * `--elixir-address`). One server per worker, on a Unix socket (mode 0600) in a directory only the host's user can
+ * enter (the link's private directory), so no other user's process can call it (docs/SECURITY.md).
  *
  *   Ping, Heartbeat ......................... answered (heartbeats are counted: a worker that stops them is gone)
  *   InitializeSession (idempotent), GetSession, CleanupSession ... the sessions the worker told us about
@@ -8,6 +9,7 @@
  *   GetExposedElixirTools, ExecuteElixirTool . host tools (pit.tools), through the worker's channel as host calls
  *   ExecuteTool, ExecuteStreamingTool, StreamTelemetry ... UNIMPLEMENTED: a host runs no tools of this kind
  */
+import { chmodSync } from 'node:fs';
 import type { sendUnaryData, Server, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
 import type { ParameterSpec, ToolSpec } from '../protocol/messages.js';
 import type { BridgeProto } from './grpc-proto.js';
@@ -78,8 +80,11 @@ export class SnakepitHostService {
     this.#delegate = delegate;
   }
 
-  /** Listen on 127.0.0.1 (any free port); resolves with `host:port`. */
-  async start(): Promise<string> {
+  /**
+   * Listen on the Unix socket `path` (in a private directory: the caller's), readable and writable by this user
+   * only; resolves with the gRPC address (`unix:<path>`).
+   */
+  async start(path: string): Promise<string> {
     const { grpc, BridgeService } = this.#proto;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 100 * 1024 * 1024 });
     const unimplemented = (_call: unknown, callback: sendUnaryData<unknown>): void =>
@@ -168,13 +173,15 @@ export class SnakepitHostService {
       WorkerChannel: (call: { emit(event: 'error', err: ServiceError): void }) =>
         call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not on the host' } as ServiceError),
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    const address = `unix:${path}`;
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
         err ? reject(err) : resolve(bound),
       ),
     );
+    chmodSync(path, 0o600);
     this.#server = server;
-    return `127.0.0.1:${port}`;
+    return address;
   }
 
   close(): void {

@@ -53,19 +53,30 @@ export function reviveTag(tag: TagMap): unknown {
   return revive ? revive(tag) : tag;
 }
 
-registerTagKind('int', (tag) => {
-  const text = tag['value'];
-  return typeof text === 'string' && /^-?\d+$/.test(text) ? BigInt(text) : tag;
-});
+/** The integer of an `int` tag's text: hexadecimal (`0x…`, `-0x…`, what both sides write) or decimal. */
+export function parseIntTag(text: unknown): bigint | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^(-?)(0x[0-9a-fA-F]+|\d+)$/.exec(text);
+  if (!m) return undefined;
+  const n = BigInt(m[2]!);
+  return m[1] ? -n : n;
+}
+
+registerTagKind('int', (tag) => parseIntTag(tag['value']) ?? tag);
 
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 registerTagKind('float', (tag) => {
   const text = tag['value'];
-  return typeof text === 'string' && text in NON_FINITE ? NON_FINITE[text] : tag;
+  if (typeof text !== 'string') return tag;
+  if (text in NON_FINITE) return NON_FINITE[text];
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : tag;
 });
 
+/** An integer beyond what the codec carries natively; hexadecimal, which Python reads at any length. */
 export function intTag(value: bigint): RawTag {
-  return new RawTag({ [TAG_KEY]: 'int', value: value.toString() });
+  const text = value < 0n ? `-0x${(-value).toString(16)}` : `0x${value.toString(16)}`;
+  return new RawTag({ [TAG_KEY]: 'int', value: text });
 }
 
 export function floatTag(value: number): RawTag {

@@ -106,7 +106,10 @@ export class RemoteFleet {
     return ({ workerId, onLine }) => {
       const proto = this.#proto!;
       const metadata = new proto.grpc.Metadata();
-      if (this.#grpc.token) metadata.set('authorization', `Bearer ${this.#grpc.token}`);
+      // Only over TLS, or where grpc.insecure said so (the config refuses a token otherwise).
+      if (this.#grpc.token && (this.#grpc.tls || this.#grpc.insecure)) {
+        metadata.set('authorization', `Bearer ${this.#grpc.token}`);
+      }
       metadata.set('x-snakepit-worker-id', workerId);
       metadata.set('x-snakepit-pool', this.#host.name);
       metadata.set('x-snakepit-run-id', this.#host.runId);

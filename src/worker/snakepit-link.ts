@@ -2,22 +2,28 @@
  * SnakepitLink: a worker started the way Snakepit starts one (transport `snakepit`), for Python workers written
  * for Snakepit (or this package's bridge in that mode, the default command).
  *
- *   1. the host's BridgeService for this worker listens on 127.0.0.1:0 (SnakepitHostService);
- *   2. spawn `<command> --adapter A --port 0 --elixir-address 127.0.0.1:P --snakepit-run-id R` with
- *      SNAKEPIT_READY_FILE; the worker pings the host, registers its tools, binds and writes its port there;
+ *   1. the host's BridgeService for this worker listens on `<dir>/host.sock` (SnakepitHostService);
+ *   2. spawn `<command> --adapter A --port 0 --elixir-address unix:<dir>/host.sock --snakepit-run-id R` with
+ *      SNAKEPIT_READY_FILE and SNAKEPIT_WORKER_SOCKET=<dir>/worker.sock; the worker pings the host, registers its
+ *      tools, binds and writes its address there (`unix:<dir>/worker.sock`, or a port from a worker that binds
+ *      TCP as Snakepit's own does);
  *   3. once the file is there and the worker answers Ping, the channel (SnakepitChannel) reports `ready`.
+ *
+ * `<dir>` is a directory of the host's own (mode 0700) and both sockets are 0600: another local user's process
+ * can reach neither server (docs/SECURITY.md, "Local servers").
  *
  * The OS side (process group, output lines, signals, stepwise stop) is a WorkerProcess, as for local workers.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
 import { type Grpc, loadBridgeProto } from '../transport/grpc-proto.js';
 import { SnakepitHostService } from '../transport/snakepit-host-service.js';
 import { SnakepitChannel } from '../transport/snakepit-translator.js';
+import { inheritedEnv } from './worker-env.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import { type ExitInfo, type OutputStream, WorkerProcess } from './worker-process.js';
 
@@ -48,6 +54,10 @@ export class SnakepitLink implements WorkerLink {
   #spawned: Promise<{ grpc: Grpc; service: SnakepitHostService }>;
   /** A signal asked for before the process existed. */
   #pendingSignal: NodeJS.Signals | undefined;
+  /** Where the host's BridgeService for this worker listens, once started. */
+  hostAddress: string | undefined;
+  /** Where the worker's BridgeService listens, once its ready file is read. */
+  workerAddress: string | undefined;
 
   constructor(
     config: ResolvedPoolConfig,
@@ -120,7 +130,8 @@ export class SnakepitLink implements WorkerLink {
     const service = new SnakepitHostService(proto);
     service.delegate = this.channel;
     this.#service = service;
-    const address = await service.start();
+    const address = await service.start(join(this.#dir, 'host.sock'));
+    this.hostAddress = address;
     const config = this.#config;
     const command = config.snakepit?.command ?? [
       config.python.executable,
@@ -149,11 +160,14 @@ export class SnakepitLink implements WorkerLink {
         OMP_NUM_THREADS: '1',
         MKL_NUM_THREADS: '1',
         SNAKEPIT_HEARTBEAT_CONFIG: JSON.stringify({ enabled: config.snakepit?.heartbeat ?? true }),
-        ...process.env,
+        ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
         ...config.env,
         PYTHONPATH: pythonPath,
         PYTHONUNBUFFERED: '1',
         SNAKEPIT_READY_FILE: join(this.#dir, 'ready'),
+        SNAKEPIT_WORKER_SOCKET: join(this.#dir, 'worker.sock'),
+        // The pool's env reaches the worker process the Snakepit-style process starts, secrets included.
+        SNAKEPIT_PASS_ENV: Object.keys(config.env).join(','),
         SNAKEPIT_WORKER_ID: this.workerId,
         SNAKEPIT_RUN_ID: this.#runId,
       },
@@ -174,14 +188,10 @@ export class SnakepitLink implements WorkerLink {
       if (this.exitInfo) throw new Error('the worker exited before it wrote its ready file');
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
-    const port = Number(readFileSync(readyFile, 'utf8').trim());
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(
-        `the worker's ready file holds ${JSON.stringify(readFileSync(readyFile, 'utf8'))}, not a port`,
-      );
-    }
+    const address = workerAddress(readFileSync(readyFile, 'utf8').trim(), this.#dir);
     const proto = await loadBridgeProto();
-    const client = new proto.BridgeService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    this.workerAddress = address;
+    const client = new proto.BridgeService(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
       'grpc.max_send_message_length': 100 * 1024 * 1024,
     });
@@ -196,9 +206,7 @@ export class SnakepitLink implements WorkerLink {
         new grpc.Metadata(),
         { deadline: Date.now() + PING_TIMEOUT_MS, waitForReady: true },
         (err: Error | null) =>
-          err
-            ? reject(new Error(`the worker at 127.0.0.1:${port} did not answer Ping: ${err.message}`))
-            : resolve(),
+          err ? reject(new Error(`the worker at ${address} did not answer Ping: ${err.message}`)) : resolve(),
       ),
     );
     return { client, grpc, service };
@@ -214,4 +222,27 @@ export class SnakepitLink implements WorkerLink {
     this.channel.finish();
     this.#resolveExit(info);
   }
+}
+
+/**
+ * The worker's address from its ready file: `unix:<path>` inside the link's own directory (this package's
+ * worker), or a port on 127.0.0.1 (a worker that binds TCP, as Snakepit's own does).
+ * @throws Error naming what the file holds when it is neither
+ */
+function workerAddress(text: string, dir: string): string {
+  if (text.startsWith('unix:')) {
+    if (dirname(text.slice('unix:'.length)) !== dir) {
+      throw new Error(
+        `the worker's ready file names a socket outside its directory: ${JSON.stringify(text)}`,
+      );
+    }
+    return text;
+  }
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new Error(
+      `the worker's ready file holds ${JSON.stringify(text.slice(0, 100))}, not a port or a socket`,
+    );
+  }
+  return `127.0.0.1:${port}`;
 }

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
-import { type WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { SerializationError, type WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
 import { errorFromWire } from '../errors/from-wire.js';
 import type {
   CallMessage,
@@ -32,6 +32,7 @@ import type {
 } from '../protocol/messages.js';
 import type { Call, CancelReason } from '../pool/call.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
+import type { UndecodableValue } from '../transport/codec.js';
 import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
 import type { Logger } from '../util/logger.js';
@@ -196,6 +197,10 @@ export class WorkerHandle {
         this.#onMessage(message);
       },
       onClose: (close) => this.#onChannelClose(close),
+      onUndecodable: (bad) => {
+        this.#heartbeat?.heard();
+        return this.#onUndecodable(bad);
+      },
     });
     void proc.exited.then(() => this.#beginDeath());
     start.setDeadline(config.startupTimeoutMs, () => {
@@ -231,6 +236,7 @@ export class WorkerHandle {
     if (call.sessionId !== undefined) message.session = call.sessionId;
     if (call.trace !== undefined) message.trace = call.trace;
     if (call.correlationId !== undefined) message.correlation_id = call.correlationId;
+    if (call.graceful !== undefined) message.graceful = call.graceful;
     if (call.stream) {
       message.stream = true;
       message.window = call.stream.window;
@@ -416,14 +422,49 @@ export class WorkerHandle {
     this.#start?.resolve();
   }
 
-  #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown): void {
+  /**
+   * A frame of a known call whose values cannot be decoded (a hostile or broken worker): that call fails with
+   * SerializationError, the channel and the worker's other calls go on. Anything else breaks the channel.
+   */
+  #onUndecodable(bad: UndecodableValue): boolean {
+    const failure = new SerializationError(
+      bad.type === 'chunk' ? 'chunk' : 'result',
+      'undecodable',
+      `the worker sent a ${bad.type} for "${this.#inFlight.get(bad.id)?.tool ?? '?'}" that cannot be decoded: ${bad.reason}`,
+    );
+    switch (bad.type) {
+      case 'result':
+      case 'error':
+        if (!this.#inFlight.has(bad.id)) return false;
+        this.#onTerminal(bad.id, undefined, undefined, failure);
+        return true;
+      case 'chunk': {
+        const call = this.#inFlight.get(bad.id);
+        if (!call?.stream) return false;
+        if (!call.settled) call.fail(failure);
+        this.cancel(call, 'consumer_stopped'); // its terminal frame still frees the slot
+        return true;
+      }
+      case 'host_call':
+        this.replyHostCall(bad.id, {
+          error: { name: 'SerializationError', message: failure.message, code: SerializationError.code },
+        });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown, undecodable?: Error): void {
     const call = this.#inFlight.settle(id);
     if (!call) return this.#breakChannel(`answer for unknown call id ${id}`);
     if (!call.internal) this.served++;
     this.stalled = false;
     if (call.slot !== undefined) this.#freeSlot(call);
-    let failure: Error | undefined;
-    if (error) {
+    let failure: Error | undefined = undecodable;
+    if (failure) {
+      if (!call.settled) call.fail(failure);
+    } else if (error) {
       failure = errorFromWire(error, call.tool, this.id);
       if (!call.settled) call.fail(failure);
     } else if (!call.settled) {

@@ -5,6 +5,7 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
+import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
 
 export interface LocalWorkerSpec {
@@ -61,7 +62,7 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     // An idle worker is unaffected (start-up trims the heap before ready); a busy one may hold 8 MiB more.
     MALLOC_MMAP_THRESHOLD_: '4194304',
     MALLOC_TRIM_THRESHOLD_: '8388608',
-    ...process.env,
+    ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
     ...config.env,
     PYTHONPATH: pythonPath,
     PYTHONUNBUFFERED: '1',

@@ -137,6 +137,34 @@ describe('what cannot move with a recycled session', () => {
   });
 });
 
+describe("the bridge's session tools", () => {
+  it("are out of reach of callers: another session's state cannot be read, nor a pickle planted", async () => {
+    const pit = await startChaos({ adapter: STATEFUL, size: 1 });
+    try {
+      await pit.executeInSession('victim', 'remember', { key: 'secret', value: 'token' });
+      for (const [tool, args] of [
+        ['__snakepit__.session_export', { session: 'victim' }],
+        [
+          '__snakepit__.session_import',
+          { session: 'victim', state: Buffer.from('cos\nsystem\n(S"id"\ntR.') },
+        ],
+      ] as const) {
+        const err = await pit.execute(tool, args).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(InvalidArgumentsError);
+        expect((err as Error).message).toMatch(/reserved for snakepit moving sessions/);
+        await expect(pit.executeInSession('attacker', tool, args)).rejects.toBeInstanceOf(
+          InvalidArgumentsError,
+        );
+      }
+      expect(await pit.executeInSession('victim', 'recall', { key: 'secret' })).toBe('token');
+      expect(pit.stats('default').requests).toBe(2); // nothing of the attempts reached the worker
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+});
+
 describe('a session whose state is too big to move', () => {
   it('is lost as in a crash, reported once (strict_queue), and carries on', async () => {
     const pit = await startChaos({ adapter: STATEFUL, size: 1, maxFrameBytes: 100_000 });

@@ -14,7 +14,7 @@ beforeAll(() => {
       python: { executable: REPO_PYTHON },
       libraries: [
         { name: 'math', module: 'math', functions: ['sqrt', 'hypot'] },
-        { name: 'statistics', module: 'statistics', namespace: 'stats' },
+        { name: 'statistics', module: 'statistics', namespace: 'stats', functions: ['median'] },
       ],
     }),
   );

@@ -27,7 +27,7 @@ function importable(module: string): boolean {
 const HAS_NUMPY = importable('numpy');
 const HAS_PANDAS = importable('pandas');
 
-const LIB = { name: 'lib', module: 'snakepit_fixtures.generic_lib' };
+const LIB = { name: 'lib', module: 'snakepit_fixtures.generic_lib', expose: 'public' as const };
 
 function startLibraries(config: Partial<SnakepitConfig>): Promise<Snakepit> {
   return Snakepit.start({
@@ -54,9 +54,9 @@ describe.each(['msgpack', 'json'] as const)('generic adapter over %s', (codec) =
       codec,
       workerConcurrency: 4, // async functions overlap on the worker's event loop
       libraries: [
-        { name: 'math', module: 'math', aliases: { root: 'sqrt' } },
-        { name: 'json', module: 'json' },
-        { name: 'statistics', module: 'statistics', namespace: 'stats' },
+        { name: 'math', module: 'math', expose: 'public', aliases: { root: 'sqrt' } },
+        { name: 'json', module: 'json', expose: 'public' },
+        { name: 'statistics', module: 'statistics', namespace: 'stats', expose: 'public' },
         {
           name: 'datetime',
           module: 'datetime',
@@ -64,7 +64,7 @@ describe.each(['msgpack', 'json'] as const)('generic adapter over %s', (codec) =
         },
         { name: 'hashlib', module: 'hashlib', functions: ['pbkdf2_hmac', 'sha256'] },
         LIB,
-        { name: 'lazy', module: 'snakepit_fixtures.generic_lazy', lazy: true },
+        { name: 'lazy', module: 'snakepit_fixtures.generic_lazy', lazy: true, expose: 'public' },
       ],
     });
   });
@@ -286,7 +286,7 @@ describe('generic adapter with numpy and pandas', () => {
     dir = mkdtempSync(join(tmpdir(), 'snakepit-generic-'));
     pit = await startLibraries({
       libraries: [
-        { name: 'numpy', module: 'numpy' },
+        { name: 'numpy', module: 'numpy', expose: 'public' },
         { name: 'np_lists', module: 'numpy', functions: ['arange'], arrays: 'lists' },
         { name: 'pandas', module: 'pandas', functions: ['read_csv', 'DataFrame', 'DataFrame.describe'] },
         { name: 'pd_columns', module: 'pandas', functions: ['read_csv'], dataframes: 'columns' },
@@ -363,13 +363,10 @@ describe('generic adapter with numpy and pandas', () => {
     expect(df.type).toBe('DataFrame');
     expect(df.module).toMatch(/^pandas/);
     expect(await pit.getAttr(df, 'shape')).toEqual([3, 2]);
-    // describe() through the reference: its result is a DataFrame too, so it stays a reference ...
-    const described = await pit.callMethod<PyRef>(df, 'describe');
-    expect(described).toBeInstanceOf(PyRef);
-    expect(await pit.callMethod(described, 'to_dict')).toMatchObject({
-      x: { count: 3, mean: 2 },
-      y: { count: 3, mean: 30 },
-    });
+    // describe() through the reference: a DataFrame result comes back by value, as records (docs/VALUES.md) ...
+    const described = await pit.callMethod<Array<Record<string, unknown>>>(df, 'describe');
+    expect(described[1]).toEqual({ index: 'mean', x: 2, y: 30 });
+    expect(await pit.callMethod(df, 'to_dict')).toMatchObject({ x: { 0: 1, 2: 3 }, y: { 1: 20 } });
     // ... and through the generic adapter (DataFrame.describe is listed) it comes back by value.
     const rows = (await pit.executeInSession('frames', 'python.pandas.DataFrame.describe', {
       _args: [df],
@@ -383,7 +380,7 @@ describe('generic adapter with numpy and pandas', () => {
 describe('generic adapter configuration and start-up', () => {
   it('rejects a module that does not exist, naming the package and the command', async () => {
     const err = (await failure(
-      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module' }] }),
+      startLibraries({ libraries: [{ name: 'x', module: 'snakepit_no_such_module', functions: ['f'] }] }),
     )) as WorkerStartError;
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.message).toContain("cannot import module 'snakepit_no_such_module'");
@@ -524,6 +521,7 @@ describe('generic adapter configuration and start-up', () => {
           {
             name: 'ghost',
             module: 'snakepit_ghost_module',
+            functions: ['f'],
             install: { package: 'snakepit-ghost-package-xyz' },
           },
         ],

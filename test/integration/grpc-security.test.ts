@@ -67,13 +67,14 @@ describe.skipIf(!run)('gRPC security', () => {
     });
 
     it('serves a host that presents the token', async () => {
-      const pit = await Snakepit.start(remote(server.address, { token: TOKEN }));
+      // Loopback without TLS: the token goes in clear text, which the host does only when told (insecure).
+      const pit = await Snakepit.start(remote(server.address, { token: TOKEN, insecure: true }));
       expect(await pit.execute('add', { a: 2, b: 3 })).toBe(5);
       await pit.close();
     });
 
     it('refuses a wrong token, and a missing one, before any worker starts', async () => {
-      const wrong = await startFails(remote(server.address, { token: `${TOKEN}-but-wrong` }));
+      const wrong = await startFails(remote(server.address, { token: `${TOKEN}-but-wrong`, insecure: true }));
       expect(wrong.message).toMatch(/refused the worker \(UNAUTHENTICATED: missing or wrong token/);
       const missing = await startFails(remote(server.address, {}));
       expect(missing.message).toMatch(/UNAUTHENTICATED/);
@@ -206,7 +207,7 @@ describe.skipIf(!run)('gRPC security', () => {
 
     it('refuses a plaintext host', async () => {
       const err = await startFails(
-        remote(`127.0.0.1:${server.port}`, { token: TOKEN, connectTimeoutMs: 1_500 }),
+        remote(`127.0.0.1:${server.port}`, { token: TOKEN, insecure: true, connectTimeoutMs: 1_500 }),
       );
       expect(err.message).toMatch(/cannot connect|refused/);
     });

@@ -116,7 +116,7 @@ describe.each(interpreters)('Python %s', (minor, executable) => {
         python: { executable: executable! },
         libraries: [
           { name: 'math', module: 'math', functions: ['sqrt'] },
-          { name: 'lib', module: 'snakepit_fixtures.generic_lib', lazy: true },
+          { name: 'lib', module: 'snakepit_fixtures.generic_lib', lazy: true, expose: 'public' },
         ],
       });
       try {

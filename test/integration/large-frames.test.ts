@@ -53,7 +53,7 @@ describe.each(['msgpack', 'json'] as const)('large frames over %s', (codec) => {
       codec,
       logger: false,
       pythonPath: [FIXTURES_PYTHONPATH],
-      libraries: [{ name: 'frames', module: 'snakepit_fixtures.large_frames' }],
+      libraries: [{ name: 'frames', module: 'snakepit_fixtures.large_frames', expose: 'public' }],
     } as SnakepitConfig);
   });
   afterAll(async () => {

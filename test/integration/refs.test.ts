@@ -40,12 +40,15 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     expect(ref).toBeInstanceOf(PyRef);
     expect(ref).toMatchObject({ type: 'Model', module: 'snakepit_fixtures.stateful', sessionId: 's1' });
     expect(ref.workerId).toBe('default-1');
-    expect(ref.repr).toBe("Model('alpha', weight=2)");
+    expect(ref.repr).toBe("Model('alpha', weight=2.0)"); // weight: float receives a float (docs/VALUES.md)
     expect(String(ref)).toMatch(/^PyRef<Model r\d+>$/);
     expect((await state()).models).toBe(base + 1);
 
     expect(await pit.callMethod(ref, 'predict', [3])).toBe(6);
     expect(await pit.callMethod(ref, 'predict', [], { kwargs: { x: 5 } })).toBe(10);
+    // execute's spelling: keywords, positional arguments in `_args`
+    expect(await pit.callMethod(ref, 'predict', { x: 5 })).toBe(10);
+    expect(await pit.callMethod(ref, 'predict', { _args: [3] })).toBe(6);
     expect(await pit.callMethod(ref, 'summary')).toEqual({ name: 'alpha', weight: 2 });
     expect(await pit.getAttr(ref, 'name')).toBe('alpha');
     expect(await pit.executeInSession('s1', 'use_model', { model: ref, x: 4 })).toEqual({
@@ -135,8 +138,10 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     );
     await expect(pit.callMethod(ref, '')).rejects.toThrow(/non-empty string/);
     await expect(pit.callMethod(ref, 'predict', 3 as unknown as unknown[])).rejects.toThrow(
-      /args must be an array/,
+      /arguments must be a plain object/,
     );
+    await expect(pit.callMethod(ref, 'predict', { _args: 3 })).rejects.toThrow(/`_args` must be an array/);
+    await expect(pit.callMethod(ref, 'predict', {}, { kwargs: { a: 1 } })).rejects.toThrow(/array spelling/);
     await expect(
       pit.callMethod(ref, 'predict', [], { kwargs: [] as unknown as Record<string, unknown> }),
     ).rejects.toThrow(/kwargs must be a plain object/);

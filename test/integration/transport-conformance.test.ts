@@ -152,7 +152,7 @@ describe.each(TRANSPORTS)('transport conformance: %s', (transport) => {
     run('returns object references, calls their methods, and refuses them once released', async () => {
       const ref = await pit.executeInSession<PyRef>('r', 'make_model', { name: 'alpha', weight: 2 });
       expect(ref).toBeInstanceOf(PyRef);
-      expect(ref.repr).toBe("Model('alpha', weight=2)");
+      expect(ref.repr).toBe("Model('alpha', weight=2.0)"); // weight: float receives a float (docs/VALUES.md)
       expect(await pit.callMethod(ref, 'predict', [3])).toBe(6);
       expect(await pit.getAttr(ref, 'name')).toBe('alpha');
       expect(await pit.executeInSession('r', 'use_model', { model: ref, x: 4 })).toMatchObject({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonCodec } from '../../src/transport/codec-json.js';
 import { msgpackCodec } from '../../src/transport/codec-msgpack.js';
-import type { Codec } from '../../src/transport/codec.js';
+import { type Codec, UndecodableValue } from '../../src/transport/codec.js';
 import { PayloadTooLargeError, SerializationError } from '../../src/errors/errors.js';
 import type { CallMessage } from '../../src/protocol/messages.js';
 import { RawTag, TAG_KEY } from '../../src/transport/tags.js';
@@ -180,5 +180,63 @@ describe('extended values', () => {
     const frame = msgpackCodec.encodeFrame(msg, 1 << 20);
     const back = (msgpackCodec.decode(frame.subarray(4)) as CallMessage).args['x'] as Record<string, unknown>;
     expect(back[TAG_KEY]).toBe('ndarray');
+  });
+});
+
+describe('values that cannot be decoded, and the msgpack header reader', () => {
+  it('reads type and id past values it cannot build, and nothing from garbage', async () => {
+    const { readMsgpackHeader } = await import('../../src/transport/msgpack-header.js');
+    const { pack } = await import('msgpackr');
+    const body = Buffer.concat([
+      Buffer.from([0x83]),
+      pack('type'),
+      pack('result'),
+      pack('value'),
+      Buffer.from([0xc7, 0x02, 0x53, 0x92, 0x01]), // ext 83 holding msgpack cut short
+      pack('id'),
+      pack(4242),
+    ]);
+    expect(readMsgpackHeader(body)).toEqual({ type: 'result', id: 4242 });
+    expect(readMsgpackHeader(Buffer.from([0xc1, 0xc1]))).toEqual({});
+    expect(() => msgpackCodec.decode(body)).toThrow(UndecodableValue);
+    expect(() => msgpackCodec.decode(Buffer.from([0xc1, 0xc1]))).not.toThrow(UndecodableValue);
+  });
+
+  it('a JSON frame whose tag cannot be revived names its message', () => {
+    const text = '{"tagged":true,"type":"result","id":7,"value":{"__snakepit__":"bytes","attachment":3}}';
+    const err = (() => {
+      try {
+        jsonCodec.decode(Buffer.from(text));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })() as UndecodableValue;
+    expect(err).toBeInstanceOf(UndecodableValue);
+    expect([err.type, err.id]).toEqual(['result', 7]);
+  });
+
+  it('a map of arbitrary keys from a worker is a PyDict (msgpack), and huge ints travel as hex', async () => {
+    const { PyDict } = await import('../../src/transport/container-values.js');
+    const { pack } = await import('msgpackr');
+    // {"type": "result", "id": 1, "value": {[1, 2]: 3}} as Python's msgpack writes it: an array as a key
+    const body = Buffer.concat([
+      Buffer.from([0x83]),
+      pack('type'),
+      pack('result'),
+      pack('id'),
+      pack(1),
+      pack('value'),
+      Buffer.from([0x81, 0x92, 0x01, 0x02, 0x03]),
+    ]);
+    const value = (msgpackCodec.decode(body) as { value: unknown }).value;
+    expect(value).toBeInstanceOf(PyDict);
+    expect([...(value as Map<unknown, unknown>)]).toEqual([[[1, 2], 3]]);
+    const frame = msgpackCodec.encodeFrame(
+      { type: 'call', id: 1, tool: 't', args: { n: -(7n ** 9000n) } },
+      1 << 26,
+    );
+    expect(frame.includes(Buffer.from('-0x'))).toBe(true);
+    expect((msgpackCodec.decode(frame.subarray(4)) as CallMessage).args['n']).toBe(-(7n ** 9000n));
   });
 });

@@ -174,7 +174,13 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
   it('runs the generic adapter for a pool with libraries and no adapter', () => {
     const pool = resolveConfig({
       libraries: [
-        { name: 'np', module: 'numpy', install: { package: 'numpy', version: '1.26.4' }, lazy: true },
+        {
+          name: 'np',
+          module: 'numpy',
+          install: { package: 'numpy', version: '1.26.4' },
+          lazy: true,
+          expose: 'public',
+        },
       ],
       logger: false,
     }).pools[0]!;
@@ -187,7 +193,15 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
     const sent = workerConfig(pool);
     expect(sent['adapter']).toBeNull();
     expect(sent['libraries']).toEqual([
-      expect.objectContaining({ name: 'np', module: 'numpy', namespace: 'np', functions: null, lazy: true }),
+      expect.objectContaining({
+        name: 'np',
+        module: 'numpy',
+        namespace: 'np',
+        functions: null,
+        expose: 'public',
+        allow_unsafe: false,
+        lazy: true,
+      }),
     ]);
   });
 
@@ -207,7 +221,7 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
     const config = resolveConfig({
       pools: [
         { name: 'a', adapter: ADAPTER, env },
-        { name: 'b', libraries: [{ name: 'math', module: 'math' }], env },
+        { name: 'b', libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }], env },
       ],
       logger: false,
     });
@@ -218,7 +232,7 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
   });
 
   const lib = (extra: Record<string, unknown>): unknown => ({
-    libraries: [{ name: 'x', module: 'math', ...extra }],
+    libraries: [{ name: 'x', module: 'math', functions: ['sqrt'], ...extra }],
   });
   it.each([
     // injection attempts in module names
@@ -263,8 +277,8 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
     [
       {
         libraries: [
-          { name: 'a', module: 'math' },
-          { name: 'a', module: 'json' },
+          { name: 'a', module: 'math', functions: ['sqrt'] },
+          { name: 'a', module: 'json', functions: ['dumps'] },
         ],
       },
       'pool.libraries[1].name',
@@ -272,8 +286,8 @@ describe('resolveConfig: libraries (the generic adapter)', () => {
     [
       {
         libraries: [
-          { name: 'a', module: 'math', namespace: 'm' },
-          { name: 'b', module: 'json', namespace: 'm' },
+          { name: 'a', module: 'math', namespace: 'm', functions: ['sqrt'] },
+          { name: 'b', module: 'json', namespace: 'm', functions: ['dumps'] },
         ],
       },
       'pool.libraries[1].namespace',

@@ -1,18 +1,19 @@
 """Message codecs (PROTOCOL.md section 3): msgpack when importable, JSON with binary attachments always.
 
 Both encoders keep the success path at C speed: msgpack's ``default=`` hook and ``json`` only call back
-into Python for values with no native form. Only when the fast encode fails do we walk the value to
-convert tags (JSON) or to name the path of the first bad value (values.py).
+into Python for values with no native form (``natural.py`` converts those). Only when the fast encode
+fails does the slow walk (values.py ``Walk``) make a copy the codec can carry, or name the bad value.
 """
 
 from __future__ import annotations
 
 import threading
 
-from .extended import extended_tag, has_extended_form
+from .extended import extended_tag
 from .framing import ProtocolError
-from .values import (TAG_KEY, Codec, SerializationError, TaggedValue, find_container, from_tag, locate,
-                     numpy_scalar, str_ok)
+from .natural import NO_FORM, natural
+from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, Codec, SerializationError, TaggedValue,
+                     UndecodableValue, from_tag, hashable, int_tag, normalize_message)
 
 try:  # msgpack is optional: JSON is always there.
     import msgpack
@@ -45,42 +46,67 @@ def make_codec(name: str) -> Codec:
 # ---------------------------------------------------------------------------------------- msgpack
 
 
+def _ext(tag: dict):
+    return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb(tag, use_bin_type=True, default=_msgpack_default))
+
+
 def _msgpack_default(obj):
     # Called by msgpack only for what it cannot pack natively.
     if isinstance(obj, int) and not isinstance(obj, bool):  # beyond 64 bits
-        return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb({TAG_KEY: "int", "value": str(obj)}))
+        return _ext(int_tag(obj).tag())
     if isinstance(obj, TaggedValue):
-        return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb(obj.tag(), use_bin_type=True))
-    item = numpy_scalar(obj)
-    if item is not None:
-        return item
-    tag = extended_tag(obj)  # datetime, numpy arrays (extended.py)
+        return _ext(obj.tag())
+    tag = extended_tag(obj)  # datetime, numeric numpy arrays (extended.py)
     if tag is not None:
-        return msgpack.ExtType(TAG_EXT_TYPE, msgpack.packb(tag, use_bin_type=True))
+        return _ext(tag)
+    value = natural(obj)  # dates, decimals, sets, dataclasses, ... (natural.py)
+    if value is not NO_FORM:
+        return value
     raise TypeError("cannot encode a value of type %s" % type(obj).__name__)
 
 
 def _msgpack_ext_hook(code: int, data: bytes):
     if code != TAG_EXT_TYPE:
         return msgpack.ExtType(code, data)
-    tag = msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_msgpack_ext_hook)
+    tag = msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_msgpack_ext_hook,
+                          unicode_errors="surrogatepass")
+    if not isinstance(tag, dict):
+        return tag
     return from_tag(tag, ())
 
 
-def _msgpack_find(value, path, depth, seen):
-    """Return a SerializationError for the first value msgpack cannot pack, or None."""
-    if value is None or isinstance(value, (bool, int, float, bytes, bytearray, memoryview)):
-        return None
-    if isinstance(value, str):
-        return None if str_ok(value) else SerializationError(path, "str", "string is not valid UTF-8")
-    if msgpack is not None and isinstance(value, msgpack.ExtType):
-        return None
-    if has_extended_form(value):
-        return None
-    return find_container(value, path, depth, seen, _msgpack_find, _MSGPACK_KEYS)
+def _pairs(pairs):
+    """A map whose keys Python cannot use as they are (a JS Map keyed by arrays): lists become tuples."""
+    out = {}
+    for key, value in pairs:
+        try:
+            out[hashable(key)] = value
+        except TypeError:
+            from .values import BadValue
+
+            bad = BadValue("a map key of type %s cannot be a Python dict key" % type(key).__name__)
+            DECODED_PROBLEMS.append(bad)
+            out[bad] = value
+    return out
 
 
-_MSGPACK_KEYS = (str, int, float, bool, type(None), bytes)
+def read_header(body) -> tuple:
+    """``(type, id)`` of a msgpack message whose values could not be decoded, or ``(None, None)``."""
+    mtype = msg_id = None
+    try:
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, ext_hook=lambda code, data: None)
+        unpacker.feed(body)
+        for _ in range(unpacker.read_map_header()):
+            key = unpacker.unpack()
+            if key == "type":
+                mtype = unpacker.unpack()
+            elif key == "id":
+                msg_id = unpacker.unpack()
+            else:
+                unpacker.skip()
+    except Exception:  # the frame is not even a map of readable keys
+        pass
+    return (mtype, msg_id) if isinstance(mtype, str) else (None, None)
 
 
 class MsgpackCodec(Codec):
@@ -98,19 +124,39 @@ class MsgpackCodec(Codec):
             packer = self._local.packer = msgpack.Packer(use_bin_type=True, default=_msgpack_default)
             return packer
 
-    def encode(self, msg: dict) -> bytes:
-        try:
-            return self._packer().pack(msg)
-        except Exception:
-            # pack() resets its buffer on error; start from a fresh packer anyway, then find the path.
-            del self._local.packer
-            raise locate(msg, _msgpack_find) from None
+    def encode(self, msg: dict, on_bad=None) -> bytes:
+        if on_bad is None:
+            try:
+                return self._packer().pack(msg)
+            except Exception:
+                # pack() resets its buffer on error; start from a fresh packer anyway, then take the slow path.
+                del self._local.packer
+        return msgpack.packb(normalize_message(msg, False, on_bad), use_bin_type=True, default=_msgpack_default)
 
     def decode(self, body: bytes) -> dict:
         try:
-            msg = msgpack.unpackb(body, raw=False, strict_map_key=False, ext_hook=_msgpack_ext_hook)
+            msg = msgpack.unpackb(body, raw=False, strict_map_key=False, ext_hook=_msgpack_ext_hook,
+                                  unicode_errors="surrogatepass")
+        except TypeError:  # a key Python cannot hash (a list): read the maps as pairs instead
+            del DECODED_REFS[:]
+            del DECODED_PROBLEMS[:]
+            try:
+                msg = msgpack.unpackb(body, raw=False, strict_map_key=False, ext_hook=_msgpack_ext_hook,
+                                      unicode_errors="surrogatepass", object_pairs_hook=_pairs)
+            except Exception as exc:
+                raise self._undecodable(body, exc) from None
         except Exception as exc:
-            raise ProtocolError("undecodable msgpack frame: %s" % exc) from None
+            raise self._undecodable(body, exc) from None
         if not isinstance(msg, dict):
             raise ProtocolError("frame body is a %s, not a map" % type(msg).__name__)
         return msg
+
+    @staticmethod
+    def _undecodable(body, exc) -> ProtocolError:
+        del DECODED_REFS[:]
+        del DECODED_PROBLEMS[:]
+        mtype, msg_id = read_header(body)
+        reason = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+        if mtype is not None and msg_id is not None:
+            return UndecodableValue(mtype, msg_id, reason)
+        return ProtocolError("undecodable msgpack frame: %s" % reason)

@@ -103,8 +103,11 @@ class Connection:
 
     # ------------------------------------------------------------------------------------ writing
 
-    def encode(self, msg: dict):
+    def encode(self, msg: dict, on_bad=None):
         """Return ``msg`` as a complete frame, ready for ``buffer()``.
+
+        ``on_bad(value, path)`` replaces a value that has no form (a reference, a marker); by default such
+        a value raises SerializationError.
 
         A small frame is one ``bytes``; a large one is a ``(header, body)`` tuple, so the body is never
         copied just to put four bytes in front of it.
@@ -113,7 +116,7 @@ class Connection:
             SerializationError: a value in ``msg`` has no encoding (the error names its path).
             PayloadTooLarge: the body is above ``max_frame_bytes``.
         """
-        body = self.codec.encode(msg)
+        body = self.codec.encode(msg) if on_bad is None else self.codec.encode(msg, on_bad)
         size = len(body)
         if size > self.max_frame_bytes:
             raise PayloadTooLarge(size, self.max_frame_bytes)

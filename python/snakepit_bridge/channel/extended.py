@@ -17,7 +17,7 @@ import array
 import datetime as _dt
 import sys
 
-__all__ = ["extended_tag", "has_extended_form", "read_extended", "EXTENDED_KINDS", "NDARRAY_DTYPES"]
+__all__ = ["extended_tag", "has_extended_form", "read_extended", "EXTENDED_KINDS", "NDARRAY_DTYPES", "nest"]
 
 TAG_KEY = "__snakepit__"
 
@@ -130,11 +130,12 @@ def _read_ndarray(tag, attachments):
     if sys.byteorder == "big":
         flat.byteswap()
     items = [bool(v) for v in flat] if dtype == "bool" else flat.tolist()
-    return _nest(items, shape)
+    return nest(items, shape)
 
 
-def _nest(items, shape):
+def nest(items, shape):
+    """A flat list of items in C order as nested lists of ``shape``."""
     if len(shape) <= 1:
         return items if shape else items[0]
     step = len(items) // shape[0] if shape[0] else 0
-    return [_nest(items[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [nest(items[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-import math
 import struct
 import threading
 from json.encoder import encode_basestring
 
 from .extended import extended_tag
 from .framing import ProtocolError
-from .values import (MAX_DEPTH, ROOTS, TAG_KEY, Codec, SerializationError, TaggedValue, from_tag,
-                     join_path, numpy_scalar, str_ok)
+from .natural import NO_FORM, natural
+from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, Codec, TaggedValue, UndecodableValue, from_tag,
+                     normalize_message)
 
 __all__ = ["JsonCodec"]
 
-MAX_SAFE_INT = 2**53  # JSON numbers are doubles on the host: |n| >= 2**53 travels as a tag
 _U32 = struct.Struct(">I")
 
 try:
     from json.encoder import c_make_encoder
 except ImportError:  # pragma: no cover - CPython always has the C encoder
     c_make_encoder = None
-_JSON_KEYS = (str, int, float, bool, type(None))
 
 # Fast check for "an integer of 16+ digits" in JSON text, without walking the value: map digits to
 # "d", "." to itself and every other byte to " ", then look for " " + 16 "d" (an integer token always
@@ -33,6 +31,9 @@ _DIGIT_CLASSES = bytes(
     for i in range(256)
 )
 _LONG_INT = b" " + b"d" * 16
+# The tag key as an object key in JSON text. Inside a string it would read `\"__snakepit__\":`, so every
+# match is a key: one more than the tags we wrote means a user map has the key, and must be escaped.
+_TAG_KEY_JSON = b'"' + TAG_KEY.encode() + b'":'
 
 
 def _make_encoder(default):
@@ -50,94 +51,40 @@ def _make_encoder(default):
 
 
 class _JsonState:
-    """Per-encode state: the attachments collected by the ``default`` hook."""
+    """Per-encode state: the attachments collected by the ``default`` hook, and how many tags it wrote."""
 
-    __slots__ = ("attachments", "tagged")
+    __slots__ = ("attachments", "tags")
 
     def __init__(self) -> None:
         self.attachments = []
-        self.tagged = False
+        self.tags = 0
 
     def default(self, obj):
         if isinstance(obj, (bytes, bytearray, memoryview)):
             self.attachments.append(bytes(obj) if isinstance(obj, memoryview) else obj)
+            self.tags += 1
             return {TAG_KEY: "bytes", "attachment": len(self.attachments) - 1}
         if isinstance(obj, TaggedValue):
-            self.tagged = True
+            self.tags += 1
             return obj.tag()
-        item = numpy_scalar(obj)
-        if item is not None:
-            return item
-        tag = extended_tag(obj)  # datetime, numpy arrays (extended.py)
+        tag = extended_tag(obj)  # datetime, numeric numpy arrays (extended.py)
         if tag is not None:
-            self.tagged = True
+            self.tags += 1
             return tag
+        value = natural(obj)  # dates, decimals, sets, dataclasses, ... (natural.py)
+        if value is not NO_FORM:
+            return value
         raise TypeError("cannot encode a value of type %s" % type(obj).__name__)
 
 
-def _json_prepare(value, path, state, depth, seen):
-    """Slow path: return a JSON-ready copy of ``value`` with tags; raise SerializationError."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if -MAX_SAFE_INT < value < MAX_SAFE_INT:
-            return value
-        state.tagged = True
-        return {TAG_KEY: "int", "value": str(int(value))}
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        state.tagged = True
-        text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-        return {TAG_KEY: "float", "value": text}
-    if isinstance(value, str):
-        if not str_ok(value):
-            raise SerializationError(path, "str", "string is not valid UTF-8")
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        state.tagged = True
-        return state.default(value)
-    if isinstance(value, TaggedValue):
-        state.tagged = True
-        return value.tag()
-    if depth > MAX_DEPTH:
-        raise SerializationError(path, type(value).__name__, "value is nested too deeply")
-    if isinstance(value, (list, tuple, dict)):
-        if id(value) in seen:
-            raise SerializationError(path, type(value).__name__, "value contains a cycle")
-        seen.add(id(value))
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if not isinstance(key, _JSON_KEYS):
-                    raise SerializationError(
-                        join_path(path, repr(key)), type(key).__name__, "map key cannot be encoded"
-                    )
-                out[key] = _json_prepare(item, join_path(path, key), state, depth + 1, seen)
-        else:
-            out = []
-            for index, item in enumerate(value):
-                out.append(_json_prepare(item, join_path(path, index), state, depth + 1, seen))
-        seen.discard(id(value))
-        return out
-    item = numpy_scalar(value)
-    if item is not None:
-        return _json_prepare(item, path, state, depth, seen)
-    tag = extended_tag(value)
-    if tag is not None:
-        state.tagged = True
-        return _json_prepare(tag, path, state, depth, seen)
-    raise SerializationError(path, type(value).__name__)
-
-
 def _untag(value, attachments):
-    """Replace tags in a decoded JSON value, in place where possible."""
+    """Replace tags in a decoded JSON value, in place where possible (children first)."""
     if type(value) is dict:
-        if TAG_KEY in value:
-            return from_tag(value, attachments)
         for key, item in value.items():
             if type(item) is dict or type(item) is list:
                 value[key] = _untag(item, attachments)
+        if TAG_KEY in value:
+            return from_tag(value, attachments)
     elif type(value) is list:
         for index, item in enumerate(value):
             if type(item) is dict or type(item) is list:
@@ -162,28 +109,28 @@ class JsonCodec(Codec):
             self._local.state = state
             return encoder
 
-    def encode(self, msg: dict) -> bytes:
-        encoder = self._encoder()
-        state = self._local.state
-        state.attachments = []
-        state.tagged = False
-        try:
-            data = encoder(msg).encode("utf-8")
-            if data.translate(_DIGIT_CLASSES).find(_LONG_INT) >= 0:
-                raise OverflowError("integer beyond 2**53")  # maybe: let the slow path decide
-        except (TypeError, ValueError, OverflowError, RecursionError, UnicodeEncodeError):
+    def encode(self, msg: dict, on_bad=None) -> bytes:
+        state = None
+        if on_bad is None:
+            encoder = self._encoder()
+            state = self._local.state
+            state.attachments = []
+            state.tags = 0
+            try:
+                data = encoder(msg).encode("utf-8")
+                if data.translate(_DIGIT_CLASSES).find(_LONG_INT) >= 0:
+                    raise OverflowError("integer beyond 2**53")  # maybe: let the slow path decide
+                if (state.tags or data.find(_TAG_KEY_JSON) >= 0) and data.count(_TAG_KEY_JSON) != state.tags:
+                    raise ValueError("a map has the tag key")  # a user's: escape it (slow path)
+            except (TypeError, ValueError, OverflowError, RecursionError, UnicodeEncodeError):
+                state = None
+        if state is None:
             state = _JsonState()
-            mtype = msg.get("type")
-            prepared = {}
-            for key, value in msg.items():
-                root = ROOTS.get((mtype, key), key)
-                try:
-                    prepared[key] = _json_prepare(value, root, state, 0, set())
-                except RecursionError:
-                    raise SerializationError(root, type(value).__name__, "value is nested too deeply") \
-                        from None
-            data = json.dumps(prepared, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        attachments, tagged = state.attachments, state.tagged
+            prepared = normalize_message(msg, True, on_bad)
+            # ensure_ascii: lone surrogates travel as \ud800 escapes, which the host reads back exactly
+            data = json.dumps(prepared, ensure_ascii=True, separators=(",", ":"), default=state.default,
+                              check_circular=False).encode("ascii")
+        attachments, tagged = state.attachments, state.tags > 0
         if not attachments and not tagged:
             return data
         state.attachments = []  # do not keep the caller's bytes alive in the thread-local state
@@ -211,12 +158,17 @@ class JsonCodec(Codec):
                 msg = json.loads(body.decode("utf-8"))  # strict UTF-8, as msgpack's str
             else:
                 raise ProtocolError("undecodable JSON frame: starts with %r" % body[:1])
-        except (ValueError, struct.error) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        except (ValueError, RecursionError, struct.error) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise ProtocolError("undecodable JSON frame: %s" % exc) from None
         if not isinstance(msg, dict):
             raise ProtocolError("frame body is a %s, not an object" % type(msg).__name__)
         if attachments or msg.get("tagged"):
-            msg = _untag(msg, attachments)
+            try:
+                msg = _untag(msg, attachments)
+            except RecursionError:
+                del DECODED_REFS[:]
+                del DECODED_PROBLEMS[:]
+                raise UndecodableValue(msg.get("type"), msg.get("id"), "value is nested too deeply") from None
         return msg
 
 

@@ -29,7 +29,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
-        "style", "sender", "span", "slot",
+        "style", "sender", "span", "graceful", "slot",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -52,6 +52,8 @@ class Call:
         self.stream = bool(msg.get("stream"))
         self.trace = msg.get("trace")
         self.correlation_id = msg.get("correlation_id")
+        graceful = msg.get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
+        self.graceful = graceful if isinstance(graceful, dict) else None
         self.slot = msg.get("slot")  # where to record that it began, in the ledger (ledger.py)
         self.state = QUEUED
         self.kind = None

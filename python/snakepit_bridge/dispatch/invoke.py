@@ -15,6 +15,7 @@ from ..channel.connection import FLUSH_BYTES, FLUSH_CHUNKS, PayloadTooLarge
 from ..errors import (CallCancelled, bridge_error, cancelled, error_info, payload_too_large,
                       serialization_error)
 from .. import tracing
+from ..names import clip, short
 from ..session_context import current_call
 from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
@@ -38,7 +39,8 @@ def resolve(worker, call, flush: bool = False) -> bool:
         tool = table.get(call.tool)
     if tool is None:
         worker.answer(call, error=bridge_error(
-            "unknown_tool", "unknown tool %r" % call.tool, {"tool": call.tool, "available": table.names()}),
+            "unknown_tool", "unknown tool %s" % short(call.tool), {"tool": clip(call.tool),
+                                                                    "available": table.names()}),
             flush=flush)
         return False
     problem = tool.problem(call.args)
@@ -47,7 +49,7 @@ def resolve(worker, call, flush: bool = False) -> bool:
     streams = tool.is_generator or tool.is_asyncgen or (tool.style is not None and "stream" in tool.style)
     if problem is None and streams and not call.stream:
         problem = "tool %r is a stream: use a stream call" % call.tool
-    if problem is not None:
+    if problem is not None:  # a tool was found: its name is one of the adapter's, not a caller's megabytes
         worker.answer(call, error=bridge_error("invalid_arguments", "%s() %s" % (call.tool, problem), {
             "tool": call.tool, "signature": tool.spec["signature"], "problem": problem}), flush=flush)
         return False

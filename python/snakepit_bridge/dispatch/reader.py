@@ -17,7 +17,7 @@ import time
 
 from ..channel.connection import ChannelClosed
 from ..channel.framing import ProtocolError
-from ..channel.values import DECODED_REFS
+from ..channel.values import DECODED_PROBLEMS, DECODED_REFS, UndecodableValue, find_bad
 from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, Call
@@ -102,7 +102,11 @@ class Reader:
         decode, routes = self.worker.conn.codec.decode, self.routes
         batch = []  # what the main thread must handle, in arrival order
         for body in bodies:
-            msg = decode(body)
+            try:
+                msg = decode(body)
+            except UndecodableValue as exc:  # only this message's values are at fault
+                self._undecodable(exc)
+                continue
             mtype = msg.get("type")
             if mtype == "call":
                 self._call(msg, batch)
@@ -115,6 +119,8 @@ class Reader:
                 route(msg)
             if DECODED_REFS:  # references outside call arguments stay tokens
                 del DECODED_REFS[:]
+            if DECODED_PROBLEMS:
+                del DECODED_PROBLEMS[:]
         return batch
 
     def loop(self) -> None:
@@ -134,6 +140,10 @@ class Reader:
         worker = self.worker
         call = Call(msg, worker.host)
         worker.calls.add(call)
+        if DECODED_PROBLEMS:
+            del DECODED_PROBLEMS[:]
+            path, reason = find_bad(call.args, "args") or ("args", "a value could not be decoded")
+            return self._refuse(call, path, reason)
         if not resolve(worker, call, flush=True):
             return  # answered: unknown tool or invalid arguments
         if DECODED_REFS and not self._resolve_refs(call):
@@ -142,6 +152,25 @@ class Reader:
             start_async(worker, call)
         else:
             batch.append(call)
+
+    def _refuse(self, call, path: str, reason: str) -> None:
+        # An argument that could not be decoded (a map key Python cannot hash, a malformed tag, nesting deeper
+        # than the decoder reads): this call fails alone, the channel goes on (PROTOCOL.md section 6).
+        message = "%s(): argument %s could not be decoded: %s" % (call.tool, path, reason)
+        self.worker.answer(call, error=bridge_error("serialization", message, {
+            "path": path, "python_type": "undecodable"}, type_name="SerializationError"), flush=True)
+
+    def _undecodable(self, exc: UndecodableValue) -> None:
+        mtype, msg_id = exc.mtype, exc.msg_id
+        if mtype == "call" and isinstance(msg_id, int) and not isinstance(msg_id, bool):
+            call = Call({"id": msg_id, "tool": "?"}, self.worker.host)
+            self.worker.calls.add(call)
+            return self._refuse(call, "args", exc.reason)
+        if mtype in ("host_result", "host_error") and isinstance(msg_id, int):
+            return self.worker.host.deliver({"type": "host_error", "id": msg_id, "error": {
+                "name": "SerializationError", "message": "the host's answer could not be decoded: %s" % exc.reason,
+                "code": "SNAKEPIT_SERIALIZATION"}})
+        raise exc
 
     def _resolve_refs(self, call) -> bool:
         # The arguments hold references: replace them by their objects, or refuse the call (a reference

@@ -22,7 +22,7 @@ from .memory import trim_heap
 from .reader import Reader
 from .tools import ToolTable
 
-__all__ = ["PROTOCOL_VERSION", "handshake", "parse_adapter_spec", "start_adapter"]
+__all__ = ["PROTOCOL_VERSION", "handshake", "parse_adapter_spec", "load_adapter_class", "start_adapter"]
 
 PROTOCOL_VERSION = 1
 
@@ -39,6 +39,32 @@ def parse_adapter_spec(spec: str):
     if not module or not name or ":" in name:
         raise ValueError("adapter must look like 'module:Class' or 'module.Class', got %r" % spec)
     return module, name
+
+
+def load_adapter_class(spec: str):
+    """Import the class ``spec`` names: ``(module, name, class)``.
+
+    The adapter spec is configuration, but it must name a class: a function in its place would run at start
+    (``os:fork`` would fork the worker, ``os:abort`` end it) instead of failing with a message.
+
+    Raises:
+        ValueError: ``spec`` has neither form.
+        TypeError: it names something other than a class.
+        ImportError, AttributeError: the module or the name does not exist.
+    """
+    module, name = parse_adapter_spec(spec)
+    cls = importlib.import_module(module)
+    for part in name.split("."):
+        cls = getattr(cls, part)
+    if not inspect.isclass(cls):
+        raise TypeError("adapter %r names %s, not a class: an adapter is a class (a BaseAdapter subclass, or any "
+                        "class with @tool methods or execute_tool)" % (spec, _kind_of(cls)))
+    return module, name, cls
+
+
+def _kind_of(obj) -> str:
+    kind = type(obj).__name__
+    return "a module" if inspect.ismodule(obj) else "an %s" % kind if kind[:1] in "aeiou" else "a %s" % kind
 
 
 def handshake(worker):
@@ -73,11 +99,8 @@ def start_adapter(worker):
     """Import and create the adapter, run ``initialize()``, send ``ready``, start the reader thread."""
     log_handler = logs.install()  # before the import, so import-time logging is kept (on stderr)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host stops us (shutdown, SIGTERM), not Ctrl-C
-    module, name = parse_adapter_spec(worker.options.adapter)
     try:
-        cls = importlib.import_module(module)
-        for part in name.split("."):
-            cls = getattr(cls, part)
+        module, name, cls = load_adapter_class(worker.options.adapter)
     except BaseException as exc:
         return _fatal(worker, "import", exc)
     try:

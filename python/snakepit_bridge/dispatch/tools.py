@@ -11,7 +11,10 @@ from __future__ import annotations
 import inspect
 
 from ..base_adapter import BaseAdapter, discover_tools, tool_spec
+from ..channel.values import TaggedValue
 from ..schema import compile_check, ensure_input_schema
+from ..schema.convert import converter
+from ..schema.hints import _hints
 
 __all__ = ["Tool", "ToolTable"]
 
@@ -22,7 +25,7 @@ class Tool:
     """One callable tool and what the dispatcher needs to know before calling it."""
 
     __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
-                 "is_generator", "style", "checks", "extra_check")
+                 "is_generator", "style", "checks", "extra_check", "converters")
 
     def __init__(self, name: str, func, meta) -> None:
         self.name = name
@@ -48,9 +51,10 @@ class Tool:
         self.is_asyncgen = inspect.isasyncgenfunction(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.is_generator = inspect.isgeneratorfunction(func)
-        self.checks, self.extra_check = (), None
+        self.checks, self.extra_check, self.converters = (), None, ()
         if (style is None or "params" not in style) and (meta is None or meta.validate):
             self._compile_checks(self.spec.get("input_schema"))
+            self.converters = _converters(func, params)
 
     def _compile_checks(self, schema) -> None:
         # One check per parameter whose hint says something (a bare ``x`` or ``x: Any`` costs nothing).
@@ -88,7 +92,35 @@ class Tool:
                     problem = self.extra_check(value, name)
                     if problem is not None:
                         return "argument " + problem
+        # Typed parameters get their Python type (a date from ISO text, a dataclass from an object): in place.
+        for name, convert in self.converters:
+            value = args.get(name)
+            if value is not None and not isinstance(value, TaggedValue):
+                try:
+                    args[name] = convert(value)
+                except Exception as exc:  # what the type's own constructor raised
+                    return "argument %s: %s" % (name, exc)
         return None
+
+
+def _converters(func, params) -> tuple:
+    """(name, converter) for each parameter whose type hint asks for a conversion (schema/convert.py)."""
+    try:
+        hints = _hints(func)
+    except Exception:
+        return ()
+    found = []
+    for p in params:
+        hint = hints.get(p.name, p.annotation)
+        if hint is _P.empty or p.kind in (_P.VAR_POSITIONAL, _P.VAR_KEYWORD, _P.POSITIONAL_ONLY):
+            continue
+        try:
+            convert = converter(hint)
+        except Exception:  # a hint we cannot read: the value goes as it is
+            convert = None
+        if convert is not None:
+            found.append((p.name, convert))
+    return tuple(found)
 
 
 def call_style(sig: inspect.Signature, meta) -> frozenset | None:

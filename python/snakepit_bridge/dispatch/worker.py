@@ -57,10 +57,11 @@ import threading
 import time
 
 from ..channel.codec import SerializationError
+from ..channel.values import marker
 from ..channel.connection import PayloadTooLarge
 from .. import tracing
 from ..errors import CallCancelled, payload_too_large, serialization_error, shrunk
-from ..refs import REFS, by_ref
+from ..refs import REFS, encode_by_ref
 from ..sessions import end_session
 from .calls import Call, CallTable
 from .host_calls import HostCalls
@@ -356,11 +357,12 @@ class Worker:
             return
         conn = self.conn
         if error is None:
+            msg = {"type": "result", "id": call.id, "value": value}
             try:
-                data = conn.encode({"type": "result", "id": call.id, "value": value})
+                data = conn.encode(msg)
             except SerializationError as exc:
-                try:  # in a session, what cannot go by value goes as a reference (refs.py)
-                    data = conn.encode({"type": "result", "id": call.id, "value": by_ref(call, value, exc)})
+                try:  # a marker (graceful) or, in a session, a reference for what cannot go by value
+                    data = self.encode_leaves(call, msg, exc)
                 except SerializationError as exc2:
                     error = serialization_error(exc2)
                 except PayloadTooLarge as exc2:
@@ -396,8 +398,16 @@ class Worker:
         try:
             return self.conn.encode(msg)
         except SerializationError as exc:
-            msg["data"] = by_ref(call, data, exc, "chunk")
-            return self.conn.encode(msg)
+            return self.encode_leaves(call, msg, exc)
+
+    def encode_leaves(self, call, msg: dict, error: SerializationError):
+        """Encode ``msg`` with each value that has no form replaced: by a marker when the call asked for
+        graceful values, else (in a session) by an object reference (refs.py); else raise ``error``."""
+        graceful = call.graceful if call is not None else None
+        if graceful is not None:
+            with_repr = bool(graceful.get("repr"))
+            return self.conn.encode(msg, lambda value, path: marker(value, with_repr))
+        return encode_by_ref(self.conn, call, msg, error)
 
     def request_exit(self, code) -> None:
         """Any thread: a tool raised SystemExit off the main thread; end the process from there."""

@@ -19,11 +19,11 @@ thread. So argument checks (``invalid_arguments`` naming the signature) happen b
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
 from ..base_adapter import BaseAdapter
 from ..errors import BridgeError
+from ..names import clip, short
 from ..session_context import current_call
 from .config import GenericConfig, load_config, parse_config
 from .library import Library
@@ -72,13 +72,10 @@ class GenericPythonAdapter(BaseAdapter):
         return cleanup() if cleanup is not None else None
 
     def _start_inner(self, spec: str) -> None:
-        from ..dispatch.startup import parse_adapter_spec
+        from ..dispatch.startup import load_adapter_class
         from ..dispatch.tools import ToolTable
 
-        module, name = parse_adapter_spec(spec)
-        cls = importlib.import_module(module)
-        for part in name.split("."):
-            cls = getattr(cls, part)
+        _module, _name, cls = load_adapter_class(spec)
         self.inner = cls()
         self._inner_table = ToolTable(self.inner)
 
@@ -199,25 +196,30 @@ def _unknown_function(lib: Library, name: str) -> dict:
     close = lib.close_matches(name)
     path = name[len(lib.prefix):]
     hint = ""
-    if "." in path and lib.config.functions is None:
-        hint = "; nested paths such as %r are reachable only when listed in the library's functions" % path
-    elif path.startswith("_") or "._" in path:
+    if path.startswith("_") or "._" in path:
         hint = "; names starting with _ are private and never reachable"
-    reason = "library %r (module %r) has no public function %r%s" % (lib.config.name, lib.config.module, path, hint)
-    return {"message": "unknown tool %r: %s" % (name, reason), "reason": reason, "tool": name, "available": close}
+    elif lib.config.expose == "listed":
+        hint = "; this library serves only the functions listed in its functions and aliases"
+    elif "." in path:
+        hint = "; nested paths such as %r are reachable only when listed in the library's functions" % path
+    reason = "library %r (module %r) has no public function %s%s" % (lib.config.name, lib.config.module, short(path),
+                                                                    hint)
+    return {"message": "unknown tool %s: %s" % (short(name), reason), "reason": reason, "tool": clip(name),
+            "available": close}
 
 
 def _unknown_namespace(adapter: GenericPythonAdapter, name: str) -> dict:
     namespaces = ["python.%s.*" % ns for ns in sorted(adapter._by_namespace)]
-    reason = "no library has the namespace %r (configured: %s)" % (
-        name[len(PREFIX):].partition(".")[0], ", ".join(namespaces) or "none")
-    return {"message": "unknown tool %r: %s" % (name, reason), "reason": reason, "tool": name, "available": []}
+    reason = "no library has the namespace %s (configured: %s)" % (
+        short(name[len(PREFIX):].partition(".")[0]), ", ".join(namespaces) or "none")
+    return {"message": "unknown tool %s: %s" % (short(name), reason), "reason": reason, "tool": clip(name),
+            "available": []}
 
 
 def _unknown_name(adapter: GenericPythonAdapter, name: str) -> dict:
     tools = adapter._inner_table.names() if adapter._inner_table is not None else []
     namespaces = ["python.%s.*" % ns for ns in sorted(adapter._by_namespace)]
-    return {"message": "unknown tool %r" % name, "tool": name, "available": tools + namespaces}
+    return {"message": "unknown tool %s" % short(name), "tool": clip(name), "available": tools + namespaces}
 
 
 class _ExecuteToolProxy(_ToolLike):

@@ -6,8 +6,13 @@ patterns, so a hand-started worker cannot be talked into importing what a host w
 
     SNAKEPIT_GENERIC_CONFIG = {"version": 1, "adapter": "pkg.mod:Class" | null,
                                "libraries": [{"name", "module", "namespace", "functions", "exclude", "aliases",
-                                              "lazy", "hooks", "dataframes", "arrays", "cache_size",
-                                              "package", "install"}]}
+                                              "expose", "allow_unsafe", "lazy", "hooks", "dataframes",
+                                              "arrays", "cache_size", "package", "install"}]}
+
+Exposure (docs/GENERIC_ADAPTER.md, "Security"): ``expose`` is ``"listed"`` by default (only ``functions`` and
+``aliases``), so a library with neither is refused; ``"public"`` adds every public callable. A module that runs
+processes or code (names.UNSAFE_MODULES: os, subprocess, pickle, ...) needs ``allow_unsafe``; the few that would
+evaluate or import anything (REFUSED_MODULES) are refused whatever the configuration says.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
+
+from ..names import is_unsafe_module
 
 __all__ = ["CONFIG_ENV", "MAX_CONFIG_BYTES", "LibraryConfig", "GenericConfig", "ConfigProblem", "load_config",
            "parse_config"]
@@ -35,6 +42,7 @@ MAX_PATH_CHARS = 200
 # which would make every other rule moot. Powerful but ordinary libraries (os, subprocess, pickle) are
 # the operator's choice; docs/GENERIC_ADAPTER.md says what exposing them means.
 REFUSED_MODULES = frozenset(["builtins", "__builtin__", "importlib", "runpy", "code", "codeop", "ctypes"])
+EXPOSE_CHOICES = ("listed", "public")
 
 
 class ConfigProblem(ValueError):
@@ -44,8 +52,8 @@ class ConfigProblem(ValueError):
 class LibraryConfig:
     """One configured library, checked."""
 
-    __slots__ = ("name", "module", "namespace", "functions", "exclude", "aliases", "lazy", "hooks",
-                 "dataframes", "arrays", "cache_size", "package")
+    __slots__ = ("name", "module", "namespace", "functions", "exclude", "aliases", "expose", "allow_unsafe",
+                 "lazy", "hooks", "dataframes", "arrays", "cache_size", "package")
 
     def __init__(self, raw: dict, where: str) -> None:
         if not isinstance(raw, dict):
@@ -68,6 +76,12 @@ class LibraryConfig:
             _match(alias, ALIAS_RE, "%s.aliases key" % where, "a plain name")
             _match(target, PATH_RE, "%s.aliases.%s" % (where, alias), "a function path")
         self.aliases = dict(aliases)
+        self.expose = _choice(raw.get("expose", "listed"), EXPOSE_CHOICES, where + ".expose")
+        self.allow_unsafe = _bool(raw.get("allow_unsafe", False), where + ".allow_unsafe")
+        if is_unsafe_module(self.module) and not self.allow_unsafe:
+            raise ConfigProblem("%s.module: %r can run processes or code; a library of it needs allow_unsafe: true "
+                                "(allowUnsafe on the host), and then only for callers you trust"
+                                % (where, self.module))
         self.lazy = _bool(raw.get("lazy", False), where + ".lazy")
         hooks = raw.get("hooks") or []
         if not isinstance(hooks, list):
@@ -82,6 +96,10 @@ class LibraryConfig:
         self.cache_size = cache_size
         package = raw.get("package")
         self.package = package if isinstance(package, str) else None
+        if self.expose == "listed" and not self.functions and not self.aliases:
+            raise ConfigProblem("%s exposes nothing: list the functions callers may use in functions (or aliases), "
+                                "or set expose to \"public\" to serve every public callable of %r (only for callers "
+                                "you trust)" % (where, self.module))
 
 
 class GenericConfig:

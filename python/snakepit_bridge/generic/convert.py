@@ -104,7 +104,13 @@ def _key(key, path):
     np = sys.modules.get("numpy")
     if np is not None and isinstance(key, np.generic):
         return key.item()
-    return str(key)  # tuples (MultiIndex labels), dates, ...: their text
+    return key  # tuples (MultiIndex labels), bytes, dates: the codecs send the dict as a PyDict (docs/VALUES.md)
+
+
+def _label(label, path):
+    """A DataFrame column label as a record's key: text for tuples (MultiIndex columns) and other labels."""
+    key = _key(label, path)
+    return key if type(key) in _KEY_TYPES else str(key)
 
 
 def _mapping(items, opts, path, depth, seen):
@@ -224,7 +230,7 @@ def _default_index(index, pd) -> bool:
 def _dataframe(df, pd, opts, path, depth, seen):
     if not _default_index(df.index, pd):
         df = df.reset_index()  # a meaningful index (describe(), groupby) becomes the leading column(s)
-    labels = [_key(label, path) for label in df.columns]
+    labels = [_label(label, path) for label in df.columns]
     if len(set(labels)) != len(labels):
         raise _serialization(path, df, "DataFrame column labels are not unique (%s)" % ", ".join(map(str, labels)))
     columns = [df.iloc[:, i] for i in range(df.shape[1])]

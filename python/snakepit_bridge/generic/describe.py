@@ -35,8 +35,10 @@ def doc_signature(name: str, obj) -> str:
     return "%s(...)" % name
 
 
-def function_spec(tool: str, path: str, obj, sig, library: str, is_async: bool, is_stream: bool) -> dict:
-    """The ToolSpec (PROTOCOL.md section 4) of a library function, with ``library`` and ``function``."""
+def function_spec(tool: str, path: str, obj, sig, library: str, is_async: bool, is_stream: bool,
+                  listed: bool = True) -> dict:
+    """The ToolSpec (PROTOCOL.md section 4) of a library function, with ``library``, ``function`` and
+    ``listed`` (named in the library's ``functions`` or ``aliases``, not only found by ``expose: "public"``)."""
     parameters = parameter_specs(sig) if sig is not None else []
     if sig is not None:
         try:
@@ -54,4 +56,5 @@ def function_spec(tool: str, path: str, obj, sig, library: str, is_async: bool, 
         "parameters": parameters,
         "library": library,
         "function": path,
+        "listed": listed,
     }

@@ -106,7 +106,7 @@ class LibraryFunction:
     __slots__ = ("name", "func", "spec", "mapper", "target", "path", "library", "is_async", "is_asyncgen",
                  "is_generator", "style", "options", "hooks")
 
-    def __init__(self, name: str, path: str, target, library) -> None:
+    def __init__(self, name: str, path: str, target, library, listed: bool = True) -> None:
         self.name = name  # python.<namespace>.<path or alias>
         self.path = path
         self.target = target
@@ -121,7 +121,7 @@ class LibraryFunction:
         sig = signature_of(target)
         self.mapper = ArgMapper(sig)
         self.spec = function_spec(name, path, target, sig, library.config.name, self.is_async or self.is_asyncgen,
-                                  self.is_generator or self.is_asyncgen)
+                                  self.is_generator or self.is_asyncgen, listed)
         self.func = self._runner()
 
     def problem(self, args: dict):

@@ -1,22 +1,25 @@
 """One configured library: import it (at start, or on first use when ``lazy``), find its functions, and
 keep them compiled.
 
-Security (docs/GENERIC_ADAPTER.md, "Security"): only the configured module is imported; a function path is
-walked with ``getattr`` one identifier at a time (never ``eval``), and refused when a part starts with
-``_``, when it passes through a module outside the configured one (``json.codecs``, ``pkg.os``), when it
-ends on a module, on something not callable, or on a builtin (``eval``, ``open``, ``type``, ...).
-Nested paths (``DataFrame.describe``) are reachable only when listed in ``functions`` or ``aliases``.
+Security (docs/GENERIC_ADAPTER.md, "Security"; docs/SECURITY.md): only the configured module is imported; a
+function path is walked with ``getattr`` one identifier at a time (never ``eval``), every segment passing the
+name policy (names.py: no part starting with ``_``, no frame or code internals), and refused when it passes
+through a module outside the configured one (``json.codecs``, ``pkg.os``), when it ends on a module, on
+something not callable, on a builtin (``eval``, ``open``, ``type``, ...), or on a function of a module that
+runs processes or code (``os.system`` re-exported) unless the library has ``allowUnsafe``.
+What is served is ``expose``: the listed ``functions`` and ``aliases`` (the default), or with ``"public"``
+also every public callable. Nested paths (``DataFrame.describe``) are reachable only when listed.
 """
 
 from __future__ import annotations
 
-import builtins
 import importlib
 import inspect
 import logging
 import sys
 import threading
 
+from ..names import REFUSED_BUILTINS, path_problem, value_problem
 from .config import LibraryConfig
 from .convert import ValueOptions
 from .describe import public_callables
@@ -27,11 +30,6 @@ __all__ = ["Library", "LibraryImportError", "PathRefused", "resolve_path"]
 
 _log = logging.getLogger("snakepit_bridge.generic")
 
-# Builtins that evaluate code or reach into the interpreter: refused wherever a path finds them.
-_REFUSED_BUILTINS = {id(getattr(builtins, name)) for name in (
-    "eval", "exec", "compile", "__import__", "breakpoint", "getattr", "setattr", "delattr", "globals", "locals",
-    "vars", "open", "input", "exit", "quit", "help") if hasattr(builtins, name)}
-
 
 class LibraryImportError(ImportError):
     """A configured library's module cannot be imported; the message names the package to install."""
@@ -41,18 +39,23 @@ class PathRefused(LookupError):
     """A function path is not reachable (private, escaping the module, not callable, or missing)."""
 
 
-def resolve_path(module, path: str):
+def resolve_path(module, path: str, allow_unsafe: bool = False):
     """Walk ``path`` from ``module`` with ``getattr``, checking every step (see the module docstring).
+
+    Args:
+        allow_unsafe: the library opted in with ``allowUnsafe``: a function of a module that runs processes
+            or code may be served.
 
     Raises:
         PathRefused: saying which part is refused, and why.
     """
     root = module.__name__
+    problem = path_problem(path)
+    if problem is not None:
+        raise PathRefused("%s.%s: %s" % (root, path if len(path) <= 200 else path[:200] + "...", problem))
     obj = module
     walked = root
     for part in path.split("."):
-        if not part or part.startswith("_"):
-            raise PathRefused("%s.%s: names starting with _ are private and never reachable" % (walked, part))
         try:
             obj = getattr(obj, part)
         except AttributeError:
@@ -66,9 +69,12 @@ def resolve_path(module, path: str):
         raise PathRefused("%s is a module, not a function" % walked)
     if not callable(obj):
         raise PathRefused("%s is a %s, not a function" % (walked, type(obj).__name__))
-    if id(obj) in _REFUSED_BUILTINS or (
+    if id(obj) in REFUSED_BUILTINS or (
             getattr(obj, "__module__", None) == "builtins" and (inspect.isbuiltin(obj) or isinstance(obj, type))):
         raise PathRefused("%s is the builtin %r, which no library exposes" % (walked, getattr(obj, "__name__", obj)))
+    problem = value_problem(obj, walked, allow_unsafe)
+    if problem is not None:
+        raise PathRefused(problem)
     return obj
 
 
@@ -104,13 +110,13 @@ class Library:
             module = self._import()
             self.hooks = load_hooks(cfg.hooks, cfg.cache_size)
             functions = {}
-            for path, obj in self._discover(module):
-                functions[self.prefix + path] = LibraryFunction(self.prefix + path, path, obj, self)
+            for path, obj, listed in self._discover(module):
+                functions[self.prefix + path] = LibraryFunction(self.prefix + path, path, obj, self, listed)
             for alias, path in sorted(cfg.aliases.items()):
                 if path in cfg.exclude:
                     raise PathRefused("alias %r of library %r targets %r, which is excluded" % (alias, cfg.name, path))
-                obj = resolve_path(module, path)
-                functions[self.prefix + alias] = LibraryFunction(self.prefix + alias, path, obj, self)
+                obj = resolve_path(module, path, cfg.allow_unsafe)
+                functions[self.prefix + alias] = LibraryFunction(self.prefix + alias, path, obj, self, True)
             self.module, self.functions, self.loaded = module, functions, True
 
     def _import(self):
@@ -129,16 +135,20 @@ class Library:
             ) from exc
 
     def _discover(self, module):
-        """``[(path, callable)]`` for this library: the listed functions, or the module's public ones."""
+        """``[(path, callable, listed)]`` for this library: the listed functions, and with ``expose: "public"``
+        the module's public callables too (``listed`` False for those)."""
         cfg = self.config
-        if cfg.functions is not None:
-            return [(path, resolve_path(module, path)) for path in cfg.functions if path not in cfg.exclude]
-        found = []
+        listed = cfg.functions or []
+        found = [(path, resolve_path(module, path, cfg.allow_unsafe), True) for path in listed
+                 if path not in cfg.exclude]
+        if cfg.expose != "public":
+            return found
+        taken = set(listed)
         for name, _obj in public_callables(module):
-            if name in cfg.exclude:
+            if name in cfg.exclude or name in taken:
                 continue
             try:
-                found.append((name, resolve_path(module, name)))
+                found.append((name, resolve_path(module, name, cfg.allow_unsafe), False))
             except PathRefused as exc:
                 self.skipped.append(name)
                 _log.debug("library %s: not offering %s: %s", cfg.name, name, exc)
@@ -154,6 +164,8 @@ class Library:
         """Up to 10 exposed names like ``tool``, for an unknown-function answer."""
         import difflib
 
+        if len(tool) > 300:  # nothing that long is close to a real name; difflib would index it all
+            return []
         names = {name[len(self.prefix):]: name for name in self.functions}
         close = difflib.get_close_matches(tool[len(self.prefix):], list(names), n=10, cutoff=0.6)
         return [names[n] for n in close]

@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 
+from .worker_env import inherited_env
+
 __all__ = ["WorkerChild", "signal_name"]
 
 
@@ -35,7 +37,7 @@ class WorkerChild:
         for flag, value in (("--worker-id", worker_id), ("--pool", pool), ("--run-id", run_id)):
             if value:
                 args += [flag, value]
-        child_env = dict(os.environ)
+        child_env = inherited_env(os.environ)  # the server's secrets (its token) stay in the server
         child_env.pop("SNAKEPIT_HOST_PID", None)  # our parent is this server, not a Node host
         child_env["PYTHONUNBUFFERED"] = "1"
         bridge_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -49,9 +49,10 @@ class CallFailed(Exception):
 class PendingCall:
     """One call in flight: its terminal frame, and its chunks for a stream."""
 
-    def __init__(self, host, call_id: int, stream: bool) -> None:
+    def __init__(self, host, call_id: int, stream: bool, origin=None) -> None:
         self.host = host
         self.id = call_id
+        self.origin = origin  # the caller's own id for this call (Snakepit's metadata call_id), if it gave one
         self.done = threading.Event()
         self.value = None
         self.error = None
@@ -154,12 +155,13 @@ class MiniHost:
             self.conn.send(msg)
 
     def call(self, tool: str, args: dict, session=None, timeout=None, stream: bool = False,
-             correlation_id=None) -> PendingCall:
-        """Send a call; returns its PendingCall. Raises WorkerFailed when the worker is gone, and the codec's
+             correlation_id=None, origin=None) -> PendingCall:
+        """Send a call; returns its PendingCall. ``origin`` is the caller's id for it, known before the worker
+        can make a host call from it (``origin_of``). Raises WorkerFailed when the worker is gone, and the codec's
         SerializationError when an argument cannot be encoded."""
         if self.dead is not None:
             raise WorkerFailed(self.dead)
-        call = PendingCall(self, next(self._ids), stream)
+        call = PendingCall(self, next(self._ids), stream, origin)
         msg = {"type": "call", "id": call.id, "tool": tool, "args": args}
         if session:
             msg["session"] = session
@@ -179,6 +181,12 @@ class MiniHost:
                 self._pending.pop(call.id, None)
             raise
         return call
+
+    def origin_of(self, call_id):
+        """The ``origin`` of the call in flight with this id, or None."""
+        with self._lock:
+            call = self._pending.get(call_id)
+        return call.origin if call is not None else None
 
     def end_session(self, session: str) -> None:
         self.send({"type": "session_end", "session": session})

@@ -11,7 +11,8 @@ import hmac
 import ipaddress
 import os
 
-__all__ = ["TOKEN_ENV", "is_loopback", "read_token", "check_exposure", "token_matches", "split_address"]
+__all__ = ["TOKEN_ENV", "is_loopback", "read_token", "check_exposure", "no_token_warning", "token_matches",
+           "split_address"]
 
 TOKEN_ENV = "SNAKEPIT_GRPC_TOKEN"
 MIN_TOKEN_CHARS = 16
@@ -75,6 +76,13 @@ def check_exposure(host: str, tls: bool, token, insecure: bool):
     return ("refusing to serve on %s, which is not a loopback address, without %s: anyone who can reach it "
             "could run code in this worker. Add them, or pass --insecure to accept that risk (e.g. inside a "
             "private network that already authenticates)" % (host, " and ".join(missing)))
+
+
+def no_token_warning(host: str) -> str:
+    """What ``serve`` prints when it starts without a token."""
+    who = "any process on this machine (any user)" if is_loopback(host) else "anyone who can reach %s" % host
+    return ("serving on %s without a token: %s can run this adapter's tools. Give it a token (--token-file, or %s) "
+            "and the same grpc.token to the host" % (host, who, TOKEN_ENV))
 
 
 def token_matches(expected: str, metadata) -> bool:

@@ -8,7 +8,9 @@ host can drive the same endpoint.
         --tls-cert server.pem --tls-key server.key --token-file /run/secrets/snakepit-token
 
 Security (``security.py``): on a non-loopback address the server refuses to start without TLS and a token,
-unless ``--insecure``. Exit codes: 0 after SIGTERM/SIGINT, 2 for bad arguments or missing packages.
+unless ``--insecure``; without a token anywhere (loopback included) it warns on stderr, since then every process
+on the machine may run the adapter's tools. The worker processes it starts inherit its environment without its
+secrets (``worker_env.py``). Exit codes: 0 after SIGTERM/SIGINT, 2 for bad arguments or missing packages.
 """
 
 from __future__ import annotations
@@ -69,11 +71,11 @@ def server_options() -> list:
     ]
 
 
-def write_ready_file(path: str, port: int) -> None:
-    """Write ``port`` to ``path`` atomically (a temporary name, then a rename)."""
+def write_ready_file(path: str, where) -> None:
+    """Write ``where`` (a port, or ``unix:<path>``) to ``path`` atomically (a temporary name, then a rename)."""
     tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write("%d\n" % port)
+        f.write("%s\n" % where)
     os.replace(tmp, path)
 
 
@@ -109,6 +111,8 @@ def main(argv) -> int:
     problem = security.check_exposure(host, bool(args.tls_cert), token, args.insecure)
     if problem:
         parser.error(problem)
+    if token is None:
+        _log("WARNING: %s" % security.no_token_warning(host))
     try:
         import grpc
 

@@ -2,10 +2,13 @@
 style, as a Snakepit host (or a snakepit pool with ``transport: "snakepit"``) starts one.
 
 Start-up, as Snakepit's own Python worker does it:
-  1. ping the host's BridgeService at ``--elixir-address`` until it answers (giving up after about a minute);
+  1. ping the host's BridgeService at ``--elixir-address`` (``HOST:PORT``, or ``unix:PATH``) until it answers
+     (giving up after about a minute);
   2. start the worker process (the adapter) and register its tools with the host (RegisterTools);
   3. bind the server (``--port 0``: any free port) and write the port to ``$SNAKEPIT_READY_FILE`` (a temporary
-     name, then a rename), and print ``GRPC_READY:<port>``;
+     name, then a rename), and print ``GRPC_READY:<port>``. With ``$SNAKEPIT_WORKER_SOCKET`` (what a snakepit
+     host sets: a path in a directory of its own) the server listens on that Unix socket instead, mode 0600, so
+     no other user can call it, and the ready file and the line say ``unix:<path>``;
   4. call the host's Heartbeat every ~2 s for the worker and each session it has seen; after 3 failures in a row
      the host is gone and the worker leaves (``SNAKEPIT_HEARTBEAT_CONFIG={"enabled": false}`` turns this off).
 Per call, the host's InitializeSession runs once for each new session (it is idempotent on the host). Host
@@ -35,6 +38,7 @@ __all__ = ["main", "HostClient"]
 
 PING_GIVE_UP_S = 60.0
 EXIT_HOST_GONE = 5
+SOCKET_ENV = "SNAKEPIT_WORKER_SOCKET"
 
 
 def _log(message: str) -> None:
@@ -49,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--elixir-address", required=True, metavar="HOST:PORT",
-                        help="the host's BridgeService (sessions, heartbeats, host tools)")
+                        help="the host's BridgeService (sessions, heartbeats, host tools); unix:PATH for a Unix "
+                             "socket")
     parser.add_argument("--snakepit-run-id", default="", help="the host's run id (marks the process)")
     parser.add_argument("--codec", default="auto", choices=["auto", "msgpack", "json"],
                         help="the codec between this process and its worker process")
@@ -179,7 +184,11 @@ def main(argv) -> int:
     args = parser.parse_args(argv)
     try:
         parse_adapter_spec(args.adapter)
-        security.split_address(args.elixir_address)
+        if args.elixir_address.startswith("unix:"):
+            if not os.path.isabs(args.elixir_address[5:]):
+                raise ValueError("--elixir-address unix:PATH needs an absolute path, got %r" % args.elixir_address)
+        else:
+            security.split_address(args.elixir_address)
     except ValueError as exc:
         parser.error(str(exc))
     if not security.is_loopback(args.host):
@@ -203,15 +212,16 @@ def main(argv) -> int:
         _log("the host at %s did not answer Ping within %d s; giving up" % (args.elixir_address, PING_GIVE_UP_S))
         return 1
     worker_id = os.environ.get("SNAKEPIT_WORKER_ID") or "python-%d" % os.getpid()
-    service_ref = {}
+    worker_ref = {}
 
     def on_host_call(msg):
-        service = service_ref.get("service")
-        parent = service.parents.get(msg.get("parent")) if service is not None else None
+        worker = worker_ref.get("worker")
+        parent = worker.origin_of(msg.get("parent")) if worker is not None else None
         return host_client.execute_host_tool(msg, parent)
 
     worker = MiniHost(args.adapter, worker_id=worker_id, run_id=args.snakepit_run_id, on_host_call=on_host_call,
                       codec=args.codec, log=_log)
+    worker_ref["worker"] = worker
     try:
         worker.start()
     except WorkerFailed as exc:
@@ -227,7 +237,6 @@ def main(argv) -> int:
         return worker
 
     service = SnakepitWorkerService(grpc, messages, get_host, host_client)
-    service_ref["service"] = service
     try:
         host_client.register_tools(worker_id, worker.tools)
     except grpc.RpcError as exc:
@@ -236,7 +245,11 @@ def main(argv) -> int:
                          options=server_options() + [("grpc.max_receive_message_length", 100 * 1024 * 1024),
                                                      ("grpc.max_send_message_length", 100 * 1024 * 1024)])
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(proto.SERVICE, service.handlers()),))
-    bind = "[%s]:%d" % (args.host, args.port) if ":" in args.host else "%s:%d" % (args.host, args.port)
+    socket_path = os.environ.get(SOCKET_ENV)
+    if socket_path:
+        bind = "unix:" + socket_path
+    else:
+        bind = "[%s]:%d" % (args.host, args.port) if ":" in args.host else "%s:%d" % (args.host, args.port)
     try:
         port = server.add_insecure_port(bind)
     except RuntimeError:
@@ -246,10 +259,14 @@ def main(argv) -> int:
         worker.shutdown()
         return 2
     server.start()
+    where = port
+    if socket_path:
+        os.chmod(socket_path, 0o600)  # its directory is the host's own (0700); the socket is this user's alone
+        where = bind
     ready_file = os.environ.get("SNAKEPIT_READY_FILE")
     if ready_file:
-        write_ready_file(ready_file, port)
-    sys.stdout.write("GRPC_READY:%d\n" % port)
+        write_ready_file(ready_file, where)
+    sys.stdout.write("GRPC_READY:%s\n" % where)
     sys.stdout.flush()
 
     stop = threading.Event()

@@ -45,7 +45,6 @@ class SnakepitWorkerService:
         self.host_client = host_client
         self.allow_pickle = os.environ.get("SNAKEPIT_ALLOW_PICKLE") == "1"
         self.sessions = {}  # session id -> (metadata dict, created Timestamp)
-        self.parents = {}  # MiniHost call id -> the caller's call id (metadata call_id), for host calls
         self._lock = threading.Lock()
 
     def handlers(self) -> dict:
@@ -86,8 +85,6 @@ class SnakepitWorkerService:
                             execution_time_ms=int((time.monotonic() - started) * 1000))
         except WorkerFailed as exc:
             context.abort(self.grpc.StatusCode.UNAVAILABLE, str(exc))
-        finally:
-            self.parents.pop(call.id, None)
         out = response(success=True, execution_time_ms=int((time.monotonic() - started) * 1000))
         result_any(out, value)
         return out
@@ -110,8 +107,6 @@ class SnakepitWorkerService:
             context.abort(self.grpc.StatusCode.INTERNAL, error_json(exc.info))
         except WorkerFailed as exc:
             context.abort(self.grpc.StatusCode.UNAVAILABLE, str(exc))
-        finally:
-            self.parents.pop(call.id, None)
         if not final_sent:  # the tool never marked a chunk final: an empty final chunk closes the stream
             yield chunk_cls(chunk_id="%s-%d" % (request.tool_name, n + 1), data=b"", is_final=True)
 
@@ -177,13 +172,13 @@ class SnakepitWorkerService:
         correlation = request.metadata.get("correlation_id") or metadata.get("x-snakepit-correlation-id")
         try:
             host = self.get_host()
+            # The host's call id goes with the call before it is sent: a host call the tool makes at once must
+            # already name it (the host takes the session of a host call from the call it names).
             call = host.call(request.tool_name, args, session=session, timeout=context.time_remaining(),
-                             stream=stream, correlation_id=correlation)
+                             stream=stream, correlation_id=correlation,
+                             origin=request.metadata.get("call_id") or None)
         except WorkerFailed as exc:
             context.abort(self.grpc.StatusCode.UNAVAILABLE, str(exc))
-        parent = request.metadata.get("call_id")
-        if parent:
-            self.parents[call.id] = parent
         context.add_callback(lambda: call.cancel("abort"))
         return call
 

@@ -18,6 +18,7 @@ import enum
 import inspect
 import math
 
+from .convert import class_schema
 from .hints import _PLAIN_HINTS, _UNION_TYPE, _NoneType, _typing, _Unknown, _evaluate, _namespace
 
 _P = inspect.Parameter
@@ -143,6 +144,10 @@ def type_schema(tp, depth: int = 0) -> dict:
         return type_schema(tp.__supertype__, depth + 1)
     if _is_typeddict(tp):
         return _typeddict_schema(tp, depth)
+    if origin is None and isinstance(tp, type):  # dates, decimals, dataclasses, models, ... (convert.py)
+        schema = class_schema(tp, type_schema, depth)
+        if schema is not None:
+            return schema
     return _container_schema(origin if origin is not None else tp, args, depth)
 
 
