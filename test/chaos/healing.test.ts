@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   channelName,
+  type RestartConfig,
   Snakepit,
   type SnakepitConfig,
   type SnakepitEvents,
@@ -37,16 +38,16 @@ function twoPools(gate: string, extra: Partial<SnakepitConfig> = {}): SnakepitCo
   } as SnakepitConfig;
 }
 
+/** One worker of the gated adapter, its dependency there for now (remove `gate` to break it). */
+async function startGated(restart: RestartConfig): Promise<{ gate: string; pit: Snakepit }> {
+  const gate = join(tempDir('gate'), 'dependency');
+  writeFileSync(gate, 'installed');
+  return { gate, pit: await startChaos({ adapter: GATED, size: 1, env: { GATE_FILE: gate }, restart }) };
+}
+
 describe('a degraded pool heals', () => {
   it('degraded → fixed → recovered, on its own (capped back-off), with its state in stats, events and doctor', async () => {
-    const gate = join(tempDir('gate'), 'dependency');
-    writeFileSync(gate, 'installed');
-    const pit = await startChaos({
-      adapter: GATED,
-      size: 1,
-      env: { GATE_FILE: gate },
-      restart: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 200 },
-    });
+    const { gate, pit } = await startGated({ maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 200 });
     const degraded: Array<SnakepitEvents['pool:degraded']> = [];
     const recovered: Array<SnakepitEvents['pool:recovered']> = [];
     pit.on('pool:degraded', (e) => degraded.push(e));
@@ -80,13 +81,10 @@ describe('a degraded pool heals', () => {
   });
 
   it('pit.resume(pool) tries at once, without waiting out the back-off', async () => {
-    const gate = join(tempDir('gate'), 'dependency');
-    writeFileSync(gate, 'installed');
-    const pit = await startChaos({
-      adapter: GATED,
-      size: 1,
-      env: { GATE_FILE: gate },
-      restart: { maxAttempts: 1, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
+    const { gate, pit } = await startGated({
+      maxAttempts: 1,
+      initialBackoffMs: 60_000,
+      maxBackoffMs: 60_000,
     });
     const recovered: Array<SnakepitEvents['pool:recovered']> = [];
     pit.on('pool:recovered', (e) => recovered.push(e));

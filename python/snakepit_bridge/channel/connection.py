@@ -133,8 +133,14 @@ class Connection:
             else:
                 self._out.append(data)
                 self._out_bytes += len(data)
-                if self.mirror is not None:
-                    self.mirror.append(data)
+                ring = self.mirror
+                if ring is not None:  # OutboxRing.append, inlined: this runs for every frame
+                    end = ring.end + len(data)
+                    if end <= ring.capacity:
+                        ring.write(data)
+                        ring.end = ring.header[4] = end
+                    else:
+                        ring.append(data)
             return self._out_bytes
 
     def send(self, msg: dict) -> None:

@@ -46,37 +46,37 @@ class OutboxRing:
     position (the cheapest copy Python offers: one C call, no slice object) and one store.
     """
 
-    __slots__ = ("_write", "_seek", "_header", "_base_view", "_offset", "_capacity", "end", "base")
+    # `write`, `header`, `capacity` and `end` are public: Connection.buffer inlines the common case of `append`.
+    __slots__ = ("write", "_seek", "header", "_base_view", "_offset", "capacity", "end", "base")
 
     def __init__(self, mapping: mmap.mmap, offset: int, capacity: int, header, base_view) -> None:
-        self._write = mapping.write
+        self.write = mapping.write
         self._seek = mapping.seek
-        self._header = header
+        self.header = header  # the ledger's header as u32: index 4 (_END) is `end`
         self._base_view = base_view
         self._offset = offset
-        self._capacity = capacity
+        self.capacity = capacity
         self.end = 0  # bytes in the ring
         self.base = 0  # the channel offset of the ring's first byte
         mapping.seek(offset)
 
     def append(self, data: bytes) -> None:
         end = self.end + len(data)
-        if end > self._capacity:
+        if end > self.capacity:
             self._restart(self.base + self.end)
             end = len(data)
-            if end > self._capacity:  # cannot happen for frames below LARGE_WRITE_BYTES; be safe
+            if end > self.capacity:  # cannot happen for frames below LARGE_WRITE_BYTES; be safe
                 self._restart(self.base + end)
                 return
-        self._write(data)
-        self.end = end
-        self._header[_END] = end
+        self.write(data)
+        self.end = self.header[_END] = end
 
     def skip(self, n: int) -> None:
         """A frame of ``n`` bytes that is not kept: the ring starts over after it."""
         self._restart(self.base + self.end + n)
 
     def _restart(self, base: int) -> None:
-        self._header[_END] = 0  # first: a crash between the stores leaves an empty ring, never a wrong one
+        self.header[_END] = 0  # first: a crash between the stores leaves an empty ring, never a wrong one
         self._base_view[0] = base
         self.base = base
         self.end = 0
