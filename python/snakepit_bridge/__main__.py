@@ -5,19 +5,21 @@
 (``remote/serve.py``; needs grpcio and protobuf), and ``python -m snakepit_bridge snakepit --adapter module:Class
 --port 0 --elixir-address HOST:PORT`` runs one worker the way a Snakepit host starts it (``remote/snakepit_mode.py``).
 
-Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments; 3 when the adapter
-fails to import or initialize (after a ``fatal`` frame); 4 on a protocol error from the host; 5 when the
-host's heartbeats stopped (see ``dispatch/lifeline.py``).
+Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments (or ``SNAKEPIT_LIMITS`` that
+cannot be applied); 3 when the adapter fails to import or initialize (after a ``fatal`` frame); 4 on a protocol
+error from the host; 5 when the host's heartbeats stopped (see ``dispatch/lifeline.py``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 
 from .channel.codec import available_codecs
 from .channel.connection import Connection
 from .dispatch.lifeline import Lifeline
+from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
 from .dispatch.startup import parse_adapter_spec
 from .dispatch.worker import Worker
 
@@ -102,6 +104,12 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)  # exits 2 with a usage message on bad arguments
     lifeline = Lifeline(args.channel_fd)
     lifeline.arm()  # first: from here on this process cannot outlive its host
+    limits = os.environ.get(LIMITS_ENV)
+    try:
+        cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs
+    except (ValueError, OSError) as exc:  # a limit asked for and not applied is a start failure, not a warning
+        sys.stderr.write("snakepit_bridge: cannot apply %s=%s: %s\n" % (LIMITS_ENV, limits, exc))
+        return 2
     try:
         parse_adapter_spec(args.adapter)
     except ValueError as exc:
@@ -112,7 +120,9 @@ def main(argv=None) -> int:
         conn = Connection.from_fd(args.channel_fd)
     except OSError as exc:
         _usage_error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
-    return Worker(conn, args, lifeline).run()
+    worker = Worker(conn, args, lifeline)
+    worker.interrupter.budget = cpu_budget
+    return worker.run()
 
 
 if __name__ == "__main__":

@@ -101,6 +101,15 @@ def _safe_str(exc: BaseException) -> str:
         return "<unprintable %s>" % type(exc).__name__
 
 
+_memory_note = None  # what a MemoryError means in this worker, when it has a memory limit (dispatch/limits.py)
+
+
+def note_memory_limit(note: str) -> None:
+    """Add ``note`` to the message of every MemoryError a tool raises from now on."""
+    global _memory_note
+    _memory_note = note
+
+
 def error_info(exc: BaseException, kind: str = "python", details: dict | None = None) -> dict:
     """Describe ``exc`` as an ErrorInfo dict.
 
@@ -121,12 +130,15 @@ def error_info(exc: BaseException, kind: str = "python", details: dict | None = 
         text = "".join(traceback.format_exception(cls, exc, _user_traceback(exc)))
     except Exception:  # pragma: no cover - formatting a traceback should not fail, but never crash here
         text = "%s: %s\n" % (cls.__name__, _safe_str(exc))
+    message = _safe_str(exc)
+    if _memory_note is not None and isinstance(exc, MemoryError):
+        message = "%s (%s)" % (message, _memory_note) if message else _memory_note
     return {
         "kind": kind,
         "type": cls.__name__,
         "module": cls.__module__,
         "mro": [c.__name__ for c in cls.__mro__ if c is not object],
-        "message": _safe_str(exc),
+        "message": message,
         "traceback": text,
         "details": details or {},
     }

@@ -132,3 +132,24 @@ def test_not_leading_a_group_leaves_other_processes_alone(make_host):
         assert _running(os.getpid())
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not LINUX, reason="marked processes are found through /proc")
+def test_leaving_takes_along_what_carries_the_marker_and_nothing_else(make_host):
+    marker = {"SNAKEPIT_RUN_ID": "lifeline%d" % os.getpid(), "SNAKEPIT_WORKER_ID": "w-1"}
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    older = subprocess.Popen(sleeper, env={**os.environ, **marker})  # same marker, but older than the worker
+    host = make_host(adapter="fixture_adapters:SpawningAdapter", env=marker,
+                     welcome={"heartbeat": {"interval_ms": 100, "timeout_ms": 600}})
+    sibling = subprocess.Popen(sleeper, env={**os.environ, **marker, "SNAKEPIT_WORKER_ID": "w-2"})  # another worker's
+    try:
+        escapee = host.run("escapee_pid")  # a new session: not in the worker's group
+        child = host.run("child_pid")  # pytest's group: not the worker's either
+        assert host.exit_code(timeout=10) == 5  # the host fell silent: the worker leaves...
+        assert _wait_gone(escapee, 3.0), "a subprocess in a new session outlived its worker"
+        assert _wait_gone(child, 3.0)
+        assert _running(older.pid) and _running(sibling.pid)  # ...and takes nothing that is not its own
+    finally:
+        for proc in (older, sibling):
+            proc.kill()
+            proc.wait()

@@ -39,6 +39,23 @@ export interface RecycleConfig {
   checkIntervalMs?: number;
 }
 
+/**
+ * Hard limits on each local worker process, set in the worker before the adapter is imported (docs/RELIABILITY.md,
+ * "Limits"). Unlike `recycle.maxRssMb`, which renews a worker after a call, these stop the call that crosses them.
+ */
+export interface LimitsConfig {
+  /**
+   * The most memory a worker may allocate, in MiB (its private writable memory, Linux's RLIMIT_DATA, plus a
+   * sampler for what that does not count). An allocation past it fails with Python's `MemoryError`; memory it
+   * cannot refuse gets the worker killed (`WorkerCrashedError`, kind `oom_kill`). At least 64. Default: none.
+   */
+  memoryMb?: number;
+  /** The CPU time one call may use, in seconds (whole seconds); past it the call fails with `CpuLimitExceeded`. */
+  cpuSeconds?: number;
+  /** The most descriptors a worker may have open (RLIMIT_NOFILE); one more is `OSError` EMFILE. At least 16. */
+  openFiles?: number;
+}
+
 export interface RestartConfig {
   /**
    * Consecutive failed replacements (a worker that fails to start, or dies on its own right after) before the pool
@@ -179,6 +196,8 @@ export interface PoolConfig {
   maxRetries?: number;
   /** Replacing workers that died. */
   restart?: RestartConfig;
+  /** Hard per-worker limits (memory, CPU per call, descriptors); local workers only. */
+  limits?: LimitsConfig;
   /**
    * Session affinity, named as in Snakepit (docs/SESSIONS.md has the table):
    * - `strict_queue` (default; alias `strict`): a session's calls run only on its worker, waiting for it when it
@@ -422,11 +441,18 @@ export interface ResolvedPoolConfig {
   };
   maxRetries: number;
   restart: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number };
+  limits: ResolvedLimits;
   transport: TransportKind;
   /** Set for transport `grpc`. `size` then counts the pool's local workers (0 by default). */
   grpc: ResolvedGrpcConfig | undefined;
   /** Set for transport `snakepit`. */
   snakepit: ResolvedSnakepitStyle | undefined;
+}
+
+export interface ResolvedLimits {
+  memoryMb: number | undefined;
+  cpuSeconds: number | undefined;
+  openFiles: number | undefined;
 }
 
 export interface ResolvedConfig {

@@ -26,6 +26,7 @@ import {
   genericConfigJson,
   resolveLibraries,
 } from './library-config.js';
+import { resolveLimits } from './limits-config.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-config.js';
 
@@ -58,6 +59,7 @@ export const POOL_KEYS = new Set([
   'recycle',
   'maxRetries',
   'restart',
+  'limits',
   'transport',
   'endpoints',
   'grpc',
@@ -177,6 +179,7 @@ export function resolvePool(
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
     restart: resolveRestart(`${where}.restart`, pool.restart),
+    limits: resolveLimits(`${where}.limits`, pool.limits, transport),
     transport,
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,

@@ -3,14 +3,14 @@
  *
  *   Node → interpreter (and why it was chosen) → Python version, venv, pip → snakepit_bridge import → codec →
  *   python.packages → --import modules → each configured adapter (a real worker start) → optional packages →
- *   sockets
+ *   sockets → limits
  *
  * A check that cannot run because an earlier one failed is reported as `skip`, not silently dropped.
  */
 import type { PythonConfig, SnakepitConfig } from '../config/config-types.js';
 import { SHOWCASE_ADAPTER } from '../python/bridge-path.js';
 import type { DoctorCheck, DoctorReport } from './doctor-types.js';
-import { checkNode, checkSockets } from './host-checks.js';
+import { checkLimits, checkNode, checkSockets } from './host-checks.js';
 import {
   checkAdapter,
   checkBridge,
@@ -84,6 +84,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     add({ id: 'imports', status: 'skip', message: 'Python checks skipped: no interpreter' });
   }
   add(await checkSockets());
+  add(checkLimits());
   return {
     ok: !checks.some((c) => c.status === 'fail'),
     checks,

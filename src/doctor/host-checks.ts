@@ -1,8 +1,12 @@
-/** Checks of the host side: Node's version, and that loopback TCP ports and Unix sockets can be opened. */
+/**
+ * Checks of the host side: Node's version, that loopback TCP ports and Unix sockets can be opened, and how a pool's
+ * `limits` would be enforced here.
+ */
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cgroupProbe } from '../limits/cgroup.js';
 import type { DoctorCheck } from './doctor-types.js';
 
 const MIN_NODE_MAJOR = 20;
@@ -63,4 +67,33 @@ export async function checkSockets(): Promise<DoctorCheck> {
     message: problems.join('; '),
     fix: 'allow local sockets (a sandbox or seccomp profile may forbid them), or set TMPDIR to a writable directory',
   };
+}
+
+/** How `limits.memoryMb` is enforced on this machine: rlimits and the sampler, plus a cgroup where one is usable. */
+export function checkLimits(): DoctorCheck {
+  if (process.platform !== 'linux') {
+    return {
+      id: 'limits',
+      status: 'warn',
+      message: `limits.memoryMb is not enforced on ${process.platform} (RLIMIT_DATA and /proc are Linux's)`,
+      fix: 'run memory-hungry pools on Linux, or bound them with recycle.maxRssMb and your platform’s tools',
+    };
+  }
+  let ignored = false;
+  try {
+    ignored = readFileSync('/sys/module/kernel/parameters/ignore_rlimit_data', 'utf8').trim() === 'Y';
+  } catch {
+    /* the parameter is not exposed: the kernel enforces RLIMIT_DATA */
+  }
+  const cgroup = cgroupProbe();
+  const how = cgroup.usable ? `a cgroup per worker under ${cgroup.parent}` : `no cgroup: ${cgroup.reason}`;
+  if (ignored) {
+    return {
+      id: 'limits',
+      status: 'warn',
+      message: `the kernel ignores RLIMIT_DATA (ignore_rlimit_data): limits.memoryMb relies on the sampler; ${how}`,
+      fix: 'remove ignore_rlimit_data from the kernel command line',
+    };
+  }
+  return { id: 'limits', status: 'ok', message: `limits.memoryMb: RLIMIT_DATA and a sampler; ${how}` };
 }

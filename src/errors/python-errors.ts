@@ -78,6 +78,10 @@ export class PythonZeroDivisionError extends PythonError {
 export class PythonTimeoutError extends PythonError {
   static override readonly code: string = 'SNAKEPIT_PYTHON_TIMEOUT_ERROR';
 }
+/** An allocation failed: under `limits.memoryMb`, the call that crossed the limit (the worker lives on). */
+export class PythonMemoryError extends PythonError {
+  static override readonly code: string = 'SNAKEPIT_PYTHON_MEMORY_ERROR';
+}
 
 const BY_PYTHON_TYPE: ReadonlyMap<string, new (init: PythonErrorInit) => PythonError> = new Map<
   string,
@@ -96,6 +100,7 @@ const BY_PYTHON_TYPE: ReadonlyMap<string, new (init: PythonErrorInit) => PythonE
   ['PermissionError', PythonPermissionError],
   ['ZeroDivisionError', PythonZeroDivisionError],
   ['TimeoutError', PythonTimeoutError],
+  ['MemoryError', PythonMemoryError],
 ]);
 
 /** Build the most specific `PythonError` subclass for an exception, by its type and then its mro. */

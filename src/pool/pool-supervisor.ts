@@ -18,6 +18,7 @@
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
+import { MemoryWatch } from '../limits/memory-watch.js';
 import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
@@ -88,6 +89,8 @@ export class PoolSupervisor {
   #nextWorkerNo = 1;
   readonly #restarts: RestartPolicy;
   readonly #recycler: Recycler;
+  /** `limits.memoryMb`: the sampler for memory the worker's own rlimit cannot refuse. */
+  readonly #memoryWatch: MemoryWatch | undefined;
   /** Remote workers (transport `grpc`), beside the `size` local ones. */
   readonly #fleet: RemoteFleet | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -124,6 +127,11 @@ export class PoolSupervisor {
       handOff: (old) => this.#host.handOff(old),
       isRunning: () => this.#host.isRunning(),
     });
+    const { memoryMb } = config.limits;
+    this.#memoryWatch =
+      memoryMb === undefined
+        ? undefined
+        : new MemoryWatch({ name, logger, memoryMb, workers: () => this.#workers });
     this.#fleet = config.grpc
       ? new RemoteFleet({
           name,
@@ -151,6 +159,7 @@ export class PoolSupervisor {
    * batch with a failure. Returns the first failure, if any.
    */
   async startAll(allOrNothing: boolean): Promise<Error | undefined> {
+    this.#memoryWatch?.start();
     const fleet = this.#fleet?.start().then(
       () => undefined,
       (err: unknown) => err as Error,
@@ -278,6 +287,7 @@ export class PoolSupervisor {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
     this.#fleet?.close();
+    this.#memoryWatch?.stop();
     this.#workers = [];
   }
 

@@ -1,22 +1,28 @@
 /**
- * The orphan sweep, run by `Snakepit.start`: find the workers (and the workers' own subprocesses) that hosts which
+ * The orphan sweep, run by `Snakepit.start`: find the workers, and everything the workers started, that hosts which
  * died without cleaning up left behind, and stop them — SIGTERM, then SIGKILL after a grace period.
  *
- * Nothing is matched by a broad process name. A process is signalled only when all of this holds:
- * - its host's record is in the registry directory and that host is dead (its pid is gone, or now belongs to a
- *   process that started at another time);
+ * Nothing is matched by a broad process name. A process is signalled only when its host's record is in the
+ * registry directory, that host is dead (its pid is gone, or now belongs to a process that started at another
+ * time) and it ran in our pid namespace, and one of these holds:
  * - it is a recorded worker: same pid, same start time, and a command line that contains `snakepit_bridge` and
  *   `--run-id <that run>` — then its whole process group goes;
- * - or it is in the process group of a recorded worker that is itself gone, and its environment carries
- *   `SNAKEPIT_RUN_ID=<that run>` (Linux; the pid of a group's leader cannot be reused while the group has members).
+ * - it is in the process group of a recorded worker that is itself gone, and its environment carries
+ *   `SNAKEPIT_RUN_ID=<that run>` (Linux; the pid of a group's leader cannot be reused while the group has members);
+ * - it started after that host and its environment carries `SNAKEPIT_RUN_ID=<that run>`, wherever it is: a worker's
+ *   child in a new session, a daemon it double-forked (Linux; src/limits/containment.ts). The run id is random
+ *   per host, so only the descendants of that host's workers carry it.
  *
- * Records of live hosts (other programs using snakepit right now) are never touched.
+ * Records of live hosts (other programs using snakepit right now) are never touched, nor are those hosts
+ * themselves. Temporary files a dead host left mid-write are removed.
  */
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupProbe, endCgroupsOfRuns } from '../limits/cgroup.js';
+import { findMarked, type TreeMarker } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { isRunning, processFacts, processTable, type ProcessFacts } from '../util/proc.js';
-import type { RunRecord } from './process-registry.js';
+import { ownPidNamespace, removeStaleTemporaryFiles, type RunRecord } from './process-registry.js';
 
 const POLL_MS = 25;
 
@@ -48,42 +54,60 @@ export async function sweepOrphans(dir: string, options: SweepOptions): Promise<
   const result: SweepResult = { runs: [], pids: [], killed: [] };
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /^run-[\w-]+\.json$/.test(f));
+    files = readdirSync(dir);
   } catch {
     return result;
   }
+  removeStaleTemporaryFiles(dir, files);
   let table: Map<number, ProcessFacts> | undefined;
   const targets: Target[] = [];
   const deadFiles: string[] = [];
-  for (const name of files) {
+  const markers: TreeMarker[] = [];
+  const liveHosts = new Set<number>();
+  const namespace = ownPidNamespace();
+  for (const name of files.filter((f) => /^run-[\w-]+\.json$/.test(f))) {
     const file = join(dir, name);
     const record = readRecord(file);
     if (!record) {
       options.logger.warn({}, `process registry: ignoring unreadable record ${file}`);
       continue;
     }
-    if (record.runId === options.ownRunId || hostAlive(record)) continue;
+    // Another pid namespace (a container sharing the directory): its pids are not ours to judge.
+    const foreign = record.pidNamespace !== undefined && record.pidNamespace !== namespace;
+    if (record.runId === options.ownRunId || foreign || hostAlive(record)) {
+      if (!foreign) liveHosts.add(record.hostPid);
+      continue;
+    }
     table ??= processTable();
-    const found = targetsOf(record, table);
-    targets.push(...found);
+    targets.push(...targetsOf(record, table));
+    const since = Number(record.hostStartTime);
+    markers.push(Number.isFinite(since) ? { runId: record.runId, since } : { runId: record.runId });
     deadFiles.push(file);
     result.runs.push(record.runId);
-    if (found.length > 0) {
-      options.logger.warn(
-        {},
-        `orphan sweep: host pid ${record.hostPid} (run ${record.runId}) died without stopping its workers; ` +
-          `stopping ${found.length} process(es) it left: ${found.map((t) => t.pid).join(', ')}`,
-      );
-    }
   }
+  const marked = (): Target[] => findMarked(markers, liveHosts).map((pid) => ({ pid, group: false }));
+  addNew(targets, marked());
   if (targets.length > 0) {
-    result.pids = targets.map((t) => t.pid);
+    options.logger.warn(
+      {},
+      `orphan sweep: the host of run ${result.runs.join(', run ')} died without stopping its workers; ` +
+        `stopping ${targets.length} process(es) left behind: ${targets.map((t) => t.pid).join(', ')}`,
+    );
     for (const t of targets) signal(t, 'SIGTERM');
-    const left = await waitGone(result.pids, options.graceMs ?? 1_000);
-    for (const t of targets) if (left.includes(t.pid)) signal(t, 'SIGKILL');
-    result.killed = left;
-    await waitGone(left, 1_000);
+    const left = await waitGone(
+      targets.map((t) => t.pid),
+      options.graceMs ?? 1_000,
+    );
+    // What ignored SIGTERM, and what forked while we waited, gets SIGKILL.
+    const forked = addNew(targets, marked());
+    const stubborn = [...left, ...forked.map((t) => t.pid)];
+    for (const t of targets) if (stubborn.includes(t.pid)) signal(t, 'SIGKILL');
+    result.pids = targets.map((t) => t.pid);
+    result.killed = stubborn;
+    await waitGone(stubborn, 1_000);
   }
+  const cgroups = result.runs.length > 0 ? cgroupProbe() : undefined;
+  if (cgroups?.usable) endCgroupsOfRuns(cgroups.parent, result.runs);
   for (const file of deadFiles) {
     try {
       unlinkSync(file);
@@ -92,6 +116,14 @@ export async function sweepOrphans(dir: string, options: SweepOptions): Promise<
     }
   }
   return result;
+}
+
+/** Add the targets not already in `targets`; returns those. */
+function addNew(targets: Target[], more: Target[]): Target[] {
+  const known = new Set(targets.map((t) => t.pid));
+  const added = more.filter((t) => !known.has(t.pid));
+  targets.push(...added);
+  return added;
 }
 
 function readRecord(file: string): RunRecord | undefined {

@@ -6,15 +6,27 @@
  *
  * `<dir>` defaults to `<os.tmpdir()>/snakepit-<uid>` (mode 0700, and it must be ours: a directory another user
  * controls could feed us pids to kill). One file per host means hosts never contend for a lock; each file is
- * rewritten whole, atomically (write a temporary file, rename it over), whenever a worker starts or exits, and
- * removed when the host closes. A host that exits without closing (it forgot `close()`, or called
+ * rewritten whole, atomically (write `<file>.<pid>.tmp`, rename it over), whenever a worker starts or exits, and
+ * removed when the host closes. A write that fails (a full disk: ENOSPC) removes its temporary file and leaves
+ * the last complete record in place; the next change tries again with the whole record. The sweep removes
+ * temporary files whose writer is gone (a host killed mid-write). A host that exits without closing (it forgot `close()`, or called
  * `process.exit()`) kills the workers it still has on its way out (a process `exit` hook) and removes its record
  * too; only a host that dies (SIGKILL, a crash) leaves a record for the sweep.
  */
-import { lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { killMarkedNow } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
-import { processFacts } from '../util/proc.js';
+import { isRunning, processFacts } from '../util/proc.js';
 
 export const RECORD_VERSION = 1;
 
@@ -31,7 +43,76 @@ export interface RunRecord {
   hostPid: number;
   hostStartTime: string | undefined;
   createdAt: string;
+  /** The host's pid namespace (`pid:[4026531836]`; Linux): a sweep from another namespace leaves it alone. */
+  pidNamespace?: string;
   workers: Record<string, WorkerRecord>;
+}
+
+/** This process's pid namespace, as /proc/self/ns/pid names it; undefined where there is none to read. */
+export function ownPidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file operations an atomic write uses; a parameter so a test can make one of them fail. */
+export interface WriteIo {
+  openSync: typeof openSync;
+  writeSync: (fd: number, data: Buffer, offset: number, length: number) => number;
+  closeSync: typeof closeSync;
+  renameSync: typeof renameSync;
+  unlinkSync: typeof unlinkSync;
+}
+
+const nodeIo: WriteIo = { openSync, writeSync, closeSync, renameSync, unlinkSync };
+
+/**
+ * Replace `file` with `text` atomically: write `tmp` whole, then rename it over `file`. Readers see the old
+ * content or the new, never a part. On any failure (ENOSPC, EIO, …) `tmp` is removed and the error rethrown;
+ * `file` is untouched.
+ */
+export function writeFileAtomically(file: string, tmp: string, text: string, io: WriteIo = nodeIo): void {
+  const data = Buffer.from(text);
+  let fd: number | undefined;
+  try {
+    fd = io.openSync(tmp, 'w', 0o600);
+    for (let offset = 0; offset < data.length;)
+      offset += io.writeSync(fd, data, offset, data.length - offset);
+    io.closeSync(fd);
+    fd = undefined;
+    io.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        io.closeSync(fd);
+      } catch {
+        /* the error that matters is the first */
+      }
+    }
+    try {
+      io.unlinkSync(tmp);
+    } catch {
+      /* never created, or already gone */
+    }
+    throw err;
+  }
+}
+
+const TEMPORARY = /^run-[\w-]+\.json\.(\d+)\.tmp$/;
+
+/** Remove the temporary files in `dir` (listed in `names`) whose writer is no longer running. */
+export function removeStaleTemporaryFiles(dir: string, names: string[]): void {
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (!match || isRunning(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* another host removed it first */
+    }
+  }
 }
 
 export function runFileName(runId: string): string {
@@ -69,7 +150,9 @@ export class ProcessRegistry {
   readonly #file: string;
   readonly #record: RunRecord;
   readonly #logger: Logger;
-  #broken = false;
+  #closed = false;
+  /** The last write failed (warned once per streak of failures). */
+  #failing = false;
 
   private constructor(file: string, record: RunRecord, logger: Logger) {
     this.#file = file;
@@ -92,6 +175,8 @@ export class ProcessRegistry {
       createdAt: new Date().toISOString(),
       workers: {},
     };
+    const pidNamespace = ownPidNamespace();
+    if (pidNamespace !== undefined) record.pidNamespace = pidNamespace;
     const registry = new ProcessRegistry(join(dir, runFileName(runId)), record, logger);
     registry.#write();
     openRegistries.add(registry);
@@ -132,13 +217,18 @@ export class ProcessRegistry {
         /* already gone */
       }
     }
+    // And what they started elsewhere (other sessions, daemons): one pass, there is no later turn to wait for.
+    const since = Number(this.#record.hostStartTime);
+    killMarkedNow([
+      Number.isFinite(since) ? { runId: this.#record.runId, since } : { runId: this.#record.runId },
+    ]);
     this.close();
   }
 
   /** The host closed cleanly: nothing is left to sweep. */
   close(): void {
     openRegistries.delete(this);
-    this.#broken = true;
+    this.#closed = true;
     try {
       unlinkSync(this.#file);
     } catch {
@@ -147,14 +237,20 @@ export class ProcessRegistry {
   }
 
   #write(): void {
-    if (this.#broken) return;
-    const tmp = `${this.#file}.${process.pid}.tmp`;
+    if (this.#closed) return;
     try {
-      writeFileSync(tmp, JSON.stringify(this.#record), { mode: 0o600 });
-      renameSync(tmp, this.#file);
+      writeFileAtomically(this.#file, `${this.#file}.${process.pid}.tmp`, JSON.stringify(this.#record));
+      if (this.#failing) this.#logger.info({}, `process registry: ${this.#file} is written again`);
+      this.#failing = false;
     } catch (err) {
-      this.#broken = true;
-      this.#logger.warn({}, `process registry: cannot write ${this.#file}: ${(err as Error).message}`);
+      if (!this.#failing) {
+        this.#logger.warn(
+          {},
+          `process registry: cannot write ${this.#file} (${(err as Error).message}); it keeps its last ` +
+            'complete version, and the next change tries again',
+        );
+      }
+      this.#failing = true;
     }
   }
 }

@@ -13,7 +13,7 @@ import type { ExitInfo } from './worker-process.js';
  * - `clean_exit`: it exited with code 0 on its own (`sys.exit()` in a tool, a host it thought gone).
  * - `error_exit`: it exited with a non-zero code on its own (`sys.exit(3)`, `os._exit(1)`, a failed start).
  * - `crash_signal`: a crash signal (SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGTRAP): a fault in C code.
- * - `oom_kill`: SIGKILL from the kernel's out-of-memory killer.
+ * - `oom_kill`: SIGKILL from the kernel's out-of-memory killer, or from the host for memory past `limits.memoryMb`.
  * - `killed`: another signal the host did not send (someone ran `kill -9`).
  * - `timeout_kill`: the host killed it because a cancelled call (timeout, abort) did not stop in time.
  * - `hang_kill`: the host killed it because it stopped answering heartbeats (stuck in C code holding the GIL).
@@ -35,7 +35,7 @@ export type WorkerExitKind =
   | 'connection_lost';
 
 /** The kinds of kill the host itself decides on. */
-export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill' | 'connection_lost';
+export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill' | 'connection_lost' | 'oom_kill';
 
 const CRASH_SIGNALS: ReadonlySet<string> = new Set([
   'SIGSEGV',
@@ -67,7 +67,8 @@ export function classifyExit(facts: ExitFacts): WorkerExitKind {
   const { code, signal } = facts.exit;
   if (signal) {
     if (CRASH_SIGNALS.has(signal)) return 'crash_signal';
-    if (signal === 'SIGKILL' && (facts.oomKillsDuringLife ?? 0) > 0) return 'oom_kill';
+    if (signal === 'SIGKILL' && (facts.exit.oomKilled || (facts.oomKillsDuringLife ?? 0) > 0))
+      return 'oom_kill';
     return 'killed';
   }
   return code === 0 ? 'clean_exit' : 'error_exit';
@@ -85,7 +86,7 @@ export function describeExitKind(kind: WorkerExitKind): string {
     case 'crash_signal':
       return 'crashed (a fault in native code)';
     case 'oom_kill':
-      return 'killed by the out-of-memory killer';
+      return 'killed for using too much memory';
     case 'killed':
       return 'killed by a signal the host did not send';
     case 'timeout_kill':

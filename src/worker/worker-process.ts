@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { WorkerCgroup } from '../limits/cgroup.js';
+import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
 import type { WorkerLink } from './worker-link.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -17,6 +19,8 @@ export interface ExitInfo {
   spawnError?: Error;
   /** Remote workers: set when the connection failed or was lost, saying how (no exit status is known then). */
   lost?: string;
+  /** The kernel's OOM killer acted in the worker's own cgroup (limits.memoryMb with a cgroup). */
+  oomKilled?: boolean;
 }
 
 export interface WorkerProcessOptions {
@@ -27,10 +31,17 @@ export interface WorkerProcessOptions {
   onLine(stream: OutputStream, line: string): void;
   /** An open file the worker inherits as fd 4 (the ledger, worker/ledger.ts). */
   fd4?: number | undefined;
+  /** The worker's own cgroup (limits.memoryMb, where one can be made): joined at spawn, ended with the worker. */
+  cgroup?: WorkerCgroup | undefined;
 }
 
 const TAIL_LINES = 40;
 const MAX_LINE_CHARS = 16_384;
+/**
+ * After the process exited, how long its stdout and stderr may stay open: a grandchild that escaped containment
+ * may hold them forever, and each would keep a descriptor of the host.
+ */
+export const OUTPUT_DRAIN_MS = 500;
 
 export class WorkerProcess implements WorkerLink {
   readonly child: ChildProcess;
@@ -39,6 +50,9 @@ export class WorkerProcess implements WorkerLink {
   readonly exited: Promise<ExitInfo>;
   exitInfo: ExitInfo | undefined;
   readonly #stderrTail: string[] = [];
+  /** What everything this worker starts inherits (SNAKEPIT_RUN_ID, SNAKEPIT_WORKER_ID): see containment.ts. */
+  readonly #marker: TreeMarker | undefined;
+  #cgroup: WorkerCgroup | undefined;
 
   constructor(options: WorkerProcessOptions) {
     this.child = spawn(options.executable, options.args, {
@@ -50,6 +64,10 @@ export class WorkerProcess implements WorkerLink {
       detached: true,
     });
     this.channel = this.child.stdio[3] as Socket;
+    this.#marker =
+      this.child.pid === undefined ? undefined : markerOf(options.env, startTicks(this.child.pid));
+    this.#cgroup = options.cgroup;
+    if (this.#cgroup) this.#joinCgroup(this.#cgroup);
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {
         // 'error' without a pid means the spawn itself failed; with a pid, a later 'exit' still comes.
@@ -136,7 +154,8 @@ export class WorkerProcess implements WorkerLink {
   #exit(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
     if (this.exitInfo) return;
     this.exitInfo = info;
-    // The group may still hold children of the worker (an adapter's subprocesses); they go with it.
+    // The group may still hold children of the worker (an adapter's subprocesses); they go with it, and so does
+    // whatever else carries its marker: children in other sessions and groups, daemons (containment.ts).
     const pid = this.child.pid;
     if (pid !== undefined) {
       try {
@@ -145,7 +164,28 @@ export class WorkerProcess implements WorkerLink {
         /* no group left */
       }
     }
+    if (this.#marker) endTree(this.#marker);
+    if (this.#cgroup) {
+      if (info.signal === 'SIGKILL' && this.#cgroup.oomKilled()) info.oomKilled = true;
+      this.#cgroup.end(); // whatever is left in it, scrubbed environment or not
+    }
+    // Its output is read until end of file, but for a bounded time: a descendant that escaped (a scrubbed
+    // environment) may hold the pipes open, and each would keep one of the host's descriptors.
+    setTimeout(() => {
+      this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
+    }, OUTPUT_DRAIN_MS).unref();
     resolve(info);
+  }
+
+  #joinCgroup(cgroup: WorkerCgroup): void {
+    try {
+      if (this.child.pid === undefined) throw new Error('not spawned');
+      cgroup.join(this.child.pid);
+    } catch {
+      cgroup.end(); // the rlimits still apply
+      this.#cgroup = undefined;
+    }
   }
 
   #captureLines(
@@ -173,10 +213,12 @@ export class WorkerProcess implements WorkerLink {
       }
       for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
     });
-    stream.on('end', () => {
+    const flush = (): void => {
       if (partial) emit(partial);
       partial = '';
-    });
+    };
+    stream.on('end', flush);
+    stream.on('close', flush); // destroyed after the drain bound: what was read still counts
     stream.on('error', () => {
       /* the exit handler reports the death */
     });

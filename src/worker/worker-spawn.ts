@@ -4,6 +4,8 @@
  * worker reads (PROTOCOL.md §1), while the handle is the same code over every link.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
+import { workerCgroup } from '../limits/cgroup.js';
+import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
 import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
@@ -21,6 +23,7 @@ export interface LocalWorkerSpec {
 /** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4). */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
   const { config, workerId, runId, onLine, ledgerFd } = spec;
+  const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
   return new WorkerProcess({
     executable: config.python.executable,
     args: [
@@ -44,6 +47,7 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     cwd: config.cwd,
     onLine,
     fd4: ledgerFd,
+    cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
 }
 
@@ -69,6 +73,7 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     SNAKEPIT_RUN_ID: runId,
     SNAKEPIT_WORKER_ID: workerId,
     SNAKEPIT_SPIN_US: String(config.spinUs),
+    [LIMITS_ENV]: limitsEnvValue(config.limits), // rlimits, set before the adapter's import (limits.py)
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };

@@ -61,6 +61,8 @@ describe('snakepit doctor', () => {
     expect(r.stdout).toMatch(/^✓ numpy [\d.]+ \(arrays\)/m);
     expect(r.stdout).toMatch(/^[✓!] pandas/m);
     expect(r.stdout).toMatch(/^✓ loopback TCP .* and Unix sockets work/m);
+    // How limits.memoryMb is enforced here, and why a cgroup is or is not part of it.
+    expect(r.stdout).toMatch(/^[✓!] .*limits\.memoryMb.*(a cgroup per worker under|no cgroup: .+)$/m);
     expect(r.stdout).toMatch(/^0 problems, \d+ warnings?$/m);
 
     const { report } = await doctorJson(REPO);

@@ -1,13 +1,32 @@
 // The process registry and the orphan sweep, with real processes standing in for workers and hosts: what is
 // swept, and — as important — what is never touched.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { sweepOrphans } from '../../src/registry/orphan-sweep.js';
-import { checkRegistryDir, ProcessRegistry, type RunRecord } from '../../src/registry/process-registry.js';
+import {
+  checkRegistryDir,
+  ProcessRegistry,
+  type RunRecord,
+  writeFileAtomically,
+  type WriteIo,
+} from '../../src/registry/process-registry.js';
 import { isRunning, processFacts, readRssBytes } from '../../src/util/proc.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { recordingLogger } from '../helpers.js';
@@ -25,12 +44,15 @@ function dir(): string {
 
 const SLEEP = 'setTimeout(() => {}, 60_000)';
 
-/** A long-lived process whose command line looks like a worker of `runId` (a sleeping Node). */
-function fakeWorker(runId: string, detached = true): ChildProcess {
+/**
+ * A long-lived process whose command line looks like a worker of `runId` (a sleeping Node), carrying the run's
+ * marker in its environment unless `marked` is false (a stranger that only reuses a recorded pid).
+ */
+function fakeWorker(runId: string, detached = true, marked = true): ChildProcess {
   const child = spawn(process.execPath, ['-e', SLEEP, '--', '-m', 'snakepit_bridge', '--run-id', runId], {
     stdio: 'ignore',
     detached,
-    env: { ...process.env, SNAKEPIT_RUN_ID: runId },
+    env: marked ? { ...process.env, SNAKEPIT_RUN_ID: runId } : process.env,
   });
   spawned.push(child);
   return child;
@@ -121,6 +143,104 @@ describe('ProcessRegistry', () => {
   });
 });
 
+describe('the registry on a full disk', () => {
+  /** Real file operations, except that `writeSync` fails with ENOSPC after writing `budget` bytes. */
+  function diskWithRoom(budget: number): WriteIo {
+    let room = budget;
+    return {
+      openSync,
+      closeSync,
+      renameSync,
+      unlinkSync,
+      writeSync: (fd, data, offset, length) => {
+        if (room <= 0)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        const n = writeSync(fd, data, offset, Math.min(length, room));
+        room -= n;
+        return n;
+      },
+    };
+  }
+
+  it('a write that fails part way removes its temporary file and leaves the last complete record', () => {
+    const d = dir();
+    const file = join(d, 'run-x.json');
+    writeFileAtomically(file, `${file}.1.tmp`, '{"complete":1}');
+    expect(() => writeFileAtomically(file, `${file}.1.tmp`, '{"complete":2}', diskWithRoom(5))).toThrow(
+      /ENOSPC/,
+    );
+    expect(readdirSync(d)).toEqual(['run-x.json']);
+    expect(readFileSync(file, 'utf8')).toBe('{"complete":1}');
+    const renameFails: WriteIo = {
+      ...diskWithRoom(1_000),
+      renameSync: () => {
+        throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+      },
+    };
+    expect(() => writeFileAtomically(file, `${file}.1.tmp`, '{"complete":3}', renameFails)).toThrow(/EIO/);
+    expect(readdirSync(d)).toEqual(['run-x.json']);
+    writeFileAtomically(file, `${file}.1.tmp`, '{"complete":4}');
+    expect(readFileSync(file, 'utf8')).toBe('{"complete":4}');
+  });
+
+  it('on a real full tmpfs: no temporary file is left, the record stays whole, and it is written again once there is room', (ctx) => {
+    const d = dir();
+    const script = join(
+      dirname(fileURLToPath(import.meta.url)),
+      '..',
+      'fixtures',
+      'hosts',
+      'registry-full-disk.ts',
+    );
+    const run = spawnSync(
+      'unshare',
+      [
+        '-m',
+        'sh',
+        '-c',
+        `mount -t tmpfs -o size=16k,mode=0700 tmpfs "$1" && exec "$2" --import tsx "$3" "$1"`,
+        'sh',
+        d,
+        process.execPath,
+        script,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    // Needs root (or CAP_SYS_ADMIN) and util-linux's unshare; the injected-failure case above runs everywhere.
+    const cannot = run.error?.message ?? (run.status !== 0 ? run.stderr : '');
+    if (/unshare|mount|permission|not permitted|ENOENT/i.test(cannot) && !run.stdout) {
+      console.warn(`skipping the tmpfs case: cannot mount a private tmpfs here (${cannot.trim()})`);
+      return ctx.skip();
+    }
+    expect(run.stderr).toBe('');
+    const seen = JSON.parse(run.stdout) as {
+      recorded: number;
+      failedAt: number | undefined;
+      leftovers: string[];
+      afterFailure: { workers: number; files: string[] };
+      afterFreeing: { workers: number; files: string[] };
+      warnings: string[];
+      end: string[];
+    };
+    expect(seen.failedAt).toBeGreaterThan(0); // the disk did fill up
+    expect(seen.leftovers).toEqual([]); // no .tmp after any write, failed or not
+    expect(seen.afterFailure).toEqual({ workers: seen.recorded, files: ['filler', 'run-fulldisk.json'] });
+    expect(seen.afterFreeing.workers).toBe(seen.failedAt! + 2); // everything, the ones that did not fit too
+    expect(seen.warnings).toHaveLength(1); // once per streak of failures
+    expect(seen.warnings[0]).toMatch(/ENOSPC.*keeps its last complete version/);
+    expect(seen.end).toEqual([]);
+  });
+
+  it('the sweep removes temporary files whose writer is gone, and only those', async () => {
+    const d = dir();
+    const gone = await deadHost();
+    writeFileSync(join(d, `run-dead.json.${gone.pid}.tmp`), '{"half');
+    writeFileSync(join(d, `run-live.json.${process.pid}.tmp`), '{"being written');
+    await sweepOrphans(d, { logger: silentLogger });
+    expect(readdirSync(d)).toEqual([`run-live.json.${process.pid}.tmp`]);
+  });
+});
+
 describe('sweepOrphans', () => {
   it('stops the recorded workers of a dead host (SIGTERM first) and removes its record', async () => {
     const d = dir();
@@ -163,7 +283,7 @@ describe('sweepOrphans', () => {
     const stranger = spawn(process.execPath, ['-e', SLEEP], { stdio: 'ignore' });
     spawned.push(stranger);
     writeRecord(d, await record('strangerrun', await deadHost(), [stranger]));
-    const restarted = fakeWorker('restartrun');
+    const restarted = fakeWorker('restartrun', true, false);
     const rec = await record('restartrun', await deadHost(), [restarted]);
     rec.workers['p-0']!.startTime = '1'; // the recorded worker started at another time: this is a new process
     writeRecord(d, rec);

@@ -85,6 +85,7 @@ describe('Python exception translation', () => {
     ['PermissionError', api.PythonPermissionError],
     ['ZeroDivisionError', api.PythonZeroDivisionError],
     ['TimeoutError', api.PythonTimeoutError],
+    ['MemoryError', api.PythonMemoryError],
   ];
   it.each(builtins)('%s maps to its subclass', (pythonType, ctor) => {
     const err = pythonErrorFrom({ pythonType, message: 'm', traceback: 'tb' });

@@ -6,6 +6,9 @@ instruction. The handler raises ``CallCancelled`` only while user code of the ca
 (``armed``), so bridge code is never interrupted; it disarms itself before raising, so it raises at most
 once per entry. Every place that arms re-checks the cancel flag right after arming: a cancel that
 arrived while we were disarmed is honoured there instead of by the signal.
+
+The same arming serves ``limits.cpuSeconds`` (``limits.CpuBudget``): entering a call re-arms its CPU budget,
+and the kernel's SIGXCPU raises ``CpuLimitExceeded`` under the same rule — only in the call's own code.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import threading
 
 from ..errors import CallCancelled
+from .limits import CpuLimitExceeded
 
 __all__ = ["Interrupter"]
 
@@ -27,17 +31,27 @@ class Interrupter:
         self.call = None
         self.armed = False
         self.main_ident = threading.main_thread().ident
+        self.budget = None  # limits.CpuBudget when the pool has limits.cpuSeconds
 
     def install(self) -> None:
-        """Install the signal handler (must run on the main thread)."""
+        """Install the signal handlers (must run on the main thread)."""
         if _SIGNAL is not None:
             signal.signal(_SIGNAL, self._on_signal)
+        if self.budget is not None:
+            self.budget.install(self._on_cpu_limit)
 
     def _on_signal(self, signum, frame) -> None:
         call = self.call
         if self.armed and call is not None and call.cancel_reason is not None:
             self.armed = False
             raise CallCancelled(call.cancel_reason)
+
+    def _on_cpu_limit(self, signum, frame) -> None:
+        call = self.call
+        if self.armed and call is not None and call is self.budget.call:
+            self.armed = False
+            raise CpuLimitExceeded("the call used more than its %d s of CPU time (limits.cpuSeconds)"
+                                   % self.budget.seconds)
 
     def interrupt(self) -> None:
         """Reader thread: poke the main thread; the handler decides whether to raise."""
@@ -51,6 +65,8 @@ class Interrupter:
         """About to run user code of ``call``: arm, or raise at once if it is already cancelled."""
         self.call = call
         self.armed = True
+        if self.budget is not None:
+            self.budget.start(call)
         if call.cancel_reason is not None:
             self.armed = False
             raise CallCancelled(call.cancel_reason)

@@ -10,8 +10,11 @@ Four independent signs say the host is gone; each covers what the others miss:
   4. the host's heartbeats (``welcome.heartbeat``): the host pings every ``interval_ms``; a worker that has heard
      nothing at all for ``timeout_ms`` — a frozen host, a socket someone else keeps open — leaves with exit code 5.
 
-Leaving, a worker that leads its own process group (as under the Node host) stops the rest of the group too:
-the adapter's own subprocesses.
+Leaving, a worker stops what it started (``stop_own_tree``): the rest of its process group if it leads one (as
+under the Node host), and on Linux every process that carries its marker — ``SNAKEPIT_RUN_ID`` and
+``SNAKEPIT_WORKER_ID`` in an environment inherited from it — wherever that went: a new session, its own process
+group, a double-forked daemon. The host does the same when a worker ends (src/limits/containment.ts), so a worker
+killed before it could do it is covered too.
 
 ``SNAKEPIT_PARENT_WATCH=0`` in the worker's environment turns (2) and (3) off — for debugging a worker after its
 host died, and for the test that proves the next start sweeps such a worker (docs/RELIABILITY.md).
@@ -26,11 +29,16 @@ import sys
 import threading
 import time
 
-__all__ = ["Lifeline", "EXIT_HOST_SILENT", "stop_own_group"]
+__all__ = ["Lifeline", "EXIT_HOST_SILENT", "stop_own_tree"]
 
 EXIT_HOST_SILENT = 5
 CHECK_S = 0.5  # how often the watchdog looks
 PR_SET_PDEATHSIG = 1
+# What every process this worker starts inherits, as /proc/<pid>/environ shows it (read at start-up, before the
+# adapter could change os.environ).
+_ENVB = getattr(os, "environb", {})  # POSIX only
+_MARKER = tuple(b"%s=%s" % (name, _ENVB.get(name, b"")) for name in (b"SNAKEPIT_RUN_ID", b"SNAKEPIT_WORKER_ID"))
+_MARKED = all(not entry.endswith(b"=") for entry in _MARKER)
 
 
 class Lifeline:
@@ -101,42 +109,58 @@ def leave(code: int, message, stop_group: bool = True) -> None:
         except Exception:
             pass
     if stop_group:
-        stop_own_group()
+        stop_own_tree()
     os._exit(code)
 
 
-def stop_own_group() -> None:
-    """SIGKILL the other members of our process group (the adapter's subprocesses), if we lead the group.
+def stop_own_tree() -> None:
+    """SIGKILL what this worker started: the other members of our process group (if we lead it) and, on Linux,
+    every process started after us that carries our marker.
 
-    On Linux the members are found in /proc; elsewhere the whole group, this process included, is killed.
+    Elsewhere only the group can be found: the whole group, this process included, is killed.
     """
     me = os.getpid()
     try:
-        if os.getpgrp() != me:
-            return  # not our group (run by hand, or by a test host): not ours to stop
+        leader = os.getpgrp() == me  # not when run by hand or by a test host: that group is not ours to stop
     except OSError:
-        return
+        leader = False
     if not sys.platform.startswith("linux"):
-        try:
-            os.killpg(me, signal.SIGKILL)
-        except OSError:
-            pass
+        if leader:
+            try:
+                os.killpg(me, signal.SIGKILL)
+            except OSError:
+                pass
         return
     try:
         entries = os.listdir("/proc")
-    except OSError:
+        since = _stat_fields(me)[19]
+    except (OSError, ValueError, IndexError):
         return
     for entry in entries:
         if not entry.isdigit() or int(entry) == me:
             continue
+        pid = int(entry)
         try:
-            with open("/proc/%s/stat" % entry, "rb") as f:
-                stat = f.read()
-            fields = stat[stat.rindex(b")") + 2:].split()
-            if int(fields[2]) == me:  # pgrp
-                os.kill(int(entry), signal.SIGKILL)
+            fields = _stat_fields(pid)
+            if fields[0] in (b"Z", b"X"):
+                continue
+            if (leader and int(fields[2]) == me) or (_MARKED and int(fields[19]) >= int(since) and _carries(pid)):
+                os.kill(pid, signal.SIGKILL)
         except (OSError, ValueError, IndexError):
             continue
+
+
+def _stat_fields(pid: int) -> list:
+    """``/proc/<pid>/stat`` after the command name: state, ppid, pgrp, ... (index 19: the start time)."""
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        stat = f.read()
+    return stat[stat.rindex(b")") + 2:].split()
+
+
+def _carries(pid: int) -> bool:
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        entries = f.read().split(b"\0")
+    return all(marker in entries for marker in _MARKER)
 
 
 def _set_parent_death_signal() -> bool:

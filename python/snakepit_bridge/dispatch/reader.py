@@ -22,7 +22,7 @@ from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, Call
 from .invoke import resolve, start_async
-from .lifeline import leave, stop_own_group
+from .lifeline import leave, stop_own_tree
 
 __all__ = ["Reader", "EOF_MESSAGE"]
 
@@ -234,7 +234,7 @@ class Reader:
         self.eof = True
         worker = self.worker
         worker.conn.closed = True
-        stop_own_group()  # the adapter's own subprocesses go with us
+        stop_own_tree()  # the adapter's own subprocesses go with us, wherever they are
         for call in worker.calls.open_calls():
             self.cancel(call.id, "shutdown")
         threading.Thread(target=_die_later, name="snakepit-eof", daemon=True).start()
