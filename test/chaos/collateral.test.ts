@@ -1,9 +1,16 @@
 // Chaos: one poisoned call among many pipelined ones. Whatever kills its worker — os._exit, a segfault, a hang past
 // its timeout that ignores the cancel (timeout_kill), garbage on the channel (protocol_kill) — only that call fails:
 // the calls queued behind it inside the worker had not begun, so they run elsewhere, idempotent or not, and the
-// answers the worker had computed but not yet sent are not lost. No lost or hung call, no leftover process.
+// answers the worker had computed but not yet sent are not lost. A call whose result cannot be decoded, or whose
+// argument is a 5,000-digit BigInt, fails (or succeeds) alone and kills nothing. No lost or hung call, no leftover
+// process.
 import { describe, expect, it } from 'vitest';
-import { CallTimeoutError, WorkerCrashedError, type SnakepitEvents } from '../../src/index.js';
+import {
+  CallTimeoutError,
+  SerializationError,
+  WorkerCrashedError,
+  type SnakepitEvents,
+} from '../../src/index.js';
 import {
   errorOf,
   expectNoLeftovers,
@@ -57,6 +64,43 @@ describe('one poisoned call among 200 pipelined on 2 workers', () => {
       await expect.poll(() => exits.map((e) => e.kind), { timeout: 15_000 }).toEqual([kind]);
       await poolBackToFull(pit, 2);
       expect(pit.stats('default').errors).toBe(1);
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+});
+
+describe('one odd call among 200 pipelined that does not kill its worker', () => {
+  // A result the host cannot decode, and an argument Python's int() would refuse from text (over 4,300 digits):
+  // each concerns its own call only, so the worker stays and nothing else is disturbed.
+  const huge = 10n ** 5_000n + 7n;
+  it.each([
+    ['a result the host cannot decode', { how: 'undecodable' }, SerializationError],
+    ['a 5,000-digit BigInt argument', { value: huge }, undefined],
+  ] as const)('%s: the other 199 succeed, no worker is replaced', async (_label, poison, errorType) => {
+    const pit = await startChaos({ size: 2, heartbeat: false });
+    const exits: Array<SnakepitEvents['worker:exited']> = [];
+    pit.on('worker:exited', (e) => exits.push(e));
+    try {
+      for (let i = 0; i < 20; i++) await pit.execute('poison', { value: i });
+      const pids = pit.workers().map((w) => w.pid);
+      const calls = Array.from({ length: CALLS }, (_, i) =>
+        pit.execute('poison', i === POISONED ? poison : { value: i }, { timeoutMs: 15_000 }),
+      );
+      const outcomes = await settleAll(calls, 20_000);
+      const others = outcomes.filter((_, i) => i !== POISONED);
+      expect(failures(others)).toEqual([]);
+      expect(others.map((o) => (o.ok ? o.value : undefined))).toEqual(
+        Array.from({ length: CALLS }, (_, i) => i).filter((i) => i !== POISONED),
+      );
+      if (errorType) {
+        const err = errorOf(outcomes[POISONED]);
+        expect(err).toBeInstanceOf(errorType);
+        expect(err.message).toMatch(/cannot be decoded/);
+      } else expect(outcomes[POISONED]).toEqual({ ok: true, value: huge });
+      expect(exits).toEqual([]);
+      expect(pit.workers().map((w) => w.pid)).toEqual(pids);
     } finally {
       await pit.close();
     }
