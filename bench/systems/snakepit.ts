@@ -1,4 +1,4 @@
-import { Snakepit } from '../../src/index.js';
+import { Snakepit, type SnakepitConfig } from '../../src/index.js';
 import type { BenchDriver, DriverOptions, SystemSpec } from './types.js';
 
 function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
@@ -77,6 +77,51 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
             }
           } finally {
             await gated.close();
+          }
+        },
+        async brokenBesideHealthy(gateFile) {
+          const config = (startPolicy: 'all' | 'available'): SnakepitConfig => ({
+            pools: [
+              {
+                name: 'broken',
+                adapter: 'bench_gated:BenchAdapter',
+                size: 1,
+                codec,
+                pythonPath: [options.pythonDir],
+                env: { GATE_FILE: gateFile },
+              },
+              {
+                name: 'ok',
+                adapter: 'bench_adapter:BenchAdapter',
+                size: 1,
+                codec,
+                pythonPath: [options.pythonDir],
+              },
+            ],
+            python: { executable: options.python },
+            startPolicy,
+            logger: false,
+          });
+          const defaultPolicy = await Snakepit.start(config('all')).then(
+            async (p) => {
+              await p.close();
+              return 'started anyway';
+            },
+            (e: Error) => e.name,
+          );
+          const both = await Snakepit.start(config('available'));
+          try {
+            const t0 = performance.now();
+            const healthyOk = (await both.execute('add', { a: 1, b: 1 }, { pool: 'ok' })) === 2;
+            const healthyMs = performance.now() - t0;
+            const t1 = performance.now();
+            const brokenError = await both.execute('add', { a: 1, b: 1 }, { pool: 'broken' }).then(
+              () => 'none',
+              (e: Error) => e.name,
+            );
+            return { defaultPolicy, healthyOk, healthyMs, brokenError, brokenMs: performance.now() - t1 };
+          } finally {
+            await both.close();
           }
         },
         pythonPids: () => pit.workers().map((w) => w.pid!),

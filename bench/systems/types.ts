@@ -42,6 +42,18 @@ export interface BenchDriver {
    * system does not supervise workers.
    */
   healAfterFix?(gateFile: string): Promise<{ brokenError: string; brokenMs: number; healedMs: number }>;
+  /**
+   * Start two pools, one whose adapter cannot import (`gateFile` is never created): with the default start policy
+   * (which should refuse, naming the error) and with the one that starts what can start (the healthy pool should
+   * serve, the broken one fail fast); absent when the system has no pools.
+   */
+  brokenBesideHealthy?(gateFile: string): Promise<{
+    defaultPolicy: string;
+    healthyOk: boolean;
+    healthyMs: number;
+    brokenError: string;
+    brokenMs: number;
+  }>;
   /** Pids of the Python processes (for RSS); empty for an in-process interpreter. */
   pythonPids(): number[];
   close(): Promise<void>;
