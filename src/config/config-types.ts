@@ -160,7 +160,21 @@ export interface PoolConfig {
   queue?: QueueConfig;
   /** Wire codec: `auto` (msgpack when the worker has it, else JSON), or force one. Default `auto`. */
   codec?: 'auto' | CodecName;
-  /** Calls one worker runs at once (>1 only helps async adapters). Default 1. */
+  /**
+   * How a worker runs calls (docs/PROFILES.md): `process` (default) runs one sync call at a time per worker;
+   * `thread` runs up to `threadsPerWorker` calls at once, sync tools on the worker's thread pool. A thread pool
+   * needs an adapter that declares `__thread_safe__`.
+   */
+  profile?: WorkerProfile;
+  /** Profile `thread`: the worker's threads, and so the calls it runs at once (its capacity). Default 8. */
+  threadsPerWorker?: number;
+  /**
+   * Threads each native math library (OpenMP, OpenBLAS, MKL, BLIS, Accelerate, numexpr) may start in a worker:
+   * sets `OMP_NUM_THREADS` and its kin. Default: the host's own values of those variables, else 1. A pool's
+   * `env` still wins for any one of them.
+   */
+  nativeThreads?: number;
+  /** Profile `process`: calls one worker runs at once (>1 only helps async adapters). Default 1. */
   workerConcurrency?: number;
   /**
    * Calls that may wait inside a busy worker behind fast calls (host-measured < 2 ms), to cut round trips under
@@ -238,6 +252,7 @@ export type AffinityMode = 'hint' | 'strict_queue' | 'strict_fail_fast';
  *   written for Snakepit).
  */
 export type TransportKind = 'local' | 'grpc' | 'snakepit';
+export type WorkerProfile = 'process' | 'thread';
 
 /**
  * Where a pool's remote workers are, asked at start and every `grpc.resolveIntervalMs` (DNS-based discovery such
@@ -420,6 +435,10 @@ export interface ResolvedPoolConfig {
   streamTimeoutMs: number;
   queue: { max: number; timeoutMs: number | undefined };
   codec: 'auto' | CodecName;
+  profile: WorkerProfile;
+  /** Set for profile `thread` (then equal to workerConcurrency and pipelineDepth). */
+  threadsPerWorker: number | undefined;
+  nativeThreads: number | undefined;
   workerConcurrency: number;
   pipelineDepth: number;
   spinUs: number;

@@ -27,6 +27,7 @@ import {
   resolveLibraries,
 } from './library-config.js';
 import { resolveLimits } from './limits-config.js';
+import { resolveProfile } from './profile-config.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-config.js';
 
@@ -45,6 +46,9 @@ export const POOL_KEYS = new Set([
   'streamTimeoutMs',
   'queue',
   'codec',
+  'profile',
+  'threadsPerWorker',
+  'nativeThreads',
   'workerConcurrency',
   'pipelineDepth',
   'spinUs',
@@ -120,6 +124,7 @@ export function resolvePool(
   }
   const affinity = resolveAffinity(`${where}.affinity`, pool.affinity);
   const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
+  const limits = resolveLimits(`${where}.limits`, pool.limits, transport);
   return {
     name: pool.name,
     adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
@@ -145,13 +150,7 @@ export function resolvePool(
       timeoutMs: optionalPositiveInt(`${where}.queue.timeoutMs`, queue['timeoutMs']),
     },
     codec,
-    workerConcurrency: positiveInt(
-      `${where}.workerConcurrency`,
-      pool.workerConcurrency,
-      DEFAULTS.workerConcurrency,
-      10_000,
-    ),
-    pipelineDepth: positiveInt(`${where}.pipelineDepth`, pool.pipelineDepth, DEFAULTS.pipelineDepth, 1_000),
+    ...resolveProfile(where, pool, transport, limits),
     spinUs: nonNegativeInt(`${where}.spinUs`, pool.spinUs, DEFAULTS.spinUs, 10_000),
     maxFrameBytes: positiveInt(
       `${where}.maxFrameBytes`,
@@ -179,7 +178,7 @@ export function resolvePool(
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
     restart: resolveRestart(`${where}.restart`, pool.restart),
-    limits: resolveLimits(`${where}.limits`, pool.limits, transport),
+    limits,
     transport,
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,

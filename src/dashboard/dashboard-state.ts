@@ -142,10 +142,8 @@ export class DashboardState {
 
   #workerView(w: WorkerInfo): WorkerView {
     const line = this.#lineage.of(w.id);
-    const profile = (w as { profile?: unknown }).profile;
     return {
       ...w,
-      profile: typeof profile === 'string' ? profile : 'process',
       restarts: line.restarts,
       recycles: line.recycles,
     };

@@ -57,8 +57,6 @@ export interface LatencyWindow {
 }
 
 export interface WorkerView extends WorkerInfo {
-  /** How the worker runs calls: `process` (a Python process of its own). */
-  profile: string;
   /** Replacements after a death in this worker's line (the workers it took over from), seen by the dashboard. */
   restarts: number;
   /** Replacements on purpose (ttl, maxRequests, maxRssMb, recycleWorker) in this worker's line. */

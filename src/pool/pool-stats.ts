@@ -5,7 +5,7 @@
  * its supervisor's restart and recycle counts, each worker's state, the call telemetry and /proc — and they grow
  * a field whenever a capability lands, which should not touch the queue and pump.
  */
-import type { ResolvedPoolConfig } from '../config/config-types.js';
+import type { ResolvedPoolConfig, WorkerProfile } from '../config/config-types.js';
 import type { CallTelemetry } from '../telemetry/call-telemetry.js';
 import { type CallStats, callStats } from '../telemetry/telemetry.js';
 import { readRssBytes } from '../util/proc.js';
@@ -72,8 +72,12 @@ export interface WorkerInfo {
   load: number;
   served: number;
   codec: string | undefined;
+  /** How the worker runs calls: `process` (one sync call at a time) or `thread` (docs/PROFILES.md). */
+  profile: WorkerProfile;
   /** The worker's Python version (from its handshake). */
   python: string | undefined;
+  /** Its Python is a free-threaded build running without the GIL (3.13t and later). */
+  freeThreaded: boolean;
   /** The interpreter the worker runs. */
   pythonExecutable: string;
   /** Why that interpreter was chosen, e.g. `./.venv`, `SNAKEPIT_PYTHON`, `python3 on PATH`. */
@@ -163,7 +167,9 @@ export function workerInfo(w: WorkerHandle, config: ResolvedPoolConfig): WorkerI
     load: w.load,
     served: w.served,
     codec: w.codec,
+    profile: config.profile,
     python: w.hello?.python,
+    freeThreaded: w.hello?.free_threaded === true && w.hello.gil === false,
     pythonExecutable: config.python.executable,
     pythonSource: config.python.source,
     uptimeMs: Date.now() - w.spawnedAt,

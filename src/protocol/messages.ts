@@ -78,6 +78,10 @@ export interface HelloMessage {
   pid: number;
   python: string;
   implementation?: string;
+  /** A free-threaded build (3.13t and later; absent from older bridges). */
+  free_threaded?: boolean;
+  /** Whether the GIL is on: false only on a free-threaded build running without it. */
+  gil?: boolean;
   codecs: CodecName[];
   worker?: string;
 }
@@ -176,6 +180,8 @@ export interface WelcomeMessage {
   max_frame_bytes: number;
   /** Absent: no heartbeats. The host pings every `interval_ms`; the worker leaves after `timeout_ms` of silence. */
   heartbeat?: { interval_ms: number; timeout_ms: number };
+  /** Profile `thread`: run sync tools on a pool of this many threads (absent: one at a time, profile `process`). */
+  threads?: number;
 }
 export interface CallMessage {
   type: 'call';

@@ -7,6 +7,7 @@ import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
+import { NATIVE_THREAD_VARIABLES } from '../config/profile-config.js';
 import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -56,17 +57,16 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     .filter(Boolean)
     .join(':');
   return {
-    // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1).
-    OPENBLAS_NUM_THREADS: '1',
-    OMP_NUM_THREADS: '1',
-    MKL_NUM_THREADS: '1',
-    NUMEXPR_NUM_THREADS: '1',
+    // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1);
+    // the host's own values of these variables come next, then the pool's `nativeThreads`, then its `env`.
+    ...nativeThreadEnv(1),
     // glibc: values up to 4 MiB come from the heap, which keeps up to 8 MiB free between calls, instead of a fresh
     // mmap (and a page fault per 4 KiB) for every large frame: a 1 MiB round trip ~2.2 -> ~1.7 ms on our bench VM.
     // An idle worker is unaffected (start-up trims the heap before ready); a busy one may hold 8 MiB more.
     MALLOC_MMAP_THRESHOLD_: '4194304',
     MALLOC_TRIM_THRESHOLD_: '8388608',
     ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
+    ...(config.nativeThreads === undefined ? {} : nativeThreadEnv(config.nativeThreads)),
     ...config.env,
     PYTHONPATH: pythonPath,
     PYTHONUNBUFFERED: '1',
@@ -77,4 +77,8 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };
+}
+
+function nativeThreadEnv(threads: number): Record<string, string> {
+  return Object.fromEntries(NATIVE_THREAD_VARIABLES.map((name) => [name, String(threads)]));
 }

@@ -414,6 +414,7 @@ function snapshot(over: Partial<DashboardSnapshot> = {}): DashboardSnapshot {
             lastError: undefined,
             rssMb: 14.5,
             profile: 'process',
+            freeThreaded: false,
             restarts: 1,
             recycles: 2,
           },

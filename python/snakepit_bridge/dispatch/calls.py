@@ -14,10 +14,11 @@ import time
 from ..channel.framing import ProtocolError
 from ..session_context import SessionContext, correlation_id_of
 
-__all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC"]
+__all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC", "THREAD"]
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 SYNC, ASYNC = "sync", "async"  # where a running call executes: the main thread, or the event loop
+THREAD = "thread"  # or, in the thread profile, a pool thread (threads.py)
 
 UNLIMITED_CREDIT = 1 << 62
 

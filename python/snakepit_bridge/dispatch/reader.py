@@ -20,7 +20,7 @@ from ..channel.framing import ProtocolError
 from ..channel.values import DECODED_PROBLEMS, DECODED_REFS, UndecodableValue, find_bad
 from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
-from .calls import ASYNC, QUEUED, RUNNING, Call
+from .calls import ASYNC, QUEUED, RUNNING, THREAD, Call
 from .invoke import resolve, start_async
 from .lifeline import leave, stop_own_tree
 
@@ -219,6 +219,10 @@ class Reader:
             runner = worker.aio_runner
             if runner is not None:  # None: the call has not reached the loop; it checks on arrival
                 runner.cancel(call)
+        elif state is RUNNING and kind is THREAD:  # the thread profile (threads.py)
+            call.wake()  # a stream waiting for credit
+            worker.host.wake(call)  # a host-tool wait
+            worker.threads.interrupt(call)
         elif state is RUNNING:
             call.wake()  # a stream waiting for credit
             if call.waiting_host:

@@ -84,6 +84,7 @@ class Worker:
         self.options = options
         self.lifeline = lifeline  # dispatch.lifeline.Lifeline: leaving with the host
         self.heartbeat = None  # welcome's heartbeat settings, if the host sends heartbeats
+        self.wanted_threads = None  # welcome's threads: the thread profile's pool size
         self.queue = queue_module.SimpleQueue()  # batches read by another thread, and work posted to us
         # The read role is shared by the main thread and the watchdog when the channel can be polled;
         # otherwise a dedicated reader thread holds it (see the module docstring).
@@ -98,6 +99,7 @@ class Worker:
             conn.mirror = self.ledger.outbox
         self.calls = CallTable(self.ledger)
         self.interrupter = Interrupter()
+        self.threads = None  # the thread profile's pool of threads (threads.py), set up by start_adapter
         self.host = HostCalls(self)
         self.aio_runner = None
         self._aio_lock = threading.Lock()
@@ -200,7 +202,10 @@ class Worker:
 
     def _handle(self, msg) -> None:
         if type(msg) is Call:
-            run_call(self, msg)
+            if self.threads is None:
+                run_call(self, msg)
+            else:
+                self.threads.submit(msg)
         else:
             self._handlers[msg["type"]](msg)
 
