@@ -29,7 +29,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
-import { Call, type CallOwner, type CallRunner } from '../src/pool/call.js';
+import { Call, type CallOwner, type CallRunner } from '../src/call/call.js';
 import { resolvePython } from '../src/python/interpreter.js';
 import { DashboardState } from '../src/dashboard/dashboard-state.js';
 import { CallTelemetry } from '../src/telemetry/call-telemetry.js';

@@ -44,7 +44,7 @@ export type {
   StartPolicy,
 } from './config/config-types.js';
 export { dnsEndpoints } from './worker/remote-fleet.js';
-export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
@@ -96,10 +96,10 @@ export type {
   ErrorEntry,
   HostView,
 } from './dashboard/dashboard-types.js';
-export type { CallStats } from './telemetry/telemetry.js';
+export type { CallStats } from './telemetry/call-telemetry.js';
 export type { PromRegistry } from './telemetry/prometheus.js';
 export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
-export type { WorkerExitKind } from './worker/exit-kind.js';
+export type { WorkerExitKind } from './errors/exit-kind.js';
 export { resolvePython } from './python/interpreter.js';
 export { PythonPackages } from './python/packages.js';
 export type {

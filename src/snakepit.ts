@@ -13,7 +13,7 @@ import {
   type StreamOptions,
   streamWindow,
   type ToolArgs,
-} from './call-options.js';
+} from './call/call-options.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
@@ -25,9 +25,10 @@ import { poolsReport } from './doctor/pool-checks.js';
 import { describeLibrary } from './generic/describe-library.js';
 import { installMissingLibraries } from './generic/library-install.js';
 import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
-import { allocateCallId, Call } from './pool/call.js';
-import { ChunkStream } from './pool/chunk-stream.js';
-import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { allocateCallId, Call } from './call/call.js';
+import { ChunkStream } from './call/chunk-stream.js';
+import { Pool } from './pool/pool.js';
+import type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 import type { PyRef } from './refs/py-ref.js';
 import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
 import { RefManager } from './refs/ref-manager.js';

@@ -25,7 +25,7 @@ import type { Logger } from '../util/logger.js';
 import { RemoteFleet } from '../worker/remote-fleet.js';
 import { snakepitLink } from '../worker/snakepit-link.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
-import type { Call } from './call.js';
+import type { Call } from '../call/call.js';
 import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 

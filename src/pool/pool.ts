@@ -35,7 +35,7 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
-import { allocateCallId, Call, type CallOwner, type CancelReason } from './call.js';
+import { allocateCallId, Call, type CallOwner, type CancelReason } from '../call/call.js';
 import { mayRetry } from './crash-barrier.js';
 import {
   type AffinityTarget,
@@ -52,8 +52,6 @@ import { StallWatch } from './stall-watch.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 import { ancestorWorkers } from '../tools/tool-scope.js';
-
-export type { PoolStats, WorkerInfo, WorkerRegistry };
 
 export interface PoolHooks {
   logger: Logger;

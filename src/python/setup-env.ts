@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import { installPackages } from './install.js';
-import { findExecutable, venvPython } from './interpreter.js';
+import { findExecutable, venvPython } from './executables.js';
 import { runProcess } from './run-process.js';
 import { findUv, uvVenvArgs } from './uv.js';
 

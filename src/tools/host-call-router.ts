@@ -19,7 +19,7 @@
  * reach another session's tools; it can only name calls it is running itself.
  */
 import { AbortError, CallTimeoutError, NestingDepthError } from '../errors/errors.js';
-import type { Call } from '../pool/call.js';
+import type { Call } from '../call/call.js';
 import type { HostCallMessage } from '../protocol/messages.js';
 import { shortName } from '../util/short-name.js';
 import { trace } from '../util/trace.js';

@@ -24,8 +24,8 @@ import { type Grpc, loadBridgeProto } from '../transport/grpc-proto.js';
 import { SnakepitHostService } from '../transport/snakepit-host-service.js';
 import { SnakepitChannel } from '../transport/snakepit-translator.js';
 import { inheritedEnv } from './worker-env.js';
-import type { LinkFactory, WorkerLink } from './worker-link.js';
-import { type ExitInfo, type OutputStream, WorkerProcess } from './worker-process.js';
+import type { ExitInfo, LinkFactory, OutputStream, WorkerLink } from './worker-link.js';
+import { WorkerProcess } from './worker-process.js';
 
 const READY_POLL_MS = 25;
 const PING_TIMEOUT_MS = 10_000;

@@ -30,14 +30,15 @@ import type {
   ToolSpec,
   WorkerMessage,
 } from '../protocol/messages.js';
-import type { Call, CancelReason } from '../pool/call.js';
+import type { Call, CancelReason } from '../call/call.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import type { UndecodableValue } from '../transport/codec.js';
 import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
-import { classifyExit, type HostKillKind, oomKillCount } from './exit-kind.js';
+import type { HostKillKind } from '../errors/exit-kind.js';
+import { classifyExit, oomKillCount } from './classify-exit.js';
 import { answerHello, remoteAdapterProblem } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { InFlightCalls } from './in-flight.js';
@@ -46,8 +47,7 @@ import { forwardPythonLog } from './python-log.js';
 import { remoteSilence } from './remote-link.js';
 import { StartGate } from './start-gate.js';
 import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
-import type { LinkFactory, WorkerLink } from './worker-link.js';
-import type { ExitInfo } from './worker-process.js';
+import type { ExitInfo, LinkFactory, WorkerLink } from './worker-link.js';
 import { spawnLocalWorker } from './worker-spawn.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 

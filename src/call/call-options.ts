@@ -3,10 +3,10 @@
  * every call's arguments pass before a `Call` exists. Each problem is an InvalidArgumentsError naming the option.
  * Separate from `Snakepit` so the facade stays a list of one-line delegations.
  */
-import { SESSION_TOOLS_PREFIX } from './pool/session-handoff.js';
-import { ConfigError, InvalidArgumentsError } from './errors/errors.js';
-import { type GracefulOption, type GracefulWire, resolveGraceful } from './config/graceful.js';
-import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
+import { SESSION_TOOLS_PREFIX } from '../pool/session-handoff.js';
+import { ConfigError, InvalidArgumentsError } from '../errors/errors.js';
+import { type GracefulOption, type GracefulWire, resolveGraceful } from '../config/graceful.js';
+import { DEFAULT_STREAM_WINDOW } from './chunk-stream.js';
 
 /**
  * The longest tool name a call may have. Tool names often come from untrusted input (an LLM's tool call, a web
