@@ -302,3 +302,44 @@ export class NestingDepthError extends SnakepitError {
     );
   }
 }
+
+/**
+ * An optional package this feature needs is not installed (`@grpc/grpc-js` for remote workers, for instance).
+ * `packageName` names it; `fix` is the command that installs it.
+ */
+export class MissingDependencyError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_MISSING_DEPENDENCY';
+  readonly fix: string;
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    options?: SnakepitErrorOptions & { packages?: string[] },
+  ) {
+    const fix = `npm install ${(options?.packages ?? [packageName]).join(' ')}`;
+    super(
+      `${feature} needs the optional package "${packageName}", which is not installed\n  fix: ${fix}`,
+      options,
+    );
+    this.fix = fix;
+  }
+}
+
+/**
+ * The Python package `snakepit_bridge` was not found where it was looked for: the npm package's `python/` folder,
+ * `SNAKEPIT_BRIDGE_PATH` or the `python.bridgePath` option. A bundled app (esbuild, Electron, pkg) must ship that
+ * folder and point at it; `fix` says how.
+ */
+export class BridgeNotFoundError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_BRIDGE_NOT_FOUND';
+  readonly fix: string;
+  constructor(
+    message: string,
+    readonly searched: string[],
+  ) {
+    const fix =
+      'copy node_modules/snakepit/python next to your bundle and set SNAKEPIT_BRIDGE_PATH (or the python.bridgePath ' +
+      'option) to that folder';
+    super(`${message} (looked in: ${searched.join(', ')})\n  fix: ${fix}`);
+    this.fix = fix;
+  }
+}
