@@ -1,4 +1,4 @@
-"""``BaseAdapter`` and the ``@tool`` decorator (DESIGN.md section 4.3; compatible with Snakepit's).
+"""``BaseAdapter`` and the ``@tool`` decorator (compatible with Snakepit's).
 
     class MyAdapter(BaseAdapter):
         @tool(description="add two numbers")

@@ -50,26 +50,25 @@ function isMissing(err: unknown, name: string): boolean {
   );
 }
 
-/** Import an optional peer; its absence is a MissingDependencyError naming both packages to install. */
-async function importOptional<T>(name: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
+/** The rejection handler of an optional peer's import: its absence is a MissingDependencyError naming the fix. */
+function missing(name: string): (err: unknown) => never {
+  return (err) => {
     if (!isMissing(err, name)) throw err;
     throw new MissingDependencyError(name, 'transport "grpc" (and "snakepit")', {
       cause: err,
       packages: GRPC_PACKAGES,
     });
-  }
+  };
 }
 
 /** Load grpc-js and the service definition (once). */
 export function loadBridgeProto(): Promise<BridgeProto> {
   const attempt = (loading ??= (async () => {
-    const grpcModule = (await importOptional('@grpc/grpc-js', () => import('@grpc/grpc-js'))) as Grpc & {
+    // `.catch` right on each `import()`: bundlers (esbuild) then leave a missing optional peer to run time.
+    const grpcModule = (await import('@grpc/grpc-js').catch(missing('@grpc/grpc-js'))) as Grpc & {
       default?: Grpc;
     };
-    const loader = await importOptional('@grpc/proto-loader', () => import('@grpc/proto-loader'));
+    const loader = await import('@grpc/proto-loader').catch(missing('@grpc/proto-loader'));
     const grpc = grpcModule.default ?? grpcModule;
     const definition = await (loader.default ?? loader).load(bridgeProtoPath(), {
       keepCase: true,

@@ -127,12 +127,38 @@ describe('snakepit call', () => {
     expect(r.stderr).toMatch(/Traceback \(most recent call last\)/);
   });
 
+  it('takes positional values (JSON or text) and name=value pairs', async () => {
+    const positional = await runCli(['call', 'add', '1', '2.5', '--adapter', SHOWCASE, ...python]);
+    expect(positional.stderr).toBe('');
+    expect(positional.stdout).toBe('3.5\n');
+    const named = await runCli(['call', 'add', 'b=2', 'a=1', '--adapter', SHOWCASE, ...python]);
+    expect(named.stdout).toBe('3\n');
+    const text = await runCli([
+      'call',
+      'echo',
+      'word=hello',
+      'list=[1,2]',
+      '--compact',
+      '--adapter',
+      SHOWCASE,
+      ...python,
+    ]);
+    expect(JSON.parse(named.stdout)).toBe(3);
+    expect(JSON.parse(text.stdout)).toEqual({ word: 'hello', list: [1, 2] });
+    const generic = await runCli(['call', 'python.math.sqrt', '16'], { cwd: folder('generic-positional') });
+    expect(generic.stderr).toBe('');
+    expect(generic.stdout).toBe('4\n');
+  });
+
   it('refuses bad arguments and unknown tools with the fix', async () => {
     const bad = await runCli(['call', 'add', '{a: 1}', '--adapter', SHOWCASE, ...python]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/json-args is not valid JSON .*e\.g\. '\{"name": "Ada"\}'/);
-    const list = await runCli(['call', 'add', '[1, 2]', '--adapter', SHOWCASE, ...python]);
-    expect(list.stderr).toMatch(/json-args must be a JSON object .*got an array/);
+    expect(bad.stderr).toMatch(/the arguments are not valid JSON .*e\.g\. '\{"name": "Ada"\}'/);
+    const many = await runCli(['call', 'add', '1', '2', '3', '--adapter', SHOWCASE, ...python]);
+    expect(many.code).toBe(1);
+    expect(many.stderr).toMatch(/takes 2 positional values \(a, b\), got 3; use name=value/);
+    const twice = await runCli(['call', 'add', '1', 'a=2', '--adapter', SHOWCASE, ...python]);
+    expect(twice.stderr).toMatch(/a is given twice/);
     const unknown = await runCli(['call', 'nope', '--adapter', SHOWCASE, ...python]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/nope.*add.*echo/s);
