@@ -114,6 +114,14 @@ export function explainInstallFailure(output: string, python: string, installer:
       '`npx snakepit setup` (./.venv), which snakepit then uses automatically'
     );
   }
+  // Requirements that contradict each other (`six>=1.16` beside `six==1.0`): the index answered, the list is wrong.
+  if (/ResolutionImpossible|conflicting dependencies|requirements are unsatisfiable/.test(output)) {
+    const cause = /Cannot install (.+?) because these package versions have conflicting dependencies/.exec(output);
+    return (
+      `the requirements conflict${cause ? ` (${cause[1]})` : ''}: ${installer} names the clashing clauses above; ` +
+      'loosen or remove one (python.packages, requirements.txt, pyproject.toml or the command line)'
+    );
+  }
   // pip lists what the index has when it found the package: then it was reachable, and the version is wrong. This
   // comes first because pip also warns about an unreachable extra index on the way (a mirror beside PyPI).
   const versions = /Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)/.exec(

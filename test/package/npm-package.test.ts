@@ -284,7 +284,7 @@ void main();
     expect(q.stdout).toBe('2.5\n');
   });
 
-  it('an esbuild bundle runs with SNAKEPIT_BRIDGE_PATH, and without it names the fix', async () => {
+  it('an esbuild bundle runs with SNAKEPIT_BRIDGE_PATH or python.bridgePath, and without either names the fix', async () => {
     const app = join(projects.esm, 'quickstart.mjs');
     if (!existsSync(app)) writeFileSync(app, readmeBlock('quickstart.mjs'));
     const out = join(work, 'bundled');
@@ -312,6 +312,33 @@ void main();
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("code: 'SNAKEPIT_BRIDGE_NOT_FOUND'");
     expect(missing.stderr).toMatch(/fix: .*SNAKEPIT_BRIDGE_PATH/);
+    // docs/PYTHON_ENVIRONMENTS.md's other recipe: python.bridgePath relative to the bundle, any working directory.
+    writeFileSync(
+      join(projects.esm, 'option.mjs'),
+      `import { fileURLToPath } from 'node:url';
+import { Snakepit } from 'snakepit';
+const bridgePath = fileURLToPath(new URL('./resources/python', import.meta.url));
+const pit = await Snakepit.start({ libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }], python: { bridgePath } });
+console.log(await pit.execute('python.math.sqrt', { _args: [16] }));
+await pit.close();
+`,
+    );
+    const option = await run(
+      bin('esbuild'),
+      [
+        'option.mjs',
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        `--outfile=${join(out, 'option.mjs')}`,
+        '--log-level=error',
+      ],
+      { cwd: projects.esm },
+    );
+    expect(option.code, option.stderr).toBe(0);
+    const o = await node(work, [join(out, 'option.mjs')]);
+    expect(o.stderr).toBe('');
+    expect(o.stdout).toBe('4\n');
   });
 
   it('the installed CLI: help without bench, bench explains it needs a clone, call takes positional arguments', async () => {

@@ -127,7 +127,10 @@ describe('explainInstallFailure', () => {
       'Looking in links: /opt/wheels\nERROR: Could not find a version that satisfies the requirement nosuch (from versions: none)',
       'no package named nosuch',
     ],
-    ['ERROR: Could not find a version that satisfies the requirement x<0 (from versions: 1.0, 2.0)', 'the index has 1.0, 2.0'],
+    [
+      'ERROR: Could not find a version that satisfies the requirement x<0 (from versions: 1.0, 2.0)',
+      'the index has 1.0, 2.0',
+    ],
     // A mirror beside an unreachable PyPI: pip warns about the network, yet it listed versions, so the version is wrong.
     [
       'WARNING: Retrying ... Failed to establish a new connection\nERROR: Could not find a version that satisfies the requirement msgpack==99.0 (from versions: 1.1.2, 1.2.3)',
