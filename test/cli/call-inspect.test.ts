@@ -1,6 +1,6 @@
 // `snakepit gen adapter`, `call` and `inspect` as subprocesses, from config files of each kind or the command line.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,23 +28,34 @@ describe('snakepit gen adapter', () => {
     const cwd = folder('gen');
     const r = await runCli(['gen', 'adapter', 'ImageTools'], { cwd });
     expect(r.code).toBe(0);
-    for (const f of ['__init__.py', 'adapter.py', 'conftest.py', 'test_adapter.py']) {
+    for (const f of ['__init__.py', 'adapter.py', 'test_adapter.py']) {
       expect(existsSync(join(cwd, 'python', 'image_tools', f))).toBe(true);
     }
     expect(r.stdout).toContain("adapter: 'image_tools.adapter:ImageToolsAdapter'");
     expect(r.stdout).toContain("pythonPath: ['./python']");
     expect(r.stdout).toContain("pit.executeStream('progress', { steps: 3 })");
 
-    // The generated test passes out of the box (its conftest finds the bundled bridge).
+    // The generated test passes with the command printed, run verbatim: no venv here, so a plain python3
+    // without pytest (PYTHONNOUSERSITE, no PYTHONPATH); the test finds the bundled bridge itself.
+    const printed = /Test it:\n {2}(.+?) {2,}/.exec(r.stdout)?.[1];
+    expect(printed).toBe('python3 -m unittest discover -s python/image_tools -t python');
+    const unittest = await promisify(execFile)('sh', ['-c', printed!], {
+      cwd,
+      env: { PATH: process.env['PATH'] ?? '', PYTHONNOUSERSITE: '1' },
+    });
+    expect(unittest.stderr).toMatch(/Ran 3 tests[\s\S]*\nOK\n/);
+    // pytest runs the same file.
     const pytest = await promisify(execFile)(
       REPO_PYTHON,
       ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/image_tools'],
-      {
-        cwd,
-        env: { PATH: process.env['PATH'] ?? '' },
-      },
+      { cwd, env: { PATH: process.env['PATH'] ?? '' } },
     );
     expect(pytest.stdout).toMatch(/3 passed/);
+    // With a project venv the command names it.
+    mkdirSync(join(cwd, '.venv', 'bin'), { recursive: true });
+    symlinkSync(REPO_PYTHON, join(cwd, '.venv', 'bin', 'python'));
+    const withVenv = await runCli(['gen', 'adapter', 'Other'], { cwd });
+    expect(withVenv.stdout).toContain('.venv/bin/python -m unittest discover -s python/other -t python');
 
     // And the host runs it: the command the generator printed.
     const target = [
