@@ -35,7 +35,7 @@ export function unregisterRefOwner(runId: string): void {
 /** Why a reference can no longer be used (internal: set by its owner). */
 export const kEnd = Symbol('snakepit.ref.end');
 
-export class PyRef extends TaggedValue {
+export class PyRef extends TaggedValue implements Disposable {
   /** The reference id, unique within its worker (e.g. `r12`). */
   readonly id: string;
   /** The Python type's qualified name, e.g. `DataFrame`. */
@@ -88,6 +88,11 @@ export class PyRef extends TaggedValue {
     const owner = this.runId === undefined ? undefined : owners.get(this.runId);
     if (owner) owner.release(this);
     else this[kEnd]('released');
+  }
+
+  /** `using ref = await pit.executeInSession(...)`: released at the end of the scope (the same as `release()`). */
+  [Symbol.dispose](): void {
+    this.release();
   }
 
   /** Internal: the owner marks the handle unusable (first reason wins). */
