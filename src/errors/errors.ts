@@ -78,6 +78,8 @@ export interface WorkerStartDetails {
   exitCode?: number | null;
   signal?: string | null;
   stderrTail?: string[];
+  /** What to do about it, when snakepit can tell (a module to install, a folder for pythonPath, ...). */
+  fix?: string;
 }
 
 /** A tool name in a message: tool names may come from untrusted input, so a long one is cut (its length said). */
@@ -96,8 +98,11 @@ export class WorkerStartError extends SnakepitError {
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
   readonly stderrTail: string[];
+  /** What to do about it, when snakepit can tell; also the message's last line. */
+  readonly fix: string | undefined;
   constructor(message: string, details: WorkerStartDetails, options?: SnakepitErrorOptions) {
-    super(message, options);
+    super(details.fix === undefined ? message : `${message}\n  fix: ${details.fix}`, options);
+    this.fix = details.fix;
     this.pool = details.pool;
     this.workerId = details.workerId;
     this.pythonType = details.pythonType;

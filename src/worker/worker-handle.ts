@@ -47,6 +47,7 @@ import { crashedError, describeExit, startupExitMessage, type WorkerExit } from 
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import type { ExitInfo } from './worker-process.js';
 import { spawnLocalWorker } from './worker-spawn.js';
+import { startFailureFix } from './start-fix.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
 export { describeExit, type WorkerExit };
@@ -338,7 +339,18 @@ export class WorkerHandle {
         this.#failStart(
           `worker ${this.id} failed to ${message.phase === 'initialize' ? 'initialize' : 'import'} adapter ` +
             `"${this.#config.adapter}": ${e.type}: ${e.message}`,
-          { pythonType: e.type, traceback: e.traceback, phase: message.phase },
+          {
+            pythonType: e.type,
+            traceback: e.traceback,
+            phase: message.phase,
+            fix: startFailureFix({
+              adapter: this.#config.adapter,
+              phase: message.phase,
+              pythonType: String(e.type),
+              message: String(e.message),
+              python: this.#config.python.executable,
+            }),
+          },
         );
         return;
       }
@@ -442,7 +454,7 @@ export class WorkerHandle {
 
   #failStart(
     message: string,
-    python?: { pythonType?: string; traceback?: string | undefined; phase?: string },
+    python?: { pythonType?: string; traceback?: string | undefined; phase?: string; fix?: string },
   ): void {
     const start = this.#start;
     start?.clearDeadline();
@@ -455,6 +467,7 @@ export class WorkerHandle {
         pythonType: python?.pythonType,
         traceback: python?.traceback,
         phase: python?.phase,
+        fix: python?.fix,
         exitCode: proc?.exitInfo?.code,
         signal: proc?.exitInfo?.signal,
         stderrTail: proc?.stderrTail(),
