@@ -9,6 +9,7 @@ import { registerDoctor } from './doctor-command.js';
 import { registerGen } from './gen-command.js';
 import { registerInspect } from './inspect-command.js';
 import { readPackageVersion } from './package-info.js';
+import { registerServe } from './serve-command.js';
 import { registerSetup } from './setup-command.js';
 import { registerTop } from './top-command.js';
 
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCall(program);
   registerInspect(program);
   registerDashboard(program);
+  registerServe(program);
   registerTop(program);
   registerBench(program);
   await program.parseAsync(argv);
