@@ -108,6 +108,7 @@ export class Pool implements CallOwner {
     }
     this.#state = 'running';
     this.#supervisor.startRecycling();
+    this.#hooks.telemetry?.allowTools(configuredTools(this.config, this.tools()));
     this.#hooks.events.emit('pool:ready', {
       pool: this.name,
       workers: this.#workers.length,
@@ -423,4 +424,18 @@ export class Pool implements CallOwner {
       },
     };
   }
+}
+
+/**
+ * The tools with metrics of their own: what the adapter advertised, and each library's listed functions and
+ * aliases (`python.<namespace>.<name>`). Not a library's other public functions (`expose: 'public'`): those are
+ * whatever the module holds, too many to label.
+ */
+function configuredTools(config: ResolvedPoolConfig, advertised: readonly ToolSpec[]): string[] {
+  const names = advertised.map((t) => t.name).filter((n) => !n.startsWith('python.'));
+  for (const lib of config.libraries) {
+    for (const fn of [...(lib.functions ?? []), ...Object.keys(lib.aliases)])
+      names.push(`python.${lib.namespace}.${fn}`);
+  }
+  return names;
 }
