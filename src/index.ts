@@ -107,5 +107,18 @@ export type {
   EnsureResult,
 } from './python/packages.js';
 export type { Installer } from './python/install.js';
+export { generateTypes } from './typegen/generate.js';
+export type { GenerateTypesOptions, GenerateTypesResult, GeneratedFile } from './typegen/generate.js';
+export { typedClient } from './typegen/client.js';
+export type { TypedClientSpec, TypedCallOptions, TypedStreamOptions } from './typegen/client.js';
+export type {
+  PyArrayLike,
+  PyNested,
+  PyNumericTypedArray,
+  PyBytesLike,
+  PyComplex,
+  PySeries,
+  PyUnserializable,
+} from './typegen/value-types.js';
 export * from './errors/errors.js';
 export * from './errors/python-errors.js';

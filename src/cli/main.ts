@@ -12,6 +12,7 @@ import { readPackageVersion } from './package-info.js';
 import { registerServe } from './serve-command.js';
 import { registerSetup } from './setup-command.js';
 import { registerTop } from './top-command.js';
+import { registerTypes } from './types-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   // `snakepit inspect json | head`: the reader went away; stop quietly (workers see end-of-file and exit).
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   registerGen(program);
   registerCall(program);
   registerInspect(program);
+  registerTypes(program);
   registerDashboard(program);
   registerServe(program);
   registerTop(program);

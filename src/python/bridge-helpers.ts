@@ -40,7 +40,7 @@ export interface HelperRun<T> {
  */
 export function runBridgeHelper<T>(
   python: string,
-  module: 'packages' | 'introspect',
+  module: 'packages' | 'introspect' | 'typegen',
   args: string[],
   options: HelperOptions = {},
 ): Promise<HelperRun<T>> {

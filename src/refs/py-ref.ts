@@ -35,7 +35,16 @@ export function unregisterRefOwner(runId: string): void {
 /** Why a reference can no longer be used (internal: set by its owner). */
 export const kEnd = Symbol('snakepit.ref.end');
 
-export class PyRef extends TaggedValue implements Disposable {
+/** A key that exists only in types: it carries a PyRef's Python class name (`PyRef<'pandas.DataFrame'>`). */
+declare const pyClass: unique symbol;
+
+/**
+ * A Python object kept in a worker. The type parameter names its Python class (`module.Class`) for generated
+ * clients (docs/TYPES.md): a `PyRef<'a.A'>` is not a `PyRef<'b.B'>`, and a plain `PyRef` (any class) is what
+ * every reference is. It exists only in types; at run time `type` and `module` say the class.
+ */
+export class PyRef<T extends string = string> extends TaggedValue implements Disposable {
+  declare readonly [pyClass]?: T;
   /** The reference id, unique within its worker (e.g. `r12`). */
   readonly id: string;
   /** The Python type's qualified name, e.g. `DataFrame`. */
