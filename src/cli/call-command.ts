@@ -171,7 +171,7 @@ export function registerCall(program: Command): void {
       const spec = pit.describe().find((t) => t.name === tool);
       const args = bindCallWords(tool, parsed, spec);
       const options = timeoutMs === undefined ? {} : { timeoutMs };
-      if (flags.stream || spec?.supports_streaming) {
+      if (flags.stream || spec?.supportsStreaming) {
         for await (const chunk of pit.executeStream(tool, args, options)) {
           process.stdout.write(`${formatJson(chunk, false)}\n`);
         }

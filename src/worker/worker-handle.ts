@@ -29,6 +29,7 @@ import type {
   ToolSpec,
   WorkerMessage,
 } from '../protocol/messages.js';
+import { toolSpecFromWire } from '../protocol/messages.js';
 import type { Call, CancelReason } from '../pool/call.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import type { UndecodableValue } from '../transport/codec.js';
@@ -370,7 +371,7 @@ export class WorkerHandle {
     if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
     const wrongAdapter = remoteAdapterProblem(this.endpoint, this.#config, message.adapter);
     if (wrongAdapter) return this.#failStart(wrongAdapter);
-    this.tools = Array.isArray(message.tools) ? message.tools : [];
+    this.tools = Array.isArray(message.tools) ? message.tools.flatMap(toolSpecFromWire) : [];
     this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
     this.readyAt = Date.now();
     this.#start?.clearDeadline();
