@@ -411,7 +411,17 @@ reveal_type(Tools().greet)
     expect(py.stdout.trim()).toBe(
       join(dir, 'node_modules', 'snakepit', 'python', 'snakepit_bridge', '__init__.py'),
     );
+    // Installing the folder with pip (a container image does) builds from it without writing into it.
+    const target = join(work, 'pip-target');
+    const pip = await run(
+      join(dir, '.venv', 'bin', 'python'),
+      ['-m', 'pip', 'install', '--no-deps', '--target', target, './node_modules/snakepit/python'],
+      { cwd: dir, timeoutMs: 180_000 },
+    );
+    expect(pip.code, pip.stdout + pip.stderr).toBe(0);
+    expect(existsSync(join(target, 'snakepit_bridge', 'py.typed'))).toBe(true);
+    expect(existsSync(join(target, 'snakepit_bridge', 'remote', 'snakepit_bridge.proto'))).toBe(true);
     const bridge = walk(join(dir, 'node_modules', 'snakepit', 'python'));
-    expect(bridge.filter((f) => /(^|\/)(build\/|[^/]*\.egg-info\/)/.test(f))).toEqual([]);
+    expect(bridge.filter((f) => /(^|\/)(build\/|dist\/|[^/]*\.egg-info\/)/.test(f))).toEqual([]);
   });
 });
