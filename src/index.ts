@@ -41,9 +41,11 @@ export type {
   SnakepitStyleConfig,
   ToolsConfig,
   TelemetryConfig,
+  StartPolicy,
 } from './config/config-types.js';
 export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
 export { PyDict } from './transport/container-values.js';
@@ -119,6 +121,7 @@ export type {
   PyComplex,
   PySeries,
   PyUnserializable,
+  PyValue,
 } from './typegen/value-types.js';
 export * from './errors/errors.js';
 export * from './errors/python-errors.js';

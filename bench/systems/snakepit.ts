@@ -1,4 +1,4 @@
-import { Snakepit } from '../../src/index.js';
+import { Snakepit, type SnakepitConfig } from '../../src/index.js';
 import type { BenchDriver, DriverOptions, SystemSpec } from './types.js';
 
 function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
@@ -31,6 +31,99 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
         die: () => pit.execute('die'),
         fail: () => pit.execute('fail'),
         sleepWithTimeout: (ms, timeoutMs) => pit.execute('sleep', { ms }, { timeoutMs }),
+        async counterAcrossRecycle() {
+          await pit.executeInSession('robust', 'bump');
+          const before = await pit.executeInSession<number>('robust', 'bump');
+          await pit.recycleWorker(pit.sessions.get('robust')!.workers['default']!);
+          return { before, after: await pit.executeInSession<number>('robust', 'bump') };
+        },
+        async healAfterFix(gateFile) {
+          // The default start policy would refuse to start a broken pool: "available" starts it degraded.
+          const gated = await Snakepit.start({
+            pools: [
+              {
+                name: 'gated',
+                adapter: 'bench_gated:BenchAdapter',
+                size: 1,
+                codec,
+                pythonPath: [options.pythonDir],
+                python: { executable: options.python },
+                env: { GATE_FILE: gateFile },
+                restart: { initialBackoffMs: 50, maxBackoffMs: 500 },
+              },
+              { name: 'ok', adapter: 'bench_adapter:BenchAdapter', size: 1, pythonPath: [options.pythonDir] },
+            ],
+            python: { executable: options.python },
+            startPolicy: 'available',
+            logger: false,
+          });
+          try {
+            const t0 = performance.now();
+            const brokenError = await gated.execute('add', { a: 1, b: 1 }, { pool: 'gated' }).then(
+              () => 'none',
+              (e: Error) => e.name,
+            );
+            const brokenMs = performance.now() - t0;
+            const { writeFileSync } = await import('node:fs');
+            writeFileSync(gateFile, 'installed');
+            const t1 = performance.now();
+            for (;;) {
+              const ok = await gated.execute('add', { a: 1, b: 1 }, { pool: 'gated' }).then(
+                (v) => v === 2,
+                () => false,
+              );
+              if (ok) return { brokenError, brokenMs, healedMs: performance.now() - t1 };
+              await new Promise((r) => setTimeout(r, 20));
+            }
+          } finally {
+            await gated.close();
+          }
+        },
+        async brokenBesideHealthy(gateFile) {
+          const config = (startPolicy: 'all' | 'available'): SnakepitConfig => ({
+            pools: [
+              {
+                name: 'broken',
+                adapter: 'bench_gated:BenchAdapter',
+                size: 1,
+                codec,
+                pythonPath: [options.pythonDir],
+                env: { GATE_FILE: gateFile },
+              },
+              {
+                name: 'ok',
+                adapter: 'bench_adapter:BenchAdapter',
+                size: 1,
+                codec,
+                pythonPath: [options.pythonDir],
+              },
+            ],
+            python: { executable: options.python },
+            startPolicy,
+            logger: false,
+          });
+          const defaultPolicy = await Snakepit.start(config('all')).then(
+            async (p) => {
+              await p.close();
+              return 'started anyway';
+            },
+            (e: Error) => e.name,
+          );
+          const both = await Snakepit.start(config('available'));
+          try {
+            const t0 = performance.now();
+            const healthyOk = (await both.execute('add', { a: 1, b: 1 }, { pool: 'ok' })) === 2;
+            const healthyMs = performance.now() - t0;
+            const t1 = performance.now();
+            const brokenError = await both.execute('add', { a: 1, b: 1 }, { pool: 'broken' }).then(
+              () => 'none',
+              (e: Error) => e.name,
+            );
+            return { defaultPolicy, healthyOk, healthyMs, brokenError, brokenMs: performance.now() - t1 };
+          } finally {
+            await both.close();
+          }
+        },
         pythonPids: () => pit.workers().map((w) => w.pid!),
         close: () => pit.close(),
       };

@@ -22,4 +22,7 @@ export const DEFAULTS = {
   restartInitialBackoffMs: 100,
   restartMaxBackoffMs: 30_000,
   toolsMaxDepth: 8,
+  affinity: 'strict_queue',
+  startupBatchSize: 8,
+  startPolicy: 'all',
 } as const;

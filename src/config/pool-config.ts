@@ -18,7 +18,7 @@ import {
   stringList,
   stringMap,
 } from './checks.js';
-import type { PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
+import type { AffinityMode, PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
 import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from './grpc-config.js';
 import {
@@ -54,6 +54,8 @@ export const POOL_KEYS = new Set([
   'python',
   'cwd',
   'affinity',
+  'startupBatchSize',
+  'startupBatchDelayMs',
   'heartbeat',
   'recycle',
   'maxRetries',
@@ -117,10 +119,7 @@ export function resolvePool(
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
   }
-  const affinity = pool.affinity ?? 'strict';
-  if (affinity !== 'strict' && affinity !== 'prefer') {
-    throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
-  }
+  const affinity = resolveAffinity(`${where}.affinity`, pool.affinity);
   const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
   return {
     name: pool.name,
@@ -171,6 +170,13 @@ export function resolvePool(
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
     affinity,
+    startupBatchSize: positiveInt(
+      `${where}.startupBatchSize`,
+      pool.startupBatchSize,
+      DEFAULTS.startupBatchSize,
+      DEFAULTS.maxPoolSize,
+    ),
+    startupBatchDelayMs: nonNegativeInt(`${where}.startupBatchDelayMs`, pool.startupBatchDelayMs, 0, 600_000),
     heartbeat: resolveHeartbeat(`${where}.heartbeat`, pool.heartbeat),
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
@@ -180,4 +186,25 @@ export function resolvePool(
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
   };
+}
+
+const AFFINITY_ALIASES: Record<string, AffinityMode> = {
+  hint: 'hint',
+  prefer: 'hint',
+  strict_queue: 'strict_queue',
+  strict: 'strict_queue',
+  strict_fail_fast: 'strict_fail_fast',
+};
+
+/** Snakepit's names, and the earlier `strict` / `prefer` as aliases. */
+function resolveAffinity(key: string, value: unknown): AffinityMode {
+  if (value === undefined) return DEFAULTS.affinity;
+  const mode = typeof value === 'string' ? AFFINITY_ALIASES[value] : undefined;
+  if (mode === undefined) {
+    throw new ConfigError(
+      key,
+      `must be "strict_queue" (alias "strict"), "strict_fail_fast" or "hint" (alias "prefer"), got ${describe(value)}`,
+    );
+  }
+  return mode;
 }

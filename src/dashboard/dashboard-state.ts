@@ -185,9 +185,9 @@ export class DashboardState {
   }
 }
 
-/** A pool's state: what the pool reports when it reports one, else ready or degraded. */
+/** A pool's state: what the pool reports (`running` shown as `ready`), else ready or degraded. */
 function poolState(stats: PoolStats): string {
   const reported = (stats as { state?: unknown }).state;
-  if (typeof reported === 'string') return reported;
+  if (typeof reported === 'string') return reported === 'running' ? 'ready' : reported;
   return stats.degraded ? 'degraded' : 'ready';
 }

@@ -67,7 +67,7 @@ export interface WorkerView extends WorkerInfo {
 
 export interface PoolView {
   name: string;
-  /** `ready`, or `degraded` once the pool stopped replacing workers (or the state the pool reports). */
+  /** The pool's `stats().state` (`running` shown as `ready`): `degraded` while its workers keep failing to start. */
   state: string;
   stats: PoolStats;
   workers: WorkerView[];

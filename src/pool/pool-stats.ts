@@ -14,7 +14,14 @@ import type { SupervisionStats } from './pool-supervisor.js';
 
 export interface PoolStats extends CallStats {
   pool: string;
-  /** Workers that exist (starting or ready). */
+  /**
+   * `running`; `degraded` while worker starts keep failing (`restart.maxAttempts` in a row, or at start with
+   * `startPolicy: "available"`): it keeps trying with back-off; `starting`, `closing`, `closed` around its life.
+   */
+  state: 'starting' | 'running' | 'degraded' | 'closing' | 'closed';
+  /** Local workers the pool keeps (its `size`). */
+  size: number;
+  /** Workers that are ready or starting (a start that failed no longer counts). */
   workers: number;
   /** Ready workers with no call in flight. */
   available: number;
@@ -38,8 +45,21 @@ export interface PoolStats extends CallStats {
   recycles: number;
   /** Idempotent calls queued again after their worker died. */
   retries: number;
-  /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
+  /**
+   * Calls a worker gave back before they began — withdrawn from a worker stuck in a long call, or still unstarted
+   * when their worker died — and ran elsewhere (each also a `call:returned` event).
+   */
+  returned: number;
+  /** True while the pool is degraded (see `state`). */
   degraded: boolean;
+  /** Epoch ms when it became degraded; undefined when it is not. */
+  degradedSince: number | undefined;
+  /** Worker starts that failed in a row (reset by a worker that stays up, or `pit.resume`). */
+  restartFailures: number;
+  /** When the next attempt to start missing workers runs, while one is scheduled. */
+  nextRestartInMs: number | undefined;
+  /** The last worker start failure (a WorkerStartError's message), if any. */
+  lastStartError: string | undefined;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
   heartbeatsMissed: number;
 }
@@ -73,11 +93,14 @@ export interface CallCounters {
   timeouts: number;
   saturations: number;
   retries: number;
+  returned: number;
 }
 
 /** Everything `poolStats` reads. */
 export interface PoolStatsSource {
   name: string;
+  state: 'new' | 'starting' | 'running' | 'closing' | 'closed';
+  size: number;
   workers: readonly WorkerHandle[];
   /** Calls waiting: the queue and the calls parked on one worker. */
   queued: number;
@@ -97,9 +120,17 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     else busy++;
   }
   const { calls, supervision } = source;
+  const state =
+    source.state === 'new'
+      ? 'starting'
+      : source.state === 'running' && supervision.degraded
+        ? 'degraded'
+        : source.state;
   return {
     pool: source.name,
-    workers: source.workers.filter((w) => w.state === 'ready' || w.state === 'starting').length,
+    state,
+    size: source.size,
+    workers: source.workers.filter((w) => w.willServe).length,
     available,
     busy,
     queued: source.queued,
@@ -111,9 +142,14 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     saturations: calls.saturations,
     restarts: supervision.restarts,
     retries: calls.retries,
+    returned: calls.returned,
     heartbeatsMissed: supervision.heartbeatsMissed,
     recycles: supervision.recycles,
     degraded: supervision.degraded,
+    degradedSince: supervision.degradedSince,
+    restartFailures: supervision.restartFailures,
+    nextRestartInMs: supervision.nextRestartInMs,
+    lastStartError: supervision.lastStartError,
     ...callStats(source.telemetry),
   };
 }

@@ -193,6 +193,11 @@ export interface PongMessage {
 export interface ByeMessage {
   type: 'bye';
 }
+/** The calls among a `withdraw`'s ids that had not begun: given back, answered by this frame (PROTOCOL.md §5). */
+export interface WithdrawnMessage {
+  type: 'withdrawn';
+  ids: number[];
+}
 
 export type WorkerMessage =
   | HelloMessage
@@ -206,7 +211,8 @@ export type WorkerMessage =
   | EventMessage
   | PingMessage
   | PongMessage
-  | ByeMessage;
+  | ByeMessage
+  | WithdrawnMessage;
 
 // ── host → worker ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -231,6 +237,8 @@ export interface CallMessage {
   correlation_id?: string;
   /** Values of the result with no by-value form become markers (`repr`: with a repr). */
   graceful?: { repr: boolean };
+  /** Where the worker records that the call began, in its ledger (PROTOCOL.md §1.2). */
+  slot?: number;
 }
 export interface CancelMessage {
   type: 'cancel';
@@ -261,6 +269,11 @@ export interface SessionEndMessage {
   type: 'session_end';
   session: string;
 }
+/** Give back those of these calls that have not begun (they run elsewhere); the rest are answered as usual. */
+export interface WithdrawMessage {
+  type: 'withdraw';
+  ids: number[];
+}
 export interface ShutdownMessage {
   type: 'shutdown';
   grace_ms: number;
@@ -270,6 +283,7 @@ export type HostMessage =
   | WelcomeMessage
   | CallMessage
   | CancelMessage
+  | WithdrawMessage
   | CreditMessage
   | HostResultMessage
   | HostErrorMessage
@@ -292,6 +306,7 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'ping',
   'pong',
   'bye',
+  'withdrawn',
 ]);
 
 /** A decoded body's shape check: a map with a known `type`. Returns a description of what is wrong, or null. */

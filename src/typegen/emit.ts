@@ -293,6 +293,7 @@ const IMPORTED_TYPES = [
   'PyRef',
   'PySeries',
   'PyUnserializable',
+  'PyValue',
   'Snakepit',
   'TypedCallOptions',
   'TypedStreamOptions',

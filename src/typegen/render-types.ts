@@ -64,6 +64,7 @@ const RESERVED_TYPE_NAMES = [
   'PyComplex',
   'PySeries',
   'PyUnserializable',
+  'PyValue',
   'TypedCallOptions',
   'TypedStreamOptions',
   'Tools',
@@ -138,7 +139,8 @@ export function renderType(node: TypeNode, ctx: RenderContext): string {
   const r = (n: TypeNode): string => renderType(n, ctx);
   switch (node.k) {
     case 'any':
-      return 'unknown';
+      // What JavaScript may send to an untyped parameter is open; what comes back is one of the value forms.
+      return input ? 'unknown' : 'PyValue';
     case 'never':
       return 'never';
     case 'none':
@@ -216,8 +218,8 @@ function special(name: string, ctx: RenderContext): string {
     case 'dataframe':
       if (input) return ref('pandas.DataFrame', ctx);
       return ctx.library?.dataframes === 'columns'
-        ? 'Record<string, unknown[] | NDArray>'
-        : 'Array<Record<string, unknown>>';
+        ? 'Record<string, PyValue[] | NDArray>'
+        : 'Array<Record<string, PyValue>>';
     case 'series':
       return input ? ref('pandas.Series', ctx) : 'PySeries';
     case 'dtype':

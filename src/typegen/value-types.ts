@@ -2,6 +2,8 @@
  * The TypeScript types generated clients use for Python values (docs/TYPES.md has the whole mapping). They name
  * forms of docs/VALUES.md: what a Python value arrives as, and what JavaScript may send for a parameter.
  */
+import type { PyRef } from '../refs/py-ref.js';
+import type { PyDict } from '../transport/container-values.js';
 import type { NDArray, NDArrayData } from '../transport/extended-values.js';
 
 /** Numeric typed arrays: sent as numpy arrays (`Uint8Array` and `Buffer` are bytes, not arrays). */
@@ -31,3 +33,21 @@ export interface PyUnserializable<T extends string = string> {
   __type__: T;
   __repr__?: string;
 }
+
+/**
+ * Any value a Python result can arrive as (the JavaScript column of docs/VALUES.md). A result the Python side types
+ * as `Any`, `object` or not at all gets this type, so a caller narrows a known union instead of `unknown`.
+ */
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Date
+  | Buffer
+  | NDArray
+  | PyRef
+  | PyDict
+  | PyValue[]
+  | { [key: string]: PyValue };

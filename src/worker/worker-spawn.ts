@@ -15,11 +15,13 @@ export interface LocalWorkerSpec {
   runId: string;
   /** One line the process wrote on stdout or stderr. */
   onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /** The worker's ledger file (worker/ledger.ts), passed as fd 4; none when undefined. */
+  ledgerFd?: number | undefined;
 }
 
-/** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3. */
+/** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4). */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
-  const { config, workerId, runId, onLine } = spec;
+  const { config, workerId, runId, onLine, ledgerFd } = spec;
   const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
   return new WorkerProcess({
     executable: config.python.executable,
@@ -38,10 +40,12 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
       runId,
       '--codec',
       config.codec,
+      ...(ledgerFd === undefined ? [] : ['--ledger-fd', '4']),
     ],
     env: workerEnv(config, runId, workerId),
     cwd: config.cwd,
     onLine,
+    fd4: ledgerFd,
     cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
 }

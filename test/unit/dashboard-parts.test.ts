@@ -27,6 +27,8 @@ function stats(over: Partial<PoolStats> = {}): PoolStats {
   const zero = { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
   return {
     pool: 'default',
+    state: 'running',
+    size: 1,
     workers: 1,
     available: 1,
     busy: 0,
@@ -39,7 +41,12 @@ function stats(over: Partial<PoolStats> = {}): PoolStats {
     restarts: 0,
     recycles: 0,
     retries: 0,
+    returned: 0,
     degraded: false,
+    degradedSince: undefined,
+    restartFailures: 0,
+    nextRestartInMs: undefined,
+    lastStartError: undefined,
     heartbeatsMissed: 0,
     latencyMs: zero,
     queueWaitMs: zero,

@@ -42,6 +42,7 @@ class Reader:
         self.routes = {
             "ping": self._ping,
             "cancel": self._cancel,
+            "withdraw": self._withdraw,
             "credit": self._credit,
             "host_result": worker.host.deliver,
             "host_error": worker.host.deliver,
@@ -192,6 +193,15 @@ class Reader:
         n = msg.get("n")
         if call is not None and call.cond is not None and isinstance(n, int) and n > 0:
             call.add_credit(n)
+
+    def _withdraw(self, msg: dict) -> None:
+        # The host takes back the calls it pipelined here that have not begun (this worker is busy with a long
+        # one): they run on another worker. Those that began are left alone and answered as usual.
+        ids = msg.get("ids")
+        if isinstance(ids, list):
+            given = self.worker.calls.withdraw(ids)
+            if given:
+                self.worker.conn.send({"type": "withdrawn", "ids": given})
 
     def _cancel(self, msg: dict) -> None:
         self.cancel(msg.get("id"), msg.get("reason") or "abort")

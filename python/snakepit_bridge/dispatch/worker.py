@@ -67,6 +67,7 @@ from .calls import Call, CallTable
 from .host_calls import HostCalls
 from .interrupt import Interrupter
 from .invoke import run_call
+from .ledger import open_ledger
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
 
@@ -91,7 +92,11 @@ class Worker:
         self.busy_since = None  # main thread: time.monotonic() when its current message started, or None
         # After a lone call, poll this long for the next one before sleeping: a sleeping (virtual) CPU wakes slowly.
         self.spin_s = _spin_seconds(os.environ.get("SNAKEPIT_SPIN_US"))
-        self.calls = CallTable()
+        # The ledger the host shares with a local worker (ledger.py): begun calls, and what is unsent.
+        self.ledger = open_ledger(getattr(options, "ledger_fd", None))
+        if self.ledger is not None:
+            conn.mirror = self.ledger.outbox
+        self.calls = CallTable(self.ledger)
         self.interrupter = Interrupter()
         self.host = HostCalls(self)
         self.aio_runner = None

@@ -4,6 +4,7 @@ import type {
   PyBytesLike,
   PyDict,
   PyRef,
+  PyValue,
   Snakepit,
   TypedCallOptions,
   TypedStreamOptions,
@@ -79,14 +80,14 @@ export interface DefaultTools {
   anything(args: {
     readonly value: unknown;
     readonly [key: string]: unknown;
-  }, options?: TypedCallOptions): Promise<unknown>;
+  }, options?: TypedCallOptions): Promise<PyValue>;
   /** Typed parameters get their Python types back. */
   book(args: {
     readonly day: string | Date;
     readonly when: Date | string;
     readonly seats: ReadonlySet<number | bigint> | ReadonlyArray<number | bigint>;
     readonly price: string | number;
-  }, options?: TypedCallOptions): Promise<Record<string, unknown>>;
+  }, options?: TypedCallOptions): Promise<Record<string, PyValue>>;
   /**
    * Classify a text
    *

@@ -3,7 +3,7 @@
  * `tsc --strict` on both. Each `@ts-expect-error` must meet an error (tsc fails on an unused one), so a wrong
  * argument or a misspelled tool that compiled would fail the test; `expectTypeOf` pins the result types.
  */
-import type { NDArray, PyDict, PyRef, Snakepit } from 'snakepit';
+import type { NDArray, PyDict, PyRef, PyValue, Snakepit } from 'snakepit';
 import { expectTypeOf } from 'vitest';
 import { type Color, type Label, type Order, typed } from './index.js';
 
@@ -31,7 +31,7 @@ export async function adapterTools(): Promise<void> {
   const model = await api.session('s').tools.load();
   expectTypeOf(model).toEqualTypeOf<PyRef<'snakepit_fixtures.typegen_adapter.Model'>>();
   expectTypeOf(await tools.predict({ model, text: 'hi' })).toEqualTypeOf<string>();
-  expectTypeOf(await tools.anything({ value: 1, extra: true })).toEqualTypeOf<unknown>();
+  expectTypeOf(await tools.anything({ value: 1, extra: true })).toEqualTypeOf<PyValue>();
 
   // @ts-expect-error a misspelled tool does not exist
   await tools.clasify({ text: 'good' });
@@ -55,6 +55,7 @@ export async function libraries(): Promise<void> {
   expectTypeOf(await py.statistics.mean([1, 2, 3])).toEqualTypeOf<number>();
   expectTypeOf(await py.statistics.quantiles([1, 2, 3, 4], { n: 4 })).toEqualTypeOf<number[]>();
   expectTypeOf(await py.json.dumps({ a: 1 }, { indent: 2, sort_keys: true })).toEqualTypeOf<string>();
+  expectTypeOf(await py.json.loads('{"a": 1}')).toEqualTypeOf<PyValue>(); // typeshed says Any
   expectTypeOf(await py.numpy.mean([1, 2, 3, 4])).toEqualTypeOf<number>();
   expectTypeOf(await py.numpy.mean(new Float64Array([1, 2]))).toEqualTypeOf<number>();
   expectTypeOf(
@@ -65,7 +66,7 @@ export async function libraries(): Promise<void> {
   ).toEqualTypeOf<number>();
   expectTypeOf(await py.numpy.ones([2, 3])).toEqualTypeOf<NDArray>();
   expectTypeOf(await py.numpy.arange(5)).toEqualTypeOf<NDArray>();
-  expectTypeOf(await py.numpy.dot([1, 2], [3, 4])).toEqualTypeOf<unknown>(); // numpy's stub says Any
+  expectTypeOf(await py.numpy.dot([1, 2], [3, 4])).toEqualTypeOf<PyValue>(); // numpy's stub says Any
   expectTypeOf(await py.lib.area(2, { height: 3, rounded: true })).toEqualTypeOf<number>();
   expectTypeOf(await py.lib.total([1, 2, 3], { start: 1 })).toEqualTypeOf<number>();
   expectTypeOf(await py.lib.span(1, 3)).toEqualTypeOf<{ start: number; end: number }>();
