@@ -167,7 +167,7 @@ describe('the packed tarball', () => {
     const publint = await run(bin('publint'), ['run', tarball, '--strict'], { cwd: work });
     expect(publint.code, publint.stdout + publint.stderr).toBe(0);
     expect(publint.stdout + publint.stderr).not.toMatch(/Warnings:|Errors:/);
-  });
+  }, 120_000);
 });
 
 describe('fresh projects', () => {
@@ -181,7 +181,7 @@ describe('fresh projects', () => {
     const a = await node(projects.esm, ['adapter.mjs']);
     expect(a.stderr).toBe('');
     expect(a.stdout).toBe('Hello, Ada!\n');
-  });
+  }, 120_000);
 
   it('ES module: transport "grpc" without the optional peers fails with the package to install', async () => {
     writeFileSync(
@@ -202,7 +202,7 @@ try {
       code: 'SNAKEPIT_MISSING_DEPENDENCY',
       fix: 'npm install @grpc/grpc-js @grpc/proto-loader',
     });
-  });
+  }, 120_000);
 
   it('CommonJS: require works, the README snippet runs, errors keep their classes', async () => {
     writeFileSync(join(projects.cjs, 'quickstart.cjs'), readmeBlock('quickstart.cjs'));
@@ -223,7 +223,7 @@ Snakepit.runAsScript({ adapter: 'snakepit_bridge.adapters.showcase:ShowcaseAdapt
     const e = await node(projects.cjs, ['errors.js']);
     expect(e.stderr).toBe('');
     expect(JSON.parse(e.stdout)).toEqual([3, true, 'SNAKEPIT_UNKNOWN_TOOL', true, 'ValueError']);
-  });
+  }, 120_000);
 
   it('TypeScript (module nodenext): a CommonJS file and the README quick start as .mts compile and run', async () => {
     const dir = projects.ts;
@@ -282,7 +282,7 @@ void main();
     const q = await node(dir, ['out/quickstart.mjs']);
     expect(q.stderr).toBe('');
     expect(q.stdout).toBe('2.5\n');
-  });
+  }, 240_000);
 
   it('an esbuild bundle runs with SNAKEPIT_BRIDGE_PATH or python.bridgePath, and without either names the fix', async () => {
     const app = join(projects.esm, 'quickstart.mjs');
@@ -339,7 +339,7 @@ await pit.close();
     const o = await node(work, [join(out, 'option.mjs')]);
     expect(o.stderr).toBe('');
     expect(o.stdout).toBe('4\n');
-  });
+  }, 120_000);
 
   it('the installed CLI: help without bench, bench explains it needs a clone, call takes positional arguments', async () => {
     const cli = join(projects.cjs, 'node_modules', '.bin', 'snakepit');
@@ -353,7 +353,7 @@ await pit.close();
     const call = await run(cli, ['call', 'python.math.sqrt', '16'], { cwd: projects.cjs });
     expect(call.stderr).toBe('');
     expect(call.stdout).toBe('4\n');
-  });
+  }, 120_000);
 
   it('snakepit setup links the bridge into the venv: pyright resolves it; nothing is written into node_modules', async () => {
     const dir = projects.esm;
@@ -423,5 +423,5 @@ reveal_type(Tools().greet)
     expect(existsSync(join(target, 'snakepit_bridge', 'remote', 'snakepit_bridge.proto'))).toBe(true);
     const bridge = walk(join(dir, 'node_modules', 'snakepit', 'python'));
     expect(bridge.filter((f) => /(^|\/)(build\/|dist\/|[^/]*\.egg-info\/)/.test(f))).toEqual([]);
-  });
+  }, 300_000);
 });
