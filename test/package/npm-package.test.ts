@@ -2,7 +2,7 @@
 // TypeScript (`module: nodenext`) projects, each starting a pool and calling Python; an esbuild bundle run with
 // SNAKEPIT_BRIDGE_PATH; `snakepit setup` in a fresh project and pyright resolving the bridge in its venv; attw and
 // publint on the tarball. The README's quick start is run verbatim (the only substitution: the tarball for
-// `snakepit` in `npm install`). One tarball, three installs in parallel from the npm cache: about a minute.
+// `snakepit` in `npm install`). One tarball, three installs in parallel from the npm cache: one to two minutes.
 import { execFile } from 'node:child_process';
 import {
   cpSync,
