@@ -86,6 +86,7 @@ export class Telemetry {
           latency: t?.latency ?? NO_CALLS,
           queueWait: t?.queueWait ?? NO_CALLS,
           chunks: t?.chunks ?? 0,
+          ...(t ? { tools: t.tools } : {}),
         };
       }),
       sessions: sources.sessions(),
