@@ -43,7 +43,7 @@ export type {
   TelemetryConfig,
   StartPolicy,
 } from './config/config-types.js';
-export { dnsEndpoints } from './worker/remote-fleet.js';
+export { dnsEndpoints } from './remote/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
@@ -100,15 +100,15 @@ export type { CallStats } from './telemetry/call-telemetry.js';
 export type { PromRegistry } from './telemetry/prometheus.js';
 export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
 export type { WorkerExitKind } from './errors/exit-kind.js';
-export { resolvePython } from './python/interpreter.js';
-export { PythonPackages } from './python/packages.js';
+export { resolvePython } from './python-env/interpreter.js';
+export { PythonPackages } from './python-env/packages.js';
 export type {
   PythonPackagesOptions,
   PackageStatus,
   CheckInstalledResult,
   EnsureResult,
-} from './python/packages.js';
-export type { Installer } from './python/install.js';
+} from './python-env/packages.js';
+export type { Installer } from './python-env/install.js';
 export { generateTypes } from './typegen/generate.js';
 export type { GenerateTypesOptions, GenerateTypesResult, GeneratedFile } from './typegen/generate.js';
 export { typedClient } from './typegen/client.js';

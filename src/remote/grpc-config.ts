@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors/errors.js';
-import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from './checks.js';
+import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from '../config/checks.js';
 import type {
   EndpointResolver,
   ResolvedGrpcConfig,
   ResolvedSnakepitStyle,
   TransportKind,
-} from './config-types.js';
+} from '../config/config-types.js';
 
 export const GRPC_DEFAULTS = {
   workersPerEndpoint: 1,
