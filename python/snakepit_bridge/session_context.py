@@ -40,7 +40,7 @@ class SessionContext:
         self.deadline = deadline
         self.call_id = call_id
         self._client = client
-        self._host_tools = None  # {name: HostTool}, fetched on first use of host_tools
+        self._host_tools: dict | None = None  # {name: HostTool}, fetched on first use of host_tools
 
     def __repr__(self) -> str:
         return "SessionContext(session_id=%r, call_id=%r)" % (self.session_id, self.call_id)
