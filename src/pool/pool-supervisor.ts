@@ -22,7 +22,7 @@ import { MemoryWatch } from '../limits/memory-watch.js';
 import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
-import type { PoolLinks } from '../worker/link-kind.js';
+import type { LinkKind, PoolLinks } from '../worker/link-kind.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
 import type { Call } from '../call/call.js';
 import { openLinks } from './link-registry.js';
@@ -43,6 +43,8 @@ export interface SupervisorHost {
   readonly events: EventBus;
   readonly runId: string;
   readonly registry: WorkerRegistry | undefined;
+  /** The link kinds to use instead of every registered one (link-registry.ts): tests pass fakes. */
+  readonly linkKinds?: readonly LinkKind[] | undefined;
   /** A worker became ready (its `tools` are known): the pool gives its configured tools their own metrics. */
   workerReady(worker: WorkerHandle): void;
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
@@ -136,15 +138,18 @@ export class PoolSupervisor {
       memoryMb === undefined
         ? undefined
         : new MemoryWatch({ name, logger, memoryMb, workers: () => this.#workers });
-    this.#links = openLinks({
-      name,
-      config,
-      logger,
-      runId,
-      workers: () => this.#workers,
-      startRemoteWorker: (endpoint) => this.#addWorker(endpoint),
-      isRunning: () => this.#host.isRunning() || this.#host.isStarting(),
-    });
+    this.#links = openLinks(
+      {
+        name,
+        config,
+        logger,
+        runId,
+        workers: () => this.#workers,
+        startRemoteWorker: (endpoint) => this.#addWorker(endpoint),
+        isRunning: () => this.#host.isRunning() || this.#host.isStarting(),
+      },
+      host.linkKinds,
+    );
   }
 
   /** The pool's workers (any state). */
