@@ -93,7 +93,7 @@ describe('Pool over fake links', () => {
   it('admits a nested call (made by a host tool) onto its ancestor’s worker past its capacity', async () => {
     const { pool, workers } = await fakePool({ size: 2, workerConcurrency: 1 });
     const outer = submit(pool, 'outer');
-    const busy = submit(pool, 'busy');
+    submit(pool, 'busy');
     await tick();
     const holder = workers.find((w) => w.pending[0]?.tool === 'outer')!;
     const other = workers.find((w) => w !== holder)!;
