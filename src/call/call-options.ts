@@ -6,7 +6,7 @@
 import { SESSION_TOOLS_PREFIX } from '../pool/session-handoff.js';
 import { ConfigError, InvalidArgumentsError } from '../errors/errors.js';
 import { type GracefulOption, type GracefulWire, resolveGraceful } from '../config/graceful.js';
-import { DEFAULT_STREAM_WINDOW } from './chunk-stream.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /**
  * The longest tool name a call may have. Tool names often come from untrusted input (an LLM's tool call, a web
@@ -165,9 +165,9 @@ export function checkCallOptions(
   return { timeoutMs, sessionId, correlationId };
 }
 
-/** A stream's back-pressure window (`options.window`, default DEFAULT_STREAM_WINDOW). */
+/** A stream's back-pressure window (`options.window`, default DEFAULTS.streamWindow). */
 export function streamWindow(tool: string, options: StreamOptions): number {
-  const window = options.window ?? DEFAULT_STREAM_WINDOW;
+  const window = options.window ?? DEFAULTS.streamWindow;
   if (!Number.isInteger(window) || window < 1) {
     throw new InvalidArgumentsError(
       tool,
