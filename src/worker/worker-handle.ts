@@ -186,7 +186,7 @@ export class WorkerHandle {
     });
     trace(
       'worker',
-      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
+      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.command?.join(' ') ?? `${config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`}`,
     );
     return start.promise;
   }
@@ -511,7 +511,14 @@ export class WorkerHandle {
       oomKillsDuringLife: oomNow === undefined ? undefined : oomNow - this.#oomKillsAtSpawn!,
     });
     if (wasStarting) {
-      this.#failStart(startupExitMessage(this.id, this.#config.python.executable, exit, proc.stderrTail()));
+      this.#failStart(
+        startupExitMessage(
+          this.id,
+          this.#config.command?.[0] ?? this.#config.python.executable,
+          exit,
+          proc.stderrTail(),
+        ),
+      );
     }
     if (this.#inFlight.size > 0) {
       const error = crashedError({

@@ -18,9 +18,26 @@ export interface LocalWorkerSpec {
   onLine(stream: 'stdout' | 'stderr', line: string): void;
 }
 
-/** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3. */
+/** Spawn `python -m snakepit_bridge` (or a pool's `command`) for one worker, its channel on fd 3. */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
   const { config, workerId, runId, onLine } = spec;
+  if (config.command) {
+    // Runtimes `node` and `command`: the user's command line as it is; what the bridge takes as flags, the
+    // worker finds in its environment (PROTOCOL.md §1, "Workers in other languages").
+    const [executable, ...args] = config.command;
+    return new WorkerProcess({
+      executable: executable!,
+      args,
+      env: {
+        ...workerEnv(config, runId, workerId),
+        SNAKEPIT_CHANNEL_FD: '3',
+        SNAKEPIT_POOL: config.name,
+        SNAKEPIT_CODEC: config.codec,
+      },
+      cwd: config.cwd,
+      onLine,
+    });
+  }
   const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
   return new WorkerProcess({
     executable: config.python.executable,
