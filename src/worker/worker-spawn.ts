@@ -28,12 +28,7 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     return new WorkerProcess({
       executable: executable!,
       args,
-      env: {
-        ...workerEnv(config, runId, workerId),
-        SNAKEPIT_CHANNEL_FD: '3',
-        SNAKEPIT_POOL: config.name,
-        SNAKEPIT_CODEC: config.codec,
-      },
+      env: commandWorkerEnv(config, runId, workerId),
       cwd: config.cwd,
       onLine,
     });
@@ -62,6 +57,20 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     onLine,
     cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
+}
+
+/** A `command` worker's environment: a Python worker's, plus what the bridge would take as flags. */
+export function commandWorkerEnv(
+  config: ResolvedPoolConfig,
+  runId: string,
+  workerId: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...workerEnv(config, runId, workerId),
+    SNAKEPIT_CHANNEL_FD: '3',
+    SNAKEPIT_POOL: config.name,
+    SNAKEPIT_CODEC: config.codec,
+  };
 }
 
 export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: string): NodeJS.ProcessEnv {
