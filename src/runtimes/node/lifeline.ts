@@ -1,11 +1,52 @@
 /**
  * A worker must not outlive its host (PROTOCOL.md §1.1), and nothing it started may outlive it (§1.2). Node has no
- * parent-death signal, so this watches instead: every 0.5 s, whether the parent pid changed and whether the host's
- * pid (SNAKEPIT_HOST_PID) still exists.
+ * parent-death signal, so a lifeline thread watches instead: every 0.5 s, whether the parent pid changed and
+ * whether the host's pid (SNAKEPIT_HOST_PID) still exists. It runs beside the main thread, so it sees the host go
+ * even while a sync tool holds the main thread: it tells the main thread (which leaves with code 0), and if the
+ * main thread has not left a second later, it stops what the worker started and SIGKILLs the process itself.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 const WATCH_MS = 500;
+const MAIN_GRACE_MS = 1_000;
+
+/** Call `onGone` once when the host is gone. Off with SNAKEPIT_PARENT_WATCH=0. */
+export function watchHost(onGone: (why: string) => void): void {
+  if (process.env['SNAKEPIT_PARENT_WATCH'] === '0') return;
+  const thread = new Worker(new URL('./lifeline-thread.js', import.meta.url), {
+    workerData: { parent: process.ppid, hostPid: Number(process.env['SNAKEPIT_HOST_PID']) || 0 },
+    stdout: false,
+    stderr: false,
+  });
+  thread.unref();
+  thread.once('message', (why: string) => onGone(why));
+  thread.on('error', (err) =>
+    process.stderr.write(`snakepit node worker: lifeline thread failed: ${err.message}\n`),
+  );
+}
+
+/** The lifeline thread's loop (lifeline-thread.ts runs it). */
+export function lifelineLoop(parent: number, hostPid: number, tell: (why: string) => void): void {
+  const gone = (): string | undefined => {
+    if (process.ppid !== parent) return `parent ${parent} is gone`;
+    if (hostPid > 0 && !alive(hostPid)) return `host ${hostPid} is gone`;
+    return undefined;
+  };
+  const check = (): void => {
+    const why = gone();
+    if (why === undefined) return;
+    clearInterval(timer);
+    tell(why);
+    setTimeout(() => {
+      // The main thread is held (a sync tool) and has not left: leave from here.
+      stopDescendants();
+      process.kill(process.pid, 'SIGKILL');
+    }, MAIN_GRACE_MS);
+  };
+  const timer = setInterval(check, WATCH_MS);
+  check(); // a host already gone at start-up is noticed at once
+}
 
 function alive(pid: number): boolean {
   try {
@@ -14,23 +55,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** Call `onGone` once when the host is gone. Returns a stop function. Off with SNAKEPIT_PARENT_WATCH=0. */
-export function watchHost(onGone: (why: string) => void): () => void {
-  if (process.env['SNAKEPIT_PARENT_WATCH'] === '0') return () => {};
-  const parent = process.ppid;
-  const hostPid = Number(process.env['SNAKEPIT_HOST_PID']);
-  const check = (): boolean => {
-    if (process.ppid !== parent) onGone(`parent ${parent} is gone`);
-    else if (Number.isInteger(hostPid) && hostPid > 0 && !alive(hostPid)) onGone(`host ${hostPid} is gone`);
-    else return false;
-    return true;
-  };
-  if (check()) return () => {};
-  const timer = setInterval(check, WATCH_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 function startTicks(stat: string): number {
