@@ -43,6 +43,7 @@ import { InFlightCalls } from './in-flight.js';
 import { forwardPythonLog } from './python-log.js';
 import { remoteSilence } from './remote-link.js';
 import { StartGate } from './start-gate.js';
+import { usableToolSpecs } from './tool-specs.js';
 import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import type { ExitInfo } from './worker-process.js';
@@ -358,7 +359,7 @@ export class WorkerHandle {
     if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
     const wrongAdapter = remoteAdapterProblem(this.endpoint, this.#config, message.adapter);
     if (wrongAdapter) return this.#failStart(wrongAdapter);
-    this.tools = Array.isArray(message.tools) ? message.tools : [];
+    this.tools = usableToolSpecs(message.tools);
     this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
     this.readyAt = Date.now();
     this.#start?.clearDeadline();

@@ -22,7 +22,7 @@ import {
 } from '../../src/index.js';
 import { runConformance } from '../../src/conformance/conformance.js';
 import { nodeRuntimeEntry } from '../../src/config/runtime-config.js';
-import { alive, eventually, recordingLogger } from '../helpers.js';
+import { alive, eventually } from '../helpers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TOOLS = join(HERE, '..', 'fixtures', 'node', 'conformance-tools.mjs');
@@ -232,6 +232,22 @@ describe('runtime node: supervision', () => {
       expect(err).toBeInstanceOf(WorkerCrashedError);
       expect(err.kind).toBe('hang_kill');
       expect(await pit.execute('echo', { value: 1 })).toBe(1);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('a result past maxFrameBytes fails that call with PayloadTooLargeError; the worker stays', async () => {
+    const pit = await nodePool({ maxFrameBytes: 65_536 });
+    try {
+      const pid = pit.workers()[0]!.pid;
+      const err = (await pit
+        .execute('huge', { bytes: 100_000 })
+        .catch((e: unknown) => e)) as PayloadTooLargeError;
+      expect(err).toBeInstanceOf(PayloadTooLargeError);
+      expect(err.limit).toBe(65_536);
+      expect(await pit.execute('echo', { value: 'ok' })).toBe('ok');
+      expect(pit.workers()[0]!.pid).toBe(pid);
     } finally {
       await pit.close();
     }
