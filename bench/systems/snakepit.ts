@@ -1,20 +1,19 @@
-import { Snakepit } from '../../src/index.js';
+import { join } from 'node:path';
+import { Snakepit, type SnakepitConfig } from '../../src/index.js';
 import type { BenchDriver, DriverOptions, SystemSpec } from './types.js';
 
-function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
+/** One driver for every snakepit pool: only the config differs (the Python bridge per codec, the Node runtime). */
+function snakepitSystem(
+  id: string,
+  label: string,
+  config: (options: DriverOptions) => SnakepitConfig,
+): SystemSpec {
   return {
-    id: `snakepit-${codec}`,
-    label: `snakepit (${codec})`,
+    id,
+    label,
     unavailable: async () => undefined,
     async start(options: DriverOptions): Promise<BenchDriver> {
-      const pit = await Snakepit.start({
-        adapter: 'bench_adapter:BenchAdapter',
-        size: options.workers,
-        codec,
-        pythonPath: [options.pythonDir],
-        python: { executable: options.python },
-        logger: false,
-      });
+      const pit = await Snakepit.start(config(options));
       return {
         workers: options.workers,
         add: (a, b) => pit.execute<number>('add', { a, b }),
@@ -38,5 +37,27 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
   };
 }
 
-export const snakepitMsgpack = snakepitSystem('msgpack');
-export const snakepitJson = snakepitSystem('json');
+function pythonPool(codec: 'msgpack' | 'json'): (options: DriverOptions) => SnakepitConfig {
+  return (options) => ({
+    adapter: 'bench_adapter:BenchAdapter',
+    size: options.workers,
+    codec,
+    pythonPath: [options.pythonDir],
+    python: { executable: options.python },
+    logger: false,
+  });
+}
+
+export const snakepitMsgpack = snakepitSystem(
+  'snakepit-msgpack',
+  'snakepit (msgpack)',
+  pythonPool('msgpack'),
+);
+export const snakepitJson = snakepitSystem('snakepit-json', 'snakepit (json)', pythonPool('json'));
+/** The same workloads on the Node.js worker runtime (bench/node/bench-tools.mjs): a trivial call's cost there. */
+export const snakepitNode = snakepitSystem('snakepit-node', 'snakepit (Node worker)', (options) => ({
+  runtime: 'node',
+  module: join(options.pythonDir, '..', 'node', 'bench-tools.mjs'),
+  size: options.workers,
+  logger: false,
+}));

@@ -21,6 +21,7 @@ import {
   WorkerStartError,
 } from '../../src/index.js';
 import { runConformance } from '../../src/conformance/conformance.js';
+import { spawnRaw } from '../../src/conformance/raw-worker.js';
 import { nodeRuntimeEntry } from '../../src/config/runtime-config.js';
 import { alive, eventually } from '../helpers.js';
 
@@ -282,6 +283,34 @@ describe('runtime node: supervision', () => {
     expect(init.traceback).toContain('initialize failed on purpose');
   });
 
+  it('serves a CommonJS module', async () => {
+    const pit = await nodePool({ module: join(HERE, '..', 'fixtures', 'node', 'cjs-tools.cjs') });
+    try {
+      expect(await pit.execute('shout', { text: 'hi' })).toBe('HI');
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it("leaves with exit code 5 when the host's heartbeats stop", async () => {
+    const env = { ...process.env, SNAKEPIT_PARENT_WATCH: '0' };
+    const raw = spawnRaw([process.execPath, nodeRuntimeEntry(), '--module', TOOLS], env, undefined);
+    try {
+      expect((await raw.nextMessage(10_000))['type']).toBe('hello');
+      raw.send({
+        type: 'welcome',
+        protocol: 1,
+        codec: 'json',
+        max_frame_bytes: 1 << 20,
+        heartbeat: { interval_ms: 100, timeout_ms: 400 },
+      });
+      expect((await raw.nextMessage(10_000))['type']).toBe('ready');
+      expect(await raw.exited(5_000)).toBe(5);
+    } finally {
+      raw.kill();
+    }
+  });
+
   it('refuses options only the Python bridge honours', async () => {
     const bad: Array<Partial<SnakepitConfig>> = [
       { runtime: 'node' },
@@ -303,13 +332,14 @@ describe('runtime node: supervision', () => {
 });
 
 describe('runtime node: leaving with the host', () => {
-  it('a worker whose host is SIGKILLed leaves, even while a sync tool holds its thread', async () => {
+  it('a worker whose host is SIGKILLed leaves, even while a sync tool holds its thread, and stops its child', async () => {
     const script = `
       import { Snakepit } from ${JSON.stringify(join(HERE, '..', '..', 'dist', 'src', 'index.js'))};
       const pit = await Snakepit.start({ runtime: 'node', module: ${JSON.stringify(TOOLS)}, size: 2, logger: false, registryDir: false });
+      const child = await pit.execute('spawnChild');
       const pids = pit.workers().map((w) => w.pid);
       void pit.execute('spin', { ms: 60000 }, { timeoutMs: 120000 }).catch(() => {});
-      console.log(JSON.stringify(pids));
+      console.log(JSON.stringify([...pids, child]));
     `;
     const host = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -321,6 +351,6 @@ describe('runtime node: leaving with the host', () => {
     await new Promise((r) => setTimeout(r, 300)); // the spin has started
     expect(pids.every(alive)).toBe(true);
     host.kill('SIGKILL');
-    await eventually(() => !pids.some(alive), 4_000, 'both workers gone');
+    await eventually(() => !pids.some(alive), 4_000, 'both workers and the process one of them started gone');
   });
 });
