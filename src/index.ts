@@ -42,6 +42,10 @@ export type {
   ToolsConfig,
   TelemetryConfig,
 } from './config/config-types.js';
+export type { CommandConfig, RuntimeKind } from './config/runtime-config.js';
+export type { PoolHooks, ToolHooks, ArgsValidator } from './hooks/adapter-hooks.js';
+/** What a tool of the Node.js worker runtime receives as its second argument (docs/WORKERS.md). */
+export type { ToolContext as NodeToolContext } from './runtimes/node/tool-context.js';
 export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
