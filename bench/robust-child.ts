@@ -80,6 +80,127 @@ switch (scenario) {
     event(r.error ? 'rejected' : 'resolved', { ms: r.ms, ...(r.error ? describeError(r.error) : {}) });
     break;
   }
+  case 'neighbour': {
+    // The worker learns that `add` is quick (snakepit then pipelines calls into a busy worker), then 40 calls go
+    // out at once with one that kills its Python process among them: what happens to the 40?
+    for (let i = 0; i < 50; i++) await driver.add(i, 1);
+    let ok = 0;
+    let failed = 0;
+    let lastMs = 0;
+    const t0 = performance.now();
+    let poisoned: Promise<{ ms: number; error?: unknown }> | undefined;
+    const neighbours = Array.from({ length: 40 }, (_, i) => {
+      if (i === 20) poisoned = timed(() => driver.die()); // in the middle of the burst
+      return driver.add(i, 1).then(
+        (v) => {
+          if (v === i + 1) ok++;
+          else failed++;
+          lastMs = performance.now() - t0;
+        },
+        () => {
+          failed++;
+          lastMs = performance.now() - t0;
+        },
+      );
+    });
+    await Promise.race([Promise.all(neighbours), new Promise((r) => setTimeout(r, 4000))]);
+    event('neighbours', { ok, failed, pending: 40 - ok - failed, ms: lastMs });
+    const r = await Promise.race([
+      poisoned!,
+      new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000)),
+    ]);
+    event('poisoned', r ? { ms: r.ms, ...(r.error ? describeError(r.error) : {}) } : { pending: true });
+    break;
+  }
+  case 'hung-neighbour': {
+    // As 'neighbour', but the odd call hangs (a 10 s sleep) past its 500 ms timeout, where the system has one.
+    for (let i = 0; i < 50; i++) await driver.add(i, 1);
+    let ok = 0;
+    let failed = 0;
+    let lastMs = 0;
+    const t0 = performance.now();
+    let hung: Promise<{ ms: number; error?: unknown }> | undefined;
+    const neighbours = Array.from({ length: 40 }, (_, i) => {
+      if (i === 20) {
+        if (driver.sleepWithTimeout) hung = timed(() => driver.sleepWithTimeout!(10_000, 500));
+        else {
+          event('no-timeout');
+          void driver.sleep(10_000).catch(() => {});
+        }
+      }
+      return driver.add(i, 1).then(
+        (v) => {
+          if (v === i + 1) ok++;
+          else failed++;
+          lastMs = performance.now() - t0;
+        },
+        () => {
+          failed++;
+          lastMs = performance.now() - t0;
+        },
+      );
+    });
+    await Promise.race([Promise.all(neighbours), new Promise((r) => setTimeout(r, 4000))]);
+    event('neighbours', { ok, failed, pending: 40 - ok - failed, ms: lastMs });
+    if (hung) {
+      const r = await Promise.race([
+        hung,
+        new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000)),
+      ]);
+      event(
+        'hung',
+        r
+          ? { ms: r.ms, error: Boolean(r.error), ...(r.error ? describeError(r.error) : {}) }
+          : { pending: true },
+      );
+    }
+    break;
+  }
+  case 'broken-beside-healthy': {
+    if (!driver.brokenBesideHealthy) {
+      event('unsupported');
+      break;
+    }
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const gate = join(mkdtempSync(join(tmpdir(), 'snakepit-bench-gate-')), 'never-created');
+    const r = await timed(() => driver.brokenBesideHealthy!(gate));
+    event(r.error ? 'rejected' : 'resolved', {
+      ...(r.value ?? {}),
+      ...(r.error ? describeError(r.error) : {}),
+    });
+    break;
+  }
+  case 'recycle-session': {
+    if (!driver.counterAcrossRecycle) {
+      event('unsupported');
+      break;
+    }
+    const r = await timed(() => driver.counterAcrossRecycle!());
+    event(r.error ? 'rejected' : 'resolved', {
+      ms: r.ms,
+      ...(r.value ?? {}),
+      ...(r.error ? describeError(r.error) : {}),
+    });
+    break;
+  }
+  case 'heal': {
+    if (!driver.healAfterFix) {
+      event('unsupported');
+      break;
+    }
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const gate = join(mkdtempSync(join(tmpdir(), 'snakepit-bench-gate-')), 'dependency');
+    const r = await timed(() => driver.healAfterFix!(gate));
+    event(r.error ? 'rejected' : 'resolved', {
+      ...(r.value ?? {}),
+      ...(r.error ? describeError(r.error) : {}),
+    });
+    break;
+  }
   case 'idle-exit': {
     await driver.add(1, 1);
     event('idle'); // no close(): does the host exit on its own?

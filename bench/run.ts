@@ -7,7 +7,8 @@
  * docs/bench-latest.svg, and the "Latest run" section of docs/PERFORMANCE.md.
  *
  * Flags: --rounds N (3) · --systems a,b · --workers N (2) · --quick (tiny sizes: a correctness smoke run, no
- * timing claims) · --no-docs (do not touch docs/) · --no-robustness
+ * timing claims) · --no-docs (do not touch docs/) · --no-robustness · --robustness-only (observe the robustness
+ * table alone and replace only that table in docs/PERFORMANCE.md: its cells do not depend on a quiet machine)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { resolvePython } from '../src/python/interpreter.js';
 import { runChild } from './lib/children.js';
 import { fmt, markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
-import { observe, SCENARIOS, type Cell } from './robustness.js';
+import { observe, SCENARIO_LABELS, SCENARIOS, type Cell } from './robustness.js';
 import { SYSTEMS } from './systems/index.js';
 import type { WorkloadResult } from './workloads.js';
 
@@ -30,6 +31,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
     'no-robustness': { type: 'boolean', default: false },
+    'robustness-only': { type: 'boolean', default: false },
   },
 });
 
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   log(`${ROUNDS} interleaved round(s), ${WORKERS} workers${QUICK ? ', QUICK sizes (no timing claims)' : ''}`);
 
   const base = { python, pythonDir, workers: WORKERS, quick: QUICK };
+  if (flags['robustness-only']) return robustnessOnly(active, base);
   const work: Record<string, Array<Record<string, WorkloadResult>>> = {};
   const startup: Record<string, Record<string, StartupSample[] | string>> = {};
   const loads: number[] = [];
@@ -109,16 +112,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const robustness: Record<string, Record<string, Cell>> = {};
-  if (!flags['no-robustness']) {
-    // The bare loop is a measuring stick with no error handling at all, not a bridge: it has no robustness row.
-    for (const s of active.filter((x) => !x.id.startsWith('bare-'))) {
-      for (const scenario of SCENARIOS) {
-        (robustness[s.id] ??= {})[scenario] = await observe(s.id, scenario, base);
-      }
-      log(`robustness: ${s.label} observed`);
-    }
-  }
+  const robustness = flags['no-robustness'] ? {} : await observeAll(active, base);
 
   const rows = buildRows(
     active.map((s) => s.id),
@@ -127,12 +121,7 @@ async function main(): Promise<void> {
   );
   const labels = active.map((s) => ({ id: s.id, label: s.label }));
   const table = resultsTable(rows, labels);
-  const robustTable = markdownTable(
-    ['system', 'worker dies mid-call', 'call hangs past its timeout', 'Python raises', 'idle Node exits'],
-    active
-      .filter((s) => robustness[s.id])
-      .map((s) => [s.label, ...SCENARIOS.map((sc) => cellMark(robustness[s.id]?.[sc]))]),
-  );
+  const robustTable = robustnessTable(active, robustness);
   const targets = targetsTable(rows);
   log(`\n${table}\n\n${robustTable}\n\n${targets}`);
 
@@ -175,9 +164,55 @@ async function main(): Promise<void> {
   }
 }
 
+async function observeAll(
+  systems: Array<{ id: string; label: string }>,
+  base: object,
+): Promise<Record<string, Record<string, Cell>>> {
+  const robustness: Record<string, Record<string, Cell>> = {};
+  // The bare loop is a measuring stick with no error handling at all, not a bridge: it has no robustness column.
+  for (const s of systems.filter((x) => !x.id.startsWith('bare-'))) {
+    for (const scenario of SCENARIOS) {
+      (robustness[s.id] ??= {})[scenario] = await observe(s.id, scenario, base);
+    }
+    log(`robustness: ${s.label} observed`);
+  }
+  return robustness;
+}
+
+/** `--robustness-only`: observe the table and put it in place of the one in docs/PERFORMANCE.md's latest run. */
+async function robustnessOnly(systems: Array<{ id: string; label: string }>, base: object): Promise<void> {
+  const table = robustnessTable(systems, await observeAll(systems, base));
+  log(`\n${table}`);
+  if (flags['no-docs'] || QUICK) return;
+  const path = join(ROOT, 'docs', 'PERFORMANCE.md');
+  const doc = readFileSync(path, 'utf8');
+  const head = '### Robustness (observed by the harness in the same run)\n\n';
+  const start = doc.indexOf(head);
+  const end = doc.indexOf('\n\n### Targets', start);
+  if (start < 0 || end < 0) throw new Error('docs/PERFORMANCE.md has no robustness table to replace');
+  const note =
+    `Observed ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- ` +
+    '--robustness-only` (the cells do not depend on timings, so the table is refreshed without a full run).\n\n';
+  writeFileSync(path, doc.slice(0, start) + head + note + table + doc.slice(end));
+  log('updated the robustness table in docs/PERFORMANCE.md');
+}
+
 function cellMark(cell: Cell | undefined): string {
   if (!cell) return '–';
+  if (cell.na) return `n/a: ${cell.text}`;
   return `${cell.good ? '✓' : '✗'} ${cell.text}`;
+}
+
+/** One row per case, one column per system. */
+function robustnessTable(
+  systems: Array<{ id: string; label: string }>,
+  robustness: Record<string, Record<string, Cell>>,
+): string {
+  const observed = systems.filter((s) => robustness[s.id]);
+  return markdownTable(
+    ['case', ...observed.map((s) => s.label)],
+    SCENARIOS.map((sc) => [SCENARIO_LABELS[sc], ...observed.map((s) => cellMark(robustness[s.id]?.[sc]))]),
+  );
 }
 
 function samples(

@@ -3,6 +3,7 @@
  * every call's arguments pass before a `Call` exists. Each problem is an InvalidArgumentsError naming the option.
  * Separate from `Snakepit` so the facade stays a list of one-line delegations.
  */
+import { SESSION_TOOLS_PREFIX } from './pool/session-handoff.js';
 import { ConfigError, InvalidArgumentsError } from './errors/errors.js';
 import { type GracefulOption, type GracefulWire, resolveGraceful } from './config/graceful.js';
 import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
@@ -92,6 +93,14 @@ export function checkCallShape(tool: string, args: ToolArgs, options: ExecuteOpt
       tool,
       undefined,
       `the tool name is ${tool.length} characters; the limit is ${MAX_TOOL_NAME_CHARS}`,
+    );
+  }
+  if (tool.startsWith(SESSION_TOOLS_PREFIX)) {
+    // They read and write any session's pickled state: a caller (a web request, an LLM) must never reach them.
+    throw new InvalidArgumentsError(
+      tool,
+      undefined,
+      'this name is reserved for snakepit moving sessions between workers',
     );
   }
   if (!isPlainArgs(args)) {

@@ -41,6 +41,7 @@ export type {
   SnakepitStyleConfig,
   ToolsConfig,
   TelemetryConfig,
+  StartPolicy,
 } from './config/config-types.js';
 export type { CommandConfig, RuntimeKind } from './config/runtime-config.js';
 export type { PoolHooks, ToolHooks, ArgsValidator } from './hooks/adapter-hooks.js';
@@ -48,6 +49,7 @@ export type { PoolHooks, ToolHooks, ArgsValidator } from './hooks/adapter-hooks.
 export type { ToolContext as NodeToolContext } from './runtimes/node/tool-context.js';
 export { dnsEndpoints } from './worker/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
 export { PyDict } from './transport/container-values.js';

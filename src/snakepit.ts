@@ -21,6 +21,8 @@ import { adoptCallerStack } from './errors/caller-stack.js';
 import type { Dashboard, DashboardOptions } from './dashboard/dashboard.js';
 import type { DashboardSource } from './dashboard/dashboard-source.js';
 import { ConfigError, InvalidArgumentsError, PoolClosedError } from './errors/errors.js';
+import type { DoctorReport } from './doctor/doctor-types.js';
+import { poolsReport } from './doctor/pool-checks.js';
 import { describeLibrary } from './generic/describe-library.js';
 import { installMissingLibraries } from './generic/library-install.js';
 import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
@@ -82,6 +84,7 @@ export class Snakepit implements AsyncDisposable {
         for (const [pool, workers] of servedBy) {
           for (const w of workers) this.#pools.get(pool)?.notify(w, { type: 'session_end', session });
         }
+        for (const pool of this.#pools.values()) pool.sessionEnded(session);
         this.#refs.sessionEnded(session);
         this.#tools.clearSession(session);
         this.#events.emit('session:ended', { session, reason });
@@ -104,6 +107,7 @@ export class Snakepit implements AsyncDisposable {
           sessions: this.#sessions,
           registry: this.#registry,
           onHostCall: (worker, message) => router.handle(worker, message),
+          onRefsLost: (session, lost, why) => this.#refs.lost(session, lost, why),
         }),
       ]),
     );
@@ -122,15 +126,20 @@ export class Snakepit implements AsyncDisposable {
     const pit = new Snakepit(resolved);
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
-    const starting = Promise.allSettled(pools.map((p) => p.start())); // the workers are spawned by now
+    const allOrNothing = resolved.startPolicy === 'all';
+    const starting = Promise.allSettled(pools.map((p) => p.start(allOrNothing))); // the workers are spawned by now
     // Importing the OpenTelemetry API takes ~15 ms: it happens while the workers start (no call runs before we return).
     const tracing = await loadCallTracer(resolved.telemetry.tracing).then(
       (tracer): PromiseSettledResult<CallTracer | undefined> => ({ status: 'fulfilled', value: tracer }),
       (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
     );
     const results = [...(await starting), tracing];
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    let failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (tracing.status === 'fulfilled') pit.#telemetry.useTracer(tracing.value);
+    if (!failed && !allOrNothing && !pools.some((p) => p.serving)) {
+      // "available", and nothing is: no pool could start a single worker.
+      failed = { status: 'rejected', reason: pools.find((p) => p.startFailure)?.startFailure };
+    }
     if (failed) {
       pit.#sessions.close();
       pit.#refs.close();
@@ -366,6 +375,25 @@ export class Snakepit implements AsyncDisposable {
     pools: () => [...this.#pools.values()].map((p) => ({ stats: p.stats(), workers: p.workers() })),
     sessions: () => this.#sessions.stats(),
   };
+
+  /**
+   * Try now to bring a pool (or every pool) back to full size. A degraded pool retries on its own, with capped
+   * back-off; call this once the cause is fixed. Resolves when the missing workers started (a degraded pool emits
+   * `pool:recovered`).
+   * @throws WorkerStartError when a worker still fails to start (the pool keeps trying); PoolClosedError
+   */
+  async resume(pool?: string): Promise<void> {
+    const pools = pool !== undefined ? [this.#pool(pool)] : [...this.#pools.values()];
+    await Promise.all(pools.map((p) => p.resume()));
+  }
+
+  /**
+   * The state of every pool as doctor checks: `ok` (serving at full size), `warn` (short of workers, or degraded
+   * with some running), `fail` (degraded with none: its calls fail at once), each with what to do.
+   */
+  doctor(): DoctorReport {
+    return poolsReport([...this.#pools.values()].map((p) => p.stats()));
+  }
 
   /**
    * Serve a live, read-only web page of the pools (workers, queue, throughput and latency over the last minutes,

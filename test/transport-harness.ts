@@ -9,6 +9,11 @@ import { FIXTURES_PYTHONPATH, requireOptional, SHOWCASE } from './helpers.js';
 
 export type TransportName = 'local' | 'grpc';
 export const TRANSPORTS: readonly TransportName[] = ['local', 'grpc'];
+export type ProfileName = 'process' | 'thread';
+/** Every transport in every worker profile (docs/PROFILES.md): the conformance suite runs against each. */
+export const TRANSPORT_PROFILES: readonly [TransportName, ProfileName][] = TRANSPORTS.flatMap((t) =>
+  (['process', 'thread'] as const).map((p): [TransportName, ProfileName] => [t, p]),
+);
 
 /** Whether the transport can run here (grpc needs grpcio+protobuf; a printed skip, or a failure in CI). */
 export function transportAvailable(transport: TransportName): boolean {
@@ -22,11 +27,13 @@ export interface PitOptions extends Omit<Partial<SnakepitConfig>, 'pools'> {
 
 export class TransportHarness {
   readonly transport: TransportName;
+  readonly profile: ProfileName;
   readonly #servers = new Map<string, Promise<WorkerServer>>();
   readonly #pits: Snakepit[] = [];
 
-  constructor(transport: TransportName) {
+  constructor(transport: TransportName, profile: ProfileName = 'process') {
     this.transport = transport;
+    this.profile = profile;
   }
 
   /** The server serving `adapter` (started on first use; grpc only). */
@@ -42,7 +49,8 @@ export class TransportHarness {
   /** Start a Snakepit of `size` workers running `adapter`, over this harness's transport. */
   async start(options: PitOptions = {}): Promise<Snakepit> {
     const { adapter = SHOWCASE, size = 1, ...rest } = options;
-    const base = { adapter, logger: false as const, pythonPath: [FIXTURES_PYTHONPATH], ...rest };
+    const profile = this.profile === 'thread' ? { profile: 'thread' as const, threadsPerWorker: 4 } : {};
+    const base = { adapter, logger: false as const, pythonPath: [FIXTURES_PYTHONPATH], ...profile, ...rest };
     let config: SnakepitConfig;
     if (this.transport === 'local') {
       config = { ...base, size };

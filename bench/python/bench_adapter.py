@@ -44,3 +44,10 @@ class BenchAdapter(BaseAdapter):
     @tool
     def fail(self):
         return f.fail()
+
+    @tool
+    def bump(self):
+        """A counter kept in the session (ctx.store): how far the session's state goes."""
+        count = (self.session_context.retrieve("count") or 0) + 1
+        self.session_context.store("count", count)
+        return count

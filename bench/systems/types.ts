@@ -31,6 +31,29 @@ export interface BenchDriver {
   fail(): Promise<unknown>;
   /** `sleep(ms)` bounded by the system's own timeout mechanism; absent when it has none. */
   sleepWithTimeout?(ms: number, timeoutMs: number): Promise<unknown>;
+  /**
+   * Keep a counter in a session's Python state, replace the worker holding it on purpose (a planned recycle), and
+   * return the counter's values before and after; absent when the system has no sessions or recycling.
+   */
+  counterAcrossRecycle?(): Promise<{ before: number; after: number }>;
+  /**
+   * Start a second pool whose adapter cannot import until `gateFile` exists, then create the file: resolves with
+   * what a call answered while it was broken, and how long until calls succeed on their own; absent when the
+   * system does not supervise workers.
+   */
+  healAfterFix?(gateFile: string): Promise<{ brokenError: string; brokenMs: number; healedMs: number }>;
+  /**
+   * Start two pools, one whose adapter cannot import (`gateFile` is never created): with the default start policy
+   * (which should refuse, naming the error) and with the one that starts what can start (the healthy pool should
+   * serve, the broken one fail fast); absent when the system has no pools.
+   */
+  brokenBesideHealthy?(gateFile: string): Promise<{
+    defaultPolicy: string;
+    healthyOk: boolean;
+    healthyMs: number;
+    brokenError: string;
+    brokenMs: number;
+  }>;
   /** Pids of the Python processes (for RSS); empty for an in-process interpreter. */
   pythonPids(): number[];
   close(): Promise<void>;

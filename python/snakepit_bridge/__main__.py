@@ -1,5 +1,5 @@
 """``python -m snakepit_bridge --adapter module:Class [--channel-fd 3] [--worker-id ID] [--pool NAME]
-[--run-id RUN] [--codec auto|msgpack|json]``
+[--run-id RUN] [--codec auto|msgpack|json] [--ledger-fd N]``
 
 ``python -m snakepit_bridge serve --grpc HOST:PORT --adapter module:Class [...]`` serves remote hosts instead
 (``remote/serve.py``; needs grpcio and protobuf), and ``python -m snakepit_bridge snakepit --adapter module:Class
@@ -42,12 +42,15 @@ def build_parser():
     parser.add_argument("--run-id", default=None, help="the host's run id (marks processes for cleanup)")
     parser.add_argument("--codec", default="auto", choices=["auto", "msgpack", "json"],
                         help="codecs to offer the host: auto = msgpack if importable, and json")
+    parser.add_argument("--ledger-fd", type=int, default=None,
+                        help="file descriptor of the ledger the host shares (begun calls, unsent frames)")
     return parser
 
 
 # The flags of the worker's command line and their destinations, as build_parser declares them.
 _FLAGS = {"--adapter": "adapter", "--channel-fd": "channel_fd", "--worker-id": "worker_id", "--pool": "pool",
-          "--run-id": "run_id", "--codec": "codec"}
+          "--run-id": "run_id", "--codec": "codec", "--ledger-fd": "ledger_fd"}
+_INT_FLAGS = ("channel_fd", "ledger_fd")
 _CODECS = ("auto", "msgpack", "json")
 
 
@@ -55,13 +58,14 @@ def parse_fast(argv):
     """The plain ``--flag value`` command line the host spawns, parsed by hand; None for anything else.
 
     Accepts only what ``build_parser`` gives the same meaning: each known flag at most once, spelled in full,
-    followed by a value that does not start with "-", a valid ``--codec`` and an integer ``--channel-fd``, and
-    ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors) goes to argparse,
-    which answers it as it always did (a usage message and exit code 2 for errors).
+    followed by a value that does not start with "-", a valid ``--codec``, integers for ``--channel-fd`` and
+    ``--ledger-fd``, and ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors)
+    goes to argparse, which answers it as it always did (a usage message and exit code 2 for errors).
     """
     if len(argv) % 2:
         return None
-    args = types.SimpleNamespace(adapter=None, channel_fd=3, worker_id=None, pool=None, run_id=None, codec="auto")
+    args = types.SimpleNamespace(adapter=None, channel_fd=3, worker_id=None, pool=None, run_id=None, codec="auto",
+                                 ledger_fd=None)
     seen = set()
     for i in range(0, len(argv), 2):
         flag, value = argv[i], argv[i + 1]
@@ -69,7 +73,7 @@ def parse_fast(argv):
         if dest is None or dest in seen or value.startswith("-"):
             return None
         seen.add(dest)
-        if dest == "channel_fd":
+        if dest in _INT_FLAGS:
             try:
                 value = int(value)  # what argparse's type=int does
             except ValueError:

@@ -87,7 +87,19 @@ def probe_env() -> dict:
         "pip": pip_version,
         "msgpack": msgpack_version,
         "gil_disabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False),
+        "free_threaded": _free_threaded_build(),
     }
+
+
+def _free_threaded_build() -> bool:
+    # The same test as snakepit_bridge.runtime.free_threaded_build (this file imports nothing of the package).
+    if "t" in getattr(sys, "abiflags", ""):
+        return True
+    if not hasattr(sys, "_is_gil_enabled"):
+        return False
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def main(argv=None) -> int:

@@ -109,6 +109,19 @@ class RefTable:
         """The entry for ``ref_id`` (``.obj``, ``.session``), or None."""
         return self._entries.get(ref_id)
 
+    def adopt(self, key: str, obj: object, session: str) -> None:
+        """Keep ``obj`` under ``key`` (``<worker>/<id>``): a reference another worker made, moved here with its
+        session (dispatch/session_tools.py). It keeps its id; the host names it by that key."""
+        with self._lock:
+            self._entries[key] = _Entry(obj, session)
+            self._by_session.setdefault(session, set()).add(key)
+
+    def items(self, session: str) -> list:
+        """``(key, object)`` of every reference of ``session`` (a snapshot)."""
+        with self._lock:
+            return [(key, self._entries[key].obj) for key in self._by_session.get(session, ())
+                    if key in self._entries]
+
     def release(self, ref_ids, session=None) -> int:
         """Drop the given references (only those of ``session`` when it is given); returns how many."""
         dropped = []
@@ -216,10 +229,13 @@ def resolve_args(call, tokens, worker_id):
         if owner != call.session:
             return "%s belongs to session %r, not to this call's session %r: a reference is only " \
                    "valid in its own session" % (what, owner, call.session)
+        key = ref_id
         if tag.get("worker") not in (None, worker_id):
-            return "%s lives on worker %s, not on %s, which ran this call (use strict session affinity " \
-                   "to keep a session on its worker)" % (what, tag.get("worker"), worker_id)
-        entry = REFS.get(ref_id)
+            key = "%s/%s" % (tag.get("worker"), ref_id)  # moved here with its session (adopt)
+            if REFS.get(key) is None:
+                return "%s lives on worker %s, not on %s, which ran this call (use strict session affinity " \
+                       "to keep a session on its worker)" % (what, tag.get("worker"), worker_id)
+        entry = REFS.get(key)
         if entry is None or entry.session != owner:
             return "%s was released (or its session ended)" % what
         objects[id(token)] = entry.obj

@@ -39,6 +39,12 @@ class SessionStates:
                 del self._states[session]
             return True
 
+    def items(self, session: str) -> list:
+        """``(key, value)`` pairs of ``session`` (a snapshot)."""
+        with self._lock:
+            state = self._states.get(session)
+            return list(state.items()) if state else []
+
     def keys(self, session: str) -> list:
         state = self._states.get(session)
         return list(state) if state else []

@@ -35,7 +35,7 @@ class FakeHost:
 
     def __init__(self, adapter: str = SHOWCASE, codec: str = "msgpack", max_frame_bytes: int = 64 << 20,
                  python: str = sys.executable, args=(), env=None, handshake: bool = True,
-                 command=None, welcome=None, new_session: bool = False) -> None:
+                 command=None, welcome=None, new_session: bool = False, ledger_fd=None) -> None:
         self.codec_name = codec
         self.max_frame_bytes = max_frame_bytes
         self.welcome_extra = welcome or {}  # extra welcome fields (e.g. heartbeat)
@@ -44,6 +44,8 @@ class FakeHost:
 
         def to_fd3():
             os.dup2(child_fd, 3)  # dup2 clears close-on-exec: fd 3 survives exec, the original does not
+            if ledger_fd is not None:
+                os.dup2(ledger_fd, 4)  # the ledger, as the Node host passes it (--ledger-fd 4)
             if new_session:
                 os.setsid()  # lead a process group, as under the Node host
 
@@ -53,7 +55,7 @@ class FakeHost:
         environ.update(env or {})
         self.proc = subprocess.Popen(
             command or [python, "-m", "snakepit_bridge", "--adapter", adapter, "--worker-id", "test-1",
-                        *args],
+                        *(["--ledger-fd", "4"] if ledger_fd is not None else []), *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             close_fds=False, preexec_fn=to_fd3, env=environ, cwd=PYTHON_DIR,
         )

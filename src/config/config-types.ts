@@ -61,12 +61,13 @@ export interface LimitsConfig {
 export interface RestartConfig {
   /**
    * Consecutive failed replacements (a worker that fails to start, or dies on its own right after) before the pool
-   * stops trying and reports itself degraded (`pool:degraded`). Default 10.
+   * reports itself degraded (`pool:degraded`); it keeps trying, `maxBackoffMs` apart at most, and reports
+   * `pool:recovered` once back to size (`pit.resume(pool)` tries at once). Default 10.
    */
   maxAttempts?: number;
   /** Delay before the second attempt; each further attempt doubles it. Default 100 ms. */
   initialBackoffMs?: number;
-  /** The longest delay between attempts. Default 30,000 ms. */
+  /** The longest delay between attempts, degraded or not. Default 30,000 ms. */
   maxBackoffMs?: number;
 }
 
@@ -161,7 +162,21 @@ export interface PoolConfig {
   queue?: QueueConfig;
   /** Wire codec: `auto` (msgpack when the worker has it, else JSON), or force one. Default `auto`. */
   codec?: 'auto' | CodecName;
-  /** Calls one worker runs at once (>1 only helps async adapters). Default 1. */
+  /**
+   * How a worker runs calls (docs/PROFILES.md): `process` (default) runs one sync call at a time per worker;
+   * `thread` runs up to `threadsPerWorker` calls at once, sync tools on the worker's thread pool. A thread pool
+   * needs an adapter that declares `__thread_safe__`.
+   */
+  profile?: WorkerProfile;
+  /** Profile `thread`: the worker's threads, and so the calls it runs at once (its capacity). Default 8. */
+  threadsPerWorker?: number;
+  /**
+   * Threads each native math library (OpenMP, OpenBLAS, MKL, BLIS, Accelerate, numexpr) may start in a worker:
+   * sets `OMP_NUM_THREADS` and its kin. Default: the host's own values of those variables, else 1. A pool's
+   * `env` still wins for any one of them.
+   */
+  nativeThreads?: number;
+  /** Profile `process`: calls one worker runs at once (>1 only helps async adapters). Default 1. */
   workerConcurrency?: number;
   /**
    * Calls that may wait inside a busy worker behind fast calls (host-measured < 2 ms), to cut round trips under
@@ -200,11 +215,23 @@ export interface PoolConfig {
   /** Hard per-worker limits (memory, CPU per call, descriptors); local workers only. */
   limits?: LimitsConfig;
   /**
-   * Session affinity: `strict` (default) runs a session's calls only on the worker that served it before (its
-   * Python state is there; if that worker is gone, calls fail with SessionLostError); `prefer` uses that worker
-   * when it has room and any worker otherwise.
+   * Session affinity, named as in Snakepit (docs/SESSIONS.md has the table):
+   * - `strict_queue` (default; alias `strict`): a session's calls run only on its worker, waiting for it when it
+   *   is busy. When the worker is recycled, the session's state moves to the replacement; when it dies, the
+   *   session's next call fails with SessionLostError and the session continues on another worker, its state gone.
+   * - `strict_fail_fast`: the same, but a call whose worker is busy fails at once with WorkerBusyError, and after
+   *   the worker died every call fails with SessionLostError until the session is deleted.
+   * - `hint` (alias `prefer`): the session's worker when it has room, any worker otherwise; no call ever fails
+   *   because of affinity (state may be missing where it runs).
    */
-  affinity?: AffinityMode;
+  affinity?: AffinityMode | 'strict' | 'prefer';
+  /**
+   * Workers started at once when the pool starts (or refills): the next batch starts when one is ready, so a large
+   * pool does not import its adapter 100 times at once. Default 8.
+   */
+  startupBatchSize?: number;
+  /** Pause between two start-up batches. Default 0. */
+  startupBatchDelayMs?: number;
   /** How the pool reaches its workers (`local`, `grpc`, `snakepit`). Default `local`. */
   transport?: TransportKind;
   /** With transport `grpc`: the remote endpoints (`"host:port"`), or a resolver function. */
@@ -227,7 +254,8 @@ export interface PoolConfig {
   hooks?: PoolHooks;
 }
 
-export type AffinityMode = 'strict' | 'prefer';
+/** Session affinity modes (Snakepit's names; `strict` and `prefer` are accepted as aliases). */
+export type AffinityMode = 'hint' | 'strict_queue' | 'strict_fail_fast';
 
 /**
  * How a pool reaches its workers:
@@ -238,6 +266,7 @@ export type AffinityMode = 'strict' | 'prefer';
  *   written for Snakepit).
  */
 export type TransportKind = 'local' | 'grpc' | 'snakepit';
+export type WorkerProfile = 'process' | 'thread';
 
 /**
  * Where a pool's remote workers are, asked at start and every `grpc.resolveIntervalMs` (DNS-based discovery such
@@ -346,7 +375,16 @@ export interface SnakepitConfig extends Partial<SinglePoolShorthand> {
   tools?: ToolsConfig;
   /** Per-call telemetry and tracing (docs/TELEMETRY.md); `false` turns both off. Default: on, tracing `"auto"`. */
   telemetry?: boolean | TelemetryConfig;
+  /**
+   * What `Snakepit.start` does when a pool cannot start: `"all"` (default) rejects with the failure and stops every
+   * pool (nothing half-started); `"available"` resolves with the pools that started — a pool whose workers failed
+   * is degraded (`pit.stats(pool).state`, `pit.doctor()`), fails calls at once with its WorkerStartError, and keeps
+   * trying with back-off until it recovers (`pool:recovered`).
+   */
+  startPolicy?: StartPolicy;
 }
+
+export type StartPolicy = 'all' | 'available';
 
 export interface ResolvedPython {
   executable: string;
@@ -411,6 +449,10 @@ export interface ResolvedPoolConfig {
   streamTimeoutMs: number;
   queue: { max: number; timeoutMs: number | undefined };
   codec: 'auto' | CodecName;
+  profile: WorkerProfile;
+  /** Set for profile `thread` (then equal to workerConcurrency and pipelineDepth). */
+  threadsPerWorker: number | undefined;
+  nativeThreads: number | undefined;
   workerConcurrency: number;
   pipelineDepth: number;
   spinUs: number;
@@ -420,6 +462,8 @@ export interface ResolvedPoolConfig {
   cwd: string | undefined;
   killGraceMs: number;
   affinity: AffinityMode;
+  startupBatchSize: number;
+  startupBatchDelayMs: number;
   /** Undefined when heartbeats are off. */
   heartbeat: { intervalMs: number; timeoutMs: number; hostTimeoutMs: number } | undefined;
   recycle: {
@@ -459,4 +503,5 @@ export interface ResolvedConfig {
   registryDir: string | undefined;
   tools: { maxDepth: number };
   telemetry: { calls: boolean; tracing: boolean | 'auto' };
+  startPolicy: StartPolicy;
 }

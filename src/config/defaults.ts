@@ -6,6 +6,7 @@ export const DEFAULTS = {
   queueMax: 10_000,
   workerConcurrency: 1,
   pipelineDepth: 32,
+  threadsPerWorker: 8,
   spinUs: 50,
   maxFrameBytes: 64 * 1024 * 1024,
   closeTimeoutMs: 10_000,
@@ -22,4 +23,7 @@ export const DEFAULTS = {
   restartInitialBackoffMs: 100,
   restartMaxBackoffMs: 30_000,
   toolsMaxDepth: 8,
+  affinity: 'strict_queue',
+  startupBatchSize: 8,
+  startPolicy: 'all',
 } as const;

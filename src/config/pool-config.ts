@@ -17,7 +17,7 @@ import {
   stringList,
   stringMap,
 } from './checks.js';
-import type { PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
+import type { AffinityMode, PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
 import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from './grpc-config.js';
 import {
@@ -29,6 +29,7 @@ import {
 import { resolveLimits } from './limits-config.js';
 import { resolveHooks } from '../hooks/adapter-hooks.js';
 import { checkForeignRuntime, resolveRuntime } from './runtime-config.js';
+import { resolveProfile } from './profile-config.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-config.js';
 
@@ -47,6 +48,9 @@ export const POOL_KEYS = new Set([
   'streamTimeoutMs',
   'queue',
   'codec',
+  'profile',
+  'threadsPerWorker',
+  'nativeThreads',
   'workerConcurrency',
   'pipelineDepth',
   'spinUs',
@@ -55,6 +59,8 @@ export const POOL_KEYS = new Set([
   'python',
   'cwd',
   'affinity',
+  'startupBatchSize',
+  'startupBatchDelayMs',
   'heartbeat',
   'recycle',
   'maxRetries',
@@ -125,11 +131,9 @@ export function resolvePool(
   if (pool.cwd !== undefined && (typeof pool.cwd !== 'string' || !pool.cwd)) {
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
   }
-  const affinity = pool.affinity ?? 'strict';
-  if (affinity !== 'strict' && affinity !== 'prefer') {
-    throw new ConfigError(`${where}.affinity`, `must be "strict" or "prefer", got ${describe(affinity)}`);
-  }
+  const affinity = resolveAffinity(`${where}.affinity`, pool.affinity);
   const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
+  const limits = resolveLimits(`${where}.limits`, pool.limits, transport);
   return {
     name: pool.name,
     adapter: runtime.label ?? (libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string)),
@@ -155,13 +159,7 @@ export function resolvePool(
       timeoutMs: optionalPositiveInt(`${where}.queue.timeoutMs`, queue['timeoutMs']),
     },
     codec,
-    workerConcurrency: positiveInt(
-      `${where}.workerConcurrency`,
-      pool.workerConcurrency,
-      DEFAULTS.workerConcurrency,
-      10_000,
-    ),
-    pipelineDepth: positiveInt(`${where}.pipelineDepth`, pool.pipelineDepth, DEFAULTS.pipelineDepth, 1_000),
+    ...resolveProfile(where, pool, transport, limits),
     spinUs: nonNegativeInt(`${where}.spinUs`, pool.spinUs, DEFAULTS.spinUs, 10_000),
     maxFrameBytes: positiveInt(
       `${where}.maxFrameBytes`,
@@ -178,11 +176,18 @@ export function resolvePool(
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
     affinity,
+    startupBatchSize: positiveInt(
+      `${where}.startupBatchSize`,
+      pool.startupBatchSize,
+      DEFAULTS.startupBatchSize,
+      DEFAULTS.maxPoolSize,
+    ),
+    startupBatchDelayMs: nonNegativeInt(`${where}.startupBatchDelayMs`, pool.startupBatchDelayMs, 0, 600_000),
     heartbeat: resolveHeartbeat(`${where}.heartbeat`, pool.heartbeat),
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
     restart: resolveRestart(`${where}.restart`, pool.restart),
-    limits: resolveLimits(`${where}.limits`, pool.limits, transport),
+    limits,
     transport,
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
@@ -190,4 +195,25 @@ export function resolvePool(
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
   };
+}
+
+const AFFINITY_ALIASES: Record<string, AffinityMode> = {
+  hint: 'hint',
+  prefer: 'hint',
+  strict_queue: 'strict_queue',
+  strict: 'strict_queue',
+  strict_fail_fast: 'strict_fail_fast',
+};
+
+/** Snakepit's names, and the earlier `strict` / `prefer` as aliases. */
+function resolveAffinity(key: string, value: unknown): AffinityMode {
+  if (value === undefined) return DEFAULTS.affinity;
+  const mode = typeof value === 'string' ? AFFINITY_ALIASES[value] : undefined;
+  if (mode === undefined) {
+    throw new ConfigError(
+      key,
+      `must be "strict_queue" (alias "strict"), "strict_fail_fast" or "hint" (alias "prefer"), got ${describe(value)}`,
+    );
+  }
+  return mode;
 }

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from '../errors/errors.js';
 import { describe, isPlainObject, positiveInt, rejectUnknownKeys } from './checks.js';
-import type { ResolvedConfig, ResolvedPoolConfig, SnakepitConfig } from './config-types.js';
+import type { ResolvedConfig, ResolvedPoolConfig, SnakepitConfig, StartPolicy } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
 import {
   resolveHandleSignals,
@@ -36,6 +36,7 @@ const TOP_KEYS = new Set([
   'registryDir',
   'tools',
   'telemetry',
+  'startPolicy',
 ]);
 
 /**
@@ -80,6 +81,7 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       handleSignals: _h,
       registryDir: _r,
       telemetry: _tel,
+      startPolicy: _sp,
       ...single
     } = input;
     pools = [resolvePool({ name: 'default', ...single }, 'pool', defaults)];
@@ -106,5 +108,14 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
     sessions: resolveSessions(input.sessions),
     tools: resolveTools(input.tools),
     telemetry: resolveTelemetry(input.telemetry),
+    startPolicy: resolveStartPolicy(input.startPolicy),
   };
+}
+
+function resolveStartPolicy(value: unknown): StartPolicy {
+  if (value === undefined) return DEFAULTS.startPolicy;
+  if (value !== 'all' && value !== 'available') {
+    throw new ConfigError('startPolicy', `must be "all" or "available", got ${describe(value)}`);
+  }
+  return value;
 }

@@ -109,7 +109,7 @@ export function checkForeignRuntime(
   runtime: RuntimeKind,
   pool: Record<string, unknown>,
 ): void {
-  for (const key of ['adapter', 'libraries', 'limits', 'pythonPath'] as const) {
+  for (const key of ['adapter', 'libraries', 'limits', 'pythonPath', 'threadsPerWorker'] as const) {
     if (pool[key] !== undefined) {
       throw new ConfigError(
         `${where}.${key}`,
@@ -119,6 +119,12 @@ export function checkForeignRuntime(
   }
   if (pool['transport'] !== undefined && pool['transport'] !== 'local') {
     throw new ConfigError(`${where}.transport`, `runtime "${runtime}" runs local workers only; remove it`);
+  }
+  if (pool['profile'] === 'thread') {
+    throw new ConfigError(
+      `${where}.profile`,
+      `"thread" is the Python bridge's thread pool; runtime "${runtime}" runs profile "process"`,
+    );
   }
   if (runtime === 'node' && pool['codec'] === 'msgpack') {
     throw new ConfigError(`${where}.codec`, 'the Node runtime speaks the json codec; use "auto" or "json"');

@@ -142,10 +142,8 @@ export class DashboardState {
 
   #workerView(w: WorkerInfo): WorkerView {
     const line = this.#lineage.of(w.id);
-    const profile = (w as { profile?: unknown }).profile;
     return {
       ...w,
-      profile: typeof profile === 'string' ? profile : 'process',
       restarts: line.restarts,
       recycles: line.recycles,
     };
@@ -185,9 +183,9 @@ export class DashboardState {
   }
 }
 
-/** A pool's state: what the pool reports when it reports one, else ready or degraded. */
+/** A pool's state: what the pool reports (`running` shown as `ready`), else ready or degraded. */
 function poolState(stats: PoolStats): string {
   const reported = (stats as { state?: unknown }).state;
-  if (typeof reported === 'string') return reported;
+  if (typeof reported === 'string') return reported === 'running' ? 'ready' : reported;
   return stats.degraded ? 'degraded' : 'ready';
 }

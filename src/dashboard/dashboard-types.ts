@@ -57,8 +57,6 @@ export interface LatencyWindow {
 }
 
 export interface WorkerView extends WorkerInfo {
-  /** How the worker runs calls: `process` (a Python process of its own). */
-  profile: string;
   /** Replacements after a death in this worker's line (the workers it took over from), seen by the dashboard. */
   restarts: number;
   /** Replacements on purpose (ttl, maxRequests, maxRssMb, recycleWorker) in this worker's line. */
@@ -67,7 +65,7 @@ export interface WorkerView extends WorkerInfo {
 
 export interface PoolView {
   name: string;
-  /** `ready`, or `degraded` once the pool stopped replacing workers (or the state the pool reports). */
+  /** The pool's `stats().state` (`running` shown as `ready`): `degraded` while its workers keep failing to start. */
   state: string;
   stats: PoolStats;
   workers: WorkerView[];

@@ -24,6 +24,8 @@ export interface PythonEnvInfo {
   pip: string | null;
   msgpack: string | null;
   gil_disabled: boolean;
+  /** A free-threaded build (3.13t and later), whether or not its GIL is on now; absent from older probes. */
+  free_threaded?: boolean;
 }
 
 interface ImportProbe {
@@ -110,7 +112,7 @@ export async function checkEnvironment(
       ? {
           id: 'python-version',
           status: 'ok',
-          message: `Python ${info.python} (${info.implementation}${info.gil_disabled ? ', free-threaded' : ''})`,
+          message: `Python ${info.python} (${info.implementation}${freeThreading(info)})`,
         }
       : {
           id: 'python-version',
@@ -413,4 +415,10 @@ function describeStartFailure(
       : "read the worker's stderr below; `snakepit call --verbose` shows all of it",
     details,
   };
+}
+
+/** How a free-threaded build runs (profile "thread" runs sync tools in parallel only without the GIL). */
+function freeThreading(info: PythonEnvInfo): string {
+  if (info.gil_disabled) return ', free-threaded build, GIL off';
+  return info.free_threaded ? ', free-threaded build, GIL on (an extension module asked for it)' : '';
 }

@@ -135,15 +135,23 @@ export class QueueTimeoutError extends SnakepitError {
   }
 }
 
-/** The call ran longer than its timeout; it was cancelled in Python too. */
+/**
+ * The call ran longer than its timeout. `started`: it was on a worker, which is told to stop it (the tool's code
+ * is interrupted; a worker that has not stopped it 5 s later is killed); otherwise it was waiting for one.
+ */
 export class CallTimeoutError extends SnakepitError {
   static override readonly code = 'SNAKEPIT_CALL_TIMEOUT';
   constructor(
     readonly tool: string,
     readonly timeoutMs: number,
+    readonly started = true,
   ) {
     super(
-      `call to "${tool}" timed out after ${timeoutMs} ms (it was cancelled in Python; raise timeoutMs if it needs longer)`,
+      started
+        ? `call to "${tool}" timed out after ${timeoutMs} ms; it is being stopped in Python (a tool that does not ` +
+            'stop within 5 s of its cancel has its worker killed). Raise timeoutMs if it needs longer'
+        : `call to "${tool}" timed out after ${timeoutMs} ms waiting for a worker to take it: raise timeoutMs, ` +
+            'or give the pool more workers',
     );
   }
 }
@@ -223,15 +231,48 @@ export class InvalidArgumentsError extends SnakepitError {
   }
 }
 
-/** The session's worker is gone, and with it the Python state of the session. */
+/** A piece of a session's Python state that could not move to the replacement of a recycled worker. */
+export interface LostState {
+  /** `value`: a `ctx.store` entry; `ref`: an object reference. */
+  kind: 'value' | 'ref';
+  /** The store key (its repr), or the reference id. */
+  name: string;
+  /** The Python type of the value. */
+  type: string;
+  /** Why it could not move (the pickling error). */
+  reason: string;
+  /** References: the worker that made it (with `name`, what the host's PyRef says). */
+  worker?: string;
+}
+
+/**
+ * The session's Python state is gone, in whole (its worker died) or in part (`lost`: what could not move to the
+ * replacement of a recycled worker).
+ */
 export class SessionLostError extends SnakepitError {
   static override readonly code = 'SNAKEPIT_SESSION_LOST';
   constructor(
     readonly sessionId: string,
     message?: string,
+    /** What could not move, when the worker was recycled (empty when the whole state is gone). */
+    readonly lost: LostState[] = [],
   ) {
     super(
       message ?? `session "${sessionId}" lost its worker; its Python state is gone (start a new session)`,
+    );
+  }
+}
+
+/** Affinity `strict_fail_fast`: the session's worker is busy, and the call was not queued for it. */
+export class WorkerBusyError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_WORKER_BUSY';
+  constructor(
+    readonly sessionId: string,
+    readonly workerId: string,
+  ) {
+    super(
+      `session "${sessionId}": its worker ${workerId} is busy, and affinity "strict_fail_fast" does not wait ` +
+        '(retry later, or use affinity "strict_queue" to wait for it)',
     );
   }
 }

@@ -53,6 +53,8 @@ export interface CallInit {
   graceful?: { repr: boolean } | undefined;
   /** Telemetry: told when the call is created, dispatched and settled. */
   observer?: CallObserver | undefined;
+  /** A bridge call the pool makes itself (a session hand-off): not counted as a served request. */
+  internal?: boolean;
 }
 
 export type CallPhase = 'queued' | 'running' | 'done';
@@ -89,8 +91,21 @@ export class Call {
   /** The worker running the call, once dispatched. */
   runner: CallRunner | undefined;
   readonly idempotent: boolean;
+  /** A bridge call the pool makes itself (a session hand-off): not counted as a served request. */
+  readonly internal: boolean;
   /** Times the call was taken back from a dead worker and queued again (crash barrier). */
   retries = 0;
+  /** Times the call was given back unstarted by a worker (withdrawn, or its worker died first) and queued again. */
+  returns = 0;
+  /** The ledger slot of the worker it was dispatched to (worker/ledger.ts), while in flight there. */
+  slot: number | undefined = undefined;
+  /** Its worker was asked to give it back if it has not begun (a `withdraw`), and has not answered yet. */
+  withdrawing = false;
+  /**
+   * Nothing may be pipelined behind it on its worker: a stream, a call given up on (its cancel pending), or a
+   * call to a tool not measured as fast when it was dispatched. Kept by the worker's InFlightCalls.
+   */
+  blocksPipelining = false;
   /** The caller's correlation id, if it gave one. */
   readonly correlationId: string | undefined;
   readonly graceful: { repr: boolean } | undefined;
@@ -118,6 +133,7 @@ export class Call {
     this.stream = init.stream;
     this.workerId = init.workerId;
     this.idempotent = init.idempotent === true;
+    this.internal = init.internal === true;
     this.parent = init.parent;
     this.depth = init.depth ?? 0;
     this.correlationId = init.correlationId;
@@ -142,7 +158,7 @@ export class Call {
     }
     init.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#timer = setTimeout(
-      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs), 'timeout'),
+      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs, this.phase !== 'queued'), 'timeout'),
       init.timeoutMs,
     );
     if (init.queueTimeoutMs !== undefined) {
@@ -172,8 +188,22 @@ export class Call {
   requeue(): void {
     this.phase = 'queued';
     this.runner = undefined;
+    this.slot = undefined;
+    this.withdrawing = false;
     this.cancelled = undefined;
     this.retries++;
+  }
+
+  /**
+   * Its worker gave it back before it began (withdrawn from a busy worker, or the worker died first): back to
+   * `queued`, to run elsewhere. Not a retry: it never ran, so the idempotency rule does not apply.
+   */
+  putBack(): void {
+    this.phase = 'queued';
+    this.runner = undefined;
+    this.slot = undefined;
+    this.withdrawing = false;
+    this.returns++;
   }
 
   /** The worker's `result`: the call is complete. */

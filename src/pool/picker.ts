@@ -3,11 +3,12 @@
  * fake workers: `pickWorker` (what the pool calls) handles affinity and falls back to `pickLeastLoaded`.
  *
  * Least-loaded first. When every worker is at `workerConcurrency`, a call may still be *pipelined* into a busy
- * worker — written now, run by Python right after what it holds — but only behind calls to tools the host has
- * measured as fast (< FAST_TOOL_MS), so a short call never waits behind a long one. Pipelining saves a round
- * trip per call under load; it is what lets 2 workers serve tens of thousands of calls per second.
+ * worker — written now, run by Python right after what it holds — but only behind calls to tools the host had
+ * measured as fast (< FAST_TOOL_MS) when it dispatched them (a worker counts the others: `pipelineBlockers`), and
+ * never into a worker marked stalled (stall-watch.ts: it has answered nothing for a while), so a short call never
+ * waits behind a long one. Pipelining saves a round trip per call under load; it is what lets 2 workers serve tens
+ * of thousands of calls per second.
  */
-import type { Call } from './call.js';
 
 export const FAST_TOOL_MS = 2;
 const EWMA_ALPHA = 0.2;
@@ -36,7 +37,10 @@ export class ToolTimings {
 export interface PickableWorker {
   readonly state: string;
   readonly load: number;
-  inFlight(): Iterable<Call>;
+  /** Busy without answering for a while: nothing is pipelined into it. */
+  readonly stalled?: boolean;
+  /** Calls in flight nothing may be pipelined behind: streams, cancelled calls, tools not measured as fast. */
+  readonly pipelineBlockers: number;
 }
 
 export interface PickLimits {
@@ -47,7 +51,6 @@ export interface PickLimits {
 export function pickLeastLoaded<W extends PickableWorker>(
   workers: readonly W[],
   limits: PickLimits,
-  timings: ToolTimings,
 ): W | undefined {
   let best: W | undefined;
   for (const w of workers) {
@@ -56,37 +59,43 @@ export function pickLeastLoaded<W extends PickableWorker>(
   if (best || limits.pipelineDepth <= limits.workerConcurrency) return best;
   for (const w of workers) {
     if (w.state !== 'ready' || w.load >= limits.pipelineDepth || (best && w.load >= best.load)) continue;
-    if (holdsOnlyFastCalls(w, timings)) best = w;
+    if (pipelinable(w)) best = w;
   }
   return best;
 }
 
 /** Whether `worker` can take one more call now (a free slot, or pipelining behind fast calls). */
-export function hasRoom(worker: PickableWorker, limits: PickLimits, timings: ToolTimings): boolean {
+export function hasRoom(worker: PickableWorker, limits: PickLimits): boolean {
   if (worker.state !== 'ready') return false;
   if (worker.load < limits.workerConcurrency) return true;
   return (
     limits.pipelineDepth > limits.workerConcurrency &&
     worker.load < limits.pipelineDepth &&
-    holdsOnlyFastCalls(worker, timings)
+    pipelinable(worker)
   );
 }
 
 /**
  * Where a call must or would rather run: its session's worker, or the worker holding the object it addresses.
  * `strict`: only there (the Python state is there); otherwise there when it has room, else anywhere.
+ * `failFast` (with `strict`): when that worker has no room, refuse rather than wait.
  */
 export interface AffinityTarget {
   workerId: string;
   strict: boolean;
+  failFast?: boolean;
 }
 
 /** How the pool learns and records where a session's calls go (the SessionStore implements it). */
 export interface SessionRouter {
   /** The worker that served the session in `pool` last, if any. */
   workerFor(sessionId: string, pool: string): string | undefined;
-  /** A call of the session was dispatched to `workerId`. */
+  /** A call of the session was dispatched to `workerId` (or its state moved there). */
   bound(sessionId: string, pool: string, workerId: string): void;
+  /** The session's worker in `pool` is gone: route its next call anywhere. */
+  unbind(sessionId: string, pool: string): void;
+  /** The sessions whose worker in `pool` is `workerId`. */
+  sessionsOn(pool: string, workerId: string): string[];
 }
 
 /**
@@ -94,13 +103,15 @@ export interface SessionRouter {
  * - `worker`: dispatch the call to this worker now;
  * - `wait`: the call must run on this worker, which has no room: park it there, and look at the calls behind it;
  * - `busy`: no worker can take the call now: leave it queued;
- * - `lost`: the call must run on a worker that is gone (exited, recycled): fail it with SessionLostError.
+ * - `lost`: the call must run on a worker that is gone (exited, recycled): fail it with SessionLostError;
+ * - `refused`: the call must run on this worker, which has no room, and may not wait (`failFast`).
  */
 export type PickResult<W> =
   | { kind: 'worker'; worker: W }
   | { kind: 'wait'; worker: W }
   | { kind: 'busy' }
-  | { kind: 'lost'; workerId: string };
+  | { kind: 'lost'; workerId: string }
+  | { kind: 'refused'; worker: W };
 
 const BUSY = { kind: 'busy' } as const;
 
@@ -113,20 +124,18 @@ export function pickWorker<W extends PickableWorker & { readonly id: string }>(
   target: AffinityTarget | undefined,
   workers: readonly W[],
   limits: PickLimits,
-  timings: ToolTimings,
   nestedOn?: ReadonlySet<string>,
 ): PickResult<W> {
   if (target !== undefined) {
     const bound = workers.find((w) => w.id === target.workerId);
     if (bound && bound.state === 'ready') {
-      if (hasRoom(bound, limits, timings) || nestedOn?.has(bound.id))
-        return { kind: 'worker', worker: bound };
-      if (target.strict) return { kind: 'wait', worker: bound };
+      if (hasRoom(bound, limits) || nestedOn?.has(bound.id)) return { kind: 'worker', worker: bound };
+      if (target.strict) return { kind: target.failFast ? 'refused' : 'wait', worker: bound };
     } else if (target.strict) {
       return { kind: 'lost', workerId: target.workerId };
     }
   }
-  const worker = pickLeastLoaded(workers, limits, timings);
+  const worker = pickLeastLoaded(workers, limits);
   if (worker) return { kind: 'worker', worker };
   if (nestedOn) {
     const holder = workers.find((w) => w.state === 'ready' && nestedOn.has(w.id));
@@ -135,9 +144,7 @@ export function pickWorker<W extends PickableWorker & { readonly id: string }>(
   return BUSY;
 }
 
-function holdsOnlyFastCalls(worker: PickableWorker, timings: ToolTimings): boolean {
-  for (const call of worker.inFlight()) {
-    if (call.cancelled || call.stream || !timings.isFast(call.tool)) return false;
-  }
-  return true;
+/** Whether a call may wait inside this busy worker: it is not stalled, and holds only fast calls. */
+function pipelinable(worker: PickableWorker): boolean {
+  return !worker.stalled && worker.pipelineBlockers === 0;
 }

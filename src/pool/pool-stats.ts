@@ -5,7 +5,7 @@
  * its supervisor's restart and recycle counts, each worker's state, the call telemetry and /proc — and they grow
  * a field whenever a capability lands, which should not touch the queue and pump.
  */
-import type { ResolvedPoolConfig } from '../config/config-types.js';
+import type { ResolvedPoolConfig, WorkerProfile } from '../config/config-types.js';
 import type { CallTelemetry } from '../telemetry/call-telemetry.js';
 import { type CallStats, callStats } from '../telemetry/telemetry.js';
 import { readRssBytes } from '../util/proc.js';
@@ -14,7 +14,14 @@ import type { SupervisionStats } from './pool-supervisor.js';
 
 export interface PoolStats extends CallStats {
   pool: string;
-  /** Workers that exist (starting or ready). */
+  /**
+   * `running`; `degraded` while worker starts keep failing (`restart.maxAttempts` in a row, or at start with
+   * `startPolicy: "available"`): it keeps trying with back-off; `starting`, `closing`, `closed` around its life.
+   */
+  state: 'starting' | 'running' | 'degraded' | 'closing' | 'closed';
+  /** Local workers the pool keeps (its `size`). */
+  size: number;
+  /** Workers that are ready or starting (a start that failed no longer counts). */
   workers: number;
   /** Ready workers with no call in flight. */
   available: number;
@@ -38,8 +45,21 @@ export interface PoolStats extends CallStats {
   recycles: number;
   /** Idempotent calls queued again after their worker died. */
   retries: number;
-  /** True once replacements failed `restart.maxAttempts` times in a row and the pool stopped trying. */
+  /**
+   * Calls a worker gave back before they began — withdrawn from a worker stuck in a long call, or still unstarted
+   * when their worker died — and ran elsewhere (each also a `call:returned` event).
+   */
+  returned: number;
+  /** True while the pool is degraded (see `state`). */
   degraded: boolean;
+  /** Epoch ms when it became degraded; undefined when it is not. */
+  degradedSince: number | undefined;
+  /** Worker starts that failed in a row (reset by a worker that stays up, or `pit.resume`). */
+  restartFailures: number;
+  /** When the next attempt to start missing workers runs, while one is scheduled. */
+  nextRestartInMs: number | undefined;
+  /** The last worker start failure (a WorkerStartError's message), if any. */
+  lastStartError: string | undefined;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
   heartbeatsMissed: number;
 }
@@ -52,8 +72,12 @@ export interface WorkerInfo {
   load: number;
   served: number;
   codec: string | undefined;
+  /** How the worker runs calls: `process` (one sync call at a time) or `thread` (docs/PROFILES.md). */
+  profile: WorkerProfile;
   /** The worker's Python version (from its handshake). */
   python: string | undefined;
+  /** Its Python is a free-threaded build running without the GIL (3.13t and later). */
+  freeThreaded: boolean;
   /** The interpreter the worker runs. */
   pythonExecutable: string;
   /** Why that interpreter was chosen, e.g. `./.venv`, `SNAKEPIT_PYTHON`, `python3 on PATH`. */
@@ -73,11 +97,14 @@ export interface CallCounters {
   timeouts: number;
   saturations: number;
   retries: number;
+  returned: number;
 }
 
 /** Everything `poolStats` reads. */
 export interface PoolStatsSource {
   name: string;
+  state: 'new' | 'starting' | 'running' | 'closing' | 'closed';
+  size: number;
   workers: readonly WorkerHandle[];
   /** Calls waiting: the queue and the calls parked on one worker. */
   queued: number;
@@ -97,9 +124,17 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     else busy++;
   }
   const { calls, supervision } = source;
+  const state =
+    source.state === 'new'
+      ? 'starting'
+      : source.state === 'running' && supervision.degraded
+        ? 'degraded'
+        : source.state;
   return {
     pool: source.name,
-    workers: source.workers.filter((w) => w.state === 'ready' || w.state === 'starting').length,
+    state,
+    size: source.size,
+    workers: source.workers.filter((w) => w.willServe).length,
     available,
     busy,
     queued: source.queued,
@@ -111,9 +146,14 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     saturations: calls.saturations,
     restarts: supervision.restarts,
     retries: calls.retries,
+    returned: calls.returned,
     heartbeatsMissed: supervision.heartbeatsMissed,
     recycles: supervision.recycles,
     degraded: supervision.degraded,
+    degradedSince: supervision.degradedSince,
+    restartFailures: supervision.restartFailures,
+    nextRestartInMs: supervision.nextRestartInMs,
+    lastStartError: supervision.lastStartError,
     ...callStats(source.telemetry),
   };
 }
@@ -127,7 +167,9 @@ export function workerInfo(w: WorkerHandle, config: ResolvedPoolConfig): WorkerI
     load: w.load,
     served: w.served,
     codec: w.codec,
+    profile: config.profile,
     python: w.hello?.python,
+    freeThreaded: w.hello?.free_threaded === true && w.hello.gil === false,
     pythonExecutable: config.python.executable,
     pythonSource: config.python.source,
     uptimeMs: Date.now() - w.spawnedAt,

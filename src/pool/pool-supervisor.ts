@@ -5,7 +5,11 @@
  *   worker ends ─► onWorkerExit ─┬─ remote: RemoteFleet reconnects in the background (not a restart)
  *                                └─ local:  replenish ─► (RestartPolicy delay) ─► replaceRound ─┬─ ready
  *                                                                                              └─ failed ─► back off;
- *                                           after restart.maxAttempts: pool:degraded, stop trying
+ *         after restart.maxAttempts in a row: pool:degraded, and it keeps trying every maxBackoffMs (or at once
+ *         on `resume()`); the first round that starts a worker again: pool:recovered
+ *
+ * Workers start in batches of `startupBatchSize` (the next batch when one is ready), at start and in
+ * replacement rounds, so a large pool does not import its adapter everywhere at once.
  *
  * It is separate from `Pool` so that the pool reads as the queue and its one `#pump`, and this file as the
  * supervision around it: the restart policy, the recycler's and the remote fleet's hooks, the worker events. It
@@ -50,6 +54,14 @@ export interface SupervisorHost {
   callDone(worker: WorkerHandle, call: Call, error: Error | undefined): void;
   /** The worker died with `call` in flight: true when the pool took the call back to run it elsewhere. */
   retryCrashed(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /** Calls the worker had not begun (withdrawn, or unstarted at its death), in dispatch order: run them elsewhere. */
+  returnCalls(worker: WorkerHandle, calls: Call[], reason: 'withdrawn' | 'not_begun'): void;
+  /** Recycling: `old` stops taking calls, `next` replaces it; hold the calls of `old`'s sessions. */
+  beginHandOff(old: WorkerHandle, next: WorkerHandle): void;
+  /** Recycling: `old` is idle; move its sessions to its replacement. Resolves when done (never rejects). */
+  handOff(old: WorkerHandle): Promise<void>;
+  /** A worker left the pool (after its calls were settled or returned). */
+  workerExited(worker: WorkerHandle): void;
   /** No worker can serve: fail every queued call with `error` rather than let them wait out their timeouts. */
   failQueued(error: Error): void;
 }
@@ -60,6 +72,14 @@ export interface SupervisionStats {
   heartbeatsMissed: number;
   recycles: number;
   degraded: boolean;
+  /** Epoch ms when the pool became degraded. */
+  degradedSince: number | undefined;
+  /** Worker starts that failed in a row. */
+  restartFailures: number;
+  /** When the next replacement round starts, while one is scheduled. */
+  nextRestartInMs: number | undefined;
+  /** The last worker start failure, if any. */
+  lastStartError: string | undefined;
 }
 
 export class PoolSupervisor {
@@ -76,8 +96,16 @@ export class PoolSupervisor {
   #restartTimer: NodeJS.Timeout | undefined;
   /** A replacement round is scheduled or starting: at most one at a time. */
   #replacing = false;
-  /** Set when the pool gave up replacing workers (restart.maxAttempts). */
-  #gaveUp: WorkerStartError | undefined;
+  /** Set while the pool is degraded: replacements failed restart.maxAttempts times in a row (or at start). */
+  #degraded: { error: WorkerStartError; since: number } | undefined;
+  /** The last start failure, for stats and doctor. */
+  #lastStartError: string | undefined;
+  /** When the scheduled replacement round runs (performance.now()). */
+  #nextRoundAt: number | undefined;
+  /** `resume()` callers waiting for the round it started. */
+  #resumeWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /** `resume()` was called while a round was under way: run another one right after it. */
+  #roundAgain = false;
   #restartCount = 0;
   #heartbeatsMissed = 0;
 
@@ -92,7 +120,11 @@ export class PoolSupervisor {
       events,
       workers: () => this.#workers,
       startExtraWorker: (replacing) => this.#addWorker(replacing?.endpoint),
-      onDraining: () => this.#replenish(),
+      onDraining: (old, next) => {
+        this.#host.beginHandOff(old, next);
+        this.#replenish();
+      },
+      handOff: (old) => this.#host.handOff(old),
       isRunning: () => this.#host.isRunning(),
     });
     const { memoryMb } = config.limits;
@@ -122,15 +154,69 @@ export class PoolSupervisor {
     return this.#workers.find((w) => w.id === id);
   }
 
-  /** Start `size` local workers and the remote fleet at once; the first failure, if any. */
-  async startAll(): Promise<PromiseRejectedResult | undefined> {
-    const workers = Array.from({ length: this.#host.config.size }, () => this.#newWorker());
+  /**
+   * Start `size` local workers, in batches, and the remote fleet beside them. `allOrNothing`: stop at the first
+   * batch with a failure. Returns the first failure, if any.
+   */
+  async startAll(allOrNothing: boolean): Promise<Error | undefined> {
     this.#memoryWatch?.start();
-    const results = await Promise.allSettled([
-      ...workers.map((w) => this.#startWorker(w)),
-      ...(this.#fleet ? [this.#fleet.start()] : []),
-    ]);
-    return results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const fleet = this.#fleet?.start().then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const local = await this.#startInBatches(this.#host.config.size, allOrNothing);
+    return local ?? (await fleet);
+  }
+
+  /**
+   * Start `count` new local workers, `startupBatchSize` at a time. Resolves with the first failure (after the
+   * batch it happened in; with `stopAtFailure`, later batches are not started).
+   */
+  async #startInBatches(count: number, stopAtFailure: boolean): Promise<Error | undefined> {
+    const { startupBatchSize, startupBatchDelayMs } = this.#host.config;
+    let failure: Error | undefined;
+    for (let started = 0; started < count; started += startupBatchSize) {
+      if (started > 0 && startupBatchDelayMs > 0)
+        await new Promise((r) => setTimeout(r, startupBatchDelayMs));
+      if (!this.#host.isRunning() && !this.#host.isStarting()) break;
+      const batch = Array.from({ length: Math.min(startupBatchSize, count - started) }, () =>
+        this.#newWorker(),
+      );
+      const results = await Promise.allSettled(batch.map((w) => this.#startWorker(w)));
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') {
+          if (this.#host.isRunning()) {
+            this.#host.events.emit('worker:restarted', {
+              pool: this.#host.name,
+              worker: batch[i]!.id,
+              pid: batch[i]!.pid,
+            });
+          }
+        } else {
+          failure ??= r.reason as Error;
+          this.#lastStartError = (r.reason as Error).message;
+          if (this.#host.isRunning()) {
+            this.#host.logger.error(
+              { pool: this.#host.name, worker: batch[i]!.id },
+              `replacement failed to start: ${(r.reason as Error).message}`,
+            );
+          }
+        }
+      });
+      if (failure && stopAtFailure) break;
+      if (this.#host.isRunning()) this.#host.pump(); // what started serves while the next batch starts
+    }
+    return failure;
+  }
+
+  /**
+   * `startPolicy: "available"`: the pool runs with the workers that started; it is degraded, and refills with
+   * back-off like after a crash.
+   */
+  startedDegraded(failure: Error): void {
+    this.#restarts.startFailed();
+    this.#degrade(failure);
+    this.#replenish();
   }
 
   /** The pool is running: begin the recycler's periodic checks. */
@@ -138,12 +224,31 @@ export class PoolSupervisor {
     this.#recycler.start();
   }
 
-  /** Why no call can be served: the pool gave up replacing workers and none is ready or starting. */
+  /** Why no call can be served: the pool is degraded and no worker is ready or starting. */
   unavailable(): WorkerStartError | undefined {
-    if (this.#gaveUp && !this.#workers.some((w) => w.state === 'ready' || w.state === 'starting')) {
-      return this.#gaveUp;
+    if (this.#degraded && !this.#workers.some((w) => w.willServe)) {
+      return this.#degraded.error;
     }
     return undefined;
+  }
+
+  /**
+   * Try to bring a degraded (or short-handed) pool back to size now, with the back-off reset. Resolves when the
+   * round started every missing worker; rejects with the round's failure (the pool keeps trying with back-off).
+   */
+  resume(): Promise<void> {
+    if (this.#missing() <= 0 && !this.#replacing) return Promise.resolve();
+    this.#restarts.reset();
+    const done = new Promise<void>((resolve, reject) => this.#resumeWaiters.push({ resolve, reject }));
+    if (this.#replacing && this.#nextRoundAt === undefined) {
+      this.#roundAgain = true; // the round under way began before this call: the caller gets a fresh one
+    } else {
+      clearTimeout(this.#restartTimer);
+      this.#replacing = false;
+      this.#nextRoundAt = undefined;
+      this.#replenish();
+    }
+    return done;
   }
 
   /** Replace one worker on request (`pit.recycleWorker`). */
@@ -156,7 +261,14 @@ export class PoolSupervisor {
       restarts: this.#restartCount,
       heartbeatsMissed: this.#heartbeatsMissed,
       recycles: this.#recycler.recycled,
-      degraded: this.#gaveUp !== undefined,
+      degraded: this.#degraded !== undefined,
+      degradedSince: this.#degraded?.since,
+      restartFailures: this.#restarts.failures,
+      nextRestartInMs:
+        this.#nextRoundAt === undefined
+          ? undefined
+          : Math.max(0, Math.round(this.#nextRoundAt - performance.now())),
+      lastStartError: this.#lastStartError,
     };
   }
 
@@ -164,7 +276,10 @@ export class PoolSupervisor {
   stopSupervising(): void {
     this.#recycler.stop();
     clearTimeout(this.#restartTimer);
+    this.#nextRoundAt = undefined;
     this.#fleet?.stop();
+    const closed = new PoolClosedError(`pool "${this.#host.name}" is closing`);
+    for (const w of this.#resumeWaiters.splice(0)) w.reject(closed);
   }
 
   /** Stop every worker (`graceMs` between the shutdown frame, SIGTERM and SIGKILL) and forget them. */
@@ -222,10 +337,12 @@ export class PoolSupervisor {
           correlationId: message.correlation_id ?? undefined,
         }),
       onCallDone: (w, call, error) => {
+        if (call.internal) return;
         host.callDone(w, call, error);
         this.#recycler.afterCall(w);
       },
       onCallCrashed: (w, call, error) => host.retryCrashed(w, call, error),
+      onCallsReturned: (w, calls, why) => host.returnCalls(w, calls, why),
       onHeartbeatMissed: (w, silentMs, missed, fatal) => {
         this.#heartbeatsMissed++;
         host.events.emit('heartbeat:missed', {
@@ -246,6 +363,7 @@ export class PoolSupervisor {
     this.#workers = this.#workers.filter((w) => w !== worker);
     host.registry?.remove(worker.id);
     this.#recycler.onExit(worker);
+    host.workerExited(worker);
     host.events.emit('worker:exited', {
       pool: host.name,
       worker: worker.id,
@@ -303,87 +421,109 @@ export class PoolSupervisor {
   // ── replacing ────────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay.
-   * A round that fails to start counts against `restart.maxAttempts`; when they are spent the pool reports
-   * itself degraded and stops trying.
+   * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay. A
+   * round that fails to start counts against `restart.maxAttempts`; past that, the pool is degraded and keeps
+   * trying, every `maxBackoffMs` at most.
    */
   #replenish(): void {
-    if (!this.#host.isRunning() || this.#replacing || this.#gaveUp) return;
-    if (this.#missing() <= 0) return;
+    if (!this.#host.isRunning() || this.#replacing) return;
+    if (this.#missing() <= 0) return this.#settleResume(undefined);
     this.#replacing = true;
-    this.#restartTimer = setTimeout(() => void this.#replaceRound(), this.#restarts.delayMs());
+    const delay = this.#restarts.delayMs();
+    this.#nextRoundAt = performance.now() + delay;
+    this.#restartTimer = setTimeout(() => void this.#replaceRound(), delay);
     this.#restartTimer.unref();
   }
 
   async #replaceRound(): Promise<void> {
     const host = this.#host;
+    this.#nextRoundAt = undefined;
     const missing = this.#missing();
     if (!host.isRunning() || missing <= 0) {
       this.#replacing = false;
+      if (missing <= 0) this.#settleResume(undefined);
       return;
     }
-    const workers = Array.from({ length: missing }, () => this.#newWorker());
-    this.#restartCount += workers.length;
-    const results = await Promise.allSettled(workers.map((w) => this.#startWorker(w)));
+    this.#restartCount += missing;
+    const failure = await this.#startInBatches(missing, true);
     this.#replacing = false;
     if (!host.isRunning()) return;
-    let failure: unknown;
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        host.events.emit('worker:restarted', {
-          pool: host.name,
-          worker: workers[i]!.id,
-          pid: workers[i]!.pid,
-        });
-      } else {
-        failure ??= r.reason;
-        host.logger.error(
-          { pool: host.name, worker: workers[i]!.id },
-          `replacement failed to start: ${(r.reason as Error).message}`,
-        );
-      }
-    });
     if (failure !== undefined) this.#replacementFailed(failure);
+    else if (this.#missing() <= 0) this.#recovered();
     host.pump();
+    if (this.#roundAgain) {
+      this.#roundAgain = false;
+      this.#restarts.reset();
+    } else this.#settleResume(failure);
     this.#replenish();
   }
 
-  #replacementFailed(err: unknown): void {
-    const host = this.#host;
+  #replacementFailed(err: Error): void {
     this.#restarts.startFailed();
-    const ready = this.#workers.filter((w) => w.state === 'ready').length;
-    const cause = err instanceof WorkerStartError ? err : undefined;
-    if (this.#restarts.exhausted) {
-      this.#gaveUp = new WorkerStartError(
-        `pool "${host.name}" stopped replacing workers after ${this.#restarts.failures} failed attempts in a row ` +
-          `(restart.maxAttempts); ${ready} of ${host.config.size} workers are running. Last failure: ` +
-          `${(err as Error).message}`,
-        {
-          pool: host.name,
-          workerId: cause?.workerId ?? '?',
-          pythonType: cause?.pythonType,
-          traceback: cause?.traceback,
-          phase: cause?.phase,
-          exitCode: cause?.exitCode,
-          signal: cause?.signal,
-          stderrTail: cause?.stderrTail,
-        },
-        { cause: err },
-      );
-      host.logger.error({ pool: host.name }, this.#gaveUp.message);
-      host.events.emit('pool:degraded', { pool: host.name, workers: ready, error: this.#gaveUp });
-    }
+    if (this.#restarts.degraded) this.#degrade(err);
     // With no worker able to serve, queued calls would only wait for their timeouts: fail them now.
     if (!this.#workers.some((w) => w.state === 'ready')) {
-      host.failQueued(this.#gaveUp ?? cause ?? new PoolClosedError(String(err)));
+      const cause = err instanceof WorkerStartError ? err : undefined;
+      this.#host.failQueued(this.#degraded?.error ?? cause ?? new PoolClosedError(String(err)));
     }
   }
 
-  /** Local workers short of `size`: those starting or ready count; draining, tainted and stopping ones do not. */
+  /** Report the pool degraded (once per episode); the error says what failed and that it keeps trying. */
+  #degrade(err: Error): void {
+    const host = this.#host;
+    const ready = this.#workers.filter((w) => w.state === 'ready').length;
+    const cause = err instanceof WorkerStartError ? err : undefined;
+    const error = new WorkerStartError(
+      `pool "${host.name}" is degraded: ${this.#restarts.failures} worker start(s) failed in a row; ` +
+        `${ready} of ${host.config.size} workers are running. It keeps trying every ` +
+        `${host.config.restart.maxBackoffMs} ms at most (pit.resume("${host.name}") tries now). Last failure: ` +
+        err.message,
+      {
+        pool: host.name,
+        workerId: cause?.workerId ?? '?',
+        pythonType: cause?.pythonType,
+        traceback: cause?.traceback,
+        phase: cause?.phase,
+        exitCode: cause?.exitCode,
+        signal: cause?.signal,
+        stderrTail: cause?.stderrTail,
+      },
+      { cause: err },
+    );
+    const first = this.#degraded === undefined;
+    this.#degraded = { error, since: this.#degraded?.since ?? Date.now() };
+    if (!first) return;
+    host.logger.error({ pool: host.name }, error.message);
+    host.events.emit('pool:degraded', { pool: host.name, workers: ready, error });
+  }
+
+  /**
+   * Every worker is back: a degraded pool has recovered. (The failure count is reset by a worker that then
+   * stays up — RestartPolicy.workerDied — so a worker that starts and dies at once keeps backing off.)
+   */
+  #recovered(): void {
+    const degraded = this.#degraded;
+    if (!degraded) return;
+    this.#degraded = undefined;
+    const host = this.#host;
+    const workers = this.#workers.filter((w) => w.state === 'ready').length;
+    host.logger.info({ pool: host.name }, `pool "${host.name}" recovered: ${workers} workers running`);
+    host.events.emit('pool:recovered', { pool: host.name, workers, degradedMs: Date.now() - degraded.since });
+  }
+
+  #settleResume(failure: Error | undefined): void {
+    for (const w of this.#resumeWaiters.splice(0)) {
+      if (failure) w.reject(failure);
+      else w.resolve();
+    }
+  }
+
+  /**
+   * Local workers short of `size`: ready ones and those starting count; a start that failed (its process still on
+   * its way out), draining, tainted and stopping ones do not.
+   */
   #missing(): number {
-    const live = this.#workers.filter(
-      (w) => w.endpoint === undefined && (w.state === 'ready' || w.state === 'starting'),
-    ).length;
+    const live = this.#workers.filter((w) => w.endpoint === undefined && w.willServe).length;
     return this.#host.config.size - live;
   }
 }

@@ -16,10 +16,12 @@
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import {
   InvalidArgumentsError,
+  type LostState,
   PoolClosedError,
   PoolSaturatedError,
   SessionLostError,
   SnakepitError,
+  WorkerBusyError,
 } from '../errors/errors.js';
 import type {
   HostCallMessage,
@@ -33,11 +35,20 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
-import type { Call, CallOwner, CancelReason } from './call.js';
+import { allocateCallId, Call, type CallOwner, type CancelReason } from './call.js';
 import { mayRetry } from './crash-barrier.js';
-import { type AffinityTarget, hasRoom, pickWorker, type SessionRouter, ToolTimings } from './picker.js';
+import {
+  type AffinityTarget,
+  hasRoom,
+  type PickResult,
+  pickWorker,
+  type SessionRouter,
+  ToolTimings,
+} from './picker.js';
 import { type CallCounters, type PoolStats, poolStats, type WorkerInfo, workerInfo } from './pool-stats.js';
 import { PoolSupervisor, type SupervisorHost, type WorkerRegistry } from './pool-supervisor.js';
+import { handOffSessions } from './session-handoff.js';
+import { StallWatch } from './stall-watch.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 import { ancestorWorkers } from '../tools/tool-scope.js';
@@ -54,7 +65,16 @@ export interface PoolHooks {
   registry?: WorkerRegistry | undefined;
   /** The pool's call telemetry (latency histograms for `stats`), when on. */
   telemetry?: CallTelemetry | undefined;
+  /** References of a session that could not move with it to a recycled worker's replacement. */
+  onRefsLost?(session: string, lost: LostState[], why: string): void;
 }
+
+/** WaitLines key prefix of the calls held while their session moves off a recycled worker. */
+const HOLD = '\0handoff:';
+/** How long a bridge call of a session hand-off may take. */
+const HANDOFF_CALL_MS = 30_000;
+/** Bridge calls (session hand-off) are not the pool's: a timeout just cancels them. */
+const INTERNAL_OWNER: CallOwner = { abandon: (call, reason) => call.runner?.cancel(call, reason) };
 
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
@@ -68,6 +88,14 @@ export class Pool implements CallOwner {
   readonly #timings = new ToolTimings();
   /** The workers as a population: creating, starting, replacing and recycling them. */
   readonly #supervisor: PoolSupervisor;
+  /** Takes pipelined calls back from a worker stuck in a long call. */
+  readonly #stalls: StallWatch<WorkerHandle>;
+  /** Workers being recycled whose sessions move to the replacement: old id → replacement. */
+  readonly #handoffs = new Map<string, WorkerHandle>();
+  /** A recycled worker's id → the worker its sessions (and their references) moved to. */
+  readonly #movedTo = new Map<string, string>();
+  /** Sessions whose next call fails with this error (what their hand-off could not move, or a lost move). */
+  readonly #reports = new Map<string, SessionLostError>();
   #state: PoolState = 'new';
   #pumping = false;
   #idleWaiters: Array<() => void> = [];
@@ -79,6 +107,7 @@ export class Pool implements CallOwner {
     timeouts: 0,
     saturations: 0,
     retries: 0,
+    returned: 0,
   };
 
   constructor(config: ResolvedPoolConfig, hooks: PoolHooks) {
@@ -86,6 +115,11 @@ export class Pool implements CallOwner {
     this.config = config;
     this.#hooks = hooks;
     this.#supervisor = new PoolSupervisor(this.#supervisorHost());
+    this.#stalls = new StallWatch(
+      () => this.#workers,
+      (worker) => worker.state === 'ready' && !worker.stalled && worker.load < config.workerConcurrency,
+      (worker) => worker.withdraw(worker.inFlight()),
+    );
   }
 
   /** The workers, in any state (the supervisor's list: replaced, not mutated, when one leaves). */
@@ -94,25 +128,31 @@ export class Pool implements CallOwner {
   }
 
   /**
-   * Start every worker at once; resolve when all are ready. If any fails, stop the rest and reject with its
-   * error: no half-started pool, no leftover process.
+   * Start the workers (in batches of `startupBatchSize`); resolve when all are ready. With `allOrNothing` (the
+   * `"all"` start policy), a failure stops the rest and rejects with its error: no half-started pool, no leftover
+   * process. Without, the pool runs with what started — possibly nothing — and is degraded until it refills (calls
+   * fail at once meanwhile, with the start failure).
    */
-  async start(): Promise<void> {
+  async start(allOrNothing = true): Promise<void> {
     if (this.#state !== 'new') throw new Error(`pool "${this.name}" was already started`);
     this.#state = 'starting';
     const startedAt = performance.now();
-    const failed = await this.#supervisor.startAll();
-    if (failed || this.#state !== 'starting') {
+    const failed = await this.#supervisor.startAll(allOrNothing);
+    if ((failed && allOrNothing) || this.#state !== 'starting') {
       await this.destroy();
-      throw failed ? failed.reason : new PoolClosedError(`pool "${this.name}" was closed while starting`);
+      throw failed ?? new PoolClosedError(`pool "${this.name}" was closed while starting`);
     }
     this.#state = 'running';
     this.#supervisor.startRecycling();
-    this.#hooks.events.emit('pool:ready', {
-      pool: this.name,
-      workers: this.#workers.length,
-      durationMs: performance.now() - startedAt,
-    });
+    this.startFailure = failed;
+    if (failed) this.#supervisor.startedDegraded(failed);
+    else {
+      this.#hooks.events.emit('pool:ready', {
+        pool: this.name,
+        workers: this.#workers.length,
+        durationMs: performance.now() - startedAt,
+      });
+    }
     this.#pump();
   }
 
@@ -160,11 +200,9 @@ export class Pool implements CallOwner {
   #admitNested(call: Call): boolean {
     const nestedOn = ancestorWorkers(call);
     if (!nestedOn) return false;
-    const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+    const pick = pickWorker(this.#target(call), this.#workers, this.config, nestedOn);
     if (pick.kind === 'busy') return false;
-    if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
-    else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
-    else this.#failLost(call, pick.workerId);
+    this.#place(call, pick);
     return true;
   }
 
@@ -175,6 +213,25 @@ export class Pool implements CallOwner {
     if (call.phase === 'queued') {
       if (!this.#lines.forget(call)) this.#queue.forget();
     } else call.runner?.cancel(call, reason);
+  }
+
+  /** Start policy "available": why some workers did not start (the pool is degraded and keeps trying). */
+  startFailure: Error | undefined;
+
+  /** Whether a worker is ready now. */
+  get serving(): boolean {
+    return this.#workers.some((w) => w.state === 'ready');
+  }
+
+  /**
+   * Try to bring the pool back to full size now (a degraded pool otherwise retries on its own, with back-off).
+   * @throws WorkerStartError from the attempt when a worker still fails to start
+   */
+  resume(): Promise<void> {
+    if (this.#state !== 'running') {
+      return Promise.reject(new PoolClosedError(`pool "${this.name}" is ${this.#state}`));
+    }
+    return this.#supervisor.resume();
   }
 
   /** Tool specs advertised by the workers' `ready`. */
@@ -190,6 +247,8 @@ export class Pool implements CallOwner {
   stats(): PoolStats {
     return poolStats({
       name: this.name,
+      state: this.#state,
+      size: this.config.size,
       workers: this.#workers,
       queued: this.#queue.size + this.#lines.size,
       calls: this.#stats,
@@ -258,6 +317,7 @@ export class Pool implements CallOwner {
   async #destroy(error: SnakepitError, graceMs: number | undefined): Promise<void> {
     this.#state = 'closing';
     this.#supervisor.stopSupervising();
+    this.#stalls.stop();
     for (const call of [...this.#queue.drain(), ...this.#lines.drain()]) call.fail(error);
     const workers = [...this.#workers];
     for (const w of workers) {
@@ -279,8 +339,8 @@ export class Pool implements CallOwner {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      this.#pumpQueue();
-      this.#pumpLines();
+      do this.#pumpQueue();
+      while (this.#pumpLines());
     } finally {
       this.#pumping = false;
     }
@@ -291,8 +351,9 @@ export class Pool implements CallOwner {
   /** Walk the main queue from its head: dispatch, park (strict affinity, worker busy) or fail (worker gone). */
   #pumpQueue(): void {
     for (let call = this.#queue.peek(); call; call = this.#queue.peek()) {
+      if ((this.#reports.size > 0 || this.#handoffs.size > 0) && this.#divert(call)) continue;
       const nestedOn = call.parent ? ancestorWorkers(call) : undefined;
-      const pick = pickWorker(this.#target(call), this.#workers, this.config, this.#timings, nestedOn);
+      const pick = pickWorker(this.#target(call), this.#workers, this.config, nestedOn);
       if (pick.kind === 'busy') return;
       if (pick.kind === 'worker') {
         // A call parked on this worker before `call` was queued goes first.
@@ -303,74 +364,225 @@ export class Pool implements CallOwner {
         }
       }
       this.#queue.shift();
-      if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
-      else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
-      else this.#failLost(call, pick.workerId);
+      this.#place(call, pick);
     }
   }
 
-  /** Parked calls take the room left on their own worker; those whose worker is gone fail. */
-  #pumpLines(): void {
-    if (this.#lines.size === 0) return;
-    for (const workerId of this.#lines.workerIds()) {
-      const worker = this.#workers.find((w) => w.id === workerId);
+  /** Act on the picker's answer for a call no longer in the queue. */
+  #place(call: Call, pick: Exclude<PickResult<WorkerHandle>, { kind: 'busy' }>): void {
+    if (pick.kind === 'worker') this.#dispatch(pick.worker, call);
+    else if (pick.kind === 'wait') this.#lines.park(pick.worker.id, call);
+    else if (pick.kind === 'lost') this.#failLost(call, pick.workerId);
+    else {
+      this.#stats.errors++;
+      call.fail(new WorkerBusyError(call.sessionId ?? '', pick.worker.id));
+    }
+  }
+
+  /**
+   * Parked calls take the room left on their own worker. The calls of a worker that is no longer ready (it died,
+   * or drains for a recycle) go back to the front of the queue, which sends each where it now belongs; returns
+   * true when it did, so the queue is walked again. Calls held for a hand-off wait for it.
+   */
+  #pumpLines(): boolean {
+    if (this.#lines.size === 0) return false;
+    let requeued = false;
+    for (const key of this.#lines.workerIds()) {
+      if (key.startsWith(HOLD)) continue;
+      const worker = this.#workers.find((w) => w.id === key);
       if (!worker || worker.state !== 'ready') {
-        for (const call of this.#lines.take(workerId)) this.#failLost(call, workerId);
+        const calls = this.#lines.take(key);
+        for (let i = calls.length - 1; i >= 0; i--) this.#queue.unshift(calls[i]!);
+        requeued = true;
         continue;
       }
-      while (hasRoom(worker, this.config, this.#timings)) {
-        const call = this.#lines.shift(workerId);
+      while (hasRoom(worker, this.config)) {
+        const call = this.#lines.shift(key);
         if (!call) break;
         this.#dispatch(worker, call);
       }
     }
+    return requeued;
+  }
+
+  /**
+   * A session call (or a call on a reference) whose state is moving or was partly lost: held until its session
+   * has moved off a recycled worker, or failed once with what its hand-off could not move. True when taken out
+   * of the queue.
+   */
+  #divert(call: Call): boolean {
+    const session = call.sessionId;
+    const report = session === undefined ? undefined : this.#reports.get(session);
+    if (report) {
+      this.#reports.delete(session!);
+      this.#queue.shift();
+      this.#stats.errors++;
+      call.fail(report);
+      return true;
+    }
+    if (this.#handoffs.size === 0) return false;
+    const workerId =
+      call.workerId !== undefined
+        ? this.#current(call.workerId)
+        : session !== undefined
+          ? this.#hooks.sessions?.workerFor(session, this.name)
+          : undefined;
+    if (workerId === undefined || !this.#handoffs.has(workerId)) return false;
+    this.#queue.shift();
+    this.#lines.park(HOLD + workerId, call);
+    return true;
+  }
+
+  /** The worker that holds what `workerId` held: itself, or where its sessions moved when it was recycled. */
+  #current(workerId: string): string {
+    return this.#movedTo.get(workerId) ?? workerId;
   }
 
   #dispatch(worker: WorkerHandle, call: Call): void {
     try {
-      worker.dispatch(call);
+      worker.dispatch(call, call.stream === undefined && this.#timings.isFast(call.tool));
     } catch (err) {
       // Encoding failed before anything was written: only this call is affected.
       this.#stats.errors++;
       call.fail(err as Error);
       return;
     }
+    this.#stalls.dispatched(worker);
     if (call.sessionId !== undefined) this.#hooks.sessions?.bound(call.sessionId, this.name, worker.id);
   }
 
   /** Where the call must (or would rather) run: the worker of its object reference, or of its session. */
   #target(call: Call): AffinityTarget | undefined {
-    if (call.workerId !== undefined) return { workerId: call.workerId, strict: true };
+    if (call.workerId !== undefined) return { workerId: this.#current(call.workerId), strict: true };
     if (call.sessionId === undefined || !this.#hooks.sessions) return undefined;
     const workerId = this.#hooks.sessions.workerFor(call.sessionId, this.name);
-    return workerId === undefined ? undefined : { workerId, strict: this.config.affinity === 'strict' };
+    if (workerId === undefined) return undefined;
+    const mode = this.config.affinity;
+    return { workerId, strict: mode !== 'hint', failFast: mode === 'strict_fail_fast' };
   }
 
+  /**
+   * The call must run on a worker that is gone (it died, or a recycle could not move its state). A call on an
+   * object reference fails: the object is lost. A session call fails with SessionLostError; with
+   * `strict_queue` that happens once — the session is unbound, and its next calls run on another worker.
+   */
   #failLost(call: Call, workerId: string): void {
     this.#stats.errors++;
     const session = call.sessionId ?? '';
+    if (call.workerId !== undefined) {
+      call.fail(
+        new SessionLostError(
+          session,
+          `the Python object this call addresses lived on worker ${workerId}, which is gone ` +
+            `(it exited or was recycled): the object is lost`,
+        ),
+      );
+      return;
+    }
+    const once = this.config.affinity === 'strict_queue';
+    if (once) this.#hooks.sessions?.unbind(session, this.name);
     call.fail(
-      call.workerId !== undefined
-        ? new SessionLostError(
-            session,
-            `the Python object this call addresses lived on worker ${workerId}, which is gone ` +
-              `(it exited or was recycled): the object is lost`,
-          )
-        : new SessionLostError(
-            session,
-            `session "${session}" lost its worker ${workerId} (it exited or was recycled), and its Python ` +
-              `state with it: end the session (pit.sessions.delete) and start again, or use affinity "prefer"`,
-          ),
+      new SessionLostError(
+        session,
+        `session "${session}" lost its worker ${workerId}, and its Python state with it; ` +
+          (once
+            ? 'its next calls run on another worker, starting from an empty state (reported once)'
+            : 'with affinity "strict_fail_fast" every call of the session fails until you end it ' +
+              '(pit.sessions.delete); "strict_queue" reports the loss once and carries on'),
+      ),
     );
+  }
+
+  /** A worker ended: the sessions still bound to it lost their state (a hand-off rebinds those that moved). */
+  #sessionsLost(worker: WorkerHandle): void {
+    const sessions = this.#hooks.sessions;
+    if (!sessions || this.#state !== 'running') return; // closing: every session's state goes anyway
+    const reported = this.config.affinity !== 'hint';
+    for (const session of sessions.sessionsOn(this.name, worker.id)) {
+      if (!reported) sessions.unbind(session, this.name); // hint: it simply goes elsewhere from now on
+      this.#hooks.events.emit('session:lost', { session, pool: this.name, worker: worker.id, reported });
+    }
   }
 
   #isIdle(): boolean {
     return this.#queue.size === 0 && this.#lines.size === 0 && this.#workers.every((w) => w.load === 0);
   }
 
-  /** Send a control message (`release`, `session_end`) to one worker, if it is still there. */
+  /**
+   * Send a control message (`release`, `session_end`) to one worker, if it is still there — or to the worker its
+   * sessions moved to, where a moved reference is filed under `<worker>/<id>`.
+   */
   notify(workerId: string, message: ReleaseMessage | SessionEndMessage): void {
-    this.#workers.find((w) => w.id === workerId)?.notify(message);
+    const current = this.#current(workerId);
+    if (current !== workerId && message.type === 'release') {
+      message = { ...message, refs: message.refs.map((id) => `${workerId}/${id}`) };
+    }
+    this.#workers.find((w) => w.id === current)?.notify(message);
+  }
+
+  /** A session ended: forget what was to be reported to its next call (a new session may take the id). */
+  sessionEnded(sessionId: string): void {
+    this.#reports.delete(sessionId);
+  }
+
+  // ── session hand-off (recycling) ─────────────────────────────────────────────────────────────────────────
+
+  /** `old` drains for a recycle: hold the calls of its sessions until they have moved to `next`. */
+  #beginHandOff(old: WorkerHandle, next: WorkerHandle): void {
+    if (this.#hooks.sessions) this.#handoffs.set(old.id, next);
+  }
+
+  /** `old` is idle: move its sessions to the replacement, then let their held calls go. */
+  async #handOff(old: WorkerHandle): Promise<void> {
+    const next = this.#handoffs.get(old.id);
+    const sessions = this.#hooks.sessions;
+    if (!next || !sessions) return;
+    try {
+      await handOffSessions(
+        {
+          name: this.name,
+          affinity: this.config.affinity,
+          events: this.#hooks.events,
+          sessions,
+          internalCall: (worker, tool, args) => this.#internalCall(worker, tool, args),
+          refsLost: (session, lost, why) => this.#hooks.onRefsLost?.(session, lost, why),
+          report: (session, error) => this.#reports.set(session, error),
+        },
+        old,
+        next,
+      );
+      // References name the worker that made them: from now on, those of `old` live on `next`.
+      this.#movedTo.set(old.id, next.id);
+      for (const [from, to] of this.#movedTo) if (to === old.id) this.#movedTo.set(from, next.id);
+    } finally {
+      this.#handoffs.delete(old.id);
+      const held = this.#lines.take(HOLD + old.id);
+      for (let i = held.length - 1; i >= 0; i--) this.#queue.unshift(held[i]!);
+      this.#pump();
+    }
+  }
+
+  /** A bridge tool call straight to one worker (draining included), outside the queue and the stats. */
+  #internalCall(worker: WorkerHandle, tool: string, args: Record<string, unknown>): Promise<unknown> {
+    const call = new Call({
+      id: allocateCallId(),
+      pool: this.name,
+      tool,
+      args,
+      sessionId: undefined,
+      timeoutMs: HANDOFF_CALL_MS,
+      queueTimeoutMs: undefined,
+      signal: undefined,
+      stream: undefined,
+      owner: INTERNAL_OWNER,
+      internal: true,
+    });
+    try {
+      worker.dispatch(call, false, true);
+    } catch (err) {
+      call.fail(err as Error);
+    }
+    return call.promise;
   }
 
   #waitIdle(timeoutMs: number): Promise<boolean> {
@@ -418,6 +630,33 @@ export class Pool implements CallOwner {
         });
         return true;
       },
+      returnCalls: (worker, calls, reason) => {
+        if (this.#state === 'closed') {
+          for (const call of calls) call.fail(new PoolClosedError(`pool "${this.name}" is closed`));
+          return;
+        }
+        // Back to the front, in their order: they were submitted before what is queued now.
+        for (let i = calls.length - 1; i >= 0; i--) {
+          const call = calls[i]!;
+          call.putBack();
+          this.#queue.unshift(call);
+        }
+        this.#stats.returned += calls.length;
+        if (this.#hooks.events.wants('call:returned')) {
+          for (const call of calls) {
+            this.#hooks.events.emit('call:returned', {
+              pool: this.name,
+              tool: call.tool,
+              worker: worker.id,
+              reason,
+            });
+          }
+        }
+        this.#pump();
+      },
+      beginHandOff: (old, next) => this.#beginHandOff(old, next),
+      handOff: (old) => this.#handOff(old),
+      workerExited: (worker) => this.#sessionsLost(worker),
       failQueued: (error) => {
         for (const call of this.#queue.drain()) call.fail(error);
       },

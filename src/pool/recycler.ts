@@ -6,8 +6,8 @@
  *   new:        starting ──────────► ready ─┘   (the pool counts the new worker from its spawn, so it never
  *                                                replaces the old one twice)
  *
- * The old worker keeps taking calls until its replacement is ready; then it takes none, finishes what it holds
- * and stops gracefully. If the replacement fails to start, the old worker simply stays, and automatic recycling
+ * The old worker keeps taking calls until its replacement is ready; then it takes none, finishes what it holds,
+ * hands its sessions' Python state to the replacement (session-handoff.ts) and stops gracefully. If the replacement fails to start, the old worker simply stays, and automatic recycling
  * backs off before trying again. Automatic recycles run one at a time per pool, so a pool whose workers all reach
  * their age together renews them one by one.
  */
@@ -30,8 +30,10 @@ export interface RecyclerHost {
   workers(): readonly WorkerHandle[];
   /** Spawn one more worker like `replacing` (the pool counts it as live); resolves when it is ready. */
   startExtraWorker(replacing?: WorkerHandle): Promise<WorkerHandle>;
-  /** A worker stopped taking calls (draining): the pool checks it still has enough. */
-  onDraining(worker: WorkerHandle): void;
+  /** A worker stopped taking calls (draining), `replacement` serves instead: the pool checks it still has enough. */
+  onDraining(worker: WorkerHandle, replacement: WorkerHandle): void;
+  /** The draining worker is idle: move its sessions to the replacement before it stops (never rejects). */
+  handOff(worker: WorkerHandle): Promise<void>;
   isRunning(): boolean;
 }
 
@@ -159,7 +161,7 @@ export class Recycler {
       return;
     }
     if (r.worker.state === 'ready' && r.worker.drain()) {
-      this.#host.onDraining(r.worker);
+      this.#host.onDraining(r.worker, r.replacement);
       if (r.worker.load === 0) this.#stopOld(r);
     } else if (r.worker.state === 'draining') {
       if (r.worker.load === 0) this.#stopOld(r);
@@ -172,7 +174,8 @@ export class Recycler {
   #stopOld(r: Recycling): void {
     if (r.stopping) return;
     r.stopping = true;
-    void r.worker.stop(); // its exit reaches onExit through the pool
+    // Its sessions move to the replacement first; then it stops, and its exit reaches onExit through the pool.
+    void this.#host.handOff(r.worker).then(() => r.worker.stop());
   }
 
   #auto(worker: WorkerHandle, reason: RecycleReason, rssMb: number | undefined): void {

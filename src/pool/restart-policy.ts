@@ -3,9 +3,10 @@
  *
  * Replacements start at once after a healthy worker dies. A replacement that fails to start — or a worker that
  * dies on its own, with nothing in flight, within STABLE_AFTER_MS of becoming ready — counts as a failure: the next
- * attempt waits `initialBackoffMs`, doubling up to `maxBackoffMs`, and after `maxAttempts` failures in a row the
- * pool gives up on that slot and reports itself degraded, instead of spinning forever. A worker that was healthy
- * when it died (it had been up a while, or a call it ran killed it) resets the count.
+ * attempt waits `initialBackoffMs`, doubling up to `maxBackoffMs`. After `maxAttempts` failures in a row the pool
+ * reports itself degraded, and keeps trying every `maxBackoffMs` — a missing dependency fixed a minute later heals
+ * it. A worker that was healthy when it died (it had been up a while, or a call it ran killed it), a replacement
+ * that starts, or `resume()` resets the count.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import type { WorkerExit } from '../worker/worker-handle.js';
@@ -26,9 +27,14 @@ export class RestartPolicy {
     return this.#failures;
   }
 
-  /** True once `maxAttempts` failures in a row have happened. */
-  get exhausted(): boolean {
+  /** True once `maxAttempts` failures in a row have happened: the pool reports itself degraded. */
+  get degraded(): boolean {
     return this.#failures >= this.#config.maxAttempts;
+  }
+
+  /** Start over: the next attempt runs at once (a replacement started, or `resume()`). */
+  reset(): void {
+    this.#failures = 0;
   }
 
   /** How long to wait before the next replacement. */

@@ -79,6 +79,10 @@ export interface HelloMessage {
   pid: number;
   python: string;
   implementation?: string;
+  /** A free-threaded build (3.13t and later; absent from older bridges). */
+  free_threaded?: boolean;
+  /** Whether the GIL is on: false only on a free-threaded build running without it. */
+  gil?: boolean;
   codecs: CodecName[];
   worker?: string;
 }
@@ -147,6 +151,11 @@ export interface PongMessage {
 export interface ByeMessage {
   type: 'bye';
 }
+/** The calls among a `withdraw`'s ids that had not begun: given back, answered by this frame (PROTOCOL.md §5). */
+export interface WithdrawnMessage {
+  type: 'withdrawn';
+  ids: number[];
+}
 
 export type WorkerMessage =
   | HelloMessage
@@ -160,7 +169,8 @@ export type WorkerMessage =
   | EventMessage
   | PingMessage
   | PongMessage
-  | ByeMessage;
+  | ByeMessage
+  | WithdrawnMessage;
 
 // ── host → worker ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -171,6 +181,8 @@ export interface WelcomeMessage {
   max_frame_bytes: number;
   /** Absent: no heartbeats. The host pings every `interval_ms`; the worker leaves after `timeout_ms` of silence. */
   heartbeat?: { interval_ms: number; timeout_ms: number };
+  /** Profile `thread`: run sync tools on a pool of this many threads (absent: one at a time, profile `process`). */
+  threads?: number;
 }
 export interface CallMessage {
   type: 'call';
@@ -185,6 +197,8 @@ export interface CallMessage {
   correlation_id?: string;
   /** Values of the result with no by-value form become markers (`repr`: with a repr). */
   graceful?: { repr: boolean };
+  /** Where the worker records that the call began, in its ledger (PROTOCOL.md §1.2). */
+  slot?: number;
 }
 export interface CancelMessage {
   type: 'cancel';
@@ -215,6 +229,11 @@ export interface SessionEndMessage {
   type: 'session_end';
   session: string;
 }
+/** Give back those of these calls that have not begun (they run elsewhere); the rest are answered as usual. */
+export interface WithdrawMessage {
+  type: 'withdraw';
+  ids: number[];
+}
 export interface ShutdownMessage {
   type: 'shutdown';
   grace_ms: number;
@@ -224,6 +243,7 @@ export type HostMessage =
   | WelcomeMessage
   | CallMessage
   | CancelMessage
+  | WithdrawMessage
   | CreditMessage
   | HostResultMessage
   | HostErrorMessage
@@ -246,6 +266,7 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'ping',
   'pong',
   'bye',
+  'withdrawn',
 ]);
 
 /** A decoded body's shape check: a map with a known `type`. Returns a description of what is wrong, or null. */

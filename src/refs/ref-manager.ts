@@ -30,7 +30,10 @@ export class RefManager implements RefOwner {
   readonly #runId: string;
   readonly #send: SendRelease;
   readonly #registry = new FinalizationRegistry<Held>((held) => this.#collected(held));
-  /** Live handles by session, then by reference id (weak: they must stay collectable). */
+  /**
+   * Live handles by session, then by `<worker>/<id>` (weak: they must stay collectable). Ids are unique per worker;
+   * a session moved to another worker by a recycle can hold references of both.
+   */
   readonly #live = new Map<string, Map<string, WeakRef<PyRef>>>();
   /** Releases of collected handles waiting to be sent, by `pool\0worker\0session`. */
   #pending = new Map<string, { held: Held; ids: string[] }>();
@@ -64,7 +67,7 @@ export class RefManager implements RefOwner {
     this.counts.received++;
     let refs = this.#live.get(ref.sessionId);
     if (!refs) this.#live.set(ref.sessionId, (refs = new Map()));
-    refs.set(ref.id, new WeakRef(ref));
+    refs.set(keyOf(ref), new WeakRef(ref));
     this.#registry.register(ref, heldOf(ref), ref);
   }
 
@@ -72,7 +75,7 @@ export class RefManager implements RefOwner {
     if (ref.released) return;
     ref[kEnd]('released');
     this.#registry.unregister(ref);
-    this.#forget(ref.sessionId, ref.id);
+    this.#forget(ref.sessionId, keyOf(ref));
     this.counts.released++;
     if (!this.#closed && ref.workerId !== undefined) {
       this.#send(ref.pool, ref.workerId, { type: 'release', refs: [ref.id], session: ref.sessionId });
@@ -90,6 +93,29 @@ export class RefManager implements RefOwner {
       ref[kEnd](`its session "${sessionId}" ended`);
       this.#registry.unregister(ref);
     }
+  }
+
+  /**
+   * References of the session that could not move when their worker was recycled: their handles say so (`why`),
+   * and using them is refused like a released reference.
+   */
+  lost(
+    sessionId: string,
+    lost: ReadonlyArray<{ kind: string; name: string; worker?: string }>,
+    why: string,
+  ): void {
+    const refs = this.#live.get(sessionId);
+    if (!refs) return;
+    for (const entry of lost) {
+      if (entry.kind !== 'ref') continue;
+      const key = `${entry.worker ?? ''}/${entry.name}`;
+      const ref = refs.get(key)?.deref();
+      refs.delete(key);
+      if (!ref) continue;
+      ref[kEnd](`the object is gone: ${why}`);
+      this.#registry.unregister(ref);
+    }
+    if (refs.size === 0) this.#live.delete(sessionId);
   }
 
   /**
@@ -147,7 +173,7 @@ export class RefManager implements RefOwner {
   }
 
   #collected(held: Held): void {
-    this.#forget(held.sessionId, held.id);
+    this.#forget(held.sessionId, keyOf(held));
     this.counts.collected++;
     if (this.#closed || held.workerId === undefined) return;
     const key = `${held.pool ?? ''}\0${held.workerId}\0${held.sessionId}`;
@@ -176,6 +202,10 @@ export class RefManager implements RefOwner {
     refs.delete(id);
     if (refs.size === 0) this.#live.delete(sessionId);
   }
+}
+
+function keyOf(ref: { workerId: string | undefined; id: string }): string {
+  return `${ref.workerId ?? ''}/${ref.id}`;
 }
 
 function heldOf(ref: PyRef): Held {

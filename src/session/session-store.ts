@@ -203,6 +203,17 @@ export class SessionStore implements Sessions, SessionRouter {
     served.add(workerId);
   }
 
+  unbind(sessionId: string, pool: string): void {
+    this.#records.get(sessionId)?.bound.delete(pool);
+  }
+
+  sessionsOn(pool: string, workerId: string): string[] {
+    const found: string[] = [];
+    for (const record of this.#records.values())
+      if (record.bound.get(pool) === workerId) found.push(record.id);
+    return found;
+  }
+
   /** End every session idle for longer than its TTL (and with no call in flight). Returns how many ended. */
   sweep(): number {
     const now = this.#now();

@@ -7,6 +7,7 @@
  * caught and logged, never thrown into the pool. docs/TELEMETRY.md lists every event and field.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { LostState } from '../errors/errors.js';
 import type { WorkerExitKind } from '../worker/exit-kind.js';
 
 /** Why a worker was recycled. */
@@ -130,10 +131,39 @@ export interface SnakepitEvents {
   /** A call marked idempotent lost its worker and was queued again. */
   'call:retried': { pool: string; tool: string; worker: string; attempt: number; kind: WorkerExitKind };
   /**
-   * Replacements kept failing (`restart.maxAttempts` in a row): the pool stopped trying and runs with `workers`
-   * workers. With none, calls fail at once with `error`.
+   * A call a worker had not begun came back to the pool's queue, to run on another worker (whether or not it is
+   * marked idempotent: it never ran). `withdrawn`: the worker was stalled in a long call; `not_begun`: the worker
+   * died first.
+   */
+  'call:returned': { pool: string; tool: string; worker: string; reason: 'withdrawn' | 'not_begun' };
+  /**
+   * Replacements kept failing (`restart.maxAttempts` in a row): the pool is degraded, runs with `workers` workers
+   * and keeps trying with capped back-off (`pit.resume(pool)` tries at once). With none, calls fail at once with
+   * `error`.
    */
   'pool:degraded': { pool: string; workers: number; error: Error };
+  /** A degraded pool started a worker again; `degradedMs` is how long it was degraded. */
+  'pool:recovered': { pool: string; workers: number; degradedMs: number };
+  /**
+   * A session's worker died (or its state could not move): its Python state is gone. `reported`: the session's
+   * next call fails with SessionLostError (strict affinity modes); otherwise it runs on another worker.
+   */
+  'session:lost': { session: string; pool: string; worker: string; reported: boolean };
+  /**
+   * A worker being recycled handed a session's Python state to its replacement. `lost` names what could not move
+   * (each `{ kind: 'value' | 'ref', name, type, reason, worker? }`); `error` reports it, and is what the session's next call
+   * gets in strict affinity modes.
+   */
+  'session:handoff': {
+    session: string;
+    pool: string;
+    from: string;
+    to: string;
+    values: number;
+    refs: number;
+    lost: LostState[];
+    error: Error | undefined;
+  };
   /** A line a worker wrote to stdout or stderr, or a Python `logging` record it forwarded. */
   log: {
     pool: string;
@@ -167,6 +197,7 @@ export const EVENT_NAMES: readonly SnakepitEventName[] = [
   'pool:ready',
   'pool:saturated',
   'pool:degraded',
+  'pool:recovered',
   'worker:spawned',
   'worker:ready',
   'worker:exited',
@@ -177,9 +208,12 @@ export const EVENT_NAMES: readonly SnakepitEventName[] = [
   'call:stop',
   'call:exception',
   'call:retried',
+  'call:returned',
   'session:created',
   'session:ended',
   'session:expired',
+  'session:lost',
+  'session:handoff',
   'log',
   'python:event',
 ];

@@ -92,7 +92,7 @@ export const METRIC_DEFS: readonly Def[] = [
   },
   {
     name: 'snakepit_pool_degraded',
-    help: '1 once the pool stopped replacing workers that fail to start.',
+    help: '1 while worker starts keep failing (the pool keeps trying with back-off).',
     type: 'gauge',
     pool: (p) => (p.stats.degraded ? 1 : 0),
   },
@@ -137,6 +137,12 @@ export const METRIC_DEFS: readonly Def[] = [
     help: 'Idempotent calls queued again after their worker died.',
     type: 'counter',
     pool: (p) => p.stats.retries,
+  },
+  {
+    name: 'snakepit_call_returns_total',
+    help: 'Calls a worker gave back before they began (withdrawn, or unstarted when it died), run elsewhere.',
+    type: 'counter',
+    pool: (p) => p.stats.returned,
   },
   {
     name: 'snakepit_heartbeats_missed_total',

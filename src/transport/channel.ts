@@ -12,7 +12,7 @@ import { ProtocolError } from '../errors/errors.js';
 import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol/messages.js';
 import { type Codec, UndecodableValue } from './codec.js';
 import { jsonCodec } from './codec-json.js';
-import { FrameDecoder } from './frame-decoder.js';
+import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-decoder.js';
 
 export interface ChannelClose {
   /** Set when the channel was closed because the peer broke the protocol. */
@@ -37,6 +37,12 @@ export class FrameChannel {
   readonly #maxFrameBytes: number;
   /** The handshake is always JSON (PROTOCOL.md §3); `useCodec` switches after `welcome`. */
   #codec: Codec = jsonCodec;
+  /**
+   * Bytes of the frames read so far that were handled (decoded to messages, or a call's frame whose values did not
+   * decode): where a dead worker's ledger picks up (`recover`). A frame that broke the channel is not counted: it is
+   * garbage, or where the stream broke.
+   */
+  #read = 0;
   #corked = false;
   #closed = false;
 
@@ -89,6 +95,31 @@ export class FrameChannel {
     this.#socket.write(frame);
   }
 
+  /**
+   * The frames a dead worker wrote that this channel never handled, from its ledger (worker/ledger.ts): `frames`
+   * are whole frames, the first at channel offset `base`; those from the end of what was read on are decoded, in
+   * order (not through the handler). A ledger whose frame boundaries do not meet that offset gives nothing; decoding
+   * stops at the first frame that does not decode.
+   */
+  recover(frames: Buffer, base: number): WorkerMessage[] {
+    let pos = 0;
+    while (base + pos < this.#read && pos + FRAME_HEADER_BYTES <= frames.length) {
+      pos += FRAME_HEADER_BYTES + frames.readUInt32BE(pos);
+    }
+    if (base + pos < this.#read || pos >= frames.length) return []; // nothing unread, or no common boundary
+    const messages: WorkerMessage[] = [];
+    try {
+      new FrameDecoder(this.#maxFrameBytes).push(frames.subarray(pos), (body) => {
+        const message: unknown = this.#codec.decode(body);
+        if (checkWorkerMessage(message) !== null) throw new ProtocolError('not a worker message');
+        messages.push(message as WorkerMessage);
+      });
+    } catch {
+      // A damaged tail: what decoded before it stands.
+    }
+    return messages;
+  }
+
   /** Let the host's event loop exit while this channel is idle (or hold it open again). */
   setRef(ref: boolean): void {
     if (ref) this.#socket.ref?.();
@@ -118,7 +149,10 @@ export class FrameChannel {
     try {
       message = this.#codec.decode(body);
     } catch (err) {
-      if (err instanceof UndecodableValue && this.#handler.onUndecodable?.(err)) return;
+      if (err instanceof UndecodableValue && this.#handler.onUndecodable?.(err)) {
+        this.#read += FRAME_HEADER_BYTES + body.length; // a frame the worker wrote, handled: read
+        return;
+      }
       const head = body.subarray(0, 16).toString('hex');
       throw new ProtocolError(
         `cannot decode a ${body.length}-byte ${this.#codec.name} frame (starts ${head}): ${(err as Error).message}`,
@@ -127,6 +161,7 @@ export class FrameChannel {
     }
     const problem = checkWorkerMessage(message);
     if (problem) throw new ProtocolError(`bad message from worker: ${problem}`);
+    this.#read += FRAME_HEADER_BYTES + body.length;
     this.#handler.onMessage(message as WorkerMessage);
   }
 

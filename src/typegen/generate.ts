@@ -97,7 +97,9 @@ export async function generateTypes(
   for (const pool of pools) {
     if (pool.runtime !== 'python') {
       // Types come from Python hints and stubs; a Node or command pool has neither (docs/WORKERS.md).
-      warnings.push(`pool "${pool.name}" runs runtime "${pool.runtime}": typed clients cover Python pools only`);
+      warnings.push(
+        `pool "${pool.name}" runs runtime "${pool.runtime}": typed clients cover Python pools only`,
+      );
       continue;
     }
     const description = await describePool(pool, typeshed, cwd, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);

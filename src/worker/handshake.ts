@@ -49,6 +49,7 @@ export function answerHello(hello: HelloMessage, config: ResolvedPoolConfig, wor
       ...(heartbeat
         ? { heartbeat: { interval_ms: heartbeat.intervalMs, timeout_ms: heartbeat.hostTimeoutMs } }
         : {}),
+      ...(config.threadsPerWorker !== undefined ? { threads: config.threadsPerWorker } : {}),
     },
   };
 }

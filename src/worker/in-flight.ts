@@ -1,7 +1,8 @@
 /**
  * A worker's calls in flight: every call whose `call` frame was written and whose terminal frame has not arrived,
  * including calls the caller already gave up on (their cancel is pending), and the deadline of each such cancel.
- * Its size is the worker's load.
+ * Its size is the worker's load; `blockers` counts those no call may be pipelined behind (kept here as calls come
+ * and go, so the picker asks one number instead of walking every worker's calls for every dispatch).
  */
 import type { Call } from '../pool/call.js';
 
@@ -9,9 +10,15 @@ export class InFlightCalls {
   readonly #calls = new Map<number, Call>();
   /** A call's cancel deadline: set by `cancel`, cleared when the call's terminal frame arrives. */
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
+  #blockers = 0;
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** Calls in flight that nothing may be pipelined behind (`Call.blocksPipelining`). */
+  get blockers(): number {
+    return this.#blockers;
   }
 
   has(id: number): boolean {
@@ -22,8 +29,18 @@ export class InFlightCalls {
     return this.#calls.get(id);
   }
 
-  add(call: Call): void {
+  /** `blocking`: nothing may be pipelined behind it (a stream, a tool not measured as fast). */
+  add(call: Call, blocking: boolean): void {
     this.#calls.set(call.id, call);
+    call.blocksPipelining = blocking;
+    if (blocking) this.#blockers++;
+  }
+
+  /** The call was given up on (its cancel is pending): nothing is pipelined behind it any more. */
+  block(call: Call): void {
+    if (call.blocksPipelining || !this.#calls.has(call.id)) return;
+    call.blocksPipelining = true;
+    this.#blockers++;
   }
 
   values(): IterableIterator<Call> {
@@ -35,6 +52,10 @@ export class InFlightCalls {
     const call = this.#calls.get(id);
     if (!call) return undefined;
     this.#calls.delete(id);
+    if (call.blocksPipelining) {
+      call.blocksPipelining = false;
+      this.#blockers--;
+    }
     const timer = this.#cancelTimers.get(id);
     if (timer) {
       clearTimeout(timer);
@@ -62,6 +83,8 @@ export class InFlightCalls {
   takeAll(): Call[] {
     const calls = [...this.#calls.values()];
     this.#calls.clear();
+    for (const call of calls) call.blocksPipelining = false;
+    this.#blockers = 0;
     return calls;
   }
 }

@@ -8,6 +8,7 @@ export class StartGate {
   #resolve!: () => void;
   #reject!: (err: Error) => void;
   #settled = false;
+  #failed = false;
   #deadline: NodeJS.Timeout | undefined;
 
   constructor() {
@@ -35,6 +36,12 @@ export class StartGate {
   reject(err: Error): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#failed = true;
     this.#reject(err);
+  }
+
+  /** The start failed (the process may still be on its way out). */
+  get failed(): boolean {
+    return this.#failed;
   }
 }

@@ -4,7 +4,8 @@
  * Invariants:
  * - `#inFlight` (in-flight.ts) holds every call whose `call` frame was written and whose terminal frame has not
  *   arrived, including calls the caller already gave up on (their cancel is pending). Its size is the worker's load.
- * - A worker that dies fails every call in `#inFlight` with WorkerCrashedError, once, in `#finalize`.
+ * - A worker that dies fails every call in `#inFlight` that had begun with WorkerCrashedError, once, in `#finalize`;
+ *   the calls it had not begun (its ledger says which) go back to the pool, to run elsewhere (`#salvage`).
  *
  * The parts that do not need the handle's state live beside it: the local process's command line and environment
  * (worker-spawn.ts), the handshake's checks (handshake.ts), Python log records (python-log.ts), and how an end
@@ -40,6 +41,7 @@ import { classifyExit, type HostKillKind, oomKillCount } from './exit-kind.js';
 import { answerHello, remoteAdapterProblem } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { InFlightCalls } from './in-flight.js';
+import { Ledger } from './ledger.js';
 import { forwardPythonLog } from './python-log.js';
 import { remoteSilence } from './remote-link.js';
 import { StartGate } from './start-gate.js';
@@ -74,6 +76,11 @@ export interface WorkerHooks {
    * barrier's idempotent retry); false fails it with `error`.
    */
   onCallCrashed?(worker: WorkerHandle, call: Call, error: WorkerCrashedError): boolean;
+  /**
+   * Calls the worker gave back before they began — withdrawn (`withdraw`), or still unstarted when it died — in
+   * dispatch order. The pool runs them elsewhere; calls it does not take (the pool is closing) it fails itself.
+   */
+  onCallsReturned?(worker: WorkerHandle, calls: Call[], why: 'withdrawn' | 'not_begun'): void;
   /** A heartbeat ping went unanswered for an interval (`fatal`: the silence reached the timeout). */
   onHeartbeatMissed?(worker: WorkerHandle, silentMs: number, missed: number, fatal: boolean): void;
 }
@@ -98,6 +105,8 @@ export class WorkerHandle {
   readonly #lifecycle: WorkerLifecycle;
   readonly #inFlight = new InFlightCalls();
   readonly #link: LinkFactory | undefined;
+  /** A local worker's ledger (which calls began, what it had not sent), read once it has died. */
+  #ledger: Ledger | undefined;
   /** Remote workers: `host:port`. */
   readonly endpoint: string | undefined;
   #process: WorkerLink | undefined;
@@ -119,6 +128,11 @@ export class WorkerHandle {
   readonly spawnedAt = Date.now();
   readyAt: number | undefined;
   lastError: string | undefined;
+  /**
+   * Set by the pool when the worker has held calls for a while without answering any (pool/stall-watch.ts): no
+   * call is pipelined behind the one it is running. Cleared by its next answer.
+   */
+  stalled = false;
 
   constructor(options: WorkerOptions) {
     this.id = options.id;
@@ -134,8 +148,17 @@ export class WorkerHandle {
   get state(): WorkerState {
     return this.#lifecycle.state;
   }
+  /** Ready, or starting and not failed yet: counted as one of the pool's workers. */
+  get willServe(): boolean {
+    const state = this.#lifecycle.state;
+    return state === 'ready' || (state === 'starting' && !this.#start?.failed);
+  }
   get load(): number {
     return this.#inFlight.size;
+  }
+  /** Calls in flight nothing may be pipelined behind (streams, cancelled calls, tools not measured as fast). */
+  get pipelineBlockers(): number {
+    return this.#inFlight.blockers;
   }
   get pid(): number | undefined {
     return this.#process?.pid;
@@ -163,8 +186,10 @@ export class WorkerHandle {
       else this.#hooks.logger.info(fields, line);
     };
     const remote = this.#link?.({ workerId: this.id, onLine });
+    if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
     const proc: WorkerLink =
-      remote ?? spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine });
+      remote ??
+      spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
     this.#process = proc;
     if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {
@@ -194,10 +219,14 @@ export class WorkerHandle {
 
   /**
    * Write the call's frame and take a slot. Encoding errors are thrown before anything is written or taken.
+   * `pipelinable`: calls may be pipelined behind this one (its tool is measured as fast, it is not a stream).
+   * `draining`: the worker may be draining (the pool's own calls that move sessions off a recycled worker).
    */
-  dispatch(call: Call): void {
+  dispatch(call: Call, pipelinable: boolean, draining = false): void {
     const channel = this.#channel;
-    if (!channel || this.state !== 'ready') throw new Error(`worker ${this.id} is ${this.state}, not ready`);
+    if (!channel || (this.state !== 'ready' && !(draining && this.state === 'draining'))) {
+      throw new Error(`worker ${this.id} is ${this.state}, not ready`);
+    }
     const message: CallMessage = {
       type: 'call',
       id: call.id,
@@ -213,8 +242,16 @@ export class WorkerHandle {
       message.stream = true;
       message.window = call.stream.window;
     }
-    channel.send(message);
-    this.#inFlight.add(call);
+    const slot = this.#ledger?.take();
+    if (slot !== undefined) message.slot = slot;
+    try {
+      channel.send(message);
+    } catch (err) {
+      if (slot !== undefined) this.#ledger!.give(slot);
+      throw err;
+    }
+    call.slot = slot;
+    this.#inFlight.add(call, !pipelinable);
     call.markRunning(this);
     this.#updateRef();
   }
@@ -223,13 +260,29 @@ export class WorkerHandle {
   cancel(call: Call, reason: CancelReason): void {
     if (!this.#inFlight.has(call.id) || call.cancelled) return;
     call.cancelled = reason;
+    this.#inFlight.block(call);
     this.#send({ type: 'cancel', id: call.id, reason });
     this.#inFlight.armCancelDeadline(call.id, CANCEL_GRACE_MS, () =>
       this.kill(
-        `call ${call.id} ("${call.tool}") did not stop within ${CANCEL_GRACE_MS} ms of its cancel`,
+        `call ${call.id} ("${call.tool}") ignored its cancel (${reason}) for ${CANCEL_GRACE_MS} ms: the worker is ` +
+          'killed, not the call cancelled',
         'timeout_kill',
       ),
     );
+  }
+
+  /**
+   * Ask for these calls back unless they have begun (the worker is stuck in a long one): those it gives back
+   * arrive in a `withdrawn` frame and go to `onCallsReturned`; the others are answered as usual.
+   */
+  withdraw(calls: Iterable<Call>): void {
+    const ids: number[] = [];
+    for (const call of calls) {
+      if (call.withdrawing || call.cancelled || !this.#inFlight.has(call.id)) continue;
+      call.withdrawing = true; // asked once per dispatch
+      ids.push(call.id);
+    }
+    if (ids.length > 0) this.#send({ type: 'withdraw', ids });
   }
 
   /** Give a stream call `n` more chunks of credit. */
@@ -326,6 +379,8 @@ export class WorkerHandle {
         return this.#hooks.onHostCall(this, message);
       case 'ping':
         return this.#send({ type: 'pong', id: message.id });
+      case 'withdrawn':
+        return this.#onWithdrawn(message.ids);
       case 'pong':
       case 'bye':
         return;
@@ -404,7 +459,9 @@ export class WorkerHandle {
   #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown, undecodable?: Error): void {
     const call = this.#inFlight.settle(id);
     if (!call) return this.#breakChannel(`answer for unknown call id ${id}`);
-    this.served++;
+    if (!call.internal) this.served++;
+    this.stalled = false;
+    if (call.slot !== undefined) this.#freeSlot(call);
     let failure: Error | undefined = undecodable;
     if (failure) {
       if (!call.settled) call.fail(failure);
@@ -417,6 +474,77 @@ export class WorkerHandle {
     this.#updateRef();
     this.#hooks.onCallDone(this, call, failure);
     this.#hooks.onSlotFree(this);
+  }
+
+  // ── calls given back: withdrawn, or never begun by a worker that died ──────────────────────────────────────
+
+  #onWithdrawn(ids: unknown): void {
+    if (!Array.isArray(ids)) return this.#breakChannel('"withdrawn" without a list of ids');
+    const calls: Call[] = [];
+    for (const id of ids) {
+      const call = typeof id === 'number' ? this.#inFlight.settle(id) : undefined;
+      if (!call) return this.#breakChannel(`"withdrawn" names call id ${String(id)}, which is not in flight`);
+      if (call.slot !== undefined) this.#freeSlot(call);
+      calls.push(call);
+    }
+    this.#giveBack(calls, 'withdrawn');
+    this.#updateRef();
+    this.#hooks.onSlotFree(this);
+  }
+
+  /** Calls that never ran here: to the pool, unless their caller already gave up on them. */
+  #giveBack(calls: Call[], why: 'withdrawn' | 'not_begun'): void {
+    const live = calls.filter((c) => !c.settled);
+    if (live.length > 0) this.#hooks.onCallsReturned?.(this, live, why);
+  }
+
+  #freeSlot(call: Call): void {
+    this.#ledger?.give(call.slot!);
+    call.slot = undefined;
+  }
+
+  /**
+   * The worker is dead; its ledger says what it could not: the answers and chunks it had produced but not sent are
+   * delivered now, and the calls it had not begun go back to the pool. What is left in flight had begun.
+   */
+  #salvage(): void {
+    const record = this.#ledger?.read();
+    if (!record) return;
+    if (record.frames.length > 0 && this.#channel) {
+      for (const message of this.#channel.recover(record.frames, record.base)) this.#onSalvaged(message);
+    }
+    const unstarted: Call[] = [];
+    for (const call of this.#inFlight.values()) {
+      if (call.slot !== undefined && !record.began(call.slot, call.id)) unstarted.push(call);
+    }
+    for (const call of unstarted) {
+      this.#inFlight.settle(call.id);
+      this.#freeSlot(call);
+    }
+    this.#giveBack(unstarted, 'not_begun');
+  }
+
+  /** A frame recovered from the ledger (the channel never handled it). */
+  #onSalvaged(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'result':
+      case 'error':
+        if (this.#inFlight.has(message.id)) this.#onMessage(message);
+        return;
+      case 'chunk': {
+        const stream = this.#inFlight.get(message.id)?.stream;
+        if (stream && message.seq === stream.received) stream.push(message.data);
+        return;
+      }
+      case 'withdrawn':
+        if (Array.isArray(message.ids)) this.#onWithdrawn(message.ids.filter((id) => this.#inFlight.has(id)));
+        return;
+      case 'log':
+      case 'event':
+        return this.#onMessage(message);
+      default:
+        return; // pongs, host calls: nothing to do for a worker that is gone
+    }
   }
 
   // ── failure and exit ─────────────────────────────────────────────────────────────────────────────────────
@@ -521,6 +649,8 @@ export class WorkerHandle {
         ),
       );
     }
+    if (this.#inFlight.size > 0) this.#salvage();
+    this.#ledger?.close();
     if (this.#inFlight.size > 0) {
       const error = crashedError({
         pool: this.pool,

@@ -29,6 +29,8 @@ export interface WorkerProcessOptions {
   env: NodeJS.ProcessEnv;
   cwd: string | undefined;
   onLine(stream: OutputStream, line: string): void;
+  /** An open file the worker inherits as fd 4 (the ledger, worker/ledger.ts). */
+  fd4?: number | undefined;
   /** The worker's own cgroup (limits.memoryMb, where one can be made): joined at spawn, ended with the worker. */
   cgroup?: WorkerCgroup | undefined;
 }
@@ -54,7 +56,7 @@ export class WorkerProcess implements WorkerLink {
 
   constructor(options: WorkerProcessOptions) {
     this.child = spawn(options.executable, options.args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...(options.fd4 === undefined ? [] : [options.fd4])],
       env: options.env,
       cwd: options.cwd,
       // Own process group: signals go to -pid, and a Ctrl+C in the host's terminal does not reach the worker

@@ -7,6 +7,7 @@ import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
+import { NATIVE_THREAD_VARIABLES } from '../config/profile-config.js';
 import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -16,14 +17,19 @@ export interface LocalWorkerSpec {
   runId: string;
   /** One line the process wrote on stdout or stderr. */
   onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /** The worker's ledger file (worker/ledger.ts), passed as fd 4; none when undefined. */
+  ledgerFd?: number | undefined;
 }
 
-/** Spawn `python -m snakepit_bridge` (or a pool's `command`) for one worker, its channel on fd 3. */
+/**
+ * Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4), or a pool's
+ * `command` (runtimes `node` and `command`: no ledger, which is the bridge's).
+ */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
-  const { config, workerId, runId, onLine } = spec;
+  const { config, workerId, runId, onLine, ledgerFd } = spec;
   if (config.command) {
-    // Runtimes `node` and `command`: the user's command line as it is; what the bridge takes as flags, the
-    // worker finds in its environment (PROTOCOL.md §1, "Workers in other languages").
+    // The user's command line as it is; what the bridge takes as flags, the worker finds in its environment
+    // (PROTOCOL.md §1).
     const [executable, ...args] = config.command;
     return new WorkerProcess({
       executable: executable!,
@@ -51,10 +57,12 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
       runId,
       '--codec',
       config.codec,
+      ...(ledgerFd === undefined ? [] : ['--ledger-fd', '4']),
     ],
     env: workerEnv(config, runId, workerId),
     cwd: config.cwd,
     onLine,
+    fd4: ledgerFd,
     cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
 }
@@ -78,17 +86,16 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     .filter(Boolean)
     .join(':');
   return {
-    // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1).
-    OPENBLAS_NUM_THREADS: '1',
-    OMP_NUM_THREADS: '1',
-    MKL_NUM_THREADS: '1',
-    NUMEXPR_NUM_THREADS: '1',
+    // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1);
+    // the host's own values of these variables come next, then the pool's `nativeThreads`, then its `env`.
+    ...nativeThreadEnv(1),
     // glibc: values up to 4 MiB come from the heap, which keeps up to 8 MiB free between calls, instead of a fresh
     // mmap (and a page fault per 4 KiB) for every large frame: a 1 MiB round trip ~2.2 -> ~1.7 ms on our bench VM.
     // An idle worker is unaffected (start-up trims the heap before ready); a busy one may hold 8 MiB more.
     MALLOC_MMAP_THRESHOLD_: '4194304',
     MALLOC_TRIM_THRESHOLD_: '8388608',
     ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
+    ...(config.nativeThreads === undefined ? {} : nativeThreadEnv(config.nativeThreads)),
     ...config.env,
     PYTHONPATH: pythonPath,
     PYTHONUNBUFFERED: '1',
@@ -99,4 +106,8 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };
+}
+
+function nativeThreadEnv(threads: number): Record<string, string> {
+  return Object.fromEntries(NATIVE_THREAD_VARIABLES.map((name) => [name, String(threads)]));
 }

@@ -47,9 +47,14 @@ describe('a worker stuck in C code holding the GIL', () => {
     pit.on('worker:exited', (e) => exits.push(e));
     try {
       const [outcome] = await settleAll([pit.execute('hang_gil', {}, { timeoutMs: 300 })]);
-      expect(errorOf(outcome)).toBeInstanceOf(CallTimeoutError);
+      const err = errorOf(outcome);
+      expect(err).toBeInstanceOf(CallTimeoutError);
+      // It says what happens (stopped, or its worker killed), never that it "was cancelled in Python".
+      expect(err.message).toMatch(/being stopped in Python.*has its worker killed/);
+      expect(err.message).not.toMatch(/was cancelled/);
       // The cancel cannot reach a stuck interpreter: the worker is killed after the cancel grace (5 s).
       await expect.poll(() => exits.map((e) => e.kind), { timeout: 15_000 }).toEqual(['timeout_kill']);
+      expect(exits[0]!.reason).toMatch(/ignored its cancel .* the worker is killed, not the call cancelled/);
       await poolBackToFull(pit, 1);
       expect(await pit.execute('echo', { value: 2 })).toBe(2);
     } finally {

@@ -318,6 +318,7 @@ describe('runtime node: supervision', () => {
       { runtime: 'node', module: TOOLS, limits: { memoryMb: 256 } },
       { runtime: 'node', module: TOOLS, codec: 'msgpack' },
       { runtime: 'node', module: TOOLS, transport: 'grpc' },
+      { runtime: 'node', module: TOOLS, profile: 'thread' },
       { runtime: 'command' },
       { command: { executable: '' } },
       { command: { executable: 'x', extra: 1 } as never },

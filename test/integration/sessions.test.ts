@@ -87,7 +87,7 @@ describe('affinity', () => {
     await long;
   });
 
-  it('strict: after the session worker is killed, the next call gets SessionLostError', async () => {
+  it('strict (strict_queue): after the session worker is killed, the next call gets SessionLostError, once', async () => {
     pit = await start({ adapter: STATEFUL, size: 2, affinity: 'strict' });
     const p = pit;
     const pid = (await p.executeInSession<number>('s', 'remember', {
@@ -100,7 +100,23 @@ describe('affinity', () => {
     expect(err).toBeInstanceOf(SessionLostError);
     expect((err as SessionLostError).sessionId).toBe('s');
     expect(err.message).toMatch(/session "s" lost its worker default-\d/);
-    // It stays lost (the state is gone) until the session is ended; then the id starts afresh.
+    // Reported once: the session carries on on another worker, from an empty state.
+    expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBeNull();
+    expect(await p.executeInSession('s', 'remember', { key: 'model', value: 'reloaded' })).not.toBe(pid);
+    expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBe('reloaded');
+  });
+
+  it('strict_fail_fast: after the session worker is killed, every call fails until the session is ended', async () => {
+    pit = await start({ adapter: STATEFUL, size: 2, affinity: 'strict_fail_fast' });
+    const p = pit;
+    const pid = (await p.executeInSession<number>('s', 'remember', {
+      key: 'model',
+      value: 'loaded',
+    })) as number;
+    await killWorkerOf(p, pid);
+    await expect(p.executeInSession('s', 'recall', { key: 'model' })).rejects.toBeInstanceOf(
+      SessionLostError,
+    );
     await expect(p.executeInSession('s', 'whoami')).rejects.toBeInstanceOf(SessionLostError);
     expect(p.sessions.delete('s')).toBe(true);
     expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBeNull();

@@ -127,6 +127,8 @@ describe('telemetry events', () => {
       );
       await Promise.all([running, waiting]);
 
+      // A session on the tiny pool's worker, whose state is lost when it is killed just below.
+      await pit.executeInSession('tele-s2', 'add', { a: 2, b: 2 }, { pool: TINY });
       // A killed worker: its idempotent call is retried on the replacement.
       const retried = pit.execute(
         'sleep',
@@ -140,6 +142,15 @@ describe('telemetry events', () => {
       );
       process.kill(pit.workers(TINY)[0]!.pid!, 'SIGKILL');
       expect(await retried).toBe(0.5);
+
+      // A worker killed before it read a call: the call never began, so it runs on the replacement.
+      await eventually(() => pit!.stats(TINY).available === 1, 10_000, 'the tiny replacement');
+      const tinyPid = pit.workers(TINY)[0]!.pid!;
+      process.kill(tinyPid, 'SIGSTOP');
+      const unread = pit.execute('add', { a: 3, b: 4 }, { pool: TINY });
+      await eventually(() => pit!.stats(TINY).inFlight === 1, 5000, 'the call written to the stopped worker');
+      process.kill(tinyPid, 'SIGKILL');
+      expect(await unread).toBe(7);
 
       // Missed heartbeats: a stopped worker misses a few and is continued; another stays stopped and is killed.
       const [a, b] = pit.workers(MAIN);
@@ -162,12 +173,17 @@ describe('telemetry events', () => {
         'its replacement',
       );
 
-      // Recycling by hand.
-      await pit.recycleWorker(a!.id);
+      // Recycling by hand, under a session: its state moves to the replacement.
+      await pit.executeInSession('tele-s3', 'add', { a: 1, b: 1 }, { pool: MAIN });
+      const holder = pit.sessions.get('tele-s3')!.workers[MAIN]!;
+      await pit.recycleWorker(holder);
 
       // A pool whose replacements cannot start gives up: degraded.
       process.kill(pit.workers(FLAKY)[0]!.pid!, 'SIGKILL');
       await eventually(() => got('pool:degraded').length > 0, 15_000, 'pool:degraded');
+      // …and heals once the cause is gone.
+      rmSync(join(dir, 'flaky-marker'));
+      await pit.resume(FLAKY);
       const tele = (stream: string) => (e: Payload) =>
         e['stream'] === stream && String(e['line']).endsWith('text=tele');
       await eventually(
@@ -219,7 +235,7 @@ describe('telemetry events', () => {
       });
       // one call:start per dispatch; the retried call started twice and stopped once, at attempt 2
       const starts = got('call:start');
-      expect(starts.filter((e) => e['pool'] === MAIN && e['tool'] === 'add').length).toBe(2);
+      expect(starts.filter((e) => e['pool'] === MAIN && e['tool'] === 'add').length).toBe(3);
       const retriedStarts = starts.filter((e) => e['pool'] === TINY && e['attempt'] === 2);
       expect(retriedStarts).toHaveLength(1);
       expect(stops.find((e) => e['callId'] === retriedStarts[0]!['callId'])).toMatchObject({ attempt: 2 });
@@ -243,13 +259,24 @@ describe('telemetry events', () => {
       expect(missed.find((e) => e['worker'] === b!.id && e['fatal'] === true)).toMatchObject({
         timeoutMs: 1500,
       });
-      expect(got('worker:recycled')[0]).toMatchObject({ pool: MAIN, worker: a!.id, reason: 'manual' });
-      expect(got('worker:exited').find((e) => e['worker'] === a!.id)).toMatchObject({
+      expect(got('worker:recycled')[0]).toMatchObject({ pool: MAIN, worker: holder, reason: 'manual' });
+      expect(got('worker:exited').find((e) => e['worker'] === holder)).toMatchObject({
         crashed: false,
         kind: 'stopped',
       });
+      expect(got('session:handoff')).toMatchObject([
+        { session: 'tele-s3', pool: MAIN, from: holder, values: 0, refs: 0, lost: [], error: undefined },
+      ]);
+      expect(got('session:lost')).toMatchObject([{ session: 'tele-s2', pool: TINY, reported: true }]);
+      expect(got('call:returned')).toMatchObject([{ pool: TINY, tool: 'add', reason: 'not_begun' }]);
       expect(got('pool:degraded')[0]).toMatchObject({ pool: FLAKY, workers: 0 });
-      expect(got('session:created').map((e) => e['session'])).toEqual(['tele-s1', 'tele-exp']);
+      expect(got('pool:recovered')[0]).toMatchObject({ pool: FLAKY, workers: 1 });
+      expect(got('session:created').map((e) => e['session'])).toEqual([
+        'tele-s1',
+        'tele-exp',
+        'tele-s2',
+        'tele-s3',
+      ]);
       expect(got('session:ended')).toEqual([
         { session: 'tele-s1', reason: 'deleted' },
         { session: 'tele-exp', reason: 'expired' },

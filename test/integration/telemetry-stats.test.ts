@@ -107,6 +107,8 @@ describe('the exposition text', () => {
     queueWait.record(0.01);
     const stats = {
       pool: 'a"b\\c\nd', // every character that needs escaping in a label value
+      state: 'running' as const,
+      size: 1,
       workers: 1,
       available: 1,
       busy: 0,
@@ -119,8 +121,13 @@ describe('the exposition text', () => {
       restarts: 0,
       recycles: 0,
       retries: 0,
+      returned: 0,
       heartbeatsMissed: 2,
       degraded: false,
+      degradedSince: undefined,
+      restartFailures: 0,
+      nextRestartInMs: undefined,
+      lastStartError: undefined,
       latencyMs: latency.summary(),
       queueWaitMs: queueWait.summary(),
       streamChunks: 0,
@@ -133,7 +140,9 @@ describe('the exposition text', () => {
       load: 0,
       served: 8,
       codec: 'msgpack',
+      profile: 'process' as const,
       python: '3.11',
+      freeThreaded: false,
       pythonExecutable: 'python3',
       pythonSource: 'test',
       uptimeMs: 1500,

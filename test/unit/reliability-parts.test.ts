@@ -102,16 +102,20 @@ describe('RestartPolicy', () => {
     callsInFlight,
   });
 
-  it('replaces at once, then backs off exponentially up to the cap, and gives up after maxAttempts', () => {
+  it('replaces at once, then backs off exponentially up to the cap; degraded after maxAttempts, still trying', () => {
     const p = new RestartPolicy({ maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 350 });
     const delays = [p.delayMs()];
     for (let i = 0; i < 5; i++) {
-      expect(p.exhausted).toBe(false);
+      expect(p.degraded).toBe(false);
       p.startFailed();
       delays.push(p.delayMs());
     }
     expect(delays).toEqual([0, 100, 200, 350, 350, 350]);
-    expect(p.exhausted).toBe(true);
+    expect(p.degraded).toBe(true);
+    p.startFailed();
+    expect(p.delayMs()).toBe(350); // capped, never a give-up
+    p.reset(); // resume(): at once again
+    expect([p.degraded, p.delayMs()]).toEqual([false, 0]);
   });
 
   it('counts a worker that dies on its own right after its start; a healthy death resets the count', () => {

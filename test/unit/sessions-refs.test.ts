@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/errors.js';
 import { Call } from '../../src/pool/call.js';
-import { pickWorker, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { pickWorker, type PickableWorker } from '../../src/pool/picker.js';
 import { WaitLines } from '../../src/pool/wait-lines.js';
 import { PyRef } from '../../src/refs/py-ref.js';
 import { RefManager } from '../../src/refs/ref-manager.js';
@@ -19,48 +19,45 @@ function call(): Call {
 
 class FakeWorker implements PickableWorker {
   load = 0;
+  pipelineBlockers = 0;
   constructor(
     readonly id: string,
     public state = 'ready',
   ) {}
-  inFlight(): Iterable<Call> {
-    return [];
-  }
 }
 
 describe('pickWorker', () => {
   const limits = { workerConcurrency: 1, pipelineDepth: 1 };
-  const timings = new ToolTimings();
   const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
 
   it('picks the least loaded worker for a call with no affinity', () => {
     w1.load = 1;
     w2.load = 0;
-    expect(pickWorker(undefined, [w1, w2], limits, timings)).toEqual({ kind: 'worker', worker: w2 });
+    expect(pickWorker(undefined, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w2 });
     w2.load = 1;
-    expect(pickWorker(undefined, [w1, w2], limits, timings)).toEqual({ kind: 'busy' });
+    expect(pickWorker(undefined, [w1, w2], limits)).toEqual({ kind: 'busy' });
   });
 
   it('strict: the bound worker, or wait for it, or lost when it is gone', () => {
     w1.load = 0;
     w2.load = 0;
     const strict = { workerId: 'w2', strict: true };
-    expect(pickWorker(strict, [w1, w2], limits, timings)).toEqual({ kind: 'worker', worker: w2 });
+    expect(pickWorker(strict, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w2 });
     w2.load = 1;
-    expect(pickWorker(strict, [w1, w2], limits, timings)).toEqual({ kind: 'wait', worker: w2 });
-    expect(pickWorker(strict, [w1], limits, timings)).toEqual({ kind: 'lost', workerId: 'w2' });
+    expect(pickWorker(strict, [w1, w2], limits)).toEqual({ kind: 'wait', worker: w2 });
+    expect(pickWorker(strict, [w1], limits)).toEqual({ kind: 'lost', workerId: 'w2' });
     const stopping = new FakeWorker('w2', 'stopping');
-    expect(pickWorker(strict, [w1, stopping], limits, timings)).toEqual({ kind: 'lost', workerId: 'w2' });
+    expect(pickWorker(strict, [w1, stopping], limits)).toEqual({ kind: 'lost', workerId: 'w2' });
   });
 
   it('prefer: the bound worker when it has room, else any', () => {
     w1.load = 0;
     w2.load = 1;
     const prefer = { workerId: 'w2', strict: false };
-    expect(pickWorker(prefer, [w1, w2], limits, timings)).toEqual({ kind: 'worker', worker: w1 });
-    expect(pickWorker(prefer, [w1], limits, timings)).toEqual({ kind: 'worker', worker: w1 });
+    expect(pickWorker(prefer, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w1 });
+    expect(pickWorker(prefer, [w1], limits)).toEqual({ kind: 'worker', worker: w1 });
     w1.load = 1;
-    expect(pickWorker(prefer, [w1, w2], limits, timings)).toEqual({ kind: 'busy' });
+    expect(pickWorker(prefer, [w1, w2], limits)).toEqual({ kind: 'busy' });
   });
 });
 
@@ -210,10 +207,29 @@ describe.each([msgpackCodec, jsonCodec])('the ref tag over $name', (codec) => {
 });
 
 describe('config', () => {
-  it('defaults affinity to strict and sessions to a 1 h TTL', () => {
+  it('defaults affinity to strict_queue and sessions to a 1 h TTL', () => {
     const config = resolveConfig({ adapter: 'a.b:C', logger: false });
-    expect(config.pools[0]!.affinity).toBe('strict');
+    expect(config.pools[0]!.affinity).toBe('strict_queue');
     expect(config.sessions).toEqual({ ttlMs: 3_600_000, cleanupIntervalMs: 60_000 });
+  });
+
+  it.each([
+    ['strict_queue', 'strict_queue'],
+    ['strict', 'strict_queue'],
+    ['strict_fail_fast', 'strict_fail_fast'],
+    ['hint', 'hint'],
+    ['prefer', 'hint'],
+  ] as const)("takes affinity %s as Snakepit's %s", (given, mode) => {
+    expect(resolveConfig({ adapter: 'a.b:C', logger: false, affinity: given }).pools[0]!.affinity).toBe(mode);
+  });
+
+  it('defaults the start policy to "all" and start-up batches to 8', () => {
+    const config = resolveConfig({ adapter: 'a.b:C', logger: false });
+    expect(config.startPolicy).toBe('all');
+    expect(config.pools[0]).toMatchObject({ startupBatchSize: 8, startupBatchDelayMs: 0 });
+    expect(() => resolveConfig({ adapter: 'a.b:C', logger: false, startPolicy: 'some' as never })).toThrow(
+      ConfigError,
+    );
   });
 
   it.each([

@@ -12,7 +12,7 @@ import {
 } from '../../src/errors/errors.js';
 import { toLlmTools } from '../../src/index.js';
 import { Call, type CallRunner } from '../../src/pool/call.js';
-import { pickWorker, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { pickWorker, type PickableWorker } from '../../src/pool/picker.js';
 import type { ToolSpec } from '../../src/protocol/messages.js';
 import { compileSchema, type JsonSchema, SchemaError } from '../../src/tools/json-schema.js';
 import { ToolRegistry } from '../../src/tools/tool-registry.js';
@@ -209,13 +209,11 @@ function makeCall(
 
 class FakeWorker implements PickableWorker, CallRunner {
   load = 1;
+  pipelineBlockers = 0;
   constructor(
     readonly id: string,
     public state = 'ready',
   ) {}
-  inFlight(): Iterable<Call> {
-    return [];
-  }
   cancel(): void {}
   credit(): void {}
 }
@@ -238,20 +236,19 @@ describe('nested calls', () => {
 
   it('pickWorker lets a nested call through to its ancestor’s busy worker, and only then', () => {
     const limits = { workerConcurrency: 1, pipelineDepth: 1 };
-    const timings = new ToolTimings();
     const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
     const on = new Set(['w2']);
-    expect(pickWorker(undefined, [w1, w2], limits, timings)).toEqual({ kind: 'busy' });
-    expect(pickWorker(undefined, [w1, w2], limits, timings, on)).toEqual({ kind: 'worker', worker: w2 });
+    expect(pickWorker(undefined, [w1, w2], limits)).toEqual({ kind: 'busy' });
+    expect(pickWorker(undefined, [w1, w2], limits, on)).toEqual({ kind: 'worker', worker: w2 });
     const strict = { workerId: 'w2', strict: true };
-    expect(pickWorker(strict, [w1, w2], limits, timings, on)).toEqual({ kind: 'worker', worker: w2 });
-    expect(pickWorker({ workerId: 'w1', strict: true }, [w1, w2], limits, timings, on)).toEqual({
+    expect(pickWorker(strict, [w1, w2], limits, on)).toEqual({ kind: 'worker', worker: w2 });
+    expect(pickWorker({ workerId: 'w1', strict: true }, [w1, w2], limits, on)).toEqual({
       kind: 'wait',
       worker: w1,
     });
     w1.load = 0;
-    expect(pickWorker(undefined, [w1, w2], limits, timings, on)).toEqual({ kind: 'worker', worker: w1 });
-    expect(pickWorker(undefined, [w1, new FakeWorker('w2', 'stopping')], limits, timings, on)).toEqual({
+    expect(pickWorker(undefined, [w1, w2], limits, on)).toEqual({ kind: 'worker', worker: w1 });
+    expect(pickWorker(undefined, [w1, new FakeWorker('w2', 'stopping')], limits, on)).toEqual({
       kind: 'worker',
       worker: w1,
     });

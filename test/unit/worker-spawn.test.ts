@@ -26,6 +26,39 @@ describe('workerEnv', () => {
     expect(env['OMP_NUM_THREADS']).toBe('4');
   });
 
+  it('sizes native thread pools: 1, then the host environment, then nativeThreads, then the pool env', () => {
+    const saved = process.env['MKL_NUM_THREADS'];
+    process.env['MKL_NUM_THREADS'] = '6';
+    try {
+      const plain = workerEnv(pool(), 'r', 'w');
+      expect(plain).toMatchObject({ OMP_NUM_THREADS: '1', BLIS_NUM_THREADS: '1', MKL_NUM_THREADS: '6' });
+      const sized = resolveConfig({ adapter: 'm:A', nativeThreads: 3, env: { OMP_NUM_THREADS: '2' } })
+        .pools[0]!;
+      expect(workerEnv(sized, 'r', 'w')).toMatchObject({
+        OMP_NUM_THREADS: '2',
+        OPENBLAS_NUM_THREADS: '3',
+        MKL_NUM_THREADS: '3',
+        VECLIB_MAXIMUM_THREADS: '3',
+      });
+    } finally {
+      if (saved === undefined) delete process.env['MKL_NUM_THREADS'];
+      else process.env['MKL_NUM_THREADS'] = saved;
+    }
+  });
+
+  it('resolves the thread profile to a capacity of threadsPerWorker, without pipelining', () => {
+    const thread = resolveConfig({ adapter: 'm:A', profile: 'thread', threadsPerWorker: 6 }).pools[0]!;
+    expect(thread).toMatchObject({
+      profile: 'thread',
+      threadsPerWorker: 6,
+      workerConcurrency: 6,
+      pipelineDepth: 6,
+    });
+    const proc = resolveConfig({ adapter: 'm:A' }).pools[0]!;
+    expect(proc).toMatchObject({ profile: 'process', threadsPerWorker: undefined, workerConcurrency: 1 });
+    expect(resolveConfig({ adapter: 'm:A', profile: 'thread' }).pools[0]!.threadsPerWorker).toBe(8);
+  });
+
   it("passes the pool's spinUs, 0 included", () => {
     const resolved = resolveConfig({ adapter: 'm:A', spinUs: 0 }).pools[0]!;
     expect(workerEnv(resolved, 'r', 'w')['SNAKEPIT_SPIN_US']).toBe('0');

@@ -44,6 +44,8 @@ class ShowcaseAdapter(BaseAdapter):
     """Demo tools: ping, echo, add, error_demo, sleep, count (a stream), stats and info; remember/recall
     (session state), accumulator (an object reference), batch_process (a stream.send stream) and call_host
     (a host tool called from Python)."""
+    # No state of its own: each call works on its arguments (and a session's objects on that session's calls).
+    __thread_safe__ = True
 
     @tool(description="Answer with the worker's status, pid and time")
     def ping(self) -> dict:

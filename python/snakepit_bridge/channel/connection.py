@@ -76,6 +76,9 @@ class Connection:
         self._send_lock = threading.Lock()  # taken around take-and-send, so frames leave in order
         self._armed = False
         self._wake = None  # threading.Event of the flusher thread, created on first arm()
+        # dispatch/ledger.py's OutboxRing when the host gave us a ledger: every frame is copied there as it is
+        # buffered, so what the host has not read yet survives our crash (the host reads it after our death).
+        self.mirror = None
         self.early_bodies = []  # frames read together with the handshake, for the first read_once
         self._rbuf = None  # the reusable receive buffer (bytearray), allocated on the first read
 
@@ -125,9 +128,19 @@ class Connection:
             if type(data) is tuple:
                 self._out.extend(data)
                 self._out_bytes += len(data[0]) + len(data[1])
+                if self.mirror is not None:
+                    self.mirror.skip(len(data[0]) + len(data[1]))  # written without a copy: not kept either
             else:
                 self._out.append(data)
                 self._out_bytes += len(data)
+                ring = self.mirror
+                if ring is not None:  # OutboxRing.append, inlined: this runs for every frame
+                    end = ring.end + len(data)
+                    if end <= ring.capacity:
+                        ring.write(data)
+                        ring.end = ring.header[4] = end
+                    else:
+                        ring.append(data)
             return self._out_bytes
 
     def send(self, msg: dict) -> None:

@@ -14,10 +14,11 @@ import time
 from ..channel.framing import ProtocolError
 from ..session_context import SessionContext, correlation_id_of
 
-__all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC"]
+__all__ = ["Call", "CallTable", "QUEUED", "RUNNING", "DONE", "SYNC", "ASYNC", "THREAD"]
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 SYNC, ASYNC = "sync", "async"  # where a running call executes: the main thread, or the event loop
+THREAD = "thread"  # or, in the thread profile, a pool thread (threads.py)
 
 UNLIMITED_CREDIT = 1 << 62
 
@@ -29,7 +30,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
-        "style", "sender", "span", "graceful",
+        "style", "sender", "span", "graceful", "slot",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -54,6 +55,7 @@ class Call:
         self.correlation_id = msg.get("correlation_id")
         graceful = msg.get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
         self.graceful = graceful if isinstance(graceful, dict) else None
+        self.slot = msg.get("slot")  # where to record that it began, in the ledger (ledger.py)
         self.state = QUEUED
         self.kind = None
         self.cancel_reason = None  # set once, by the reader, when the host cancels
@@ -126,11 +128,16 @@ class Call:
 
 
 class CallTable:
-    """The open calls of this channel, by id."""
+    """The open calls of this channel, by id.
 
-    def __init__(self) -> None:
+    With a ledger (ledger.py), ``start`` records in the call's slot that it began, before any of its code
+    runs: after a crash, the host runs elsewhere every call whose slot does not say so.
+    """
+
+    def __init__(self, ledger=None) -> None:
         self._calls = {}
         self._lock = threading.Lock()
+        self._begun = ledger.begun if ledger is not None else None
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -155,6 +162,12 @@ class CallTable:
                 return False
             call.state = RUNNING
             call.kind = kind
+            slot = call.slot
+            if slot is not None and self._begun is not None:
+                try:
+                    self._begun[slot] = call.id
+                except (IndexError, TypeError):  # a slot outside the ledger: nothing is recorded for this call
+                    pass
             return True
 
     def move_to_loop(self, call: Call) -> None:
@@ -179,6 +192,22 @@ class CallTable:
                 return None
             call.cancel_reason = reason
             return call, call.state, call.kind
+
+    def withdraw(self, ids) -> list:
+        """Reader thread: give back the calls among ``ids`` that have not begun (they will run elsewhere).
+
+        Returns their ids; each such call is done here (the main thread skips it), without a terminal frame:
+        the ``withdrawn`` frame listing it takes that frame's place.
+        """
+        given = []
+        with self._lock:
+            for call_id in ids:
+                call = self._calls.get(call_id)
+                if call is not None and call.state is QUEUED and call.cancel_reason is None:
+                    call.state = DONE
+                    del self._calls[call_id]
+                    given.append(call_id)
+        return given
 
     def open_calls(self) -> list:
         with self._lock:

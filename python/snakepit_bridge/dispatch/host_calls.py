@@ -16,7 +16,7 @@ import itertools
 import threading
 
 from ..channel.framing import ProtocolError
-from ..errors import HostToolError, UnknownHostToolError
+from ..errors import CallCancelled, HostToolError, UnknownHostToolError
 from ..session_context import current_call
 
 __all__ = ["HostCalls", "LIST_TOOLS"]
@@ -31,7 +31,7 @@ DEADLINE_GRACE_S = 0.25
 
 
 class _Waiter:
-    __slots__ = ("id", "reply", "event", "loop", "future", "main")
+    __slots__ = ("id", "reply", "event", "loop", "future", "main", "call")
 
     def __init__(self, hid: int, main: bool = False) -> None:
         self.id = hid
@@ -40,6 +40,7 @@ class _Waiter:
         self.event = None if main else threading.Event()
         self.loop = None
         self.future = None
+        self.call = None  # the call waiting, on a pool thread (thread profile): its cancel wakes the wait
 
 
 def _result(name: str, reply: dict):
@@ -101,13 +102,37 @@ class HostCalls:
                                   call=current_call.get())
                 reply = waiter.reply
             else:
-                waiter.event.wait(remaining)
-                reply = waiter.reply
+                reply = self._wait_off_main(waiter, remaining)
         finally:
             self._waiters.pop(hid, None)
         if reply is None:
             raise _timeout_error(name)
         return _result(name, reply)
+
+    def _wait_off_main(self, waiter, remaining):
+        # Any thread but the main one. On a pool thread (thread profile) the wait is bridge code: no cancel
+        # exception is raised in it (the interrupter is suspended), and the call's cancel ends it instead.
+        interrupter = None
+        if self.worker.threads is not None:
+            from .threads import current_interrupter
+
+            interrupter = current_interrupter()
+        if interrupter is None:
+            waiter.event.wait(remaining)
+            return waiter.reply
+        waiter.call = call = interrupter.call
+        saved = interrupter.suspend()
+        waiter.event.wait(remaining)
+        interrupter.resume(saved)  # raises CallCancelled if the call was cancelled meanwhile
+        if waiter.reply is None and call is not None and call.cancel_reason is not None:
+            raise CallCancelled(call.cancel_reason)
+        return waiter.reply
+
+    def wake(self, call) -> None:
+        """The reading thread: ``call`` (on a pool thread) was cancelled; end its host-tool wait."""
+        for waiter in list(self._waiters.values()):
+            if waiter.call is call and waiter.event is not None:
+                waiter.event.set()
 
     async def acall(self, ctx, name: str, kwargs: dict):
         """Awaitable host call (``SessionContext.acall_host_tool``), for async tools."""

@@ -1,8 +1,8 @@
 """Running one call: resolve the tool, check the arguments, call it, answer.
 
 The reader resolves each call as it arrives and starts async tools on the event-loop thread (aio.py)
-itself. Sync tools run on the main thread, armed for cancellation (interrupt.py); sync generators are
-streamed from there, within the host's credit.
+itself. Sync tools run on the main thread, armed for cancellation (interrupt.py), or in the thread profile
+on a pool thread (threads.py); sync generators are streamed from there, within the host's credit.
 """
 
 from __future__ import annotations
@@ -93,12 +93,14 @@ def start_async(worker, call) -> None:
     worker.aio().submit(call, coro)
 
 
-def run_call(worker, call) -> None:
-    """Main thread: run a resolved sync call; exactly one terminal frame follows, from here or from the
-    event loop. Only ``SystemExit`` from the tool escapes (it ends the process)."""
-    if not worker.calls.start(call, SYNC):
+def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
+    """Run a resolved sync call, on the main thread (``kind`` SYNC) or a pool thread (THREAD, with that
+    thread's ``interrupter``); exactly one terminal frame follows, from here or from the event loop. Only
+    ``SystemExit`` from the tool escapes (it ends the process)."""
+    if not worker.calls.start(call, kind):
         return  # cancelled while queued: the reader has answered it
-    interrupter = worker.interrupter
+    if interrupter is None:
+        interrupter = worker.interrupter
     token = current_call.set(call)
     traced = tracing.activate(call) if call.trace is not None else None
     try:
@@ -109,8 +111,8 @@ def run_call(worker, call) -> None:
             result = _invoke(worker, call)
         finally:
             interrupter.leave()
-    except CallCancelled as exc:
-        worker.answer(call, error=cancelled(exc.reason))
+    except CallCancelled as exc:  # raised in a pool thread it carries no reason: the call has it
+        worker.answer(call, error=cancelled(call.cancel_reason or exc.reason))
         return
     except SystemExit:
         raise
@@ -121,13 +123,13 @@ def run_call(worker, call) -> None:
         current_call.reset(token)
         if traced is not None:
             tracing.deactivate(traced)
-    _deliver(worker, call, result)
+    _deliver(worker, call, result, interrupter)
 
 
 _PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])
 
 
-def _deliver(worker, call, result) -> None:
+def _deliver(worker, call, result, interrupter) -> None:
     """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
     if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
         worker.answer(call, result)
@@ -139,7 +141,7 @@ def _deliver(worker, call, result) -> None:
             worker.calls.move_to_loop(call)
             worker.aio().submit(call, result)
         elif isinstance(result, Iterator):
-            run_sync_stream(worker, call, result)
+            run_sync_stream(worker, call, result, interrupter)
         else:  # a plain value: one final chunk, then the result
             worker.answer(call, None, stream_plain_value(worker, call, result))
     elif inspect.isgenerator(result) or inspect.isasyncgen(result):
@@ -151,9 +153,9 @@ def _deliver(worker, call, result) -> None:
         worker.answer(call, result)
 
 
-def run_sync_stream(worker, call, iterator) -> None:
+def run_sync_stream(worker, call, iterator, interrupter) -> None:
     """Send each item of a sync iterator as a chunk, pausing when the host's credit runs out."""
-    conn, interrupter = worker.conn, worker.interrupter
+    conn = worker.conn
     seq, value, error = 0, None, None
     token = current_call.set(call)
     traced = tracing.activate(call) if call.trace is not None else None

@@ -20,7 +20,7 @@ from ..channel.framing import ProtocolError
 from ..channel.values import DECODED_PROBLEMS, DECODED_REFS, UndecodableValue, find_bad
 from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
-from .calls import ASYNC, QUEUED, RUNNING, Call
+from .calls import ASYNC, QUEUED, RUNNING, THREAD, Call
 from .invoke import resolve, start_async
 from .lifeline import leave, stop_own_tree
 
@@ -42,6 +42,7 @@ class Reader:
         self.routes = {
             "ping": self._ping,
             "cancel": self._cancel,
+            "withdraw": self._withdraw,
             "credit": self._credit,
             "host_result": worker.host.deliver,
             "host_error": worker.host.deliver,
@@ -193,6 +194,15 @@ class Reader:
         if call is not None and call.cond is not None and isinstance(n, int) and n > 0:
             call.add_credit(n)
 
+    def _withdraw(self, msg: dict) -> None:
+        # The host takes back the calls it pipelined here that have not begun (this worker is busy with a long
+        # one): they run on another worker. Those that began are left alone and answered as usual.
+        ids = msg.get("ids")
+        if isinstance(ids, list):
+            given = self.worker.calls.withdraw(ids)
+            if given:
+                self.worker.conn.send({"type": "withdrawn", "ids": given})
+
     def _cancel(self, msg: dict) -> None:
         self.cancel(msg.get("id"), msg.get("reason") or "abort")
 
@@ -209,6 +219,10 @@ class Reader:
             runner = worker.aio_runner
             if runner is not None:  # None: the call has not reached the loop; it checks on arrival
                 runner.cancel(call)
+        elif state is RUNNING and kind is THREAD:  # the thread profile (threads.py)
+            call.wake()  # a stream waiting for credit
+            worker.host.wake(call)  # a host-tool wait
+            worker.threads.interrupt(call)
         elif state is RUNNING:
             call.wake()  # a stream waiting for credit
             if call.waiting_host:

@@ -1,4 +1,6 @@
-"""The bridge's own tools, for object references: ``__snakepit__.call_method`` and ``__snakepit__.get_attr``.
+"""The bridge's own tools: for object references, ``__snakepit__.call_method`` and ``__snakepit__.get_attr``;
+for moving a session to another worker, ``__snakepit__.session_export`` and ``__snakepit__.session_import``
+(session_tools.py).
 
 The host's ``pit.callMethod(ref, method, args)`` and ``pit.getAttr(ref, name)`` are ordinary calls to these
 names (PROTOCOL.md section 5, "Reserved tools"), so they get everything a call gets: the session, the
@@ -18,6 +20,7 @@ from __future__ import annotations
 from ..channel.values import RefToken
 from ..errors import BridgeError
 from ..names import member_problem, object_problem, result_problem, value_problem
+from .session_tools import session_export, session_import, session_problem
 from .tools import Tool
 
 __all__ = ["RESERVED_PREFIX", "BUILTIN_TOOLS", "builtin_problem"]
@@ -65,11 +68,15 @@ def get_attr(ref, name: str):
 BUILTIN_TOOLS = {
     CALL_METHOD: Tool(CALL_METHOD, call_method, None),
     GET_ATTR: Tool(GET_ATTR, get_attr, None),
+    RESERVED_PREFIX + "session_export": Tool(RESERVED_PREFIX + "session_export", session_export, None),
+    RESERVED_PREFIX + "session_import": Tool(RESERVED_PREFIX + "session_import", session_import, None),
 }
 
 
 def builtin_problem(call) -> str | None:
     """What is wrong with the arguments of a builtin call beyond its signature, or None."""
+    if call.tool.startswith(RESERVED_PREFIX + "session_"):
+        return session_problem(call)
     args = call.args
     name = args.get("method", args.get("name"))
     if not isinstance(name, str) or not name:

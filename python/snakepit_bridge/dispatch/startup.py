@@ -75,6 +75,7 @@ def handshake(worker):
     conn.send({
         "type": "hello", "protocol": PROTOCOL_VERSION, "bridge": __version__, "pid": os.getpid(),
         "python": sys.version.split()[0], "implementation": sys.implementation.name,
+        "free_threaded": runtime.free_threaded_build(), "gil": runtime.gil_enabled(),
         "codecs": codecs, "worker": opts.worker_id,
     })
     try:
@@ -90,8 +91,11 @@ def handshake(worker):
     conn.set_limits(make_codec(welcome["codec"]), max_frame)
     heartbeat = welcome.get("heartbeat")
     worker.heartbeat = heartbeat if isinstance(heartbeat, dict) else None
+    threads = welcome.get("threads")  # the thread profile (threads.py); absent: one sync call at a time
+    worker.wanted_threads = threads if type(threads) is int and 0 < threads <= 1024 else None
     runtime._set(worker_id=opts.worker_id, pool=opts.pool, run_id=opts.run_id, codec=welcome["codec"],
-                 max_frame_bytes=max_frame, protocol=PROTOCOL_VERSION)
+                 max_frame_bytes=max_frame, protocol=PROTOCOL_VERSION,
+                 profile="process" if worker.wanted_threads is None else "thread", threads=worker.wanted_threads)
     return None
 
 
@@ -111,6 +115,8 @@ def start_adapter(worker):
             if inspect.isawaitable(result):  # on the loop the async tools will use
                 worker.aio().run_blocking(result)
         worker.adapter, worker.tools = adapter, ToolTable(adapter)
+        if worker.wanted_threads is not None:
+            worker.threads = thread_runner(worker, adapter, worker.wanted_threads)
         specs = worker.tools.specs()
         ready = {"type": "ready", "adapter": "%s:%s" % (module, name), "tools": specs}
         describe_libraries = getattr(adapter, "describe_libraries", None)  # the generic adapter
@@ -129,6 +135,29 @@ def start_adapter(worker):
         worker.lifeline.expect_heartbeats(worker.heartbeat.get("timeout_ms"))  # the host pings from `ready` on
     worker.reader.start()
     return None
+
+
+def thread_runner(worker, adapter, threads: int):
+    """The thread profile's pool of threads for ``adapter``, by what it declares (``__thread_safe__``).
+
+    True: its sync tools run up to ``threads`` at once. False: they run one at a time (async tools still
+    overlap). Undeclared: refused, since nothing says its tools may run at once.
+
+    Raises:
+        ThreadSafetyError: the adapter does not declare ``__thread_safe__``.
+    """
+    from ..thread_safety_checker import ThreadSafetyError, adapter_thread_safety, warn_unsafe_libraries
+    from .threads import ThreadRunner
+
+    declared = adapter_thread_safety(adapter)
+    if declared is None:
+        raise ThreadSafetyError(
+            "adapter %s does not declare whether it is thread-safe, and profile \"thread\" would run its sync "
+            "tools on %d threads at once. Set __thread_safe__ = True on the class once its tools are safe to run "
+            "concurrently (snakepit_bridge.base_adapter_threaded has helpers), __thread_safe__ = False to run "
+            "them one at a time, or use profile \"process\"" % (type(adapter).__name__, threads))
+    warn_unsafe_libraries(sys.modules)
+    return ThreadRunner(worker, threads, serial=not declared)
 
 
 def _fatal(worker, phase: str, exc: BaseException) -> int:

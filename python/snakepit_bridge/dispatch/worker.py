@@ -67,6 +67,7 @@ from .calls import Call, CallTable
 from .host_calls import HostCalls
 from .interrupt import Interrupter
 from .invoke import run_call
+from .ledger import open_ledger
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
 
@@ -83,6 +84,7 @@ class Worker:
         self.options = options
         self.lifeline = lifeline  # dispatch.lifeline.Lifeline: leaving with the host
         self.heartbeat = None  # welcome's heartbeat settings, if the host sends heartbeats
+        self.wanted_threads = None  # welcome's threads: the thread profile's pool size
         self.queue = queue_module.SimpleQueue()  # batches read by another thread, and work posted to us
         # The read role is shared by the main thread and the watchdog when the channel can be polled;
         # otherwise a dedicated reader thread holds it (see the module docstring).
@@ -91,8 +93,13 @@ class Worker:
         self.busy_since = None  # main thread: time.monotonic() when its current message started, or None
         # After a lone call, poll this long for the next one before sleeping: a sleeping (virtual) CPU wakes slowly.
         self.spin_s = _spin_seconds(os.environ.get("SNAKEPIT_SPIN_US"))
-        self.calls = CallTable()
+        # The ledger the host shares with a local worker (ledger.py): begun calls, and what is unsent.
+        self.ledger = open_ledger(getattr(options, "ledger_fd", None))
+        if self.ledger is not None:
+            conn.mirror = self.ledger.outbox
+        self.calls = CallTable(self.ledger)
         self.interrupter = Interrupter()
+        self.threads = None  # the thread profile's pool of threads (threads.py), set up by start_adapter
         self.host = HostCalls(self)
         self.aio_runner = None
         self._aio_lock = threading.Lock()
@@ -195,7 +202,10 @@ class Worker:
 
     def _handle(self, msg) -> None:
         if type(msg) is Call:
-            run_call(self, msg)
+            if self.threads is None:
+                run_call(self, msg)
+            else:
+                self.threads.submit(msg)
         else:
             self._handlers[msg["type"]](msg)
 

@@ -54,6 +54,16 @@ class GenericPythonAdapter(BaseAdapter):
         self._inner_table = None
         self._inner_tools = {}
 
+    def thread_safety(self):
+        """For the thread profile (thread_safety_checker.py): the wrapped adapter's declaration when there is
+        one; otherwise True: each call of a library function gets its own arguments (objects shared through
+        references are the caller's to keep apart)."""
+        if self.config.adapter is None:
+            return True
+        from ..thread_safety_checker import adapter_thread_safety
+
+        return adapter_thread_safety(self.inner)
+
     # ------------------------------------------------------------------------------------ lifecycle
 
     def initialize(self):

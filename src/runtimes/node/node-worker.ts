@@ -56,7 +56,7 @@ class CancelledError extends Error {
 }
 
 /** Resolve with the promise's outcome, or — once `signal` aborts — after at most `settleMs` with `aborted`. */
-function settleOrAbort<T>(
+async function settleOrAbort<T>(
   promise: Promise<T>,
   signal: AbortSignal,
   settleMs: number,
@@ -66,14 +66,20 @@ function settleOrAbort<T>(
     (error: unknown) => ({ error }),
   );
   let timer: NodeJS.Timeout | undefined;
+  let arm: (() => void) | undefined;
   const onAbort = new Promise<{ aborted: true }>((resolve) => {
-    const arm = (): void => {
+    arm = (): void => {
       timer = setTimeout(() => resolve({ aborted: true }), settleMs);
     };
     if (signal.aborted) arm();
     else signal.addEventListener('abort', arm, { once: true });
   });
-  return Promise.race([outcome, onAbort]).finally(() => clearTimeout(timer));
+  try {
+    return await Promise.race([outcome, onAbort]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', arm!); // one per step of a stream: never let them pile up
+  }
 }
 
 export class NodeWorker {
@@ -211,6 +217,7 @@ export class NodeWorker {
         return this.#send({ type: 'pong', id: m['id'] });
       case 'pong':
       case 'release': // this runtime hands out no object references
+      case 'withdraw': // every call starts as it arrives: none is ever queued to give back (PROTOCOL.md §5)
         return;
       case 'session_end': {
         const session = m['session'];
@@ -391,10 +398,13 @@ export class NodeWorker {
     let returned: unknown = null;
     for (;;) {
       while (call.credit <= 0 && !signal.aborted) {
+        let wake: (() => void) | undefined;
         await new Promise<void>((resolve) => {
-          call.creditWaiter = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          wake = () => resolve();
+          call.creditWaiter = wake;
+          signal.addEventListener('abort', wake, { once: true });
         });
+        signal.removeEventListener('abort', wake!);
         call.creditWaiter = undefined;
       }
       if (signal.aborted) break;
@@ -664,7 +674,21 @@ export class NodeWorker {
     if (problem) process.stderr.write(`snakepit node worker: cannot send "${String(message['type'])}"\n`);
   }
 
+  /**
+   * Frames written in one turn of the event loop go out in one system call: a stream's chunks, many answers at
+   * once. The flush runs in the same turn's check phase, so a lone answer waits no longer than the turn.
+   */
   #write(body: Buffer): void {
-    if (this.#socket.writable) this.#socket.write(frame(body));
+    if (!this.#socket.writable) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    this.#socket.write(frame(body));
   }
+  #corked = false;
 }
