@@ -1,4 +1,4 @@
-/* global setTimeout */
+/* global setTimeout, process */
 // The benchmark's tools for the Node runtime (`runtime: "node"`): the same workloads as bench/python/bench_adapter.py.
 
 export function add({ a, b }) {
