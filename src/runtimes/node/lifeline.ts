@@ -18,6 +18,13 @@ export function watchHost(onGone: (why: string) => void): void {
     workerData: { parent: process.ppid, hostPid: Number(process.env['SNAKEPIT_HOST_PID']) || 0 },
     stdout: false,
     stderr: false,
+    // A few timers and /proc reads: a small heap keeps the thread's cost in each worker low.
+    resourceLimits: {
+      maxOldGenerationSizeMb: 4,
+      maxYoungGenerationSizeMb: 1,
+      codeRangeSizeMb: 2,
+      stackSizeMb: 1,
+    },
   });
   thread.unref();
   thread.once('message', (why: string) => onGone(why));
