@@ -14,27 +14,36 @@ const MAIN_GRACE_MS = 1_000;
 /** Call `onGone` once when the host is gone. Off with SNAKEPIT_PARENT_WATCH=0. */
 export function watchHost(onGone: (why: string) => void): void {
   if (process.env['SNAKEPIT_PARENT_WATCH'] === '0') return;
+  const parent = process.ppid;
+  const hostPid = Number(process.env['SNAKEPIT_HOST_PID']) || 0;
   const thread = new Worker(new URL('./lifeline-thread.js', import.meta.url), {
-    workerData: { parent: process.ppid, hostPid: Number(process.env['SNAKEPIT_HOST_PID']) || 0 },
+    workerData: { parent, hostPid },
     stdout: false,
     stderr: false,
-    // A few timers and /proc reads: a small heap keeps the thread's cost in each worker low.
-    resourceLimits: {
-      maxOldGenerationSizeMb: 4,
-      maxYoungGenerationSizeMb: 1,
-      codeRangeSizeMb: 2,
-      stackSizeMb: 1,
-    },
+    // (It costs about 9 MB of the worker's RSS: a V8 isolate. Heap limits do not shrink that: measured.)
   });
   thread.unref();
   thread.once('message', (why: string) => onGone(why));
-  thread.on('error', (err) =>
-    process.stderr.write(`snakepit node worker: lifeline thread failed: ${err.message}\n`),
-  );
+  thread.on('error', (err) => {
+    // Keep watching from the main thread: blind while a sync tool runs, but never blind for good.
+    process.stderr.write(
+      `snakepit node worker: lifeline thread failed (${err.message}); watching from the main thread\n`,
+    );
+    lifelineLoop(parent, hostPid, onGone, false);
+  });
 }
 
 /** The lifeline thread's loop (lifeline-thread.ts runs it). */
-export function lifelineLoop(parent: number, hostPid: number, tell: (why: string) => void): void {
+/**
+ * Check every WATCH_MS; tell once when the host is gone. In the thread (`armKill`), also SIGKILL the process
+ * if the main thread has not left MAIN_GRACE_MS later.
+ */
+export function lifelineLoop(
+  parent: number,
+  hostPid: number,
+  tell: (why: string) => void,
+  armKill = true,
+): void {
   const gone = (): string | undefined => {
     if (process.ppid !== parent) return `parent ${parent} is gone`;
     if (hostPid > 0 && !alive(hostPid)) return `host ${hostPid} is gone`;
@@ -45,6 +54,7 @@ export function lifelineLoop(parent: number, hostPid: number, tell: (why: string
     if (why === undefined) return;
     clearInterval(timer);
     tell(why);
+    if (!armKill) return;
     setTimeout(() => {
       // The main thread is held (a sync tool) and has not left: leave from here.
       stopDescendants();
@@ -52,6 +62,7 @@ export function lifelineLoop(parent: number, hostPid: number, tell: (why: string
     }, MAIN_GRACE_MS);
   };
   const timer = setInterval(check, WATCH_MS);
+  if (!armKill) timer.unref(); // on the main thread the watch must not keep the process alive
   check(); // a host already gone at start-up is noticed at once
 }
 
