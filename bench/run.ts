@@ -396,7 +396,7 @@ function targetsTable(rows: Row[]): string {
     behind === undefined ? '–' : behind.length ? `behind on: ${behind.join('; ')}` : 'ahead on every row',
     behind === undefined ? 'not measured' : behind.length ? 'not met' : 'met',
   ]);
-  return markdownTable(['target (DESIGN.md §6)', 'snakepit measured', 'verdict'], out);
+  return markdownTable(['target (see "Targets")', 'snakepit measured', 'verdict'], out);
 }
 
 /** Labels of the rows where a peer's median beats snakepit (msgpack); undefined when snakepit was not run. */

@@ -3,7 +3,7 @@
  * (heartbeats on, as by default), sampling the resident memory of the host (after a forced GC when run with
  * --expose-gc, as the npm script does) and of each worker. Drift compares the median of the samples just after
  * warm-up with the median of the last samples: it is what a leak of a few bytes per call would move.
- * Target (DESIGN.md §6): ≤ 5 % for the host and for each worker. Only growth counts against it: memory given back
+ * Target (docs/PERFORMANCE.md, "Targets"): ≤ 5 % for the host and for each worker. Only growth counts against it: memory given back
  * after warm-up (V8 shrinking its young generation, say) is a negative drift, shown but not a leak.
  *
  * Flags: --calls N (1000000), --warmup N (100000), --samples N (20), --codecs msgpack,json (msgpack)

@@ -210,7 +210,10 @@ async function sampleRound(): Promise<number> {
         stats: () => pit.stats(),
         workers: () => pit.workers(),
         sessions: pit.sessions,
-        on: (event, listener) => pit.on(event, listener),
+        on: (event, listener) => {
+          pit.on(event, listener);
+          return () => pit.off(event, listener);
+        },
         metrics: () => pit.metrics(),
         latencyCounts: () => false,
         logError: () => {},

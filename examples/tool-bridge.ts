@@ -72,7 +72,7 @@ await Snakepit.runAsScript({ adapter: ADAPTER, size: 2, logLevel: 'warn' }, asyn
 
   // 5. Discovery: Python's tools with JSON Schema from their type hints, and the shape LLM APIs take.
   const add = pit.describe().find((t) => t.name === 'add')!;
-  console.log('add input_schema:', JSON.stringify(add.input_schema));
+  console.log('add inputSchema:', JSON.stringify(add.inputSchema));
   const llm = toLlmTools(pit.describe(), { format: 'openai' });
   console.log(
     `${llm.length} tools for an LLM, e.g.`,

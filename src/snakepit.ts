@@ -36,7 +36,7 @@ import { SessionStore, type Sessions } from './session/session-store.js';
 import { sweepOrphans } from './registry/orphan-sweep.js';
 import { ProcessRegistry } from './registry/process-registry.js';
 import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
-import type { EventBus, Listener, SnakepitEventName } from './telemetry/event-bus.js';
+import type { EventBus, Listener, SnakepitEventName, SnakepitEvents } from './telemetry/event-bus.js';
 import type { PromRegistry } from './telemetry/prometheus.js';
 import { Telemetry, type TelemetrySources } from './telemetry/telemetry.js';
 import { type CallTracer, loadCallTracer } from './telemetry/tracing.js';
@@ -52,6 +52,7 @@ export class Snakepit implements AsyncDisposable {
   readonly #pools: Map<string, Pool>;
   readonly #defaultPool: Pool;
   readonly #events: EventBus;
+  #maxListeners = 10;
   readonly #telemetry: Telemetry;
   readonly #runId = newRunId();
   readonly #sessions: SessionStore;
@@ -191,21 +192,25 @@ export class Snakepit implements AsyncDisposable {
    * Run a streaming tool; iterate the chunks as they come. `break` cancels the Python generator.
    * An error after some chunks is thrown by the iteration once those chunks were delivered.
    */
-  executeStream(tool: string, args?: ToolArgs, options?: StreamOptions): AsyncIterableIterator<unknown>;
+  executeStream<T = unknown>(
+    tool: string,
+    args?: ToolArgs,
+    options?: StreamOptions,
+  ): AsyncIterableIterator<T>;
   /** Callback form: `onChunk` runs for each chunk; resolves when the stream ends. */
-  executeStream(
+  executeStream<T = unknown>(
     tool: string,
     args: ToolArgs,
-    onChunk: (chunk: unknown) => void,
+    onChunk: (chunk: T) => void,
     options?: StreamOptions,
   ): Promise<void>;
-  executeStream(
+  executeStream<T = unknown>(
     tool: string,
     args: ToolArgs = {},
-    onChunkOrOptions?: StreamOptions | ((chunk: unknown) => void),
+    onChunkOrOptions?: StreamOptions | ((chunk: T) => void),
     maybeOptions?: StreamOptions,
-  ): AsyncIterableIterator<unknown> | Promise<void> {
-    return this.#stream(tool, args, onChunkOrOptions, maybeOptions, undefined);
+  ): AsyncIterableIterator<T> | Promise<void> {
+    return this.#stream<T>(tool, args, onChunkOrOptions, maybeOptions, undefined);
   }
 
   /**
@@ -224,28 +229,28 @@ export class Snakepit implements AsyncDisposable {
   }
 
   /** `executeStream` in a session (see `executeInSession`). */
-  executeInSessionStream(
+  executeInSessionStream<T = unknown>(
     sessionId: string,
     tool: string,
     args?: ToolArgs,
     options?: Omit<StreamOptions, 'sessionId'>,
-  ): AsyncIterableIterator<unknown>;
+  ): AsyncIterableIterator<T>;
   /** Callback form: `onChunk` runs for each chunk; resolves when the stream ends. */
-  executeInSessionStream(
+  executeInSessionStream<T = unknown>(
     sessionId: string,
     tool: string,
     args: ToolArgs,
-    onChunk: (chunk: unknown) => void,
+    onChunk: (chunk: T) => void,
     options?: Omit<StreamOptions, 'sessionId'>,
   ): Promise<void>;
-  executeInSessionStream(
+  executeInSessionStream<T = unknown>(
     sessionId: string,
     tool: string,
     args: ToolArgs = {},
-    onChunkOrOptions?: Omit<StreamOptions, 'sessionId'> | ((chunk: unknown) => void),
+    onChunkOrOptions?: Omit<StreamOptions, 'sessionId'> | ((chunk: T) => void),
     maybeOptions?: Omit<StreamOptions, 'sessionId'>,
-  ): AsyncIterableIterator<unknown> | Promise<void> {
-    return this.#stream(tool, args, onChunkOrOptions, maybeOptions, sessionId);
+  ): AsyncIterableIterator<T> | Promise<void> {
+    return this.#stream<T>(tool, args, onChunkOrOptions, maybeOptions, sessionId);
   }
 
   /**
@@ -286,21 +291,23 @@ export class Snakepit implements AsyncDisposable {
     return this.#tools;
   }
 
-  #stream(
+  /** Chunks are typed by the caller (`executeStream<Row>`): like `execute<T>`, a promise about Python, not a check. */
+  #stream<T>(
     tool: string,
     args: ToolArgs,
-    onChunkOrOptions: StreamOptions | ((chunk: unknown) => void) | undefined,
+    onChunkOrOptions: StreamOptions | ((chunk: T) => void) | undefined,
     maybeOptions: StreamOptions | undefined,
     sessionId: string | undefined,
-  ): AsyncIterableIterator<unknown> | Promise<void> {
+  ): AsyncIterableIterator<T> | Promise<void> {
     let options = (typeof onChunkOrOptions === 'function' ? maybeOptions : onChunkOrOptions) ?? {};
     if (sessionId !== undefined) options = { ...options, sessionId };
     const stream = new ChunkStream(streamWindow(tool, options));
     this.#submit(tool, args, options, stream);
-    if (typeof onChunkOrOptions !== 'function') return stream;
+    const typed = stream as AsyncIterableIterator<unknown> as AsyncIterableIterator<T>;
+    if (typeof onChunkOrOptions !== 'function') return typed;
     const onChunk = onChunkOrOptions;
     return (async () => {
-      for await (const chunk of stream) onChunk(chunk);
+      for await (const chunk of typed) onChunk(chunk);
     })();
   }
 
@@ -471,13 +478,85 @@ export class Snakepit implements AsyncDisposable {
     return this.#runId;
   }
 
-  /** Listen to an event; returns a function that removes the listener. */
-  on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
-    return this.#events.on(event, listener);
+  // ── events: Node's EventEmitter interface over the typed event bus ─────────────────────────────────────────
+  // `events.once(pit, 'pool:ready')` and `for await (const [e] of events.on(pit, 'call:stop'))` work. The bus
+  // keeps what EventEmitter does not: a throwing listener is logged, never thrown into the pool. snakepit never
+  // emits 'error' (a failure belongs to its call), so listening for it is harmless and needed by events.once.
+
+  /** Listen to an event (docs/TELEMETRY.md lists them with their payloads). */
+  on<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    this.#events.add(event, listener, false);
+    return this;
   }
 
-  off<E extends SnakepitEventName>(event: E, listener: Listener<E>): void {
-    this.#events.off(event, listener);
+  addListener<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    return this.on(event, listener);
+  }
+
+  /** Listen to the next occurrence only. */
+  once<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    this.#events.add(event, listener, false, true);
+    return this;
+  }
+
+  prependListener<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    this.#events.add(event, listener, true);
+    return this;
+  }
+
+  prependOnceListener<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    this.#events.add(event, listener, true, true);
+    return this;
+  }
+
+  off<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    this.#events.remove(event, listener);
+    return this;
+  }
+
+  removeListener<E extends SnakepitEventName>(event: E, listener: Listener<E>): this {
+    return this.off(event, listener);
+  }
+
+  removeAllListeners(event?: SnakepitEventName): this {
+    this.#events.removeAll(event);
+    return this;
+  }
+
+  listeners<E extends SnakepitEventName>(event: E): Array<Listener<E>> {
+    return this.#events.listeners(event) as Array<Listener<E>>;
+  }
+
+  rawListeners<E extends SnakepitEventName>(event: E): Array<Listener<E>> {
+    return this.#events.listeners(event, true) as Array<Listener<E>>;
+  }
+
+  listenerCount(event: SnakepitEventName): number {
+    return this.#events.listeners(event).length;
+  }
+
+  eventNames(): SnakepitEventName[] {
+    return this.#events.eventNames() as SnakepitEventName[];
+  }
+
+  /** Kept for the EventEmitter interface: snakepit never warns about many listeners. */
+  setMaxListeners(n: number): this {
+    this.#maxListeners = n;
+    return this;
+  }
+
+  getMaxListeners(): number {
+    return this.#maxListeners;
+  }
+
+  /**
+   * Deliver `payload` to this Snakepit's listeners, as EventEmitter's `emit` does (and to the event's
+   * diagnostics channel). For the interface and for tests; the pools emit the real events.
+   */
+  emit<E extends SnakepitEventName>(event: E, payload: SnakepitEvents[E]): boolean {
+    const had = this.#events.hasListeners(event);
+    this.#events.emit(event, payload);
+    return had;
   }
 
   /**

@@ -1,4 +1,4 @@
-"""``BaseAdapter`` and the ``@tool`` decorator (DESIGN.md section 4.3; compatible with Snakepit's).
+"""``BaseAdapter`` and the ``@tool`` decorator (compatible with Snakepit's).
 
     class MyAdapter(BaseAdapter):
         @tool(description="add two numbers")
@@ -50,28 +50,48 @@ class ToolMetadata:
         return "ToolMetadata(name=%r, supports_streaming=%r)" % (self.name, self.supports_streaming)
 
 
-def tool(func: Callable | str | None = None, *, description: str | None = None,
-         supports_streaming: bool = False, name: str | None = None, validate: bool = True, **extra):
-    """Mark a method as a tool. Use bare (``@tool``) or with options (``@tool(description=...)``).
+# What type checkers see: @tool gives back the method it was given, signature and all (under mypy --strict an
+# untyped decorator would make every tool untyped). Only they read this branch: the worker never imports
+# ``typing`` at start (see the lean start-up tests), and mypy and pyright take any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
 
-    Args:
-        description: shown in the tool's spec; defaults to the docstring.
-        supports_streaming: the tool yields chunks (set automatically for generator functions).
-        name: the tool's name, if not the method's.
-        validate: check argument values against the type hints before the tool runs (the
-            ``input_schema`` of its spec); False checks only names, as before type checks existed.
-        **extra: any other keyword of Snakepit's decorator (``required_variables``, ``parameters``, ...) or a
-            later one: accepted, and kept in the ToolSpec's ``metadata``, so adapters written for Snakepit start.
-    """
-    if isinstance(func, str):  # @tool("description")
-        description, func = func, None
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
-    def mark(fn: Callable) -> Callable:
-        target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
-        target._tool_metadata = ToolMetadata(name, description, supports_streaming, validate, extra)
-        return fn
+    @overload
+    def tool(func: _F) -> _F: ...
 
-    return mark(func) if func is not None else mark
+    @overload
+    def tool(func: str | None = None, *, description: str | None = None, supports_streaming: bool = False,
+             name: str | None = None, validate: bool = True, **extra: Any) -> Callable[[_F], _F]: ...
+
+    def tool(func: Any = None, **options: Any) -> Any: ...
+
+
+else:
+    def tool(func=None, *, description=None, supports_streaming=False, name=None, validate=True, **extra):
+        """Mark a method as a tool. Use bare (``@tool``) or with options (``@tool(description=...)``).
+
+        Args:
+            description: shown in the tool's spec; defaults to the docstring.
+            supports_streaming: the tool yields chunks (set automatically for generator functions).
+            name: the tool's name, if not the method's.
+            validate: check argument values against the type hints before the tool runs (the
+                ``input_schema`` of its spec); False checks only names, as before type checks existed.
+            **extra: any other keyword of Snakepit's decorator (``required_variables``, ``parameters``, ...)
+                or a later one: accepted, and kept in the ToolSpec's ``metadata``, so adapters written for
+                Snakepit start.
+        """
+        if isinstance(func, str):  # @tool("description")
+            description, func = func, None
+
+        def mark(fn):
+            target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
+            target._tool_metadata = ToolMetadata(name, description, supports_streaming, validate, extra)
+            return fn
+
+        return mark(func) if func is not None else mark
 
 
 # ------------------------------------------------------------------------------------- discovery

@@ -1,4 +1,4 @@
-"""What an idle worker does not load (DESIGN.md section 6): the hand-parsed command line, the lazy ``logging``
+"""What an idle worker does not load: the hand-parsed command line, the lazy ``logging``
 forwarder, builtin-class hints resolved without ``typing``, and the heap trim before ``ready``.
 
 Each replaces a general tool by a narrow one, so each is checked against the general tool it replaces.

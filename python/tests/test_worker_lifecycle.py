@@ -18,6 +18,8 @@ def test_adapter_that_raises_at_import(make_host):
     assert fatal["error"]["type"] == "RuntimeError" and fatal["error"]["message"] == "boom at import"
     assert "broken_import.py" in fatal["error"]["traceback"] and "_load_model" in fatal["error"]["traceback"]
     assert host.exit_code() == 3
+    # The host got the traceback and logs it once per pool: stderr does not repeat it once per worker.
+    assert "Traceback" not in host.err()
 
 
 @pytest.mark.parametrize("adapter,error_type", [

@@ -75,11 +75,13 @@ def test_short_calls_never_wake_the_watchdog(make_host):
     for _ in range(200):  # busy, but for less than the watchdog's 3 ms
         host.run("spin", {"seconds": 0.0005})
     stats = host.run("read_role")
-    # Nobody but the main thread read those 1,500 calls. The bounds are generous: a short call only looks long
-    # when this (shared, 2-core) machine stops the worker for milliseconds in the middle of one.
-    assert stats["handed"] - before["handed"] <= 30, (before, stats)
-    assert stats["takeovers"] - before["takeovers"] <= 30, (before, stats)
-    assert stats["handbacks"] - before["handbacks"] <= 30, (before, stats)
+    # Nobody but the main thread read those 1,524 calls, unless the machine stopped the worker for milliseconds in
+    # the middle of one: on a shared 2-core machine under load that happens to a few percent of them. A watchdog
+    # that woke for short calls would hand over on nearly every one, so the bound is a tenth of the calls.
+    bound = 1524 // 10
+    assert stats["handed"] - before["handed"] <= bound, (before, stats)
+    assert stats["takeovers"] - before["takeovers"] <= bound, (before, stats)
+    assert stats["handbacks"] - before["handbacks"] <= bound, (before, stats)
 
 
 def test_dedicated_mode_is_chosen_by_the_environment(make_host):

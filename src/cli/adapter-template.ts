@@ -1,6 +1,7 @@
 /**
  * The files `snakepit gen adapter <Name>` writes: a Python package with an adapter (one tool, one streaming
- * tool), a pytest test that passes as generated, and a conftest that finds the bundled snakepit_bridge.
+ * tool) and a test that passes as generated. The test uses the standard library's unittest (pytest runs it
+ * too), so the printed command works in any Python, and it finds the bundled snakepit_bridge by itself.
  */
 
 export interface AdapterNames {
@@ -75,19 +76,23 @@ class ${className}(BaseAdapter):
         # Runs once when the worker stops: release what initialize() took.
         pass
 `,
-    'conftest.py': `"""Make snakepit_bridge importable for pytest (it ships inside the snakepit npm package, not on PyPI).
+    'test_adapter.py': `"""Tests of ${className} in plain Python (no host needed), with the standard library's unittest.
 
-Looked for, in order: an importable snakepit_bridge, $SNAKEPIT_BRIDGE_PATH, node_modules/snakepit/python in this
-folder or any parent, and the snakepit that generated this file.
+Run from the project folder (pytest runs them too):  python -m unittest discover -s <this folder> -t <its parent>
 """
 
 import os
 import sys
-
-GENERATED_BY = ${JSON.stringify(bridgeDir)}
+import unittest
 
 
 def _find_bridge():
+    """Make snakepit_bridge importable: it ships inside the snakepit npm package, not on PyPI.
+
+    Looked for, in order: an importable snakepit_bridge (a venv made by \`npx snakepit setup\` has it),
+    $SNAKEPIT_BRIDGE_PATH, node_modules/snakepit/python in this folder or any parent, and the snakepit that
+    generated this file.
+    """
     try:
         import snakepit_bridge  # noqa: F401
 
@@ -102,7 +107,7 @@ def _find_bridge():
         if parent == folder:
             break
         folder = parent
-    candidates.append(GENERATED_BY)
+    candidates.append(${JSON.stringify(bridgeDir)})
     for candidate in candidates:
         if candidate and os.path.isfile(os.path.join(candidate, "snakepit_bridge", "__init__.py")):
             sys.path.insert(0, candidate)
@@ -114,10 +119,8 @@ def _find_bridge():
 
 
 _find_bridge()
-`,
-    'test_adapter.py': `"""Tests of ${className} in plain Python (no host needed). Run: python -m pytest <this folder>"""
 
-from ${moduleName}.adapter import ${className}
+from ${moduleName}.adapter import ${className}  # noqa: E402
 
 
 def make_adapter():
@@ -126,23 +129,25 @@ def make_adapter():
     return adapter
 
 
-def test_greet():
-    assert make_adapter().greet(name="Ada") == {"message": "Hello, Ada!"}
+class ${className}Test(unittest.TestCase):
+    def test_greet(self):
+        self.assertEqual(make_adapter().greet(name="Ada"), {"message": "Hello, Ada!"})
+
+    def test_progress_streams_each_step(self):
+        self.assertEqual(
+            list(make_adapter().progress(steps=3)),
+            [{"step": 1, "of": 3}, {"step": 2, "of": 3}, {"step": 3, "of": 3}],
+        )
+
+    def test_tools_are_advertised_to_the_host(self):
+        specs = {spec["name"]: spec for spec in make_adapter().get_tools()}
+        self.assertEqual(set(specs), {"greet", "progress"})
+        self.assertIs(specs["progress"]["supports_streaming"], True)
+        self.assertEqual(list(make_adapter().call_tool("progress", steps=1)), [{"step": 1, "of": 1}])
 
 
-def test_progress_streams_each_step():
-    assert list(make_adapter().progress(steps=3)) == [
-        {"step": 1, "of": 3},
-        {"step": 2, "of": 3},
-        {"step": 3, "of": 3},
-    ]
-
-
-def test_tools_are_advertised_to_the_host():
-    specs = {spec["name"]: spec for spec in make_adapter().get_tools()}
-    assert set(specs) == {"greet", "progress"}
-    assert specs["progress"]["supports_streaming"] is True
-    assert list(make_adapter().call_tool("progress", steps=1)) == [{"step": 1, "of": 1}]
+if __name__ == "__main__":
+    unittest.main()
 `,
   };
 }

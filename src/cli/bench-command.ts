@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportError } from './output.js';
+import { repositoryUrl } from './package-info.js';
 
 /** dist/bench/run.js of this checkout (the suite ships with the repository, not with the npm package). */
 function benchScript(): string | undefined {
@@ -19,8 +19,10 @@ function benchScript(): string | undefined {
 }
 
 export function registerBench(program: Command): void {
+  // Only a clone has the suite: an installed package keeps the command (scripts may call it) out of its help.
+  const available = benchScript() !== undefined;
   program
-    .command('bench')
+    .command('bench', { hidden: !available })
     .description('run the benchmark suite: snakepit against a bare loop and the other bridges, in one run')
     .option('--rounds <n>', 'interleaved rounds', '3')
     .option('--systems <list>', 'comma-separated system ids (default: all)')
@@ -29,10 +31,13 @@ export function registerBench(program: Command): void {
     .action((flags: { rounds: string; systems?: string; quick?: boolean; docs: boolean }) => {
       const script = benchScript();
       if (!script) {
-        reportError(
-          new Error(
-            'the benchmark suite is part of the snakepit repository, not the npm package: clone it, then `npm ci && npm run bench`',
-          ),
+        const repo = repositoryUrl();
+        // Not a failure of this install: the suite and its peers (pythonia, python-shell, node-calls-python) are
+        // development dependencies of the repository, so an installed package says where to run it instead.
+        process.stdout.write(
+          'snakepit bench needs a clone of the repository (the suite and the bridges it compares with are not ' +
+            `part of the npm package):\n  git clone ${repo} && cd snakepit && npm ci && npm run bench\n` +
+            `The latest figures: ${repo}/blob/main/docs/PERFORMANCE.md\n`,
         );
         return;
       }

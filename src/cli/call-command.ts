@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { SnakepitConfig } from '../config/config-types.js';
 import { ConfigError, InvalidArgumentsError } from '../errors/errors.js';
+import type { ToolSpec } from '../protocol/messages.js';
 import { Snakepit, type ToolArgs } from '../snakepit.js';
 import { addTargetOptions, cliLogger, loadTarget, type TargetFlags } from './cli-config.js';
 import { formatJson } from './json-output.js';
@@ -12,27 +13,89 @@ interface CallFlags extends TargetFlags {
   compact?: boolean;
 }
 
-/** `{"a": 1}` → `{ a: 1 }`; anything but a JSON object is refused with an example. */
-export function parseJsonArgs(tool: string, text: string | undefined): ToolArgs {
-  if (text === undefined || text.trim() === '') return {};
-  let value: unknown;
+/** A command-line value: JSON when it parses (`16`, `true`, `[1,2]`, `"a=b"`), else the text itself (`Ada`). */
+function cliValue(word: string): unknown {
   try {
-    value = JSON.parse(text);
-  } catch (err) {
+    return JSON.parse(word);
+  } catch {
+    return word;
+  }
+}
+
+/** What the words after the tool name say: values in order, and `name=value` keyword arguments. */
+export interface CallWords {
+  positional: unknown[];
+  keywords: ToolArgs;
+}
+
+const KEYWORD = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
+
+/**
+ * `snakepit call <tool> [args...]`: one JSON object is the keyword arguments (`'{"a": 1}'`, as before); otherwise
+ * each word is a value (JSON when it parses, else a string) or `name=value`. A string holding `=` is passed
+ * JSON-quoted: `'"a=b"'`.
+ */
+export function parseCallWords(tool: string, words: string[]): CallWords {
+  if (words.length === 1 && words[0]!.trim().startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(words[0]!);
+    } catch (err) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        `the arguments are not valid JSON (${(err as Error).message}); quote them for the shell, e.g. '{"name": "Ada"}'`,
+      );
+    }
+    return { positional: [], keywords: value as ToolArgs };
+  }
+  const out: CallWords = { positional: [], keywords: {} };
+  for (const word of words) {
+    const kw = KEYWORD.exec(word);
+    if (kw) {
+      if (kw[1]! in out.keywords) throw new InvalidArgumentsError(tool, undefined, `${kw[1]} is given twice`);
+      out.keywords[kw[1]!] = cliValue(kw[2]!);
+    } else if (Object.keys(out.keywords).length > 0) {
+      throw new InvalidArgumentsError(
+        tool,
+        undefined,
+        `positional value ${JSON.stringify(word)} after name=value`,
+      );
+    } else {
+      out.positional.push(cliValue(word));
+    }
+  }
+  return out;
+}
+
+/**
+ * The call's keyword arguments: positional values go to `_args` for a library function (`python.math.sqrt 16`),
+ * else onto the tool's parameters in order (`add 1 2` → `{a: 1, b: 2}`).
+ */
+export function bindCallWords(tool: string, words: CallWords, spec: ToolSpec | undefined): ToolArgs {
+  if (words.positional.length === 0) return words.keywords;
+  if (tool.startsWith('python.') || spec?.library !== undefined) {
+    return { ...words.keywords, _args: words.positional };
+  }
+  const params = (spec?.parameters ?? []).filter(
+    (p) => p.kind === 'positional_or_keyword' || p.kind === 'positional_only',
+  );
+  if (spec && words.positional.length > params.length) {
     throw new InvalidArgumentsError(
       tool,
-      undefined,
-      `json-args is not valid JSON (${(err as Error).message}); quote it for the shell, e.g. '{"name": "Ada"}'`,
+      spec.signature,
+      `takes ${params.length} positional value${params.length === 1 ? '' : 's'} (${params.map((p) => p.name).join(', ') || 'none'}), got ${words.positional.length}; use name=value`,
     );
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentsError(
-      tool,
-      undefined,
-      `json-args must be a JSON object of keyword arguments, e.g. '{"a": 1, "b": 2}', got ${Array.isArray(value) ? 'an array' : typeof value}`,
-    );
+  if (!spec)
+    throw new InvalidArgumentsError(tool, undefined, 'positional values need a known tool; use name=value');
+  const args: ToolArgs = {};
+  words.positional.forEach((value, i) => (args[params[i]!.name] = value));
+  for (const [name, value] of Object.entries(words.keywords)) {
+    if (name in args) throw new InvalidArgumentsError(tool, spec.signature, `${name} is given twice`);
+    args[name] = value;
   }
-  return value as ToolArgs;
+  return args;
 }
 
 const GENERIC_TOOL =
@@ -69,27 +132,33 @@ export function registerCall(program: Command): void {
       .summary('run one tool and print its result as JSON')
       .addHelpText(
         'after',
-        '\nExamples:\n  npx snakepit call add \'{"a": 1, "b": 2}\'                  # the pool of ./snakepit.config.*\n' +
-          '  npx snakepit call count \'{"n": 3}\' --pool models          # a stream: one JSON line per chunk\n' +
-          '  npx snakepit call python.math.sqrt \'{"_args": [2]}\'         # any library function, no config needed\n' +
-          '  npx snakepit call greet --adapter my_pkg.adapter:MyAdapter --python-path ./python\n' +
+        '\nExamples:\n  npx snakepit call add 1 2                               # the pool of ./snakepit.config.*\n' +
+          '  npx snakepit call add \'{"a": 1, "b": 2}\'                  # the same, as a JSON object\n' +
+          '  npx snakepit call count n=3 --pool models                # a stream: one JSON line per chunk\n' +
+          '  npx snakepit call python.math.sqrt 16                    # any library function, no config needed\n' +
+          '  npx snakepit call greet Ada --adapter my_pkg.adapter:MyAdapter --python-path ./python\n' +
+          '\nEach value is JSON when it parses (16, true, [1,2], \'"text"\'), else a string; name=value is a keyword\n' +
+          "argument; positional values fill the tool's parameters in order.\n" +
           '\nWithout a config file, python.<module>.<function> configures that one module on the fly, any module\n' +
           'included (os, subprocess: you can run Python here anyway). Pools from a config file serve only what\n' +
           'their libraries list (expose, allowUnsafe; see docs/SECURITY.md).\n',
       )
       .description(
-        'Start one worker, run a tool with JSON keyword arguments, print the result as JSON (a streaming tool ' +
+        'Start one worker, run a tool with the arguments given, print the result as JSON (a streaming tool ' +
           'prints one JSON line per chunk), and stop',
       )
       .argument('<tool>', 'tool name, as in pit.execute(tool, ...)')
-      .argument('[json-args]', 'keyword arguments as a JSON object, e.g. \'{"a": 1, "b": 2}\'')
+      .argument(
+        '[args...]',
+        'values (JSON or text), name=value pairs, or one JSON object of keyword arguments',
+      )
       .option('--stream', 'call it as a stream even if it does not say it streams')
       .option('-t, --timeout <ms>', 'call timeout in milliseconds')
       .option('--compact', 'print JSON on one line'),
-  ).action(async (tool: string, jsonArgs: string | undefined, flags: CallFlags) => {
+  ).action(async (tool: string, words: string[], flags: CallFlags) => {
     let pit: Snakepit | undefined;
     try {
-      const args = parseJsonArgs(tool, jsonArgs);
+      const parsed = parseCallWords(tool, words);
       const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout);
       if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
         throw new ConfigError('--timeout', `must be a positive number of milliseconds, got ${flags.timeout}`);
@@ -100,8 +169,9 @@ export function registerCall(program: Command): void {
       const config: SnakepitConfig = { logger: cliLogger(Boolean(flags.verbose)), ...targetConfig };
       pit = await Snakepit.start(config);
       const spec = pit.describe().find((t) => t.name === tool);
+      const args = bindCallWords(tool, parsed, spec);
       const options = timeoutMs === undefined ? {} : { timeoutMs };
-      if (flags.stream || spec?.supports_streaming) {
+      if (flags.stream || spec?.supportsStreaming) {
         for await (const chunk of pit.executeStream(tool, args, options)) {
           process.stdout.write(`${formatJson(chunk, false)}\n`);
         }

@@ -21,11 +21,11 @@ export function registerGen(program: Command): void {
     .summary('scaffold a Python adapter with a passing test')
     .addHelpText(
       'after',
-      '\nExample:\n  npx snakepit gen adapter ImageTools   # python/image_tools/{adapter,test_adapter,conftest}.py\n',
+      '\nExample:\n  npx snakepit gen adapter ImageTools   # python/image_tools/{__init__,adapter,test_adapter}.py\n',
     )
     .description(
-      'Scaffold a Python adapter package with a tool, a streaming tool and a pytest test that passes as ' +
-        'generated, and print the TypeScript that uses it',
+      'Scaffold a Python adapter package with a tool, a streaming tool and a test (unittest; pytest runs it ' +
+        'too) that passes as generated, and print the TypeScript that uses it',
     )
     .argument('<Name>', 'adapter name, e.g. ImageTools (class ImageToolsAdapter in package image_tools)')
     .option('-d, --dir <dir>', 'folder to create the package in (it goes on pythonPath)', 'python')
@@ -58,8 +58,11 @@ export function registerGen(program: Command): void {
         }
         const pythonPathDir = `./${relative(cwd, resolve(cwd, flags.dir)) || '.'}`;
         const rel = relative(cwd, packageDir);
+        // unittest is in every Python; the venv's when there is one (it has the project's packages).
+        const python = existsSync(join(cwd, '.venv', 'bin', 'python')) ? '.venv/bin/python' : 'python3';
+        const top = relative(cwd, resolve(cwd, flags.dir)) || '.';
         process.stdout.write(
-          `\n${bold('Test it:')}\n  .venv/bin/python -m pytest ${rel}     ${dim('(or any Python with pytest)')}\n` +
+          `\n${bold('Test it:')}\n  ${python} -m unittest discover -s ${rel} -t ${top}     ${dim('(pytest runs it too)')}\n` +
             `  npx snakepit call greet '{"name":"Ada"}' --adapter ${names.adapterSpec} --python-path ${pythonPathDir}\n` +
             `\n${bold('Use it from TypeScript:')}\n\n${tsSnippet(names, pythonPathDir)}`,
         );

@@ -10,6 +10,7 @@ import { registerDoctor } from './doctor-command.js';
 import { registerGen } from './gen-command.js';
 import { registerInspect } from './inspect-command.js';
 import { readPackageVersion } from './package-info.js';
+import { registerServe } from './serve-command.js';
 import { registerSetup } from './setup-command.js';
 import { registerTop } from './top-command.js';
 import { registerTypes } from './types-command.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   registerInspect(program);
   registerTypes(program);
   registerDashboard(program);
+  registerServe(program);
   registerTop(program);
   registerBench(program);
   registerConformance(program);

@@ -1,6 +1,14 @@
-/** Terminal output helpers: colour only when writing to a TTY (and NO_COLOR is unset). */
+/**
+ * Terminal output helpers. Colour follows the usual conventions: `FORCE_COLOR` (anything but `0`/`false`) turns
+ * it on even when output is piped, `NO_COLOR` (non-empty) turns it off, else only a TTY gets it.
+ */
 
-const useColor = (stream: NodeJS.WriteStream): boolean => Boolean(stream.isTTY) && !process.env['NO_COLOR'];
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env['NO_COLOR']) return false;
+  return Boolean(stream.isTTY);
+}
 
 function paint(code: number, text: string, stream: NodeJS.WriteStream = process.stdout): string {
   return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;

@@ -9,6 +9,7 @@ import { setupEnvironment } from '../python/setup-env.js';
 import { collect } from './cli-config.js';
 import { loadConfigFile } from './config-file.js';
 import { dim, green, reportError } from './output.js';
+import { Progress } from './progress.js';
 
 interface SetupFlags {
   python?: string;
@@ -20,6 +21,19 @@ interface SetupFlags {
   dev?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  timeout: string;
+}
+
+/** `--timeout 600` (seconds) as milliseconds. */
+function timeoutMs(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new PythonEnvError(
+      `--timeout ${JSON.stringify(text)} is not a number of seconds`,
+      'e.g. --timeout 900',
+    );
+  }
+  return Math.round(seconds * 1000);
 }
 
 export function registerSetup(program: Command): void {
@@ -51,15 +65,20 @@ export function registerSetup(program: Command): void {
     )
     .option('--no-uv', 'do not use uv even when it is on PATH')
     .option('--dev', "also install snakepit's test dependencies (python/requirements-dev.txt)")
+    .option(
+      '--timeout <seconds>',
+      'give up on one installer run after this long (large packages: raise it)',
+      '300',
+    )
     .option('-q, --quiet', 'print only errors')
     .option('--verbose', "show the installer's output")
     .action(async (packages: string[], flags: SetupFlags) => {
       const started = performance.now();
       const cwd = process.cwd();
-      const say = (line: string): void => {
-        if (!flags.quiet) process.stdout.write(`${green('›')} ${line}\n`);
-      };
+      const progress = flags.quiet ? undefined : new Progress({ stream: process.stdout, mark: green('›') });
+      const say = (line: string): void => progress?.step(line);
       try {
+        const limitMs = timeoutMs(flags.timeout);
         const files = [...(flags.requirements ?? [])];
         if (files.length === 0 && existsSync(join(cwd, 'requirements.txt'))) files.push('requirements.txt');
         if (flags.dev) files.push(join(bridgeDirectory(), 'requirements-dev.txt'));
@@ -95,8 +114,13 @@ export function registerSetup(program: Command): void {
           requirementFiles: files,
           useUv: flags.uv,
           onProgress: say,
-          ...(flags.verbose ? { onOutput: (line: string) => process.stdout.write(`${dim(line)}\n`) } : {}),
+          onOutput: flags.verbose
+            ? (line: string) => progress?.step(dim(line))
+            : (line: string) => progress?.status(line),
+          timeoutMs: limitMs,
+          bridgeDir: bridgeDirectory(),
         });
+        progress?.stop();
         if (!flags.quiet && result.changed) {
           const s = ((performance.now() - started) / 1000).toFixed(1);
           process.stdout.write(
@@ -104,6 +128,7 @@ export function registerSetup(program: Command): void {
           );
         }
       } catch (err) {
+        progress?.stop();
         reportError(err);
       }
     });

@@ -86,6 +86,12 @@ export interface PythonConfig {
    * `snakepit doctor` checks. Top level only.
    */
   packages?: string[];
+  /**
+   * The folder holding the Python package `snakepit_bridge/` (the npm package's `python/` folder), for an app
+   * bundled with esbuild, Electron or pkg that ships that folder beside itself. Default: `SNAKEPIT_BRIDGE_PATH`,
+   * then this installation's own `python/`. Top level only.
+   */
+  bridgePath?: string;
 }
 
 /** A package to install on start when its module is missing (opt-in; see docs/GENERIC_ADAPTER.md). */
@@ -438,6 +444,8 @@ export interface ResolvedSnakepitStyle {
 
 export interface ResolvedPoolConfig {
   name: string;
+  /** The folder holding `snakepit_bridge/`, first on the workers' PYTHONPATH (`python.bridgePath`). */
+  bridgeDir: string;
   /** The adapter the workers run: the configured one, or the generic adapter when there are libraries. */
   adapter: string;
   libraries: ResolvedLibraryConfig[];

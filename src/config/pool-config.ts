@@ -6,6 +6,7 @@
 import { resolveGraceful } from './graceful.js';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
+import { bridgeDirectory } from '../python/bridge-path.js';
 import { resolvePython } from '../python/interpreter.js';
 import {
   describe,
@@ -168,6 +169,7 @@ export function resolvePool(
       2 ** 32 - 1,
     ),
     graceful: resolveGraceful(`${where}.graceful`, pool.graceful),
+    bridgeDir: bridgeDirectory(defaults.python.bridgePath),
     python: resolvePython(python.executable, {
       ...(pool.cwd ? { cwd: pool.cwd } : {}),
       ...(python.strategy ? { strategy: python.strategy } : {}),

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors/errors.js';
 import { checkRequirementSpec } from '../python/package-spec.js';
 import type { PythonConfig } from './config-types.js';
 
-const TOP_PYTHON_KEYS = new Set(['executable', 'strategy', 'version', 'packages']);
+const TOP_PYTHON_KEYS = new Set(['executable', 'strategy', 'version', 'packages', 'bridgePath']);
 const POOL_PYTHON_KEYS = new Set(['executable', 'strategy', 'version']);
 /** Version requests handed to uv: `3.12`, `3.12.3`, `>=3.11`, `cpython@3.12`. No spaces, no shell syntax. */
 const VERSION_PATTERN = /^[A-Za-z0-9@<>=!~.,*+-]{1,64}$/;
@@ -29,14 +29,18 @@ export function checkPythonConfig(where: string, raw: unknown, topLevel: boolean
   const allowed = topLevel ? TOP_PYTHON_KEYS : POOL_PYTHON_KEYS;
   for (const key of Object.keys(python)) {
     if (!allowed.has(key)) {
-      const hint = key === 'packages' ? ' (packages belong in the top-level python section)' : '';
+      const hint =
+        key === 'packages' || key === 'bridgePath' ? ` (${key} belongs in the top-level python section)` : '';
       throw new ConfigError(
         `${where}.${key}`,
         `is not a known option (known: ${[...allowed].sort().join(', ')})${hint}`,
       );
     }
   }
-  const { executable, strategy, version, packages } = python;
+  const { executable, strategy, version, packages, bridgePath } = python;
+  if (bridgePath !== undefined && (typeof bridgePath !== 'string' || !bridgePath)) {
+    throw new ConfigError(`${where}.bridgePath`, `must be a non-empty path, got ${show(bridgePath)}`);
+  }
   if (executable !== undefined && (typeof executable !== 'string' || !executable)) {
     throw new ConfigError(`${where}.executable`, `must be a non-empty string, got ${show(executable)}`);
   }

@@ -315,12 +315,12 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       need('echo');
       const [worker] = p.workers();
       const exited = new Promise<{ code: number | null; crashed: boolean }>((resolve) => {
-        const off = p.on('worker:exited', (e) => {
-          if (e.worker === worker!.id) {
-            off();
-            resolve(e);
-          }
-        });
+        const listener = (e: { worker: string; code: number | null; crashed: boolean }): void => {
+          if (e.worker !== worker!.id) return;
+          p.off('worker:exited', listener);
+          resolve(e);
+        };
+        p.on('worker:exited', listener);
       });
       const during = p.execute('echo', { value: 'during recycle' });
       await p.recycleWorker(worker!.id);

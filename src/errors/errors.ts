@@ -78,6 +78,8 @@ export interface WorkerStartDetails {
   exitCode?: number | null;
   signal?: string | null;
   stderrTail?: string[];
+  /** What to do about it, when snakepit can tell (a module to install, a folder for pythonPath, ...). */
+  fix?: string;
 }
 
 /** A tool name in a message: tool names may come from untrusted input, so a long one is cut (its length said). */
@@ -96,8 +98,11 @@ export class WorkerStartError extends SnakepitError {
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
   readonly stderrTail: string[];
+  /** What to do about it, when snakepit can tell; also the message's last line. */
+  readonly fix: string | undefined;
   constructor(message: string, details: WorkerStartDetails, options?: SnakepitErrorOptions) {
-    super(message, options);
+    super(details.fix === undefined ? message : `${message}\n  fix: ${details.fix}`, options);
+    this.fix = details.fix;
     this.pool = details.pool;
     this.workerId = details.workerId;
     this.pythonType = details.pythonType;
@@ -378,5 +383,46 @@ export class AdapterHookError extends SnakepitError {
     cause?: unknown,
   ) {
     super(`hook ${hook} of tool "${tool}" failed: ${problem}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * An optional package this feature needs is not installed (`@grpc/grpc-js` for remote workers, for instance).
+ * `packageName` names it; `fix` is the command that installs it.
+ */
+export class MissingDependencyError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_MISSING_DEPENDENCY';
+  readonly fix: string;
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    options?: SnakepitErrorOptions & { packages?: string[] },
+  ) {
+    const fix = `npm install ${(options?.packages ?? [packageName]).join(' ')}`;
+    super(
+      `${feature} needs the optional package "${packageName}", which is not installed\n  fix: ${fix}`,
+      options,
+    );
+    this.fix = fix;
+  }
+}
+
+/**
+ * The Python package `snakepit_bridge` was not found where it was looked for: the npm package's `python/` folder,
+ * `SNAKEPIT_BRIDGE_PATH` or the `python.bridgePath` option. A bundled app (esbuild, Electron, pkg) must ship that
+ * folder and point at it; `fix` says how.
+ */
+export class BridgeNotFoundError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_BRIDGE_NOT_FOUND';
+  readonly fix: string;
+  constructor(
+    message: string,
+    readonly searched: string[],
+  ) {
+    const fix =
+      'copy node_modules/snakepit/python next to your bundle and set SNAKEPIT_BRIDGE_PATH (or the python.bridgePath ' +
+      'option) to that folder';
+    super(`${message} (looked in: ${searched.join(', ')})\n  fix: ${fix}`);
+    this.fix = fix;
   }
 }

@@ -43,6 +43,8 @@ export interface SupervisorHost {
   readonly events: EventBus;
   readonly runId: string;
   readonly registry: WorkerRegistry | undefined;
+  /** A worker became ready (its `tools` are known): the pool gives its configured tools their own metrics. */
+  workerReady(worker: WorkerHandle): void;
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
   /** The pool is running (not new, starting, closing or closed). */
   isRunning(): boolean;
@@ -108,6 +110,8 @@ export class PoolSupervisor {
   #roundAgain = false;
   #restartCount = 0;
   #heartbeatsMissed = 0;
+  /** Python tracebacks of start failures already logged: each once per pool, not once per worker. */
+  readonly #loggedTracebacks = new Set<string>();
 
   constructor(host: SupervisorHost) {
     this.#host = host;
@@ -406,16 +410,34 @@ export class PoolSupervisor {
     const started = worker.start();
     host.registry?.add(worker.id, host.name, worker.pid);
     host.events.emit('worker:spawned', { pool: host.name, worker: worker.id, pid: worker.pid });
-    return started.then(() => {
-      host.events.emit('worker:ready', {
-        pool: host.name,
-        worker: worker.id,
-        pid: worker.pid,
-        startupMs: Date.now() - worker.spawnedAt,
-        python: worker.hello?.python,
-        codec: worker.codec,
-      });
-    });
+    return started.then(
+      () => {
+        host.workerReady(worker);
+        host.events.emit('worker:ready', {
+          pool: host.name,
+          worker: worker.id,
+          pid: worker.pid,
+          startupMs: Date.now() - worker.spawnedAt,
+          python: worker.hello?.python,
+          codec: worker.codec,
+        });
+      },
+      (err: unknown) => {
+        this.#logStartTraceback(err);
+        throw err;
+      },
+    );
+  }
+
+  /** An adapter that fails to import fails every worker the same way: its traceback is logged the first time. */
+  #logStartTraceback(err: unknown): void {
+    if (!(err instanceof WorkerStartError) || !err.traceback) return;
+    if (this.#loggedTracebacks.has(err.traceback) || this.#loggedTracebacks.size >= 16) return;
+    this.#loggedTracebacks.add(err.traceback);
+    this.#host.logger.error(
+      { pool: this.#host.name, worker: err.workerId },
+      `${err.message}\n${err.traceback}`,
+    );
   }
 
   // ── replacing ────────────────────────────────────────────────────────────────────────────────────────────

@@ -606,6 +606,7 @@ export class Pool implements CallOwner {
       logger: hooks.logger,
       events: hooks.events,
       runId: hooks.runId,
+      workerReady: (worker) => hooks.telemetry?.allowTools(configuredTools(this.config, worker.tools)),
       registry: hooks.registry,
       onHostCall: (worker, message) => hooks.onHostCall(worker, message),
       isRunning: () => this.#state === 'running',
@@ -662,4 +663,18 @@ export class Pool implements CallOwner {
       },
     };
   }
+}
+
+/**
+ * The tools with metrics of their own: what the adapter advertised, and each library's listed functions and
+ * aliases (`python.<namespace>.<name>`). Not a library's other public functions (`expose: 'public'`): those are
+ * whatever the module holds, too many to label.
+ */
+function configuredTools(config: ResolvedPoolConfig, advertised: readonly ToolSpec[]): string[] {
+  const names = advertised.map((t) => t.name).filter((n) => !n.startsWith('python.'));
+  for (const lib of config.libraries) {
+    for (const fn of [...(lib.functions ?? []), ...Object.keys(lib.aliases)])
+      names.push(`python.${lib.namespace}.${fn}`);
+  }
+  return names;
 }

@@ -35,16 +35,33 @@ export interface ParameterSpec {
   default?: unknown;
 }
 
-/** A Python tool as advertised in `ready`. */
-export interface ToolSpec {
+/** A Python tool as a worker advertises it in `ready` (snake_case on the wire, as Python writes it). */
+export interface WireToolSpec {
   name: string;
   description: string;
   supports_streaming: boolean;
   is_async?: boolean;
   signature?: string;
   parameters: ParameterSpec[];
-  /** JSON Schema of the keyword arguments, from the signature, type hints and docstring (PROTOCOL.md §4). */
   input_schema?: JsonSchemaObject;
+  library?: string;
+  function?: string;
+  listed?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+/** A Python tool, as `pit.describe()` lists it. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** The tool yields chunks: call it with `executeStream`. */
+  supportsStreaming: boolean;
+  /** An `async def` tool (runs on the worker's event loop, concurrently with others). */
+  isAsync?: boolean;
+  signature?: string;
+  parameters: ParameterSpec[];
+  /** JSON Schema of the keyword arguments, from the signature, type hints and docstring (PROTOCOL.md §4). */
+  inputSchema?: JsonSchemaObject;
   /** Generic adapter tools: the configured library's name. */
   library?: string;
   /** Generic adapter tools: the function's path in its module (`sqrt`, `DataFrame.describe`). */
@@ -54,6 +71,36 @@ export interface ToolSpec {
    * because the library has `expose: "public"`). `toLlmTools` exports only listed ones.
    */
   listed?: boolean;
+  /** The `@tool` decorator's other keywords (Snakepit's `required_variables`, ...), as they were given. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * The camelCase spec of a wire spec. A worker's `ready` is untrusted: an entry without a string name is
+ * dropped, and only the known fields are kept, each only when it has its type.
+ */
+export function toolSpecFromWire(wire: unknown): ToolSpec[] {
+  if (wire === null || typeof wire !== 'object') return [];
+  const w = wire as Partial<Record<keyof WireToolSpec, unknown>>;
+  if (typeof w.name !== 'string') return [];
+  const spec: ToolSpec = {
+    name: w.name,
+    description: typeof w.description === 'string' ? w.description : '',
+    supportsStreaming: w.supports_streaming === true,
+    parameters: Array.isArray(w.parameters) ? (w.parameters as ParameterSpec[]) : [],
+  };
+  if (typeof w.is_async === 'boolean') spec.isAsync = w.is_async;
+  if (typeof w.signature === 'string') spec.signature = w.signature;
+  if (w.input_schema !== null && typeof w.input_schema === 'object') {
+    spec.inputSchema = w.input_schema as JsonSchemaObject;
+  }
+  if (typeof w.library === 'string') spec.library = w.library;
+  if (typeof w.function === 'string') spec.function = w.function;
+  if (typeof w.listed === 'boolean') spec.listed = w.listed;
+  if (w.metadata !== null && typeof w.metadata === 'object' && !Array.isArray(w.metadata)) {
+    spec.metadata = w.metadata as Record<string, unknown>;
+  }
+  return [spec];
 }
 
 /** A library served by the generic adapter, as a worker's `ready` advertises it. */
@@ -89,7 +136,7 @@ export interface HelloMessage {
 export interface ReadyMessage {
   type: 'ready';
   adapter: string;
-  tools: ToolSpec[];
+  tools: WireToolSpec[];
   /** The generic adapter's libraries (absent for other adapters). */
   libraries?: LibraryInfo[];
 }

@@ -90,7 +90,7 @@ export async function installPackages(options: InstallOptions): Promise<'pip' | 
   if (r.timedOut) {
     throw new PythonEnvError(
       `${chosen.kind} did not finish installing ${what} within ${timeoutMs} ms`,
-      'check the network or the package index; raise the timeout for large packages',
+      'check the network or the package index; for large packages raise the limit (`snakepit setup --timeout SECONDS`, or the timeoutMs option)',
     );
   }
   const tail = r.output.slice(-8);
@@ -114,30 +114,52 @@ export function explainInstallFailure(output: string, python: string, installer:
       '`npx snakepit setup` (./.venv), which snakepit then uses automatically'
     );
   }
-  if (
+  // Requirements that contradict each other (`six>=1.16` beside `six==1.0`): the index answered, the list is wrong.
+  if (/ResolutionImpossible|conflicting dependencies|requirements are unsatisfiable/.test(output)) {
+    const cause = /Cannot install (.+?) because these package versions have conflicting dependencies/.exec(output);
+    return (
+      `the requirements conflict${cause ? ` (${cause[1]})` : ''}: ${installer} names the clashing clauses above; ` +
+      'loosen or remove one (python.packages, requirements.txt, pyproject.toml or the command line)'
+    );
+  }
+  // pip lists what the index has when it found the package: then it was reachable, and the version is wrong. This
+  // comes first because pip also warns about an unreachable extra index on the way (a mirror beside PyPI).
+  const versions = /Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)/.exec(
+    output,
+  );
+  if (versions && versions[2]!.trim() !== 'none') {
+    return (
+      `no version of ${versions[1]} matches; the index has ${versions[2]!.trim()}: change the version clause ` +
+      '(python.packages, requirements.txt or the command line)'
+    );
+  }
+  const unreachable =
     /(Failed to establish|Network is unreachable|Temporary failure in name resolution|Connection refused|NewConnectionError|Max retries exceeded|Could not fetch URL|timed out|Failed to fetch|error sending request|dns error)/i.test(
       output,
-    )
-  ) {
+    );
+  const where = /Looking in (?:indexes|links): (.*)/.exec(output)?.[1];
+  if (versions) {
+    // "from versions: none": no index had it, either because none was reachable or because the name is wrong.
+    return unreachable
+      ? `pip cannot reach a package index${where ? ` (${where})` : ''}, and found no version of ${versions[1]}: ` +
+          'check the network, or point pip at a mirror (PIP_INDEX_URL / PIP_FIND_LINKS or pip.conf)'
+      : `no package named ${versions[1]} on the index pip uses: check its name (pip's names are those on PyPI)`;
+  }
+  if (/No solution found|not found in the package registry/i.test(output) && !unreachable) {
+    return (
+      'no such package or version on the index uv uses: check the name and version clause (`uv pip install` ' +
+      "prints what the index has above)"
+    );
+  }
+  if (unreachable) {
     return installer === 'uv'
       ? 'uv cannot reach a package index: check the network, or point uv at a mirror (UV_INDEX_URL, ' +
           'UV_FIND_LINKS), or set SNAKEPIT_UV=0 to use pip and its configuration'
       : 'pip cannot reach a package index: check the network, or point pip at a mirror (PIP_INDEX_URL / ' +
           'PIP_FIND_LINKS or pip.conf)';
   }
-  if (/from versions: none/.test(output)) {
-    const where = /Looking in (?:indexes|links): (.*)/.exec(output)?.[1];
-    return (
-      `pip found no version at all${where ? ` on ${where}` : ''}: if the package exists, pip cannot reach its ` +
-      'index (check the network, or point pip at a mirror: PIP_INDEX_URL / PIP_FIND_LINKS or pip.conf); ' +
-      'otherwise check the package name'
-    );
-  }
-  if (/(Could not find a version|No matching distribution|not found in the package registry|No solution found)/i.test(output)) {
-    return (
-      'no such package or version on the index pip uses: check the name and version clause; if you expect it ' +
-      'to exist, check that the index is reachable (PIP_INDEX_URL / PIP_FIND_LINKS, or UV_INDEX_URL for uv)'
-    );
+  if (/(No matching distribution|No solution found)/i.test(output)) {
+    return 'no such package or version on the index: check the name and version clause';
   }
   if (/Permission denied|EACCES/i.test(output)) {
     return 'no permission to write to that environment: use a project venv (`npx snakepit setup`)';

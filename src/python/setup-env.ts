@@ -6,7 +6,7 @@
  * list (requirement files hashed by content); when nothing changed, setup returns at once without an installer.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import { installPackages } from './install.js';
@@ -32,6 +32,13 @@ export interface SetupOptions {
   onProgress: (line: string) => void;
   /** The installer's own output lines. */
   onOutput?: (line: string) => void;
+  /** Give up on one installer (or venv creation) run after this long. Default 300 s. */
+  timeoutMs?: number;
+  /**
+   * The folder holding `snakepit_bridge/`, made importable in the venv by a `.pth` file (so editors, type checkers
+   * and scripts resolve `from snakepit_bridge import ...`) without writing anything into it. Omit to skip.
+   */
+  bridgeDir?: string;
 }
 
 export interface SetupResult {
@@ -46,7 +53,9 @@ export interface SetupResult {
 
 const STAMP_FILE = '.snakepit-setup.json';
 const VERSION_TIMEOUT_MS = 30_000;
-const VENV_TIMEOUT_MS = 300_000;
+const DEFAULT_TIMEOUT_MS = 300_000;
+/** The `.pth` file that puts the bundled bridge on the venv's `sys.path`. */
+export const BRIDGE_PTH = 'snakepit_bridge.pth';
 
 function baseInterpreter(explicit: string | undefined, cwd: string): string {
   const wanted = explicit ?? process.env['SNAKEPIT_PYTHON'];
@@ -87,7 +96,7 @@ async function createVenv(venv: string, options: SetupOptions, uv: string | unde
   if (uv) {
     const python = options.python ?? options.pythonVersion ?? baseInterpreter(undefined, options.cwd);
     progress(`creating ${venv} with uv (Python ${python})`);
-    const r = await runProcess(uv, uvVenvArgs(venv, python), { timeoutMs: VENV_TIMEOUT_MS, ...onLine });
+    const r = await runProcess(uv, uvVenvArgs(venv, python), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...onLine });
     if (r.code !== 0) {
       throw new PythonEnvError(
         `uv could not create a virtual environment at ${venv}:\n  ${r.output.slice(-5).join('\n  ')}`,
@@ -99,7 +108,7 @@ async function createVenv(venv: string, options: SetupOptions, uv: string | unde
   const base = baseInterpreter(options.python, options.cwd);
   const version = await pythonVersion(base);
   progress(`creating ${venv} with Python ${version} (${base})`);
-  const r = await runProcess(base, ['-m', 'venv', venv], { timeoutMs: VENV_TIMEOUT_MS, ...onLine });
+  const r = await runProcess(base, ['-m', 'venv', venv], { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...onLine });
   if (r.code !== 0) {
     throw new PythonEnvError(
       `could not create a virtual environment at ${venv}:\n  ${r.output.slice(-5).join('\n  ')}`,
@@ -147,6 +156,7 @@ export async function setupEnvironment(options: SetupOptions): Promise<SetupResu
   for (const f of files) {
     if (!existsSync(f)) throw new PythonEnvError(`requirements file ${f} does not exist`, 'fix the path or drop the option');
   }
+  if (options.bridgeDir !== undefined) await linkBridge(python, options.bridgeDir, progress);
   const stamp = stampOf(version, options.packages, files);
   const stampPath = join(venv, STAMP_FILE);
   if (stampMatches(stampPath, stamp)) {
@@ -166,6 +176,7 @@ export async function setupEnvironment(options: SetupOptions): Promise<SetupResu
       requirementFiles: files,
       installer: uv ? 'uv' : 'pip',
       cwd: options.cwd,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       onLine: (line) => {
         options.onOutput?.(line);
         const step = installerStep(line);
@@ -179,6 +190,30 @@ export async function setupEnvironment(options: SetupOptions): Promise<SetupResu
   );
   progress(`${venv} is ready (Python ${version})`);
   return { venv, python, pythonVersion: version, changed: true, installer };
+}
+
+/**
+ * Make `snakepit_bridge` importable in the venv: a `.pth` file in its site-packages naming the folder that holds
+ * it. Nothing is built or copied, and nothing is written into that folder (it may be inside node_modules); a
+ * second run rewrites the file only when the folder moved.
+ */
+async function linkBridge(python: string, bridgeDir: string, progress: (line: string) => void): Promise<void> {
+  const r = await runProcess(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
+    timeoutMs: VERSION_TIMEOUT_MS,
+  });
+  const purelib = r.stdout.trim();
+  if (r.code !== 0 || !purelib) {
+    throw new PythonEnvError(
+      `cannot find the site-packages folder of ${python}: ${r.output.slice(-3).join(' ')}`,
+      'remove the venv and run setup again',
+    );
+  }
+  const pth = join(purelib, BRIDGE_PTH);
+  const line = `${resolve(bridgeDir)}\n`;
+  if (existsSync(pth) && readFileSync(pth, 'utf8') === line) return;
+  mkdirSync(purelib, { recursive: true });
+  writeFileSync(pth, line);
+  progress(`snakepit_bridge importable in the venv (${pth})`);
 }
 
 /** The installer output lines worth showing as progress (pip's and uv's own wording). */

@@ -43,7 +43,7 @@ declare const pyClass: unique symbol;
  * clients (docs/TYPES.md): a `PyRef<'a.A'>` is not a `PyRef<'b.B'>`, and a plain `PyRef` (any class) is what
  * every reference is. It exists only in types; at run time `type` and `module` say the class.
  */
-export class PyRef<T extends string = string> extends TaggedValue {
+export class PyRef<T extends string = string> extends TaggedValue implements Disposable {
   declare readonly [pyClass]?: T;
   /** The reference id, unique within its worker (e.g. `r12`). */
   readonly id: string;
@@ -97,6 +97,11 @@ export class PyRef<T extends string = string> extends TaggedValue {
     const owner = this.runId === undefined ? undefined : owners.get(this.runId);
     if (owner) owner.release(this);
     else this[kEnd]('released');
+  }
+
+  /** `using ref = await pit.executeInSession(...)`: released at the end of the scope (the same as `release()`). */
+  [Symbol.dispose](): void {
+    this.release();
   }
 
   /** Internal: the owner marks the handle unusable (first reason wins). */

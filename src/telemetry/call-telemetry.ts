@@ -1,5 +1,6 @@
 /**
- * CallTelemetry: what one pool's calls report — latency and queue-wait histograms (always), `call:start` /
+ * CallTelemetry: what one pool's calls report — latency and queue-wait histograms (always; per tool too, for the
+ * pool's configured tools), `call:start` /
  * `call:stop` / `call:exception` events (only when someone listens), OpenTelemetry spans (only when a tracer
  * provider is registered).
  *
@@ -24,6 +25,19 @@ export interface CallObserver {
   settled(call: Call, error: Error | undefined): void;
 }
 
+/** One tool's figures for the metrics (`snakepit_tool_*`). */
+export interface ToolMetrics {
+  /** Calls of the tool that settled, whatever the outcome. */
+  calls: number;
+  /** Of those, the ones that ended in an error. */
+  errors: number;
+  /** Submission to settlement, in ms, of its calls that reached a worker. */
+  latency: LogHistogram;
+}
+
+/** Most tools with their own series per pool: a label's values must stay few (Prometheus keeps each series). */
+export const MAX_TOOL_SERIES = 500;
+
 export class CallTelemetry implements CallObserver {
   readonly pool: string;
   /** Submission to settlement, in ms, of calls that reached a worker (whatever their outcome). */
@@ -32,6 +46,11 @@ export class CallTelemetry implements CallObserver {
   readonly queueWait = new LogHistogram();
   /** Chunks received by the pool's stream calls. */
   chunks = 0;
+  /**
+   * Per-tool figures, for the tools `allowTools` named only: a tool name comes from the caller, and a label
+   * value per name made up by a caller would grow the metrics without bound.
+   */
+  readonly tools = new Map<string, ToolMetrics>();
   readonly #events: EventBus;
   #tracer: CallTracer | undefined;
   readonly #runId: string;
@@ -52,6 +71,14 @@ export class CallTelemetry implements CallObserver {
     return call.correlationId ?? `${this.#runId}-${call.id}`;
   }
 
+  /** Give these tools series of their own (the adapter's tools, the configured library functions). */
+  allowTools(names: Iterable<string>): void {
+    for (const name of names) {
+      if (this.tools.size >= MAX_TOOL_SERIES) return;
+      if (!this.tools.has(name)) this.tools.set(name, { calls: 0, errors: 0, latency: new LogHistogram() });
+    }
+  }
+
   created(call: Call): void {
     this.#tracer?.begin(call, this.correlationId(call));
   }
@@ -65,6 +92,12 @@ export class CallTelemetry implements CallObserver {
     const now = performance.now();
     const reached = call.dispatchedAt > 0;
     if (reached) this.latency.record(now - call.submittedAt);
+    const tool = this.tools.get(call.tool);
+    if (tool !== undefined) {
+      tool.calls++;
+      if (error !== undefined) tool.errors++;
+      if (reached) tool.latency.record(now - call.submittedAt);
+    }
     const chunks = call.stream ? call.stream.received : 0;
     this.chunks += chunks;
     if (call.span !== undefined) {

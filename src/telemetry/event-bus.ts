@@ -223,8 +223,12 @@ export function channelName(event: SnakepitEventName): string {
   return `snakepit:${event}`;
 }
 
+/** A listener as stored: `once` wrappers keep the caller's function in `listener`, as Node's EventEmitter does. */
+type Stored = ((payload: never) => void) & { listener?: (...args: never[]) => void };
+
 export class EventBus {
-  readonly #listeners = new Map<SnakepitEventName, Set<(payload: never) => void>>();
+  // Arrays replaced on every change (never mutated): emit iterates the one it read, whatever a listener does.
+  readonly #listeners = new Map<string | symbol, readonly Stored[]>();
   readonly #channels = new Map<SnakepitEventName, diagnosticsChannel.Channel>();
   readonly #onListenerError: (event: string, err: unknown) => void;
 
@@ -234,24 +238,69 @@ export class EventBus {
   }
 
   on<E extends SnakepitEventName>(event: E, listener: Listener<E>): () => void {
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as (payload: never) => void);
+    this.add(event, listener as Stored, false);
     return () => this.off(event, listener);
   }
 
   off<E extends SnakepitEventName>(event: E, listener: Listener<E>): void {
-    this.#listeners.get(event)?.delete(listener as (payload: never) => void);
+    this.remove(event, listener as Stored);
+  }
+
+  /**
+   * EventEmitter semantics for any name (`events.once(pit, 'error')` listens for an event snakepit never emits):
+   * duplicates allowed, `prepend` puts the listener first, `once` removes it before it runs.
+   */
+  add(event: string | symbol, listener: (...args: never[]) => void, prepend: boolean, once = false): void {
+    let stored = listener as Stored;
+    if (once) {
+      const wrapper: Stored = (payload: never) => {
+        this.remove(event, wrapper);
+        (listener as (payload: never) => void)(payload);
+      };
+      wrapper.listener = listener;
+      stored = wrapper;
+    }
+    const current = this.#listeners.get(event) ?? [];
+    this.#listeners.set(event, prepend ? [stored, ...current] : [...current, stored]);
+  }
+
+  /** Remove the most recently added registration of `listener` (or of a `once` wrapper around it). */
+  remove(event: string | symbol, listener: (...args: never[]) => void): void {
+    const current = this.#listeners.get(event);
+    if (!current) return;
+    for (let i = current.length - 1; i >= 0; i--) {
+      if (current[i] === listener || current[i]!.listener === listener) {
+        const next = current.filter((_, j) => j !== i);
+        if (next.length === 0) this.#listeners.delete(event);
+        else this.#listeners.set(event, next);
+        return;
+      }
+    }
+  }
+
+  removeAll(event?: string | symbol): void {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+  }
+
+  /** The listeners of `event` (`raw`: `once` wrappers as stored). */
+  listeners(event: string | symbol, raw = false): Array<(...args: never[]) => void> {
+    const current = this.#listeners.get(event) ?? [];
+    return raw ? [...current] : current.map((l) => l.listener ?? l);
+  }
+
+  eventNames(): Array<string | symbol> {
+    return [...this.#listeners.keys()];
   }
 
   /** Whether anyone (a `pit.on` listener or a diagnostics_channel subscriber) would receive `event`. */
   wants(event: SnakepitEventName): boolean {
-    return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channels.get(event)!.hasSubscribers;
+    return this.#listeners.has(event) || this.#channels.get(event)!.hasSubscribers;
   }
 
   /** Whether a `pit.on` listener is registered for `event`. */
-  hasListeners(event: SnakepitEventName): boolean {
-    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  hasListeners(event: string | symbol): boolean {
+    return this.#listeners.has(event);
   }
 
   emit<E extends SnakepitEventName>(event: E, payload: SnakepitEvents[E]): void {
@@ -263,9 +312,9 @@ export class EventBus {
         this.#onListenerError(channelName(event), err);
       }
     }
-    const set = this.#listeners.get(event);
-    if (!set || set.size === 0) return;
-    for (const listener of set) {
+    const current = this.#listeners.get(event);
+    if (current === undefined) return;
+    for (const listener of current) {
       try {
         (listener as Listener<E>)(payload);
       } catch (err) {

@@ -7,6 +7,7 @@
  */
 import type { PoolStats, WorkerInfo } from '../pool/pool.js';
 import type { SessionStoreStats } from '../session/session-store.js';
+import type { ToolMetrics } from './call-telemetry.js';
 import type { LogHistogram } from './histogram.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -32,6 +33,8 @@ export interface PoolMetricsSource {
   queueWait: LogHistogram;
   chunks: number;
   workers: WorkerInfo[];
+  /** Per-tool figures of the pool's configured tools (absent: none). */
+  tools?: ReadonlyMap<string, ToolMetrics>;
 }
 
 export interface MetricsSource {
@@ -55,6 +58,8 @@ interface Def {
   pool?: PoolValue;
   worker?: WorkerValue;
   histogram?: (p: PoolMetricsSource) => LogHistogram;
+  tool?: (t: ToolMetrics) => number;
+  toolHistogram?: (t: ToolMetrics) => LogHistogram;
   sessions?: (s: SessionStoreStats) => number;
 }
 
@@ -169,6 +174,24 @@ export const METRIC_DEFS: readonly Def[] = [
     histogram: (p) => p.queueWait,
   },
   {
+    name: 'snakepit_tool_calls_total',
+    help: "Calls of a configured tool that settled, whatever the outcome (tools beyond the pool's first 500 are not listed).",
+    type: 'counter',
+    tool: (t) => t.calls,
+  },
+  {
+    name: 'snakepit_tool_errors_total',
+    help: 'Calls of a configured tool that ended in an error of any kind.',
+    type: 'counter',
+    tool: (t) => t.errors,
+  },
+  {
+    name: 'snakepit_tool_call_duration_seconds',
+    help: 'Submission to settlement of calls of a configured tool that reached a worker, queue wait included.',
+    type: 'histogram',
+    toolHistogram: (t) => t.latency,
+  },
+  {
     name: 'snakepit_worker_load',
     help: 'Calls in flight on the worker.',
     type: 'gauge',
@@ -237,6 +260,14 @@ export function collectMetrics(source: MetricsSource): MetricFamily[] {
     } else if (def.histogram) {
       for (const p of source.pools)
         histogramSamples(def.name, { pool: p.stats.pool }, def.histogram(p), samples);
+    } else if (def.tool || def.toolHistogram) {
+      for (const p of source.pools) {
+        for (const [tool, t] of p.tools ?? []) {
+          const labels = { pool: p.stats.pool, tool };
+          if (def.tool) samples.push({ name: def.name, labels, value: def.tool(t) });
+          else histogramSamples(def.name, labels, def.toolHistogram!(t), samples);
+        }
+      }
     } else if (def.sessions) {
       samples.push({ name: def.name, labels: {}, value: def.sessions(source.sessions) });
     }

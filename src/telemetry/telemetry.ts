@@ -104,6 +104,7 @@ export class Telemetry {
           latency: t?.latency ?? EMPTY,
           queueWait: t?.queueWait ?? EMPTY,
           chunks: t?.chunks ?? 0,
+          ...(t ? { tools: t.tools } : {}),
         };
       }),
       sessions: sources.sessions(),

@@ -1,6 +1,6 @@
 /**
  * Tool specs in the JSON shape LLM tool-calling APIs take: a name, a description and the JSON Schema of the
- * arguments. Works on Python tools (`pit.describe()`, whose `input_schema` the worker derives from type hints) and
+ * arguments. Works on Python tools (`pit.describe()`, whose `inputSchema` the worker derives from type hints) and
  * on host tools (`pit.tools.list()`).
  *
  * A model's tool calls are untrusted input, so a generic-adapter library function is exported only when the
@@ -59,8 +59,8 @@ export function toLlmTools<F extends LlmToolFormat = 'generic'>(
   const rename = options.rename ?? ((n: string) => n);
   const out: unknown[] = [];
   for (const spec of specs) {
-    if ('supports_streaming' in spec && spec.supports_streaming && !options.includeStreaming) continue;
-    if ('supports_streaming' in spec && spec.library !== undefined && spec.listed !== true) continue;
+    if ('supportsStreaming' in spec && spec.supportsStreaming && !options.includeStreaming) continue;
+    if ('supportsStreaming' in spec && spec.library !== undefined && spec.listed !== true) continue;
     const tool: LlmTool = {
       name: rename(spec.name),
       description: spec.description ?? '',
@@ -75,8 +75,8 @@ export function toLlmTools<F extends LlmToolFormat = 'generic'>(
 }
 
 function schemaOf(spec: ToolSpec | HostToolInfo): JsonSchemaObject {
-  if ('supports_streaming' in spec) {
-    if (spec.input_schema && typeof spec.input_schema === 'object') return spec.input_schema;
+  if ('supportsStreaming' in spec) {
+    if (spec.inputSchema && typeof spec.inputSchema === 'object') return spec.inputSchema;
     // A worker that sent no input_schema (an older bridge): names and required-ness only.
     const properties: Record<string, JsonSchemaObject> = {};
     const required: string[] = [];

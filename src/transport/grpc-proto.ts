@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type * as GrpcModule from '@grpc/grpc-js';
 import type { ServiceClientConstructor } from '@grpc/grpc-js';
+import { MissingDependencyError } from '../errors/errors.js';
 import { bridgeDirectory } from '../python/bridge-path.js';
 
 export type Grpc = typeof GrpcModule;
@@ -37,11 +38,37 @@ export function bridgeProtoPath(): string {
 
 let loading: Promise<BridgeProto> | undefined;
 
+/** The gRPC packages are optional peers: a host that uses remote workers installs them itself. */
+const GRPC_PACKAGES = ['@grpc/grpc-js', '@grpc/proto-loader'];
+
+function isMissing(err: unknown, name: string): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(name)
+  );
+}
+
+/** The rejection handler of an optional peer's import: its absence is a MissingDependencyError naming the fix. */
+function missing(name: string): (err: unknown) => never {
+  return (err) => {
+    if (!isMissing(err, name)) throw err;
+    throw new MissingDependencyError(name, 'transport "grpc" (and "snakepit")', {
+      cause: err,
+      packages: GRPC_PACKAGES,
+    });
+  };
+}
+
 /** Load grpc-js and the service definition (once). */
 export function loadBridgeProto(): Promise<BridgeProto> {
-  return (loading ??= (async () => {
-    const grpcModule = (await import('@grpc/grpc-js')) as Grpc & { default?: Grpc };
-    const loader = await import('@grpc/proto-loader');
+  const attempt = (loading ??= (async () => {
+    // `.catch` right on each `import()`: bundlers (esbuild) then leave a missing optional peer to run time.
+    const grpcModule = (await import('@grpc/grpc-js').catch(missing('@grpc/grpc-js'))) as Grpc & {
+      default?: Grpc;
+    };
+    const loader = await import('@grpc/proto-loader').catch(missing('@grpc/proto-loader'));
     const grpc = grpcModule.default ?? grpcModule;
     const definition = await (loader.default ?? loader).load(bridgeProtoPath(), {
       keepCase: true,
@@ -55,6 +82,11 @@ export function loadBridgeProto(): Promise<BridgeProto> {
     };
     return { grpc, BridgeService: root.snakepit.bridge.BridgeService };
   })());
+  // A failed load is not cached: installing the package and trying again works without a restart.
+  attempt.catch(() => {
+    if (loading === attempt) loading = undefined;
+  });
+  return attempt;
 }
 
 /** A link silent this long after a keepalive ping is dead. */

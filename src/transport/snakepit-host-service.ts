@@ -11,7 +11,7 @@
  */
 import { chmodSync } from 'node:fs';
 import type { sendUnaryData, Server, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
-import type { ParameterSpec, ToolSpec } from '../protocol/messages.js';
+import type { ParameterSpec, WireToolSpec } from '../protocol/messages.js';
 import type { BridgeProto } from './grpc-proto.js';
 import { type AnyMessage, decodeAny, resultAny } from './snakepit-values.js';
 
@@ -59,7 +59,8 @@ export class SnakepitHostService {
   #delegate: HostServiceDelegate | undefined;
   readonly #sessions = new Map<string, { metadata: Record<string, string>; createdAt: number }>();
   /** Tools the worker registered (RegisterTools), as ToolSpecs. */
-  tools: ToolSpec[] = [];
+  /** The tools as a worker's `ready` advertises them (the translator sends them on as one). */
+  tools: WireToolSpec[] = [];
   /** The worker's id in its RegisterTools. */
   registeredWorker: string | undefined;
   /** Heartbeat calls received. */
@@ -266,7 +267,7 @@ function failure(name: string, message: string, code?: string): Record<string, u
   };
 }
 
-function toolSpecFromMessage(t: ToolSpecMessage): ToolSpec {
+function toolSpecFromMessage(t: ToolSpecMessage): WireToolSpec {
   const parameters: ParameterSpec[] = t.parameters.map((p) => ({
     name: p.name,
     kind: 'positional_or_keyword',

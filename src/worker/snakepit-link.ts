@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
 import { type Grpc, loadBridgeProto } from '../transport/grpc-proto.js';
 import { SnakepitHostService } from '../transport/snakepit-host-service.js';
 import { SnakepitChannel } from '../transport/snakepit-translator.js';
@@ -139,7 +138,7 @@ export class SnakepitLink implements WorkerLink {
       'snakepit_bridge',
       'snakepit',
     ];
-    const pythonPath = [bridgeDirectory(), ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
+    const pythonPath = [config.bridgeDir, ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
       .filter(Boolean)
       .join(':');
     const proc = new WorkerProcess({

@@ -30,6 +30,7 @@ import type {
   ToolSpec,
   WorkerMessage,
 } from '../protocol/messages.js';
+import { toolSpecFromWire } from '../protocol/messages.js';
 import type { Call, CancelReason } from '../pool/call.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import type { UndecodableValue } from '../transport/codec.js';
@@ -45,11 +46,11 @@ import { Ledger } from './ledger.js';
 import { forwardPythonLog } from './python-log.js';
 import { remoteSilence } from './remote-link.js';
 import { StartGate } from './start-gate.js';
-import { usableToolSpecs } from './tool-specs.js';
 import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
 import type { LinkFactory, WorkerLink } from './worker-link.js';
 import type { ExitInfo } from './worker-process.js';
 import { spawnLocalWorker } from './worker-spawn.js';
+import { startFailureFix } from './start-fix.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
 export { describeExit, type WorkerExit };
@@ -394,7 +395,18 @@ export class WorkerHandle {
         this.#failStart(
           `worker ${this.id} failed to ${message.phase === 'initialize' ? 'initialize' : 'import'} adapter ` +
             `"${this.#config.adapter}": ${e.type}: ${e.message}`,
-          { pythonType: e.type, traceback: e.traceback, phase: message.phase },
+          {
+            pythonType: e.type,
+            traceback: e.traceback,
+            phase: message.phase,
+            fix: startFailureFix({
+              adapter: this.#config.adapter,
+              phase: message.phase,
+              pythonType: String(e.type),
+              message: String(e.message),
+              python: this.#config.python.executable,
+            }),
+          },
         );
         return;
       }
@@ -414,7 +426,7 @@ export class WorkerHandle {
     if (this.state !== 'starting' || !this.hello) return this.#breakChannel('unexpected "ready"');
     const wrongAdapter = remoteAdapterProblem(this.endpoint, this.#config, message.adapter);
     if (wrongAdapter) return this.#failStart(wrongAdapter);
-    this.tools = usableToolSpecs(message.tools);
+    this.tools = Array.isArray(message.tools) ? message.tools.flatMap(toolSpecFromWire) : [];
     this.libraries = Array.isArray(message.libraries) ? message.libraries : [];
     this.readyAt = Date.now();
     this.#start?.clearDeadline();
@@ -571,7 +583,7 @@ export class WorkerHandle {
 
   #failStart(
     message: string,
-    python?: { pythonType?: string; traceback?: string | undefined; phase?: string },
+    python?: { pythonType?: string; traceback?: string | undefined; phase?: string; fix?: string },
   ): void {
     const start = this.#start;
     start?.clearDeadline();
@@ -584,6 +596,7 @@ export class WorkerHandle {
         pythonType: python?.pythonType,
         traceback: python?.traceback,
         phase: python?.phase,
+        fix: python?.fix,
         exitCode: proc?.exitInfo?.code,
         signal: proc?.exitInfo?.signal,
         stderrTail: proc?.stderrTail(),

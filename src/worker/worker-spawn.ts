@@ -6,7 +6,6 @@
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
 import { NATIVE_THREAD_VARIABLES } from '../config/profile-config.js';
 import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
@@ -82,7 +81,7 @@ export function commandWorkerEnv(
 }
 
 export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: string): NodeJS.ProcessEnv {
-  const pythonPath = [bridgeDirectory(), ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
+  const pythonPath = [config.bridgeDir, ...config.pythonPath, process.env['PYTHONPATH'] ?? '']
     .filter(Boolean)
     .join(':');
   return {

@@ -1,6 +1,6 @@
 // `snakepit gen adapter`, `call` and `inspect` as subprocesses, from config files of each kind or the command line.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,23 +28,34 @@ describe('snakepit gen adapter', () => {
     const cwd = folder('gen');
     const r = await runCli(['gen', 'adapter', 'ImageTools'], { cwd });
     expect(r.code).toBe(0);
-    for (const f of ['__init__.py', 'adapter.py', 'conftest.py', 'test_adapter.py']) {
+    for (const f of ['__init__.py', 'adapter.py', 'test_adapter.py']) {
       expect(existsSync(join(cwd, 'python', 'image_tools', f))).toBe(true);
     }
     expect(r.stdout).toContain("adapter: 'image_tools.adapter:ImageToolsAdapter'");
     expect(r.stdout).toContain("pythonPath: ['./python']");
     expect(r.stdout).toContain("pit.executeStream('progress', { steps: 3 })");
 
-    // The generated test passes out of the box (its conftest finds the bundled bridge).
+    // The generated test passes with the command printed, run verbatim: no venv here, so a plain python3
+    // without pytest (PYTHONNOUSERSITE, no PYTHONPATH); the test finds the bundled bridge itself.
+    const printed = /Test it:\n {2}(.+?) {2,}/.exec(r.stdout)?.[1];
+    expect(printed).toBe('python3 -m unittest discover -s python/image_tools -t python');
+    const unittest = await promisify(execFile)('sh', ['-c', printed!], {
+      cwd,
+      env: { PATH: process.env['PATH'] ?? '', PYTHONNOUSERSITE: '1' },
+    });
+    expect(unittest.stderr).toMatch(/Ran 3 tests[\s\S]*\nOK\n/);
+    // pytest runs the same file.
     const pytest = await promisify(execFile)(
       REPO_PYTHON,
       ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/image_tools'],
-      {
-        cwd,
-        env: { PATH: process.env['PATH'] ?? '' },
-      },
+      { cwd, env: { PATH: process.env['PATH'] ?? '' } },
     );
     expect(pytest.stdout).toMatch(/3 passed/);
+    // With a project venv the command names it.
+    mkdirSync(join(cwd, '.venv', 'bin'), { recursive: true });
+    symlinkSync(REPO_PYTHON, join(cwd, '.venv', 'bin', 'python'));
+    const withVenv = await runCli(['gen', 'adapter', 'Other'], { cwd });
+    expect(withVenv.stdout).toContain('.venv/bin/python -m unittest discover -s python/other -t python');
 
     // And the host runs it: the command the generator printed.
     const target = [
@@ -127,12 +138,38 @@ describe('snakepit call', () => {
     expect(r.stderr).toMatch(/Traceback \(most recent call last\)/);
   });
 
+  it('takes positional values (JSON or text) and name=value pairs', async () => {
+    const positional = await runCli(['call', 'add', '1', '2.5', '--adapter', SHOWCASE, ...python]);
+    expect(positional.stderr).toBe('');
+    expect(positional.stdout).toBe('3.5\n');
+    const named = await runCli(['call', 'add', 'b=2', 'a=1', '--adapter', SHOWCASE, ...python]);
+    expect(named.stdout).toBe('3\n');
+    const text = await runCli([
+      'call',
+      'echo',
+      'word=hello',
+      'list=[1,2]',
+      '--compact',
+      '--adapter',
+      SHOWCASE,
+      ...python,
+    ]);
+    expect(JSON.parse(named.stdout)).toBe(3);
+    expect(JSON.parse(text.stdout)).toEqual({ word: 'hello', list: [1, 2] });
+    const generic = await runCli(['call', 'python.math.sqrt', '16'], { cwd: folder('generic-positional') });
+    expect(generic.stderr).toBe('');
+    expect(generic.stdout).toBe('4\n');
+  });
+
   it('refuses bad arguments and unknown tools with the fix', async () => {
     const bad = await runCli(['call', 'add', '{a: 1}', '--adapter', SHOWCASE, ...python]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/json-args is not valid JSON .*e\.g\. '\{"name": "Ada"\}'/);
-    const list = await runCli(['call', 'add', '[1, 2]', '--adapter', SHOWCASE, ...python]);
-    expect(list.stderr).toMatch(/json-args must be a JSON object .*got an array/);
+    expect(bad.stderr).toMatch(/the arguments are not valid JSON .*e\.g\. '\{"name": "Ada"\}'/);
+    const many = await runCli(['call', 'add', '1', '2', '3', '--adapter', SHOWCASE, ...python]);
+    expect(many.code).toBe(1);
+    expect(many.stderr).toMatch(/takes 2 positional values \(a, b\), got 3; use name=value/);
+    const twice = await runCli(['call', 'add', '1', 'a=2', '--adapter', SHOWCASE, ...python]);
+    expect(twice.stderr).toMatch(/a is given twice/);
     const unknown = await runCli(['call', 'nope', '--adapter', SHOWCASE, ...python]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/nope.*add.*echo/s);

@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,7 +105,49 @@ describe('snakepit setup', () => {
     const r = await runCli(['setup', 'colorama'], { cwd: project, env: { ...offline, SNAKEPIT_UV: '0' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: pip could not install msgpack .*colorama/);
-    expect(r.stderr).toMatch(/fix: pip cannot reach a package index: .*PIP_INDEX_URL/);
+    expect(r.stderr).toMatch(
+      /fix: pip cannot reach a package index \(http:\/\/127\.0\.0\.1:9\/simple\), and found no version of colorama: .*PIP_INDEX_URL/,
+    );
+  });
+
+  it('stops an installer that outlives --timeout, and says how to raise it', async () => {
+    // An index that accepts connections and never answers: pip waits on it until setup's limit stops it.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['setup', 'colorama', '--timeout', '2'], {
+        cwd: project,
+        env: {
+          ...offline,
+          PIP_INDEX_URL: `http://127.0.0.1:${port}/simple`,
+          PIP_TIMEOUT: '120',
+          SNAKEPIT_UV: '0',
+        },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/did not finish installing .*colorama.* within 2000 ms/);
+      expect(r.stderr).toMatch(/snakepit setup --timeout SECONDS/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+    const bad = await runCli(['setup', '--timeout', 'soon'], { cwd: project });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--timeout "soon" is not a number of seconds/);
+  });
+
+  it('tells a version that does not exist, and requirements that conflict, apart from an unreachable index', async () => {
+    const r = await runCli(['setup', 'pytest==0.0.1'], { cwd: project, env: { SNAKEPIT_UV: '0' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/fix: no version of pytest==0\.0\.1 matches; the index has \d/);
+    expect(r.stderr).not.toMatch(/cannot reach/);
+    // pyproject.toml asks for six>=1.16.
+    const c = await runCli(['setup', 'six==1.0'], { cwd: project, env: { SNAKEPIT_UV: '0' } });
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/fix: the requirements conflict \(six==1\.0 and six>=1\.16\): pip names/);
+    expect(c.stderr).not.toMatch(/cannot reach/);
   });
 
   it('names the fix when the base interpreter is missing', async () => {

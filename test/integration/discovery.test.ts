@@ -24,11 +24,11 @@ describe.each(PYTHONS)('discovery of a type-hinted adapter (Python %s)', (label,
 
   it('matches the golden file', () => {
     const described = {
-      describe: pit.describe().map(({ name, description, signature, input_schema }) => ({
+      describe: pit.describe().map(({ name, description, signature, inputSchema }) => ({
         name,
         description,
         signature,
-        input_schema,
+        inputSchema,
       })),
       openai: toLlmTools(pit.describe(), { format: 'openai' }),
     };

@@ -158,6 +158,6 @@ describe.each(['msgpack', 'json'] as const)('execute over %s', (codec) => {
     const add = pit.describe().find((t) => t.name === 'add');
     expect(add?.description.length).toBeGreaterThan(0);
     expect(add?.parameters.map((p) => p.name)).toEqual(['a', 'b']);
-    expect(pit.describe().find((t) => t.name === 'count')?.supports_streaming).toBe(true);
+    expect(pit.describe().find((t) => t.name === 'count')?.supportsStreaming).toBe(true);
   });
 });

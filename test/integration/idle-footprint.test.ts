@@ -1,4 +1,4 @@
-// An idle worker imports only what it uses (DESIGN.md §6: idle worker RSS). RSS varies by machine, so this checks
+// An idle worker imports only what it uses (docs/PERFORMANCE.md, "Targets": idle worker RSS). RSS varies by machine, so this checks
 // the cause instead: after start-up and a sync call, modules the bridge loads on demand are not in sys.modules —
 // unless the interpreter loads them on its own (site, .pth files), which a bare `python -c` tells us.
 import { execFileSync } from 'node:child_process';

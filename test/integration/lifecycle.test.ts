@@ -21,15 +21,26 @@ import {
 const MISBEHAVING = 'snakepit_fixtures.misbehaving:MisbehavingAdapter';
 
 describe('start-up', () => {
-  it('rejects with the import traceback and leaves no process when the adapter cannot be imported', async () => {
-    const err = (await start({ adapter: 'snakepit_fixtures.broken_import:BrokenAdapter', size: 3 }).catch(
-      (e: unknown) => e,
-    )) as WorkerStartError;
+  it('rejects with the import traceback and a fix, logs the traceback once, and leaves no process', async () => {
+    const logger = recordingLogger();
+    const err = (await start({
+      adapter: 'snakepit_fixtures.broken_import:BrokenAdapter',
+      size: 3,
+      logger,
+    }).catch((e: unknown) => e)) as WorkerStartError;
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.pythonType).toBe('ModuleNotFoundError');
     expect(err.phase).toBe('import');
     expect(err.traceback).toContain('snakepit_fixtures_missing_dependency');
     expect(err.message).toContain('snakepit_fixtures.broken_import');
+    expect(err.fix).toMatch(
+      /^the adapter imports "snakepit_fixtures_missing_dependency", which the workers' Python \(.+\) does not have: install it there, e\.g\. `npx snakepit setup snakepit_fixtures_missing_dependency`/,
+    );
+    expect(err.message).toContain(`\n  fix: ${err.fix}`);
+    // Three workers failed the same way; the log has the traceback once (and no worker's stderr repeats it).
+    const tracebacks = logger.lines.filter((l) => l.msg.includes('Traceback (most recent call last)'));
+    expect(tracebacks.length).toBe(1);
+    expect(tracebacks[0]!.level).toBe('error');
     await eventually(
       () => processesMatching('snakepit_fixtures.broken_import').length === 0,
       3000,
@@ -44,6 +55,7 @@ describe('start-up', () => {
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.phase).toBe('initialize');
     expect(err.message).toContain('weights file missing');
+    expect(err.fix).toMatch(/^the adapter's initialize\(\) raised "\w+": fix what the traceback points at/);
   });
 
   it('rejects with a clear error when the adapter class does not exist', async () => {
@@ -52,6 +64,14 @@ describe('start-up', () => {
     )) as WorkerStartError;
     expect(err).toBeInstanceOf(WorkerStartError);
     expect(err.message).toContain('NoSuchAdapter');
+    expect(err.fix).toBe(
+      'the module "snakepit_bridge.adapters.showcase" has no class "NoSuchAdapter": check the name after ":" in adapter',
+    );
+    // A module Python cannot find at all: pythonPath is the fix.
+    const lost = (await start({ adapter: 'my_tools_nowhere:Tools' }).catch(
+      (e: unknown) => e,
+    )) as WorkerStartError;
+    expect(lost.fix).toMatch(/^Python cannot find the adapter's module "my_tools_nowhere": put the folder/);
   });
 
   it('starts several workers concurrently', async () => {

@@ -68,7 +68,7 @@ describe('runtime node: calls', () => {
       description: 'Return the value it was given',
       supports_streaming: false,
     });
-    expect(specs['ticks']).toMatchObject({ supports_streaming: true, is_async: true });
+    expect(specs['ticks']).toMatchObject({ supportsStreaming: true, isAsync: true });
     expect(specs['lifecycle']).toBeUndefined();
     expect(pit.workers()[0]!.codec).toBe('json');
   });
@@ -186,8 +186,9 @@ describe('runtime node: calls', () => {
     expect(left).toBeLessThanOrEqual(5_000);
     const events: unknown[] = [];
     const logs: unknown[] = [];
-    const off1 = pit.on('python:event', (e) => events.push(e));
-    const off2 = pit.on('log', (e) => logs.push(e));
+    const onEvent = (e: unknown): number => events.push(e);
+    const onLog = (e: unknown): number => logs.push(e);
+    pit.on('python:event', onEvent).on('log', onLog);
     const correlation = await pit.execute('logAndEmit', { message: 'hi' }, { correlationId: 'corr-1' });
     expect(correlation).toBe('corr-1');
     await eventually(() => events.length === 1 && logs.length >= 1, 2_000, 'the event and log');
@@ -199,8 +200,7 @@ describe('runtime node: calls', () => {
     expect(logs).toContainEqual(
       expect.objectContaining({ line: 'hi', level: 'warn', correlationId: 'corr-1' }),
     );
-    off1();
-    off2();
+    pit.off('python:event', onEvent).off('log', onLog);
     pit.tools.register('double', ({ x }) => Number(x) * 2);
     expect(await pit.execute('askHost', { tool: 'double', args: { x: 21 } })).toBe(42);
     const err = (await pit

@@ -76,6 +76,16 @@ describe.each(['msgpack', 'json'] as const)('object references over %s', (codec)
     expect((err as Error).message).toMatch(/reference r\d+ \(Model\), which can no longer be used: released/);
   });
 
+  it('is Disposable: Symbol.dispose (what `using` calls) releases the Python object', async () => {
+    const base = (await state()).models;
+    const ref = await pit.executeInSession<PyRef>('s1', 'make_model', { name: 'disposable' });
+    expect((await state()).models).toBe(base + 1);
+    ref[Symbol.dispose]();
+    ref[Symbol.dispose](); // idempotent, as release() is
+    expect(ref.released).toBe(true);
+    expect((await state()).models).toBe(base);
+  });
+
   it('returns explicit references inside a result', async () => {
     const pair = await pit.executeInSession<{ model: PyRef; score: number }>('s2', 'make_pair', {
       name: 'b',

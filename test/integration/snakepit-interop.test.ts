@@ -60,7 +60,7 @@ describe.skipIf(!run)('Snakepit-style workers', () => {
       ['a', true],
       ['b', true],
     ]);
-    expect(pit.describe().find((t) => t.name === 'count')?.supports_streaming).toBe(true);
+    expect(pit.describe().find((t) => t.name === 'count')?.supportsStreaming).toBe(true);
   });
 
   it('run calls: results, bytes, Python errors with tracebacks, unknown tools', async () => {

@@ -99,6 +99,47 @@ describe('stats and metrics against a counted workload', () => {
   }, 60_000);
 });
 
+describe('per-tool metrics', () => {
+  it("label the pool's configured tools only: the adapter's and the libraries' listed functions", async () => {
+    const pit = await start({
+      adapter: ADAPTER,
+      size: 1,
+      name: 'tools',
+      libraries: [{ name: 'math', module: 'math', functions: ['sqrt'] }],
+    });
+    try {
+      for (let i = 0; i < 3; i++) await pit.execute('add', { a: i, b: 1 });
+      for (let i = 0; i < 2; i++) await pit.execute('fail', {}).catch(() => undefined);
+      expect(await pit.execute('python.math.sqrt', { _args: [16] })).toBe(4);
+      // Names a caller makes up get no series, however many: the label's values stay bounded.
+      for (const name of ['nope', 'x'.repeat(5000), 'python.math.floor']) {
+        await pit.execute(name, {}).catch(() => undefined);
+      }
+      const prom = parsePrometheusText(await pit.metrics());
+      const tool = (name: string): Record<string, string> => ({ pool: 'tools', tool: name });
+      expect(prom.value('snakepit_tool_calls_total', tool('add'))).toBe(3);
+      expect(prom.value('snakepit_tool_errors_total', tool('add'))).toBe(0);
+      expect(prom.value('snakepit_tool_calls_total', tool('fail'))).toBe(2);
+      expect(prom.value('snakepit_tool_errors_total', tool('fail'))).toBe(2);
+      expect(prom.value('snakepit_tool_calls_total', tool('python.math.sqrt'))).toBe(1);
+      expect(prom.value('snakepit_tool_call_duration_seconds_count', tool('add'))).toBe(3);
+      expect(prom.value('snakepit_tool_call_duration_seconds_bucket', { ...tool('add'), le: '+Inf' })).toBe(
+        3,
+      );
+      const labelled = new Set(
+        prom.samples.filter((x) => x.name === 'snakepit_tool_calls_total').map((x) => x.labels['tool']),
+      );
+      expect(labelled.has('nope')).toBe(false);
+      expect(labelled.has('python.math.floor')).toBe(false);
+      expect([...labelled].every((n) => n!.length < 100)).toBe(true);
+      // The pool's totals still count them (the 5000-character name is refused before it reaches the pool).
+      expect(prom.value('snakepit_errors_total', { pool: 'tools' })).toBe(4);
+    } finally {
+      await pit.close();
+    }
+  });
+});
+
 describe('the exposition text', () => {
   const sample = (rssMb?: number): Parameters<typeof collectMetrics>[0] => {
     const latency = new LogHistogram();
@@ -149,8 +190,9 @@ describe('the exposition text', () => {
       lastError: undefined,
       rssMb,
     };
+    const tools = new Map([['add', { calls: 3, errors: 1, latency }]]);
     return {
-      pools: [{ stats, latency, queueWait, chunks: 0, workers: [worker] }],
+      pools: [{ stats, latency, queueWait, chunks: 0, workers: [worker], tools }],
       sessions: { active: 1, created: 2, deleted: 1, expired: 0 },
     };
   };

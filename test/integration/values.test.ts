@@ -337,7 +337,7 @@ describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
       expect(placed['when']).toBe('2024-01-02');
       expect((placed['order'] as Described).type).toBe('snakepit_fixtures.pydantic_tools.Order');
       expect((placed['legacy'] as Described).type).toBe('snakepit_fixtures.pydantic_tools.LegacyOrder');
-      const schema = models.describe().find((t) => t.name === 'place')!.input_schema as {
+      const schema = models.describe().find((t) => t.name === 'place')!.inputSchema as {
         properties: Record<string, { properties?: object }>;
       };
       expect(Object.keys(schema.properties['order']!.properties!)).toEqual(['item', 'when', 'qty']);

@@ -1,4 +1,5 @@
 // Table-driven check of every error class: name, code, instanceof through the brand, and the base class.
+import { startFailureFix } from '../../src/worker/start-fix.js';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { pythonErrorFrom } from '../../src/errors/python-errors.js';
@@ -111,5 +112,52 @@ describe('Python exception translation', () => {
     const err = pythonErrorFrom({ pythonType: 'Weird', message: 'x', traceback: '' });
     expect(err.constructor).toBe(api.PythonError);
     expect(err.code).toBe('SNAKEPIT_PYTHON');
+  });
+});
+
+describe('startFailureFix (the fix of a WorkerStartError)', () => {
+  const base = { adapter: 'my_tools:Tools', phase: 'import', python: '/venv/bin/python' };
+  it('names a missing dependency with the setup command, and never echoes a hostile name into a command', () => {
+    expect(
+      startFailureFix({
+        ...base,
+        pythonType: 'ModuleNotFoundError',
+        message: "No module named 'sklearn.svm'",
+      }),
+    ).toBe(
+      'the adapter imports "sklearn.svm", which the workers\' Python (/venv/bin/python) does not have: install it ' +
+        "there, e.g. `npx snakepit setup sklearn` for ./.venv (a package's name on PyPI may differ from its module's)",
+    );
+    const hostile = startFailureFix({
+      ...base,
+      pythonType: 'ModuleNotFoundError',
+      message: `No module named '$(touch /tmp/x)${'a'.repeat(150)}'`,
+    });
+    expect(hostile).not.toContain('npx snakepit setup');
+    expect(hostile).toContain('... (165 characters)');
+  });
+
+  it('tells the adapter module itself missing, a missing class, a syntax error and other failures apart', () => {
+    expect(
+      startFailureFix({ ...base, pythonType: 'ModuleNotFoundError', message: "No module named 'my_tools'" }),
+    ).toMatch(
+      /^Python cannot find the adapter's module "my_tools": put the folder that holds it on pythonPath/,
+    );
+    expect(
+      startFailureFix({
+        ...base,
+        pythonType: 'AttributeError',
+        message: "module 'my_tools' has no attribute 'Tools'",
+      }),
+    ).toBe('the module "my_tools" has no class "Tools": check the name after ":" in adapter');
+    expect(startFailureFix({ ...base, pythonType: 'SyntaxError', message: 'invalid syntax' })).toMatch(
+      /syntax error/,
+    );
+    expect(startFailureFix({ ...base, phase: 'initialize', pythonType: 'OSError', message: 'x' })).toBe(
+      'the adapter\'s initialize() raised "OSError": fix what the traceback points at',
+    );
+    expect(startFailureFix({ ...base, pythonType: 'RuntimeError', message: 'boom' })).toMatch(
+      /snakepit doctor/,
+    );
   });
 });

@@ -119,12 +119,22 @@ describe('explainInstallFailure', () => {
       'cannot reach a package index',
     ],
     [
-      'Looking in indexes: http://127.0.0.1:9/simple\nERROR: Could not find a version that satisfies the requirement x (from versions: none)',
-      'on http://127.0.0.1:9/simple',
+      'Looking in indexes: http://127.0.0.1:9/simple\nWARNING: Retrying ... NewConnectionError\nERROR: Could not find a version that satisfies the requirement x (from versions: none)',
+      'cannot reach a package index (http://127.0.0.1:9/simple)',
+    ],
+    // A reachable index without the name: not a network problem.
+    [
+      'Looking in links: /opt/wheels\nERROR: Could not find a version that satisfies the requirement nosuch (from versions: none)',
+      'no package named nosuch',
     ],
     [
       'ERROR: Could not find a version that satisfies the requirement x<0 (from versions: 1.0, 2.0)',
-      'no such package or version',
+      'the index has 1.0, 2.0',
+    ],
+    // A mirror beside an unreachable PyPI: pip warns about the network, yet it listed versions, so the version is wrong.
+    [
+      'WARNING: Retrying ... Failed to establish a new connection\nERROR: Could not find a version that satisfies the requirement msgpack==99.0 (from versions: 1.1.2, 1.2.3)',
+      'no version of msgpack==99.0 matches; the index has 1.1.2, 1.2.3',
     ],
     ['ERROR: Could not install packages due to an OSError: [Errno 13] Permission denied', 'no permission'],
   ])('%s', (output, fix) => {

@@ -1,5 +1,6 @@
 // The pure pieces of the tool bridge, against fakes: the JSON Schema subset, the registry (registration, scopes,
 // local calls, zod), the nested-call scope and the picker's bypass for it, the LLM export, the config key.
+import { toolSpecFromWire } from '../../src/protocol/messages.js';
 import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -284,20 +285,20 @@ describe('toLlmTools', () => {
     {
       name: 'python.math.sqrt',
       description: 'Square root',
-      supports_streaming: false,
+      supportsStreaming: false,
       parameters: [{ name: 'x', kind: 'positional_or_keyword', required: true }],
-      input_schema: {
+      inputSchema: {
         type: 'object',
         properties: { x: { type: 'number' } },
         required: ['x'],
         additionalProperties: false,
       },
     },
-    { name: 'count', description: 'Stream', supports_streaming: true, parameters: [] },
+    { name: 'count', description: 'Stream', supportsStreaming: true, parameters: [] },
     {
       name: 'old',
       description: 'From a worker without input_schema',
-      supports_streaming: false,
+      supportsStreaming: false,
       parameters: [
         { name: 'a', kind: 'positional_or_keyword', required: true },
         { name: 'b', kind: 'keyword_only', required: false, default: 2 },
@@ -362,5 +363,47 @@ describe('config tools.maxDepth', () => {
     expect(resolveConfig({ ...base, tools: { maxDepth: 2 } }).tools).toEqual({ maxDepth: 2 });
     expect(() => resolveConfig({ ...base, tools: { maxDepth: 0 } })).toThrow(ConfigError);
     expect(() => resolveConfig({ ...base, tools: { depth: 2 } as never })).toThrow(/tools\.depth/);
+  });
+});
+
+describe('toolSpecFromWire (a worker`s ready, camelCase for the host)', () => {
+  it('renames the wire fields and keeps only well-typed known ones; drops entries without a string name', () => {
+    const wire = [
+      {
+        name: 'add',
+        description: 'Add',
+        supports_streaming: false,
+        is_async: true,
+        signature: 'add(a, b)',
+        parameters: [],
+        input_schema: { type: 'object' },
+        listed: true,
+        extra: 'ignored',
+      },
+      {
+        name: 'gen',
+        supports_streaming: 'yes',
+        description: 7,
+        input_schema: 'not a schema',
+        parameters: {},
+      },
+      null,
+      42,
+      { name: { toString: () => 'x' } },
+      { description: 'no name' },
+    ];
+    expect(wire.flatMap(toolSpecFromWire)).toEqual([
+      {
+        name: 'add',
+        description: 'Add',
+        supportsStreaming: false,
+        isAsync: true,
+        signature: 'add(a, b)',
+        parameters: [],
+        inputSchema: { type: 'object' },
+        listed: true,
+      },
+      { name: 'gen', description: '', supportsStreaming: false, parameters: [] },
+    ]);
   });
 });

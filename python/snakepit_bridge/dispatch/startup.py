@@ -162,13 +162,20 @@ def thread_runner(worker, adapter, threads: int):
 
 def _fatal(worker, phase: str, exc: BaseException) -> int:
     info = error_info(exc)
-    sys.stderr.write("snakepit_bridge: adapter %s failed:\n%s" % (phase, info["traceback"]))
+    sent = False
     for error in (info, shrunk(info, 16384), shrunk(info, 256)):
         try:
             worker.conn.send({"type": "fatal", "phase": phase, "error": error})
+            sent = error is info
             break
         except (SerializationError, PayloadTooLarge):
             continue
+        except OSError:  # the host is gone: stderr is all that is left
+            break
+    # The host got the whole traceback and logs it once per pool; stderr repeating it would print it once per
+    # worker. Without the frame (or with a shortened one) stderr is where it can be read.
+    if not sent:
+        sys.stderr.write("snakepit_bridge: adapter %s failed:\n%s" % (phase, info["traceback"]))
     worker.conn.close()
     return 3
 

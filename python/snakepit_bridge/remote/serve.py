@@ -159,6 +159,7 @@ def main(argv) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    _watch_parent(os.environ.get("SNAKEPIT_SERVE_PARENT"), stop)
     server.start()
     _log("serving %s on %s:%d (tls %s, token %s, at most %d workers)%s" % (
         args.adapter, host, bound, "on" if args.tls_cert else "off", "on" if token else "off", args.max_workers,
@@ -172,6 +173,25 @@ def main(argv) -> int:
     for child in list(channel_handler.children):
         child.kill()
     return 0
+
+
+def _watch_parent(parent, stop: threading.Event) -> None:
+    """Set by the Node CLI's ``snakepit serve``, which runs this server: stop when that process is gone (our
+    parent changes), so a server never outlives the command that started it, even one killed with SIGKILL."""
+    try:
+        pid = int(parent) if parent else 0
+    except ValueError:
+        pid = 0
+    if pid <= 0 or os.getppid() != pid:
+        return
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            if os.getppid() != pid:
+                _log("the snakepit serve command that started this server is gone")
+                stop.set()
+
+    threading.Thread(target=watch, name="snakepit-serve-parent", daemon=True).start()
 
 
 def _token_interceptor(grpc, token: str):
