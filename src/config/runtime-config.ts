@@ -28,13 +28,26 @@ export interface ResolvedRuntime {
   label: string | undefined;
 }
 
-/** The Node runtime's entry, beside this module in the built package (dist/src/runtimes/node/main.js). */
+/**
+ * The Node runtime's entry, `dist/src/runtimes/node/main.js` of this package, found from this module: dist/src/config/
+ * (the ES build), dist/cjs/ (the CommonJS build), or src/config/ (the TypeScript sources under vitest).
+ */
 export function nodeRuntimeEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const built = join(here, '..', 'runtimes', 'node', 'main.js');
-  if (existsSync(built)) return built;
-  // Running from the TypeScript sources (vitest): use the built copy.
-  return join(here, '..', '..', 'dist', 'src', 'runtimes', 'node', 'main.js');
+  const candidates = [
+    join(here, '..', 'runtimes', 'node', 'main.js'),
+    join(here, '..', 'src', 'runtimes', 'node', 'main.js'),
+    join(here, '..', '..', 'dist', 'src', 'runtimes', 'node', 'main.js'),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) {
+    throw new ConfigError(
+      'runtime',
+      `the Node worker runtime is not where this installation expects it (looked in ${candidates.join(', ')}): ` +
+        'run `npm run build` in a clone, or ship dist/src/runtimes with an app bundle',
+    );
+  }
+  return found;
 }
 
 export function resolveRuntime(
