@@ -44,6 +44,7 @@ export interface ResolvedHooks {
   perTool: Map<string, ToolHooks>;
 }
 
+const RESERVED = '__snakepit__.';
 const TOOL_HOOK_KEYS = ['validate', 'prepareArgs', 'processResult', 'timeoutMs'];
 
 function checkToolHooks(where: string, raw: unknown, extra: string[]): ToolHooks {
@@ -143,7 +144,10 @@ export function beforeCall(
   tool: string,
   args: ToolArgs,
 ): { args: ToolArgs; timeoutMs: number | undefined } {
-  if (hooks.tools && !hooks.tools.has(tool) && !tool.startsWith('__snakepit__.')) {
+  // Reference calls (`callMethod`, `getAttr`) are the reserved tools `__snakepit__.*`: they use an object a hooked
+  // call returned, and no hook names them.
+  if (tool.startsWith(RESERVED)) return { args, timeoutMs: undefined };
+  if (hooks.tools && !hooks.tools.has(tool)) {
     throw new UnknownToolError(
       tool,
       [...hooks.tools],
@@ -186,5 +190,6 @@ export async function afterCall(
 
 /** Whether any hook runs after a result (so calls without one skip the extra await). */
 export function hasResultHooks(hooks: ResolvedHooks, tool: string): boolean {
+  if (tool.startsWith(RESERVED)) return false;
   return hooks.pool.processResult !== undefined || hooks.perTool.get(tool)?.processResult !== undefined;
 }

@@ -10,6 +10,7 @@ import {
   CallTimeoutError,
   ConfigError,
   InvalidArgumentsError,
+  PyRef,
   Snakepit,
   type SnakepitConfig,
   UnknownToolError,
@@ -166,6 +167,26 @@ describe('adapter hooks on a Python pool', () => {
       const post = (await pit.execute('echo', { x: 1 }).catch((e: unknown) => e)) as AdapterHookError;
       expect(post).toBeInstanceOf(AdapterHookError);
       expect(post.hook).toBe('processResult');
+    } finally {
+      await pit.close();
+    }
+  });
+});
+
+describe('adapter hooks and object references', () => {
+  it('callMethod on a reference a hooked tool returned is not refused by hooks.tools or a pool validator', async () => {
+    const pit = await Snakepit.start({
+      adapter: 'snakepit_fixtures.stateful:StatefulAdapter',
+      pythonPath: [FIXTURES_PYTHONPATH],
+      size: 1,
+      logger: false,
+      registryDir: false,
+      hooks: { tools: ['make_model'], validate: z.object({ name: z.string(), weight: z.number() }) },
+    });
+    try {
+      const ref = await pit.executeInSession<PyRef>('h', 'make_model', { name: 'm', weight: 2 });
+      expect(await pit.callMethod(ref, 'predict', [3])).toBe(6);
+      await expect(pit.execute('recall', { key: 'k' })).rejects.toBeInstanceOf(UnknownToolError);
     } finally {
       await pit.close();
     }

@@ -66,7 +66,7 @@ describe('runtime node: calls', () => {
     const specs = Object.fromEntries(pit.describe().map((t) => [t.name, t]));
     expect(specs['echo']).toMatchObject({
       description: 'Return the value it was given',
-      supports_streaming: false,
+      supportsStreaming: false,
     });
     expect(specs['ticks']).toMatchObject({ supportsStreaming: true, isAsync: true });
     expect(specs['lifecycle']).toBeUndefined();
