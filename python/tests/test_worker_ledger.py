@@ -126,3 +126,21 @@ def test_a_worker_records_begun_calls_and_gives_back_those_waiting_behind_a_long
 def test_without_a_ledger_calls_run_as_before(make_host):
     host = make_host()
     assert host.run("echo", {"x": 1}, slot=3) == {"x": 1}
+
+
+def test_what_a_worker_writes_once_the_host_closed_the_channel_is_not_recorded(make_host, ledger_fd):
+    # End of file makes the worker cancel what runs ("shutdown") and answer it: an answer to a cancel the host never
+    # sent, written after the host stopped listening. The host may still read the ledger (it broke the channel and
+    # its SIGKILL is on the way), so such frames must not be there for it to deliver.
+    host = make_host(ledger_fd=ledger_fd)
+    call_id = host.call("sleep", {"seconds": 30}, slot=0)
+    deadline = time.monotonic() + 10
+    while read_ledger(ledger_fd)["begun"][0] != call_id:  # the call runs
+        assert time.monotonic() < deadline, "the call never began"
+        time.sleep(0.01)
+    before = read_ledger(ledger_fd)
+    host.sock.close()
+    assert host.exit_code(10) == 0  # it saw end of file, cancelled the call and left
+    after = read_ledger(ledger_fd)
+    # Not the call's "cancelled" error, nor anything else: the ring is as the host last saw it live.
+    assert (after["base"], after["ring"]) == (before["base"], before["ring"])

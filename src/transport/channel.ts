@@ -98,15 +98,16 @@ export class FrameChannel {
   /**
    * The frames a dead worker wrote that this channel never handled, from its ledger (worker/ledger.ts): `frames`
    * are whole frames, the first at channel offset `base`; those from the end of what was read on are decoded, in
-   * order (not through the handler). A ledger whose frame boundaries do not meet that offset gives nothing; decoding
-   * stops at the first frame that does not decode.
+   * order (not through the handler). Only a ring that continues exactly where the reading stopped is trusted: one
+   * with no frame starting at that offset (it started over past unread frames, or its numbering is not ours — bytes
+   * the worker wrote around its connection) gives nothing; decoding stops at the first frame that does not decode.
    */
   recover(frames: Buffer, base: number): WorkerMessage[] {
     let pos = 0;
     while (base + pos < this.#read && pos + FRAME_HEADER_BYTES <= frames.length) {
       pos += FRAME_HEADER_BYTES + frames.readUInt32BE(pos);
     }
-    if (base + pos < this.#read || pos >= frames.length) return []; // nothing unread, or no common boundary
+    if (base + pos !== this.#read || pos >= frames.length) return []; // nothing unread, or no common boundary
     const messages: WorkerMessage[] = [];
     try {
       new FrameDecoder(this.#maxFrameBytes).push(frames.subarray(pos), (body) => {
@@ -167,8 +168,9 @@ export class FrameChannel {
 
   #fail(error: ProtocolError): void {
     if (this.#closed) return;
-    this.#socket.destroy();
+    // The handler first: it stops the worker (SIGKILL) before the worker can see end of file and react to it.
     this.#finish({ error });
+    this.#socket.destroy();
   }
 
   #finish(close: ChannelClose): void {

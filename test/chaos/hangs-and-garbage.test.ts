@@ -1,6 +1,6 @@
 // Chaos: a worker whose interpreter is stuck (heartbeats replace it), a cancel that cannot be honoured, garbage
 // and oversized frames on the channel. Each case: no lost or hung call, no leftover process, the host survives.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CallTimeoutError,
   PayloadTooLargeError,
@@ -78,6 +78,46 @@ describe('a worker writing garbage to the channel', () => {
         await poolBackToFull(pit, 1);
         expect(await pit.execute('echo', { value: kind })).toBe(kind);
       } finally {
+        await pit.close();
+      }
+      await expectNoLeftovers(pit.runId);
+    },
+  );
+
+  // The host breaks the channel and kills the worker; on a loaded machine the worker may see the channel close
+  // before the SIGKILL lands, and react: it cancels its calls ("shutdown") and answers them into its outbox. Those
+  // answers are not outcomes — the host never asked for a cancel — and must not be salvaged from the ledger. Holding
+  // the host's SIGKILL back forces that interleaving: the worker runs its end-of-file path and exits by itself.
+  it.each(['oversized', 'undecodable'])(
+    '%s frame, the worker seeing the channel close before its SIGKILL: still protocol_kill, not "cancelled"',
+    async (kind) => {
+      const pit = await startChaos({ size: 1, heartbeat: false });
+      const pid = pit.workers()[0]!.pid!;
+      const held: Array<number | string | undefined> = [];
+      const kill = process.kill.bind(process);
+      const spy = vi.spyOn(process, 'kill').mockImplementation((target, signal) => {
+        if (signal === 'SIGKILL' && Math.abs(target) === pid) {
+          held.push(signal);
+          return true;
+        }
+        return kill(target, signal);
+      });
+      try {
+        const [outcome] = await settleAll([pit.execute('garbage', { kind })]);
+        spy.mockRestore();
+        expect(held.length, 'the host tried to SIGKILL the worker').toBeGreaterThan(0);
+        const err = errorOf<WorkerCrashedError>(outcome);
+        expect(err).toBeInstanceOf(WorkerCrashedError);
+        expect(err.kind).toBe('protocol_kill');
+        await poolBackToFull(pit, 1);
+        expect(await pit.execute('echo', { value: kind })).toBe(kind);
+      } finally {
+        spy.mockRestore();
+        try {
+          kill(-pid, 'SIGKILL'); // whatever the outcome, the worker held back from its SIGKILL does not outlive the test
+        } catch {
+          /* it exited by itself */
+        }
         await pit.close();
       }
       await expectNoLeftovers(pit.runId);

@@ -5,6 +5,12 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
+
+// Each CLI test starts a fresh Node process that starts Python workers (doctor starts every pool and probes the
+// machine: ~1 s alone, several on a loaded 2-core machine). The suite's 30 s default is for in-process tests; a
+// CLI test gets as long as one runCli may take.
+vi.setConfig({ testTimeout: 120_000 });
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'bin', 'snakepit.js');

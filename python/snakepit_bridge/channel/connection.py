@@ -128,8 +128,9 @@ class Connection:
             if type(data) is tuple:
                 self._out.extend(data)
                 self._out_bytes += len(data[0]) + len(data[1])
-                if self.mirror is not None:
-                    self.mirror.skip(len(data[0]) + len(data[1]))  # written without a copy: not kept either
+                ring = self.mirror  # read once: host_gone() may clear it from another thread
+                if ring is not None:
+                    ring.skip(len(data[0]) + len(data[1]))  # written without a copy: not kept either
             else:
                 self._out.append(data)
                 self._out_bytes += len(data)
@@ -166,7 +167,17 @@ class Connection:
                 else:
                     _writev_all(self.fd, out)
             except OSError:  # EPIPE / ECONNRESET: the host is gone; the reader sees EOF and exits
-                self.closed = True
+                self.host_gone()
+
+    def host_gone(self) -> None:
+        """The host closed the channel (end of file, or a failed write): what is written from now on is dropped,
+        and no longer copied into the ledger's ring either. The host may still read the ring (it broke the channel
+        and its SIGKILL is on the way), and what we write now answers its going — calls cancelled because it left
+        — not the calls it sent: such frames must never reach it as outcomes (docs/PROTOCOL.md section 1.2).
+        Under the outbox lock, so a frame being buffered meanwhile is either recorded whole or not at all."""
+        with self._out_lock:
+            self.closed = True
+            self.mirror = None
 
     def arm(self) -> None:
         """Make sure buffered frames leave within ~FLUSH_DELAY_S even if this thread now blocks."""

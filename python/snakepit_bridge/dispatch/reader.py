@@ -237,7 +237,7 @@ class Reader:
             return
         self.eof = True
         worker = self.worker
-        worker.conn.closed = True
+        worker.conn.host_gone()  # first: the answers to the cancels below must not reach the ledger
         stop_own_tree()  # the adapter's own subprocesses go with us, wherever they are
         for call in worker.calls.open_calls():
             self.cancel(call.id, "shutdown")
