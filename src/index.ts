@@ -43,6 +43,10 @@ export type {
   TelemetryConfig,
   StartPolicy,
 } from './config/config-types.js';
+export type { CommandConfig, RuntimeKind } from './config/runtime-config.js';
+export type { PoolHooks, ToolHooks, ArgsValidator } from './hooks/adapter-hooks.js';
+/** What a tool of the Node.js worker runtime receives as its second argument (docs/WORKERS.md). */
+export type { ToolContext as NodeToolContext } from './runtimes/node/tool-context.js';
 export { dnsEndpoints } from './remote/remote-fleet.js';
 export type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';

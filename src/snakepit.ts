@@ -2,6 +2,7 @@
  * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
  * channels) lives in private fields users cannot reach.
  */
+import { afterCall, beforeCall, hasResultHooks } from './hooks/adapter-hooks.js';
 import {
   type CallMethodOptions,
   callGraceful,
@@ -177,7 +178,12 @@ export class Snakepit implements AsyncDisposable {
   async execute<T = unknown>(tool: string, args: ToolArgs = {}, options: ExecuteOptions = {}): Promise<T> {
     const call = this.#submit(tool, args, options, undefined);
     try {
-      return (await call.promise) as T;
+      const hooks = this.#pool(options.pool).config.hooks;
+      const value = await call.promise;
+      // The pool's processResult hooks (adapter-hooks.ts); a pool without them pays no extra await.
+      return (
+        hooks && hasResultHooks(hooks, tool) ? await afterCall(hooks, tool, call.args, value) : value
+      ) as T;
     } catch (err) {
       throw adoptCallerStack(err, new Error());
     }
@@ -613,10 +619,13 @@ export class Snakepit implements AsyncDisposable {
   ): Call {
     checkCallShape(tool, args, options);
     const pool = this.#pool(options.pool);
+    // Host-side adapter hooks: refuse, validate, transform before anything is queued (adapter-hooks.ts).
+    const hooked = pool.config.hooks ? beforeCall(pool.config.hooks, pool.name, tool, args) : undefined;
+    if (hooked) args = hooked.args;
     const { timeoutMs, sessionId, correlationId } = checkCallOptions(
       tool,
       options,
-      stream ? pool.config.streamTimeoutMs : pool.config.requestTimeoutMs,
+      hooked?.timeoutMs ?? (stream ? pool.config.streamTimeoutMs : pool.config.requestTimeoutMs),
     );
     // References in the arguments: refused here if unusable; the call then runs where they are held.
     const pinned = this.#refs.checkArgs(tool, args, sessionId, pool.name) ?? workerId;

@@ -1,5 +1,26 @@
+import { join } from 'node:path';
 import { Snakepit, type SnakepitConfig } from '../../src/index.js';
 import type { BenchDriver, DriverOptions, SystemSpec } from './types.js';
+
+/** The workload calls, the same on every snakepit pool (the tools have the same names in Python and in Node). */
+function workloadCalls(pit: Snakepit): Omit<BenchDriver, 'workers' | 'pythonPids' | 'close'> {
+  return {
+    add: (a, b) => pit.execute<number>('add', { a, b }),
+    sumList: (values) => pit.execute<number>('sum_list', { values }),
+    sumF64: (values) => pit.execute<number>('sum_f64', { data: values }),
+    cpu: (ms) => pit.execute('cpu', { ms }),
+    sleep: (ms) => pit.execute('sleep', { ms }),
+    async stream(n) {
+      let count = 0;
+      for await (const _chunk of pit.executeStream('stream', { n })) count++;
+      return count;
+    },
+    echoBytes: (data) => pit.execute<Uint8Array>('echo_bytes', { data }),
+    die: () => pit.execute('die'),
+    fail: () => pit.execute('fail'),
+    sleepWithTimeout: (ms, timeoutMs) => pit.execute('sleep', { ms }, { timeoutMs }),
+  };
+}
 
 function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
   return {
@@ -17,20 +38,7 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
       });
       return {
         workers: options.workers,
-        add: (a, b) => pit.execute<number>('add', { a, b }),
-        sumList: (values) => pit.execute<number>('sum_list', { values }),
-        sumF64: (values) => pit.execute<number>('sum_f64', { data: values }),
-        cpu: (ms) => pit.execute('cpu', { ms }),
-        sleep: (ms) => pit.execute('sleep', { ms }),
-        async stream(n) {
-          let count = 0;
-          for await (const _chunk of pit.executeStream('stream', { n })) count++;
-          return count;
-        },
-        echoBytes: (data) => pit.execute<Uint8Array>('echo_bytes', { data }),
-        die: () => pit.execute('die'),
-        fail: () => pit.execute('fail'),
-        sleepWithTimeout: (ms, timeoutMs) => pit.execute('sleep', { ms }, { timeoutMs }),
+        ...workloadCalls(pit),
         async counterAcrossRecycle() {
           await pit.executeInSession('robust', 'bump');
           const before = await pit.executeInSession<number>('robust', 'bump');
@@ -133,3 +141,24 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
 
 export const snakepitMsgpack = snakepitSystem('msgpack');
 export const snakepitJson = snakepitSystem('json');
+
+/** The same workloads on the Node.js worker runtime (bench/node/bench-tools.mjs): a trivial call's cost there. */
+export const snakepitNode: SystemSpec = {
+  id: 'snakepit-node',
+  label: 'snakepit (Node worker)',
+  unavailable: async () => undefined,
+  async start(options: DriverOptions): Promise<BenchDriver> {
+    const pit = await Snakepit.start({
+      runtime: 'node',
+      module: join(options.pythonDir, '..', 'node', 'bench-tools.mjs'),
+      size: options.workers,
+      logger: false,
+    });
+    return {
+      workers: options.workers,
+      ...workloadCalls(pit),
+      pythonPids: () => pit.workers().map((w) => w.pid!),
+      close: () => pit.close(),
+    };
+  },
+};

@@ -66,6 +66,7 @@ class FakeHost:
         self.decoder = FrameDecoder(1 << 30)
         self.codec = make_codec("json")
         self.inbox = collections.deque()
+        self.answered = {}  # call id -> terminal frame wait() read while it waited for another call
         self.next_id = 1
         self.hello = self.ready = None
         if handshake:
@@ -133,7 +134,14 @@ class FakeHost:
         return call_id
 
     def wait(self, call_id: int, timeout: float = 10.0, others=None):
-        """Return ``(terminal message, [chunks])`` for ``call_id``; other messages go to ``others``."""
+        """Return ``(terminal message, [chunks])`` for ``call_id``; other messages go to ``others``.
+
+        Without ``others``, the terminal frame of another call is kept for that call's own ``wait()``
+        (calls running at once end in any order); other messages are dropped.
+        """
+        kept = self.answered.pop(call_id, None)
+        if kept is not None:
+            return kept, []
         chunks = []
         deadline = time.monotonic() + timeout
         while True:
@@ -144,6 +152,8 @@ class FakeHost:
                 chunks.append(msg)
             elif others is not None:
                 others.append(msg)
+            elif msg["type"] in TERMINAL and "id" in msg:
+                self.answered[msg["id"]] = msg
 
     def run(self, tool: str, args=None, **fields):
         """Call and wait: the result value, or the ErrorInfo of an error (as ``("error", info)``)."""

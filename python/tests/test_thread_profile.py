@@ -19,10 +19,25 @@ from snakepit_bridge.thread_safety_checker import (LIBRARIES, ThreadSafetyChecke
 def test_sync_calls_overlap_on_the_thread_pool(make_host):
     host = make_host(welcome={"threads": 4})
     t0 = time.monotonic()
-    ids = [host.call("sleep", {"seconds": 0.3}) for _ in range(4)]
+    ids = [host.call("sleep", {"seconds": 0.5}) for _ in range(4)]
     for call_id in ids:
         assert host.wait(call_id)[0]["type"] == "result"
-    assert time.monotonic() - t0 < 1.0  # one at a time would take 1.2 s
+    assert time.monotonic() - t0 < 1.5  # together 0.5 s; one at a time would take 2 s
+    assert host.run("ping")["status"] == "ok"
+
+
+def test_pool_threads_answer_in_the_order_calls_finish_and_wait_finds_each(make_host):
+    # Calls on the pool end in any order: the short one is answered first, not held behind the long one.
+    # FakeHost.wait must keep an answer that arrives while it waits for another call (it used to drop it, so
+    # waiting for the calls in the order they were sent hung under load).
+    host = make_host(welcome={"threads": 2})
+    slow = host.call("sleep", {"seconds": 0.5})
+    fast = host.call("sleep", {"seconds": 0})
+    answer, _ = host.wait(slow, timeout=5)
+    assert answer["type"] == "result" and answer["value"] == 0.5
+    answer, _ = host.wait(fast, timeout=2)
+    assert answer["type"] == "result" and answer["value"] == 0
+    assert host.answered == {}
     assert host.run("ping")["status"] == "ok"
 
 

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerCall } from './call-command.js';
+import { registerConformance } from './conformance-command.js';
 import { registerDashboard } from './dashboard-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerGen } from './gen-command.js';
@@ -36,5 +37,6 @@ export async function main(argv: string[]): Promise<void> {
   registerServe(program);
   registerTop(program);
   registerBench(program);
+  registerConformance(program);
   await program.parseAsync(argv);
 }

@@ -5,6 +5,8 @@
 import type { GracefulOption, GracefulWire } from './graceful.js';
 import type { CodecName } from '../protocol/messages.js';
 import type { Logger, LogLevel } from '../util/logger.js';
+import type { PoolHooks, ResolvedHooks } from '../hooks/adapter-hooks.js';
+import type { CommandConfig, RuntimeKind } from './runtime-config.js';
 
 export interface QueueConfig {
   /** Most calls waiting for a worker; one more is refused with PoolSaturatedError. Default 10,000. */
@@ -244,6 +246,18 @@ export interface PoolConfig {
   grpc?: GrpcConfig;
   /** With transport `snakepit`: the worker command. */
   snakepit?: SnakepitStyleConfig;
+  /**
+   * What the workers run (docs/WORKERS.md): `"python"` (the default: the bridge with `adapter`), `"node"` (the
+   * Node.js worker runtime serving the exports of `module`), or `"command"` (any executable speaking the local
+   * protocol, given as `command`).
+   */
+  runtime?: RuntimeKind;
+  /** With runtime `node`: the JavaScript module whose exported functions are the tools. */
+  module?: string;
+  /** With runtime `command`: the program, script and arguments of a worker that speaks the local protocol. */
+  command?: CommandConfig;
+  /** Host-side adapter hooks: argument validation and transformation, result post-processing, per-tool timeouts. */
+  hooks?: PoolHooks;
 }
 
 /** Session affinity modes (Snakepit's names; `strict` and `prefer` are accepted as aliases). */
@@ -474,6 +488,10 @@ export interface ResolvedPoolConfig {
   grpc: ResolvedGrpcConfig | undefined;
   /** Set for transport `snakepit`. */
   snakepit: ResolvedSnakepitStyle | undefined;
+  runtime: RuntimeKind;
+  /** Runtimes `node` and `command`: the worker's command line, executable first. */
+  command: string[] | undefined;
+  hooks: ResolvedHooks | undefined;
 }
 
 export interface ResolvedLimits {

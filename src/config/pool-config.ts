@@ -28,6 +28,8 @@ import {
   resolveLibraries,
 } from './library-config.js';
 import { resolveLimits } from './limits-config.js';
+import { resolveHooks } from '../hooks/adapter-hooks.js';
+import { checkForeignRuntime, resolveRuntime } from './runtime-config.js';
 import { resolveProfile } from './profile-config.js';
 import { checkPythonConfig, mergePythonConfig } from './python-config.js';
 import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-config.js';
@@ -69,6 +71,10 @@ export const POOL_KEYS = new Set([
   'endpoints',
   'grpc',
   'snakepit',
+  'runtime',
+  'module',
+  'command',
+  'hooks',
 ]);
 /** Check one pool and fill in its defaults. */
 export function resolvePool(
@@ -86,8 +92,11 @@ export function resolvePool(
     );
   }
   const transport = resolveTransport(where, pool);
+  const runtime = resolveRuntime(where, pool);
+  if (runtime.command) checkForeignRuntime(where, runtime.runtime, pool);
   const libraries = resolveLibraries(pool.libraries, where);
-  const adapterGiven = pool.adapter !== undefined || libraries.length === 0;
+  const adapterGiven =
+    runtime.command === undefined && (pool.adapter !== undefined || libraries.length === 0);
   if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
     throw new ConfigError(
       `${where}.adapter`,
@@ -128,7 +137,7 @@ export function resolvePool(
   const limits = resolveLimits(`${where}.limits`, pool.limits, transport);
   return {
     name: pool.name,
-    adapter: libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string),
+    adapter: runtime.label ?? (libraries.length > 0 ? GENERIC_ADAPTER : (pool.adapter as string)),
     libraries,
     size: grpc
       ? nonNegativeInt(`${where}.size`, pool.size, 0, DEFAULTS.maxPoolSize) // local workers beside the remote ones
@@ -184,6 +193,9 @@ export function resolvePool(
     transport,
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
+    runtime: runtime.runtime,
+    command: runtime.command,
+    hooks: resolveHooks(`${where}.hooks`, pool.hooks),
   };
 }
 

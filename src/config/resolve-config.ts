@@ -63,7 +63,12 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
       throw new ConfigError(shorthand[0]!, 'is a pool option; with `pools` given, put it inside a pool');
     }
     pools = input.pools.map((p, i) => resolvePool(p, `pools[${i}]`, defaults));
-  } else if (input.adapter !== undefined || input.libraries !== undefined) {
+  } else if (
+    input.adapter !== undefined ||
+    input.libraries !== undefined ||
+    input.runtime !== undefined ||
+    input.command !== undefined
+  ) {
     const {
       pools: _p,
       logger: _l,
@@ -83,7 +88,8 @@ export function resolveConfig(input: SnakepitConfig): ResolvedConfig {
   } else {
     throw new ConfigError(
       'pools',
-      'no pool configured: give `adapter` or `libraries` (one pool) or `pools: [{ name, adapter, ... }]` ' +
+      'no pool configured: give `adapter` or `libraries` (one pool), `runtime: "node"` with `module`, ' +
+        '`command`, or `pools: [{ name, adapter, ... }]` ' +
         '(e.g. adapter: "snakepit_bridge.adapters.showcase:ShowcaseAdapter")',
     );
   }

@@ -350,6 +350,43 @@ export class NestingDepthError extends SnakepitError {
 }
 
 /**
+ * A tool of a worker that is not Python (the Node runtime, any command speaking the protocol) threw. `errorType`
+ * is the error's name in its language (`RangeError`), `traceback` the worker's own stack text, `errorCode` the
+ * error's own `code` property when it had one.
+ */
+export class ToolError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_TOOL_ERROR';
+  constructor(
+    message: string,
+    readonly tool: string,
+    readonly workerId: string,
+    readonly errorType: string,
+    readonly traceback: string,
+    /** The error's class and its ancestors, most specific first (`['RangeError', 'Error']`). */
+    readonly mro: string[],
+    readonly errorCode: string | number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A host-side adapter hook (`hooks` of a pool: `prepareArgs`, `processResult`, a validator that is not synchronous)
+ * failed. A call it failed before queueing never reached a worker. `cause` is what the hook threw.
+ */
+export class AdapterHookError extends SnakepitError {
+  static override readonly code = 'SNAKEPIT_ADAPTER_HOOK';
+  constructor(
+    readonly hook: 'validate' | 'prepareArgs' | 'processResult',
+    readonly tool: string,
+    problem: string,
+    cause?: unknown,
+  ) {
+    super(`hook ${hook} of tool "${tool}" failed: ${problem}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
  * An optional package this feature needs is not installed (`@grpc/grpc-js` for remote workers, for instance).
  * `packageName` names it; `fix` is the command that installs it.
  */

@@ -10,6 +10,7 @@ import {
   ProtocolError,
   SerializationError,
   type SnakepitError,
+  ToolError,
   UnknownToolError,
 } from './errors.js';
 import { pythonErrorFrom } from './python-errors.js';
@@ -43,6 +44,19 @@ export function errorFromWire(info: ErrorInfo, tool: string, workerId: string): 
       return new ProtocolError(
         `worker ${workerId} failed internally: ${info.message}${info.traceback ? `\n${info.traceback}` : ''}`,
       );
+    case 'tool': {
+      // A worker in another language (the Node runtime, a command pool): its own error type and stack.
+      const code = d['code'];
+      return new ToolError(
+        `${str(info.type, 'Error')}: ${info.message ?? ''}`,
+        tool,
+        workerId,
+        str(info.type, 'Error'),
+        str(info.traceback),
+        Array.isArray(info.mro) ? info.mro.filter((x): x is string => typeof x === 'string') : [],
+        typeof code === 'string' || typeof code === 'number' ? code : undefined,
+      );
+    }
     case 'python':
     default:
       return pythonErrorFrom({

@@ -12,6 +12,7 @@ export type CodecName = 'msgpack' | 'json';
 export interface ErrorInfo {
   kind:
     | 'python'
+    | 'tool'
     | 'unknown_tool'
     | 'invalid_arguments'
     | 'serialization'

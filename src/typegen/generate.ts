@@ -95,6 +95,13 @@ export async function generateTypes(
   const described: EmitPool[] = [];
   const summary: GenerateTypesResult['pools'] = [];
   for (const pool of pools) {
+    if (pool.runtime !== 'python') {
+      // Types come from Python hints and stubs; a Node or command pool has neither (docs/WORKERS.md).
+      warnings.push(
+        `pool "${pool.name}" runs runtime "${pool.runtime}": typed clients cover Python pools only`,
+      );
+      continue;
+    }
     const description = await describePool(pool, typeshed, cwd, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     described.push({ name: pool.name, description, graceful: pool.graceful !== undefined });
     const functions = description.tools.filter((t) => t.origin === 'library');

@@ -31,9 +31,11 @@ export function answerHello(hello: HelloMessage, config: ResolvedPoolConfig, wor
   else if (codecs.includes(wanted)) codec = wanted;
   else {
     return {
-      problem:
-        `pool "${config.name}" asks for codec "${wanted}", but the worker's Python (${config.python.executable}) ` +
-        `offers ${codecs.join(', ')}: install the msgpack package there, or set codec: "auto"`,
+      problem: config.command
+        ? `pool "${config.name}" asks for codec "${wanted}", but its worker (${config.command[0]}) offers ` +
+          `${codecs.join(', ')}: set codec: "auto"`
+        : `pool "${config.name}" asks for codec "${wanted}", but the worker's Python (${config.python.executable}) ` +
+          `offers ${codecs.join(', ')}: install the msgpack package there, or set codec: "auto"`,
     };
   }
   const heartbeat = config.heartbeat;

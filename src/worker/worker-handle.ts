@@ -186,7 +186,7 @@ export class WorkerHandle {
       else this.#hooks.logger.info(fields, line);
     };
     const remote = this.#link?.({ workerId: this.id, onLine });
-    if (!remote) this.#ledger = Ledger.create();
+    if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
     const proc: WorkerLink =
       remote ??
       spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
@@ -212,7 +212,7 @@ export class WorkerHandle {
     });
     trace(
       'worker',
-      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`,
+      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.command?.join(' ') ?? `${config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`}`,
     );
     return start.promise;
   }
@@ -652,7 +652,14 @@ export class WorkerHandle {
       oomKillsDuringLife: oomNow === undefined ? undefined : oomNow - this.#oomKillsAtSpawn!,
     });
     if (wasStarting) {
-      this.#failStart(startupExitMessage(this.id, this.#config.python.executable, exit, proc.stderrTail()));
+      this.#failStart(
+        startupExitMessage(
+          this.id,
+          this.#config.command?.[0] ?? this.#config.python.executable,
+          exit,
+          proc.stderrTail(),
+        ),
+      );
     }
     if (this.#inFlight.size > 0) this.#salvage();
     this.#ledger?.close();

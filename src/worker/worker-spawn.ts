@@ -20,9 +20,24 @@ export interface LocalWorkerSpec {
   ledgerFd?: number | undefined;
 }
 
-/** Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4). */
+/**
+ * Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4), or a pool's
+ * `command` (runtimes `node` and `command`: no ledger, which is the bridge's).
+ */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
   const { config, workerId, runId, onLine, ledgerFd } = spec;
+  if (config.command) {
+    // The user's command line as it is; what the bridge takes as flags, the worker finds in its environment
+    // (PROTOCOL.md §1).
+    const [executable, ...args] = config.command;
+    return new WorkerProcess({
+      executable: executable!,
+      args,
+      env: commandWorkerEnv(config, runId, workerId),
+      cwd: config.cwd,
+      onLine,
+    });
+  }
   const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
   return new WorkerProcess({
     executable: config.python.executable,
@@ -49,6 +64,20 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     fd4: ledgerFd,
     cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
+}
+
+/** A `command` worker's environment: a Python worker's, plus what the bridge would take as flags. */
+export function commandWorkerEnv(
+  config: ResolvedPoolConfig,
+  runId: string,
+  workerId: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...workerEnv(config, runId, workerId),
+    SNAKEPIT_CHANNEL_FD: '3',
+    SNAKEPIT_POOL: config.name,
+    SNAKEPIT_CODEC: config.codec,
+  };
 }
 
 export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: string): NodeJS.ProcessEnv {
