@@ -4,6 +4,9 @@
  * Prints `EVENT <json>` lines as things happen, so the parent still learns what happened when this process
  * hangs or is taken down by the bridge (the parent applies the deadlines and kills what overruns).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { systemById } from './systems/index.js';
 import type { DriverOptions } from './systems/types.js';
 
@@ -42,6 +45,29 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; 
   } catch (error) {
     return { ms: performance.now() - t0, error };
   }
+}
+
+/**
+ * Run one optional driver case and report its outcome: `unsupported` when the system has no such case, else
+ * `resolved`/`rejected` with the time taken and what it returned. `gateName`: the case gets the path of a file
+ * in a fresh temporary folder, which does not exist yet (the case's adapter waits for it).
+ */
+async function reportCase(
+  run: ((gate: string) => Promise<object>) | undefined,
+  gateName?: string,
+): Promise<void> {
+  if (!run) {
+    event('unsupported');
+    return;
+  }
+  const gate =
+    gateName === undefined ? '' : join(mkdtempSync(join(tmpdir(), 'snakepit-bench-gate-')), gateName);
+  const r = await timed(() => run(gate));
+  event(r.error ? 'rejected' : 'resolved', {
+    ms: r.ms,
+    ...(r.value ?? {}),
+    ...(r.error ? describeError(r.error) : {}),
+  });
 }
 
 const [systemId, scenario, json] = process.argv.slice(2);
@@ -156,51 +182,15 @@ switch (scenario) {
     }
     break;
   }
-  case 'broken-beside-healthy': {
-    if (!driver.brokenBesideHealthy) {
-      event('unsupported');
-      break;
-    }
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const gate = join(mkdtempSync(join(tmpdir(), 'snakepit-bench-gate-')), 'never-created');
-    const r = await timed(() => driver.brokenBesideHealthy!(gate));
-    event(r.error ? 'rejected' : 'resolved', {
-      ...(r.value ?? {}),
-      ...(r.error ? describeError(r.error) : {}),
-    });
+  case 'broken-beside-healthy':
+    await reportCase(driver.brokenBesideHealthy?.bind(driver), 'never-created');
     break;
-  }
-  case 'recycle-session': {
-    if (!driver.counterAcrossRecycle) {
-      event('unsupported');
-      break;
-    }
-    const r = await timed(() => driver.counterAcrossRecycle!());
-    event(r.error ? 'rejected' : 'resolved', {
-      ms: r.ms,
-      ...(r.value ?? {}),
-      ...(r.error ? describeError(r.error) : {}),
-    });
+  case 'recycle-session':
+    await reportCase(driver.counterAcrossRecycle?.bind(driver));
     break;
-  }
-  case 'heal': {
-    if (!driver.healAfterFix) {
-      event('unsupported');
-      break;
-    }
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const gate = join(mkdtempSync(join(tmpdir(), 'snakepit-bench-gate-')), 'dependency');
-    const r = await timed(() => driver.healAfterFix!(gate));
-    event(r.error ? 'rejected' : 'resolved', {
-      ...(r.value ?? {}),
-      ...(r.error ? describeError(r.error) : {}),
-    });
+  case 'heal':
+    await reportCase(driver.healAfterFix?.bind(driver), 'dependency');
     break;
-  }
   case 'idle-exit': {
     await driver.add(1, 1);
     event('idle'); // no close(): does the host exit on its own?

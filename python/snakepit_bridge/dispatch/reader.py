@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import select
+import sys
 import threading
 import time
 
@@ -26,6 +27,7 @@ from .lifeline import leave, stop_own_tree
 
 __all__ = ["Reader", "EOF_MESSAGE"]
 
+EOF_SWITCH_INTERVAL_S = 0.0002  # the GIL's hand-over period once the host is gone (see _on_eof)
 EOF_EXIT_GRACE_S = 1.0  # after EOF, how long the main thread gets to unwind before we _exit(0)
 
 # Message types the main thread handles, in arrival order (besides sync calls).
@@ -236,6 +238,10 @@ class Reader:
         if self.eof:
             return
         self.eof = True
+        # The process is on its way out, so throughput no longer matters but latency does: a tool spinning in
+        # Python holds the GIL, and each of the syscalls below would wait a whole switch interval (5 ms) for it
+        # back, which made unwinding a worker with a busy tool take seconds.
+        sys.setswitchinterval(EOF_SWITCH_INTERVAL_S)
         worker = self.worker
         worker.conn.host_gone()  # first: the answers to the cancels below must not reach the ledger
         stop_own_tree()  # the adapter's own subprocesses go with us, wherever they are
