@@ -15,6 +15,7 @@ import {
   streamWindow,
   type ToolArgs,
 } from './call/call-options.js';
+import { locateConfig } from './config/locate-config.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
@@ -117,12 +118,13 @@ export class Snakepit implements AsyncDisposable {
   }
 
   /**
-   * Validate the config, start every pool's workers concurrently, and resolve when all are ready.
+   * Validate the config (`resolveConfig`, pure), find each pool's interpreter and files (`locateConfig`, without
+   * blocking the event loop), start every pool's workers concurrently, and resolve when all are ready.
    * @throws ConfigError / PythonEnvError for a bad config or a missing interpreter
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    const resolved = resolveConfig(config);
+    const resolved = await locateConfig(resolveConfig(config));
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
     await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
     const pit = new Snakepit(resolved);

@@ -6,7 +6,8 @@
  */
 import { Duplex } from 'node:stream';
 import { resolveConfig } from '../src/config/resolve-config.js';
-import type { ResolvedPoolConfig, SnakepitConfig } from '../src/config/config-types.js';
+import type { CheckedPoolConfig, ResolvedPoolConfig, SnakepitConfig } from '../src/config/config-types.js';
+import { bridgeDirectory } from '../src/python-env/bridge-path.js';
 import type { CallMessage, HostMessage, WorkerMessage } from '../src/protocol/messages.js';
 import { jsonCodec } from '../src/transport/codec-json.js';
 import { FrameDecoder } from '../src/transport/frame-decoder.js';
@@ -179,12 +180,28 @@ export function fakeLinks(behaviour: (n: number) => FakeWorkerBehaviour = () => 
 
 /** A resolved pool config for fakes (no interpreter is ever started: the path only has to exist). */
 export function fakePoolConfig(config: Partial<SnakepitConfig> = {}): ResolvedPoolConfig {
-  return resolveConfig({
-    adapter: 'fake:Adapter',
-    size: 1,
-    logger: false,
-    heartbeat: false,
-    python: { executable: process.execPath },
-    ...config,
-  } as SnakepitConfig).pools[0]!;
+  return locatedPool(
+    resolveConfig({
+      adapter: 'fake:Adapter',
+      size: 1,
+      logger: false,
+      heartbeat: false,
+      ...config,
+    } as SnakepitConfig).pools[0]!,
+  );
+}
+
+/**
+ * A checked pool completed the way `locateConfig` would, synchronously and with a given interpreter (default:
+ * this Node, which fakes never start), for unit tests that need a ResolvedPoolConfig. No TLS, no Node runtime.
+ */
+export function locatedPool(pool: CheckedPoolConfig, python: string = process.execPath): ResolvedPoolConfig {
+  if (pool.grpc?.tls || pool.runtime === 'node')
+    throw new Error('locatedPool: use locateConfig for this pool');
+  return {
+    ...pool,
+    python: { executable: python, source: 'test' },
+    bridgeDir: bridgeDirectory(pool.bridgePath),
+    grpc: pool.grpc ? { ...pool.grpc, tls: undefined } : undefined,
+  };
 }

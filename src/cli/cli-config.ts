@@ -103,7 +103,7 @@ function topLevel(config: SnakepitConfig | undefined, flags: TargetFlags): Snake
     // Keep only what is not a pool setting: with `pools` absent, the pool settings sit at the top level
     // (`python` is both: the top-level section stays here).
     for (const [k, v] of Object.entries(config)) {
-      if (k !== 'pools' && (k === 'python' || !POOL_KEYS.has(k))) rest[k] = v;
+      if (k !== 'pools' && (k === 'python' || !(POOL_KEYS as readonly string[]).includes(k))) rest[k] = v;
     }
   }
   const top = rest as SnakepitConfig;

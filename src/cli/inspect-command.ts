@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { locateConfig } from '../config/locate-config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../errors/errors.js';
 import { runBridgeHelper } from '../python-env/bridge-helpers.js';
@@ -40,7 +41,7 @@ async function environment(
 ): Promise<{ python: string; pythonPath: string[]; cwd?: string }> {
   const target = await loadTarget(flags, process.cwd());
   if (target) {
-    const pool = resolveConfig({ ...target.config, logger: silentLogger }).pools[0]!;
+    const pool = (await locateConfig(resolveConfig({ ...target.config, logger: silentLogger }))).pools[0]!;
     return {
       python: pool.python.executable,
       pythonPath: pool.pythonPath,

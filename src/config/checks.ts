@@ -22,7 +22,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * Refuse a key not in `allowed`.
  * @param prefix put before the key in the error, with its dot: `pools[0].queue.` (empty at the top level)
  */
-export function rejectUnknownKeys(prefix: string, obj: Record<string, unknown>, allowed: Set<string>): void {
+export function rejectUnknownKeys(
+  prefix: string,
+  obj: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.has(key)) {
       throw new ConfigError(

@@ -417,6 +417,21 @@ export interface ResolvedLibraryConfig {
   cacheSize: number;
 }
 
+/** A PEM value as configured: a file path (read by `locateConfig`) or the PEM data. */
+export type PemSource = string | Buffer;
+
+/** The `grpc` section checked, its TLS files not yet read. */
+export interface CheckedGrpcConfig extends Omit<ResolvedGrpcConfig, 'tls'> {
+  tls:
+    | {
+        ca: PemSource | undefined;
+        cert: PemSource | undefined;
+        key: PemSource | undefined;
+        serverName: string | undefined;
+      }
+    | undefined;
+}
+
 export interface ResolvedGrpcConfig {
   /** A static list, or a resolver asked at start and every resolveIntervalMs. */
   endpoints: { list: string[]; resolver: undefined } | { list: undefined; resolver: EndpointResolver };
@@ -442,10 +457,17 @@ export interface ResolvedSnakepitStyle {
   heartbeat: boolean;
 }
 
-export interface ResolvedPoolConfig {
+/**
+ * A pool as the pure `resolveConfig` leaves it: every option checked and defaulted. What must be found on this
+ * machine (the interpreter, the bridge's folder, the Node runtime's entry, TLS files) is only described here;
+ * `locateConfig`, run by `Snakepit.start`, finds it and gives the ResolvedPoolConfig the workers run with.
+ */
+export interface CheckedPoolConfig {
   name: string;
-  /** The folder holding `snakepit_bridge/`, first on the workers' PYTHONPATH (`python.bridgePath`). */
-  bridgeDir: string;
+  /** How to find the interpreter (`python` of the pool over the top level's, and the pool's `cwd`). */
+  interpreter: InterpreterRequest;
+  /** The top-level `python.bridgePath`, if given (else `SNAKEPIT_BRIDGE_PATH`, else this installation's). */
+  bridgePath: string | undefined;
   /** The adapter the workers run: the configured one, or the generic adapter when there are libraries. */
   adapter: string;
   libraries: ResolvedLibraryConfig[];
@@ -466,7 +488,6 @@ export interface ResolvedPoolConfig {
   spinUs: number;
   maxFrameBytes: number;
   graceful: GracefulWire | undefined;
-  python: ResolvedPython;
   cwd: string | undefined;
   killGraceMs: number;
   affinity: AffinityMode;
@@ -484,14 +505,33 @@ export interface ResolvedPoolConfig {
   restart: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number };
   limits: ResolvedLimits;
   transport: TransportKind;
-  /** Set for transport `grpc`. `size` then counts the pool's local workers (0 by default). */
-  grpc: ResolvedGrpcConfig | undefined;
+  /** Set for transport `grpc`. `size` then counts the pool's local workers (0 by default). TLS files unread. */
+  grpc: CheckedGrpcConfig | undefined;
   /** Set for transport `snakepit`. */
   snakepit: ResolvedSnakepitStyle | undefined;
   runtime: RuntimeKind;
-  /** Runtimes `node` and `command`: the worker's command line, executable first. */
+  /** Runtime `node`: the absolute path of the module whose exports are the tools. */
+  module: string | undefined;
+  /** Runtime `command`: the worker's command line, executable first (runtime `node`: set by locateConfig). */
   command: string[] | undefined;
   hooks: ResolvedHooks | undefined;
+}
+
+/** How to find a pool's interpreter: the resolution order of `findPython` / `resolvePython` with these inputs. */
+export interface InterpreterRequest {
+  executable: string | undefined;
+  strategy: 'auto' | 'uv' | undefined;
+  version: string | undefined;
+  /** The pool's `cwd` (where `./.venv` is looked for); undefined: the host's. */
+  cwd: string | undefined;
+}
+
+/** A pool as the workers run it: CheckedPoolConfig with what `locateConfig` found on this machine. */
+export interface ResolvedPoolConfig extends CheckedPoolConfig {
+  /** The folder holding `snakepit_bridge/`, first on the workers' PYTHONPATH (`python.bridgePath`). */
+  bridgeDir: string;
+  python: ResolvedPython;
+  grpc: ResolvedGrpcConfig | undefined;
 }
 
 export interface ResolvedLimits {
@@ -500,8 +540,9 @@ export interface ResolvedLimits {
   openFiles: number | undefined;
 }
 
-export interface ResolvedConfig {
-  pools: ResolvedPoolConfig[];
+/** The whole config as the pure `resolveConfig` leaves it (see CheckedPoolConfig). */
+export interface CheckedConfig {
+  pools: CheckedPoolConfig[];
   logger: Logger;
   closeTimeoutMs: number;
   killGraceMs: number;
@@ -512,4 +553,23 @@ export interface ResolvedConfig {
   tools: { maxDepth: number };
   telemetry: { calls: boolean; tracing: boolean | 'auto' };
   startPolicy: StartPolicy;
+}
+
+/** The config a Snakepit runs with: CheckedConfig after `locateConfig`. */
+export interface ResolvedConfig extends CheckedConfig {
+  pools: ResolvedPoolConfig[];
+}
+
+/**
+ * What `resolveConfig` reads of the host, passed in so the resolution stays a function of its arguments (tests
+ * give their own): the environment (`SNAKEPIT_LOG_LEVEL`, `SNAKEPIT_REGISTRY_DIR`, `SNAKEPIT_GRPC_TOKEN`), the
+ * working directory relative paths are resolved against, the default pool size, the registry's default folder.
+ */
+export interface HostFacts {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** The default `size` of a local pool (the machine's available parallelism). */
+  parallelism: number;
+  /** The default `registryDir`. */
+  defaultRegistryDir: string;
 }

@@ -24,8 +24,26 @@ export const DEFAULTS = {
   restartMaxBackoffMs: 30_000,
   toolsMaxDepth: 8,
   affinity: 'strict_queue',
+  codec: 'auto',
+  profile: 'process',
   startupBatchSize: 8,
+  startupBatchDelayMs: 0,
   startPolicy: 'all',
+  handleSignals: false,
+  /** The console logger's level when neither `logLevel` nor `SNAKEPIT_LOG_LEVEL` says. */
+  logLevel: 'info',
+  telemetry: { calls: true, tracing: 'auto' },
+  /** A pool's `snakepit` section (transport `snakepit`). */
+  snakepitHeartbeat: true,
+  /** Each entry of a pool's `libraries`. */
+  library: {
+    expose: 'listed',
+    allowUnsafe: false,
+    lazy: false,
+    dataframes: 'records',
+    arrays: 'typed',
+    cacheSize: 1024,
+  },
   /** A stream call's back-pressure window, in chunks (`options.window`). */
   streamWindow: 512,
   /** How long a cancelled call may take to answer its cancel before its worker is stopped (not configurable). */

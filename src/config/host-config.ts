@@ -2,16 +2,14 @@
  * The top-level settings that are not about one pool — the logger, signals, the process registry, sessions,
  * host tools and telemetry — checked here so resolve-config stays about pools.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '../errors/errors.js';
 import { consoleLogger, isLogLevel, silentLogger, type Logger } from '../util/logger.js';
 import { boolean, describe, isPlainObject, positiveInt, rejectUnknownKeys } from './checks.js';
-import type { ResolvedConfig, SnakepitConfig } from './config-types.js';
+import type { CheckedConfig, HostFacts, SnakepitConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
 
-export function resolveLogger(config: SnakepitConfig): Logger {
-  const level = config.logLevel ?? process.env['SNAKEPIT_LOG_LEVEL'] ?? 'info';
+export function resolveLogger(config: SnakepitConfig, host: HostFacts): Logger {
+  const level = config.logLevel ?? host.env['SNAKEPIT_LOG_LEVEL'] ?? DEFAULTS.logLevel;
   if (!isLogLevel(level)) {
     const key = config.logLevel === undefined ? 'SNAKEPIT_LOG_LEVEL' : 'logLevel';
     throw new ConfigError(key, `must be debug, info, warn, error or silent, got ${describe(level)}`);
@@ -33,37 +31,37 @@ export function resolveLogger(config: SnakepitConfig): Logger {
 }
 
 export function resolveHandleSignals(value: unknown): boolean {
-  if (value === undefined) return false;
+  if (value === undefined) return DEFAULTS.handleSignals;
   return boolean('handleSignals', value);
 }
 
-export function resolveRegistryDir(value: unknown): string | undefined {
+export function resolveRegistryDir(value: unknown, host: HostFacts): string | undefined {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'string' || !value)) {
     throw new ConfigError('registryDir', `must be a directory path or false, got ${describe(value)}`);
   }
   if (value !== undefined) return value;
-  const fromEnv = process.env['SNAKEPIT_REGISTRY_DIR'];
+  const fromEnv = host.env['SNAKEPIT_REGISTRY_DIR'];
   if (fromEnv) return fromEnv;
-  return join(tmpdir(), `snakepit-${process.getuid?.() ?? 'user'}`);
+  return host.defaultRegistryDir;
 }
 
-export function resolveTools(raw: unknown): ResolvedConfig['tools'] {
+export function resolveTools(raw: unknown): CheckedConfig['tools'] {
   const tools = raw ?? {};
   if (!isPlainObject(tools)) throw new ConfigError('tools', `must be an object, got ${describe(raw)}`);
   rejectUnknownKeys('tools.', tools, new Set(['maxDepth']));
   return { maxDepth: positiveInt('tools.maxDepth', tools['maxDepth'], DEFAULTS.toolsMaxDepth, 64) };
 }
 
-export function resolveTelemetry(raw: unknown): ResolvedConfig['telemetry'] {
-  if (raw === undefined || raw === true) return { calls: true, tracing: 'auto' };
+export function resolveTelemetry(raw: unknown): CheckedConfig['telemetry'] {
+  if (raw === undefined || raw === true) return { ...DEFAULTS.telemetry };
   if (raw === false) return { calls: false, tracing: false };
   if (!isPlainObject(raw)) {
     throw new ConfigError('telemetry', `must be true, false or an object, got ${describe(raw)}`);
   }
   rejectUnknownKeys('telemetry.', raw, new Set(['calls', 'tracing']));
-  const calls = boolean('telemetry.calls', raw['calls'] ?? true);
-  const tracing = raw['tracing'] ?? 'auto';
+  const calls = boolean('telemetry.calls', raw['calls'] ?? DEFAULTS.telemetry.calls);
+  const tracing = raw['tracing'] ?? DEFAULTS.telemetry.tracing;
   if (tracing !== true && tracing !== false && tracing !== 'auto') {
     throw new ConfigError('telemetry.tracing', `must be true, false or "auto", got ${describe(tracing)}`);
   }
@@ -76,7 +74,7 @@ export function resolveTelemetry(raw: unknown): ResolvedConfig['telemetry'] {
   return { calls, tracing: calls ? tracing : false };
 }
 
-export function resolveSessions(raw: unknown): ResolvedConfig['sessions'] {
+export function resolveSessions(raw: unknown): CheckedConfig['sessions'] {
   const sessions = raw ?? {};
   if (!isPlainObject(sessions)) throw new ConfigError('sessions', `must be an object, got ${describe(raw)}`);
   rejectUnknownKeys('sessions.', sessions, new Set(['ttlMs', 'cleanupIntervalMs']));

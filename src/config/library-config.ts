@@ -8,6 +8,7 @@ import { ConfigError } from '../errors/errors.js';
 import { checkRequirementSpec } from '../python-env/package-spec.js';
 import { boolean, describe, isPlainObject, positiveInt, rejectUnknownKeys } from './checks.js';
 import type { LibraryConfig, ResolvedLibraryConfig } from './config-types.js';
+import { DEFAULTS } from './defaults.js';
 
 /** The adapter a pool with `libraries` runs (it wraps the pool's own adapter, if any). */
 export const GENERIC_ADAPTER = 'snakepit_bridge.generic:GenericPythonAdapter';
@@ -223,11 +224,11 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
       );
     }
   }
-  const expose = lib.expose ?? 'listed';
+  const expose = lib.expose ?? DEFAULTS.library.expose;
   if (expose !== 'listed' && expose !== 'public') {
     throw new ConfigError(`${where}.expose`, `must be "listed" or "public", got ${describe(expose)}`);
   }
-  const allowUnsafe = boolean(`${where}.allowUnsafe`, lib.allowUnsafe ?? false);
+  const allowUnsafe = boolean(`${where}.allowUnsafe`, lib.allowUnsafe ?? DEFAULTS.library.allowUnsafe);
   if (isUnsafeModule(module) && !allowUnsafe) {
     throw new ConfigError(
       `${where}.module`,
@@ -236,25 +237,25 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
     );
   }
   const functions = lib.functions === undefined ? undefined : paths(`${where}.functions`, lib.functions);
-  const lazy = boolean(`${where}.lazy`, lib.lazy ?? false);
+  const lazy = boolean(`${where}.lazy`, lib.lazy ?? DEFAULTS.library.lazy);
   const hooks = lib.hooks ?? [];
   if (!Array.isArray(hooks))
     throw new ConfigError(`${where}.hooks`, `must be an array, got ${describe(hooks)}`);
   hooks.forEach((h, i) =>
     matching(`${where}.hooks[${i}]`, h, HOOK_PATTERN, '"timing", "log", "cache" or "module:attr"'),
   );
-  const dataframes = lib.dataframes ?? 'records';
+  const dataframes = lib.dataframes ?? DEFAULTS.library.dataframes;
   if (dataframes !== 'records' && dataframes !== 'columns') {
     throw new ConfigError(
       `${where}.dataframes`,
       `must be "records" or "columns", got ${describe(dataframes)}`,
     );
   }
-  const arrays = lib.arrays ?? 'typed';
+  const arrays = lib.arrays ?? DEFAULTS.library.arrays;
   if (arrays !== 'typed' && arrays !== 'lists') {
     throw new ConfigError(`${where}.arrays`, `must be "typed" or "lists", got ${describe(arrays)}`);
   }
-  const cacheSize = positiveInt(`${where}.cacheSize`, lib.cacheSize ?? 1024, 1024, 1_000_000);
+  const cacheSize = positiveInt(`${where}.cacheSize`, lib.cacheSize, DEFAULTS.library.cacheSize, 1_000_000);
   const install = resolveInstall(`${where}.install`, lib.install);
   const exclude = lib.exclude === undefined ? [] : paths(`${where}.exclude`, lib.exclude);
   if (expose === 'listed' && !functions?.length && Object.keys(aliases).length === 0) {

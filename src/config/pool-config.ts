@@ -4,10 +4,7 @@
  * checked by their own modules and assembled here into one ResolvedPoolConfig.
  */
 import { resolveGraceful } from './graceful.js';
-import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
-import { bridgeDirectory } from '../python-env/bridge-path.js';
-import { resolvePython } from '../python-env/interpreter.js';
 import {
   describe,
   isPlainObject,
@@ -18,7 +15,7 @@ import {
   stringList,
   stringMap,
 } from './checks.js';
-import type { AffinityMode, PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
+import type { AffinityMode, CheckedPoolConfig, HostFacts, PoolConfig, PythonConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
 import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from '../remote/grpc-config.js';
 import {
@@ -37,7 +34,8 @@ import { resolveHeartbeat, resolveRecycle, resolveRestart } from './supervision-
 /** `module.path:Class` or `module.path.Class`: identifiers only, so nothing odd reaches the command line. */
 const ADAPTER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_]*)$/;
 const POOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-export const POOL_KEYS = new Set([
+/** Every key of a pool's config, listed once: the check of unknown keys and the top-level shorthand use it. */
+export const POOL_KEYS = [
   'name',
   'adapter',
   'libraries',
@@ -75,16 +73,23 @@ export const POOL_KEYS = new Set([
   'module',
   'command',
   'hooks',
-]);
+] as const satisfies readonly (keyof PoolConfig)[];
+/** Compiles only while POOL_KEYS names every key of PoolConfig (the other direction is the `satisfies` above). */
+const _everyPoolKeyListed: Exclude<keyof PoolConfig, (typeof POOL_KEYS)[number]> extends never
+  ? true
+  : never = true;
+void _everyPoolKeyListed;
+const POOL_KEY_SET: ReadonlySet<string> = new Set(POOL_KEYS);
 /** Check one pool and fill in its defaults. */
 export function resolvePool(
   raw: unknown,
   where: string,
   defaults: { python: PythonConfig; killGraceMs: number },
-): ResolvedPoolConfig {
+  host: HostFacts,
+): CheckedPoolConfig {
   if (!isPlainObject(raw)) throw new ConfigError(where, `must be an object, got ${describe(raw)}`);
   const pool = raw as Partial<PoolConfig> & Record<string, unknown>;
-  rejectUnknownKeys(`${where}.`, pool, POOL_KEYS);
+  rejectUnknownKeys(`${where}.`, pool, POOL_KEY_SET);
   if (typeof pool.name !== 'string' || !POOL_NAME_PATTERN.test(pool.name)) {
     throw new ConfigError(
       `${where}.name`,
@@ -92,11 +97,10 @@ export function resolvePool(
     );
   }
   const transport = resolveTransport(where, pool);
-  const runtime = resolveRuntime(where, pool);
-  if (runtime.command) checkForeignRuntime(where, runtime.runtime, pool);
+  const runtime = resolveRuntime(where, pool, host.cwd);
+  if (runtime.runtime !== 'python') checkForeignRuntime(where, runtime.runtime, pool);
   const libraries = resolveLibraries(pool.libraries, where);
-  const adapterGiven =
-    runtime.command === undefined && (pool.adapter !== undefined || libraries.length === 0);
+  const adapterGiven = runtime.runtime === 'python' && (pool.adapter !== undefined || libraries.length === 0);
   if (adapterGiven && (typeof pool.adapter !== 'string' || !ADAPTER_PATTERN.test(pool.adapter))) {
     throw new ConfigError(
       `${where}.adapter`,
@@ -118,7 +122,7 @@ export function resolvePool(
   if (!isPlainObject(queue))
     throw new ConfigError(`${where}.queue`, `must be an object, got ${describe(queue)}`);
   rejectUnknownKeys(`${where}.queue.`, queue, new Set(['max', 'timeoutMs']));
-  const codec = pool.codec ?? 'auto';
+  const codec = pool.codec ?? DEFAULTS.codec;
   if (codec !== 'auto' && codec !== 'msgpack' && codec !== 'json') {
     throw new ConfigError(`${where}.codec`, `must be "auto", "msgpack" or "json", got ${describe(codec)}`);
   }
@@ -133,7 +137,8 @@ export function resolvePool(
     throw new ConfigError(`${where}.cwd`, `must be a directory path, got ${describe(pool.cwd)}`);
   }
   const affinity = resolveAffinity(`${where}.affinity`, pool.affinity);
-  const grpc = transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc) : undefined;
+  const grpc =
+    transport === 'grpc' ? resolveGrpcConfig(where, pool.endpoints, pool.grpc, host.env) : undefined;
   const limits = resolveLimits(`${where}.limits`, pool.limits, transport);
   return {
     name: pool.name,
@@ -141,7 +146,7 @@ export function resolvePool(
     libraries,
     size: grpc
       ? nonNegativeInt(`${where}.size`, pool.size, 0, DEFAULTS.maxPoolSize) // local workers beside the remote ones
-      : positiveInt(`${where}.size`, pool.size, availableParallelism(), DEFAULTS.maxPoolSize),
+      : positiveInt(`${where}.size`, pool.size, host.parallelism, DEFAULTS.maxPoolSize),
     pythonPath: stringList(`${where}.pythonPath`, pool.pythonPath),
     env,
     startupTimeoutMs: positiveInt(
@@ -169,12 +174,13 @@ export function resolvePool(
       2 ** 32 - 1,
     ),
     graceful: resolveGraceful(`${where}.graceful`, pool.graceful),
-    bridgeDir: bridgeDirectory(defaults.python.bridgePath),
-    python: resolvePython(python.executable, {
-      ...(pool.cwd ? { cwd: pool.cwd } : {}),
-      ...(python.strategy ? { strategy: python.strategy } : {}),
-      ...(python.version ? { version: python.version } : {}),
-    }),
+    interpreter: {
+      executable: python.executable,
+      strategy: python.strategy,
+      version: python.version,
+      cwd: pool.cwd,
+    },
+    bridgePath: defaults.python.bridgePath,
     cwd: pool.cwd,
     killGraceMs: defaults.killGraceMs,
     affinity,
@@ -184,7 +190,12 @@ export function resolvePool(
       DEFAULTS.startupBatchSize,
       DEFAULTS.maxPoolSize,
     ),
-    startupBatchDelayMs: nonNegativeInt(`${where}.startupBatchDelayMs`, pool.startupBatchDelayMs, 0, 600_000),
+    startupBatchDelayMs: nonNegativeInt(
+      `${where}.startupBatchDelayMs`,
+      pool.startupBatchDelayMs,
+      DEFAULTS.startupBatchDelayMs,
+      600_000,
+    ),
     heartbeat: resolveHeartbeat(`${where}.heartbeat`, pool.heartbeat),
     recycle: resolveRecycle(`${where}.recycle`, pool.recycle),
     maxRetries: nonNegativeInt(`${where}.maxRetries`, pool.maxRetries, DEFAULTS.maxRetries, 100),
@@ -194,6 +205,7 @@ export function resolvePool(
     grpc,
     snakepit: transport === 'snakepit' ? resolveSnakepitStyle(where, pool.snakepit) : undefined,
     runtime: runtime.runtime,
+    module: runtime.module,
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
   };

@@ -37,7 +37,7 @@ export function resolveProfile(
   transport: TransportKind,
   limits: ResolvedLimits,
 ): ResolvedProfile {
-  const profile = pool.profile ?? 'process';
+  const profile = pool.profile ?? DEFAULTS.profile;
   if (profile !== 'process' && profile !== 'thread') {
     throw new ConfigError(`${where}.profile`, `must be "process" or "thread", got ${describe(profile)}`);
   }

@@ -22,7 +22,9 @@ export interface CommandConfig {
 
 export interface ResolvedRuntime {
   runtime: RuntimeKind;
-  /** The command line of a node or command worker (executable first); undefined for Python. */
+  /** Runtime `node`: the module's absolute path (locateConfig builds the command line around the runtime's entry). */
+  module: string | undefined;
+  /** The command line of a command worker (executable first); undefined for Python and node. */
   command: string[] | undefined;
   /** A name for logs and errors in place of a Python adapter (`node:./tools.mjs`, `command:ruby`). */
   label: string | undefined;
@@ -50,9 +52,16 @@ export function nodeRuntimeEntry(): string {
   return found;
 }
 
+/** A node worker's command line: this Node, the runtime's entry, the module. */
+export function nodeWorkerCommand(module: string): string[] {
+  return [process.execPath, nodeRuntimeEntry(), '--module', module];
+}
+
+/** @param hostCwd what relative paths are resolved against when the pool has no `cwd` */
 export function resolveRuntime(
   where: string,
   pool: { runtime?: unknown; module?: unknown; command?: unknown; cwd?: unknown },
+  hostCwd: string,
 ): ResolvedRuntime {
   const runtime = pool.runtime ?? (pool.command !== undefined ? 'command' : 'python');
   if (runtime !== 'python' && runtime !== 'node' && runtime !== 'command') {
@@ -61,7 +70,7 @@ export function resolveRuntime(
       `must be "python", "node" or "command", got ${describe(runtime)}`,
     );
   }
-  const base = typeof pool.cwd === 'string' && pool.cwd ? resolve(pool.cwd) : process.cwd();
+  const base = typeof pool.cwd === 'string' && pool.cwd ? resolve(hostCwd, pool.cwd) : hostCwd;
   if (runtime === 'python') {
     if (pool.module !== undefined)
       throw new ConfigError(`${where}.module`, 'is for runtime "node"; remove it');
@@ -71,7 +80,7 @@ export function resolveRuntime(
         'names a worker that is not the Python bridge: set runtime "command"',
       );
     }
-    return { runtime, command: undefined, label: undefined };
+    return { runtime, module: undefined, command: undefined, label: undefined };
   }
   if (runtime === 'node') {
     if (pool.command !== undefined)
@@ -83,11 +92,7 @@ export function resolveRuntime(
       );
     }
     const module = isAbsolute(pool.module) ? pool.module : resolve(base, pool.module);
-    return {
-      runtime,
-      command: [process.execPath, nodeRuntimeEntry(), '--module', module],
-      label: `node:${pool.module}`,
-    };
+    return { runtime, module, command: undefined, label: `node:${pool.module}` };
   }
   if (pool.module !== undefined) throw new ConfigError(`${where}.module`, 'is for runtime "node"; remove it');
   if (!isPlainObject(pool.command)) {
@@ -113,7 +118,7 @@ export function resolveRuntime(
     ...(script ? [isAbsolute(script) ? script : resolve(base, script)] : []),
     ...args,
   ];
-  return { runtime, command: argv, label: `command:${basename(script ?? executable)}` };
+  return { runtime, module: undefined, command: argv, label: `command:${basename(script ?? executable)}` };
 }
 
 /** Options that only the Python bridge honours, refused for other runtimes rather than silently ignored. */

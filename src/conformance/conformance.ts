@@ -6,6 +6,7 @@
  * conformance tool the worker does not serve are skipped, and say so.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { locateConfig } from '../config/locate-config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import {
   CallTimeoutError,
@@ -89,7 +90,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env } : {}),
   };
-  const resolved = resolveConfig({ pools: [poolConfig], logger: false, registryDir: false }).pools[0]!;
+  const resolved = (
+    await locateConfig(resolveConfig({ pools: [poolConfig], logger: false, registryDir: false }))
+  ).pools[0]!;
   const env = commandWorkerEnv(resolved, 'conformance', 'conformance-raw');
 
   // ── raw: the handshake's first frame, end of file, a broken frame ──

@@ -2,6 +2,7 @@
  * Finding executables: on PATH, by path, inside a virtual environment. Shared by interpreter resolution and uv.
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export interface ResolveOptions {
@@ -22,18 +23,39 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/** The absolute path of `command`: itself when it contains a slash, else the first match on PATH. */
-export function findExecutable(command: string, options: ResolveOptions = {}): string | undefined {
-  const cwd = options.cwd ?? process.cwd();
+async function isExecutableFileAsync(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Where `command` may be: itself when it contains a slash, else each directory of PATH, in order. */
+function candidates(command: string, options: ResolveOptions): string[] {
   if (command.includes('/')) {
-    const path = isAbsolute(command) ? command : resolve(cwd, command);
-    return isExecutableFile(path) ? path : undefined;
+    return [isAbsolute(command) ? command : resolve(options.cwd ?? process.cwd(), command)];
   }
   const pathVar = (options.env ?? process.env)['PATH'] ?? '';
-  for (const dir of pathVar.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    if (isExecutableFile(candidate)) return candidate;
+  return pathVar
+    .split(delimiter)
+    .filter((dir) => dir)
+    .map((dir) => join(dir, command));
+}
+
+/** The absolute path of `command`: itself when it contains a slash, else the first match on PATH. */
+export function findExecutable(command: string, options: ResolveOptions = {}): string | undefined {
+  return candidates(command, options).find(isExecutableFile);
+}
+
+/** `findExecutable` without blocking the event loop. */
+export async function findExecutableAsync(
+  command: string,
+  options: ResolveOptions = {},
+): Promise<string | undefined> {
+  for (const candidate of candidates(command, options)) {
+    if (await isExecutableFileAsync(candidate)) return candidate;
   }
   return undefined;
 }
@@ -43,6 +65,15 @@ export function venvPython(venvDir: string): string | undefined {
   for (const name of ['python', 'python3']) {
     const candidate = join(venvDir, 'bin', name);
     if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** `venvPython` without blocking the event loop. */
+export async function venvPythonAsync(venvDir: string): Promise<string | undefined> {
+  for (const name of ['python', 'python3']) {
+    const candidate = join(venvDir, 'bin', name);
+    if (await isExecutableFileAsync(candidate)) return candidate;
   }
   return undefined;
 }

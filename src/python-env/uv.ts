@@ -3,8 +3,8 @@
  * snakepit never requires it; `snakepit setup` and `PythonPackages.ensure` use it when present, and interpreter
  * resolution asks it for a managed Python only when `python.strategy` is `"uv"`.
  */
-import { spawnSync } from 'node:child_process';
-import { findExecutable, type ResolveOptions } from './executables.js';
+import { execFile, spawnSync } from 'node:child_process';
+import { findExecutable, findExecutableAsync, type ResolveOptions } from './executables.js';
 
 const UV_FIND_TIMEOUT_MS = 15_000;
 
@@ -14,6 +14,13 @@ export function findUv(options: ResolveOptions = {}): string | undefined {
   const wanted = env['SNAKEPIT_UV'];
   if (wanted === '0' || wanted === 'false') return undefined;
   return findExecutable(wanted || 'uv', options);
+}
+
+/** `findUv` without blocking the event loop. */
+export async function findUvAsync(options: ResolveOptions = {}): Promise<string | undefined> {
+  const wanted = (options.env ?? process.env)['SNAKEPIT_UV'];
+  if (wanted === '0' || wanted === 'false') return undefined;
+  return findExecutableAsync(wanted || 'uv', options);
 }
 
 /** Ask uv for a uv-managed interpreter (`uv python find --python-preference only-managed [version]`). */
@@ -28,9 +35,37 @@ export function uvFindPython(
     encoding: 'utf8',
     timeout: UV_FIND_TIMEOUT_MS,
   });
-  const out = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (r.status === 0 && out) return { executable: out, message: '' };
-  const message = (r.error?.message ?? (r.stderr || r.stdout || `exit code ${String(r.status)}`)).trim();
+  return uvFindAnswer(r.status, r.stdout ?? '', r.stderr ?? '', r.error);
+}
+
+/** `uvFindPython` without blocking the event loop (same timeout). */
+export function uvFindPythonAsync(
+  uv: string,
+  version: string | undefined,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ executable?: string; message: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      uv,
+      uvFindArgs(version),
+      { cwd: options.cwd, env: options.env, encoding: 'utf8', timeout: UV_FIND_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve(uvFindAnswer(status, stdout, stderr, status === null ? error! : undefined));
+      },
+    );
+  });
+}
+
+function uvFindAnswer(
+  status: number | null,
+  stdout: string,
+  stderr: string,
+  error: Error | undefined,
+): { executable?: string; message: string } {
+  const out = stdout.trim().split('\n').pop() ?? '';
+  if (status === 0 && out) return { executable: out, message: '' };
+  const message = (error?.message ?? (stderr || stdout || `exit code ${String(status)}`)).trim();
   return { message: message.split('\n').slice(-3).join(' ') };
 }
 

@@ -4,12 +4,14 @@
  * address off this machine needs TLS, unless `grpc.insecure` says otherwise out loud; and a token goes only over
  * TLS, unless `grpc.insecure` says so too.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors/errors.js';
 import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from '../config/checks.js';
 import type {
+  CheckedGrpcConfig,
   EndpointResolver,
+  PemSource,
   ResolvedGrpcConfig,
   ResolvedSnakepitStyle,
   TransportKind,
@@ -71,7 +73,7 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function exposureProblem(
   endpoint: string,
-  grpc: Pick<ResolvedGrpcConfig, 'tls' | 'insecure'>,
+  grpc: { tls: unknown; insecure: boolean },
 ): string | undefined {
   const { host } = parseEndpoint('endpoint', endpoint);
   if (grpc.insecure || grpc.tls || isLoopbackHost(host)) return undefined;
@@ -81,20 +83,42 @@ export function exposureProblem(
   );
 }
 
-function pem(key: string, value: unknown): Buffer | undefined {
+/** A PEM value as given: checked here, read by `readTlsFiles` (at start, not while the config is checked). */
+function pem(key: string, value: unknown): PemSource | undefined {
   if (value === undefined) return undefined;
   if (Buffer.isBuffer(value)) return value;
   if (typeof value !== 'string' || !value) {
     throw new ConfigError(key, `must be a file path or a Buffer of PEM data, got ${show(value)}`);
   }
+  return value;
+}
+
+async function readPem(key: string, value: PemSource | undefined): Promise<Buffer | undefined> {
+  if (value === undefined || Buffer.isBuffer(value)) return value;
   try {
-    return readFileSync(value);
+    return await readFile(value);
   } catch (err) {
     throw new ConfigError(key, `cannot read ${value}: ${(err as Error).message}`);
   }
 }
 
-function resolveTls(where: string, raw: unknown): ResolvedGrpcConfig['tls'] {
+/**
+ * The checked `grpc` section with its TLS files read (paths become their contents).
+ * @param where the pool's key, e.g. `pools[0]`
+ * @throws ConfigError naming the key of a file that cannot be read
+ */
+export async function readTlsFiles(where: string, grpc: CheckedGrpcConfig): Promise<ResolvedGrpcConfig> {
+  if (!grpc.tls) return { ...grpc, tls: undefined };
+  const key = `${where}.grpc.tls`;
+  const [ca, cert, privateKey] = await Promise.all([
+    readPem(`${key}.ca`, grpc.tls.ca),
+    readPem(`${key}.cert`, grpc.tls.cert),
+    readPem(`${key}.key`, grpc.tls.key),
+  ]);
+  return { ...grpc, tls: { ca, cert, key: privateKey, serverName: grpc.tls.serverName } };
+}
+
+function resolveTls(where: string, raw: unknown): CheckedGrpcConfig['tls'] {
   if (raw === undefined || raw === false) return undefined;
   if (raw === true) return { ca: undefined, cert: undefined, key: undefined, serverName: undefined };
   if (!isSection(raw)) {
@@ -132,7 +156,12 @@ function resolveEndpoints(where: string, raw: unknown): ResolvedGrpcConfig['endp
 }
 
 /** Check `grpc` (and `endpoints`) for a pool with `transport: "grpc"`. */
-export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknown): ResolvedGrpcConfig {
+export function resolveGrpcConfig(
+  where: string,
+  endpoints: unknown,
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): CheckedGrpcConfig {
   if (endpoints === undefined) {
     throw new ConfigError(
       `${where}.endpoints`,
@@ -143,7 +172,7 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
   const grpc = raw === undefined ? {} : raw;
   if (!isSection(grpc)) throw new ConfigError(`${where}.grpc`, `must be an object, got ${show(raw)}`);
   rejectUnknownKeys(`${where}.grpc.`, grpc, GRPC_KEYS);
-  const token = grpc['token'] ?? process.env[TOKEN_ENV];
+  const token = grpc['token'] ?? env[TOKEN_ENV];
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
     throw new ConfigError(
       grpc['token'] === undefined ? TOKEN_ENV : `${where}.grpc.token`,
@@ -170,7 +199,7 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     initialBackoffMs,
     MAX_MS,
   );
-  const resolved: ResolvedGrpcConfig = {
+  const resolved: CheckedGrpcConfig = {
     endpoints: resolveEndpoints(where, endpoints),
     workersPerEndpoint: integer(
       `${where}.grpc.workersPerEndpoint`,
@@ -239,7 +268,10 @@ export function resolveSnakepitStyle(where: string, raw: unknown): ResolvedSnake
       `must be a non-empty array of strings, e.g. ["python3", "grpc_server.py"], got ${show(command)}`,
     );
   }
-  const heartbeat = boolean(`${where}.snakepit.heartbeat`, section['heartbeat'] ?? true);
+  const heartbeat = boolean(
+    `${where}.snakepit.heartbeat`,
+    section['heartbeat'] ?? DEFAULTS.snakepitHeartbeat,
+  );
   return { command: command as string[] | undefined, heartbeat };
 }
 

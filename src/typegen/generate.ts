@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ResolvedPoolConfig, SnakepitConfig } from '../config/config-types.js';
+import { locateConfig } from '../config/locate-config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../errors/errors.js';
 import { runBridgeHelper } from '../python-env/bridge-helpers.js';
@@ -78,7 +79,7 @@ export async function generateTypes(
   options: GenerateTypesOptions = {},
 ): Promise<GenerateTypesResult> {
   const cwd = options.cwd ?? process.cwd();
-  const resolved = resolveConfig({ ...config, logger: silentLogger });
+  const resolved = await locateConfig(resolveConfig({ ...config, logger: silentLogger }));
   let pools = resolved.pools;
   if (options.pools) {
     const unknown = options.pools.filter((p) => !pools.some((q) => q.name === p));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTargets } from '../../src/cli/cli-config.js';
+import { locateConfig } from '../../src/config/locate-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../../src/errors/errors.js';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
@@ -29,6 +30,16 @@ describe('resolveConfig', () => {
     expect(pool.codec).toBe('auto');
     expect(pool.queue.max).toBe(10_000);
     expect(pool.requestTimeoutMs).toBe(30_000);
+    expect(pool.interpreter).toEqual({
+      executable: undefined,
+      strategy: undefined,
+      version: undefined,
+      cwd: undefined,
+    });
+  });
+
+  it('finds the interpreter in a second step, locateConfig', async () => {
+    const pool = (await locateConfig(resolveConfig({ adapter: ADAPTER, logger: false }))).pools[0]!;
     expect(pool.python.executable).toMatch(/python/);
     expect(pool.python.source.length).toBeGreaterThan(0);
   });
@@ -157,10 +168,13 @@ describe('resolveConfig', () => {
     );
   });
 
-  it('names the fix when the interpreter does not exist', () => {
-    expect(() =>
-      resolveConfig({ adapter: ADAPTER, python: { executable: '/nonexistent/python9' }, logger: false }),
-    ).toThrow(PythonEnvError);
+  it('names the fix when the interpreter does not exist (when it is located, not while checking)', async () => {
+    const checked = resolveConfig({
+      adapter: ADAPTER,
+      python: { executable: '/nonexistent/python9' },
+      logger: false,
+    });
+    await expect(locateConfig(checked)).rejects.toThrow(PythonEnvError);
   });
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
 import { exposureProblem, isLoopbackHost, parseEndpoint } from '../../src/remote/grpc-config.js';
+import { locateConfig } from '../../src/config/locate-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError } from '../../src/errors/errors.js';
 
@@ -58,17 +59,39 @@ describe('transport options', () => {
     expect(mixed.grpc?.workersPerEndpoint).toBe(3);
   });
 
-  it('takes a resolver function, TLS files and the token', () => {
+  it('takes a resolver function, TLS files and the token; the files are read when the config is located', async () => {
     const resolver = (): string[] => ['10.0.0.1:50051'];
-    const p = pool({
+    const config = {
       transport: 'grpc',
       endpoints: resolver,
       grpc: { token: TOKEN, tls: { ca: pemFile, serverName: 'workers.internal' } },
-    });
+    };
+    const p = pool(config);
     expect(p.grpc?.endpoints.resolver).toBe(resolver);
     expect(p.grpc?.token).toBe(TOKEN);
-    expect(p.grpc?.tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
-    expect(p.grpc?.tls?.serverName).toBe('workers.internal');
+    expect(p.grpc?.tls?.ca).toBe(pemFile); // the pure step reads no file
+    const located = (
+      await locateConfig(resolveConfig({ adapter: ADAPTER, logger: false, ...config } as SnakepitConfig))
+    ).pools[0]!;
+    expect(located.grpc?.tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(located.grpc?.tls?.serverName).toBe('workers.internal');
+  });
+
+  it('names a TLS file that cannot be read', async () => {
+    const checked = resolveConfig({
+      adapter: ADAPTER,
+      logger: false,
+      transport: 'grpc',
+      endpoints: ['127.0.0.1:1'],
+      grpc: { tls: { ca: '/no/such.pem' } },
+    });
+    const err = await locateConfig(checked).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).key).toBe('pool.grpc.tls.ca');
+    expect((err as ConfigError).message).toMatch(/cannot read/);
   });
 
   it.each([
@@ -82,11 +105,6 @@ describe('transport options', () => {
     [{ transport: 'grpc', endpoints: ['h:70000'] }, 'pool.endpoints[0]', /port from 1 to 65535/],
     [{ transport: 'grpc', endpoints: ['a:1', 'a:1'] }, 'pool.endpoints', /twice/],
     [{ transport: 'grpc', endpoints: ['a:1'], grpc: { token: 'short' } }, 'pool.grpc.token', /16 characters/],
-    [
-      { transport: 'grpc', endpoints: ['127.0.0.1:1'], grpc: { tls: { ca: '/no/such.pem' } } },
-      'pool.grpc.tls.ca',
-      /cannot read/,
-    ],
     [
       { transport: 'grpc', endpoints: ['127.0.0.1:1'], grpc: { tls: { cert: pemFile } } },
       'pool.grpc.tls.key',

@@ -1,12 +1,15 @@
 // Interpreter resolution, against real directories: which Python is chosen, and why, in each situation.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../../src/errors/errors.js';
 import { findExecutable } from '../../src/python-env/executables.js';
-import { resolvePython } from '../../src/python-env/interpreter.js';
+import { findPython, resolvePython } from '../../src/python-env/interpreter.js';
+import type { ResolveOptions } from '../../src/python-env/executables.js';
+import type { ResolvedPython } from '../../src/config/config-types.js';
+import { locateConfig } from '../../src/config/locate-config.js';
 
 const ADAPTER = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';
 const realPython = findExecutable('python3')!;
@@ -29,41 +32,63 @@ beforeAll(() => {
   symlinkSync(realPython, join(root, 'pathdir', 'python3'));
   mkdirSync(join(root, 'pathdir2'));
   symlinkSync(realPython, join(root, 'pathdir2', 'python'));
+  // Two stand-ins for uv: one that knows a managed Python (and checks it was asked the right question), one
+  // that has none.
+  mkdirSync(join(root, 'uv-found'));
+  writeFileSync(
+    join(root, 'uv-found', 'uv'),
+    '#!/bin/sh\n[ "$*" = "python find --python-preference only-managed 3.12" ] || exit 3\n' +
+      'echo /opt/uv/python3.12/bin/python\n',
+    { mode: 0o755 },
+  );
+  mkdirSync(join(root, 'uv-none'));
+  writeFileSync(join(root, 'uv-none', 'uv'), '#!/bin/sh\necho "error: no interpreter found" >&2\nexit 2\n', {
+    mode: 0o755,
+  });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('resolvePython', () => {
+type Find = (explicit: string | undefined, options?: ResolveOptions) => Promise<ResolvedPython>;
+const drivers: [string, Find][] = [
+  [
+    'resolvePython (blocking)',
+    (explicit, options) => Promise.resolve().then(() => resolvePython(explicit, options)),
+  ],
+  ['findPython (start)', findPython],
+];
+
+describe.each(drivers)('%s', (_name, find) => {
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     PATH: join(root, 'pathdir'),
     ...extra,
   });
 
-  it('takes the explicit option first', () => {
-    const r = resolvePython(realPython, { cwd: join(root, 'project'), env: env({ SNAKEPIT_PYTHON: 'x' }) });
+  it('takes the explicit option first', async () => {
+    const r = await find(realPython, { cwd: join(root, 'project'), env: env({ SNAKEPIT_PYTHON: 'x' }) });
     expect(r).toEqual({ executable: realPython, source: 'python.executable option' });
   });
 
-  it('then SNAKEPIT_PYTHON, and refuses one that does not exist', () => {
-    const r = resolvePython(undefined, {
+  it('then SNAKEPIT_PYTHON, and refuses one that does not exist', async () => {
+    const r = await find(undefined, {
       cwd: join(root, 'project'),
       env: env({ SNAKEPIT_PYTHON: realPython }),
     });
     expect(r.source).toBe('SNAKEPIT_PYTHON');
-    expect(() => resolvePython(undefined, { env: env({ SNAKEPIT_PYTHON: '/nope/python' }) })).toThrow(
+    await expect(find(undefined, { env: env({ SNAKEPIT_PYTHON: '/nope/python' }) })).rejects.toThrow(
       /SNAKEPIT_PYTHON="\/nope\/python" is not an executable file/,
     );
   });
 
-  it('then ./.venv of the working directory, before an active VIRTUAL_ENV', () => {
-    const r = resolvePython(undefined, {
+  it('then ./.venv of the working directory, before an active VIRTUAL_ENV', async () => {
+    const r = await find(undefined, {
       cwd: join(root, 'project'),
       env: env({ VIRTUAL_ENV: join(root, 'active') }),
     });
     expect(r).toEqual({ executable: join(root, 'project', '.venv', 'bin', 'python'), source: './.venv' });
   });
 
-  it('then the active VIRTUAL_ENV', () => {
-    const r = resolvePython(undefined, {
+  it('then the active VIRTUAL_ENV', async () => {
+    const r = await find(undefined, {
       cwd: join(root, 'empty'),
       env: env({ VIRTUAL_ENV: join(root, 'active') }),
     });
@@ -71,8 +96,8 @@ describe('resolvePython', () => {
     expect(r.source).toBe(`active virtual environment (VIRTUAL_ENV=${join(root, 'active')})`);
   });
 
-  it('notes a VIRTUAL_ENV without an interpreter, and goes on to PATH', () => {
-    const r = resolvePython(undefined, {
+  it('notes a VIRTUAL_ENV without an interpreter, and goes on to PATH', async () => {
+    const r = await find(undefined, {
       cwd: join(root, 'empty'),
       env: env({ VIRTUAL_ENV: join(root, 'empty') }),
     });
@@ -80,8 +105,8 @@ describe('resolvePython', () => {
     expect(r.notes).toEqual([`VIRTUAL_ENV=${join(root, 'empty')} has no bin/python; ignored`]);
   });
 
-  it('notes strategy "uv" when uv is not on PATH', () => {
-    const r = resolvePython(undefined, {
+  it('notes strategy "uv" when uv is not on PATH', async () => {
+    const r = await find(undefined, {
       cwd: join(root, 'empty'),
       env: env(),
       strategy: 'uv',
@@ -91,23 +116,41 @@ describe('resolvePython', () => {
     expect(r.notes).toEqual(['python.strategy is "uv" but uv is not on PATH; fell back to PATH']);
   });
 
-  it('then python3, then python on PATH', () => {
-    expect(resolvePython(undefined, { cwd: join(root, 'empty'), env: env() }).executable).toBe(
+  it('then python3, then python on PATH', async () => {
+    expect((await find(undefined, { cwd: join(root, 'empty'), env: env() })).executable).toBe(
       join(root, 'pathdir', 'python3'),
     );
-    const r = resolvePython(undefined, { cwd: join(root, 'empty'), env: { PATH: join(root, 'pathdir2') } });
+    const r = await find(undefined, { cwd: join(root, 'empty'), env: { PATH: join(root, 'pathdir2') } });
     expect(r).toEqual({ executable: join(root, 'pathdir2', 'python'), source: 'python on PATH' });
   });
 
-  it('fails with the fix when there is no interpreter at all', () => {
+  it('fails with the fix when there is no interpreter at all', async () => {
     let caught: unknown;
     try {
-      resolvePython(undefined, { cwd: join(root, 'empty'), env: { PATH: join(root, 'empty') } });
+      await find(undefined, { cwd: join(root, 'empty'), env: { PATH: join(root, 'empty') } });
     } catch (err) {
       caught = err;
     }
     expect(caught).toBeInstanceOf(PythonEnvError);
     expect((caught as PythonEnvError).fix).toMatch(/install Python 3.9 or newer/);
+  });
+
+  it('asks uv for a managed Python with strategy "uv", and says what uv answered when it has none', async () => {
+    const uvDir = join(root, 'uv-found');
+    const r = await find(undefined, {
+      cwd: join(root, 'empty'),
+      env: env({ SNAKEPIT_UV: join(uvDir, 'uv') }),
+      strategy: 'uv',
+      version: '3.12',
+    });
+    expect(r).toEqual({ executable: '/opt/uv/python3.12/bin/python', source: 'uv-managed Python 3.12' });
+    await expect(
+      find(undefined, {
+        cwd: join(root, 'empty'),
+        env: env({ SNAKEPIT_UV: join(root, 'uv-none', 'uv') }),
+        strategy: 'uv',
+      }),
+    ).rejects.toThrow(/uv has no managed Python: error: no interpreter found/);
   });
 });
 
@@ -133,20 +176,22 @@ describe('python config section', () => {
     expect(key({ python: { packages: ['numpy>=1.26'], strategy: 'auto' } })).toBe('none');
   });
 
-  it('lets a pool override the interpreter, and says so in the resolved config', () => {
-    const config = resolveConfig({
-      logger: false,
-      python: { executable: realPython },
-      pools: [
-        { name: 'a', adapter: ADAPTER, size: 1 },
-        {
-          name: 'b',
-          adapter: ADAPTER,
-          size: 1,
-          python: { executable: join(root, 'active', 'bin', 'python') },
-        },
-      ],
-    });
+  it('lets a pool override the interpreter, and says so in the located config', async () => {
+    const config = await locateConfig(
+      resolveConfig({
+        logger: false,
+        python: { executable: realPython },
+        pools: [
+          { name: 'a', adapter: ADAPTER, size: 1 },
+          {
+            name: 'b',
+            adapter: ADAPTER,
+            size: 1,
+            python: { executable: join(root, 'active', 'bin', 'python') },
+          },
+        ],
+      }),
+    );
     expect(config.pools[0]!.python).toEqual({ executable: realPython, source: 'python.executable option' });
     expect(config.pools[1]!.python.executable).toBe(join(root, 'active', 'bin', 'python'));
   });

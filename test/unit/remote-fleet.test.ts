@@ -1,5 +1,6 @@
 // RemoteFleet against a fake pool: how many workers it asks for at each endpoint, back-off after failures,
 // reconnection after a loss, and what a resolver's changing answer does.
+import { locatedPool } from '../fake-link.js';
 import { describe, expect, it } from 'vitest';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
@@ -19,17 +20,19 @@ interface FakeWorker {
 
 /** A pool that records each start and lets the test decide whether it succeeds. */
 function fakePool(endpoints: SnakepitConfig['endpoints'], failing: Set<string> = new Set()) {
-  const config = resolveConfig({
-    adapter: 'pkg.mod:Adapter',
-    logger: false,
-    transport: 'grpc',
-    endpoints,
-    grpc: {
-      workersPerEndpoint: 2,
-      reconnect: { initialBackoffMs: 20, maxBackoffMs: 80 },
-      resolveIntervalMs: 100,
-    },
-  }).pools[0]!;
+  const config = locatedPool(
+    resolveConfig({
+      adapter: 'pkg.mod:Adapter',
+      logger: false,
+      transport: 'grpc',
+      endpoints,
+      grpc: {
+        workersPerEndpoint: 2,
+        reconnect: { initialBackoffMs: 20, maxBackoffMs: 80 },
+        resolveIntervalMs: 100,
+      },
+    }).pools[0]!,
+  );
   const workers: FakeWorker[] = [];
   const starts: string[] = [];
   let running = true;

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { workerEnv } from '../../src/worker/worker-spawn.js';
+import { locatedPool } from '../fake-link.js';
 
 const pool = (env?: Record<string, string>) =>
-  resolveConfig({ adapter: 'm:A', ...(env ? { env } : {}) }).pools[0]!;
+  locatedPool(resolveConfig({ adapter: 'm:A', ...(env ? { env } : {}) }).pools[0]!);
 
 describe('workerEnv', () => {
   it('sets one BLAS thread and glibc heap thresholds by default, and says who the worker is', () => {
@@ -32,8 +33,9 @@ describe('workerEnv', () => {
     try {
       const plain = workerEnv(pool(), 'r', 'w');
       expect(plain).toMatchObject({ OMP_NUM_THREADS: '1', BLIS_NUM_THREADS: '1', MKL_NUM_THREADS: '6' });
-      const sized = resolveConfig({ adapter: 'm:A', nativeThreads: 3, env: { OMP_NUM_THREADS: '2' } })
-        .pools[0]!;
+      const sized = locatedPool(
+        resolveConfig({ adapter: 'm:A', nativeThreads: 3, env: { OMP_NUM_THREADS: '2' } }).pools[0]!,
+      );
       expect(workerEnv(sized, 'r', 'w')).toMatchObject({
         OMP_NUM_THREADS: '2',
         OPENBLAS_NUM_THREADS: '3',
@@ -60,7 +62,7 @@ describe('workerEnv', () => {
   });
 
   it("passes the pool's spinUs, 0 included", () => {
-    const resolved = resolveConfig({ adapter: 'm:A', spinUs: 0 }).pools[0]!;
+    const resolved = locatedPool(resolveConfig({ adapter: 'm:A', spinUs: 0 }).pools[0]!);
     expect(workerEnv(resolved, 'r', 'w')['SNAKEPIT_SPIN_US']).toBe('0');
   });
 });
