@@ -212,7 +212,7 @@ export class Pool implements CallOwner {
     if (reason === 'timeout') this.#stats.timeouts++;
     if (reason !== 'consumer_stopped') this.#stats.errors++;
     if (call.phase === 'queued') {
-      if (!this.#lines.forget(call)) this.#queue.forget();
+      if (!this.#lines.remove(call)) this.#queue.remove(call);
     } else call.runner?.cancel(call, reason);
   }
 

@@ -9,19 +9,21 @@
  * A call bound to a busy worker (strict session affinity, or an object reference) leaves the main queue for its
  * worker's line, so the calls behind it are not held up (no head-of-line blocking), and each parked call is
  * looked at again only when its own worker can take it. Like TaskQueue, a call settled while parked (timeout,
- * abort) is skipped lazily; `forget` keeps the count right.
+ * abort) is skipped lazily, and counts only while it is a member (`remove` is idempotent).
  */
 import type { Call } from '../call/call.js';
 import { TaskQueue } from './task-queue.js';
 
 export class WaitLines {
   readonly #lines = new Map<string, TaskQueue>();
-  /** Parked call → the worker id it waits for; a call is in here iff it is live in a line. */
+  /** Parked call → the worker id it waits for (so `remove` finds its line). */
   readonly #where = new Map<Call, string>();
 
-  /** Live parked calls, all lines together. */
+  /** Live parked calls, all lines together (each line counts its own members; there are few lines). */
   get size(): number {
-    return this.#where.size;
+    let size = 0;
+    for (const line of this.#lines.values()) size += line.size;
+    return size;
   }
 
   park(workerId: string, call: Call): void {
@@ -32,12 +34,12 @@ export class WaitLines {
   }
 
   /** A parked call was settled while waiting: stop counting it. False when `call` is not parked. */
-  forget(call: Call): boolean {
+  remove(call: Call): boolean {
     const workerId = this.#where.get(call);
     if (workerId === undefined) return false;
     this.#where.delete(call);
     const line = this.#lines.get(workerId)!;
-    line.forget();
+    line.remove(call);
     if (line.size === 0) this.#lines.delete(workerId);
     return true;
   }

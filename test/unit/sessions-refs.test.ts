@@ -1,22 +1,15 @@
-// The pure pieces of sessions and references, against fakes: the affinity picker, the wait lines, the session
+// The pure pieces of sessions and references, against fakes: the affinity picker, the session
 // store (with a fake clock), the `ref` tag in both codecs, and the config keys.
-import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/errors.js';
-import { Call } from '../../src/call/call.js';
 import { pickWorker, type PickableWorker } from '../../src/pool/picker.js';
-import { WaitLines } from '../../src/pool/wait-lines.js';
 import { PyRef } from '../../src/refs/py-ref.js';
 import { RefManager } from '../../src/refs/ref-manager.js';
 import { SessionStore, type SessionEndReason } from '../../src/session/session-store.js';
 import { jsonCodec } from '../../src/transport/codec-json.js';
 import { msgpackCodec } from '../../src/transport/codec-msgpack.js';
 import type { CallMessage, ReleaseMessage } from '../../src/protocol/messages.js';
-function call(): Call {
-  return testCall();
-}
-
 class FakeWorker implements PickableWorker {
   load = 0;
   pipelineBlockers = 0;
@@ -58,28 +51,6 @@ describe('pickWorker', () => {
     expect(pickWorker(prefer, [w1], limits)).toEqual({ kind: 'worker', worker: w1 });
     w1.load = 1;
     expect(pickWorker(prefer, [w1, w2], limits)).toEqual({ kind: 'busy' });
-  });
-});
-
-describe('WaitLines', () => {
-  it('keeps one FIFO per worker and counts only live calls', () => {
-    const lines = new WaitLines();
-    const [a, b, c] = [call(), call(), call()];
-    lines.park('w1', a);
-    lines.park('w1', b);
-    lines.park('w2', c);
-    expect(lines.size).toBe(3);
-    expect(lines.workerIds()).toEqual(['w1', 'w2']);
-    a.fail(new Error('timed out while parked'));
-    expect(lines.forget(a)).toBe(true);
-    expect(lines.forget(call())).toBe(false);
-    expect(lines.size).toBe(2);
-    expect(lines.peek('w1')).toBe(b);
-    expect(lines.shift('w1')).toBe(b);
-    expect(lines.shift('w1')).toBeUndefined();
-    expect(lines.take('w2')).toEqual([c]);
-    expect(lines.size).toBe(0);
-    expect(lines.workerIds()).toEqual([]);
   });
 });
 

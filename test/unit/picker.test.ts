@@ -1,0 +1,76 @@
+// The picker (src/pool/picker.ts): least-loaded choice, pipelining only behind calls measured fast.
+import { testCall } from './test-call.js';
+import { describe, expect, it } from 'vitest';
+import { Call } from '../../src/call/call.js';
+import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+
+function call(tool = 't', timeoutMs = 10_000): Call {
+  return testCall({ tool, timeoutMs });
+}
+
+class FakeWorker implements PickableWorker {
+  calls: Call[] = [];
+  stalled = false;
+  /** As the pool decides at dispatch: a call blocks pipelining unless its tool is measured fast. */
+  timings = new ToolTimings();
+  get pipelineBlockers(): number {
+    return this.calls.filter((c) => c.cancelled || c.stream || !this.timings.isFast(c.tool)).length;
+  }
+  constructor(
+    readonly name: string,
+    public state = 'ready',
+  ) {}
+  get load(): number {
+    return this.calls.length;
+  }
+  inFlight(): Iterable<Call> {
+    return this.calls;
+  }
+}
+
+/** The workers, judging their calls with `timings`. */
+function timed(workers: FakeWorker[], timings: ToolTimings): FakeWorker[] {
+  for (const w of workers) w.timings = timings;
+  return workers;
+}
+
+describe('pickLeastLoaded', () => {
+  const limits = { workerConcurrency: 1, pipelineDepth: 4 };
+
+  it('picks an idle ready worker, never a starting one', () => {
+    const w1 = new FakeWorker('w1', 'starting');
+    const w2 = new FakeWorker('w2');
+    expect(pickLeastLoaded(timed([w1, w2], new ToolTimings()), limits)).toBe(w2);
+  });
+
+  it('does not pipeline behind a tool it has not measured as fast', () => {
+    const w = new FakeWorker('w');
+    w.calls.push(call('slow'));
+    const timings = new ToolTimings();
+    expect(pickLeastLoaded(timed([w], timings), limits)).toBeUndefined();
+    for (let i = 0; i < 5; i++) timings.record('slow', 50);
+    expect(pickLeastLoaded(timed([w], timings), limits)).toBeUndefined();
+  });
+
+  it('pipelines behind fast calls up to the depth, least loaded first', () => {
+    const timings = new ToolTimings();
+    for (let i = 0; i < 5; i++) timings.record('fast', 0.05);
+    const a = new FakeWorker('a');
+    const b = new FakeWorker('b');
+    a.calls.push(call('fast'), call('fast'));
+    b.calls.push(call('fast'));
+    expect(pickLeastLoaded(timed([a, b], timings), limits)).toBe(b);
+    b.calls.push(call('fast'), call('fast'), call('fast'));
+    expect(pickLeastLoaded(timed([a, b], timings), limits)).toBe(a);
+    a.calls.push(call('fast'), call('fast'));
+    expect(pickLeastLoaded(timed([a, b], timings), limits)).toBeUndefined();
+  });
+
+  it('does not pipeline when depth equals concurrency', () => {
+    const timings = new ToolTimings();
+    for (let i = 0; i < 5; i++) timings.record('fast', 0.05);
+    const w = new FakeWorker('w');
+    w.calls.push(call('fast'));
+    expect(pickLeastLoaded(timed([w], timings), { workerConcurrency: 1, pipelineDepth: 1 })).toBeUndefined();
+  });
+});
