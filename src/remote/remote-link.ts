@@ -192,17 +192,3 @@ export class RemoteLink implements WorkerLink {
     this.#resolveExit(info);
   }
 }
-
-/** Whether two adapter specs name the same class (`pkg.mod:Class` and `pkg.mod.Class` are one). */
-export function sameAdapter(a: string, b: unknown): boolean {
-  const norm = (spec: string): string => (spec.includes(':') ? spec : spec.replace(/\.([^.]+)$/, ':$1'));
-  return typeof b === 'string' && norm(a) === norm(b);
-}
-
-/** Why a remote worker that went silent is given up (the heartbeat's verdict). */
-export function remoteSilence(endpoint: string, silentMs: number, timeoutMs: number): string {
-  return (
-    `no frame from the remote worker at ${endpoint} for ${Math.round(silentMs)} ms, not even a pong ` +
-    `(heartbeat.timeoutMs ${timeoutMs}): the connection is down, or the worker is stuck`
-  );
-}

@@ -11,7 +11,6 @@ import {
   PROTOCOL_VERSION,
   type WelcomeMessage,
 } from '../protocol/messages.js';
-import { sameAdapter } from '../remote/remote-link.js';
 
 /** What to answer a `hello`: the codec and the `welcome` frame, or why the worker cannot be used. */
 export type HelloAnswer = { codec: CodecName; welcome: WelcomeMessage } | { problem: string };
@@ -65,4 +64,10 @@ export function remoteAdapterProblem(
     `endpoint ${endpoint} serves adapter "${adapter}", but pool "${config.name}" is configured ` +
     `for "${config.adapter}": point the pool at the right endpoints, or fix its adapter`
   );
+}
+
+/** Whether two adapter specs name the same class (`pkg.mod:Class` and `pkg.mod.Class` are one). */
+export function sameAdapter(a: string, b: unknown): boolean {
+  const norm = (spec: string): string => (spec.includes(':') ? spec : spec.replace(/\.([^.]+)$/, ':$1'));
+  return typeof b === 'string' && norm(a) === norm(b);
 }

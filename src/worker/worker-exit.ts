@@ -73,3 +73,11 @@ export function crashedError(dead: {
     },
   );
 }
+
+/** Why a remote worker that went silent is given up (the heartbeat's verdict). */
+export function remoteSilence(endpoint: string, silentMs: number, timeoutMs: number): string {
+  return (
+    `no frame from the remote worker at ${endpoint} for ${Math.round(silentMs)} ms, not even a pong ` +
+    `(heartbeat.timeoutMs ${timeoutMs}): the connection is down, or the worker is stuck`
+  );
+}

@@ -46,9 +46,14 @@ import { Heartbeat } from './heartbeat.js';
 import { InFlightCalls } from './in-flight.js';
 import { Ledger } from './ledger.js';
 import { forwardPythonLog } from './python-log.js';
-import { remoteSilence } from '../remote/remote-link.js';
 import { StartGate } from './start-gate.js';
-import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
+import {
+  crashedError,
+  describeExit,
+  remoteSilence,
+  startupExitMessage,
+  type WorkerExit,
+} from './worker-exit.js';
 import type { ExitInfo, LinkFactory, WorkerLink } from './worker-link.js';
 import { spawnLocalWorker } from './worker-spawn.js';
 import { startFailureFix } from './start-fix.js';

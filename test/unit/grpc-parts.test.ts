@@ -14,7 +14,7 @@ import {
   STRING_VALUE_URL,
   toJson,
 } from '../../src/interop/snakepit-values.js';
-import { sameAdapter } from '../../src/remote/remote-link.js';
+import { sameAdapter } from '../../src/worker/handshake.js';
 
 /** A stand-in for grpc-js's duplex call: records each message; calls back when asked. */
 function fakeCall(): {
