@@ -18,8 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Snakepit } from '../src/index.js';
-import { bridgeDirectory } from '../src/python/bridge-path.js';
-import { resolvePython } from '../src/python/interpreter.js';
+import { bridgeDirectory } from '../src/python-env/bridge-path.js';
+import { resolvePython } from '../src/python-env/interpreter.js';
 import { concurrent, median, sequential, table } from './lib/measure.js';
 
 const { values: flags } = parseArgs({

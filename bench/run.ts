@@ -16,7 +16,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolvePython } from '../src/python/interpreter.js';
+import { resolvePython } from '../src/python-env/interpreter.js';
 import { runChild } from './lib/children.js';
 import { fmt, markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
 import { observe, SCENARIO_LABELS, SCENARIOS, type Cell } from './robustness.js';

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Snakepit } from '../src/index.js';
-import { resolvePython } from '../src/python/interpreter.js';
+import { resolvePython } from '../src/python-env/interpreter.js';
 import { readRssBytes } from '../src/util/proc.js';
 import { median, table } from './lib/measure.js';
 

@@ -29,8 +29,8 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
-import { Call, type CallOwner, type CallRunner } from '../src/pool/call.js';
-import { resolvePython } from '../src/python/interpreter.js';
+import { Call, type CallOwner, type CallRunner } from '../src/call/call.js';
+import { resolvePython } from '../src/python-env/interpreter.js';
 import { DashboardState } from '../src/dashboard/dashboard-state.js';
 import { CallTelemetry } from '../src/telemetry/call-telemetry.js';
 import { EventBus } from '../src/telemetry/event-bus.js';

@@ -19,7 +19,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
-import { resolvePython } from '../src/python/interpreter.js';
+import { resolvePython } from '../src/python-env/interpreter.js';
 import { BareLoop } from './bare/bare-client.js';
 import { concurrent, median, sequential, table } from './lib/measure.js';
 

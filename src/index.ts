@@ -47,8 +47,8 @@ export type { CommandConfig, RuntimeKind } from './config/runtime-config.js';
 export type { PoolHooks, ToolHooks, ArgsValidator } from './hooks/adapter-hooks.js';
 /** What a tool of the Node.js worker runtime receives as its second argument (docs/WORKERS.md). */
 export type { ToolContext as NodeToolContext } from './runtimes/node/tool-context.js';
-export { dnsEndpoints } from './worker/remote-fleet.js';
-export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export { dnsEndpoints } from './remote/remote-fleet.js';
+export type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 export type { DoctorReport, DoctorCheck, CheckStatus } from './doctor/doctor-types.js';
 export type { ToolSpec, ParameterSpec, LibraryInfo } from './protocol/messages.js';
 export { NDArray } from './transport/extended-values.js';
@@ -100,19 +100,19 @@ export type {
   ErrorEntry,
   HostView,
 } from './dashboard/dashboard-types.js';
-export type { CallStats } from './telemetry/telemetry.js';
+export type { CallStats } from './telemetry/call-telemetry.js';
 export type { PromRegistry } from './telemetry/prometheus.js';
 export { METRICS_CONTENT_TYPE } from './telemetry/metrics.js';
-export type { WorkerExitKind } from './worker/exit-kind.js';
-export { resolvePython } from './python/interpreter.js';
-export { PythonPackages } from './python/packages.js';
+export type { WorkerExitKind } from './errors/exit-kind.js';
+export { resolvePython } from './python-env/interpreter.js';
+export { PythonPackages } from './python-env/packages.js';
 export type {
   PythonPackagesOptions,
   PackageStatus,
   CheckInstalledResult,
   EnsureResult,
-} from './python/packages.js';
-export type { Installer } from './python/install.js';
+} from './python-env/packages.js';
+export type { Installer } from './python-env/install.js';
 export { generateTypes } from './typegen/generate.js';
 export type { GenerateTypesOptions, GenerateTypesResult, GeneratedFile } from './typegen/generate.js';
 export { typedClient } from './typegen/client.js';

@@ -14,7 +14,7 @@ import {
   type StreamOptions,
   streamWindow,
   type ToolArgs,
-} from './call-options.js';
+} from './call/call-options.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
@@ -26,15 +26,16 @@ import { poolsReport } from './doctor/pool-checks.js';
 import { describeLibrary } from './generic/describe-library.js';
 import { installMissingLibraries } from './generic/library-install.js';
 import type { LibraryInfo, ToolSpec } from './protocol/messages.js';
-import { allocateCallId, Call } from './pool/call.js';
-import { ChunkStream } from './pool/chunk-stream.js';
-import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { allocateCallId, Call } from './call/call.js';
+import { ChunkStream } from './call/chunk-stream.js';
+import { Pool } from './pool/pool.js';
+import type { PoolStats, WorkerInfo } from './pool/pool-stats.js';
 import type { PyRef } from './refs/py-ref.js';
 import { attrCall, methodCall, type RefCall } from './refs/ref-calls.js';
 import { RefManager } from './refs/ref-manager.js';
 import { SessionStore, type Sessions } from './session/session-store.js';
-import { sweepOrphans } from './registry/orphan-sweep.js';
-import { ProcessRegistry } from './registry/process-registry.js';
+import { sweepOrphans } from './orphans/orphan-sweep.js';
+import { ProcessRegistry } from './orphans/process-registry.js';
 import { registerForSignals, unregisterForSignals } from './shutdown/signal-handler.js';
 import type { EventBus, Listener, SnakepitEventName, SnakepitEvents } from './telemetry/event-bus.js';
 import type { PromRegistry } from './telemetry/prometheus.js';

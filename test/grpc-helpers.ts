@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bridgeDirectory } from '../src/python/bridge-path.js';
+import { bridgeDirectory } from '../src/python-env/bridge-path.js';
 import { FIXTURES_PYTHONPATH } from './helpers.js';
 
 /** The interpreter the tests' workers use (the project's venv when there is one). */

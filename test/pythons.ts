@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findExecutable } from '../src/python/interpreter.js';
+import { findExecutable } from '../src/python-env/executables.js';
 
 /** python3.X on PATH, or pyenv's copy of it (pyenv's shims only answer for the selected versions). */
 export function findPython(minor: string): string | undefined {

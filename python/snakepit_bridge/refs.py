@@ -27,7 +27,7 @@ import threading
 from . import runtime
 from .channel.connection import PayloadTooLarge
 from .channel.values import TAG_KEY, RefToken, SerializationError, TaggedValue
-from .session_context import current_call
+from .call_context import current_call
 
 __all__ = ["Ref", "RefToken", "RefTable", "REFS", "make_ref", "encode_by_ref", "resolve_args",
            "REPR_CHARS"]

@@ -7,27 +7,14 @@ on the event loop (each task has its own context).
 
 from __future__ import annotations
 
-import contextvars
 import time
 
-from .runtime import _INFO as _runtime_info
+from .call_context import correlation_id_of, current_call
 
-__all__ = ["SessionContext", "HostTool", "correlation_id_of", "current_call", "current_context"]
+__all__ = ["SessionContext", "HostTool", "LIST_TOOLS", "correlation_id_of", "current_call", "current_context"]
 
-# The dispatch.calls.Call being handled in this thread or task, or None.
-current_call: contextvars.ContextVar = contextvars.ContextVar("snakepit_current_call", default=None)
-
-
-def correlation_id_of(call) -> str | None:
-    """A call's correlation id: the host's ``correlation_id``, else ``<run id>-<call id>`` (as the host derives
-    it; PROTOCOL.md section 5), or None for a worker started without a run id."""
-    cid = call.correlation_id
-    if cid is None:
-        run = _runtime_info.get("run_id")
-        if run is not None:
-            cid = "%s-%s" % (run, call.id)
-    return cid
-
+# The host answers this name itself: the host tools visible to the calling session (PROTOCOL.md section 6).
+LIST_TOOLS = "__snakepit__.host_tools"
 
 def current_context() -> SessionContext | None:
     """The SessionContext of the call being handled here, or None outside a call."""
@@ -53,7 +40,7 @@ class SessionContext:
         self.deadline = deadline
         self.call_id = call_id
         self._client = client
-        self._host_tools = None  # {name: HostTool}, fetched on first use of host_tools
+        self._host_tools: dict | None = None  # {name: HostTool}, fetched on first use of host_tools
 
     def __repr__(self) -> str:
         return "SessionContext(session_id=%r, call_id=%r)" % (self.session_id, self.call_id)
@@ -158,14 +145,10 @@ class SessionContext:
         Raises:
             RuntimeError: no call is running (no host to ask).
         """
-        from .dispatch.host_calls import LIST_TOOLS
-
         return self._require_client().call(self, LIST_TOOLS, {})
 
     async def alist_host_tools(self) -> list:
         """``list_host_tools`` for async tools."""
-        from .dispatch.host_calls import LIST_TOOLS
-
         return await self._require_client().acall(self, LIST_TOOLS, {})
 
     @property

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors/errors.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
+import { bridgeDirectory } from '../python-env/bridge-path.js';
 import { adapterFiles, adapterNames, tsSnippet } from './adapter-template.js';
 import { bold, dim, green, reportError } from './output.js';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../errors/errors.js';
-import { runBridgeHelper } from '../python/bridge-helpers.js';
-import { resolvePython } from '../python/interpreter.js';
+import { runBridgeHelper } from '../python-env/bridge-helpers.js';
+import { resolvePython } from '../python-env/interpreter.js';
 import { silentLogger } from '../util/logger.js';
 import { addTargetOptions, loadTarget, type TargetFlags } from './cli-config.js';
 import { formatJson } from './json-output.js';

@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { PoolConfig } from '../config/config-types.js';
 import { ConfigError, PythonEnvError } from '../errors/errors.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
-import { resolvePython } from '../python/interpreter.js';
+import { bridgeDirectory } from '../python-env/bridge-path.js';
+import { resolvePython } from '../python-env/interpreter.js';
 import { addTargetOptions, loadTarget, type TargetFlags } from './cli-config.js';
 import { reportError } from './output.js';
 

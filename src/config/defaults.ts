@@ -26,4 +26,17 @@ export const DEFAULTS = {
   affinity: 'strict_queue',
   startupBatchSize: 8,
   startPolicy: 'all',
+  /** A stream call's back-pressure window, in chunks (`options.window`). */
+  streamWindow: 512,
+  /** How long a cancelled call may take to answer its cancel before its worker is stopped (not configurable). */
+  cancelGraceMs: 5_000,
+  /** A pool's `grpc` section. */
+  grpc: {
+    workersPerEndpoint: 1,
+    connectTimeoutMs: 5_000,
+    keepaliveMs: 2_000,
+    resolveIntervalMs: 10_000,
+    reconnectInitialBackoffMs: 200,
+    reconnectMaxBackoffMs: 10_000,
+  },
 } as const;

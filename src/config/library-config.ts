@@ -5,7 +5,7 @@
  * it again with the same patterns.
  */
 import { ConfigError } from '../errors/errors.js';
-import { checkRequirementSpec } from '../python/package-spec.js';
+import { checkRequirementSpec } from '../python-env/package-spec.js';
 import { boolean, describe, isPlainObject, positiveInt, rejectUnknownKeys } from './checks.js';
 import type { LibraryConfig, ResolvedLibraryConfig } from './config-types.js';
 

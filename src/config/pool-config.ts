@@ -6,8 +6,8 @@
 import { resolveGraceful } from './graceful.js';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
-import { resolvePython } from '../python/interpreter.js';
+import { bridgeDirectory } from '../python-env/bridge-path.js';
+import { resolvePython } from '../python-env/interpreter.js';
 import {
   describe,
   isPlainObject,
@@ -20,7 +20,7 @@ import {
 } from './checks.js';
 import type { AffinityMode, PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
-import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from './grpc-config.js';
+import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from '../remote/grpc-config.js';
 import {
   GENERIC_ADAPTER,
   GENERIC_CONFIG_ENV,

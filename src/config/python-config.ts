@@ -2,7 +2,7 @@
  * The `python` section of a config (top level, and per pool): checked here so resolve-config stays about pools.
  */
 import { ConfigError } from '../errors/errors.js';
-import { checkRequirementSpec } from '../python/package-spec.js';
+import { checkRequirementSpec } from '../python-env/package-spec.js';
 import type { PythonConfig } from './config-types.js';
 
 const TOP_PYTHON_KEYS = new Set(['executable', 'strategy', 'version', 'packages', 'bridgePath']);

@@ -8,7 +8,7 @@
  * A check that cannot run because an earlier one failed is reported as `skip`, not silently dropped.
  */
 import type { PythonConfig, SnakepitConfig } from '../config/config-types.js';
-import { SHOWCASE_ADAPTER } from '../python/bridge-path.js';
+import { SHOWCASE_ADAPTER } from '../python-env/bridge-path.js';
 import type { DoctorCheck, DoctorReport } from './doctor-types.js';
 import { checkLimits, checkNode, checkSockets } from './host-checks.js';
 import {

@@ -4,9 +4,9 @@
  */
 import type { PythonConfig, ResolvedPython, SnakepitConfig } from '../config/config-types.js';
 import { SnakepitError, PythonEnvError, WorkerStartError } from '../errors/errors.js';
-import { runBridgeHelper, runProbe } from '../python/bridge-helpers.js';
-import { resolvePython } from '../python/interpreter.js';
-import type { PackageStatus } from '../python/packages.js';
+import { runBridgeHelper, runProbe } from '../python-env/bridge-helpers.js';
+import { resolvePython } from '../python-env/interpreter.js';
+import type { PackageStatus } from '../python-env/packages.js';
 import { Snakepit } from '../snakepit.js';
 import { silentLogger } from '../util/logger.js';
 import type { DoctorCheck } from './doctor-types.js';

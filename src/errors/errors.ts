@@ -7,7 +7,7 @@
  */
 
 import { shortName } from '../util/short-name.js';
-import type { WorkerExitKind } from '../worker/exit-kind.js';
+import type { WorkerExitKind } from './exit-kind.js';
 
 const kBrands = Symbol.for('snakepit.error.brands');
 

@@ -1,12 +1,12 @@
 /**
  * Install on start (opt-in, per library: `install: { package, version? }`): before a pool's workers spawn, check
  * which of its libraries' packages are missing from the pool's interpreter and install them, with
- * `PythonPackages` (src/python/packages.ts): requirement specs checked against a strict grammar, installed by pip
+ * `PythonPackages` (src/python-env/packages.ts): requirement specs checked against a strict grammar, installed by pip
  * (or uv when present) as an argument vector, never a shell string, with the installer's output as progress lines.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PythonEnvError } from '../errors/errors.js';
-import { PythonPackages } from '../python/packages.js';
+import { PythonPackages } from '../python-env/packages.js';
 import type { Logger } from '../util/logger.js';
 
 /** pip may build wheels; a stuck index still ends within this. */

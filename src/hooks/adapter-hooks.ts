@@ -10,7 +10,7 @@
 import { ConfigError, InvalidArgumentsError, UnknownToolError, AdapterHookError } from '../errors/errors.js';
 import { describe, isPlainObject, optionalPositiveInt, rejectUnknownKeys } from '../config/checks.js';
 import { isZodSchema, zodProblem, type ZodLikeSchema } from '../tools/zod-schema.js';
-import type { ToolArgs } from '../call-options.js';
+import type { ToolArgs } from '../call/call-options.js';
 
 /**
  * A validator: a zod 4 schema (its parsed output becomes the arguments, so its defaults and coercions apply), or a

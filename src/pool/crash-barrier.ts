@@ -5,7 +5,7 @@
  *
  * Streams are never retried: some chunks may already have reached the consumer.
  */
-import type { Call } from './call.js';
+import type { Call } from '../call/call.js';
 
 export function mayRetry(call: Call, maxRetries: number): boolean {
   return (

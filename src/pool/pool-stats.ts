@@ -6,8 +6,8 @@
  * a field whenever a capability lands, which should not touch the queue and pump.
  */
 import type { ResolvedPoolConfig, WorkerProfile } from '../config/config-types.js';
-import type { CallTelemetry } from '../telemetry/call-telemetry.js';
-import { type CallStats, callStats } from '../telemetry/telemetry.js';
+
+import { type CallStats, type CallTelemetry, callStats } from '../telemetry/call-telemetry.js';
 import { readRssBytes } from '../util/proc.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SupervisionStats } from './pool-supervisor.js';

@@ -2,7 +2,7 @@
  * PoolSupervisor: a pool's workers as a population — creating them (local, remote or Snakepit style), starting
  * them, noticing when they end, and keeping `size` of them alive.
  *
- *   worker ends ─► onWorkerExit ─┬─ remote: RemoteFleet reconnects in the background (not a restart)
+ *   worker ends ─► onWorkerExit ─┬─ at an endpoint: its link kind reconnects in the background (not a restart)
  *                                └─ local:  replenish ─► (RestartPolicy delay) ─► replaceRound ─┬─ ready
  *                                                                                              └─ failed ─► back off;
  *         after restart.maxAttempts in a row: pool:degraded, and it keeps trying every maxBackoffMs (or at once
@@ -12,8 +12,8 @@
  * replacement rounds, so a large pool does not import its adapter everywhere at once.
  *
  * It is separate from `Pool` so that the pool reads as the queue and its one `#pump`, and this file as the
- * supervision around it: the restart policy, the recycler's and the remote fleet's hooks, the worker events. It
- * reaches the pool only through `SupervisorHost` (pump, the calls' counters, the queue's crash-retry and
+ * supervision around it: the restart policy, the recycler's and the link kinds' hooks (link-registry.ts), the
+ * worker events. It reaches the pool only through `SupervisorHost` (pump, the calls' counters, the queue's crash-retry and
  * fail-all), never through the pool's fields.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
@@ -22,10 +22,10 @@ import { MemoryWatch } from '../limits/memory-watch.js';
 import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
-import { RemoteFleet } from '../worker/remote-fleet.js';
-import { snakepitLink } from '../worker/snakepit-link.js';
+import type { LinkKind, PoolLinks } from '../worker/link-kind.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
-import type { Call } from './call.js';
+import type { Call } from '../call/call.js';
+import { openLinks } from './link-registry.js';
 import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 
@@ -43,6 +43,8 @@ export interface SupervisorHost {
   readonly events: EventBus;
   readonly runId: string;
   readonly registry: WorkerRegistry | undefined;
+  /** The link kinds to use instead of every registered one (link-registry.ts): tests pass fakes. */
+  readonly linkKinds?: readonly LinkKind[] | undefined;
   /** A worker became ready (its `tools` are known): the pool gives its configured tools their own metrics. */
   workerReady(worker: WorkerHandle): void;
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
@@ -93,8 +95,8 @@ export class PoolSupervisor {
   readonly #recycler: Recycler;
   /** `limits.memoryMb`: the sampler for memory the worker's own rlimit cannot refuse. */
   readonly #memoryWatch: MemoryWatch | undefined;
-  /** Remote workers (transport `grpc`), beside the `size` local ones. */
-  readonly #fleet: RemoteFleet | undefined;
+  /** The links of every kind the config uses (link-registry.ts): remote workers beside the local ones, etc. */
+  readonly #links: Required<PoolLinks>;
   #restartTimer: NodeJS.Timeout | undefined;
   /** A replacement round is scheduled or starting: at most one at a time. */
   #replacing = false;
@@ -136,17 +138,18 @@ export class PoolSupervisor {
       memoryMb === undefined
         ? undefined
         : new MemoryWatch({ name, logger, memoryMb, workers: () => this.#workers });
-    this.#fleet = config.grpc
-      ? new RemoteFleet({
-          name,
-          config,
-          logger,
-          runId,
-          workers: () => this.#workers,
-          startRemoteWorker: (endpoint) => this.#addWorker(endpoint),
-          isRunning: () => this.#host.isRunning() || this.#host.isStarting(),
-        })
-      : undefined;
+    this.#links = openLinks(
+      {
+        name,
+        config,
+        logger,
+        runId,
+        workers: () => this.#workers,
+        startRemoteWorker: (endpoint) => this.#addWorker(endpoint),
+        isRunning: () => this.#host.isRunning() || this.#host.isStarting(),
+      },
+      host.linkKinds,
+    );
   }
 
   /** The pool's workers (any state). */
@@ -159,17 +162,17 @@ export class PoolSupervisor {
   }
 
   /**
-   * Start `size` local workers, in batches, and the remote fleet beside them. `allOrNothing`: stop at the first
+   * Start `size` local workers, in batches, and the link kinds' remote workers beside them. `allOrNothing`: stop at the first
    * batch with a failure. Returns the first failure, if any.
    */
   async startAll(allOrNothing: boolean): Promise<Error | undefined> {
     this.#memoryWatch?.start();
-    const fleet = this.#fleet?.start().then(
+    const remote = this.#links.start().then(
       () => undefined,
       (err: unknown) => err as Error,
     );
     const local = await this.#startInBatches(this.#host.config.size, allOrNothing);
-    return local ?? (await fleet);
+    return local ?? (await remote);
   }
 
   /**
@@ -281,7 +284,7 @@ export class PoolSupervisor {
     this.#recycler.stop();
     clearTimeout(this.#restartTimer);
     this.#nextRoundAt = undefined;
-    this.#fleet?.stop();
+    this.#links.stop();
     const closed = new PoolClosedError(`pool "${this.#host.name}" is closing`);
     for (const w of this.#resumeWaiters.splice(0)) w.reject(closed);
   }
@@ -290,7 +293,7 @@ export class PoolSupervisor {
   async stopWorkers(graceMs: number | undefined): Promise<void> {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
-    this.#fleet?.close();
+    this.#links.close();
     this.#memoryWatch?.stop();
     this.#workers = [];
   }
@@ -300,12 +303,13 @@ export class PoolSupervisor {
   /** A new worker: a local process, or (with `endpoint`) a remote one. */
   #newWorker(endpoint?: string): WorkerHandle {
     const { name, config, runId } = this.#host;
+    const link = this.#links.linkFor(endpoint);
     const worker = new WorkerHandle({
       id: `${name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`,
       config,
       runId,
-      ...(endpoint !== undefined && this.#fleet ? { endpoint, link: this.#fleet.linkFor(endpoint) } : {}),
-      ...(endpoint === undefined && config.snakepit ? { link: snakepitLink(config, runId) } : {}),
+      ...(link ? { link } : {}),
+      ...(link && endpoint !== undefined ? { endpoint } : {}),
       hooks: this.#workerHooks(),
     });
     this.#workers.push(worker);
@@ -326,7 +330,7 @@ export class PoolSupervisor {
       logger: host.logger,
       onSlotFree: (w) => {
         this.#recycler.onSlotFree(w);
-        this.#fleet?.onSlotFree(w);
+        this.#links.onSlotFree(w);
         host.pump();
       },
       onExit: (w, exit) => this.#onWorkerExit(w, exit),
@@ -381,14 +385,14 @@ export class PoolSupervisor {
       callsInFlight: exit.callsInFlight,
     });
     if (worker.endpoint !== undefined) {
-      // A remote worker: its endpoint is retried in the background (RemoteFleet), not counted as a restart.
+      // A remote worker: its endpoint is retried in the background (its link kind: RemoteFleet for gRPC), not counted as a restart.
       if (host.isRunning() && exit.crashed && exit.kind !== 'start_failed') {
         host.logger.warn(
           { pool: host.name, worker: worker.id, endpoint: worker.endpoint },
           `remote worker ${worker.id} ended (${exit.kind}: ${describeExit(exit.exit)}); reconnecting to ${worker.endpoint}`,
         );
       }
-      this.#fleet?.onExit(worker);
+      this.#links.onExit(worker);
       host.pump();
       return;
     }

@@ -35,7 +35,7 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
-import { allocateCallId, Call, type CallOwner, type CancelReason } from './call.js';
+import { allocateCallId, Call, type CallOwner, type CancelReason } from '../call/call.js';
 import { mayRetry } from './crash-barrier.js';
 import {
   type AffinityTarget,
@@ -52,8 +52,7 @@ import { StallWatch } from './stall-watch.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 import { ancestorWorkers } from '../tools/tool-scope.js';
-
-export type { PoolStats, WorkerInfo, WorkerRegistry };
+import type { LinkKind } from '../worker/link-kind.js';
 
 export interface PoolHooks {
   logger: Logger;
@@ -67,6 +66,8 @@ export interface PoolHooks {
   telemetry?: CallTelemetry | undefined;
   /** References of a session that could not move with it to a recycled worker's replacement. */
   onRefsLost?(session: string, lost: LostState[], why: string): void;
+  /** The link kinds the pool may use (default: every registered kind, link-registry.ts); tests pass fakes. */
+  linkKinds?: readonly LinkKind[];
 }
 
 /** WaitLines key prefix of the calls held while their session moves off a recycled worker. */
@@ -608,6 +609,7 @@ export class Pool implements CallOwner {
       runId: hooks.runId,
       workerReady: (worker) => hooks.telemetry?.allowTools(configuredTools(this.config, worker.tools)),
       registry: hooks.registry,
+      linkKinds: hooks.linkKinds,
       onHostCall: (worker, message) => hooks.onHostCall(worker, message),
       isRunning: () => this.#state === 'running',
       isStarting: () => this.#state === 'starting',

@@ -14,14 +14,14 @@
  * strict affinity modes, a SessionLostError (with `lost`) for the session's next call. If the move itself fails
  * (the old worker died while exporting), the session is lost as in a crash.
  */
+import { SESSION_TOOLS_PREFIX } from '../call/call-options.js';
 import type { AffinityMode } from '../config/config-types.js';
 import { type LostState, SessionLostError } from '../errors/errors.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SessionRouter } from './picker.js';
 
-/** The bridge tools that move a session. Only the pool calls them: `execute` refuses these names (call-options.ts). */
-export const SESSION_TOOLS_PREFIX = '__snakepit__.session_';
+/** The bridge tools that move a session. Only the pool calls them: `execute` refuses these names. */
 export const EXPORT_TOOL = `${SESSION_TOOLS_PREFIX}export`;
 export const IMPORT_TOOL = `${SESSION_TOOLS_PREFIX}import`;
 

@@ -7,7 +7,7 @@
  * A call that times out or is aborted while queued is settled in place and skipped when it reaches the head
  * (lazy deletion), so removal is O(1) and `size` counts only live calls.
  */
-import type { Call } from './call.js';
+import type { Call } from '../call/call.js';
 
 export class TaskQueue {
   #items: Call[] = [];

@@ -11,7 +11,7 @@
  * looked at again only when its own worker can take it. Like TaskQueue, a call settled while parked (timeout,
  * abort) is skipped lazily; `forget` keeps the count right.
  */
-import type { Call } from './call.js';
+import type { Call } from '../call/call.js';
 import { TaskQueue } from './task-queue.js';
 
 export class WaitLines {

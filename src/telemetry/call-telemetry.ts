@@ -10,20 +10,10 @@
  */
 import { AbortError, CallTimeoutError, QueueTimeoutError, WorkerCrashedError } from '../errors/errors.js';
 import { PythonError } from '../errors/python-errors.js';
-import type { Call } from '../pool/call.js';
+import type { Call, CallObserver } from '../call/call.js';
 import type { CallEventBase, CallFailureKind, EventBus, SnakepitEvents } from './event-bus.js';
-import { LogHistogram } from './histogram.js';
+import { type LatencySummary, LogHistogram } from './histogram.js';
 import type { CallTracer } from './tracing.js';
-
-/** What a Call tells its observer. */
-export interface CallObserver {
-  /** The call exists (called in the caller's synchronous context). */
-  created(call: Call): void;
-  /** The call was dispatched to a worker (`call.runner`, `call.dispatchedAt` are set). */
-  started(call: Call): void;
-  /** The call settled, with `error` or without. Called once. */
-  settled(call: Call, error: Error | undefined): void;
-}
 
 /** One tool's figures for the metrics (`snakepit_tool_*`). */
 export interface ToolMetrics {
@@ -160,4 +150,25 @@ export function failureKind(error: Error): CallFailureKind {
   if (error instanceof WorkerCrashedError) return 'crash';
   if (error instanceof PythonError) return 'python';
   return 'error';
+}
+
+/** Per-call figures of a pool, part of `pit.stats()`. */
+export interface CallStats {
+  /** Submission to settlement of calls that reached a worker (any outcome), from a log-scale histogram. */
+  latencyMs: LatencySummary;
+  /** Submission to dispatch of each dispatch. */
+  queueWaitMs: LatencySummary;
+  /** Chunks received by stream calls. */
+  streamChunks: number;
+}
+
+const EMPTY = new LogHistogram();
+
+/** The call figures of one pool's telemetry (zeros when call telemetry is off). */
+export function callStats(telemetry: CallTelemetry | undefined): CallStats {
+  return {
+    latencyMs: (telemetry?.latency ?? EMPTY).summary(),
+    queueWaitMs: (telemetry?.queueWait ?? EMPTY).summary(),
+    streamChunks: telemetry?.chunks ?? 0,
+  };
 }

@@ -8,7 +8,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { LostState } from '../errors/errors.js';
-import type { WorkerExitKind } from '../worker/exit-kind.js';
+import type { WorkerExitKind } from '../errors/exit-kind.js';
 
 /** Why a worker was recycled. */
 export type RecycleReason = 'ttl' | 'max_requests' | 'max_rss' | 'manual';

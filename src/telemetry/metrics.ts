@@ -5,7 +5,7 @@
  *
  * docs/TELEMETRY.md lists every metric; `METRIC_DEFS` below is the source of that list.
  */
-import type { PoolStats, WorkerInfo } from '../pool/pool.js';
+import type { PoolStats, WorkerInfo } from '../pool/pool-stats.js';
 import type { SessionStoreStats } from '../session/session-store.js';
 import type { ToolMetrics } from './call-telemetry.js';
 import type { LogHistogram } from './histogram.js';

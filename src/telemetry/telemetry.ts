@@ -8,12 +8,12 @@
  *                          │      └─ CallTracer ─── OpenTelemetry spans (@opentelemetry/api, when registered)
  *                          └─ metrics() ────────── Prometheus text (prom-client when installed)
  */
-import type { PoolStats, WorkerInfo } from '../pool/pool.js';
+import type { PoolStats, WorkerInfo } from '../pool/pool-stats.js';
 import type { SessionStoreStats } from '../session/session-store.js';
 import type { Logger } from '../util/logger.js';
 import { CallTelemetry } from './call-telemetry.js';
 import { EventBus } from './event-bus.js';
-import { type LatencySummary, LogHistogram } from './histogram.js';
+import { LogHistogram } from './histogram.js';
 import { tapLogger } from './log-tap.js';
 import { collectMetrics, type MetricFamily, renderExposition } from './metrics.js';
 import {
@@ -25,26 +25,8 @@ import {
 } from './prometheus.js';
 import type { CallTracer } from './tracing.js';
 
-/** Per-call figures of a pool, part of `pit.stats()`. */
-export interface CallStats {
-  /** Submission to settlement of calls that reached a worker (any outcome), from a log-scale histogram. */
-  latencyMs: LatencySummary;
-  /** Submission to dispatch of each dispatch. */
-  queueWaitMs: LatencySummary;
-  /** Chunks received by stream calls. */
-  streamChunks: number;
-}
-
-const EMPTY = new LogHistogram();
-
-/** The call figures of one pool's telemetry (zeros when call telemetry is off). */
-export function callStats(telemetry: CallTelemetry | undefined): CallStats {
-  return {
-    latencyMs: (telemetry?.latency ?? EMPTY).summary(),
-    queueWaitMs: (telemetry?.queueWait ?? EMPTY).summary(),
-    streamChunks: telemetry?.chunks ?? 0,
-  };
-}
+/** The histogram of a pool with no call telemetry. */
+const NO_CALLS = new LogHistogram();
 
 /** What the metrics read, at scrape time. */
 export interface TelemetrySources {
@@ -101,8 +83,8 @@ export class Telemetry {
         return {
           stats,
           workers,
-          latency: t?.latency ?? EMPTY,
-          queueWait: t?.queueWait ?? EMPTY,
+          latency: t?.latency ?? NO_CALLS,
+          queueWait: t?.queueWait ?? NO_CALLS,
           chunks: t?.chunks ?? 0,
           ...(t ? { tools: t.tools } : {}),
         };

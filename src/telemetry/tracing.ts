@@ -10,7 +10,7 @@
  */
 import type * as OtelApi from '@opentelemetry/api';
 import { ConfigError } from '../errors/errors.js';
-import type { Call } from '../pool/call.js';
+import type { Call } from '../call/call.js';
 
 type Api = typeof OtelApi;
 

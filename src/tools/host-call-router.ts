@@ -19,7 +19,7 @@
  * reach another session's tools; it can only name calls it is running itself.
  */
 import { AbortError, CallTimeoutError, NestingDepthError } from '../errors/errors.js';
-import type { Call } from '../pool/call.js';
+import type { Call } from '../call/call.js';
 import type { HostCallMessage } from '../protocol/messages.js';
 import { shortName } from '../util/short-name.js';
 import { trace } from '../util/trace.js';
@@ -33,8 +33,6 @@ export const LIST_TOOLS = '__snakepit__.host_tools';
 export const UNKNOWN_HOST_TOOL_CODE = 'SNAKEPIT_UNKNOWN_HOST_TOOL';
 /** `host_error.code` of a host call whose worker named a session other than the host's. */
 export const SESSION_MISMATCH_CODE = 'SNAKEPIT_SESSION_MISMATCH';
-/** Default of `tools.maxDepth`. */
-export const DEFAULT_MAX_DEPTH = 8;
 
 type HostErrorPayload = { name: string; message: string; code?: string };
 type Outcome = { value: unknown } | { error: HostErrorPayload };

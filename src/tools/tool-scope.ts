@@ -11,7 +11,7 @@
  * depth of such chains is bounded (`tools.maxDepth`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Call } from '../pool/call.js';
+import type { Call } from '../call/call.js';
 
 export interface ToolScope {
   /** The Snakepit whose host tool runs: calls on another instance are not nested in it. */

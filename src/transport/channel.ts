@@ -7,7 +7,7 @@
  * passes one choke point (`#onFrame`): size checked by the decoder, body decoded, shape checked; anything wrong
  * closes the channel with a ProtocolError instead of throwing into the host.
  */
-import type { ByteStream } from '../worker/worker-link.js';
+import type { ByteStream } from './byte-stream.js';
 import { ProtocolError } from '../errors/errors.js';
 import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol/messages.js';
 import { type Codec, UndecodableValue } from './codec.js';

@@ -6,7 +6,7 @@
  *
  * The spec is data, checked here as it is read (a hand-edited file fails at `typed(pit)`, not at a call).
  */
-import type { ExecuteOptions, StreamOptions, ToolArgs } from '../call-options.js';
+import type { ExecuteOptions, StreamOptions, ToolArgs } from '../call/call-options.js';
 import { ConfigError, InvalidArgumentsError } from '../errors/errors.js';
 
 /** One library function: [positional slots, has *args, has a keyword object, is a stream]. */

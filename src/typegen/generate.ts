@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { ResolvedPoolConfig, SnakepitConfig } from '../config/config-types.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../errors/errors.js';
-import { runBridgeHelper } from '../python/bridge-helpers.js';
+import { runBridgeHelper } from '../python-env/bridge-helpers.js';
 import { silentLogger } from '../util/logger.js';
 import { emitClient, type EmitPool } from './emit.js';
 import type { PoolDescription } from './model.js';

@@ -11,7 +11,7 @@ import {
   PROTOCOL_VERSION,
   type WelcomeMessage,
 } from '../protocol/messages.js';
-import { sameAdapter } from './remote-link.js';
+import { sameAdapter } from '../remote/remote-link.js';
 
 /** What to answer a `hello`: the codec and the `welcome` frame, or why the worker cannot be used. */
 export type HelloAnswer = { codec: CodecName; welcome: WelcomeMessage } | { problem: string };

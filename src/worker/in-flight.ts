@@ -4,7 +4,7 @@
  * Its size is the worker's load; `blockers` counts those no call may be pipelined behind (kept here as calls come
  * and go, so the picker asks one number instead of walking every worker's calls for every dispatch).
  */
-import type { Call } from '../pool/call.js';
+import type { Call } from '../call/call.js';
 
 export class InFlightCalls {
   readonly #calls = new Map<number, Call>();

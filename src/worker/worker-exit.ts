@@ -3,8 +3,8 @@
  * of the errors its calls (WorkerCrashedError) or its start (WorkerStartError) fail with.
  */
 import { WorkerCrashedError } from '../errors/errors.js';
-import type { WorkerExitKind } from './exit-kind.js';
-import type { ExitInfo } from './worker-process.js';
+import type { WorkerExitKind } from '../errors/exit-kind.js';
+import type { ExitInfo } from './worker-link.js';
 
 export interface WorkerExit {
   /** False when the worker was stopped on purpose. */

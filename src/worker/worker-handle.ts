@@ -31,32 +31,31 @@ import type {
   WorkerMessage,
 } from '../protocol/messages.js';
 import { toolSpecFromWire } from '../protocol/messages.js';
-import type { Call, CancelReason } from '../pool/call.js';
+import type { Call, CancelReason } from '../call/call.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import type { UndecodableValue } from '../transport/codec.js';
 import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
-import { classifyExit, type HostKillKind, oomKillCount } from './exit-kind.js';
+import type { HostKillKind } from '../errors/exit-kind.js';
+import { classifyExit, oomKillCount } from './classify-exit.js';
 import { answerHello, remoteAdapterProblem } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { InFlightCalls } from './in-flight.js';
 import { Ledger } from './ledger.js';
 import { forwardPythonLog } from './python-log.js';
-import { remoteSilence } from './remote-link.js';
+import { remoteSilence } from '../remote/remote-link.js';
 import { StartGate } from './start-gate.js';
 import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
-import type { LinkFactory, WorkerLink } from './worker-link.js';
-import type { ExitInfo } from './worker-process.js';
+import type { ExitInfo, LinkFactory, WorkerLink } from './worker-link.js';
 import { spawnLocalWorker } from './worker-spawn.js';
 import { startFailureFix } from './start-fix.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
 export { describeExit, type WorkerExit };
 
-/** How long a worker may take to answer a `cancel` before it is judged stuck and stopped. */
-export const CANCEL_GRACE_MS = 5_000;
 /** After the channel closes, how long to wait for the process's exit status before killing it. */
 const EXIT_AFTER_EOF_MS = 500;
 
@@ -257,15 +256,15 @@ export class WorkerHandle {
     this.#updateRef();
   }
 
-  /** Ask Python to stop a call; if it does not answer within CANCEL_GRACE_MS the worker is stopped. */
+  /** Ask Python to stop a call; if it does not answer within DEFAULTS.cancelGraceMs the worker is stopped. */
   cancel(call: Call, reason: CancelReason): void {
     if (!this.#inFlight.has(call.id) || call.cancelled) return;
     call.cancelled = reason;
     this.#inFlight.block(call);
     this.#send({ type: 'cancel', id: call.id, reason });
-    this.#inFlight.armCancelDeadline(call.id, CANCEL_GRACE_MS, () =>
+    this.#inFlight.armCancelDeadline(call.id, DEFAULTS.cancelGraceMs, () =>
       this.kill(
-        `call ${call.id} ("${call.tool}") ignored its cancel (${reason}) for ${CANCEL_GRACE_MS} ms: the worker is ` +
+        `call ${call.id} ("${call.tool}") ignored its cancel (${reason}) for ${DEFAULTS.cancelGraceMs} ms: the worker is ` +
           'killed, not the call cancelled',
         'timeout_kill',
       ),

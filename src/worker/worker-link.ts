@@ -7,15 +7,20 @@
  *   RemoteLink      a WorkerChannel stream to `snakepit_bridge serve --grpc`     (transport "grpc")
  *   SnakepitLink    a spawned Snakepit-style worker, driven by BridgeService RPCs  (transport "snakepit")
  */
-import type { Duplex } from 'node:stream';
-import type { ExitInfo, OutputStream } from './worker-process.js';
+import type { ByteStream } from '../transport/byte-stream.js';
 
-/** The channel's byte pipe: a Node Duplex (a socket, or a stream that carries bytes elsewhere). */
-export type ByteStream = Duplex & {
-  setNoDelay?: (noDelay?: boolean) => unknown;
-  ref?: () => unknown;
-  unref?: () => unknown;
-};
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  spawnError?: Error;
+  /** Remote workers: set when the connection failed or was lost, saying how (no exit status is known then). */
+  lost?: string;
+  /** The kernel's OOM killer acted in the worker's own cgroup (limits.memoryMb with a cgroup). */
+  oomKilled?: boolean;
+}
 
 export interface WorkerLink {
   /** The local process id, when there is a local process. */

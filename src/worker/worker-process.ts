@@ -8,20 +8,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
-import type { WorkerLink } from './worker-link.js';
-
-export type OutputStream = 'stdout' | 'stderr';
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Set when the process could not be started at all (e.g. ENOENT). */
-  spawnError?: Error;
-  /** Remote workers: set when the connection failed or was lost, saying how (no exit status is known then). */
-  lost?: string;
-  /** The kernel's OOM killer acted in the worker's own cgroup (limits.memoryMb with a cgroup). */
-  oomKilled?: boolean;
-}
+import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
 
 export interface WorkerProcessOptions {
   executable: string;

@@ -7,7 +7,7 @@ import { runChild } from '../../bench/lib/children.js';
 import { observe, SCENARIOS } from '../../bench/robustness.js';
 import { SYSTEMS } from '../../bench/systems/index.js';
 import type { WorkloadResult } from '../../bench/workloads.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const options = {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, PythonEnvError, PythonPackages } from '../../src/index.js';
-import { findUv } from '../../src/python/uv.js';
+import { findUv } from '../../src/python-env/uv.js';
 import { runCli, type CliResult } from './cli-helpers.js';
 
 const SHOWCASE = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';

@@ -17,7 +17,7 @@ import {
   UnknownToolError,
   WorkerStartError,
 } from '../../src/index.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { FIXTURES_PYTHONPATH, recordingLogger, requireOptional } from '../helpers.js';
 
 const PYTHON = resolvePython(undefined).executable;

@@ -14,7 +14,7 @@ import {
 import { requireOptional, SHOWCASE } from '../helpers.js';
 import { findPython } from '../pythons.js';
 import { makeTestCerts, type TestCerts } from '../tls-certs.js';
-import { bridgeDirectory } from '../../src/python/bridge-path.js';
+import { bridgeDirectory } from '../../src/python-env/bridge-path.js';
 
 const TOKEN = 'correct-horse-battery-staple-0123';
 const run = requireOptional(grpcInstalled(), 'grpcio and protobuf (gRPC transport)');

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NDArray, Snakepit, type SnakepitConfig } from '../../src/index.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { FIXTURES_PYTHONPATH, requireOptional } from '../helpers.js';
 
 const PYTHON = resolvePython(undefined).executable;

@@ -1,6 +1,6 @@
 // The interpreter each worker runs, and why it was chosen, are visible in pit.workers() (per pool).
 import { describe, expect, it } from 'vitest';
-import { findExecutable } from '../../src/python/interpreter.js';
+import { findExecutable } from '../../src/python-env/executables.js';
 import { Snakepit } from '../../src/index.js';
 import { SHOWCASE } from '../helpers.js';
 

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PythonPackages } from '../../src/index.js';
-import { runBridgeHelper, runProbe } from '../../src/python/bridge-helpers.js';
+import { runBridgeHelper, runProbe } from '../../src/python-env/bridge-helpers.js';
 
 const PYENV = '/root/.pyenv/versions';
 const interpreters = [

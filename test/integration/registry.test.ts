@@ -19,14 +19,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { sweepOrphans } from '../../src/registry/orphan-sweep.js';
+import { sweepOrphans } from '../../src/orphans/orphan-sweep.js';
 import {
   checkRegistryDir,
   ProcessRegistry,
   type RunRecord,
   writeFileAtomically,
   type WriteIo,
-} from '../../src/registry/process-registry.js';
+} from '../../src/orphans/process-registry.js';
 import { isRunning, processFacts, readRssBytes } from '../../src/util/proc.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { recordingLogger } from '../helpers.js';

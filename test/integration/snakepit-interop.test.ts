@@ -13,7 +13,7 @@ import {
   WorkerCrashedError,
   WorkerStartError,
 } from '../../src/index.js';
-import { liveSnakepitLinks } from '../../src/worker/snakepit-link.js';
+import { liveSnakepitLinks } from '../../src/interop/snakepit-link.js';
 import { grpcInstalled } from '../grpc-helpers.js';
 import { eventually, FIXTURES_PYTHONPATH, requireOptional, SHOWCASE } from '../helpers.js';
 

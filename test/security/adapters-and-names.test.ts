@@ -3,7 +3,7 @@
 // refused past 1024 characters and quoted cut short in every error that names it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentsError, type Snakepit, UnknownToolError, WorkerStartError } from '../../src/index.js';
-import { MAX_TOOL_NAME_CHARS } from '../../src/call-options.js';
+import { MAX_TOOL_NAME_CHARS } from '../../src/call/call-options.js';
 import { SHOWCASE, start } from '../helpers.js';
 import { marker, refusal } from './security-helpers.js';
 

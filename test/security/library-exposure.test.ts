@@ -14,8 +14,8 @@ import {
 } from '../../src/index.js';
 import { isUnsafeModule, UNSAFE_MODULES } from '../../src/config/library-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
-import { resolvePython } from '../../src/python/interpreter.js';
-import { bridgeDirectory } from '../../src/python/bridge-path.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
+import { bridgeDirectory } from '../../src/python-env/bridge-path.js';
 import { FIXTURES_PYTHONPATH, requireOptional } from '../helpers.js';
 import { marker, refusal } from './security-helpers.js';
 

@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, Snakepit, type SnakepitConfig } from '../../src/index.js';
-import { loadBridgeProto } from '../../src/transport/grpc-proto.js';
+import { loadBridgeProto } from '../../src/remote/grpc-proto.js';
 import { inheritedEnv, isSecretVariable } from '../../src/worker/worker-env.js';
-import { bridgeDirectory } from '../../src/python/bridge-path.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { bridgeDirectory } from '../../src/python-env/bridge-path.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { grpcInstalled, startWorkerServer } from '../grpc-helpers.js';
 import { FIXTURES_PYTHONPATH, requireOptional } from '../helpers.js';
 import { refusal } from './security-helpers.js';

@@ -18,7 +18,7 @@ import {
   generateTypes,
   typedClient,
 } from '../../src/index.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { requireOptional } from '../helpers.js';
 import { FULL_CONFIG } from './typegen-config.js';
 

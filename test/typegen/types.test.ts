@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTypes } from '../../src/index.js';
-import { resolvePython } from '../../src/python/interpreter.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { requireOptional } from '../helpers.js';
 import { FULL_CONFIG } from './typegen-config.js';
 

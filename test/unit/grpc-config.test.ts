@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
-import { exposureProblem, isLoopbackHost, parseEndpoint } from '../../src/config/grpc-config.js';
+import { exposureProblem, isLoopbackHost, parseEndpoint } from '../../src/remote/grpc-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError } from '../../src/errors/errors.js';
 

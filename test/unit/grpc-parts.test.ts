@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { SerializationError } from '../../src/errors/errors.js';
-import type { ChannelInMessage, ChannelOutMessage } from '../../src/transport/grpc-proto.js';
-import { GrpcByteStream, MAX_MESSAGE_BYTES } from '../../src/transport/grpc-stream.js';
+import type { ChannelInMessage, ChannelOutMessage } from '../../src/remote/grpc-proto.js';
+import { GrpcByteStream, MAX_MESSAGE_BYTES } from '../../src/remote/grpc-stream.js';
 import {
   decodeAny,
   decodeChunkData,
@@ -13,8 +13,8 @@ import {
   resultAny,
   STRING_VALUE_URL,
   toJson,
-} from '../../src/transport/snakepit-values.js';
-import { sameAdapter } from '../../src/worker/remote-link.js';
+} from '../../src/interop/snakepit-values.js';
+import { sameAdapter } from '../../src/remote/remote-link.js';
 
 /** A stand-in for grpc-js's duplex call: records each message; calls back when asked. */
 function fakeCall(): {

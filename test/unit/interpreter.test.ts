@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, PythonEnvError } from '../../src/errors/errors.js';
-import { findExecutable, resolvePython } from '../../src/python/interpreter.js';
+import { findExecutable } from '../../src/python-env/executables.js';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 
 const ADAPTER = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';
 const realPython = findExecutable('python3')!;

@@ -1,9 +1,9 @@
 // The requirement grammar PythonPackages and python.packages accept: strict, so nothing odd reaches pip.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/errors.js';
-import { checkRequirementSpec, normalizePackageName } from '../../src/python/package-spec.js';
-import { parsePyprojectDependencies } from '../../src/python/pyproject.js';
-import { explainInstallFailure } from '../../src/python/install.js';
+import { checkRequirementSpec, normalizePackageName } from '../../src/python-env/package-spec.js';
+import { parsePyprojectDependencies } from '../../src/python-env/pyproject.js';
+import { explainInstallFailure } from '../../src/python-env/install.js';
 import { PythonEnvError } from '../../src/errors/errors.js';
 
 describe('checkRequirementSpec', () => {

@@ -1,8 +1,8 @@
 // The pure pieces of the pool, against fakes: queue, picker, chunk stream.
 import { quietOwner, testCall } from './test-call.js';
 import { describe, expect, it, vi } from 'vitest';
-import { Call } from '../../src/pool/call.js';
-import { ChunkStream } from '../../src/pool/chunk-stream.js';
+import { Call } from '../../src/call/call.js';
+import { ChunkStream } from '../../src/call/chunk-stream.js';
 import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
 import { StallWatch, STALL_CHECK_MS } from '../../src/pool/stall-watch.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';

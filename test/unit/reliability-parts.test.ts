@@ -2,12 +2,12 @@
 // the retry rule, the worker state machine, and the queue's front door for retried calls.
 import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
-import { Call } from '../../src/pool/call.js';
+import { Call } from '../../src/call/call.js';
 import { mayRetry } from '../../src/pool/crash-barrier.js';
 import { RestartPolicy, STABLE_AFTER_MS } from '../../src/pool/restart-policy.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';
-import { ChunkStream } from '../../src/pool/chunk-stream.js';
-import { classifyExit, type ExitFacts } from '../../src/worker/exit-kind.js';
+import { ChunkStream } from '../../src/call/chunk-stream.js';
+import { classifyExit, type ExitFacts } from '../../src/worker/classify-exit.js';
 import { Heartbeat } from '../../src/worker/heartbeat.js';
 import type { WorkerExit } from '../../src/worker/worker-handle.js';
 import { WorkerLifecycle, type WorkerState } from '../../src/worker/worker-state.js';

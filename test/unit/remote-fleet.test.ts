@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { type FleetHost, RemoteFleet } from '../../src/worker/remote-fleet.js';
+import { type FleetHost, RemoteFleet } from '../../src/remote/remote-fleet.js';
 import type { WorkerHandle } from '../../src/worker/worker-handle.js';
 import { eventually } from '../helpers.js';
 

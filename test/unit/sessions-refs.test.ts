@@ -4,7 +4,7 @@ import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError, InvalidArgumentsError } from '../../src/errors/errors.js';
-import { Call } from '../../src/pool/call.js';
+import { Call } from '../../src/call/call.js';
 import { pickWorker, type PickableWorker } from '../../src/pool/picker.js';
 import { WaitLines } from '../../src/pool/wait-lines.js';
 import { PyRef } from '../../src/refs/py-ref.js';

@@ -5,7 +5,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
-import { Call, type CallRunner } from '../../src/pool/call.js';
+import { Call, type CallRunner } from '../../src/call/call.js';
 import { CallTelemetry } from '../../src/telemetry/call-telemetry.js';
 import { channelName, EventBus } from '../../src/telemetry/event-bus.js';
 import { LogHistogram } from '../../src/telemetry/histogram.js';

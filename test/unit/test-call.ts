@@ -2,7 +2,7 @@
  * A `Call` for unit tests of the pool's parts: every field defaulted, ids unique, and its rejection observed (a
  * test that cares awaits `promise` itself), so a test states only what it is about.
  */
-import { Call, type CallInit, type CallOwner } from '../../src/pool/call.js';
+import { Call, type CallInit, type CallOwner } from '../../src/call/call.js';
 
 /** An owner that does nothing when a call is abandoned. */
 export const quietOwner: CallOwner = { abandon: () => {} };

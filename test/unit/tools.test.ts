@@ -12,7 +12,7 @@ import {
   UnknownToolError,
 } from '../../src/errors/errors.js';
 import { toLlmTools } from '../../src/index.js';
-import { Call, type CallRunner } from '../../src/pool/call.js';
+import { Call, type CallRunner } from '../../src/call/call.js';
 import { pickWorker, type PickableWorker } from '../../src/pool/picker.js';
 import type { ToolSpec } from '../../src/protocol/messages.js';
 import { compileSchema, type JsonSchema, SchemaError } from '../../src/tools/json-schema.js';

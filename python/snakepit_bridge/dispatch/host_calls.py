@@ -17,12 +17,9 @@ import threading
 
 from ..channel.framing import ProtocolError
 from ..errors import CallCancelled, HostToolError, UnknownHostToolError
-from ..session_context import current_call
+from ..session_context import LIST_TOOLS, current_call
 
 __all__ = ["HostCalls", "LIST_TOOLS"]
-
-# The host answers this name itself: the host tools visible to the calling session (PROTOCOL.md section 6).
-LIST_TOOLS = "__snakepit__.host_tools"
 
 # A waiter gives up this long after the call's deadline, not at it: at the deadline the host cancels the call
 # itself, and its caller must see that timeout, not this worker's own. The grace only matters when the host is

@@ -84,7 +84,7 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-def _read(path: str, what: str, parser) -> bytes:
+def _read(path: str, what: str, parser: argparse.ArgumentParser) -> bytes:
     try:
         with open(path, "rb") as f:
             return f.read()

@@ -19,12 +19,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
-import { type Grpc, loadBridgeProto } from '../transport/grpc-proto.js';
-import { SnakepitHostService } from '../transport/snakepit-host-service.js';
-import { SnakepitChannel } from '../transport/snakepit-translator.js';
-import { inheritedEnv } from './worker-env.js';
-import type { LinkFactory, WorkerLink } from './worker-link.js';
-import { type ExitInfo, type OutputStream, WorkerProcess } from './worker-process.js';
+import { type Grpc, loadBridgeProto } from '../remote/grpc-proto.js';
+import { SnakepitHostService } from './snakepit-host-service.js';
+import { SnakepitChannel } from './snakepit-translator.js';
+import { inheritedEnv } from '../worker/worker-env.js';
+import type { LinkKind } from '../worker/link-kind.js';
+import type { ExitInfo, LinkFactory, OutputStream, WorkerLink } from '../worker/worker-link.js';
+import { WorkerProcess } from '../worker/worker-process.js';
 
 const READY_POLL_MS = 25;
 const PING_TIMEOUT_MS = 10_000;
@@ -36,6 +37,15 @@ export const liveSnakepitLinks = new Set<SnakepitLink>();
 export function snakepitLink(config: ResolvedPoolConfig, runId: string): LinkFactory {
   return ({ workerId, onLine }) => new SnakepitLink(config, runId, workerId, onLine);
 }
+
+/** The Snakepit link kind: the pool's local workers are Snakepit-style servers (`transport: "snakepit"`). */
+export const snakepitLinks: LinkKind = {
+  name: 'snakepit',
+  open: ({ config, runId }) =>
+    config.snakepit
+      ? { linkFor: (endpoint) => (endpoint === undefined ? snakepitLink(config, runId) : undefined) }
+      : undefined,
+};
 
 export class SnakepitLink implements WorkerLink {
   readonly channel: SnakepitChannel;

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import { installPackages } from './install.js';
-import { findExecutable, venvPython } from './interpreter.js';
+import { findExecutable, venvPython } from './executables.js';
 import { runProcess } from './run-process.js';
 import { findUv, uvVenvArgs } from './uv.js';
 
@@ -96,7 +96,10 @@ async function createVenv(venv: string, options: SetupOptions, uv: string | unde
   if (uv) {
     const python = options.python ?? options.pythonVersion ?? baseInterpreter(undefined, options.cwd);
     progress(`creating ${venv} with uv (Python ${python})`);
-    const r = await runProcess(uv, uvVenvArgs(venv, python), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...onLine });
+    const r = await runProcess(uv, uvVenvArgs(venv, python), {
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...onLine,
+    });
     if (r.code !== 0) {
       throw new PythonEnvError(
         `uv could not create a virtual environment at ${venv}:\n  ${r.output.slice(-5).join('\n  ')}`,
@@ -108,7 +111,10 @@ async function createVenv(venv: string, options: SetupOptions, uv: string | unde
   const base = baseInterpreter(options.python, options.cwd);
   const version = await pythonVersion(base);
   progress(`creating ${venv} with Python ${version} (${base})`);
-  const r = await runProcess(base, ['-m', 'venv', venv], { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...onLine });
+  const r = await runProcess(base, ['-m', 'venv', venv], {
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...onLine,
+  });
   if (r.code !== 0) {
     throw new PythonEnvError(
       `could not create a virtual environment at ${venv}:\n  ${r.output.slice(-5).join('\n  ')}`,
@@ -154,7 +160,8 @@ export async function setupEnvironment(options: SetupOptions): Promise<SetupResu
 
   const files = options.requirementFiles.map((f) => resolve(options.cwd, f));
   for (const f of files) {
-    if (!existsSync(f)) throw new PythonEnvError(`requirements file ${f} does not exist`, 'fix the path or drop the option');
+    if (!existsSync(f))
+      throw new PythonEnvError(`requirements file ${f} does not exist`, 'fix the path or drop the option');
   }
   if (options.bridgeDir !== undefined) await linkBridge(python, options.bridgeDir, progress);
   const stamp = stampOf(version, options.packages, files);
@@ -197,7 +204,11 @@ export async function setupEnvironment(options: SetupOptions): Promise<SetupResu
  * it. Nothing is built or copied, and nothing is written into that folder (it may be inside node_modules); a
  * second run rewrites the file only when the folder moved.
  */
-async function linkBridge(python: string, bridgeDir: string, progress: (line: string) => void): Promise<void> {
+async function linkBridge(
+  python: string,
+  bridgeDir: string,
+  progress: (line: string) => void,
+): Promise<void> {
   const r = await runProcess(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
     timeoutMs: VERSION_TIMEOUT_MS,
   });

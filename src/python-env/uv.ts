@@ -4,7 +4,7 @@
  * resolution asks it for a managed Python only when `python.strategy` is `"uv"`.
  */
 import { spawnSync } from 'node:child_process';
-import { findExecutable, type ResolveOptions } from './interpreter.js';
+import { findExecutable, type ResolveOptions } from './executables.js';
 
 const UV_FIND_TIMEOUT_MS = 15_000;
 

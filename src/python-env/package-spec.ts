@@ -59,12 +59,14 @@ export function checkRequirementSpec(spec: unknown, key: string): RequirementSpe
   if (!m) throw bad(`${JSON.stringify(spec)} does not start with a valid package name`);
   const [, name, extrasText, rest] = m as unknown as [string, string, string | undefined, string];
   const extras = extrasText === undefined ? [] : extrasText.split(',').map((e) => e.trim());
-  if (extras.some((e) => !NAME_RE.test(e))) throw bad(`${JSON.stringify(spec)} has a malformed [extras] list`);
+  if (extras.some((e) => !NAME_RE.test(e)))
+    throw bad(`${JSON.stringify(spec)} has a malformed [extras] list`);
   const clauses: VersionClause[] = [];
   if (rest.length > 0) {
     for (const part of rest.split(',')) {
       const c = CLAUSE_RE.exec(part.trim());
-      if (!c) throw bad(`${JSON.stringify(spec)} has a malformed version clause ${JSON.stringify(part.trim())}`);
+      if (!c)
+        throw bad(`${JSON.stringify(spec)} has a malformed version clause ${JSON.stringify(part.trim())}`);
       const op = c[1] as VersionClause['op'];
       const version = c[2]!;
       if (version.endsWith('.*') && op !== '==' && op !== '!=') {

@@ -27,7 +27,9 @@ function explicitBridge(path: string, from: string): string {
   const dir = resolve(path);
   if (hasBridge(dir)) return dir;
   if (basename(dir) === 'snakepit_bridge' && hasBridge(dirname(dir))) return dirname(dir);
-  throw new BridgeNotFoundError(`${from} does not point at a folder holding snakepit_bridge/__init__.py`, [dir]);
+  throw new BridgeNotFoundError(`${from} does not point at a folder holding snakepit_bridge/__init__.py`, [
+    dir,
+  ]);
 }
 
 /**
@@ -40,7 +42,7 @@ export function bridgeDirectory(explicit?: string): string {
   const fromEnv = process.env[BRIDGE_PATH_ENV];
   if (fromEnv) return explicitBridge(fromEnv, BRIDGE_PATH_ENV);
   if (bundled) return bundled;
-  // Walk up from this module: src/python/ from source, dist/src/python/ built, dist/cjs/ for the CommonJS build.
+  // Walk up from this module: src/python-env/ from source, dist/src/python-env/ built, dist/cjs/ for the CommonJS build.
   const searched: string[] = [];
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {

@@ -24,9 +24,9 @@ import {
   type HostMessage,
   type WorkerMessage,
 } from '../protocol/messages.js';
-import { jsonCodec } from './codec-json.js';
-import { FrameDecoder } from './frame-decoder.js';
-import type { Grpc } from './grpc-proto.js';
+import { jsonCodec } from '../transport/codec-json.js';
+import { FrameDecoder } from '../transport/frame-decoder.js';
+import type { Grpc } from '../remote/grpc-proto.js';
 import type { HostServiceDelegate, SnakepitHostService } from './snakepit-host-service.js';
 import {
   type AnyMessage,

@@ -44,15 +44,29 @@ export function runBridgeHelper<T>(
   args: string[],
   options: HelperOptions = {},
 ): Promise<HelperRun<T>> {
-  return runJsonHelper<T>(python, ['-m', `snakepit_bridge.${module}`, ...args], `-m snakepit_bridge.${module}`, options);
+  return runJsonHelper<T>(
+    python,
+    ['-m', `snakepit_bridge.${module}`, ...args],
+    `-m snakepit_bridge.${module}`,
+    options,
+  );
 }
 
 /**
  * Run doctor's probe (`python .../snakepit_bridge/probe.py args...`), by path so that it works even when the
  * package cannot be imported.
  */
-export function runProbe<T>(python: string, args: string[], options: HelperOptions = {}): Promise<HelperRun<T>> {
-  return runJsonHelper<T>(python, [join(bridgeDirectory(), 'snakepit_bridge', 'probe.py'), ...args], 'probe.py', options);
+export function runProbe<T>(
+  python: string,
+  args: string[],
+  options: HelperOptions = {},
+): Promise<HelperRun<T>> {
+  return runJsonHelper<T>(
+    python,
+    [join(bridgeDirectory(), 'snakepit_bridge', 'probe.py'), ...args],
+    'probe.py',
+    options,
+  );
 }
 
 async function runJsonHelper<T>(

@@ -80,7 +80,8 @@ function parseStringArray(body: string, fail: (why: string) => Error): string[] 
   };
   for (skip(); k < body.length && body[k] !== ']'; skip()) {
     const quote = body[k];
-    if (quote !== '"' && quote !== "'") throw fail(`expected a string at ${JSON.stringify(body.slice(k, k + 20))}`);
+    if (quote !== '"' && quote !== "'")
+      throw fail(`expected a string at ${JSON.stringify(body.slice(k, k + 20))}`);
     let value = '';
     k++;
     while (k < body.length && body[k] !== quote) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type * as GrpcModule from '@grpc/grpc-js';
 import type { ServiceClientConstructor } from '@grpc/grpc-js';
 import { MissingDependencyError } from '../errors/errors.js';
-import { bridgeDirectory } from '../python/bridge-path.js';
+import { bridgeDirectory } from '../python-env/bridge-path.js';
 
 export type Grpc = typeof GrpcModule;
 

@@ -12,54 +12,11 @@
  * and `snakepit doctor` can show it. Resolution never runs Python itself (only `uv python find` when asked for),
  * so it stays cheap enough to run once per pool at start-up.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PythonEnvError } from '../errors/errors.js';
 import type { ResolvedPython } from '../config/config-types.js';
+import { findExecutable, type ResolveOptions, venvPython } from './executables.js';
 import { findUv, uvFindPython } from './uv.js';
-
-export interface ResolveOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** `"uv"`: use a uv-managed interpreter at step 5. Default `"auto"` (no uv step). */
-  strategy?: 'auto' | 'uv';
-  /** The Python version asked of uv (`"3.12"`, `">=3.11"`). Only with `strategy: "uv"`. */
-  version?: string;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The absolute path of `command`: itself when it contains a slash, else the first match on PATH. */
-export function findExecutable(command: string, options: ResolveOptions = {}): string | undefined {
-  const cwd = options.cwd ?? process.cwd();
-  if (command.includes('/')) {
-    const path = isAbsolute(command) ? command : resolve(cwd, command);
-    return isExecutableFile(path) ? path : undefined;
-  }
-  const pathVar = (options.env ?? process.env)['PATH'] ?? '';
-  for (const dir of pathVar.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The interpreter inside a virtual environment directory, when there is one. */
-export function venvPython(venvDir: string): string | undefined {
-  for (const name of ['python', 'python3']) {
-    const candidate = join(venvDir, 'bin', name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 const FIX_NO_PYTHON =
   'install Python 3.9 or newer, or point snakepit at one: python.executable in the config, ' +

@@ -1,41 +1,14 @@
 /**
- * Crash classification: why a worker process ended, as one word (the crash barrier's vocabulary).
+ * Crash classification: reads why a worker process ended from its exit status, as one of the exit kinds in
+ * errors/exit-kind.ts (the crash barrier's vocabulary).
  *
  * The host knows when it killed a worker itself (and why); everything else is read from the exit status. A
  * SIGKILL the host did not send is called an OOM kill when the memory cgroup's `oom_kill` counter moved while the
  * worker lived (the kernel's OOM killer sends SIGKILL), and `killed` otherwise.
  */
 import { readFileSync } from 'node:fs';
-import type { ExitInfo } from './worker-process.js';
-
-/**
- * - `stopped`: the host stopped it on purpose (close, recycling).
- * - `clean_exit`: it exited with code 0 on its own (`sys.exit()` in a tool, a host it thought gone).
- * - `error_exit`: it exited with a non-zero code on its own (`sys.exit(3)`, `os._exit(1)`, a failed start).
- * - `crash_signal`: a crash signal (SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGTRAP): a fault in C code.
- * - `oom_kill`: SIGKILL from the kernel's out-of-memory killer, or from the host for memory past `limits.memoryMb`.
- * - `killed`: another signal the host did not send (someone ran `kill -9`).
- * - `timeout_kill`: the host killed it because a cancelled call (timeout, abort) did not stop in time.
- * - `hang_kill`: the host killed it because it stopped answering heartbeats (stuck in C code holding the GIL).
- * - `protocol_kill`: the host killed it because it broke the protocol (garbage or an oversized frame).
- * - `start_failed`: it never became ready (import error, start-up timeout, missing interpreter).
- * - `connection_lost`: a remote worker's connection failed or was cut (its process may still run over there).
- */
-export type WorkerExitKind =
-  | 'stopped'
-  | 'clean_exit'
-  | 'error_exit'
-  | 'crash_signal'
-  | 'oom_kill'
-  | 'killed'
-  | 'timeout_kill'
-  | 'hang_kill'
-  | 'protocol_kill'
-  | 'start_failed'
-  | 'connection_lost';
-
-/** The kinds of kill the host itself decides on. */
-export type HostKillKind = 'timeout_kill' | 'hang_kill' | 'protocol_kill' | 'connection_lost' | 'oom_kill';
+import type { HostKillKind, WorkerExitKind } from '../errors/exit-kind.js';
+import type { ExitInfo } from './worker-link.js';
 
 const CRASH_SIGNALS: ReadonlySet<string> = new Set([
   'SIGSEGV',
@@ -72,34 +45,6 @@ export function classifyExit(facts: ExitFacts): WorkerExitKind {
     return 'killed';
   }
   return code === 0 ? 'clean_exit' : 'error_exit';
-}
-
-/** A short phrase for messages: "a crash signal", "the OOM killer", … */
-export function describeExitKind(kind: WorkerExitKind): string {
-  switch (kind) {
-    case 'stopped':
-      return 'stopped by the host';
-    case 'clean_exit':
-      return 'exited on its own (code 0)';
-    case 'error_exit':
-      return 'exited on its own with an error code';
-    case 'crash_signal':
-      return 'crashed (a fault in native code)';
-    case 'oom_kill':
-      return 'killed for using too much memory';
-    case 'killed':
-      return 'killed by a signal the host did not send';
-    case 'timeout_kill':
-      return 'killed by the host: a cancelled call did not stop in time';
-    case 'hang_kill':
-      return 'killed by the host: it stopped answering heartbeats';
-    case 'protocol_kill':
-      return 'killed by the host: it broke the protocol';
-    case 'start_failed':
-      return 'failed to start';
-    case 'connection_lost':
-      return 'lost its connection (remote worker)';
-  }
 }
 
 let cgroupEventsFile: string | null | undefined;

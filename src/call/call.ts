@@ -11,8 +11,17 @@
  */
 import { AbortError, CallTimeoutError, QueueTimeoutError } from '../errors/errors.js';
 import type { CallMessage, CancelMessage } from '../protocol/messages.js';
-import type { CallObserver } from '../telemetry/call-telemetry.js';
 import type { ChunkStream } from './chunk-stream.js';
+
+/** What a Call tells its observer. */
+export interface CallObserver {
+  /** The call exists (called in the caller's synchronous context). */
+  created(call: Call): void;
+  /** The call was dispatched to a worker (`call.runner`, `call.dispatchedAt` are set). */
+  started(call: Call): void;
+  /** The call settled, with `error` or without. Called once. */
+  settled(call: Call, error: Error | undefined): void;
+}
 
 export type CancelReason = CancelMessage['reason'];
 

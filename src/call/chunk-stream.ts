@@ -6,6 +6,7 @@
  * consumer holds at most one window in memory on either side. An error ends the iteration after the chunks
  * that arrived before it; `break` (iterator `return()`) stops the Python generator.
  */
+import { DEFAULTS } from '../config/defaults.js';
 
 export interface ChunkStreamControl {
   /** Give the worker `n` more credits. */
@@ -13,8 +14,6 @@ export interface ChunkStreamControl {
   /** The consumer stopped early. */
   stop(): void;
 }
-
-export const DEFAULT_STREAM_WINDOW = 512;
 
 export class ChunkStream implements AsyncIterableIterator<unknown> {
   readonly window: number;
@@ -29,7 +28,7 @@ export class ChunkStream implements AsyncIterableIterator<unknown> {
   /** Chunks received so far. */
   received = 0;
 
-  constructor(window = DEFAULT_STREAM_WINDOW) {
+  constructor(window: number = DEFAULTS.streamWindow) {
     this.window = window;
   }
 

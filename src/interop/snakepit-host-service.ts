@@ -12,7 +12,7 @@
 import { chmodSync } from 'node:fs';
 import type { sendUnaryData, Server, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
 import type { ParameterSpec, WireToolSpec } from '../protocol/messages.js';
-import type { BridgeProto } from './grpc-proto.js';
+import type { BridgeProto } from '../remote/grpc-proto.js';
 import { type AnyMessage, decodeAny, resultAny } from './snakepit-values.js';
 
 /** What the worker's translator does for the service. */

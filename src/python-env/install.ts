@@ -68,10 +68,7 @@ export async function installPackages(options: InstallOptions): Promise<'pip' | 
   const [command, args] =
     chosen.kind === 'uv'
       ? [chosen.uv, uvPipInstallArgs(options.python, options.specs, files)]
-      : [
-          options.python,
-          ['-m', 'pip', 'install', ...options.specs, ...files.flatMap((f) => ['-r', f])],
-        ];
+      : [options.python, ['-m', 'pip', 'install', ...options.specs, ...files.flatMap((f) => ['-r', f])]];
   const timeoutMs = options.timeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS;
   const r = await runProcess(command, args, {
     env: installerEnv(options.env),
@@ -116,7 +113,9 @@ export function explainInstallFailure(output: string, python: string, installer:
   }
   // Requirements that contradict each other (`six>=1.16` beside `six==1.0`): the index answered, the list is wrong.
   if (/ResolutionImpossible|conflicting dependencies|requirements are unsatisfiable/.test(output)) {
-    const cause = /Cannot install (.+?) because these package versions have conflicting dependencies/.exec(output);
+    const cause = /Cannot install (.+?) because these package versions have conflicting dependencies/.exec(
+      output,
+    );
     return (
       `the requirements conflict${cause ? ` (${cause[1]})` : ''}: ${installer} names the clashing clauses above; ` +
       'loosen or remove one (python.packages, requirements.txt, pyproject.toml or the command line)'
@@ -124,9 +123,8 @@ export function explainInstallFailure(output: string, python: string, installer:
   }
   // pip lists what the index has when it found the package: then it was reachable, and the version is wrong. This
   // comes first because pip also warns about an unreachable extra index on the way (a mirror beside PyPI).
-  const versions = /Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)/.exec(
-    output,
-  );
+  const versions =
+    /Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)/.exec(output);
   if (versions && versions[2]!.trim() !== 'none') {
     return (
       `no version of ${versions[1]} matches; the index has ${versions[2]!.trim()}: change the version clause ` +
@@ -148,7 +146,7 @@ export function explainInstallFailure(output: string, python: string, installer:
   if (/No solution found|not found in the package registry/i.test(output) && !unreachable) {
     return (
       'no such package or version on the index uv uses: check the name and version clause (`uv pip install` ' +
-      "prints what the index has above)"
+      'prints what the index has above)'
     );
   }
   if (unreachable) {

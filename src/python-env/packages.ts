@@ -84,7 +84,11 @@ function interpreter(options: PythonPackagesOptions): string {
   return resolvePython(options.python, options.cwd ? { cwd: options.cwd } : {}).executable;
 }
 
-async function check(specs: string[], python: string, options: PythonPackagesOptions): Promise<CheckInstalledResult> {
+async function check(
+  specs: string[],
+  python: string,
+  options: PythonPackagesOptions,
+): Promise<CheckInstalledResult> {
   const { value } = await runBridgeHelper<HelperReport>(python, 'packages', specs, {
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
@@ -95,7 +99,13 @@ async function check(specs: string[], python: string, options: PythonPackagesOpt
     );
   }
   const missing = value.packages.filter((p) => !p.satisfied).map((p) => p.spec);
-  return { allInstalled: missing.length === 0, missing, packages: value.packages, python, pythonVersion: value.python };
+  return {
+    allInstalled: missing.length === 0,
+    missing,
+    packages: value.packages,
+    python,
+    pythonVersion: value.python,
+  };
 }
 
 /** Check and install requirements in the workers' Python environment. */

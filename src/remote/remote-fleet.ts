@@ -18,40 +18,31 @@
  */
 import { lookup } from 'node:dns/promises';
 import type { Client } from '@grpc/grpc-js';
-import type { ResolvedGrpcConfig, ResolvedPoolConfig } from '../config/config-types.js';
-import { exposureProblem } from '../config/grpc-config.js';
+import type { ResolvedGrpcConfig } from '../config/config-types.js';
+import { exposureProblem } from './grpc-config.js';
 import { WorkerStartError } from '../errors/errors.js';
-import {
-  clientOptions,
-  GRPC_KEEPALIVE_TIMEOUT_MS,
-  loadBridgeProto,
-  type BridgeProto,
-} from '../transport/grpc-proto.js';
-import type { Logger } from '../util/logger.js';
+import { clientOptions, GRPC_KEEPALIVE_TIMEOUT_MS, loadBridgeProto, type BridgeProto } from './grpc-proto.js';
 import { trace } from '../util/trace.js';
 import { RemoteLink } from './remote-link.js';
-import type { WorkerHandle } from './worker-handle.js';
-import type { LinkFactory } from './worker-link.js';
+import type { WorkerHandle } from '../worker/worker-handle.js';
+import type { LinkHost, LinkKind, PoolLinks } from '../worker/link-kind.js';
+import type { LinkFactory } from '../worker/worker-link.js';
 
 /** What the fleet needs of its pool. */
-export interface FleetHost {
-  readonly name: string;
-  readonly config: ResolvedPoolConfig;
-  readonly logger: Logger;
-  readonly runId: string;
-  /** The pool's workers (any state). */
-  workers(): readonly WorkerHandle[];
-  /** Create a worker at `endpoint` (the pool counts it), start it; resolves when it is ready. */
-  startRemoteWorker(endpoint: string): Promise<WorkerHandle>;
-  isRunning(): boolean;
-}
+export type FleetHost = LinkHost;
 
 interface Backoff {
   failures: number;
   timer: NodeJS.Timeout | undefined;
 }
 
-export class RemoteFleet {
+/** The gRPC link kind: remote workers at endpoints, beside the local ones, when the pool has `grpc`. */
+export const grpcLinks: LinkKind = {
+  name: 'grpc',
+  open: (host) => (host.config.grpc ? new RemoteFleet(host) : undefined),
+};
+
+export class RemoteFleet implements PoolLinks {
   readonly #host: FleetHost;
   readonly #grpc: ResolvedGrpcConfig;
   readonly #clients = new Map<string, Client>();
@@ -102,7 +93,10 @@ export class RemoteFleet {
   }
 
   /** How the pool opens a worker's link at `endpoint` (also used for a recycled worker's replacement). */
-  linkFor(endpoint: string): LinkFactory {
+  linkFor(endpoint: string): LinkFactory;
+  linkFor(endpoint: string | undefined): LinkFactory | undefined;
+  linkFor(endpoint: string | undefined): LinkFactory | undefined {
+    if (endpoint === undefined) return undefined; // the pool's local workers are not the fleet's
     return ({ workerId, onLine }) => {
       const proto = this.#proto!;
       const metadata = new proto.grpc.Metadata();

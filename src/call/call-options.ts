@@ -3,10 +3,12 @@
  * every call's arguments pass before a `Call` exists. Each problem is an InvalidArgumentsError naming the option.
  * Separate from `Snakepit` so the facade stays a list of one-line delegations.
  */
-import { SESSION_TOOLS_PREFIX } from './pool/session-handoff.js';
-import { ConfigError, InvalidArgumentsError } from './errors/errors.js';
-import { type GracefulOption, type GracefulWire, resolveGraceful } from './config/graceful.js';
-import { DEFAULT_STREAM_WINDOW } from './pool/chunk-stream.js';
+import { ConfigError, InvalidArgumentsError } from '../errors/errors.js';
+import { type GracefulOption, type GracefulWire, resolveGraceful } from '../config/graceful.js';
+import { DEFAULTS } from '../config/defaults.js';
+
+/** The prefix of the bridge tools that move a session (pool/session-handoff.ts): only the pool calls them. */
+export const SESSION_TOOLS_PREFIX = '__snakepit__.session_';
 
 /**
  * The longest tool name a call may have. Tool names often come from untrusted input (an LLM's tool call, a web
@@ -165,9 +167,9 @@ export function checkCallOptions(
   return { timeoutMs, sessionId, correlationId };
 }
 
-/** A stream's back-pressure window (`options.window`, default DEFAULT_STREAM_WINDOW). */
+/** A stream's back-pressure window (`options.window`, default DEFAULTS.streamWindow). */
 export function streamWindow(tool: string, options: StreamOptions): number {
-  const window = options.window ?? DEFAULT_STREAM_WINDOW;
+  const window = options.window ?? DEFAULTS.streamWindow;
   if (!Number.isInteger(window) || window < 1) {
     throw new InvalidArgumentsError(
       tool,

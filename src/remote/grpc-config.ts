@@ -7,23 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors/errors.js';
-import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from './checks.js';
+import { boolean, describe as show, integer, isPlainObject, rejectUnknownKeys } from '../config/checks.js';
 import type {
   EndpointResolver,
   ResolvedGrpcConfig,
   ResolvedSnakepitStyle,
   TransportKind,
-} from './config-types.js';
-
-export const GRPC_DEFAULTS = {
-  workersPerEndpoint: 1,
-  connectTimeoutMs: 5_000,
-  keepaliveMs: 2_000,
-  keepaliveTimeoutMs: 3_000,
-  resolveIntervalMs: 10_000,
-  reconnectInitialBackoffMs: 200,
-  reconnectMaxBackoffMs: 10_000,
-} as const;
+} from '../config/config-types.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 /** The environment variable a host reads its token from when `grpc.token` is not given. */
 export const TOKEN_ENV = 'SNAKEPIT_GRPC_TOKEN';
@@ -168,14 +159,14 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
   const initialBackoffMs = integer(
     `${where}.grpc.reconnect.initialBackoffMs`,
     reconnect['initialBackoffMs'],
-    GRPC_DEFAULTS.reconnectInitialBackoffMs,
+    DEFAULTS.grpc.reconnectInitialBackoffMs,
     1,
     MAX_MS,
   );
   const maxBackoffMs = integer(
     `${where}.grpc.reconnect.maxBackoffMs`,
     reconnect['maxBackoffMs'],
-    Math.max(GRPC_DEFAULTS.reconnectMaxBackoffMs, initialBackoffMs),
+    Math.max(DEFAULTS.grpc.reconnectMaxBackoffMs, initialBackoffMs),
     initialBackoffMs,
     MAX_MS,
   );
@@ -184,7 +175,7 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     workersPerEndpoint: integer(
       `${where}.grpc.workersPerEndpoint`,
       grpc['workersPerEndpoint'],
-      GRPC_DEFAULTS.workersPerEndpoint,
+      DEFAULTS.grpc.workersPerEndpoint,
       1,
       1_000,
     ),
@@ -194,21 +185,21 @@ export function resolveGrpcConfig(where: string, endpoints: unknown, raw: unknow
     connectTimeoutMs: integer(
       `${where}.grpc.connectTimeoutMs`,
       grpc['connectTimeoutMs'],
-      GRPC_DEFAULTS.connectTimeoutMs,
+      DEFAULTS.grpc.connectTimeoutMs,
       1,
       MAX_MS,
     ),
     keepaliveMs: integer(
       `${where}.grpc.keepaliveMs`,
       grpc['keepaliveMs'],
-      GRPC_DEFAULTS.keepaliveMs,
+      DEFAULTS.grpc.keepaliveMs,
       500,
       MAX_MS,
     ),
     resolveIntervalMs: integer(
       `${where}.grpc.resolveIntervalMs`,
       grpc['resolveIntervalMs'],
-      GRPC_DEFAULTS.resolveIntervalMs,
+      DEFAULTS.grpc.resolveIntervalMs,
       100,
       MAX_MS,
     ),

@@ -8,10 +8,10 @@
  *        └──(timeout, refused)─────────────────────────────────┴──(we cancelled: signal())───────► ended: signal
  */
 import type { Client, ClientDuplexStream, Metadata, StatusObject } from '@grpc/grpc-js';
-import type { ChannelInMessage, ChannelOutMessage, Grpc } from '../transport/grpc-proto.js';
-import { GrpcByteStream } from '../transport/grpc-stream.js';
-import type { WorkerLink } from './worker-link.js';
-import type { ExitInfo, OutputStream } from './worker-process.js';
+import type { ChannelInMessage, ChannelOutMessage, Grpc } from './grpc-proto.js';
+import { GrpcByteStream } from './grpc-stream.js';
+
+import type { ExitInfo, OutputStream, WorkerLink } from '../worker/worker-link.js';
 
 const TAIL_LINES = 40;
 
