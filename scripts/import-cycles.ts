@@ -1,9 +1,10 @@
 /**
- * Import cycles in src/ and python/snakepit_bridge/: builds both import graphs and lists every cycle.
+ * Import cycles in src/ and python/snakepit_bridge/: builds both import graphs and lists every cycle, and every
+ * import in src/ that breaks a layering rule (LAYER_RULES, the "Layers" of docs/ARCHITECTURE.md).
  *
  * Every import counts: static `import`, `import type`, `export … from`, dynamic `import()`; on the Python side
  * also function-local imports (a local import that dodges a cycle at run time is still a cycle in the design).
- * Run `npx tsx scripts/import-cycles.ts` to print them; test/unit/import-cycles.test.ts keeps the count at zero.
+ * Run `npx tsx scripts/import-cycles.ts` to print them; test/unit/import-cycles.test.ts keeps both counts at zero.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -98,6 +99,70 @@ export function cycles(graph: Graph): string[][] {
   return found;
 }
 
+/**
+ * A layering rule of docs/ARCHITECTURE.md ("Layers"): files under `from` (path prefixes; minus `exceptFrom`) import
+ * nothing under `forbidden`, or, with `onlyTo`, nothing outside it.
+ */
+export interface LayerRule {
+  rule: string;
+  from: string[];
+  exceptFrom?: string[];
+  forbidden?: string[];
+  onlyTo?: string[];
+}
+
+export const LAYER_RULES: LayerRule[] = [
+  {
+    rule: 'only the link registry reaches a transport (config checks their keys; index.ts exports their helpers)',
+    from: ['src/'],
+    exceptFrom: ['src/remote/', 'src/interop/', 'src/pool/link-registry.ts', 'src/config/', 'src/index.ts'],
+    forbidden: ['src/remote/', 'src/interop/'],
+  },
+  {
+    rule: 'a worker, a call and the wire below them know no pool, session, telemetry, transport kind or facade',
+    from: ['src/worker/', 'src/call/', 'src/transport/', 'src/protocol/', 'src/errors/', 'src/util/'],
+    forbidden: [
+      'src/pool/',
+      'src/session/',
+      'src/telemetry/',
+      'src/remote/',
+      'src/interop/',
+      'src/dashboard/',
+      'src/cli/',
+      'src/snakepit.ts',
+      'src/index.ts',
+    ],
+  },
+  {
+    rule: 'PoolSupervisor sees its pool only through SupervisorHost',
+    from: ['src/pool/pool-supervisor.ts'],
+    forbidden: ['src/pool/pool.ts'],
+  },
+  {
+    rule: 'the Node runtime runs in the worker process: it imports nothing of the host',
+    from: ['src/runtimes/node/'],
+    onlyTo: ['src/runtimes/node/'],
+  },
+];
+
+const under = (file: string, prefixes: string[] | undefined): boolean =>
+  prefixes?.some((p) => file === p || (p.endsWith('/') && file.startsWith(p))) ?? false;
+
+/** Every import that breaks a rule, as `rule: from → to`. */
+export function layerViolations(graph: Graph, rules: LayerRule[] = LAYER_RULES): string[] {
+  const out: string[] = [];
+  for (const [from, targets] of graph) {
+    for (const r of rules) {
+      if (!under(from, r.from) || under(from, r.exceptFrom)) continue;
+      for (const to of targets) {
+        if (under(to, r.forbidden) || (r.onlyTo && !under(to, r.onlyTo)))
+          out.push(`${r.rule}: ${from} → ${to}`);
+      }
+    }
+  }
+  return out;
+}
+
 /** One shortest path around a cycle inside `component`, for a readable message (a → b → a). */
 export function describeCycle(graph: Graph, component: string[]): string {
   const inside = new Set(component);
@@ -134,5 +199,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     if (found.length > 0) failed = true;
     else console.log(`${name}: no import cycles`);
   }
+  const broken = layerViolations(typescriptGraph());
+  for (const line of broken) console.log(line);
+  if (broken.length > 0) failed = true;
+  else console.log('src/: the layers hold');
   process.exit(failed ? 1 : 0);
 }

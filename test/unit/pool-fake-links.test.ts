@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/call/call.js';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
-import { PoolClosedError, WorkerCrashedError } from '../../src/errors/errors.js';
+import { CallTimeoutError, PoolClosedError, WorkerCrashedError } from '../../src/errors/errors.js';
+import type { SessionRouter } from '../../src/pool/picker.js';
 import { Pool } from '../../src/pool/pool.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -18,6 +19,7 @@ const pools: Pool[] = [];
 async function fakePool(
   config: Partial<SnakepitConfig> = {},
   behaviour?: (n: number) => FakeWorkerBehaviour,
+  sessions?: SessionRouter,
 ): Promise<{ pool: Pool; workers: FakeWorker[]; events: EventBus }> {
   const { kind, workers } = fakeLinks(behaviour);
   const events = new EventBus(() => {});
@@ -27,6 +29,7 @@ async function fakePool(
     runId: 'run',
     onHostCall: () => {},
     linkKinds: [kind],
+    ...(sessions ? { sessions } : {}),
   });
   pools.push(pool);
   await pool.start();
@@ -40,6 +43,17 @@ function submit(pool: Pool, tool = 't', extra: Partial<Parameters<typeof testCal
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Session affinity as the SessionStore gives it, for one pool: session → the worker that served it last. */
+function sessionMap(): SessionRouter {
+  const last = new Map<string, string>();
+  return {
+    workerFor: (session) => last.get(session),
+    bound: (session, _pool, worker) => void last.set(session, worker),
+    unbind: (session) => void last.delete(session),
+    sessionsOn: (_pool, worker) => [...last].filter(([, w]) => w === worker).map(([s]) => s),
+  };
+}
 
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.destroy()));
@@ -111,6 +125,45 @@ describe('Pool over fake links', () => {
     holder.answer(holder.pending[0]!.id, 'outer done');
     await expect(outer.promise).resolves.toBe('outer done');
     await eventually(() => holder.pending.some((m) => m.tool === 'top'));
+  });
+
+  it('parks a session call on its busy worker (wait line) while calls behind it go to another worker', async () => {
+    const { pool, workers } = await fakePool({ size: 2, workerConcurrency: 1 }, undefined, sessionMap());
+    const first = submit(pool, 's1', { sessionId: 'S' });
+    await tick();
+    const home = workers.find((w) => w.pending[0]?.tool === 's1')!;
+    const other = workers.find((w) => w !== home)!;
+    // s2 must run where S lives, which is full: it waits in that worker's line, not at the head of the queue,
+    // so the session-less call behind it is not held up.
+    const second = submit(pool, 's2', { sessionId: 'S' });
+    const free = submit(pool, 'free');
+    await tick();
+    expect(other.pending.map((m) => m.tool)).toEqual(['free']);
+    expect(home.pending.map((m) => m.tool)).toEqual(['s1']);
+    expect(second.phase).toBe('queued');
+    home.answer(home.pending[0]!.id, 1);
+    await expect(first.promise).resolves.toBe(1);
+    await eventually(() => home.pending[0]?.tool === 's2', 2000, 's2 on its session’s worker');
+    home.answer(home.pending[0]!.id, 2);
+    other.answer(other.pending[0]!.id, 3);
+    await expect(Promise.all([second.promise, free.promise])).resolves.toEqual([2, 3]);
+  });
+
+  it('a timed-out call sends cancel and keeps its slot until the worker answers it', async () => {
+    const { pool, workers } = await fakePool({ size: 1, workerConcurrency: 1 });
+    const slow = submit(pool, 'slow', { timeoutMs: 30 });
+    const next = submit(pool, 'next');
+    await expect(slow.promise).rejects.toBeInstanceOf(CallTimeoutError);
+    const w = workers[0]!;
+    await eventually(() => w.received.some((m) => m.type === 'cancel'), 2000, 'the cancel frame');
+    // The worker may still be running it: nothing more is sent until its terminal frame arrives.
+    await tick();
+    expect(w.pending.map((m) => m.tool)).toEqual(['slow']);
+    expect(next.phase).toBe('queued');
+    w.fail(w.pending[0]!.id, 'CallCancelled', 'cancelled');
+    await eventually(() => w.pending[0]?.tool === 'next', 2000, 'the queued call after the cancel');
+    w.answer(w.pending[0]!.id, 'ok');
+    await expect(next.promise).resolves.toBe('ok');
   });
 
   it('fails the calls in flight on a crash with WorkerCrashedError and starts a replacement', async () => {
