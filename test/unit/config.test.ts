@@ -341,3 +341,72 @@ describe('CLI targets (cli-config)', () => {
     }
   });
 });
+
+describe('telemetry config', () => {
+  it('defaults, switches, and bad values named', () => {
+    expect(resolveConfig({ adapter: ADAPTER }).telemetry).toEqual({ calls: true, tracing: 'auto' });
+    expect(resolveConfig({ adapter: ADAPTER, telemetry: false }).telemetry).toEqual({
+      calls: false,
+      tracing: false,
+    });
+    expect(resolveConfig({ adapter: ADAPTER, telemetry: { tracing: false } }).telemetry).toEqual({
+      calls: true,
+      tracing: false,
+    });
+    for (const [telemetry, key] of [
+      ['yes', 'telemetry'],
+      [{ traces: true }, 'telemetry.traces'],
+      [{ calls: 1 }, 'telemetry.calls'],
+      [{ tracing: 'always' }, 'telemetry.tracing'],
+      [{ calls: false, tracing: true }, 'telemetry.tracing'],
+    ] as const) {
+      expect(() => resolveConfig({ adapter: ADAPTER, telemetry: telemetry as never })).toThrow(ConfigError);
+      expect(() => resolveConfig({ adapter: ADAPTER, telemetry: telemetry as never })).toThrow(key);
+    }
+  });
+});
+
+describe('sessions, affinity and the start policy', () => {
+  it('defaults affinity to strict_queue and sessions to a 1 h TTL', () => {
+    const config = resolveConfig({ adapter: 'a.b:C', logger: false });
+    expect(config.pools[0]!.affinity).toBe('strict_queue');
+    expect(config.sessions).toEqual({ ttlMs: 3_600_000, cleanupIntervalMs: 60_000 });
+  });
+
+  it.each([
+    ['strict_queue', 'strict_queue'],
+    ['strict', 'strict_queue'],
+    ['strict_fail_fast', 'strict_fail_fast'],
+    ['hint', 'hint'],
+    ['prefer', 'hint'],
+  ] as const)("takes affinity %s as Snakepit's %s", (given, mode) => {
+    expect(resolveConfig({ adapter: 'a.b:C', logger: false, affinity: given }).pools[0]!.affinity).toBe(mode);
+  });
+
+  it('defaults the start policy to "all" and start-up batches to 8', () => {
+    const config = resolveConfig({ adapter: 'a.b:C', logger: false });
+    expect(config.startPolicy).toBe('all');
+    expect(config.pools[0]).toMatchObject({ startupBatchSize: 8, startupBatchDelayMs: 0 });
+    expect(() => resolveConfig({ adapter: 'a.b:C', logger: false, startPolicy: 'some' as never })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it.each([
+    [{ affinity: 'sticky' }, 'pool.affinity'],
+    [{ sessions: { ttlMs: 0 } }, 'sessions.ttlMs'],
+    [{ sessions: { ttl: 5 } }, 'sessions.ttl'],
+    [{ sessions: 5 }, 'sessions'],
+  ])('rejects %j naming %s', (extra, key) => {
+    const err = (() => {
+      try {
+        resolveConfig({ adapter: 'a.b:C', logger: false, ...(extra as object) });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).key).toBe(key);
+  });
+});

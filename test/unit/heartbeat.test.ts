@@ -74,3 +74,53 @@ describe('Heartbeat', () => {
     expect(f.silent).toEqual([300]); // but real silence afterwards still counts
   });
 });
+
+describe('Heartbeat: missed beats', () => {
+  it('reports each unanswered ping, counts them in a row, and marks the fatal one', () => {
+    let now = 0;
+    const missed: Array<[number, number, boolean]> = [];
+    const silent: number[] = [];
+    const hb = new Heartbeat({
+      intervalMs: 100,
+      timeoutMs: 400,
+      now: () => now,
+      ping: () => {},
+      onSilent: (ms) => silent.push(ms),
+      onMissed: (ms, n, fatal) => missed.push([ms, n, fatal]),
+    });
+    hb.start();
+    hb.stop();
+    const beat = (answer: boolean): void => {
+      now += 100;
+      hb.tick();
+      if (answer) {
+        now += 1;
+        hb.heard();
+        now -= 1;
+      }
+    };
+    beat(true); // first ping, answered
+    beat(true);
+    expect(missed).toEqual([]);
+    beat(false); // ping 3 goes unanswered…
+    beat(false); // …noticed here: 1 missed
+    beat(true); // 2 missed (ping 4 unanswered), then the worker answers ping 5
+    beat(true); // answered: the count starts over
+    expect(missed).toEqual([
+      [199, 1, false],
+      [299, 2, false],
+    ]);
+    beat(false);
+    beat(false);
+    beat(false);
+    beat(false);
+    beat(false);
+    expect(missed.slice(2).map(([, n, fatal]) => [n, fatal])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
+    expect(silent).toHaveLength(1);
+  });
+});

@@ -1,8 +1,8 @@
-// The picker (src/pool/picker.ts): least-loaded choice, pipelining only behind calls measured fast.
+// The picker (src/pool/picker.ts): least-loaded choice, pipelining only behind calls measured fast, affinity.
 import { testCall } from './test-call.js';
 import { describe, expect, it } from 'vitest';
 import { Call } from '../../src/call/call.js';
-import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { pickLeastLoaded, pickWorker, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
 
 function call(tool = 't', timeoutMs = 10_000): Call {
   return testCall({ tool, timeoutMs });
@@ -72,5 +72,49 @@ describe('pickLeastLoaded', () => {
     const w = new FakeWorker('w');
     w.calls.push(call('fast'));
     expect(pickLeastLoaded(timed([w], timings), { workerConcurrency: 1, pipelineDepth: 1 })).toBeUndefined();
+  });
+});
+
+class AffinityWorker implements PickableWorker {
+  load = 0;
+  pipelineBlockers = 0;
+  constructor(
+    readonly id: string,
+    public state = 'ready',
+  ) {}
+}
+
+describe('pickWorker', () => {
+  const limits = { workerConcurrency: 1, pipelineDepth: 1 };
+  const [w1, w2] = [new AffinityWorker('w1'), new AffinityWorker('w2')];
+
+  it('picks the least loaded worker for a call with no affinity', () => {
+    w1.load = 1;
+    w2.load = 0;
+    expect(pickWorker(undefined, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w2 });
+    w2.load = 1;
+    expect(pickWorker(undefined, [w1, w2], limits)).toEqual({ kind: 'busy' });
+  });
+
+  it('strict: the bound worker, or wait for it, or lost when it is gone', () => {
+    w1.load = 0;
+    w2.load = 0;
+    const strict = { workerId: 'w2', strict: true };
+    expect(pickWorker(strict, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w2 });
+    w2.load = 1;
+    expect(pickWorker(strict, [w1, w2], limits)).toEqual({ kind: 'wait', worker: w2 });
+    expect(pickWorker(strict, [w1], limits)).toEqual({ kind: 'lost', workerId: 'w2' });
+    const stopping = new AffinityWorker('w2', 'stopping');
+    expect(pickWorker(strict, [w1, stopping], limits)).toEqual({ kind: 'lost', workerId: 'w2' });
+  });
+
+  it('prefer: the bound worker when it has room, else any', () => {
+    w1.load = 0;
+    w2.load = 1;
+    const prefer = { workerId: 'w2', strict: false };
+    expect(pickWorker(prefer, [w1, w2], limits)).toEqual({ kind: 'worker', worker: w1 });
+    expect(pickWorker(prefer, [w1], limits)).toEqual({ kind: 'worker', worker: w1 });
+    w1.load = 1;
+    expect(pickWorker(prefer, [w1, w2], limits)).toEqual({ kind: 'busy' });
   });
 });
