@@ -1,39 +1,8 @@
 // StallWatch (src/pool/stall-watch.ts), on a fake clock.
-import { testCall } from './test-call.js';
+import { call, FakeWorker, timed } from './fake-pickable.js';
 import { describe, expect, it, vi } from 'vitest';
-import { Call } from '../../src/call/call.js';
-import { pickLeastLoaded, ToolTimings, type PickableWorker } from '../../src/pool/picker.js';
+import { pickLeastLoaded, ToolTimings } from '../../src/pool/picker.js';
 import { StallWatch, STALL_CHECK_MS } from '../../src/pool/stall-watch.js';
-
-function call(tool = 't', timeoutMs = 10_000): Call {
-  return testCall({ tool, timeoutMs });
-}
-
-class FakeWorker implements PickableWorker {
-  calls: Call[] = [];
-  stalled = false;
-  /** As the pool decides at dispatch: a call blocks pipelining unless its tool is measured fast. */
-  timings = new ToolTimings();
-  get pipelineBlockers(): number {
-    return this.calls.filter((c) => c.cancelled || c.stream || !this.timings.isFast(c.tool)).length;
-  }
-  constructor(
-    readonly name: string,
-    public state = 'ready',
-  ) {}
-  get load(): number {
-    return this.calls.length;
-  }
-  inFlight(): Iterable<Call> {
-    return this.calls;
-  }
-}
-
-/** The workers, judging their calls with `timings`. */
-function timed(workers: FakeWorker[], timings: ToolTimings): FakeWorker[] {
-  for (const w of workers) w.timings = timings;
-  return workers;
-}
 
 describe('StallWatch', () => {
   class Busy {
