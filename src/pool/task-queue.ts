@@ -1,38 +1,39 @@
 /**
  * FIFO of calls waiting for a worker.
  *
- *   [ gone | gone | live | gone | live | live ]
+ *   [ gone | gone | live | removed | live | settled | live ]
  *            ^head
  *
- * A call that times out or is aborted while queued is settled in place and skipped when it reaches the head
- * (lazy deletion), so removal is O(1). The count is the queue's own: `size` is the number of its members, and a
- * call stops being a member when it is shifted, drained, removed (`remove`, from the pool's `abandon`), or found
- * settled at the head. No caller keeps the count right by remembering to decrement it: removing a call twice, or
- * one that was never queued, changes nothing, and a settled call nobody removed leaves the count once it reaches
- * the head.
+ * The count is the queue's own: `size` is the number of calls it holds, and a call stops counting when it is
+ * shifted, drained, removed (`remove`, from the pool's `abandon`: its slot becomes a hole), or found settled when
+ * it reaches the head (a call settled while queued that nobody removed). No caller keeps the count right by
+ * remembering to decrement it: removing a call twice, or one that was never queued, changes nothing.
+ *
+ * The hot path (push, peek, shift) is a few array operations and a counter; only `remove` searches, from the
+ * head — a rare path (a timeout or abort while queued), and the calls that time out first are the oldest.
  */
 import type { Call } from '../call/call.js';
 
 export class TaskQueue {
-  #items: Call[] = [];
+  /** From `#head` on: the queued calls in order, `undefined` where one was removed. */
+  #items: Array<Call | undefined> = [];
   #head = 0;
-  /** The calls that count: queued and not removed. A settled call may still be here until it reaches the head. */
-  readonly #members = new Set<Call>();
+  #size = 0;
 
   get size(): number {
-    return this.#members.size;
+    return this.#size;
   }
 
   push(call: Call): void {
     this.#items.push(call);
-    this.#members.add(call);
+    this.#size++;
   }
 
   /** Put a call back at the front: a retried call goes before the calls that arrived after it. */
   unshift(call: Call): void {
     if (this.#head > 0) this.#items[--this.#head] = call;
     else this.#items.unshift(call);
-    this.#members.add(call);
+    this.#size++;
   }
 
   /** The oldest live call, without removing it. */
@@ -45,8 +46,8 @@ export class TaskQueue {
     this.#skipGone();
     if (this.#head >= this.#items.length) return undefined;
     const call = this.#items[this.#head]!;
-    this.#items[this.#head++] = undefined as unknown as Call;
-    this.#members.delete(call);
+    this.#items[this.#head++] = undefined;
+    this.#size--;
     this.#compact();
     return call;
   }
@@ -56,24 +57,31 @@ export class TaskQueue {
    * @returns whether it was in the queue
    */
   remove(call: Call): boolean {
-    return this.#members.delete(call);
+    const at = this.#items.indexOf(call, this.#head);
+    if (at < 0) return false;
+    this.#items[at] = undefined;
+    this.#size--;
+    return true;
   }
 
   /** Remove and return every live call (for shutdown). */
   drain(): Call[] {
-    const live = this.#items.slice(this.#head).filter((c) => c && !c.settled && this.#members.has(c));
+    const live = this.#items.slice(this.#head).filter((c): c is Call => c !== undefined && !c.settled);
     this.#items = [];
     this.#head = 0;
-    this.#members.clear();
+    this.#size = 0;
     return live;
   }
 
+  /** Step the head past holes and past calls settled while queued (those still count: they stop here). */
   #skipGone(): void {
     while (this.#head < this.#items.length) {
-      const call = this.#items[this.#head]!;
-      if (!call.settled && this.#members.has(call)) break;
-      this.#members.delete(call);
-      this.#items[this.#head++] = undefined as unknown as Call;
+      const call = this.#items[this.#head];
+      if (call !== undefined) {
+        if (!call.settled) break;
+        this.#size--;
+      }
+      this.#items[this.#head++] = undefined;
     }
     this.#compact();
   }

@@ -1,5 +1,6 @@
 // TaskQueue (src/pool/task-queue.ts): FIFO order, lazy deletion, and the count it keeps itself.
 import { testCall } from './test-call.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Call } from '../../src/call/call.js';
 import { TaskQueue } from '../../src/pool/task-queue.js';
@@ -91,5 +92,56 @@ describe('TaskQueue keeps its own count', () => {
     q.remove(a);
     expect(q.size).toBe(0);
     expect(q.drain()).toEqual([]);
+  });
+});
+
+describe('TaskQueue against a model', () => {
+  it('agrees with a plain list under any mix of push, unshift, shift, peek, settle, remove and drain', () => {
+    type Op =
+      { op: 'push' | 'unshift' | 'shift' | 'peek' | 'drain' } | { op: 'settle' | 'remove'; pick: number };
+    const ops: fc.Arbitrary<Op> = fc.oneof(
+      fc.constantFrom<Op>(
+        { op: 'push' },
+        { op: 'unshift' },
+        { op: 'shift' },
+        { op: 'peek' },
+        { op: 'drain' },
+      ),
+      fc.record({ op: fc.constantFrom<'settle' | 'remove'>('settle', 'remove'), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(ops, { maxLength: 3000 }), (script) => {
+        const q = new TaskQueue();
+        let held: Call[] = []; // what the queue counts, in order (a settled call counts until it reaches the head)
+        const made: Call[] = [];
+        const dropSettledHead = (): void => {
+          while (held[0]?.settled) held.shift();
+        };
+        for (const o of script) {
+          if (o.op === 'push' || o.op === 'unshift') {
+            const c = call();
+            made.push(c);
+            q[o.op](c);
+            held[o.op](c);
+          } else if (o.op === 'shift' || o.op === 'peek') {
+            dropSettledHead();
+            expect(q[o.op]()).toBe(o.op === 'shift' ? held.shift() : held[0]);
+          } else if (o.op === 'drain') {
+            expect(q.drain()).toEqual(held.filter((c) => !c.settled));
+            held = [];
+          } else if ((o.op === 'settle' || o.op === 'remove') && made.length > 0) {
+            const c = made[o.pick % made.length]!;
+            if (o.op === 'settle') {
+              if (!c.settled) c.fail(new Error('gone'));
+            } else {
+              expect(q.remove(c)).toBe(held.includes(c));
+              held = held.filter((h) => h !== c);
+            }
+          }
+          expect(q.size).toBe(held.length);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
