@@ -104,8 +104,6 @@ def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
     token = current_call.set(call)
     traced = tracing.activate(call) if call.trace is not None else None
     try:
-        if worker.role is None:  # frames still buffered must not wait for this tool; with a shared read
-            worker.conn.arm()  # role the watchdog sends them if it runs long (a flusher wake-up per batch costs)
         try:
             interrupter.enter(call)
             result = _invoke(worker, call)
