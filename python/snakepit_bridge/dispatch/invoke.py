@@ -32,7 +32,8 @@ def resolve(worker, call, flush: bool = False) -> bool:
     """
     table = worker.tools
     tool = BUILTIN_TOOLS.get(call.tool)  # __snakepit__.*: the bridge's own, before any adapter's
-    if tool is None:
+    builtin = tool is not None
+    if not builtin:
         if table.execute_tool is not None:
             call.func, call.is_async = table.execute_tool, table.execute_is_async
             return True
@@ -44,10 +45,9 @@ def resolve(worker, call, flush: bool = False) -> bool:
             flush=flush)
         return False
     problem = tool.problem(call.args)
-    if problem is None and tool.name in BUILTIN_TOOLS:
+    if problem is None and builtin:
         problem = builtin_problem(call)
-    streams = tool.is_generator or tool.is_asyncgen or (tool.style is not None and "stream" in tool.style)
-    if problem is None and streams and not call.stream:
+    if problem is None and tool.streams and not call.stream:
         problem = "tool %r is a stream: use a stream call" % call.tool
     if problem is not None:  # a tool was found: its name is one of the adapter's, not a caller's megabytes
         worker.answer(call, error=bridge_error("invalid_arguments", "%s() %s" % (call.tool, problem), {
