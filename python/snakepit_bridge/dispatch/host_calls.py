@@ -20,6 +20,10 @@ from ..errors import CallCancelled, HostToolError, UnknownHostToolError
 from ..session_context import LIST_TOOLS, current_call
 from .worker_api import WorkerState
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
+
 __all__ = ["HostCalls", "LIST_TOOLS"]
 
 # A waiter gives up this long after the call's deadline, not at it: at the deadline the host cancels the call
@@ -61,7 +65,7 @@ def _timeout_error(name: str) -> HostToolError:
 class HostCalls:
     """Issues host calls and matches their answers. One per worker."""
 
-    def __init__(self, worker) -> None:
+    def __init__(self, worker: WorkerApi) -> None:
         self.worker = worker
         self._ids = itertools.count(1)
         self._ids_lock = threading.Lock()
@@ -140,8 +144,8 @@ class HostCalls:
         if remaining is not None:
             remaining += DEADLINE_GRACE_S
         waiter = self._waiters[hid] = _Waiter(hid)
-        waiter.loop = asyncio.get_running_loop()
-        waiter.future = waiter.loop.create_future()
+        loop = waiter.loop = asyncio.get_running_loop()
+        waiter.future = loop.create_future()
         try:
             self.worker.conn.send(msg)
             reply = await asyncio.wait_for(waiter.future, remaining)

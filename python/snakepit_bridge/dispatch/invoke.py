@@ -21,10 +21,14 @@ from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
 from .ref_tools import BUILTIN_TOOLS, builtin_problem
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
+
 __all__ = ["resolve", "run_call", "start_async", "stream_plain_value"]
 
 
-def resolve(worker, call, flush: bool = False) -> bool:
+def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
     """Find the tool for ``call`` and check its arguments (any thread; runs no user code).
 
     On success sets ``call.func`` / ``call.is_async`` and returns True. Otherwise answers the call
@@ -58,7 +62,7 @@ def resolve(worker, call, flush: bool = False) -> bool:
     return True
 
 
-def _invoke(worker, call):
+def _invoke(worker: WorkerApi, call):
     # execute_tool(tool_name, arguments, context), or the tool method with the arguments as keywords.
     table = worker.tools
     if table.assign_context:  # not a BaseAdapter: no per-call property, so set the attribute
@@ -77,7 +81,7 @@ def _invoke(worker, call):
     return call.func(**kwargs)
 
 
-def start_async(worker, call) -> None:
+def start_async(worker: WorkerApi, call) -> None:
     """Reader thread: hand a resolved async call to the event loop at once.
 
     Calling an ``async def`` (or async generator function) only creates the coroutine, so this runs no
@@ -93,7 +97,7 @@ def start_async(worker, call) -> None:
     worker.aio().submit(call, coro)
 
 
-def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
+def run_call(worker: WorkerApi, call, kind=SYNC, interrupter=None) -> None:
     """Run a resolved sync call, on the main thread (``kind`` SYNC) or a pool thread (THREAD, with that
     thread's ``interrupter``); exactly one terminal frame follows, from here or from the event loop. Only
     ``SystemExit`` from the tool escapes (it ends the process)."""
@@ -127,7 +131,7 @@ def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
 _PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])
 
 
-def _deliver(worker, call, result, interrupter) -> None:
+def _deliver(worker: WorkerApi, call, result, interrupter) -> None:
     """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
     if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
         worker.answer(call, result)
@@ -151,7 +155,7 @@ def _deliver(worker, call, result, interrupter) -> None:
         worker.answer(call, result)
 
 
-def run_sync_stream(worker, call, iterator, interrupter) -> None:
+def run_sync_stream(worker: WorkerApi, call, iterator, interrupter) -> None:
     """Send each item of a sync iterator as a chunk, pausing when the host's credit runs out."""
     conn = worker.conn
     seq, value, error = 0, None, None
@@ -200,7 +204,7 @@ def run_sync_stream(worker, call, iterator, interrupter) -> None:
     worker.answer(call, value, error)
 
 
-def stream_plain_value(worker, call, value):
+def stream_plain_value(worker: WorkerApi, call, value):
     """A stream call's tool returned ``value`` (not an iterator): send it as the final chunk.
 
     For a tool that pushed chunks with ``stream.send`` the value continues its sequence, and a None
