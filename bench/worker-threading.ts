@@ -5,8 +5,6 @@
  * short and many, and the table shows medians with the min–max):
  *   - bare: the bare framed loop (bench/bare), one thread per worker — the transport's ceiling;
  *   - snakepit: the worker as it runs by default (the main thread reads; a watchdog reads during long calls);
- *   - dedicated reader: `SNAKEPIT_DEDICATED_READER=1`, a reader thread that hands every call to the main
- *     thread (how the worker ran before, and how it runs on a byte source that cannot be polled);
  *   - with `--before <python>`: snakepit with that interpreter (e.g. a wrapper running another checkout's
  *     bridge), for before/after comparisons.
  * Workloads (2 workers, msgpack unless --codecs): `add` sequential — p50/p99 —, `add` with 64 in flight —
@@ -157,11 +155,7 @@ async function main(): Promise<void> {
     `${ROUNDS} interleaved rounds; ${SEQ} sequential calls, ${CONC} calls with ${IN_FLIGHT} in flight, ` +
       `a stream of ${STREAM} small dicts; ${WORKERS} workers\n`,
   );
-  const systems: System[] = [
-    bare(python.executable),
-    snakepit('snakepit', {}),
-    snakepit('dedicated reader', { env: { SNAKEPIT_DEDICATED_READER: '1' } }),
-  ];
+  const systems: System[] = [bare(python.executable), snakepit('snakepit', {})];
   if (flags.before) systems.push(snakepit('before', { python: { executable: flags.before } }));
   for (const codec of codecs) {
     const results = new Map<string, Sample[]>(systems.map((s) => [s.name, []]));

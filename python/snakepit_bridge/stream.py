@@ -21,6 +21,10 @@ import threading
 from .channel.connection import FLUSH_BYTES, FLUSH_CHUNKS
 from .errors import CallCancelled
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .dispatch.worker_api import WorkerApi
+
 __all__ = ["StreamChunk", "StreamSender", "unwrap_chunk"]
 
 
@@ -47,8 +51,8 @@ def unwrap_chunk(item: object):
         return item, False
     if type(item) is StreamChunk:
         return item.data, bool(item.is_final)
-    try:
-        return item.data, bool(item.is_final)
+    try:  # a chunk-like object of another kind (duck-typed)
+        return getattr(item, "data"), bool(getattr(item, "is_final"))
     except AttributeError:
         return item, False
 
@@ -61,7 +65,7 @@ class StreamSender:
     stopped, a timeout, an abort), so the tool's ``finally`` blocks run.
     """
 
-    def __init__(self, worker, call) -> None:
+    def __init__(self, worker: WorkerApi, call) -> None:
         self._worker = worker
         self._call = call
         self._lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Micro benchmark of the worker's cost, driven from the Python fake host (not a test).
 
-    python tests/bench_roundtrip.py [--codec msgpack|json|both] [--seconds 2] [--baseline] [--dedicated]
+    python tests/bench_roundtrip.py [--codec msgpack|json|both] [--seconds 2] [--baseline]
                                     [--bridge DIR] [--rounds N]
 
 Measures, through a real worker process:
@@ -9,9 +9,8 @@ Measures, through a real worker process:
   - trivial calls per second with 64 in flight;
   - stream chunks per second (``count`` with 100,000 small dicts, unlimited credit).
 and the same for a bare single-threaded framed loop with the same codec (``--baseline``), so the
-worker's own cost (dispatch, batching, threads) shows as the difference; ``--dedicated`` adds the worker
-with a dedicated reader thread (``SNAKEPIT_DEDICATED_READER=1``: how it ran before the read role was
-shared), ``--bridge DIR`` the bridge found in DIR (another checkout's ``python/``). With ``--rounds N`` the
+worker's own cost (dispatch, batching, threads) shows as the difference; ``--bridge DIR`` adds the bridge
+found in DIR (another checkout's ``python/``). With ``--rounds N`` the
 systems are measured in N interleaved rounds and the table shows medians (min-max): this machine's
 timings come in regimes of a few seconds, so one round of each says little. The host here is Python, so
 the numbers include its own encode/decode cost; the Node host is faster.
@@ -180,14 +179,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--baseline", action="store_true", help="also measure a bare framed loop")
-    parser.add_argument("--dedicated", action="store_true", help="also measure a dedicated reader thread")
     parser.add_argument("--bridge", default=None, help="also measure the bridge in this directory")
     opts = parser.parse_args()
     codecs = ["msgpack", "json"] if opts.codec == "both" else [opts.codec]
     print("python %s, codecs available here: %s" % (sys.version.split()[0], available_codecs()))
     systems = [("worker", None, None)]
-    if opts.dedicated:
-        systems.append(("dedicated reader", None, {"SNAKEPIT_DEDICATED_READER": "1"}))
     if opts.bridge:
         systems.append(("bridge " + os.path.basename(os.path.abspath(opts.bridge).rstrip("/")),
                         _worker_command(os.path.abspath(opts.bridge)), None))

@@ -2,8 +2,8 @@
 
 The main thread reads while it is idle and runs short calls inline; the watchdog reads only while one call
 keeps the main thread busy; waits inside a call (host tools, stream credit) read through ``pump_until``.
-Each behaviour is checked with the read role shared (the default) and, where it applies, with a dedicated
-reader thread (``SNAKEPIT_DEDICATED_READER=1``, the mode of byte sources that cannot be polled).
+Each behaviour is checked with and without the post-call poll (``SNAKEPIT_SPIN_US``), which changes how the
+main thread reads when idle.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from snakepit_bridge.dispatch.read_role import MAIN, WATCHDOG, ReadRole
 TOOLS = "fixture_adapters:ToolsAdapter"
 ASYNC = "fixture_adapters:AsyncAdapter"
 REFS = "fixture_adapters:RefAdapter"
-DEDICATED = {"SNAKEPIT_DEDICATED_READER": "1"}
 SPINNING = {"SNAKEPIT_SPIN_US": "2000"}  # a long spin, so that frames arrive while the main thread polls
 
 
-@pytest.fixture(params=["shared", "dedicated", "spinning"])
+@pytest.fixture(params=["plain", "spinning"])
 def mode_env(request) -> dict:
-    """The worker's environment for each reading mode (shared role with and without the post-call poll)."""
-    return {"shared": {}, "dedicated": DEDICATED, "spinning": SPINNING}[request.param]
+    """The worker's environment without and with the post-call poll."""
+    return {"plain": {}, "spinning": SPINNING}[request.param]
 
 
 def terminal_ids(host, n, timeout=10.0) -> list:
@@ -66,7 +65,6 @@ def test_spin_setting_is_read_defensively(value, seconds):
 def test_short_calls_never_wake_the_watchdog(make_host):
     host = make_host(adapter=TOOLS)
     before = host.run("read_role")
-    assert before["mode"] == "shared"
     for _ in range(300):
         assert host.run("blob", {"n": 1}) == b"x"
     for _ in range(16):  # 64 in flight at a time
@@ -82,12 +80,6 @@ def test_short_calls_never_wake_the_watchdog(make_host):
     assert stats["handed"] - before["handed"] <= bound, (before, stats)
     assert stats["takeovers"] - before["takeovers"] <= bound, (before, stats)
     assert stats["handbacks"] - before["handbacks"] <= bound, (before, stats)
-
-
-def test_dedicated_mode_is_chosen_by_the_environment(make_host):
-    host = make_host(adapter=TOOLS, env=DEDICATED)
-    assert host.run("read_role") == {"mode": "dedicated"}
-    assert host.run("blob", {"n": 3}) == b"xxx"
 
 
 # -------------------------------------------------------------------------------------- long calls

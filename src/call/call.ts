@@ -12,6 +12,7 @@
 import { AbortError, CallTimeoutError, QueueTimeoutError } from '../errors/errors.js';
 import type { CallMessage, CancelMessage } from '../protocol/messages.js';
 import type { ChunkStream } from './chunk-stream.js';
+import { type Deadline, deadlines } from './deadlines.js';
 
 /** What a Call tells its observer. */
 export interface CallObserver {
@@ -128,9 +129,11 @@ export class Call {
   readonly #owner: CallOwner;
   readonly #signal: AbortSignal | undefined;
   readonly #observer: CallObserver | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #queueTimer: NodeJS.Timeout | undefined;
-  readonly #onAbort = (): void => this.#giveUp(this.#abortError(), 'abort');
+  /** The call's timeout, and its queue timeout (call/deadlines.ts: one timer per distinct timeout, not per call). */
+  #timer: Deadline | undefined;
+  #queueTimer: Deadline | undefined;
+  /** The abort listener, made only for a call that has a signal. */
+  #onAbort: (() => void) | undefined;
 
   constructor(init: CallInit) {
     this.id = init.id;
@@ -165,17 +168,19 @@ export class Call {
       this.#finish(this.#abortError());
       return;
     }
-    init.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    this.#timer = setTimeout(
-      () => this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs, this.phase !== 'queued'), 'timeout'),
-      init.timeoutMs,
+    if (init.signal) {
+      this.#onAbort = (): void => this.#giveUp(this.#abortError(), 'abort');
+      init.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.#timer = deadlines.add(init.timeoutMs, () =>
+      this.#giveUp(new CallTimeoutError(this.tool, this.timeoutMs, this.phase !== 'queued'), 'timeout'),
     );
     if (init.queueTimeoutMs !== undefined) {
       const queueTimeoutMs = init.queueTimeoutMs;
-      this.#queueTimer = setTimeout(() => {
+      this.#queueTimer = deadlines.add(queueTimeoutMs, () => {
         if (this.phase === 'queued')
           this.#giveUp(new QueueTimeoutError(this.pool, queueTimeoutMs), 'timeout');
-      }, queueTimeoutMs);
+      });
     }
   }
 
@@ -189,7 +194,7 @@ export class Call {
     this.phase = 'running';
     this.runner = runner;
     this.dispatchedAt = performance.now();
-    if (this.#queueTimer) clearTimeout(this.#queueTimer);
+    this.#queueTimer?.cancel();
     this.#observer?.started(this);
   }
 
@@ -246,9 +251,9 @@ export class Call {
   #finish(error: Error | undefined, value?: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#queueTimer) clearTimeout(this.#queueTimer);
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#timer?.cancel();
+    this.#queueTimer?.cancel();
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
     if (error) {
       this.stream?.fail(error);
       this.#reject(error);

@@ -112,21 +112,12 @@ export class CallTelemetry implements CallObserver {
     }
   }
 
-  /** The fields of `call:stop`, which `call:exception` extends (built in one literal: no spread). */
+  /** The fields of `call:stop`, which `call:exception` extends: the common fields, then the end's own two. */
   #ended(call: Call, now: number, chunks: number): SnakepitEvents['call:stop'] {
-    return {
-      callId: call.id,
-      correlationId: this.correlationId(call),
-      pool: call.pool,
-      tool: call.tool,
-      worker: call.runner?.id,
-      session: call.sessionId,
-      stream: call.stream !== undefined,
-      queueWaitMs: (call.dispatchedAt > 0 ? call.dispatchedAt : now) - call.submittedAt,
-      attempt: call.retries + 1,
-      durationMs: now - call.submittedAt,
-      chunks,
-    };
+    const ended = this.#base(call, now) as SnakepitEvents['call:stop'];
+    ended.durationMs = now - call.submittedAt;
+    ended.chunks = chunks;
+    return ended;
   }
 
   #base(call: Call, now = performance.now()): CallEventBase {

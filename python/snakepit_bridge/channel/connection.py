@@ -59,11 +59,6 @@ class Connection:
         codec: the codec of the frames (``set_limits`` switches to the negotiated one).
     """
 
-    # ``fd`` can be polled, so the worker's main thread reads it itself and hands the reading to another
-    # thread only during long calls (dispatch/read_role.py). A byte source that cannot be polled says False
-    # and gets a dedicated reader thread.
-    pollable = True
-
     def __init__(self, fd: int, codec: Codec | None = None) -> None:
         self.fd = fd
         self.codec = codec

@@ -21,6 +21,10 @@ from ..session_context import current_call
 from ..stream import unwrap_chunk
 from .calls import DONE
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
+
 __all__ = ["AsyncRunner"]
 
 
@@ -44,7 +48,7 @@ async def _aiter_sync(iterator):
 class AsyncRunner:
     """Owns the event loop thread."""
 
-    def __init__(self, worker) -> None:
+    def __init__(self, worker: WorkerApi) -> None:
         self.worker = worker
         self.loop = asyncio.new_event_loop()
         self._flush_pending = False

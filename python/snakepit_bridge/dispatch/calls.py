@@ -34,28 +34,32 @@ class Call:
     )
 
     def __init__(self, msg: dict, client=None) -> None:
-        try:
-            self.id = msg["id"]
-            self.tool = msg["tool"]
-        except KeyError as exc:
-            raise ProtocolError("call frame without %s" % exc) from None
-        args = msg.get("args")
+        # Runs for every call frame: ``msg.get`` bound once.
+        get = msg.get
+        call_id, tool, args = get("id"), get("tool"), get("args")
+        if call_id is None or tool is None:
+            raise ProtocolError("call frame without %r" % ("id" if call_id is None else "tool"))
         if args is None:
             args = {}
-        if not isinstance(self.id, int) or not isinstance(self.tool, str) or not isinstance(args, dict):
-            raise ProtocolError("malformed call frame: id %r, tool %r" % (self.id, self.tool))
+        if not isinstance(call_id, int) or not isinstance(tool, str) or not isinstance(args, dict):
+            raise ProtocolError("malformed call frame: id %r, tool %r" % (call_id, tool))
+        self.id = call_id
+        self.tool = tool
         self.args = args
-        self.session = msg.get("session")
-        timeout_ms = msg.get("timeout_ms")
-        if timeout_ms is not None and type(timeout_ms) not in (int, float):
-            raise ProtocolError("call %r: timeout_ms must be a number, got %r" % (self.id, timeout_ms))
-        self.deadline = time.monotonic() + timeout_ms / 1000.0 if timeout_ms is not None else None
-        self.stream = bool(msg.get("stream"))
-        self.trace = msg.get("trace")
-        self.correlation_id = msg.get("correlation_id")
-        graceful = msg.get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
+        self.session = get("session")
+        timeout_ms = get("timeout_ms")
+        if timeout_ms is None:
+            self.deadline = None
+        elif type(timeout_ms) in (int, float):
+            self.deadline = time.monotonic() + timeout_ms / 1000.0
+        else:
+            raise ProtocolError("call %r: timeout_ms must be a number, got %r" % (call_id, timeout_ms))
+        self.slot = get("slot")  # where to record that it began, in the ledger (ledger.py)
+        stream = self.stream = bool(get("stream"))
+        self.trace = get("trace")
+        self.correlation_id = get("correlation_id")
+        graceful = get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
         self.graceful = graceful if isinstance(graceful, dict) else None
-        self.slot = msg.get("slot")  # where to record that it began, in the ledger (ledger.py)
         self.state = QUEUED
         self.kind = None
         self.cancel_reason = None  # set once, by the reader, when the host cancels
@@ -64,8 +68,8 @@ class Call:
         self.loop = None  # the event loop of an async stream (for credit wake-ups)
         # Stream credit: ``granted`` is written only by the reader, ``spent`` only by the producer,
         # so neither update can be lost; ``cond`` lets a sync producer sleep until more is granted.
-        if self.stream:
-            window = msg.get("window")
+        if stream:
+            window = get("window")
             self.granted = window if isinstance(window, int) else UNLIMITED_CREDIT
             self.cond = threading.Condition()
         else:

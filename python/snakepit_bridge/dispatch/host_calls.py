@@ -3,8 +3,8 @@
 Who waits, and how the thread that reads the channel hands over the answer:
 
 - the main thread (a sync tool): it keeps serving the channel while it waits (``Worker.pump_until``), so
-  calls that arrive meanwhile still run (a host tool may call back into this worker); the reader stores
-  the answer, and a dedicated reader thread also puts a wake-up on the main queue (``Worker.wake_main``);
+  calls that arrive meanwhile still run (a host tool may call back into this worker); whoever reads stores
+  the answer, and the main thread checks for it after every batch (it reads itself, or waits for the role);
 - a coroutine on the event loop (``acall_host_tool``): an asyncio future, resolved with
   ``call_soon_threadsafe``;
 - any other thread: a ``threading.Event``.
@@ -18,6 +18,11 @@ import threading
 from ..channel.framing import ProtocolError
 from ..errors import CallCancelled, HostToolError, UnknownHostToolError
 from ..session_context import LIST_TOOLS, current_call
+from .worker_api import WorkerState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
 
 __all__ = ["HostCalls", "LIST_TOOLS"]
 
@@ -60,7 +65,7 @@ def _timeout_error(name: str) -> HostToolError:
 class HostCalls:
     """Issues host calls and matches their answers. One per worker."""
 
-    def __init__(self, worker) -> None:
+    def __init__(self, worker: WorkerApi) -> None:
         self.worker = worker
         self._ids = itertools.count(1)
         self._ids_lock = threading.Lock()
@@ -85,7 +90,7 @@ class HostCalls:
     def call(self, ctx, name: str, kwargs: dict):
         """Blocking host call (``SessionContext.call_host_tool``)."""
         worker = self.worker
-        if not worker.ready:
+        if worker.state is WorkerState.STARTING:
             raise RuntimeError("host tools can be called once the worker is ready (from a tool)")
         hid, msg, remaining = self._message(ctx, name, kwargs)
         if remaining is not None:
@@ -139,8 +144,8 @@ class HostCalls:
         if remaining is not None:
             remaining += DEADLINE_GRACE_S
         waiter = self._waiters[hid] = _Waiter(hid)
-        waiter.loop = asyncio.get_running_loop()
-        waiter.future = waiter.loop.create_future()
+        loop = waiter.loop = asyncio.get_running_loop()
+        waiter.future = loop.create_future()
         try:
             self.worker.conn.send(msg)
             reply = await asyncio.wait_for(waiter.future, remaining)
@@ -160,8 +165,8 @@ class HostCalls:
             return  # an answer that came after its waiter gave up (deadline): drop it
         waiter.reply = msg
         if waiter.main:
-            self.worker.wake_main()
-        elif waiter.future is not None:
+            return  # the main thread sees the reply after this batch (Worker.pump_until)
+        if waiter.future is not None:
             waiter.loop.call_soon_threadsafe(_resolve, waiter.future, msg)
         else:
             waiter.event.set()

@@ -21,10 +21,14 @@ from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
 from .ref_tools import BUILTIN_TOOLS, builtin_problem
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
+
 __all__ = ["resolve", "run_call", "start_async", "stream_plain_value"]
 
 
-def resolve(worker, call, flush: bool = False) -> bool:
+def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
     """Find the tool for ``call`` and check its arguments (any thread; runs no user code).
 
     On success sets ``call.func`` / ``call.is_async`` and returns True. Otherwise answers the call
@@ -32,7 +36,8 @@ def resolve(worker, call, flush: bool = False) -> bool:
     """
     table = worker.tools
     tool = BUILTIN_TOOLS.get(call.tool)  # __snakepit__.*: the bridge's own, before any adapter's
-    if tool is None:
+    builtin = tool is not None
+    if not builtin:
         if table.execute_tool is not None:
             call.func, call.is_async = table.execute_tool, table.execute_is_async
             return True
@@ -44,10 +49,9 @@ def resolve(worker, call, flush: bool = False) -> bool:
             flush=flush)
         return False
     problem = tool.problem(call.args)
-    if problem is None and tool.name in BUILTIN_TOOLS:
+    if problem is None and builtin:
         problem = builtin_problem(call)
-    streams = tool.is_generator or tool.is_asyncgen or (tool.style is not None and "stream" in tool.style)
-    if problem is None and streams and not call.stream:
+    if problem is None and tool.streams and not call.stream:
         problem = "tool %r is a stream: use a stream call" % call.tool
     if problem is not None:  # a tool was found: its name is one of the adapter's, not a caller's megabytes
         worker.answer(call, error=bridge_error("invalid_arguments", "%s() %s" % (call.tool, problem), {
@@ -58,7 +62,7 @@ def resolve(worker, call, flush: bool = False) -> bool:
     return True
 
 
-def _invoke(worker, call):
+def _invoke(worker: WorkerApi, call):
     # execute_tool(tool_name, arguments, context), or the tool method with the arguments as keywords.
     table = worker.tools
     if table.assign_context:  # not a BaseAdapter: no per-call property, so set the attribute
@@ -77,7 +81,7 @@ def _invoke(worker, call):
     return call.func(**kwargs)
 
 
-def start_async(worker, call) -> None:
+def start_async(worker: WorkerApi, call) -> None:
     """Reader thread: hand a resolved async call to the event loop at once.
 
     Calling an ``async def`` (or async generator function) only creates the coroutine, so this runs no
@@ -93,7 +97,7 @@ def start_async(worker, call) -> None:
     worker.aio().submit(call, coro)
 
 
-def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
+def run_call(worker: WorkerApi, call, kind=SYNC, interrupter=None) -> None:
     """Run a resolved sync call, on the main thread (``kind`` SYNC) or a pool thread (THREAD, with that
     thread's ``interrupter``); exactly one terminal frame follows, from here or from the event loop. Only
     ``SystemExit`` from the tool escapes (it ends the process)."""
@@ -104,8 +108,6 @@ def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
     token = current_call.set(call)
     traced = tracing.activate(call) if call.trace is not None else None
     try:
-        if worker.role is None:  # frames still buffered must not wait for this tool; with a shared read
-            worker.conn.arm()  # role the watchdog sends them if it runs long (a flusher wake-up per batch costs)
         try:
             interrupter.enter(call)
             result = _invoke(worker, call)
@@ -129,7 +131,7 @@ def run_call(worker, call, kind=SYNC, interrupter=None) -> None:
 _PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])
 
 
-def _deliver(worker, call, result, interrupter) -> None:
+def _deliver(worker: WorkerApi, call, result, interrupter) -> None:
     """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
     if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
         worker.answer(call, result)
@@ -153,7 +155,7 @@ def _deliver(worker, call, result, interrupter) -> None:
         worker.answer(call, result)
 
 
-def run_sync_stream(worker, call, iterator, interrupter) -> None:
+def run_sync_stream(worker: WorkerApi, call, iterator, interrupter) -> None:
     """Send each item of a sync iterator as a chunk, pausing when the host's credit runs out."""
     conn = worker.conn
     seq, value, error = 0, None, None
@@ -202,7 +204,7 @@ def run_sync_stream(worker, call, iterator, interrupter) -> None:
     worker.answer(call, value, error)
 
 
-def stream_plain_value(worker, call, value):
+def stream_plain_value(worker: WorkerApi, call, value):
     """A stream call's tool returned ``value`` (not an iterator): send it as the final chunk.
 
     For a tool that pushed chunks with ``stream.send`` the value continues its sequence, and a None

@@ -13,9 +13,6 @@ wake-up costs tens of microseconds, more than the call itself):
 
 The wake-up pipe is in every poll of the channel. Besides that hand-back it is written only when another
 thread gives the main thread work while it may be blocked reading (``Worker.post``): never per call.
-
-A byte source that cannot be polled (``Connection.pollable`` false) uses no role: a dedicated reader thread
-reads all the time, as the worker did before (``Reader.loop``).
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ class ReadRole:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self.holder = None  # MAIN, WATCHDOG or None
+        self.holder: str | None = None  # MAIN, WATCHDOG or None
         self.main_wants = False  # the main thread waits for the watchdog to let go
         self.takeovers = 0  # how often the watchdog took the role (diagnostics and tests)
         self.handbacks = 0  # how often the main thread had to ask for it back

@@ -4,8 +4,7 @@ It runs no user code, so whoever holds the read role (``read_role.py``) can answ
 ``cancel``, ``credit`` and host-tool answers at once, and check and start calls, while a tool runs:
 
 - the main thread, when it has nothing else to do: it runs the sync calls ``read_once`` returns inline;
-- the watchdog thread (``watchdog.py``), while the main thread is busy in a long call: it queues them;
-- a dedicated reader thread (``loop``), all the time, when the channel cannot be polled.
+- the watchdog thread (``watchdog.py``), while the main thread is busy in a long call: it queues them.
 """
 
 from __future__ import annotations
@@ -24,6 +23,13 @@ from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, THREAD, Call
 from .invoke import resolve, start_async
 from .lifeline import leave, stop_own_tree
+from .watchdog import Watchdog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from typing import Callable, NoReturn
+
+    from .worker_api import WorkerApi
 
 __all__ = ["Reader", "EOF_MESSAGE"]
 
@@ -39,7 +45,7 @@ _EOF_BATCH = (EOF_MESSAGE,)
 class Reader:
     """Owns the reading side of the channel (``read_once``) and the thread that reads besides the main one."""
 
-    def __init__(self, worker) -> None:
+    def __init__(self, worker: WorkerApi) -> None:
         self.worker = worker
         self.routes = {
             "ping": self._ping,
@@ -50,30 +56,23 @@ class Reader:
             "host_error": worker.host.deliver,
         }
         self.eof = False  # the host is gone; read_once returns EOF_MESSAGE from now on
-        self._early = worker.conn.early_bodies  # frames read together with the handshake
+        self._early: list | None = worker.conn.early_bodies  # frames read together with the handshake
         self._heard = worker.lifeline.heard if worker.lifeline is not None else _nothing
-        self._wait = None  # the channel's poll (with the wake-up pipe), when the read role is shared
-        role = worker.role
-        if role is not None:
-            self._wait = _make_wait(worker.conn.fd, role.wake_fd, role.drain)
-            from .watchdog import Watchdog
-
-            self.thread = Watchdog(worker, self).thread
-        else:
-            self.thread = threading.Thread(target=self.loop, name="snakepit-reader", daemon=True)
+        self._wait = _make_wait(worker.conn.fd, worker.role.wake_fd, worker.role.drain)  # channel + wake-up pipe
+        self.thread = Watchdog(worker, self).thread
 
     def start(self) -> None:
-        """Start the watchdog (shared read role) or the dedicated reader thread."""
+        """Start the watchdog thread."""
         self.thread.start()
 
-    def read_once(self, timeout=None):
+    def read_once(self, timeout: float | None = None) -> list:
         """Read one batch of frames and return what the main thread must handle, in arrival order.
 
         Waits at most ``timeout`` seconds (None: until something arrives) for the channel; returns an empty
         batch on a timeout or a wake-up. ``ping``, ``cancel``, ``credit`` and host answers are acted on here;
         calls are registered and checked here (an async one is started); sync calls, ``release``,
         ``session_end`` and ``shutdown`` are returned. Once the host is gone it returns ``[EOF_MESSAGE]``.
-        The caller must hold the read role (or be the dedicated reader).
+        The caller must hold the read role.
 
         A protocol error ends the process with exit code 4 (as does a bug in this code); end of file
         cancels what runs and ends the process within ``EOF_EXIT_GRACE_S`` even if a tool hangs on.
@@ -85,7 +84,7 @@ class Reader:
             else:
                 if self.eof:
                     return list(_EOF_BATCH)
-                if self._wait is not None and not self._wait(timeout):
+                if not self._wait(timeout):
                     return []
                 bodies = self.worker.conn.recv_frames()
                 self._heard()
@@ -100,9 +99,11 @@ class Reader:
 
             _die(4, "reading the channel failed:\n%s" % traceback.format_exc().rstrip())
 
-    def _route(self, bodies) -> list:
-        decode, routes = self.worker.conn.codec.decode, self.routes
-        batch = []  # what the main thread must handle, in arrival order
+    def _route(self, bodies: list) -> list:
+        codec = self.worker.conn.codec
+        assert codec is not None, "the codec is set by the handshake"
+        decode, routes = codec.decode, self.routes
+        batch: list = []  # what the main thread must handle, in arrival order
         for body in bodies:
             try:
                 msg = decode(body)
@@ -115,7 +116,7 @@ class Reader:
             elif mtype in _TO_MAIN:
                 batch.append(msg)
             else:
-                route = routes.get(mtype)
+                route = routes.get(mtype) if isinstance(mtype, str) else None
                 if route is None:
                     raise ProtocolError("unknown message type %r" % (mtype,))
                 route(msg)
@@ -124,15 +125,6 @@ class Reader:
             if DECODED_PROBLEMS:
                 del DECODED_PROBLEMS[:]
         return batch
-
-    def loop(self) -> None:
-        """The dedicated reader: read until EOF, queueing each batch for the main thread."""
-        put, read_once = self.worker.queue.put, self.read_once
-        while not self.eof:
-            batch = read_once(None)
-            if batch:
-                put(batch)  # one item per read: the main loop sees the whole batch at once
-            del batch
 
     # ------------------------------------------------------------------------------------- routes
 
@@ -155,7 +147,7 @@ class Reader:
         else:
             batch.append(call)
 
-    def _refuse(self, call, path: str, reason: str) -> None:
+    def _refuse(self, call: Call, path: str, reason: str) -> None:
         # An argument that could not be decoded (a map key Python cannot hash, a malformed tag, nesting deeper
         # than the decoder reads): this call fails alone, the channel goes on (PROTOCOL.md section 6).
         message = "%s(): argument %s could not be decoded: %s" % (call.tool, path, reason)
@@ -174,7 +166,7 @@ class Reader:
                 "code": "SNAKEPIT_SERIALIZATION"}})
         raise exc
 
-    def _resolve_refs(self, call) -> bool:
+    def _resolve_refs(self, call: Call) -> bool:
         # The arguments hold references: replace them by their objects, or refuse the call (a reference
         # from another session or worker, or one already released) without running anything.
         worker = self.worker
@@ -208,7 +200,7 @@ class Reader:
     def _cancel(self, msg: dict) -> None:
         self.cancel(msg.get("id"), msg.get("reason") or "abort")
 
-    def cancel(self, call_id, reason: str) -> None:
+    def cancel(self, call_id: object, reason: str) -> None:
         """Cancel one call wherever it is (see PROTOCOL.md section 5, Cancel)."""
         worker = self.worker
         found = worker.calls.cancel(call_id, reason)
@@ -224,12 +216,11 @@ class Reader:
         elif state is RUNNING and kind is THREAD:  # the thread profile (threads.py)
             call.wake()  # a stream waiting for credit
             worker.host.wake(call)  # a host-tool wait
-            worker.threads.interrupt(call)
+            if worker.threads is not None:
+                worker.threads.interrupt(call)
         elif state is RUNNING:
             call.wake()  # a stream waiting for credit
-            if call.waiting_host:
-                worker.wake_main()  # parked in Worker.pump_until: it checks the flag
-            else:
+            if not call.waiting_host:  # parked in Worker.pump_until, it checks the flag after this batch
                 worker.interrupter.interrupt()
 
     def _on_eof(self) -> None:
@@ -238,6 +229,7 @@ class Reader:
         if self.eof:
             return
         self.eof = True
+        self.worker.host_gone()  # waits inside calls (pump_until) stop
         # The process is on its way out, so throughput no longer matters but latency does: a tool spinning in
         # Python holds the GIL, and each of the syscalls below would wait a whole switch interval (5 ms) for it
         # back, which made unwinding a worker with a busy tool take seconds.
@@ -259,7 +251,7 @@ def _die_later() -> None:
     _die(0, None)
 
 
-def _make_wait(fd: int, wake_fd: int, drain):
+def _make_wait(fd: int, wake_fd: int, drain: Callable[[], None]) -> Callable[[float | None], bool]:
     """``wait(timeout) -> bool``: the channel is readable (False: timed out, or woken through the pipe)."""
     if hasattr(select, "poll"):
         poller = select.poll()
@@ -267,7 +259,7 @@ def _make_wait(fd: int, wake_fd: int, drain):
         poller.register(wake_fd, select.POLLIN)
         poll = poller.poll
 
-        def wait(timeout) -> bool:
+        def wait(timeout: float | None) -> bool:
             ready = poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
             if len(ready) == 1 and ready[0][0] == fd:  # the common case
                 return True
@@ -279,7 +271,7 @@ def _make_wait(fd: int, wake_fd: int, drain):
                     drain()
             return readable
     else:  # no poll(2): select(2) does the same for two descriptors
-        def wait(timeout) -> bool:
+        def wait(timeout: float | None) -> bool:
             ready = select.select([fd, wake_fd], [], [], timeout)[0]
             if wake_fd in ready:
                 drain()
@@ -287,7 +279,8 @@ def _make_wait(fd: int, wake_fd: int, drain):
     return wait
 
 
-def _die(code: int, message) -> None:
+def _die(code: int, message: str | None) -> NoReturn:
     # The reader's exits leave the process group alone, as they always have: end of file has stopped it already
     # (_on_eof), and the host stops the group of a worker that broke the protocol.
     leave(code, message, stop_group=False)
+    raise SystemExit(code)  # not reached: leave() ends the process

@@ -127,7 +127,7 @@ def start_adapter(worker):
     except BaseException as exc:
         return _fatal(worker, "initialize", exc)
     worker.interrupter.install()  # after the adapter's imports: a library's SIGUSR1 handler must not win
-    worker.ready = True
+    worker.mark_ready()
     log_handler.send = worker.conn.send  # from now on logs and events are frames
     telemetry._attach(worker.conn.send)
     worker.reader = Reader(worker)

@@ -26,6 +26,10 @@ from ..errors import CallCancelled
 from .calls import THREAD
 from .invoke import run_call
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .worker_api import WorkerApi
+
 __all__ = ["ThreadRunner", "ThreadInterrupter", "current_interrupter"]
 
 _local = threading.local()
@@ -129,7 +133,7 @@ class ThreadRunner:
     thread waits for the others before it starts its call), while async tools still overlap.
     """
 
-    def __init__(self, worker, threads: int, serial: bool = False) -> None:
+    def __init__(self, worker: WorkerApi, threads: int, serial: bool = False) -> None:
         self.worker = worker
         self.size = threads
         self.serial = threading.Lock() if serial else None

@@ -25,7 +25,7 @@ class Tool:
     """One callable tool and what the dispatcher needs to know before calling it."""
 
     __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
-                 "is_generator", "style", "checks", "extra_check", "converters")
+                 "is_generator", "style", "checks", "extra_check", "converters", "streams")
 
     def __init__(self, name: str, func, meta) -> None:
         self.name = name
@@ -51,6 +51,8 @@ class Tool:
         self.is_asyncgen = inspect.isasyncgenfunction(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.is_generator = inspect.isgeneratorfunction(func)
+        # Called only with a stream call (decided once here, not per call).
+        self.streams = self.is_generator or self.is_asyncgen or (style is not None and "stream" in style)
         self.checks, self.extra_check, self.converters = (), None, ()
         if (style is None or "params" not in style) and (meta is None or meta.validate):
             self._compile_checks(self.spec.get("input_schema"))

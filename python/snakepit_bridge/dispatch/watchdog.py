@@ -21,6 +21,11 @@ from __future__ import annotations
 import threading
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from .read_role import ReadRole
+    from .worker_api import ReaderApi, WorkerApi
+
 __all__ = ["Watchdog", "TAKEOVER_S", "IDLE_POLL_S", "READ_TIMEOUT_S"]
 
 TAKEOVER_S = 0.003  # a call busy this long gets the watchdog reading
@@ -32,7 +37,7 @@ READ_TIMEOUT_S = 0.005  # between reads, flush what the main thread buffered (it
 class Watchdog:
     """Owns the watchdog thread (started by ``Reader.start``)."""
 
-    def __init__(self, worker, reader) -> None:
+    def __init__(self, worker: WorkerApi, reader: ReaderApi) -> None:
         self.worker = worker
         self.reader = reader
         self.thread = threading.Thread(target=self.run, name="snakepit-watchdog", daemon=True)
@@ -58,7 +63,7 @@ class Watchdog:
                 sleep(MIN_POLL_S)
 
     @staticmethod
-    def _read(worker, reader, role) -> None:
+    def _read(worker: WorkerApi, reader: ReaderApi, role: ReadRole) -> None:
         put, read_once, flush = worker.queue.put, reader.read_once, worker.conn.flush
         while not role.main_wants and not reader.eof:
             flush()  # answers buffered before the long call (also after each later one: a backlog)

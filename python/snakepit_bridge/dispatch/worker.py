@@ -30,20 +30,20 @@ Who reads:
                   watchdog.TAKEOVER_S it takes the free role and reads (short polls) until the main
                   thread asks for it back (ReadRole.take_for_main: a flag and a byte on the wake-up pipe);
                   the main thread then drains the queue first.
-  dedicated       a channel that cannot be polled (Connection.pollable false), or
-  reader thread   SNAKEPIT_DEDICATED_READER=1: a reader thread holds the role for good and queues every
-                  batch; the main thread waits on the queue.
 
 So a short call is read, run and answered on one thread; a long one gets a reader within ~25 ms.
 
 The main thread sends what it has buffered when nothing else is waiting, so a burst of calls is answered
 with one ``sendall``. If a call then runs long, the watchdog sends the answers buffered before it when it
-takes the role (the connection's flusher thread does that for streams, the event loop, and a dedicated reader).
+takes the role (the connection's flusher thread does that for streams and the event loop).
 Waits inside a call go through ``pump_until``: a sync tool calling a host tool reads (or takes from the
 queue) and runs the calls that arrive meanwhile nested, so a host tool may call back into this worker
 without a deadlock; a sync stream waiting for credit reads too, but queues the calls it gets, so sync
 calls still run one at a time. Another thread that gives the main thread work (``post``) writes the
 wake-up pipe, since the main thread may be blocked reading.
+
+The worker's lifecycle is one ``WorkerState`` (worker_api.py); the other modules see the worker through
+``WorkerApi``, its typed interface.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-import queue as queue_module
+from queue import SimpleQueue
 import sys
 import threading
 import time
@@ -70,27 +70,43 @@ from .invoke import run_call
 from .ledger import open_ledger
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
+from .worker_api import WorkerState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
+    from typing import Any, Callable, Iterator
+
+    from ..channel.connection import Connection
+    from .lifeline import Lifeline
+    from .reader import Reader
+    from .tools import ToolTable
+    from .worker_api import AioApi, HostApi, ThreadsApi, WorkerApi
 
 __all__ = ["Worker"]
 
-_WAKE = [{"type": "_wake"}]
+STARTING, SERVING, STOPPING, HOST_GONE, EXITED = (WorkerState.STARTING, WorkerState.SERVING, WorkerState.STOPPING,
+                                                  WorkerState.HOST_GONE, WorkerState.EXITED)
 
 
 class Worker:
     """One worker process's state, shared by its threads. ``run()`` is the whole life of the process."""
 
-    def __init__(self, conn, options, lifeline=None) -> None:
+    def __init__(self, conn: Connection, options: Any, lifeline: Lifeline | None = None) -> None:
         self.conn = conn
         self.options = options
         self.lifeline = lifeline  # dispatch.lifeline.Lifeline: leaving with the host
-        self.heartbeat = None  # welcome's heartbeat settings, if the host sends heartbeats
-        self.wanted_threads = None  # welcome's threads: the thread profile's pool size
-        self.queue = queue_module.SimpleQueue()  # batches read by another thread, and work posted to us
-        # The read role is shared by the main thread and the watchdog when the channel can be polled;
-        # otherwise a dedicated reader thread holds it (see the module docstring).
-        dedicated = not getattr(conn, "pollable", False) or os.environ.get("SNAKEPIT_DEDICATED_READER") == "1"
-        self.role = None if dedicated else ReadRole()
-        self.busy_since = None  # main thread: time.monotonic() when its current message started, or None
+        self.heartbeat: dict | None = None  # welcome's heartbeat settings, if the host sends heartbeats
+        self.wanted_threads: int | None = None  # welcome's threads: the thread profile's pool size
+        self.queue: SimpleQueue[list] = SimpleQueue()  # batches read by the watchdog, and work posted to us
+        self.role = ReadRole()  # who reads the channel: the main thread, or the watchdog during a long call
+        self.state = STARTING  # only moves forward (advance); see worker_api.WorkerState
+        self.exit_code: int | None = None  # what serve() returns, set together with EXITED
+        self._state_lock = threading.Lock()  # the reading thread and the main thread both advance the state
+        self._shutdown_msg: dict | None = None  # the shutdown that STOPPING waits to carry out
+        # Main-thread activity (not lifecycle): when its current message started (a plain attribute the watchdog
+        # reads: no lock, no wake-up), and how many calls are waiting inside pump_until (> 0: calls run nested).
+        self.busy_since: float | None = None
+        self._nesting = 0
         # After a lone call, poll this long for the next one before sleeping: a sleeping (virtual) CPU wakes slowly.
         self.spin_s = _spin_seconds(os.environ.get("SNAKEPIT_SPIN_US"))
         # The ledger the host shares with a local worker (ledger.py): begun calls, and what is unsent.
@@ -99,22 +115,17 @@ class Worker:
             conn.mirror = self.ledger.outbox
         self.calls = CallTable(self.ledger)
         self.interrupter = Interrupter()
-        self.threads = None  # the thread profile's pool of threads (threads.py), set up by start_adapter
-        self.host = HostCalls(self)
-        self.aio_runner = None
+        self.threads: ThreadsApi | None = None  # the thread profile's pool (threads.py), set up by start_adapter
+        self.host: HostApi = HostCalls(self)
+        self.aio_runner: AioApi | None = None
         self._aio_lock = threading.Lock()
-        self.adapter = None
-        self.tools = None
-        self.reader = None
-        self.ready = False
-        self.exit_code = None
-        self.depth = 0  # > 0 while the main thread waits inside a call (pump_until)
-        self.deferred_shutdown = None
-        self._handlers = {
+        self.adapter: Any = None
+        self.tools: ToolTable | None = None
+        self.reader: Reader | None = None  # set by start_adapter once the worker serves
+        self._handlers: dict[str, Callable[[dict], None]] = {
             "release": self._on_release,
             "session_end": self._on_session_end,
             "shutdown": self._on_shutdown,
-            "_wake": _ignore,
             "_eof": self._on_eof,
             "_exit": self._on_exit,
         }
@@ -126,7 +137,25 @@ class Worker:
             code = start_adapter(self)
         return code if code is not None else self.serve()
 
-    def aio(self):
+    def advance(self, state: WorkerState) -> None:
+        """Move the lifecycle forward to ``state`` (any thread); a state already passed stays passed."""
+        with self._state_lock:
+            if state.value > self.state.value:
+                self.state = state
+
+    def mark_ready(self) -> None:
+        """``ready`` is sent: calls are served from now on (host tools may be called)."""
+        self.advance(SERVING)
+
+    def host_gone(self) -> None:
+        """The reading thread saw end of file: waits inside calls stop; the main loop ends on ``_eof``."""
+        self.advance(HOST_GONE)
+
+    def _exit(self, code: int) -> None:
+        self.exit_code = code
+        self.advance(EXITED)
+
+    def aio(self) -> AioApi:
         """The event-loop thread (an ``aio.AsyncRunner``), started on first use."""
         if self.aio_runner is None:
             with self._aio_lock:  # the reader and the main thread may both get here first
@@ -140,13 +169,12 @@ class Worker:
 
     def serve(self) -> int:
         """The main loop: take a batch, handle each message, flush when nothing else is waiting."""
-        if self.role is None:
-            return self._serve_queue()
+        assert self.reader is not None, "start_adapter creates the reader"
         queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
         read_once, spin_s, perf_counter = self.reader.read_once, self.spin_s, time.perf_counter
         lone = False  # the last batch was one message: calls come one at a time, so the next is likely close
         try:
-            while self.exit_code is None:
+            while self.state is not EXITED:
                 if queue.empty():
                     role.take_for_main()
                     try:  # the watchdog may have queued something before it let go
@@ -168,39 +196,20 @@ class Worker:
                 for msg in batch:
                     self.busy_since = monotonic()
                     self._handle(msg)
-                    if self.exit_code is not None:
+                    if self.state is EXITED:
                         break
                 if queue.empty():
                     flush()  # still "busy": a write the host does not take gets the watchdog reading
                 self.busy_since = None
                 del batch, msg  # drop references to arguments and results between calls
-                if self.deferred_shutdown is not None and self.exit_code is None:
-                    self._shutdown(self.deferred_shutdown)
+                if self._shutdown_msg is not None and self.state is not EXITED:
+                    self._shutdown(self._shutdown_msg)
         finally:
             self.busy_since = None
             flush()
-        return self.exit_code
+        return self.exit_code if self.exit_code is not None else 0
 
-    def _serve_queue(self) -> int:
-        # The dedicated reader thread queues every batch.
-        get, empty, flush = self.queue.get, self.queue.empty, self.conn.flush
-        try:
-            while self.exit_code is None:
-                batch = get()
-                for msg in batch:
-                    self._handle(msg)
-                    if self.exit_code is not None:
-                        break
-                del batch, msg  # drop references to arguments and results between calls
-                if self.deferred_shutdown is not None and self.exit_code is None:
-                    self._shutdown(self.deferred_shutdown)
-                if empty():
-                    flush()
-        finally:
-            flush()
-        return self.exit_code
-
-    def _handle(self, msg) -> None:
+    def _handle(self, msg: Any) -> None:
         if type(msg) is Call:
             if self.threads is None:
                 run_call(self, msg)
@@ -212,31 +221,22 @@ class Worker:
     def post(self, batch: list) -> None:
         """Any thread: give the main thread messages to handle, after what it already has."""
         self.queue.put(batch)
-        if self.role is not None:
-            self.role.wake()  # it may be blocked reading
+        self.role.wake()  # it may be blocked reading
 
-    def wake_main(self) -> None:
-        """The reading thread: a main thread parked in ``pump_until`` must look at its condition again."""
-        if self.role is None:
-            self.queue.put(_WAKE)
-        # With a shared role the thread that routed the frame held the role, so the main thread was not
-        # reading: it runs bridge code or waits for the role, and checks its condition before it reads.
-
-    def pump_until(self, done, timeout, run_nested: bool, call=None) -> None:
+    def pump_until(self, done: Callable[[], bool], timeout: float | None, run_nested: bool,
+                   call: Call | None = None) -> None:
         """Main thread, inside a call: block until ``done()`` or ``timeout`` seconds, still serving the channel.
 
         With ``run_nested`` the sync calls (and ``release``, ``session_end``) that arrive meanwhile run here,
         nested, so a host tool may call back into this worker; without it they are queued and run after the
         current call, in order (sync calls stay one at a time). ``done`` is checked by this thread after
-        every batch read, whoever read it.
+        every batch read, whoever read it: the reading thread that routes what ``done`` waits for needs no
+        wake-up, since the main thread either reads itself or waits for the role before it reads.
 
         Raises:
             CallCancelled: ``call`` was cancelled, or the worker is stopping.
         """
-        if self.role is None:
-            if run_nested:
-                return self._pump_queue(done, timeout, call)
-            return self._wait_cond(done, timeout, call)
+        assert self.reader is not None, "calls run once the reader exists"
         deadline = None if timeout is None else time.monotonic() + timeout
         outer_busy, self.busy_since = self.busy_since, None  # reading is not being busy
         queue, role, read_once = self.queue, self.role, self.reader.read_once
@@ -253,14 +253,15 @@ class Worker:
                         role.take_for_main()
                         try:  # the watchdog may have read what we wait for, or queued work, before it let go
                             ready = done() or (run_nested and not queue.empty()) or self._stopping(call)
-                            batch = None if ready else read_once(remaining)
+                            read = None if ready else read_once(remaining)
                         finally:
                             role.release_main()
-                        if not batch:
+                        if not read:
                             continue
                         if not run_nested:
-                            queue.put(batch)  # after whatever the watchdog queued: the order holds
+                            queue.put(read)  # after whatever the watchdog queued: the order holds
                             continue
+                        batch = read
                     for msg in batch:
                         self.busy_since = time.monotonic()
                         self._handle(msg)
@@ -271,7 +272,7 @@ class Worker:
         finally:
             self.busy_since = time.monotonic() if outer_busy is not None else None
 
-    def wait_for_credit(self, call) -> None:
+    def wait_for_credit(self, call: Call) -> None:
         """Block until the host grants ``call`` (a stream) another chunk (any thread).
 
         Raises:
@@ -284,75 +285,44 @@ class Worker:
             self.pump_until(has_credit, None, run_nested=False, call=call)
         else:  # a tool's own thread: the reading thread wakes us (Call.add_credit, Call.wake)
             self.conn.flush()
-            with call.cond:
+            cond = call.cond
+            assert cond is not None, "a stream's call has a condition"
+            with cond:
                 while not has_credit() and call.cancel_reason is None:
-                    call.cond.wait()
+                    cond.wait()
         if call.cancel_reason is not None:
             raise CallCancelled(call.cancel_reason)
 
     @contextlib.contextmanager
-    def _waiting(self, call):
+    def _waiting(self, call: Call | None) -> Iterator[None]:
         # Around a wait inside a call (pump_until): what is buffered goes out first; no SIGUSR1 interrupts
         # meanwhile, since a cancel of ``call`` is a flag the wait checks (the reading thread sees
-        # ``waiting_host``); ``depth`` says calls now run nested.
+        # ``waiting_host``); ``_nesting`` says calls now run nested.
         self.conn.flush()
         saved = self.interrupter.suspend()
         if call is not None:
             call.waiting_host = True
-        self.depth += 1
+        self._nesting += 1
         try:
             yield
         finally:
-            self.depth -= 1
+            self._nesting -= 1
             if call is not None:
                 call.waiting_host = False
             self.interrupter.resume(saved)
 
-    def _stopping(self, call) -> bool:
-        return (call is not None and call.cancel_reason is not None) or self.exit_code is not None \
-            or self.deferred_shutdown is not None or self.reader.eof
+    def _stopping(self, call: Call | None) -> bool:
+        return (call is not None and call.cancel_reason is not None) or self.state.value >= STOPPING.value
 
-    def _check_pump(self, call) -> None:
+    def _check_pump(self, call: Call | None) -> None:
         if call is not None and call.cancel_reason is not None:
             raise CallCancelled(call.cancel_reason)
-        if self.exit_code is not None or self.deferred_shutdown is not None or self.reader.eof:
+        if self.state.value >= STOPPING.value:
             raise CallCancelled("shutdown")
-
-    def _pump_queue(self, done, timeout, call) -> None:
-        # Dedicated reader: it queues every batch and a wake-up (wake_main) when what we wait for arrives.
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._waiting(call):
-            while not done():
-                self._check_pump(call)
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return
-                try:
-                    batch = self.queue.get(timeout=remaining)
-                except queue_module.Empty:
-                    continue
-                for msg in batch:
-                    self._handle(msg)
-                del batch
-                if self.queue.empty():
-                    self.conn.flush()
-
-    def _wait_cond(self, done, timeout, call) -> None:
-        # Dedicated reader, nothing to run meanwhile: sleep on the call's condition, which the reader
-        # notifies on credit and cancel (Call.add_credit, Call.wake).
-        self.conn.flush()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with call.cond:
-            while not done() and not self._stopping(call):
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return
-                call.cond.wait(remaining)
-        self._check_pump(call)
 
     # --------------------------------------------------------------------------------- answering
 
-    def answer(self, call, value=None, error=None, flush=False) -> None:
+    def answer(self, call: Call, value: Any = None, error: dict | None = None, flush: bool = False) -> None:
         """Send the one terminal frame of ``call`` (``result``, or ``error`` if given). Any thread.
 
         A result that cannot be encoded is answered with a ``serialization`` or ``payload_too_large``
@@ -395,9 +365,9 @@ class Worker:
         if flush:
             conn.flush()
 
-    def chunk_frame(self, call, seq: int, data, final: bool) -> bytes:
+    def chunk_frame(self, call: Call, seq: int, data: Any, final: bool) -> Any:
         """Encode one ``chunk`` (raises SerializationError / PayloadTooLarge)."""
-        msg = {"type": "chunk", "id": call.id, "seq": seq, "data": data}
+        msg: dict = {"type": "chunk", "id": call.id, "seq": seq, "data": data}
         if final:
             msg["final"] = True
         try:
@@ -405,7 +375,7 @@ class Worker:
         except SerializationError as exc:
             return self.encode_leaves(call, msg, exc)
 
-    def encode_leaves(self, call, msg: dict, error: SerializationError):
+    def encode_leaves(self, call: Call | None, msg: dict, error: SerializationError) -> Any:
         """Encode ``msg`` with each value that has no form replaced: by a marker when the call asked for
         graceful values, else (in a session) by an object reference (refs.py); else raise ``error``."""
         graceful = call.graceful if call is not None else None
@@ -414,20 +384,23 @@ class Worker:
             return self.conn.encode(msg, lambda value, path: marker(value, with_repr))
         return encode_by_ref(self.conn, call, msg, error)
 
-    def request_exit(self, code) -> None:
+    def request_exit(self, code: object) -> None:
         """Any thread: a tool raised SystemExit off the main thread; end the process from there."""
         self.post([{"type": "_exit", "code": code}])
 
     # ---------------------------------------------------------------------------------- stopping
 
     def _on_shutdown(self, msg: dict) -> None:
-        if self.depth:  # inside a call's wait (pump_until): unwind that call first, then shut down from serve()
-            self.deferred_shutdown = msg
+        if self._nesting:  # inside a call's wait (pump_until): unwind that call first, then shut down from serve()
+            self._shutdown_msg = msg
+            self.advance(STOPPING)
         else:
             self._shutdown(msg)
 
     def _shutdown(self, msg: dict) -> None:
         """Stop taking calls, cancel what is open, run ``cleanup()``, say ``bye``."""
+        assert self.reader is not None, "a shutdown is read by the reader"
+        self._shutdown_msg = None
         grace_ms = msg.get("grace_ms")
         deadline = time.monotonic() + (grace_ms / 1000.0 if isinstance(grace_ms, (int, float)) else 5.0)
         for call in self.calls.open_calls():
@@ -446,7 +419,7 @@ class Worker:
                 sys.stderr.write("snakepit_bridge: cleanup() failed:\n%s" % traceback.format_exc())
         self.conn.send({"type": "bye"})
         self.conn.close()
-        self.exit_code = 0
+        self._exit(0)
 
     # ------------------------------------------------------------------------------ references
 
@@ -461,17 +434,18 @@ class Worker:
             end_session(session, self.adapter)
 
     def _on_eof(self, msg: dict) -> None:
-        self.exit_code = 0
+        self._exit(0)
 
     def _on_exit(self, msg: dict) -> None:
         raise SystemExit(msg.get("code"))
 
 
-def _ignore(msg) -> None:
-    pass
+if TYPE_CHECKING:
+    def _implements_worker_api(worker: Worker) -> WorkerApi:
+        return worker  # mypy checks here that Worker has everything WorkerApi promises
 
 
-def _spin_seconds(value) -> float:
+def _spin_seconds(value: str | None) -> float:
     """``SNAKEPIT_SPIN_US`` (set by the host from the pool's ``spinUs``) in seconds; absent or bad: no polling."""
     try:
         return max(0.0, min(float(value), 10000.0)) / 1e6 if value else 0.0

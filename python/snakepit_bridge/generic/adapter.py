@@ -156,6 +156,7 @@ class _ToolLike:
     is_async = False
     is_asyncgen = False
     is_generator = False
+    streams = False
     style = None
 
     def problem(self, args: dict):

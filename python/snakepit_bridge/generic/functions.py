@@ -104,7 +104,7 @@ class LibraryFunction:
     """A library function compiled into a tool (see the module docstring)."""
 
     __slots__ = ("name", "func", "spec", "mapper", "target", "path", "library", "is_async", "is_asyncgen",
-                 "is_generator", "style", "options", "hooks")
+                 "is_generator", "streams", "style", "options", "hooks")
 
     def __init__(self, name: str, path: str, target, library, listed: bool = True) -> None:
         self.name = name  # python.<namespace>.<path or alias>
@@ -118,6 +118,7 @@ class LibraryFunction:
         self.is_asyncgen = inspect.isasyncgenfunction(probe)
         self.is_async = not self.is_asyncgen and inspect.iscoroutinefunction(probe)
         self.is_generator = inspect.isgeneratorfunction(probe)
+        self.streams = self.is_generator or self.is_asyncgen  # called only with a stream call
         sig = signature_of(target)
         self.mapper = ArgMapper(sig)
         self.spec = function_spec(name, path, target, sig, library.config.name, self.is_async or self.is_asyncgen,
