@@ -95,6 +95,10 @@ def main(argv=None) -> int:
         from .remote.serve import main as serve
 
         return serve(argv[1:])
+    if argv[:1] == ["template"]:  # a pool's template, which forks its workers (snakepit_bridge/template.py)
+        from .template import main as template
+
+        return template(argv[1:])
     if argv[:1] == ["snakepit"]:  # one worker in Snakepit's style (snakepit_bridge/remote/snakepit_mode.py)
         from .remote.snakepit_mode import main as snakepit
 
@@ -102,7 +106,15 @@ def main(argv=None) -> int:
     args = parse_fast(argv)
     if args is None:
         args = build_parser().parse_args(argv)  # exits 2 with a usage message on bad arguments
-    lifeline = Lifeline(args.channel_fd)
+    return run_worker(args)
+
+
+def run_worker(args, forked: bool = False) -> int:
+    """Arm the lifeline, apply the limits, open the channel and run the worker; returns the exit code.
+
+    ``forked``: a worker forked by a pool's template (template.py), whose parent is the template, not the host.
+    """
+    lifeline = Lifeline(args.channel_fd, watch_parent_pid=not forked)
     lifeline.arm()  # first: from here on this process cannot outlive its host
     limits = os.environ.get(LIMITS_ENV)
     try:

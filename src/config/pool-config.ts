@@ -28,6 +28,7 @@ import {
   resolveLibraries,
 } from './library-config.js';
 import { resolveLimits } from './limits-config.js';
+import { resolveTemplate } from './template-config.js';
 import { resolveHooks } from '../hooks/adapter-hooks.js';
 import { checkForeignRuntime, resolveRuntime } from './runtime-config.js';
 import { resolveProfile } from './profile-config.js';
@@ -75,6 +76,7 @@ export const POOL_KEYS = new Set([
   'module',
   'command',
   'hooks',
+  'template',
 ]);
 /** Check one pool and fill in its defaults. */
 export function resolvePool(
@@ -196,6 +198,7 @@ export function resolvePool(
     runtime: runtime.runtime,
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
+    template: resolveTemplate(`${where}.template`, pool.template, { transport, ...runtime }),
   };
 }
 

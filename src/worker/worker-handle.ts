@@ -50,7 +50,7 @@ import { remoteSilence } from '../remote/remote-link.js';
 import { StartGate } from './start-gate.js';
 import { crashedError, describeExit, startupExitMessage, type WorkerExit } from './worker-exit.js';
 import type { ExitInfo, LinkFactory, WorkerLink } from './worker-link.js';
-import { spawnLocalWorker } from './worker-spawn.js';
+import { spawnLocalWorker, type LocalWorkerSpec } from './worker-spawn.js';
 import { startFailureFix } from './start-fix.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
@@ -94,6 +94,8 @@ export interface WorkerOptions {
   link?: LinkFactory;
   /** Remote workers: the endpoint (`host:port`) it runs at. */
   endpoint?: string;
+  /** How a local worker is started: spawned (the default), or forked from the pool's template (template.ts). */
+  spawnLocal?: (spec: LocalWorkerSpec) => WorkerLink;
 }
 
 export class WorkerHandle {
@@ -105,6 +107,7 @@ export class WorkerHandle {
   readonly #lifecycle: WorkerLifecycle;
   readonly #inFlight = new InFlightCalls();
   readonly #link: LinkFactory | undefined;
+  readonly #spawnLocal: (spec: LocalWorkerSpec) => WorkerLink;
   /** A local worker's ledger (which calls began, what it had not sent), read once it has died. */
   #ledger: Ledger | undefined;
   /** Remote workers: `host:port`. */
@@ -141,6 +144,7 @@ export class WorkerHandle {
     this.#runId = options.runId;
     this.#hooks = options.hooks;
     this.#link = options.link;
+    this.#spawnLocal = options.spawnLocal ?? spawnLocalWorker;
     this.endpoint = options.endpoint;
     this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
   }
@@ -189,7 +193,7 @@ export class WorkerHandle {
     if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
     const proc: WorkerLink =
       remote ??
-      spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
+      this.#spawnLocal({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
     this.#process = proc;
     if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {

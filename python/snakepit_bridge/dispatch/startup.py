@@ -122,7 +122,8 @@ def start_adapter(worker):
         describe_libraries = getattr(adapter, "describe_libraries", None)  # the generic adapter
         if describe_libraries is not None:
             ready["libraries"] = describe_libraries()
-        trim_heap()  # start-up garbage back to the OS before we idle (memory.py)
+        if not getattr(worker.options, "forked", False):  # a forked worker's template trimmed it before the fork
+            trim_heap()  # start-up garbage back to the OS before we idle (memory.py)
         worker.conn.send(ready)
     except BaseException as exc:
         return _fatal(worker, "initialize", exc)
