@@ -63,10 +63,12 @@ def main(argv) -> int:
         sys.stderr.write("usage: python -m snakepit_bridge template --adapter module:Class --pool NAME "
                          "--run-id RUN [--preload mod1,mod2]\n")
         return 2
-    host_pid = _int_env("SNAKEPIT_HOST_PID")
-    parent = os.getppid()
-    # The host's death reaches us as SIGTERM (not SIGKILL): we still take our workers along.
-    _set_parent_death_signal(signal.SIGTERM)
+    # SNAKEPIT_PARENT_WATCH=0 (debugging, and the sweep's test): outlive the host, as its workers then do.
+    watch = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
+    host_pid = _int_env("SNAKEPIT_HOST_PID") if watch else None
+    parent = os.getppid() if watch else None
+    if watch:  # the host's death reaches us as SIGTERM (not SIGKILL): we still take our workers along
+        _set_parent_death_signal(signal.SIGTERM)
     if host_pid is not None and not _pid_exists(host_pid):
         return 0
     gc.disable()  # no collection in the template: every object stays where the workers share it (see _freeze)
@@ -114,7 +116,7 @@ class Template:
         try:
             unsafe = self._preload()
         except BaseException as exc:  # the adapter does not import: cold workers report it with its traceback
-            self._send({"type": "failed", "error": "the adapter did not import: %s: %s"
+            self._send({"type": "failed", "error": "did not import the adapter: %s: %s"
                                                    % (type(exc).__name__, str(exc)[:500])})
             return 3
         self._freeze()
@@ -143,7 +145,8 @@ class Template:
                 self._leave("the host closed the template's channel")
             if time.monotonic() - last_check >= CHECK_S:
                 last_check = time.monotonic()
-                if os.getppid() != self.parent or (self.host_pid is not None and not _pid_exists(self.host_pid)):
+                if (self.parent is not None and os.getppid() != self.parent) \
+                        or (self.host_pid is not None and not _pid_exists(self.host_pid)):
                     self._leave("the host is gone")
 
     def _idle_until_closed(self) -> int:
@@ -152,7 +155,7 @@ class Template:
             ready = select.select([self.control], [], [], CHECK_S)[0]
             if ready and not self.control.recv(4096):
                 return 0
-            if os.getppid() != self.parent:
+            if self.parent is not None and os.getppid() != self.parent:
                 return 0
 
     def on_term(self, signum, frame) -> None:

@@ -12,6 +12,16 @@ import { readRssBytes } from '../util/proc.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SupervisionStats } from './pool-supervisor.js';
 
+/** `PoolStats.template`. */
+export interface TemplateStats {
+  state: 'off' | 'starting' | 'ready' | 'failed' | 'unsafe' | 'closed';
+  pid: number | undefined;
+  /** Workers forked from it (from every template the pool had). */
+  forks: number;
+  /** Why it is not used, when it is not. */
+  reason: string | undefined;
+}
+
 export interface PoolStats extends CallStats {
   pool: string;
   /**
@@ -60,6 +70,11 @@ export interface PoolStats extends CallStats {
   nextRestartInMs: number | undefined;
   /** The last worker start failure (a WorkerStartError's message), if any. */
   lastStartError: string | undefined;
+  /**
+   * The pool's template (docs/WORKERS.md, "Fast start"): `ready` (workers fork from it), `starting`, `failed` (they
+   * start cold until it is back), `unsafe` (never used: `reason` says why), or undefined when the pool has none.
+   */
+  template?: TemplateStats;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
   heartbeatsMissed: number;
 }
@@ -154,6 +169,7 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     restartFailures: supervision.restartFailures,
     nextRestartInMs: supervision.nextRestartInMs,
     lastStartError: supervision.lastStartError,
+    ...(supervision.template ? { template: supervision.template } : {}),
     ...callStats(source.telemetry),
   };
 }

@@ -28,6 +28,7 @@ import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '.
 import { spawnLocalWorker } from '../worker/worker-spawn.js';
 import type { Call } from '../call/call.js';
 import { openLinks } from './link-registry.js';
+import type { TemplateStats } from './pool-stats.js';
 import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 
@@ -86,6 +87,8 @@ export interface SupervisionStats {
   nextRestartInMs: number | undefined;
   /** The last worker start failure, if any. */
   lastStartError: string | undefined;
+  /** The pool's template, if it has one. */
+  template: TemplateStats | undefined;
 }
 
 export class PoolSupervisor {
@@ -295,6 +298,12 @@ export class PoolSupervisor {
           ? undefined
           : Math.max(0, Math.round(this.#nextRoundAt - performance.now())),
       lastStartError: this.#lastStartError,
+      template: this.#template && {
+        state: this.#template.state,
+        pid: this.#template.pid,
+        forks: this.#template.forks,
+        reason: this.#template.reason,
+      },
     };
   }
 
@@ -333,8 +342,7 @@ export class PoolSupervisor {
       ...(link && endpoint !== undefined ? { endpoint } : {}),
       ...(template
         ? {
-            spawnLocal: (spec) =>
-              template.spawn(spec, spawnLocalWorker, () => this.#forkFailed.add(worker)),
+            spawnLocal: (spec) => template.spawn(spec, spawnLocalWorker, () => this.#forkFailed.add(worker)),
           }
         : {}),
       hooks: this.#workerHooks(),

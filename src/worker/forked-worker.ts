@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
 import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, startTicks, type TreeMarker } from '../limits/containment.js';
-import { isRunning } from '../util/proc.js';
+import { readProcText } from '../util/proc.js';
 import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
 import { OUTPUT_DRAIN_MS } from './worker-process.js';
 
@@ -64,18 +64,20 @@ export class ForkedWorker implements WorkerLink {
     this.#captureLines(this.#stdout, 'stdout');
     this.#captureLines(this.#stderr, 'stderr');
     for (const s of [this.#stdout, this.#stderr]) s.on('error', () => {});
-    this.forked = options.fork({ worker: options.workerId, listen: options.listen, ledger: options.ledger }).then(
-      (pid) => {
-        this.#onForked(pid);
-        return pid;
-      },
-      (err: Error) => {
-        options.onForkFailed();
-        this.#exit({ code: null, signal: null, spawnError: err });
-        this.channel.destroy();
-        return undefined;
-      },
-    );
+    this.forked = options
+      .fork({ worker: options.workerId, listen: options.listen, ledger: options.ledger })
+      .then(
+        (pid) => {
+          this.#onForked(pid);
+          return pid;
+        },
+        (err: Error) => {
+          options.onForkFailed();
+          this.#exit({ code: null, signal: null, spawnError: err });
+          this.channel.destroy();
+          return undefined;
+        },
+      );
   }
 
   get pid(): number | undefined {
@@ -96,13 +98,16 @@ export class ForkedWorker implements WorkerLink {
     this.#exit({ code, signal: name });
   }
 
-  /** The template is gone: nobody will report this worker's exit; watch its pid instead. */
+  /**
+   * The template is gone (or its report is late: it may be stopped or busy): watch the pid, and read the exit
+   * status from the zombie's /proc entry while it is one.
+   */
   orphaned(): void {
     if (this.exitInfo || this.#pid === undefined || this.#orphanTimer) return;
     const pid = this.#pid;
     this.#orphanTimer = setInterval(() => {
-      const gone = !isRunning(pid) || (this.#startTicks !== undefined && startTicks(pid) !== this.#startTicks);
-      if (gone) this.#exit({ code: null, signal: null });
+      const ended = endedStatus(pid, this.#startTicks);
+      if (ended) this.#exit(ended);
     }, ORPHAN_POLL_MS);
     this.#orphanTimer.unref();
   }
@@ -149,7 +154,11 @@ export class ForkedWorker implements WorkerLink {
   #onForked(pid: number): void {
     this.#pid = pid;
     this.#startTicks = startTicks(pid);
-    this.#marker = { runId: this.#options.runId, workerId: this.#options.workerId, ...(this.#startTicks === undefined ? {} : { since: this.#startTicks }) };
+    this.#marker = {
+      runId: this.#options.runId,
+      workerId: this.#options.workerId,
+      ...(this.#startTicks === undefined ? {} : { since: this.#startTicks }),
+    };
     if (this.#cgroup) {
       try {
         this.#cgroup.join(pid);
@@ -168,6 +177,7 @@ export class ForkedWorker implements WorkerLink {
       socket.write(tag);
     };
     connect(this.channel, 'c');
+    this.channel.once('close', () => this.orphaned()); // its end: the template reports the status, or the pid does
     connect(this.#stdout, 'o');
     connect(this.#stderr, 'e');
   }
@@ -212,7 +222,8 @@ export class ForkedWorker implements WorkerLink {
     let partial = '';
     stream.setEncoding('utf8');
     const emit = (line: string): void => {
-      const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} chars)` : line;
+      const text =
+        line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} chars)` : line;
       if (name === 'stderr') {
         this.#stderrTail.push(text);
         if (this.#stderrTail.length > TAIL_LINES) this.#stderrTail.shift();
@@ -237,7 +248,23 @@ export class ForkedWorker implements WorkerLink {
   }
 }
 
+/** How `pid` ended, if it has: its status while it is a zombie, unknown once it is gone. */
+function endedStatus(pid: number, ticks: number | undefined): ExitInfo | undefined {
+  const stat = readProcText(pid, 'stat');
+  if (stat === undefined) return { code: null, signal: null };
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (ticks !== undefined && Number(fields[19]) !== ticks) return { code: null, signal: null }; // pid reused
+  if (fields[0] !== 'Z' && fields[0] !== 'X') return undefined;
+  const status = Number(fields[49]); // exit_code (field 52), as waitpid reports it
+  if (!Number.isInteger(status)) return { code: null, signal: null };
+  const termsig = status & 0x7f;
+  return termsig === 0
+    ? { code: (status >> 8) & 0xff, signal: null }
+    : { code: null, signal: signalName(termsig) };
+}
+
 function signalName(signal: number): NodeJS.Signals | null {
-  for (const [name, value] of Object.entries(constants.signals)) if (value === signal) return name as NodeJS.Signals;
+  for (const [name, value] of Object.entries(constants.signals))
+    if (value === signal) return name as NodeJS.Signals;
   return null;
 }

@@ -97,7 +97,11 @@ export class WorkerTemplate {
    * A local worker's link: forked from the template when it is ready, else a cold spawn (and the template is
    * started again in the background when its pause is over).
    */
-  spawn(spec: LocalWorkerSpec, cold: (spec: LocalWorkerSpec) => WorkerLink, onForkFailed: () => void): WorkerLink {
+  spawn(
+    spec: LocalWorkerSpec,
+    cold: (spec: LocalWorkerSpec) => WorkerLink,
+    onForkFailed: () => void,
+  ): WorkerLink {
     if (this.#state !== 'ready') {
       this.#restartLater();
       return cold(spec);
@@ -106,7 +110,10 @@ export class WorkerTemplate {
       workerId: spec.workerId,
       runId: spec.runId,
       onLine: spec.onLine,
-      listen: join(this.#dir!, `${spec.workerId.length <= 40 ? spec.workerId : randomBytes(6).toString('hex')}.sock`),
+      listen: join(
+        this.#dir!,
+        `${spec.workerId.length <= 40 ? spec.workerId : randomBytes(6).toString('hex')}.sock`,
+      ),
       ledger: spec.ledgerFd === undefined ? undefined : `/proc/${process.pid}/fd/${spec.ledgerFd}`,
       cgroup:
         spec.config.limits.memoryMb === undefined
@@ -142,7 +149,7 @@ export class WorkerTemplate {
     try {
       this.#dir ??= mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'snakepit-fork-'));
     } catch (err) {
-      this.#fail(`cannot make its socket directory: ${(err as Error).message}`);
+      this.#fail(`could not get a socket directory: ${(err as Error).message}`);
       return;
     }
     const env = workerEnv(config, runId, '');
@@ -185,7 +192,7 @@ export class WorkerTemplate {
     });
     const deadline = setTimeout(() => {
       if (this.#process === proc && this.#state === 'starting') {
-        this.#fail(`it was not ready within startupTimeoutMs (${config.startupTimeoutMs} ms)`);
+        this.#fail(`was not ready within startupTimeoutMs (${config.startupTimeoutMs} ms)`);
       }
     }, config.startupTimeoutMs);
     deadline.unref();
@@ -196,7 +203,7 @@ export class WorkerTemplate {
       this.#process = undefined;
       this.#orphanChildren();
       if (this.#state === 'starting' || this.#state === 'ready') {
-        this.#fail(`it exited (${exit.signal ?? `code ${exit.code}`})`);
+        this.#fail(`exited (${exit.signal ?? `code ${exit.code}`})`);
       }
     });
   }
@@ -212,16 +219,17 @@ export class WorkerTemplate {
       try {
         message = JSON.parse(line);
       } catch {
-        return this.#fail('it wrote a control line that is not JSON');
+        return this.#fail('wrote a control line that is not JSON');
       }
       this.#onMessage(message);
       if (this.#process !== proc) return;
     }
-    if (this.#inbox.length > MAX_LINE) this.#fail('it wrote a control line longer than 64 KiB');
+    if (this.#inbox.length > MAX_LINE) this.#fail('wrote a control line longer than 64 KiB');
   }
 
   #onMessage(message: unknown): void {
-    if (message === null || typeof message !== 'object') return this.#fail('it wrote a control line that is not an object');
+    if (message === null || typeof message !== 'object')
+      return this.#fail('wrote a control line that is not an object');
     const m = message as Record<string, unknown>;
     switch (m['type']) {
       case 'ready': {
@@ -275,7 +283,7 @@ export class WorkerTemplate {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`the template did not fork within ${FORK_TIMEOUT_MS} ms`));
-        this.#fail(`it did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
+        this.#fail(`did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
       }, FORK_TIMEOUT_MS);
       this.#pending.set(id, { resolve, reject, timer });
       proc.channel.write(
