@@ -142,6 +142,8 @@ class Template:
                     pass
             self._reap()
             if self.control in ready and not self._read_requests():
+                if self.parent is None:  # SNAKEPIT_PARENT_WATCH=0: its workers outlive the host too
+                    os._exit(0)
                 self._leave("the host closed the template's channel")
             if time.monotonic() - last_check >= CHECK_S:
                 last_check = time.monotonic()
