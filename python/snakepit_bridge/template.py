@@ -183,7 +183,8 @@ class Template:
         import threading
 
         from . import __main__ as _main  # noqa: F401  the bridge a worker runs, compiled and loaded once
-        from .channel import codec
+        from .channel import codec, json_codec  # noqa: F401  json: every handshake starts in it
+        from .dispatch import watchdog  # noqa: F401  what each worker's reader starts with (imported lazily)
 
         codec.available_codecs()  # imports msgpack when present
         _module, _name, cls = load_adapter_class(self.opts["adapter"])
