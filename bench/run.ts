@@ -167,6 +167,7 @@ async function main(): Promise<void> {
         skipped,
         work,
         startup,
+        replace: { samples: replace, notes: replaceNote },
         robustness,
       },
       null,
