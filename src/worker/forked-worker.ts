@@ -11,16 +11,14 @@
  * the output drain are those of a spawned worker.
  */
 import { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
 import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, startTicks, type TreeMarker } from '../limits/containment.js';
 import { readProcText } from '../util/proc.js';
+import { captureLines } from './output-lines.js';
 import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
 import { OUTPUT_DRAIN_MS } from './worker-process.js';
 
-const TAIL_LINES = 40;
-const MAX_LINE_CHARS = 16_384;
 /** Polling for the end of a worker whose template is gone. */
 const ORPHAN_POLL_MS = 50;
 
@@ -61,9 +59,8 @@ export class ForkedWorker implements WorkerLink {
     this.#options = options;
     this.#cgroup = options.cgroup;
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
-    this.#captureLines(this.#stdout, 'stdout');
-    this.#captureLines(this.#stderr, 'stderr');
-    for (const s of [this.#stdout, this.#stderr]) s.on('error', () => {});
+    captureLines(this.#stdout, 'stdout', this.#stderrTail, options.onLine);
+    captureLines(this.#stderr, 'stderr', this.#stderrTail, options.onLine);
     this.forked = options
       .fork({ worker: options.workerId, listen: options.listen, ledger: options.ledger })
       .then(
@@ -216,35 +213,6 @@ export class ForkedWorker implements WorkerLink {
       this.#stderr.destroy();
     }, OUTPUT_DRAIN_MS).unref();
     this.#resolveExit(info);
-  }
-
-  #captureLines(stream: Readable, name: OutputStream): void {
-    let partial = '';
-    stream.setEncoding('utf8');
-    const emit = (line: string): void => {
-      const text =
-        line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} chars)` : line;
-      if (name === 'stderr') {
-        this.#stderrTail.push(text);
-        if (this.#stderrTail.length > TAIL_LINES) this.#stderrTail.shift();
-      }
-      this.#options.onLine(name, text);
-    };
-    stream.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      if (partial.length > MAX_LINE_CHARS * 4) {
-        lines.push(partial);
-        partial = '';
-      }
-      for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    });
-    const flush = (): void => {
-      if (partial) emit(partial);
-      partial = '';
-    };
-    stream.on('end', flush);
-    stream.on('close', flush);
   }
 }
 
