@@ -2,7 +2,6 @@
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Snakepit } from '../../src/index.js';
 import { eventually, processesMatching, recordingLogger, requireOptional, start } from '../helpers.js';
 import {
   expectGone,
@@ -44,21 +43,6 @@ interface Draws {
   pid: number;
   random: number[];
   numpy: number[] | null;
-}
-
-/** Each worker's facts, one call pinned to each (a session per worker would do too; the pool is idle). */
-async function factsOfAll(pit: Snakepit): Promise<Facts[]> {
-  const out: Facts[] = [];
-  for (const w of pit.workers()) {
-    for (let i = 0; i < 20; i++) {
-      const facts = await pit.execute<Facts>('facts');
-      if (facts.pid === w.pid) {
-        out.push(facts);
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 describe.runIf(LINUX)('the template', () => {
