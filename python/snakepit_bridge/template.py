@@ -182,7 +182,7 @@ class Template:
         """Import the adapter's module and what the pool names; return why forking is unsafe, or None."""
         import threading
 
-        from . import __main__ as _main  # noqa: F401  the bridge a worker runs, compiled and loaded once
+        from . import worker_cli  # noqa: F401  the bridge a worker runs, compiled and loaded once
         from .channel import codec, json_codec  # noqa: F401  json: every handshake starts in it
         from .dispatch import watchdog  # noqa: F401  what each worker's reader starts with (imported lazily)
 
@@ -341,7 +341,7 @@ def _child(template: Template, listener, worker_id: str, ledger) -> int:
             ledger_fd = os.open(ledger, os.O_RDWR)  # the host's open ledger file, through /proc
         except OSError:
             ledger_fd = None  # the worker runs without one, as when the host could not make it
-    from .__main__ import run_worker
+    from .worker_cli import run_worker
 
     args = _worker_args(template.opts, worker_id, channel_fd, ledger_fd)
     return run_worker(args, forked=True)

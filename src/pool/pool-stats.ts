@@ -9,18 +9,9 @@ import type { ResolvedPoolConfig, WorkerProfile } from '../config/config-types.j
 
 import { type CallStats, type CallTelemetry, callStats } from '../telemetry/call-telemetry.js';
 import { readRssBytes } from '../util/proc.js';
+import type { TemplateStats } from '../worker/template.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SupervisionStats } from './pool-supervisor.js';
-
-/** `PoolStats.template`. */
-export interface TemplateStats {
-  state: 'off' | 'starting' | 'ready' | 'failed' | 'unsafe' | 'closed';
-  pid: number | undefined;
-  /** Workers forked from it (from every template the pool had). */
-  forks: number;
-  /** Why it is not used, when it is not. */
-  reason: string | undefined;
-}
 
 export interface PoolStats extends CallStats {
   pool: string;

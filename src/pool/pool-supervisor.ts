@@ -23,12 +23,11 @@ import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import type { LinkKind, PoolLinks } from '../worker/link-kind.js';
-import { WorkerTemplate } from '../worker/template.js';
+import { type TemplateStats, WorkerTemplate } from '../worker/template.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
 import { spawnLocalWorker } from '../worker/worker-spawn.js';
 import type { Call } from '../call/call.js';
 import { openLinks } from './link-registry.js';
-import type { TemplateStats } from './pool-stats.js';
 import { Recycler } from './recycler.js';
 import { RestartPolicy } from './restart-policy.js';
 

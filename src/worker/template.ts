@@ -36,6 +36,16 @@ const RETRY_MAX_MS = 60_000;
 
 export type TemplateState = 'off' | 'starting' | 'ready' | 'failed' | 'unsafe' | 'closed';
 
+/** `PoolStats.template`. */
+export interface TemplateStats {
+  state: TemplateState;
+  pid: number | undefined;
+  /** Workers forked from it (from every template the pool had). */
+  forks: number;
+  /** Why it is not used, when it is not. */
+  reason: string | undefined;
+}
+
 export interface TemplateHost {
   readonly config: ResolvedPoolConfig;
   readonly runId: string;
