@@ -1,9 +1,12 @@
 /**
  * One system in a fresh Node process: `node dist/bench/child.js <system> <phase> <options-json>`.
- * Phases: `startup` (start W workers, time to the first answer, idle RSS) and `workloads` (every workload).
+ * Phases: `startup` (start W workers, time to the first answer, idle RSS, PSS and USS of the tree), `workloads`
+ * (every workload) and `replace` (snakepit only: a replacement's time after SIGKILL, bench/replacement.ts).
  * Prints one line `RESULT <json>`. A fresh process per system and phase keeps bridges that hold global state
  * (pythonia's singleton, node-calls-python's embedded interpreter) from affecting each other.
  */
+import { descendantsMemory } from './lib/memory.js';
+import { replacementTimes } from './replacement.js';
 import { systemById } from './systems/index.js';
 import type { DriverOptions } from './systems/types.js';
 import { FULL, QUICK, rssMb, WORKLOADS, type WorkloadName, type WorkloadResult } from './workloads.js';
@@ -22,8 +25,16 @@ async function startup(options: ChildOptions): Promise<Record<string, unknown>> 
   await new Promise((r) => setTimeout(r, 300)); // let start-up garbage settle before reading RSS
   const workerRss = driver.pythonPids().map(rssMb);
   const hostRssMb = process.memoryUsage().rss / 2 ** 20;
+  const tree = descendantsMemory(); // every Python process of the system: workers, and a template if it has one
   await driver.close();
-  return { readyMs, workers: driver.workers, workerRssMb: workerRss, hostRssMb };
+  return {
+    readyMs,
+    workers: driver.workers,
+    workerRssMb: workerRss,
+    hostRssMb,
+    treePssMb: tree?.pssMb,
+    treeUssMb: tree?.ussMb,
+  };
 }
 
 async function workloads(options: ChildOptions): Promise<Record<string, WorkloadResult>> {
@@ -43,7 +54,12 @@ async function workloads(options: ChildOptions): Promise<Record<string, Workload
 
 const phase = process.argv[3];
 const options = JSON.parse(process.argv[4] ?? '{}') as ChildOptions;
-const result = phase === 'startup' ? await startup(options) : await workloads(options);
+const result =
+  phase === 'startup'
+    ? await startup(options)
+    : phase === 'replace'
+      ? await replacementTimes(options)
+      : await workloads(options);
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 // Some bridges keep the event loop alive (that is measured separately); the measurement is done.
 process.exit(0);

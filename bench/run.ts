@@ -47,7 +47,13 @@ interface StartupSample {
   workers: number;
   workerRssMb: number[];
   hostRssMb: number;
+  /** PSS and USS summed over the system's processes (workers, and snakepit's template). */
+  treePssMb?: number;
+  treeUssMb?: number;
 }
+
+/** The system whose start-up is also measured cold (template off), and whose replacement time is measured. */
+const COLD_TOO = 'snakepit-msgpack';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -85,23 +91,42 @@ async function main(): Promise<void> {
   if (flags['robustness-only']) return robustnessOnly(active, base);
   const work: Record<string, Array<Record<string, WorkloadResult>>> = {};
   const startup: Record<string, Record<string, StartupSample[] | string>> = {};
+  const replace: Record<string, number[]> = {};
+  const replaceNote: Record<string, string> = {};
   const loads: number[] = [];
   const t0 = performance.now();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of active) {
       loads.push(loadavg()[0]!);
-      for (const w of [1, 8]) {
-        const key = `start${w}`;
-        const run = await runChild(
-          'child.js',
-          [s.id, 'startup', JSON.stringify({ ...base, workers: w })],
-          60_000,
-        );
-        const sample = run.result as StartupSample | undefined;
-        const slot = ((startup[s.id] ??= {})[key] ??= []);
-        if (!sample)
-          startup[s.id]![key] = `failed: ${run.stderr.split('\n').find(Boolean) ?? `exit ${run.code}`}`;
-        else if (Array.isArray(slot)) slot.push(sample);
+      for (const cold of s.id === COLD_TOO ? [false, true] : [false]) {
+        for (const w of [1, 8]) {
+          const key = `start${w}${cold ? 'cold' : ''}`;
+          const run = await runChild(
+            'child.js',
+            [s.id, 'startup', JSON.stringify({ ...base, workers: w, ...(cold ? { template: false } : {}) })],
+            60_000,
+          );
+          const sample = run.result as StartupSample | undefined;
+          const slot = ((startup[s.id] ??= {})[key] ??= []);
+          if (!sample)
+            startup[s.id]![key] = `failed: ${run.stderr.split('\n').find(Boolean) ?? `exit ${run.code}`}`;
+          else if (Array.isArray(slot)) slot.push(sample);
+        }
+      }
+      if (s.id === COLD_TOO) {
+        for (const template of [true, false]) {
+          const run = await runChild(
+            'child.js',
+            [s.id, 'replace', JSON.stringify({ ...base, template })],
+            120_000,
+          );
+          const r = run.result as { replaceMs?: number[]; unavailable?: string } | undefined;
+          const key = template ? 'replaceTemplate' : 'replaceCold';
+          if (r?.replaceMs) (replace[key] ??= []).push(...r.replaceMs);
+          else
+            replaceNote[key] =
+              r?.unavailable ?? `failed: ${run.stderr.split('\n').find(Boolean) ?? run.code}`;
+        }
       }
       const run = await runChild('child.js', [s.id, 'workloads', JSON.stringify(base)], 600_000);
       if (run.result) (work[s.id] ??= []).push(run.result as Record<string, WorkloadResult>);
@@ -118,6 +143,7 @@ async function main(): Promise<void> {
     active.map((s) => s.id),
     work,
     startup,
+    { samples: replace, notes: replaceNote },
   );
   const labels = active.map((s) => ({ id: s.id, label: s.label }));
   const table = resultsTable(rows, labels);
@@ -141,6 +167,7 @@ async function main(): Promise<void> {
         skipped,
         work,
         startup,
+        replace: { samples: replace, notes: replaceNote },
         robustness,
       },
       null,
@@ -233,6 +260,7 @@ function buildRows(
   ids: string[],
   work: Record<string, Array<Record<string, WorkloadResult>>>,
   startup: Record<string, Record<string, StartupSample[] | string>>,
+  replace: { samples: Record<string, number[]>; notes: Record<string, string> },
 ): Row[] {
   const row = (
     label: string,
@@ -284,7 +312,91 @@ function buildRows(
       s.workerRssMb.length ? median(s.workerRssMb) : undefined,
     ),
     start('(i) host RSS with 1 worker: MB', 'start1', (s) => s.hostRssMb),
+    onlySnakepit('(h) start 1 worker cold (template off): ms', startup, 'start1cold', (s) => s.readyMs),
+    onlySnakepit('(h) start 8 workers cold (template off): ms', startup, 'start8cold', (s) => s.readyMs),
+    perAdditional('(i) PSS per additional idle worker: MB', ids, startup, '', (s) => s.treePssMb),
+    perAdditional('(i) USS per additional idle worker: MB', ids, startup, '', (s) => s.treeUssMb),
+    onlySnakepit(
+      '(i) PSS per additional idle worker, cold: MB',
+      startup,
+      'cold',
+      undefined,
+      (s) => s.treePssMb,
+    ),
+    replaceRow('(j) replacement after SIGKILL, pandas adapter, template: ms', replace, 'replaceTemplate'),
+    replaceRow('(j) replacement after SIGKILL, pandas adapter, cold: ms', replace, 'replaceCold'),
   ];
+  function onlySnakepit(
+    label: string,
+    data: typeof startup,
+    key: string,
+    pick?: (s: StartupSample) => number | undefined,
+    perWorker?: (s: StartupSample) => number | undefined,
+  ): Row {
+    const row = perWorker
+      ? perAdditional(label, [COLD_TOO], data, key, perWorker)
+      : {
+          label,
+          better: 'lower' as const,
+          chart: false,
+          cells: { [COLD_TOO]: cellOf(data[COLD_TOO]?.[key], pick!) },
+        };
+    for (const id of ids) row.cells[id] ??= '–';
+    return row;
+  }
+  function replaceRow(label: string, data: typeof replace, key: string): Row {
+    const cell = data.samples[key]?.length ? data.samples[key]! : (data.notes[key] ?? '–');
+    return {
+      label,
+      better: 'lower',
+      chart: false,
+      cells: Object.fromEntries(ids.map((id) => [id, id === COLD_TOO ? cell : '–'])),
+    };
+  }
+}
+
+function cellOf(
+  s: StartupSample[] | string | undefined,
+  pick: (s: StartupSample) => number | undefined,
+): Row['cells'][string] {
+  if (s === undefined) return '–';
+  if (typeof s === 'string') return s;
+  const v = s.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length ? v : '–';
+}
+
+/**
+ * What one more idle worker costs: (the tree with 8 workers − the tree with 1) / 7, round by round. A system with
+ * one process whatever the worker count has no such number.
+ */
+function perAdditional(
+  label: string,
+  ids: string[],
+  startup: Record<string, Record<string, StartupSample[] | string>>,
+  suffix: string,
+  pick: (s: StartupSample) => number | undefined,
+): Row {
+  const cells: Row['cells'] = {};
+  for (const id of ids) {
+    const one = startup[id]?.[`start1${suffix}`];
+    const eight = startup[id]?.[`start8${suffix}`];
+    if (!Array.isArray(one) || !Array.isArray(eight)) {
+      cells[id] = typeof one === 'string' ? one : typeof eight === 'string' ? eight : '–';
+      continue;
+    }
+    if (eight[0] && eight[0].workers < 8) {
+      cells[id] = `n/a: ${eight[0].workers === 0 ? 'in-process' : 'one process'}`;
+      continue;
+    }
+    const values: number[] = [];
+    for (let i = 0; i < Math.min(one.length, eight.length); i++) {
+      const a = pick(one[i]!);
+      const b = pick(eight[i]!);
+      if (a !== undefined && b !== undefined) values.push((b - a) / 7);
+    }
+    cells[id] = values.length ? values : 'n/a: no /proc';
+  }
+  return { label, better: 'lower', chart: false, cells };
 }
 
 function targetsTable(rows: Row[]): string {
@@ -377,6 +489,26 @@ function targetsTable(rows: Row[]): string {
   check('8 workers to ready ≤ 1 s', get('(h) start 8', 'snakepit-msgpack'), (v) => v <= 1000, 'ms');
   check('1 worker to ready ≤ 150 ms', get('(h) start 1', 'snakepit-msgpack'), (v) => v <= 150, 'ms');
   check('idle worker RSS ≤ 15 MB', get('(i) idle RSS', 'snakepit-msgpack'), (v) => v <= 15, 'MB');
+  const coldOne = get('(h) start 1 worker cold', 'snakepit-msgpack');
+  const shellOne = get('(h) start 1 worker to ready', 'python-shell');
+  check(
+    "1 worker cold to ready ≤ python-shell's, same run",
+    coldOne !== undefined && shellOne !== undefined ? coldOne / shellOne : undefined,
+    (v) => v <= 1,
+    '×',
+  );
+  check(
+    'replacement of a pandas-importing worker ≤ 30 ms (template)',
+    get('(j) replacement after SIGKILL, pandas adapter, template', 'snakepit-msgpack'),
+    (v) => v <= 30,
+    'ms',
+  );
+  check(
+    'PSS per additional idle worker ≤ 5 MB',
+    get('(i) PSS per additional idle worker: MB', 'snakepit-msgpack'),
+    (v) => v <= 5,
+    'MB',
+  );
   const perCore = pit ? pit / cpus().length : undefined;
   check(
     "Snakepit's 1,500 req/s on 8 cores (188/core) × 10 = ≥ 1,875 calls/s per core",

@@ -32,6 +32,7 @@ function snakepitSystem(codec: 'msgpack' | 'json'): SystemSpec {
         adapter: 'bench_adapter:BenchAdapter',
         size: options.workers,
         codec,
+        ...(options.template === undefined ? {} : { template: options.template }),
         pythonPath: [options.pythonDir],
         python: { executable: options.python },
         logger: false,

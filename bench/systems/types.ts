@@ -10,6 +10,8 @@ export interface DriverOptions {
   workers: number;
   /** Directory of bench_funcs.py / bench_adapter.py / shell_server.py. */
   pythonDir: string;
+  /** snakepit: fork workers from the pool's template (its default on Linux), or start each cold (false). */
+  template?: boolean;
 }
 
 export interface BenchDriver {

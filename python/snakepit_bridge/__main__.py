@@ -12,80 +12,11 @@ error from the host; 5 when the host's heartbeats stopped (see ``dispatch/lifeli
 
 from __future__ import annotations
 
-import os
 import sys
-import types
 
-from .channel.codec import available_codecs
-from .channel.connection import Connection
-from .dispatch.lifeline import Lifeline
-from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
-from .dispatch.startup import parse_adapter_spec
-from .dispatch.worker import Worker
+from .worker_cli import build_parser, parse_fast, run_worker
 
-
-def build_parser():
-    """The full command line parser (argparse), for what ``parse_fast`` leaves to it: help and every error."""
-    # Lazy: argparse pulls in gettext, locale and shutil (which loads bz2, lzma and zlib), about 1 MB of an idle
-    # worker's RSS, and the host's own command line never needs it (parse_fast).
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m snakepit_bridge",
-        description="Run a snakepit worker: serve an adapter's tools over the channel at --channel-fd.",
-    )
-    parser.add_argument("--adapter", required=True,
-                        help="the adapter class, 'module:Class' or 'module.Class'")
-    parser.add_argument("--channel-fd", type=int, default=3, help="file descriptor of the channel socket (3)")
-    parser.add_argument("--worker-id", default=None, help="this worker's id, echoed in hello")
-    parser.add_argument("--pool", default=None, help="the pool this worker belongs to")
-    parser.add_argument("--run-id", default=None, help="the host's run id (marks processes for cleanup)")
-    parser.add_argument("--codec", default="auto", choices=["auto", "msgpack", "json"],
-                        help="codecs to offer the host: auto = msgpack if importable, and json")
-    parser.add_argument("--ledger-fd", type=int, default=None,
-                        help="file descriptor of the ledger the host shares (begun calls, unsent frames)")
-    return parser
-
-
-# The flags of the worker's command line and their destinations, as build_parser declares them.
-_FLAGS = {"--adapter": "adapter", "--channel-fd": "channel_fd", "--worker-id": "worker_id", "--pool": "pool",
-          "--run-id": "run_id", "--codec": "codec", "--ledger-fd": "ledger_fd"}
-_INT_FLAGS = ("channel_fd", "ledger_fd")
-_CODECS = ("auto", "msgpack", "json")
-
-
-def parse_fast(argv):
-    """The plain ``--flag value`` command line the host spawns, parsed by hand; None for anything else.
-
-    Accepts only what ``build_parser`` gives the same meaning: each known flag at most once, spelled in full,
-    followed by a value that does not start with "-", a valid ``--codec``, integers for ``--channel-fd`` and
-    ``--ledger-fd``, and ``--adapter`` given. Everything else (``--flag=value``, abbreviations, ``-h``, errors)
-    goes to argparse, which answers it as it always did (a usage message and exit code 2 for errors).
-    """
-    if len(argv) % 2:
-        return None
-    args = types.SimpleNamespace(adapter=None, channel_fd=3, worker_id=None, pool=None, run_id=None, codec="auto",
-                                 ledger_fd=None)
-    seen = set()
-    for i in range(0, len(argv), 2):
-        flag, value = argv[i], argv[i + 1]
-        dest = _FLAGS.get(flag)
-        if dest is None or dest in seen or value.startswith("-"):
-            return None
-        seen.add(dest)
-        if dest in _INT_FLAGS:
-            try:
-                value = int(value)  # what argparse's type=int does
-            except ValueError:
-                return None
-        elif dest == "codec" and value not in _CODECS:
-            return None
-        setattr(args, dest, value)
-    return args if args.adapter is not None else None
-
-
-def _usage_error(message: str):
-    build_parser().error(message)  # prints the usage and exits 2
+__all__ = ["main", "build_parser", "parse_fast", "run_worker"]
 
 
 def main(argv=None) -> int:
@@ -95,6 +26,10 @@ def main(argv=None) -> int:
         from .remote.serve import main as serve
 
         return serve(argv[1:])
+    if argv[:1] == ["template"]:  # a pool's template, which forks its workers (snakepit_bridge/template.py)
+        from .template import main as template
+
+        return template(argv[1:])
     if argv[:1] == ["snakepit"]:  # one worker in Snakepit's style (snakepit_bridge/remote/snakepit_mode.py)
         from .remote.snakepit_mode import main as snakepit
 
@@ -102,27 +37,7 @@ def main(argv=None) -> int:
     args = parse_fast(argv)
     if args is None:
         args = build_parser().parse_args(argv)  # exits 2 with a usage message on bad arguments
-    lifeline = Lifeline(args.channel_fd)
-    lifeline.arm()  # first: from here on this process cannot outlive its host
-    limits = os.environ.get(LIMITS_ENV)
-    try:
-        cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs
-    except (ValueError, OSError) as exc:  # a limit asked for and not applied is a start failure, not a warning
-        sys.stderr.write("snakepit_bridge: cannot apply %s=%s: %s\n" % (LIMITS_ENV, limits, exc))
-        return 2
-    try:
-        parse_adapter_spec(args.adapter)
-    except ValueError as exc:
-        _usage_error(str(exc))
-    if args.codec == "msgpack" and "msgpack" not in available_codecs():
-        _usage_error("--codec msgpack: the 'msgpack' package is not importable by %s" % sys.executable)
-    try:
-        conn = Connection.from_fd(args.channel_fd)
-    except OSError as exc:
-        _usage_error("--channel-fd %d is not an open socket (%s)" % (args.channel_fd, exc.strerror or exc))
-    worker = Worker(conn, args, lifeline)
-    worker.interrupter.budget = cpu_budget
-    return worker.run()
+    return run_worker(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ _INFO = {}
 def worker_info() -> dict:
     """Return ``{"worker_id", "pool", "run_id", "codec", "max_frame_bytes", "protocol", "profile", "threads"}``.
 
-    Empty until the handshake has chosen a codec. ``profile`` is ``"process"`` or ``"thread"``; ``threads`` is the
+    Empty until the handshake has chosen a codec, so also while the adapter's module is imported: read it in
+    ``initialize()`` or a tool. ``profile`` is ``"process"`` or ``"thread"``; ``threads`` is the
     thread profile's pool size (None for ``"process"``).
     """
     return dict(_INFO)

@@ -141,6 +141,9 @@ def test_leaving_takes_along_what_carries_the_marker_and_nothing_else(make_host)
     marker = {"SNAKEPIT_RUN_ID": "lifeline%d" % os.getpid(), "SNAKEPIT_WORKER_ID": "w-1"}
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     older = subprocess.Popen(sleeper, env={**os.environ, **marker})  # same marker, but older than the worker
+    # Start times are in clock ticks (1/100 s) and the worker takes whatever started in its own tick for a
+    # descendant: start it a few ticks later.
+    time.sleep(0.05)
     host = make_host(adapter="fixture_adapters:SpawningAdapter", env=marker,
                      welcome={"heartbeat": {"interval_ms": 100, "timeout_ms": 600}})
     sibling = subprocess.Popen(sleeper, env={**os.environ, **marker, "SNAKEPIT_WORKER_ID": "w-2"})  # another worker's

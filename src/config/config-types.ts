@@ -238,6 +238,14 @@ export interface PoolConfig {
   startupBatchSize?: number;
   /** Pause between two start-up batches. Default 0. */
   startupBatchDelayMs?: number;
+  /**
+   * Fast start (docs/WORKERS.md): a template process imports the bridge, the adapter's module, the modules of
+   * `libraries` and `preload` once, and forks each worker from it, ready in milliseconds and sharing its pages.
+   * `initialize()` still runs in each worker. Default: on for Python workers on Linux; off elsewhere (fork without
+   * exec is unsafe on macOS), and a pool whose adapter declares `__fork_safe__ = False`, or whose imports start
+   * threads or open sockets, starts its workers cold.
+   */
+  template?: boolean | { enabled?: boolean; preload?: string[] };
   /** How the pool reaches its workers (`local`, `grpc`, `snakepit`). Default `local`. */
   transport?: TransportKind;
   /** With transport `grpc`: the remote endpoints (`"host:port"`), or a resolver function. */
@@ -272,6 +280,12 @@ export type AffinityMode = 'hint' | 'strict_queue' | 'strict_fail_fast';
  *   written for Snakepit).
  */
 export type TransportKind = 'local' | 'grpc' | 'snakepit';
+
+/** A pool's `template`, resolved: whether workers fork from a template, and the modules it imports besides the adapter's. */
+export interface ResolvedTemplate {
+  enabled: boolean;
+  preload: string[];
+}
 export type WorkerProfile = 'process' | 'thread';
 
 /**
@@ -504,6 +518,8 @@ export interface CheckedPoolConfig {
   maxRetries: number;
   restart: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number };
   limits: ResolvedLimits;
+  /** Fork workers from a warm template (template-config.ts). */
+  template: ResolvedTemplate;
   transport: TransportKind;
   /** Set for transport `grpc`. `size` then counts the pool's local workers (0 by default). TLS files unread. */
   grpc: CheckedGrpcConfig | undefined;

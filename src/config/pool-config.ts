@@ -25,6 +25,7 @@ import {
   resolveLibraries,
 } from './library-config.js';
 import { resolveLimits } from './limits-config.js';
+import { resolveTemplate } from './template-config.js';
 import { resolveHooks } from '../hooks/adapter-hooks.js';
 import { checkForeignRuntime, resolveRuntime } from './runtime-config.js';
 import { resolveProfile } from './profile-config.js';
@@ -73,6 +74,7 @@ export const POOL_KEYS = [
   'module',
   'command',
   'hooks',
+  'template',
 ] as const satisfies readonly (keyof PoolConfig)[];
 /** Compiles only while POOL_KEYS names every key of PoolConfig (the other direction is the `satisfies` above). */
 const _everyPoolKeyListed: Exclude<keyof PoolConfig, (typeof POOL_KEYS)[number]> extends never
@@ -208,6 +210,7 @@ export function resolvePool(
     module: runtime.module,
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
+    template: resolveTemplate(`${where}.template`, pool.template, { transport, ...runtime }),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ResolvedPoolConfig, WorkerProfile } from '../config/config-types.j
 
 import { type CallStats, type CallTelemetry, callStats } from '../telemetry/call-telemetry.js';
 import { readRssBytes } from '../util/proc.js';
+import type { TemplateStats } from '../worker/template.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SupervisionStats } from './pool-supervisor.js';
 
@@ -60,6 +61,11 @@ export interface PoolStats extends CallStats {
   nextRestartInMs: number | undefined;
   /** The last worker start failure (a WorkerStartError's message), if any. */
   lastStartError: string | undefined;
+  /**
+   * The pool's template (docs/WORKERS.md, "Fast start"): `ready` (workers fork from it), `starting`, `failed` (they
+   * start cold until it is back), `unsafe` (never used: `reason` says why), or undefined when the pool has none.
+   */
+  template?: TemplateStats;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
   heartbeatsMissed: number;
 }
@@ -154,6 +160,7 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     restartFailures: supervision.restartFailures,
     nextRestartInMs: supervision.nextRestartInMs,
     lastStartError: supervision.lastStartError,
+    ...(supervision.template ? { template: supervision.template } : {}),
     ...callStats(source.telemetry),
   };
 }

@@ -23,7 +23,9 @@ import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
 import type { LinkKind, PoolLinks } from '../worker/link-kind.js';
+import { type TemplateStats, WorkerTemplate } from '../worker/template.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
+import { spawnLocalWorker } from '../worker/worker-spawn.js';
 import type { Call } from '../call/call.js';
 import { openLinks } from './link-registry.js';
 import { Recycler } from './recycler.js';
@@ -84,6 +86,8 @@ export interface SupervisionStats {
   nextRestartInMs: number | undefined;
   /** The last worker start failure, if any. */
   lastStartError: string | undefined;
+  /** The pool's template, if it has one. */
+  template: TemplateStats | undefined;
 }
 
 export class PoolSupervisor {
@@ -112,6 +116,10 @@ export class PoolSupervisor {
   #roundAgain = false;
   #restartCount = 0;
   #heartbeatsMissed = 0;
+  /** The pool's template, which forks its local workers (`template` config), if it has one. */
+  readonly #template: WorkerTemplate | undefined;
+  /** Workers whose template could not fork them: started again cold, not counted as failed starts. */
+  readonly #forkFailed = new WeakSet<WorkerHandle>();
   /** Python tracebacks of start failures already logged: each once per pool, not once per worker. */
   readonly #loggedTracebacks = new Set<string>();
 
@@ -133,6 +141,17 @@ export class PoolSupervisor {
       handOff: (old) => this.#host.handOff(old),
       isRunning: () => this.#host.isRunning(),
     });
+    this.#template = config.template.enabled
+      ? new WorkerTemplate({
+          config,
+          runId,
+          logger,
+          onProcess: (pid) => {
+            if (pid === undefined) host.registry?.remove(`${name}~template`);
+            else host.registry?.add(`${name}~template`, name, pid);
+          },
+        })
+      : undefined;
     const { memoryMb } = config.limits;
     this.#memoryWatch =
       memoryMb === undefined
@@ -171,6 +190,8 @@ export class PoolSupervisor {
       () => undefined,
       (err: unknown) => err as Error,
     );
+    // The template first: its workers then fork from it. If it cannot serve, they start cold (template.ts).
+    if (this.#template && this.#host.config.size > 0) await this.#template.start();
     const local = await this.#startInBatches(this.#host.config.size, allOrNothing);
     return local ?? (await remote);
   }
@@ -195,8 +216,8 @@ export class PoolSupervisor {
           if (this.#host.isRunning()) {
             this.#host.events.emit('worker:restarted', {
               pool: this.#host.name,
-              worker: batch[i]!.id,
-              pid: batch[i]!.pid,
+              worker: r.value.id,
+              pid: r.value.pid,
             });
           }
         } else {
@@ -276,6 +297,12 @@ export class PoolSupervisor {
           ? undefined
           : Math.max(0, Math.round(this.#nextRoundAt - performance.now())),
       lastStartError: this.#lastStartError,
+      template: this.#template && {
+        state: this.#template.state,
+        pid: this.#template.pid,
+        forks: this.#template.forks,
+        reason: this.#template.reason,
+      },
     };
   }
 
@@ -293,6 +320,7 @@ export class PoolSupervisor {
   async stopWorkers(graceMs: number | undefined): Promise<void> {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
+    await this.#template?.close(graceMs ?? this.#host.config.killGraceMs);
     this.#links.close();
     this.#memoryWatch?.stop();
     this.#workers = [];
@@ -304,12 +332,18 @@ export class PoolSupervisor {
   #newWorker(endpoint?: string): WorkerHandle {
     const { name, config, runId } = this.#host;
     const link = this.#links.linkFor(endpoint);
-    const worker = new WorkerHandle({
+    const template = link ? undefined : this.#template;
+    const worker: WorkerHandle = new WorkerHandle({
       id: `${name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`,
       config,
       runId,
       ...(link ? { link } : {}),
       ...(link && endpoint !== undefined ? { endpoint } : {}),
+      ...(template
+        ? {
+            spawnLocal: (spec) => template.spawn(spec, spawnLocalWorker, () => this.#forkFailed.add(worker)),
+          }
+        : {}),
       hooks: this.#workerHooks(),
     });
     this.#workers.push(worker);
@@ -318,8 +352,7 @@ export class PoolSupervisor {
 
   /** A worker outside the replacement rounds (a recycler's replacement, a remote endpoint's): start it, then pump. */
   async #addWorker(endpoint: string | undefined): Promise<WorkerHandle> {
-    const worker = this.#newWorker(endpoint);
-    await this.#startWorker(worker);
+    const worker = await this.#startWorker(this.#newWorker(endpoint));
     this.#host.pump();
     return worker;
   }
@@ -408,14 +441,33 @@ export class PoolSupervisor {
     host.pump();
   }
 
-  /** Spawn a worker (recorded in the process registry) and run its handshake. */
-  #startWorker(worker: WorkerHandle): Promise<void> {
+  /**
+   * Spawn (or fork) a worker, recorded in the process registry, and run its handshake. Resolves with the worker
+   * that started: another one, started cold, when the template could not fork this one.
+   */
+  async #startWorker(worker: WorkerHandle): Promise<WorkerHandle> {
+    try {
+      await this.#startOne(worker);
+      return worker;
+    } catch (err) {
+      if (!this.#forkFailed.has(worker) || !(this.#host.isRunning() || this.#host.isStarting())) throw err;
+      const cold = this.#newWorker(); // the template is not ready now: this one starts cold
+      await this.#startOne(cold);
+      return cold;
+    }
+  }
+
+  #startOne(worker: WorkerHandle): Promise<void> {
     const host = this.#host;
     const started = worker.start();
-    host.registry?.add(worker.id, host.name, worker.pid);
-    host.events.emit('worker:spawned', { pool: host.name, worker: worker.id, pid: worker.pid });
+    // A forked worker's pid is known once the template answered: it is recorded when ready (until then, the
+    // run's marker in its environment is what a sweep finds it by).
+    const spawnedPid = worker.pid;
+    if (spawnedPid !== undefined) host.registry?.add(worker.id, host.name, spawnedPid);
+    host.events.emit('worker:spawned', { pool: host.name, worker: worker.id, pid: spawnedPid });
     return started.then(
       () => {
+        if (spawnedPid === undefined) host.registry?.add(worker.id, host.name, worker.pid);
         host.workerReady(worker);
         host.events.emit('worker:ready', {
           pool: host.name,

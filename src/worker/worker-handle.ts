@@ -55,7 +55,7 @@ import {
   type WorkerExit,
 } from './worker-exit.js';
 import type { ExitInfo, LinkFactory, WorkerLink } from './worker-link.js';
-import { spawnLocalWorker } from './worker-spawn.js';
+import { spawnLocalWorker, type LocalWorkerSpec } from './worker-spawn.js';
 import { startFailureFix } from './start-fix.js';
 import { WorkerLifecycle, type WorkerState } from './worker-state.js';
 
@@ -99,6 +99,8 @@ export interface WorkerOptions {
   link?: LinkFactory;
   /** Remote workers: the endpoint (`host:port`) it runs at. */
   endpoint?: string;
+  /** How a local worker is started: spawned (the default), or forked from the pool's template (template.ts). */
+  spawnLocal?: (spec: LocalWorkerSpec) => WorkerLink;
 }
 
 export class WorkerHandle {
@@ -110,6 +112,7 @@ export class WorkerHandle {
   readonly #lifecycle: WorkerLifecycle;
   readonly #inFlight = new InFlightCalls();
   readonly #link: LinkFactory | undefined;
+  readonly #spawnLocal: (spec: LocalWorkerSpec) => WorkerLink;
   /** A local worker's ledger (which calls began, what it had not sent), read once it has died. */
   #ledger: Ledger | undefined;
   /** Remote workers: `host:port`. */
@@ -146,6 +149,7 @@ export class WorkerHandle {
     this.#runId = options.runId;
     this.#hooks = options.hooks;
     this.#link = options.link;
+    this.#spawnLocal = options.spawnLocal ?? spawnLocalWorker;
     this.endpoint = options.endpoint;
     this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
   }
@@ -194,7 +198,7 @@ export class WorkerHandle {
     if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
     const proc: WorkerLink =
       remote ??
-      spawnLocalWorker({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
+      this.#spawnLocal({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
     this.#process = proc;
     if (!this.#link) this.#oomKillsAtSpawn = oomKillCount();
     this.#channel = new FrameChannel(proc.channel, config.maxFrameBytes, {

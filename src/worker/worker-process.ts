@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
+import { captureLines } from './output-lines.js';
 import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
 
 export interface WorkerProcessOptions {
@@ -22,8 +22,6 @@ export interface WorkerProcessOptions {
   cgroup?: WorkerCgroup | undefined;
 }
 
-const TAIL_LINES = 40;
-const MAX_LINE_CHARS = 16_384;
 /**
  * After the process exited, how long its stdout and stderr may stay open: a grandchild that escaped containment
  * may hold them forever, and each would keep a descriptor of the host.
@@ -62,8 +60,8 @@ export class WorkerProcess implements WorkerLink {
       });
       this.child.once('exit', (code, signal) => this.#exit({ code, signal }, resolve));
     });
-    this.#captureLines(this.child.stdout!, 'stdout', options.onLine);
-    this.#captureLines(this.child.stderr!, 'stderr', options.onLine);
+    captureLines(this.child.stdout!, 'stdout', this.#stderrTail, options.onLine);
+    captureLines(this.child.stderr!, 'stderr', this.#stderrTail, options.onLine);
   }
 
   get pid(): number | undefined {
@@ -173,41 +171,5 @@ export class WorkerProcess implements WorkerLink {
       cgroup.end(); // the rlimits still apply
       this.#cgroup = undefined;
     }
-  }
-
-  #captureLines(
-    stream: Readable,
-    name: OutputStream,
-    onLine: (stream: OutputStream, line: string) => void,
-  ): void {
-    let partial = '';
-    stream.setEncoding('utf8');
-    const emit = (line: string): void => {
-      const text =
-        line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} chars)` : line;
-      if (name === 'stderr') {
-        this.#stderrTail.push(text);
-        if (this.#stderrTail.length > TAIL_LINES) this.#stderrTail.shift();
-      }
-      onLine(name, text);
-    };
-    stream.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      if (partial.length > MAX_LINE_CHARS * 4) {
-        lines.push(partial);
-        partial = '';
-      }
-      for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
-    });
-    const flush = (): void => {
-      if (partial) emit(partial);
-      partial = '';
-    };
-    stream.on('end', flush);
-    stream.on('close', flush); // destroyed after the drain bound: what was read still counts
-    stream.on('error', () => {
-      /* the exit handler reports the death */
-    });
   }
 }

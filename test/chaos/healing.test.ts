@@ -32,6 +32,7 @@ function twoPools(gate: string, extra: Partial<SnakepitConfig> = {}): SnakepitCo
         pythonPath: [FIXTURES_PYTHONPATH],
         env: { GATE_FILE: gate },
         restart: { maxAttempts: 2, initialBackoffMs: 50, maxBackoffMs: 300 },
+        template: false, // each start imports the adapter: that import is what breaks and heals here
       },
     ],
     ...extra,
@@ -42,7 +43,11 @@ function twoPools(gate: string, extra: Partial<SnakepitConfig> = {}): SnakepitCo
 async function startGated(restart: RestartConfig): Promise<{ gate: string; pit: Snakepit }> {
   const gate = join(tempDir('gate'), 'dependency');
   writeFileSync(gate, 'installed');
-  return { gate, pit: await startChaos({ adapter: GATED, size: 1, env: { GATE_FILE: gate }, restart }) };
+  // Cold starts: each start imports the adapter, which is what breaks (a template would fork the old import).
+  return {
+    gate,
+    pit: await startChaos({ adapter: GATED, size: 1, env: { GATE_FILE: gate }, restart, template: false }),
+  };
 }
 
 describe('a degraded pool heals', () => {

@@ -34,7 +34,13 @@ describe('the host killed with SIGKILL', () => {
 
   it("a second host start sweeps what the first left: the adapter's own subprocesses", async () => {
     const registryDir = tempDir('reg');
-    const host = startHost('orphans', { registryDir, env: { CHAOS_SPAWN_CHILD: '1' } });
+    // Workers started cold: a template takes its workers' groups along when its host dies (template.test.ts), so
+    // nothing would be left to sweep.
+    const host = startHost('orphans', {
+      registryDir,
+      env: { CHAOS_SPAWN_CHILD: '1' },
+      extra: { template: false },
+    });
     const ready = await host.waitFor('ready');
     const children = ready['children'] as number[];
     killOnFinish([...pidsOf(ready), ...children]);

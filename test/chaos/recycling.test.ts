@@ -20,7 +20,8 @@ type Recycled = SnakepitEvents['worker:recycled'];
 describe('recycling', () => {
   it('keeps the old worker serving when its replacement cannot start', async () => {
     const marker = join(tempDir('flaky-recycle'), 'imported');
-    const pit = await startChaos({ adapter: FLAKY, size: 1, env: { FLAKY_MARKER: marker } });
+    // Cold starts: the replacement's own import is what fails (a template would fork the first import).
+    const pit = await startChaos({ adapter: FLAKY, size: 1, env: { FLAKY_MARKER: marker }, template: false });
     try {
       const old = pit.workers()[0]!;
       const running = load(200, 4, () => pit.execute('sleep', { seconds: 0.002 }));

@@ -143,6 +143,7 @@ describe('a worker that exits at import after one successful start', () => {
       size: 1,
       env: { FLAKY_MARKER: marker },
       restart: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 },
+      template: false, // cold starts: each replacement imports the adapter, which is what fails
     });
     const degraded: Array<SnakepitEvents['pool:degraded']> = [];
     pit.on('pool:degraded', (e) => degraded.push(e));

@@ -87,6 +87,7 @@ describe('telemetry events', () => {
           heartbeat: false,
           env: { FLAKY_MARKER: join(dir, 'flaky-marker') },
           restart: { maxAttempts: 1, initialBackoffMs: 10 },
+          template: false, // cold starts: each replacement imports the adapter, which is what fails
         },
       ];
       pit = await Snakepit.start({

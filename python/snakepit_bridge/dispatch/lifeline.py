@@ -37,18 +37,34 @@ PR_SET_PDEATHSIG = 1
 # What every process this worker starts inherits, as /proc/<pid>/environ shows it (read at start-up, before the
 # adapter could change os.environ).
 _ENVB = getattr(os, "environb", {})  # POSIX only
-_MARKER = tuple(b"%s=%s" % (name, _ENVB.get(name, b"")) for name in (b"SNAKEPIT_RUN_ID", b"SNAKEPIT_WORKER_ID"))
-_MARKED = all(not entry.endswith(b"=") for entry in _MARKER)
+
+
+_MARKER = ()
+_MARKED = False
+
+
+def _read_marker() -> None:
+    """Note the marker; again in ``Lifeline.arm``, as a worker forked by its pool's template (template.py) sets
+    its own SNAKEPIT_WORKER_ID after the fork."""
+    global _MARKER, _MARKED
+    _MARKER = tuple(b"%s=%s" % (name, _ENVB.get(name, b"")) for name in (b"SNAKEPIT_RUN_ID", b"SNAKEPIT_WORKER_ID"))
+    _MARKED = all(not entry.endswith(b"=") for entry in _MARKER)
+
+
+_read_marker()
 
 
 class Lifeline:
     """The watchdog's state. ``heard()`` is called by the reader thread for every read from the host."""
 
-    def __init__(self, channel_fd: int) -> None:
+    def __init__(self, channel_fd: int, watch_parent_pid: bool = True) -> None:
         self.channel_fd = channel_fd
         self.parent = os.getppid()
         self.host_pid = _int_env("SNAKEPIT_HOST_PID")
         self.watch_parent = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
+        # A worker forked by its pool's template (template.py) has the template as its parent, which may end
+        # before it does: it watches the host's pid, not its parent's (and has no parent-death signal).
+        self.watch_parent_pid = watch_parent_pid
         self.pdeathsig = False
         self.timeout_s = None  # host heartbeats expected: leave after this much silence
         self.last_heard = time.monotonic()
@@ -56,9 +72,10 @@ class Lifeline:
 
     def arm(self) -> None:
         """Arm the parent-death signal and check the host is still there; call first thing in the process."""
+        _read_marker()
         if not self.watch_parent:
             self.host_pid = None
-        self.pdeathsig = self.watch_parent and _set_parent_death_signal()
+        self.pdeathsig = self.watch_parent and self.watch_parent_pid and _set_parent_death_signal()
         if self.host_pid is not None and not _pid_exists(self.host_pid):
             leave(0, "the host is already gone")  # it died before we could arm anything
         self._thread = threading.Thread(target=self._watch, name="snakepit-lifeline", daemon=True)
@@ -81,7 +98,7 @@ class Lifeline:
             if now - last_check > 4 * CHECK_S:
                 self.last_heard = now  # we were stopped or starved, not the host: restart the clock
             last_check = now
-            if self.watch_parent and os.getppid() != self.parent:
+            if self.watch_parent and self.watch_parent_pid and os.getppid() != self.parent:
                 leave(0, "the host process (parent pid %d) is gone" % self.parent)
             if self.host_pid is not None and not _pid_exists(self.host_pid):
                 leave(0, "the host process (pid %d) is gone" % self.host_pid)
@@ -163,14 +180,14 @@ def _carries(pid: int) -> bool:
     return all(marker in entries for marker in _MARKER)
 
 
-def _set_parent_death_signal() -> bool:
+def _set_parent_death_signal(signum=signal.SIGKILL) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
         import ctypes  # ~0.5 MB, once; worth it for the one guarantee that holds while the GIL is stuck
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
     except Exception:
         return False
 

@@ -1,4 +1,8 @@
-"""Start-up: the handshake (hello / welcome), then the adapter (import, initialize, ready or fatal).
+"""Start-up: the handshake (hello / welcome), then the adapter (initialize, ready or fatal).
+
+The adapter's module is imported between ``hello`` and reading ``welcome``, so the import overlaps the host's
+answer; ``runtime.worker_info()`` is therefore still empty at import time (as in a worker forked from its pool's
+template, which imported the module before the worker existed): read it in ``initialize()``.
 
 Each step returns None to go on, or the exit code to stop with: 0 when the host went away, 3 when the
 adapter failed (after a ``fatal`` frame), 4 on a bad handshake.
@@ -78,6 +82,9 @@ def handshake(worker):
         "free_threaded": runtime.free_threaded_build(), "gil": runtime.gil_enabled(),
         "codecs": codecs, "worker": opts.worker_id,
     })
+    # The adapter's import overlaps the host's answer: one round trip less on the way to ``ready``. Its outcome
+    # waits until the codec is agreed (a ``fatal`` frame goes out in that codec).
+    worker.loaded_adapter = _import_adapter(worker)
     try:
         welcome = conn.recv_message()
     except ChannelClosed:
@@ -99,14 +106,23 @@ def handshake(worker):
     return None
 
 
-def start_adapter(worker):
-    """Import and create the adapter, run ``initialize()``, send ``ready``, start the reader thread."""
+def _import_adapter(worker):
+    """Import the adapter's class: ``(log_handler, (module, name, cls) or the exception it raised)``."""
     log_handler = logs.install()  # before the import, so import-time logging is kept (on stderr)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the host stops us (shutdown, SIGTERM), not Ctrl-C
     try:
-        module, name, cls = load_adapter_class(worker.options.adapter)
-    except BaseException as exc:
-        return _fatal(worker, "import", exc)
+        return log_handler, load_adapter_class(worker.options.adapter)
+    except BaseException as exc:  # reported as ``fatal`` once the handshake is done
+        return log_handler, exc
+
+
+def start_adapter(worker):
+    """Create the adapter (imported during the handshake), run ``initialize()``, send ``ready``, start the reader
+    thread."""
+    log_handler, loaded = getattr(worker, "loaded_adapter", None) or _import_adapter(worker)
+    if isinstance(loaded, BaseException):
+        return _fatal(worker, "import", loaded)
+    module, name, cls = loaded
     try:
         adapter = cls()
         init = getattr(adapter, "initialize", None)
@@ -122,7 +138,8 @@ def start_adapter(worker):
         describe_libraries = getattr(adapter, "describe_libraries", None)  # the generic adapter
         if describe_libraries is not None:
             ready["libraries"] = describe_libraries()
-        trim_heap()  # start-up garbage back to the OS before we idle (memory.py)
+        if not getattr(worker.options, "forked", False):  # a forked worker's template trimmed it before the fork
+            trim_heap()  # start-up garbage back to the OS before we idle (memory.py)
         worker.conn.send(ready)
     except BaseException as exc:
         return _fatal(worker, "initialize", exc)

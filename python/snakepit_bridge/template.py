@@ -1,0 +1,426 @@
+"""The template: one process per pool that imports what its workers need once, then forks them on request.
+
+``python -m snakepit_bridge template --adapter module:Class --pool NAME --run-id RUN [--preload a,b]``
+
+A fork server (like ``multiprocessing``'s forkserver, or Android's zygote). The host spawns it with a control
+socket on fd 3; it imports the bridge, the adapter's module, the modules of the pool's ``libraries`` and any
+``--preload`` modules, then answers requests on the control socket, one JSON object per line:
+
+    host -> template   {"type": "fork", "id": 1, "worker": "default-3", "listen": PATH, "ledger": PATH|null}
+    template -> host   {"type": "ready", "pid", "import_ms", "unsafe": null | "why"}     once, after the imports
+                       {"type": "failed", "error"}      instead, when the adapter does not import
+                       {"type": "forked", "id": 1, "pid": 4242} | {"type": "fork_failed", "id": 1, "error"}
+                       {"type": "exit", "pid": 4242, "code": 0 | null, "signal": 9 | null}  (it reaps its children)
+
+A forked worker (``_child``) starts a new session, takes over the listening socket the template made for it at
+``listen`` (the host connects three times: the channel, stdout, stderr, each announced by one byte), and then
+runs exactly as a spawned worker does from its handshake on: ``initialize()`` runs in each worker, after the fork.
+
+What must not cross a fork (docs/WORKERS.md, "Fast start"):
+- threads: a fork copies only the forking thread, so a thread an import started would silently be missing in
+  every worker, and a lock it held would stay held forever. The template stays single-threaded; when an import
+  started one anyway (or opened a socket), ``ready`` says so in ``unsafe`` and the host starts that pool's
+  workers cold instead;
+- an adapter that declares ``__fork_safe__ = False`` is not forked (``unsafe`` again);
+- random state: ``random`` reseeds itself in a child (CPython's at-fork hook); numpy's legacy global generator
+  does not, so each worker reseeds it from the OS. ``PYTHONHASHSEED`` (string hashes) stays the template's;
+- an asyncio event loop made at import stays the template's: each worker starts with none set;
+- open connections and exporters (OpenTelemetry's batch processor is a thread): set them up in
+  ``initialize()``, which runs per worker.
+
+The template never holds a socket of one of its workers beyond the fork that made it: the listening socket and
+everything after it belong to the child. It leaves with the host (parent-death signal, end of file on the control
+socket, the host pid gone) and takes its workers along on the way; killed outright, it cannot, and its workers
+then leave on their own signs (their channel's end of file, the host pid watch, heartbeats: lifeline.py).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+from .dispatch.lifeline import _int_env, _pid_exists, _set_parent_death_signal
+from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
+from .dispatch.startup import load_adapter_class
+
+__all__ = ["main"]
+
+CONTROL_FD = 3
+CHECK_S = 0.5
+MAX_LINE = 64 * 1024
+ACCEPT_TIMEOUT_S = 30.0  # a forked worker the host never connects to leaves after this long
+
+
+def main(argv) -> int:
+    opts = _parse(argv)
+    if opts is None:
+        sys.stderr.write("usage: python -m snakepit_bridge template --adapter module:Class --pool NAME "
+                         "--run-id RUN [--preload mod1,mod2]\n")
+        return 2
+    # SNAKEPIT_PARENT_WATCH=0 (debugging, and the sweep's test): outlive the host, as its workers then do.
+    watch = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
+    host_pid = _int_env("SNAKEPIT_HOST_PID") if watch else None
+    parent = os.getppid() if watch else None
+    if watch:  # the host's death reaches us as SIGTERM (not SIGKILL): we still take our workers along
+        _set_parent_death_signal(signal.SIGTERM)
+    if host_pid is not None and not _pid_exists(host_pid):
+        return 0
+    gc.disable()  # no collection in the template: every object stays where the workers share it (see _freeze)
+    control = socket.socket(fileno=CONTROL_FD)
+    control.setblocking(True)
+    os.set_inheritable(CONTROL_FD, False)
+    limits = os.environ.get(LIMITS_ENV)
+    try:
+        if limits:
+            apply_limits(limits)  # the template lives by the pool's limits too, imports included
+    except (ValueError, OSError) as exc:
+        sys.stderr.write("snakepit_bridge template: cannot apply %s=%s: %s\n" % (LIMITS_ENV, limits, exc))
+        return 2
+    server = Template(control, opts, host_pid, parent)
+    signal.signal(signal.SIGTERM, server.on_term)
+    return server.run()
+
+
+def _parse(argv):
+    opts = {"adapter": None, "pool": None, "run_id": None, "codec": "auto", "preload": ""}
+    if len(argv) % 2:
+        return None
+    for i in range(0, len(argv), 2):
+        key = argv[i][2:].replace("-", "_") if argv[i].startswith("--") else None
+        if key not in opts:
+            return None
+        opts[key] = argv[i + 1]
+    return opts if opts["adapter"] else None
+
+
+class Template:
+    def __init__(self, control, opts, host_pid, parent) -> None:
+        self.control = control
+        self.opts = opts
+        self.host_pid = host_pid
+        self.parent = parent
+        self.children = {}  # pid -> worker id
+        self.inbox = b""
+        self.wake_r, self.wake_w = os.pipe()
+
+    # ------------------------------------------------------------------------------------------------ life
+
+    def run(self) -> int:
+        t0 = time.monotonic()
+        try:
+            unsafe = self._preload()
+        except BaseException as exc:  # the adapter does not import: cold workers report it with its traceback
+            self._send({"type": "failed", "error": "did not import the adapter: %s: %s"
+                                                   % (type(exc).__name__, str(exc)[:500])})
+            return 3
+        self._freeze()
+        self._send({"type": "ready", "pid": os.getpid(), "unsafe": unsafe,
+                    "import_ms": round((time.monotonic() - t0) * 1000, 1)})
+        if unsafe:
+            return self._idle_until_closed()
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, _ignore_signal)  # a handler, so the wake-up fd hears each child's exit
+        last_check = time.monotonic()
+        while True:
+            try:
+                ready = select.select([self.control, self.wake_r], [], [], CHECK_S)[0]
+            except InterruptedError:
+                ready = []
+            if self.wake_r in ready:
+                try:
+                    os.read(self.wake_r, 512)
+                except OSError:
+                    pass
+            self._reap()
+            if self.control in ready and not self._read_requests():
+                if self.parent is None:  # SNAKEPIT_PARENT_WATCH=0: its workers outlive the host too
+                    os._exit(0)
+                self._leave("the host closed the template's channel")
+            if time.monotonic() - last_check >= CHECK_S:
+                last_check = time.monotonic()
+                if (self.parent is not None and os.getppid() != self.parent) \
+                        or (self.host_pid is not None and not _pid_exists(self.host_pid)):
+                    self._leave("the host is gone")
+
+    def _idle_until_closed(self) -> int:
+        # Not forking (see ``unsafe``): the host stops us; until then there is nothing to do but notice its end.
+        while True:
+            ready = select.select([self.control], [], [], CHECK_S)[0]
+            if ready and not self.control.recv(4096):
+                return 0
+            if self.parent is not None and os.getppid() != self.parent:
+                return 0
+
+    def on_term(self, signum, frame) -> None:
+        self._leave(None)
+
+    def _leave(self, why) -> None:
+        """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit."""
+        if why and self.children:
+            sys.stderr.write("snakepit_bridge template: %s; stopping %d worker(s)\n" % (why, len(self.children)))
+        for pid in list(self.children):
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                    break
+                except OSError:
+                    continue
+        os._exit(0)
+
+    # ------------------------------------------------------------------------------------------- imports
+
+    def _preload(self):
+        """Import the adapter's module and what the pool names; return why forking is unsafe, or None."""
+        import threading
+
+        from . import worker_cli  # noqa: F401  the bridge a worker runs, compiled and loaded once
+        from .channel import codec, json_codec  # noqa: F401  json: every handshake starts in it
+        from .dispatch import watchdog  # noqa: F401  what each worker's reader starts with (imported lazily)
+
+        codec.available_codecs()  # imports msgpack when present
+        _module, _name, cls = load_adapter_class(self.opts["adapter"])
+        for name in _preload_names(self.opts["preload"]):
+            __import__(name)
+        if getattr(cls, "__fork_safe__", True) is False:
+            return "the adapter declares __fork_safe__ = False"
+        threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        native = _task_count() - 1
+        if threads or native > 0:
+            return ("importing the adapter started %d thread(s)%s; a fork would copy none of them. Start "
+                    "threads in initialize(), which runs in each worker"
+                    % (max(len(threads), native), " (%s)" % ", ".join(threads) if threads else ""))
+        sockets = _open_sockets(exclude=(0, 1, 2, CONTROL_FD))  # our stdio is a socket pair from the host
+        if sockets:
+            return ("importing the adapter opened %d socket(s), which every forked worker would share. Open "
+                    "connections in initialize(), which runs in each worker" % sockets)
+        return None
+
+    def _freeze(self) -> None:
+        # What the imports left is shared with every worker copy-on-write. A collection in a worker would write
+        # to every object it visits (its gc header) and so copy those pages: freeze them out of its reach.
+        from .dispatch.memory import trim_heap
+
+        gc.collect()
+        gc.freeze()
+        trim_heap()
+
+    # ------------------------------------------------------------------------------------------- requests
+
+    def _read_requests(self) -> bool:
+        try:
+            data = self.control.recv(65536)
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.inbox += data
+        while b"\n" in self.inbox:
+            line, self.inbox = self.inbox.split(b"\n", 1)
+            try:
+                request = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(request, dict) and request.get("type") == "fork":
+                self._fork(request)
+        if len(self.inbox) > MAX_LINE:
+            return False
+        return True
+
+    def _fork(self, request) -> None:
+        rid, worker_id, listen = request.get("id"), request.get("worker"), request.get("listen")
+        ledger = request.get("ledger")
+        if not isinstance(worker_id, str) or not isinstance(listen, str):
+            self._send({"type": "fork_failed", "id": rid, "error": "bad fork request"})
+            return
+        try:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(listen)
+            listener.listen(4)
+        except OSError as exc:
+            self._send({"type": "fork_failed", "id": rid, "error": "cannot listen at %s: %s" % (listen, exc)})
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            listener.close()
+            self._send({"type": "fork_failed", "id": rid, "error": "fork: %s" % exc})
+            return
+        if pid == 0:
+            code = 70
+            try:
+                code = _child(self, listener, worker_id, ledger)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+                os._exit(code if isinstance(code, int) else 1)
+        listener.close()  # the worker's from here on
+        self.children[pid] = worker_id
+        self._send({"type": "forked", "id": rid, "pid": pid})
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.pop(pid, None)
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            self._send({"type": "exit", "pid": pid, "code": code, "signal": sig})
+
+    def _send(self, message: dict) -> None:
+        try:
+            self.control.sendall(json.dumps(message).encode() + b"\n")
+        except OSError:
+            pass  # the host is gone: the loop notices
+
+
+def _child(template: Template, listener, worker_id: str, ledger) -> int:
+    """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
+    os.setsid()  # its own session and group, as a spawned worker has: the host signals -pid
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(signum, signal.SIG_DFL)
+    for fd in (template.wake_r, template.wake_w):
+        os.close(fd)
+    template.control.close()
+    gc.enable()
+    os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
+    _reseed()
+    _drop_event_loop()
+    listener.settimeout(ACCEPT_TIMEOUT_S)
+    channel_fd = None
+    try:
+        for _ in range(3):
+            conn, _addr = listener.accept()
+            conn.settimeout(ACCEPT_TIMEOUT_S)
+            tag = conn.recv(1)
+            fd = conn.detach()
+            if tag == b"c":
+                channel_fd = fd
+            elif tag in (b"o", b"e"):
+                os.dup2(fd, 1 if tag == b"o" else 2)
+                os.close(fd)
+            else:
+                os.close(fd)
+    except OSError as exc:
+        sys.stderr.write("snakepit_bridge: forked worker %s: the host did not connect: %s\n" % (worker_id, exc))
+        return 2
+    finally:
+        listener.close()
+    if channel_fd is None:
+        return 2
+    ledger_fd = None
+    if isinstance(ledger, str):
+        try:
+            ledger_fd = os.open(ledger, os.O_RDWR)  # the host's open ledger file, through /proc
+        except OSError:
+            ledger_fd = None  # the worker runs without one, as when the host could not make it
+    from .worker_cli import run_worker
+
+    args = _worker_args(template.opts, worker_id, channel_fd, ledger_fd)
+    return run_worker(args, forked=True)
+
+
+def _worker_args(opts, worker_id, channel_fd, ledger_fd):
+    import types
+
+    return types.SimpleNamespace(adapter=opts["adapter"], channel_fd=channel_fd, worker_id=worker_id,
+                                 pool=opts["pool"], run_id=opts["run_id"],
+                                 codec=opts["codec"], ledger_fd=ledger_fd, forked=True)
+
+
+def _reseed() -> None:
+    # random reseeds itself after os.fork (CPython registers an at-fork hook); numpy's legacy global generator
+    # keeps the template's state, so every worker would draw the same numbers.
+    nprandom = sys.modules.get("numpy.random")
+    if nprandom is not None:
+        try:
+            nprandom.seed()
+        except Exception:
+            pass
+
+
+def _drop_event_loop() -> None:
+    events = sys.modules.get("asyncio.events")
+    if events is None:
+        return
+    try:
+        policy = events.get_event_loop_policy()
+        local = getattr(policy, "_local", None)
+        loop = getattr(local, "_loop", None)
+        if loop is not None:
+            _KEPT.append(loop)  # not closed: its selector is the template's too; just never used here
+            policy.set_event_loop(None)
+    except Exception:
+        pass
+
+
+_KEPT = []
+
+
+def _preload_names(text: str):
+    names = [n for n in (text or "").split(",") if n]
+    config = os.environ.get("SNAKEPIT_GENERIC_CONFIG")
+    if config:
+        try:
+            from .generic.config import load_config
+
+            names += [lib.module for lib in load_config().libraries if not lib.lazy]
+        except Exception:
+            pass  # the worker reports a bad configuration itself
+    return names
+
+
+def _task_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _open_sockets(exclude) -> int:
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    count = 0
+    for entry in fds:
+        fd = int(entry)
+        if fd in exclude:
+            continue
+        try:
+            if os.readlink("/proc/self/fd/%d" % fd).startswith("socket:"):
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def _ignore_signal(signum, frame) -> None:
+    pass

@@ -1,0 +1,202 @@
+// Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
+// stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { eventually, processesMatching, recordingLogger, requireOptional, start } from '../helpers.js';
+import {
+  expectGone,
+  expectNoLeftovers,
+  killOnFinish,
+  poolBackToFull,
+  startHost,
+  tempDir,
+} from './chaos-helpers.js';
+
+const FORKED = 'snakepit_fixtures.forking:ForkedAdapter';
+const LINUX = process.platform === 'linux';
+
+interface Facts {
+  pid: number;
+  ppid: number;
+  imported_in: number;
+  initialized_in: number;
+  worker_id: string;
+}
+
+/** The template of a run: its command line is its workers' too (they are forks of it), its parent the host. */
+function templatePids(runId: string, hostPid = process.pid): number[] {
+  return processesMatching('snakepit_bridge', 'template', `--run-id ${runId}`).filter((pid) => {
+    try {
+      return ppidOf(pid) === hostPid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function ppidOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+interface Draws {
+  pid: number;
+  random: number[];
+  numpy: number[] | null;
+}
+
+describe.runIf(LINUX)('the template', () => {
+  it('forks every worker: one import in the template, initialize() in each worker, its own marker', async () => {
+    const pit = await start({ adapter: FORKED, size: 3 });
+    try {
+      const [template] = templatePids(pit.runId);
+      expect(template).toBeDefined();
+      const facts = await Promise.all(pit.workers().map(() => pit.execute<Facts>('facts')));
+      for (const f of facts) {
+        expect(f.ppid).toBe(template);
+        expect(f.imported_in).toBe(template); // the module ran once, in the template
+        expect(f.initialized_in).toBe(f.pid); // initialize() ran in the worker, after the fork
+        expect(pit.workers().map((w) => w.id)).toContain(f.worker_id);
+      }
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('template: false starts every worker cold, as a child of the host', async () => {
+    const pit = await start({ adapter: FORKED, size: 2, template: false });
+    try {
+      expect(templatePids(pit.runId)).toEqual([]);
+      for (const w of pit.workers()) expect(ppidOf(w.pid!)).toBe(process.pid);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it("gives each worker its own random state (random's and numpy's), not a copy of its sibling's", async () => {
+    const pit = await start({ adapter: FORKED, size: 2 });
+    try {
+      // Two calls issued together go to the two workers (each takes one call at a time).
+      const draws = new Map<number, { random: number[]; numpy: number[] | null }>();
+      for (const d of await Promise.all([1, 2].map(() => pit.execute<Draws>('draws')))) draws.set(d.pid, d);
+      expect(draws.size).toBe(2);
+      const [a, b] = [...draws.values()];
+      expect(a!.random).not.toEqual(b!.random);
+      if (requireOptional(a!.numpy !== null, 'numpy')) expect(a!.numpy).not.toEqual(b!.numpy);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('is killed: the workers it forked keep serving, replacements start cold, then it is started again', async () => {
+    const logger = recordingLogger();
+    const pit = await start({ adapter: FORKED, size: 2, logger });
+    try {
+      const [template] = templatePids(pit.runId);
+      process.kill(template!, 'SIGKILL');
+      await eventually(
+        () => logger.lines.some((l) => l.msg.includes('its template exited')),
+        5_000,
+        'the warning',
+      );
+      // The forked workers were not taken along.
+      expect((await Promise.all([1, 2, 3, 4].map(() => pit.execute<Facts>('facts')))).length).toBe(4);
+      // A worker dies: its replacement starts cold (the template is not back yet), and the pool is whole again.
+      const victim = pit.workers()[0]!;
+      const survivor = pit.workers()[1]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+      await poolBackToFull(pit, 2);
+      const replacement = pit.workers().find((w) => w.id !== survivor.id)!;
+      expect(ppidOf(replacement.pid!)).toBe(process.pid);
+      // After its pause (1 s) the template is back, and the next replacement is forked from it.
+      await eventually(() => pit.stats('default').template?.state === 'ready', 15_000, 'a new template');
+      const [second] = templatePids(pit.runId);
+      expect(second).not.toBe(template);
+      const next = pit.workers()[0]!;
+      process.kill(next.pid!, 'SIGKILL');
+      await eventually(() => !pit.workers().some((w) => w.id === next.id), 5_000, 'the death noticed');
+      await poolBackToFull(pit, 2);
+      await eventually(
+        () => pit.workers().some((w) => w.pid !== undefined && ppidOf(w.pid) === second),
+        5_000,
+        'a worker forked from the new template',
+      );
+      expect(await pit.execute<Facts>('facts')).toBeDefined();
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('hangs (stopped): a fork it does not answer times out, and the worker starts cold instead', async () => {
+    const logger = recordingLogger();
+    const pit = await start({ adapter: FORKED, size: 2, logger });
+    const [template] = templatePids(pit.runId);
+    killOnFinish([template!]);
+    try {
+      process.kill(template!, 'SIGSTOP');
+      const victim = pit.workers()[0]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+      await eventually(
+        () => pit.workers().filter((w) => w.state === 'ready').length === 2,
+        15_000,
+        'the pool back to full',
+      );
+      expect(logger.lines.map((l) => l.msg).join('\n')).toContain('did not answer a fork request');
+      const cold = pit.workers().find((w) => w.pid !== undefined && ppidOf(w.pid) === process.pid);
+      expect(cold).toBeDefined();
+      expect(await pit.execute<Facts>('facts')).toBeDefined();
+      await expectGone([template!], 3_000); // the hung template was killed
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('is not used for an adapter that declares __fork_safe__ = False: its workers start cold', async () => {
+    const logger = recordingLogger();
+    const pit = await start({ adapter: 'snakepit_fixtures.forking:ForkUnsafeAdapter', size: 2, logger });
+    try {
+      for (const w of pit.workers()) expect(ppidOf(w.pid!)).toBe(process.pid);
+      expect(logger.lines.some((l) => l.msg.includes('__fork_safe__ = False'))).toBe(true);
+      await eventually(() => templatePids(pit.runId).length === 0, 3_000, 'the template to leave');
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('detects a thread started at import (it would vanish in a fork): the workers start cold, and the log says why', async () => {
+    const logger = recordingLogger();
+    const pit = await start({
+      adapter: 'snakepit_fixtures.forking_thread:ThreadAtImportAdapter',
+      size: 2,
+      logger,
+    });
+    try {
+      for (const w of pit.workers()) expect(ppidOf(w.pid!)).toBe(process.pid);
+      const line = logger.lines.find((l) => l.msg.includes('thread'));
+      expect(line?.msg).toContain('import-time-poller');
+      expect(line?.msg).toContain('initialize()');
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('leaves nothing when the host is killed: neither the template nor the workers it forked (busy in C code)', async () => {
+    const host = startHost('orphans', { registryDir: tempDir('reg') });
+    const ready = await host.waitFor('ready');
+    const runId = ready['runId'] as string;
+    const templates = templatePids(runId, host.child.pid);
+    const pids = ready['pids'] as number[];
+    const children = ready['children'] as number[];
+    killOnFinish([...templates, ...pids, ...children]);
+    expect(templates).toHaveLength(1);
+    for (const pid of pids) expect(ppidOf(pid)).toBe(templates[0]);
+    host.child.kill('SIGKILL');
+    await host.exited;
+    await expectGone([...templates, ...pids], 3_000);
+  });
+});
