@@ -198,6 +198,12 @@ export interface PoolConfig {
   /** Largest frame either way, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
   /**
+   * Large binary values (typed arrays, `Buffer`, `ArrayBuffer`, `NDArray`; numpy arrays and bytes results) of a
+   * local worker travel in shared memory (/dev/shm) from `minBytes` on (default 64 KiB), not in the frame; numpy
+   * gets a read-only view (docs/DATA.md). `false` sends them inline. Remote workers always get them inline.
+   */
+  sharedMemory?: boolean | { minBytes?: number };
+  /**
    * Result values with no by-value form become a marker (`{ __ffi_unserializable__: true, __type__ }`, plus
    * `__repr__` with `{ repr: true }`) instead of failing the call, in or out of a session (docs/VALUES.md).
    * Default false: such a call fails with SerializationError, or, in a session, the value comes back as a PyRef.
@@ -465,6 +471,7 @@ export interface ResolvedPoolConfig {
   pipelineDepth: number;
   spinUs: number;
   maxFrameBytes: number;
+  sharedMemory: { enabled: boolean; minBytes: number };
   graceful: GracefulWire | undefined;
   python: ResolvedPython;
   cwd: string | undefined;

@@ -4,6 +4,7 @@
  * checked by their own modules and assembled here into one ResolvedPoolConfig.
  */
 import { resolveGraceful } from './graceful.js';
+import { DEFAULT_SHM_MIN_BYTES } from '../shm/shm-link.js';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors/errors.js';
 import { bridgeDirectory } from '../python-env/bridge-path.js';
@@ -56,6 +57,7 @@ export const POOL_KEYS = new Set([
   'pipelineDepth',
   'spinUs',
   'maxFrameBytes',
+  'sharedMemory',
   'graceful',
   'python',
   'cwd',
@@ -168,6 +170,7 @@ export function resolvePool(
       DEFAULTS.maxFrameBytes,
       2 ** 32 - 1,
     ),
+    sharedMemory: resolveSharedMemory(`${where}.sharedMemory`, pool.sharedMemory),
     graceful: resolveGraceful(`${where}.graceful`, pool.graceful),
     bridgeDir: bridgeDirectory(defaults.python.bridgePath),
     python: resolvePython(python.executable, {
@@ -218,4 +221,21 @@ function resolveAffinity(key: string, value: unknown): AffinityMode {
     );
   }
   return mode;
+}
+
+function resolveSharedMemory(where: string, value: unknown): { enabled: boolean; minBytes: number } {
+  if (value === undefined || value === true) return { enabled: true, minBytes: DEFAULT_SHM_MIN_BYTES };
+  if (value === false) return { enabled: false, minBytes: DEFAULT_SHM_MIN_BYTES };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(where, 'must be true, false or { minBytes }');
+  }
+  const extra = Object.keys(value).filter((k) => k !== 'minBytes');
+  if (extra.length > 0) throw new ConfigError(where, `has unknown key "${extra[0]}" (known: minBytes)`);
+  const minBytes = positiveInt(
+    `${where}.minBytes`,
+    (value as { minBytes?: number }).minBytes,
+    DEFAULT_SHM_MIN_BYTES,
+    2 ** 32 - 1,
+  );
+  return { enabled: true, minBytes: Math.max(minBytes, 4096) };
 }

@@ -16,6 +16,7 @@
  * worker events. It reaches the pool only through `SupervisorHost` (pump, the calls' counters, the queue's crash-retry and
  * fail-all), never through the pool's fields.
  */
+import { emptyTransferStats, type TransferStats } from '../shm/shm-link.js';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
 import { MemoryWatch } from '../limits/memory-watch.js';
@@ -84,6 +85,8 @@ export interface SupervisionStats {
   nextRestartInMs: number | undefined;
   /** The last worker start failure, if any. */
   lastStartError: string | undefined;
+  /** How large binary values travelled: shared memory or inline (docs/DATA.md). */
+  transfer: TransferStats;
 }
 
 export class PoolSupervisor {
@@ -91,6 +94,8 @@ export class PoolSupervisor {
   /** Every worker of the pool, in any state; replaced (not mutated) when one leaves. */
   #workers: WorkerHandle[] = [];
   #nextWorkerNo = 1;
+  /** Counters every worker of the pool adds to (they outlive the workers). */
+  readonly #transfer = emptyTransferStats();
   readonly #restarts: RestartPolicy;
   readonly #recycler: Recycler;
   /** `limits.memoryMb`: the sampler for memory the worker's own rlimit cannot refuse. */
@@ -276,6 +281,7 @@ export class PoolSupervisor {
           ? undefined
           : Math.max(0, Math.round(this.#nextRoundAt - performance.now())),
       lastStartError: this.#lastStartError,
+      transfer: { ...this.#transfer },
     };
   }
 
@@ -311,6 +317,7 @@ export class PoolSupervisor {
       ...(link ? { link } : {}),
       ...(link && endpoint !== undefined ? { endpoint } : {}),
       hooks: this.#workerHooks(),
+      transfer: this.#transfer,
     });
     this.#workers.push(worker);
     return worker;

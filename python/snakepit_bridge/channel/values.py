@@ -361,6 +361,10 @@ def from_tag(tag: dict, attachments):
             return {hashable(k): v for k, v in tag["entries"]}
         if kind == "set":
             return {hashable(v) for v in tag["items"]}
+        if kind == "shm":  # a large value in shared memory (shm.py); a bad handle fails this call alone
+            from .shm import SHARED
+
+            return SHARED.read(tag)
         if kind == "ref":  # checked when resolved: a bad one refuses its call, not the channel
             token = RefToken(tag)
             DECODED_REFS.append(token)

@@ -1,0 +1,94 @@
+/**
+ * Where large binary values meet the codec (docs/DATA.md, PROTOCOL.md §3.3). msgpackr's extensions are
+ * process-wide, so the channel says whose shared memory a frame may use by setting `active` around one encode or
+ * decode (both are synchronous); outside of that, every value goes inline as before.
+ *
+ *   shm   { seg: "a3" | "r0", off, len }                      bytes (Buffer on the host, bytes in Python)
+ *         { seg, off, len, dtype, shape }                      an array (NDArray / a read-only numpy view)
+ */
+import { TAG_KEY, registerTagKind, type TagMap } from '../transport/tags.js';
+import { NDArray } from '../transport/extended-values.js';
+import { ShmHandleError, type ShmLink, type TransferStats } from './shm-link.js';
+
+/** One channel's large values: its shared memory (absent on remote links and the JSON codec) and counters. */
+export interface LargeValues {
+  link: ShmLink | undefined;
+  /** Size from which a value counts as large (and goes to shared memory when there is some). */
+  minBytes: number;
+  stats: TransferStats;
+}
+
+interface Active {
+  values: LargeValues;
+  /** The call whose arguments are being encoded (leases are tied to it); undefined when decoding. */
+  callId: number | undefined;
+}
+
+let active: Active | undefined;
+
+/** Run `fn` (one encode or decode) with `values` active; `callId` when encoding a call's arguments. */
+export function withLargeValues<T>(values: LargeValues, callId: number | undefined, fn: () => T): T {
+  active = { values, callId };
+  try {
+    return fn();
+  } finally {
+    active = undefined;
+    values.link?.doneReading();
+  }
+}
+
+/**
+ * What to send for a value whose bytes are `data` (an `ndarray` tag's fields in `tag`, or bytes when undefined):
+ * an `shm` tag when the bytes went into shared memory, else undefined (send it inline).
+ */
+export function sharedTag(data: Uint8Array, tag?: TagMap): TagMap | undefined {
+  const current = active;
+  if (!current || current.callId === undefined || data.byteLength < current.values.minBytes) return undefined;
+  const { link, stats } = current.values;
+  const seg = link?.write(current.callId, data);
+  if (seg === undefined) {
+    stats.inlineValues++;
+    stats.inlineBytes += data.byteLength;
+    return undefined;
+  }
+  const out: TagMap = { [TAG_KEY]: 'shm', seg, off: 0, len: data.byteLength };
+  if (tag) {
+    out['dtype'] = tag['dtype'];
+    out['shape'] = tag['shape'];
+  }
+  return out;
+}
+
+/** A received array that came inline although it is large (a remote worker): counted for stats. */
+export function noteInlineArray(bytes: number): void {
+  const current = active;
+  if (current && current.callId === undefined && bytes >= current.values.minBytes) {
+    current.values.stats.inlineValues++;
+    current.values.stats.inlineBytes += bytes;
+  }
+}
+
+/** The value of an `shm` tag a worker sent. Throws ShmHandleError (that message's call fails) when it is bad. */
+function reviveShared(tag: TagMap): unknown {
+  const link = active?.values.link;
+  if (!link) throw new ShmHandleError('shared-memory handle on a channel without shared memory');
+  const { seg, off, len, dtype, shape } = tag as Record<string, unknown>;
+  const bytes = link.read(seg, off, len);
+  if (dtype === undefined && shape === undefined) return bytes;
+  const array = NDArray.fromTag({ [TAG_KEY]: 'ndarray', dtype, shape, data: bytes });
+  if (!array) {
+    throw new ShmHandleError(
+      `has dtype ${JSON.stringify(dtype)} and shape ${JSON.stringify(shape)}, which do not hold ${String(len)} bytes`,
+    );
+  }
+  return array;
+}
+
+registerTagKind('shm', (tag) => {
+  try {
+    return reviveShared(tag);
+  } catch (err) {
+    if (err instanceof ShmHandleError) throw new ShmHandleError(`shared-memory handle ${err.message}`);
+    throw err;
+  }
+});
