@@ -8,11 +8,15 @@
  * per call. Result segments (`r<n>`) are the worker's: the worker marks one busy (its first byte) while a result
  * in it is unread, and the host clears that byte once it has read the result, so the worker may reuse it.
  *
+ * Whoever opens a segment the other side made removes its name (both hold it open from then on), so a segment
+ * is named in /dev/shm only until its first use, and a SIGKILL of either process leaves nothing there; `close()`
+ * and the orphan sweep remove names still left from that window.
+ *
  * Everything a worker sends is checked: a handle names a suffix only (never a path), must be one of this
  * worker's result segments, a regular file not reached through a link, with the range inside the file and a
  * length that matches its dtype and shape. Anything else fails that one result (ShmHandleError), nothing else.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEGMENT_SUFFIX, SHM_DIR, removeSegments } from './segment-names.js';
 
@@ -168,17 +172,28 @@ export class ShmLink {
     if (this.#results.size >= MAX_RESULT_SEGMENTS) {
       throw new ShmHandleError(`is one more result segment than the ${MAX_RESULT_SEGMENTS} a worker may use`);
     }
+    const path = join(this.#dir, this.prefix + suffix);
     let fd: number;
     try {
       // O_NOFOLLOW: a worker that put a link there gets an error, not a host file read (or its first byte written).
-      fd = openSync(join(this.#dir, this.prefix + suffix), constants.O_RDWR | constants.O_NOFOLLOW);
+      fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (err) {
       throw new ShmHandleError(`names segment ${suffix}, which cannot be opened (${(err as Error).message})`);
     }
     const stat = fstatSync(fd);
-    if (!stat.isFile() || (typeof process.getuid === 'function' && stat.uid !== process.getuid())) {
+    if (
+      !stat.isFile() ||
+      stat.nlink !== 1 ||
+      (typeof process.getuid === 'function' && stat.uid !== process.getuid())
+    ) {
       closeSync(fd);
       throw new ShmHandleError(`names segment ${suffix}, which is not a regular file of this user`);
+    }
+    // Both sides hold it open now: its name can go, so a SIGKILL of either leaves nothing in /dev/shm.
+    try {
+      unlinkSync(path);
+    } catch {
+      /* the worker removed it */
     }
     const segment = { fd, size: stat.size };
     this.#results.set(suffix, segment);

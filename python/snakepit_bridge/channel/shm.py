@@ -6,6 +6,11 @@ is a file with that prefix and a suffix:
     a<n>   written by the host (a call's arguments); mapped here read-only, once, and kept mapped
     r<n>   written here (results); byte 0 is 1 while the host has not read the result in it
 
+Whoever opens a segment the other side made removes its name (both hold it open, by descriptor, from then
+on), so a segment has a name in /dev/shm only until its first use: a SIGKILL of either side cannot leave one
+behind, except in that window, which the host covers (it removes a worker's names when the worker exits, and
+the orphan sweep those of a host that died).
+
 An ``shm`` tag names a suffix, an offset and a length (and, for an array, dtype and shape). Received arrays
 are read-only numpy views of the mapping: no copy. They are valid while the call runs; the host reuses the
 segment for a later call, so a tool that keeps an argument array past its return must copy it
@@ -135,14 +140,20 @@ class SharedMemory:
         return mapped
 
     def _open(self, seg: str) -> int:
+        path = os.path.join(SHM_DIR, self.prefix + seg)
         try:
-            fd = os.open(os.path.join(SHM_DIR, self.prefix + seg), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
             raise ShmError("handle names segment %s, which cannot be opened (%s)" % (seg, exc.strerror)) from None
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_nlink != 1:
             os.close(fd)
             raise ShmError("handle names segment %s, which is not a regular file of this user" % seg)
+        # Both sides hold it open now: its name can go, so a SIGKILL of either leaves nothing in /dev/shm.
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
         return fd
 
     # ------------------------------------------------------------------------------------ writing
