@@ -58,9 +58,26 @@ function machine(python: string): Record<string, string> {
   return {
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    'memory bandwidth': memoryBandwidth(),
     node: process.version,
     python: `${version} (${python})`,
   };
+}
+
+/**
+ * What one copy of 100 MB costs on this machine (Buffer.copy, warm pages, best of 5): the floor under the 100 MB
+ * array row, which needs a copy each way on the host (Node cannot map shared memory without a native addon).
+ */
+function memoryBandwidth(): string {
+  const from = Buffer.alloc(100e6, 1);
+  const to = Buffer.alloc(100e6);
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    from.copy(to);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return `${(100e6 / 1e9 / (best / 1000)).toFixed(1)} GB/s (one 100 MB copy: ${best.toFixed(1)} ms)`;
 }
 
 async function main(): Promise<void> {
@@ -278,6 +295,7 @@ function buildRows(
     row('(e) 8 blocking 100 ms sleeps at once: wall ms', 'lower', 'sleep-parallel', 'wallMs', true),
     row('(f) 100,000-chunk stream: chunks/s', 'higher', 'stream', 'chunksPerSec', true),
     row('(g) 1 MiB bytes round trip: p50 ms', 'lower', 'bytes', 'p50Ms', true),
+    row('(g) 100 MB Float64Array → numpy x * 2 → back: p50 ms', 'lower', 'big-array', 'p50Ms', true),
     start('(h) start 1 worker to ready: ms', 'start1', (s) => s.readyMs, true),
     start('(h) start 8 workers to ready: ms', 'start8', (s) => s.readyMs),
     start('(i) idle RSS per worker: MB', 'start1', (s) =>

@@ -18,6 +18,10 @@ class BenchAdapter(BaseAdapter):
         return f.sum_f64(data)
 
     @tool
+    def double_f64(self, data):
+        return f.double_f64(data)
+
+    @tool
     def cpu(self, ms):
         return f.cpu(ms)
 

@@ -26,6 +26,18 @@ def sum_f64(data):
         return sum(array.array("d", bytes(data)))
 
 
+def double_f64(data):
+    """``x * 2`` of float64 values: a numpy array in (a view, or raw bytes), a numpy array out."""
+    import numpy
+
+    return numpy.frombuffer(data, dtype=numpy.float64) * 2
+
+
+def double_f64_bytes(data):
+    """``double_f64`` with the result as raw bytes, for bridges that carry no numpy array back."""
+    return double_f64(data).tobytes()
+
+
 def _calibrate():
     """Loop iterations per millisecond of pure-Python work on this machine (measured once, at import)."""
     n, start = 0, time.perf_counter()

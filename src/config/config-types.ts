@@ -135,8 +135,11 @@ export interface LibraryConfig {
   install?: LibraryInstall;
   /** Python-side hooks around each call: `timing`, `log`, `cache`, or `module:attr` of your own. */
   hooks?: string[];
-  /** pandas DataFrames by value: `records` (a list of row objects, default) or `columns` (an object of columns). */
-  dataframes?: 'records' | 'columns';
+  /**
+   * pandas DataFrames by value: `records` (a list of row objects, default), `columns` (an object of columns) or
+   * `arrow` (an apache-arrow Table; needs pyarrow in the worker and apache-arrow on the host, docs/DATA.md).
+   */
+  dataframes?: 'records' | 'columns' | 'arrow';
   /** numeric numpy arrays: `typed` (an NDArray with dtype, shape and a typed array, default) or `lists`. */
   arrays?: 'typed' | 'lists';
   /** Entries of the `cache` hook. Default 1024. */
@@ -418,7 +421,7 @@ export interface ResolvedLibraryConfig {
   lazy: boolean;
   install: { package: string; version: string | undefined } | undefined;
   hooks: string[];
-  dataframes: 'records' | 'columns';
+  dataframes: 'records' | 'columns' | 'arrow';
   arrays: 'typed' | 'lists';
   cacheSize: number;
 }

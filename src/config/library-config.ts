@@ -244,10 +244,10 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
     matching(`${where}.hooks[${i}]`, h, HOOK_PATTERN, '"timing", "log", "cache" or "module:attr"'),
   );
   const dataframes = lib.dataframes ?? 'records';
-  if (dataframes !== 'records' && dataframes !== 'columns') {
+  if (dataframes !== 'records' && dataframes !== 'columns' && dataframes !== 'arrow') {
     throw new ConfigError(
       `${where}.dataframes`,
-      `must be "records" or "columns", got ${describe(dataframes)}`,
+      `must be "records", "columns" or "arrow", got ${describe(dataframes)}`,
     );
   }
   const arrays = lib.arrays ?? 'typed';

@@ -41,12 +41,13 @@ export function withLargeValues<T>(values: LargeValues, callId: number | undefin
  * What to send for a value whose bytes are `data` (an `ndarray` tag's fields in `tag`, or bytes when undefined):
  * an `shm` tag when the bytes went into shared memory, else undefined (send it inline).
  */
-export function sharedTag(data: Uint8Array, tag?: TagMap): TagMap | undefined {
+export function sharedTag(data: Uint8Array, tag?: TagMap, countInline = true): TagMap | undefined {
   const current = active;
   if (!current || current.callId === undefined || data.byteLength < current.values.minBytes) return undefined;
   const { link, stats } = current.values;
   const seg = link?.write(current.callId, data);
   if (seg === undefined) {
+    if (!countInline) return undefined;
     stats.inlineValues++;
     stats.inlineBytes += data.byteLength;
     return undefined;
@@ -66,6 +67,16 @@ export function noteInlineArray(bytes: number): void {
     current.values.stats.inlineValues++;
     current.values.stats.inlineBytes += bytes;
   }
+}
+
+/** The bytes a worker's handle `{ seg, off, len }` names (an Arrow stream); throws ShmHandleError when bad. */
+export function readShared(handle: unknown): Buffer {
+  const link = active?.values.link;
+  if (!link) throw new ShmHandleError('shared-memory handle on a channel without shared memory');
+  if (handle === null || typeof handle !== 'object')
+    throw new ShmHandleError('shared-memory handle is not a map');
+  const { seg, off, len } = handle as Record<string, unknown>;
+  return link.read(seg, off, len);
 }
 
 /** The value of an `shm` tag a worker sent. Throws ShmHandleError (that message's call fails) when it is bad. */

@@ -6,7 +6,7 @@ import { Packr, addExtension, RESERVE_START_SPACE } from 'msgpackr';
 import type { HostMessage } from '../protocol/messages.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, UndecodableValue, checkFrameSize, serializationFailure } from './codec.js';
-import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, reviveTag } from './tags.js';
+import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, onTaggedClass, reviveTag } from './tags.js';
 import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.js';
 import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
 import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
@@ -126,6 +126,16 @@ for (const Class of NUMERIC_TYPED_ARRAYS) {
     unpack: unpackTag,
   });
 }
+
+// Classes of optional packages (an apache-arrow Table) register their tag when they are loaded.
+onTaggedClass((Class, toTag) =>
+  addExtension({
+    Class,
+    type: TAG_EXT_TYPE,
+    pack: (value: object) => tagPackr.pack(toTag(value)),
+    unpack: unpackTag,
+  }),
+);
 
 /** Decodes maps as Maps, for a message with map keys that are not text (a Python dict keyed by tuples). */
 const mapsPackr = new Packr({

@@ -12,9 +12,10 @@ import threading
 from .extended import extended_tag
 from .framing import ProtocolError
 from .natural import NO_FORM, natural
+from .arrow import arrow_tag, read_arrow
 from .shm import SHARED, share_array
-from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, Codec, RawTag, SerializationError, TaggedValue,
-                     UndecodableValue, from_tag, hashable, int_tag, normalize_message)
+from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, TAG_READERS, Codec, RawTag, SerializationError,
+                     TaggedValue, UndecodableValue, from_tag, hashable, int_tag, normalize_message)
 
 try:  # msgpack is optional: JSON is always there.
     import msgpack
@@ -24,6 +25,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = ["Codec", "SerializationError", "available_codecs", "make_codec", "TAG_KEY"]
 
 TAG_EXT_TYPE = 83
+
+# Tag kinds read outside values.py: large values in shared memory, Arrow tables (DATA.md).
+TAG_READERS["shm"] = SHARED.read
+TAG_READERS["arrow"] = read_arrow
 
 
 def available_codecs() -> list:
@@ -62,6 +67,9 @@ def _msgpack_default(obj):
         if tag is not None:
             return _ext(tag)
     tag = extended_tag(obj)  # datetime, numeric numpy arrays (extended.py)
+    if tag is not None:
+        return _ext(tag)
+    tag = arrow_tag(obj)  # a pyarrow Table (arrow.py)
     if tag is not None:
         return _ext(tag)
     value = natural(obj)  # dates, decimals, sets, dataclasses, ... (natural.py)

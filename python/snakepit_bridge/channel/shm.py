@@ -126,6 +126,17 @@ class SharedMemory:
         # memory the host will reuse.
         return np.frombuffer(view, dtype=np.dtype(dtype).newbyteorder("<"), count=count).reshape(shape)
 
+    def read_view(self, handle: dict) -> memoryview:
+        """A read-only view of the bytes a handle (``{seg, off, len}``) names (an Arrow stream read in place)."""
+        if self.prefix is None:
+            raise ShmError("a shared-memory handle arrived, but shared memory is off for this worker")
+        seg, off, length = handle.get("seg"), handle.get("off"), handle.get("len")
+        if not isinstance(seg, str) or not ARG_SUFFIX.match(seg):
+            raise ShmError("handle names segment %r, which is not an argument segment" % (str(seg)[:40],))
+        if type(off) is not int or type(length) is not int or off < 0 or length < 0:
+            raise ShmError("handle has a bad range (offset %r, length %r)" % (off, length))
+        return memoryview(self._arg(seg, off + length).map)[off:off + length]
+
     def _arg(self, seg: str, end: int) -> _Mapped:
         mapped = self._args.get(seg)
         if mapped is not None and end <= mapped.size:
