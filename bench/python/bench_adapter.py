@@ -22,6 +22,13 @@ class BenchAdapter(BaseAdapter):
         return f.double_f64(data)
 
     @tool
+    def table_roundtrip(self, frame):
+        """A table arrives as a pandas DataFrame; it goes back as an Arrow table."""
+        from snakepit_bridge.channel.arrow import ArrowValue
+
+        return ArrowValue(frame)
+
+    @tool
     def cpu(self, ms):
         return f.cpu(ms)
 

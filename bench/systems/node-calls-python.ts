@@ -53,6 +53,13 @@ export const nodeCallsPython: SystemSpec = {
       },
       cpu: (ms) => py.call(f, 'cpu', ms),
       sleep: (ms) => py.call(f, 'sleep', ms),
+      // no Arrow type crosses: the table goes as IPC bytes, and Python reads and writes them itself
+      tableRoundTrip: async (table) => {
+        const { tableFromIPC, tableToIPC } = await import('apache-arrow');
+        return tableFromIPC(
+          (await py.call(f, 'table_roundtrip_ipc', tableToIPC(table, 'stream'))) as Uint8Array,
+        );
+      },
       echoBytes: async (data) => (await py.call(f, 'echo_bytes', data)) as Uint8Array,
       die: () => py.call(f, 'die'),
       fail: () => py.call(f, 'fail'),

@@ -18,6 +18,7 @@ function workloadCalls(pit: Snakepit): Omit<BenchDriver, 'workers' | 'pythonPids
       return count;
     },
     echoBytes: (data) => pit.execute<Uint8Array>('echo_bytes', { data }),
+    tableRoundTrip: (table) => pit.execute('table_roundtrip', { frame: table }),
     die: () => pit.execute('die'),
     fail: () => pit.execute('fail'),
     sleepWithTimeout: (ms, timeoutMs) => pit.execute('sleep', { ms }, { timeoutMs }),
@@ -159,6 +160,9 @@ export const snakepitNode: SystemSpec = {
     return {
       workers: options.workers,
       ...workloadCalls(pit),
+      // numpy and pandas live in Python: a Node worker has no `x * 2` on an array nor a DataFrame to make
+      doubleF64: undefined,
+      tableRoundTrip: undefined,
       pythonPids: () => pit.workers().map((w) => w.pid!),
       close: () => pit.close(),
     };
