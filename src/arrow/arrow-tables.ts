@@ -5,7 +5,7 @@
  * do Tables encode this way (and `arrow` tags from a worker become Tables).
  */
 import { TAG_KEY, registerTagKind, registerTaggedClass, type TagMap } from '../transport/tags.js';
-import { readShared, sharedTag } from '../shm/shm-values.js';
+import { noteInline, readShared, sharedTag } from '../shm/shm-values.js';
 
 type ArrowModule = typeof import('apache-arrow');
 
@@ -43,5 +43,6 @@ registerTagKind('arrow', (tag) => {
   if (!arrow) throw new Error(MISSING_APACHE_ARROW);
   const bytes = tag['shm'] !== undefined ? readShared(tag['shm']) : tag['ipc'];
   if (!(bytes instanceof Uint8Array)) throw new Error('arrow tag: ipc must be bytes');
+  if (tag['shm'] === undefined) noteInline(bytes.byteLength); // a large table from a remote worker: for stats
   return arrow.tableFromIPC(bytes);
 });

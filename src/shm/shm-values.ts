@@ -22,13 +22,15 @@ interface Active {
   values: LargeValues;
   /** The call whose arguments are being encoded (leases are tied to it); undefined when decoding. */
   callId: number | undefined;
+  /** Decoding: bytes and arrays revived from shared memory so far (the rest of the large ones came inline). */
+  revived: { count: number; bytes: number };
 }
 
 let active: Active | undefined;
 
 /** Run `fn` (one encode or decode) with `values` active; `callId` when encoding a call's arguments. */
 export function withLargeValues<T>(values: LargeValues, callId: number | undefined, fn: () => T): T {
-  active = { values, callId };
+  active = { values, callId, revived: { count: 0, bytes: 0 } };
   try {
     return fn();
   } finally {
@@ -60,8 +62,61 @@ export function sharedTag(data: Uint8Array, tag?: TagMap, countInline = true): T
   return out;
 }
 
-/** A received array that came inline although it is large (a remote worker): counted for stats. */
-export function noteInlineArray(bytes: number): void {
+/**
+ * Decode one message from a worker with `values` active, then count the large bytes and arrays in it that came
+ * inline (a remote worker, no segment free on its side): those it holds minus those revived from shared memory.
+ * A frame shorter than the threshold holds no large value, so small messages are not walked.
+ */
+export function decodeWithLargeValues(
+  values: LargeValues,
+  bodyBytes: number,
+  decode: () => unknown,
+): unknown {
+  let revived = { count: 0, bytes: 0 };
+  const message = withLargeValues(values, undefined, () => {
+    revived = active!.revived;
+    return decode();
+  });
+  if (bodyBytes >= values.minBytes) {
+    let count = -revived.count;
+    let bytes = -revived.bytes;
+    largeValuesIn(message, values.minBytes, 0, (n) => {
+      count++;
+      bytes += n;
+    });
+    if (count > 0) {
+      values.stats.inlineValues += count;
+      values.stats.inlineBytes += bytes;
+    }
+  }
+  return message;
+}
+
+/**
+ * Calls `found(byteLength)` for each Uint8Array and NDArray of at least `minBytes` in `value`, through arrays,
+ * Maps and plain objects, 64 levels deep (deeper values are not counted: this is for stats only).
+ */
+function largeValuesIn(
+  value: unknown,
+  minBytes: number,
+  depth: number,
+  found: (bytes: number) => void,
+): void {
+  if (value === null || typeof value !== 'object' || depth > 64) return;
+  if (value instanceof Uint8Array || value instanceof NDArray) {
+    const bytes = value instanceof NDArray ? value.data.byteLength : value.byteLength;
+    if (bytes >= minBytes) found(bytes);
+    return;
+  }
+  // plain containers only: a Table or Date holds no value of its own that crossed as bytes
+  if (!Array.isArray(value) && !(value instanceof Map) && Object.getPrototypeOf(value) !== Object.prototype)
+    return;
+  const items = Array.isArray(value) || value instanceof Map ? value.values() : Object.values(value);
+  for (const item of items) largeValuesIn(item, minBytes, depth + 1, found);
+}
+
+/** Bytes that came inline although they are large (an Arrow stream from a remote worker): counted for stats. */
+export function noteInline(bytes: number): void {
   const current = active;
   if (current && current.callId === undefined && bytes >= current.values.minBytes) {
     current.values.stats.inlineValues++;
@@ -85,6 +140,8 @@ function reviveShared(tag: TagMap): unknown {
   if (!link) throw new ShmHandleError('shared-memory handle on a channel without shared memory');
   const { seg, off, len, dtype, shape } = tag as Record<string, unknown>;
   const bytes = link.read(seg, off, len);
+  active!.revived.count++;
+  active!.revived.bytes += bytes.byteLength;
   if (dtype === undefined && shape === undefined) return bytes;
   const array = NDArray.fromTag({ [TAG_KEY]: 'ndarray', dtype, shape, data: bytes });
   if (!array) {

@@ -86,7 +86,7 @@ export const jsonCodec: Codec = {
     return frame;
   },
 
-  decode(body: Buffer): unknown {
+  decode(body: Buffer, large?: LargeValues): unknown {
     if (body[0] !== ATTACHMENTS_MARKER) {
       const message = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       return message && message['tagged'] === true ? reviveMessage(message, []) : message;
@@ -105,6 +105,7 @@ export const jsonCodec: Codec = {
       attachments.push(Buffer.from(body.subarray(pos, pos + length)));
       pos += length;
     }
+    if (large) countInline(attachments, large); // JSON has no shared memory: large values came in the frame
     return reviveMessage(message, attachments);
   },
 };

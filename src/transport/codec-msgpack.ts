@@ -11,7 +11,7 @@ import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.
 import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
 import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
 import { readMsgpackHeader } from './msgpack-header.js';
-import { type LargeValues, sharedTag, withLargeValues } from '../shm/shm-values.js';
+import { type LargeValues, decodeWithLargeValues, sharedTag, withLargeValues } from '../shm/shm-values.js';
 
 class UnencodableFunction extends Error {}
 
@@ -298,7 +298,7 @@ export const msgpackCodec: Codec = {
   },
 
   decode(body: Buffer, large?: LargeValues): unknown {
-    return large ? withLargeValues(large, undefined, () => decode(body)) : decode(body);
+    return large ? decodeWithLargeValues(large, body.length, () => decode(body)) : decode(body);
   },
 };
 

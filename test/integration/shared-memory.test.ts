@@ -12,6 +12,7 @@ import { RawTag, TAG_KEY } from '../../src/transport/tags.js';
 import { spawnSync } from 'node:child_process';
 import { resolvePython } from '../../src/python-env/interpreter.js';
 import { FIXTURES_PYTHONPATH, requireOptional } from '../helpers.js';
+import { grpcInstalled, startWorkerServer, type WorkerServer } from '../grpc-helpers.js';
 
 const ADAPTER = 'snakepit_fixtures.shared_memory:ShmAdapter';
 
@@ -267,12 +268,87 @@ describe('fallbacks: values go inline, and stats say so', () => {
       const y = (await pit.execute('double', { x: new Float64Array(20_000).fill(2) })) as NDArray;
       expect(y.data[19_999]).toBe(4);
       expect(pit.workers()[0]!.sharedMemory).toBe(false);
+      // the argument and the result
+      expect(pit.stats('default').transfer).toMatchObject({ sharedValues: 0, inlineValues: 2 });
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('a worker that cannot use /dev/shm (its hello says so): both directions inline', async (ctx) => {
+    if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+    // sitecustomize in no-shm makes the bridge report no /dev/shm, as on a system without one
+    const pit = await startPit({
+      pythonPath: [join(FIXTURES_PYTHONPATH, '..', 'no-shm'), FIXTURES_PYTHONPATH],
+    });
+    try {
+      const out = (await pit.execute('info', { value: new Float64Array(20_000).fill(1) })) as Info;
+      expect(out).toMatchObject({ type: 'ndarray', writable: true, segments: [], sum: 20_000 });
+      const y = (await pit.execute('arange', { n: 20_000 })) as NDArray;
+      expect(y.data[19_999]).toBe(19_999);
+      expect(pit.workers()[0]!.sharedMemory).toBe(false);
+      expect(pit.stats('default').transfer).toMatchObject({ sharedValues: 0, inlineValues: 2 });
+      expect(segmentsOf(pit)).toEqual([]);
+    } finally {
+      await pit.close();
+    }
+  });
+
+  it('a result segment that cannot grow (/dev/shm full): that result goes inline, the next ones still work', async (ctx) => {
+    if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+    const pit = await startPit();
+    try {
+      const pid = pit.workers()[0]!.pid;
+      // files of the worker may not grow past 256 KiB from now on: a 4 MB result has no segment to go into
+      const big = (await pit.execute('capped_arange', { n: 500_000, cap: 256 * 1024 })) as NDArray;
+      expect(big.data[499_999]).toBe(499_999);
       expect(pit.stats('default').transfer).toMatchObject({ sharedValues: 0, inlineValues: 1 });
+      // with room again, results go through shared memory again; the worker never died
+      await pit.execute('uncap', {});
+      const again = (await pit.execute('arange', { n: 500_000 })) as NDArray;
+      expect(again.data[499_999]).toBe(499_999);
+      expect(pit.stats('default').transfer.sharedValues).toBe(1);
+      expect(pit.workers()[0]!.pid).toBe(pid);
     } finally {
       await pit.close();
     }
   });
 });
+
+describe.skipIf(!requireOptional(grpcInstalled(), 'grpcio and protobuf (gRPC transport)'))(
+  'fallback: a remote worker (gRPC) gets large values inline',
+  () => {
+    let server: WorkerServer | undefined;
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('both directions inline, and stats say so', async (ctx) => {
+      if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+      server = await startWorkerServer({ adapter: ADAPTER });
+      const pit = await Snakepit.start({
+        adapter: ADAPTER,
+        logger: false,
+        transport: 'grpc',
+        endpoints: [server.address],
+        grpc: { connectTimeoutMs: 3_000 },
+      });
+      try {
+        const out = (await pit.execute('info', { value: new Float64Array(20_000).fill(2) })) as Info;
+        expect(out).toMatchObject({ type: 'ndarray', writable: true, segments: [], sum: 40_000 });
+        const y = (await pit.execute('double', { x: new Float64Array(20_000).fill(3) })) as NDArray;
+        expect(y.data[19_999]).toBe(6);
+        const back = (await pit.execute('blob', { n: 1 << 20 })) as Buffer;
+        expect(back.length).toBe(1 << 20);
+        expect(pit.workers()[0]!.sharedMemory).toBe(false);
+        expect(pit.stats('default').transfer).toMatchObject({ sharedValues: 0, inlineValues: 4 });
+        expect(segmentsOf(pit)).toEqual([]);
+      } finally {
+        await pit.close();
+      }
+    });
+  },
+);
 
 describe('cleanup', () => {
   it('a worker killed with SIGKILL leaves no segment behind', async (ctx) => {

@@ -207,8 +207,16 @@ class SharedMemory:
                 path = os.path.join(SHM_DIR, "%sr%d" % (self.prefix, n))
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
                 seg = _Mapped(fd, None, 0)
+                try:
+                    self._grow(seg, size)
+                except OSError:
+                    os.close(fd)  # no room: the name goes too, and r<n> is made again next time
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+                    raise
                 self._results.append(seg)
-                self._grow(seg, size)
                 seg.map[0] = 1
                 return n, seg
         if seg.size < size:
@@ -235,7 +243,9 @@ class SharedMemory:
     @staticmethod
     def _grow(seg: _Mapped, size: int) -> None:
         size = -(-size // GROW_STEP) * GROW_STEP
-        os.ftruncate(seg.fd, size)
+        # Reserve the pages now: on a full tmpfs this fails with ENOSPC (the value goes inline), where pages of
+        # a merely truncated file would fail later, as SIGBUS on the first write through the mapping.
+        os.posix_fallocate(seg.fd, 0, size)
         seg.map = mmap.mmap(seg.fd, size)  # the old mapping goes with its last reference
         seg.size = size
 
