@@ -1,5 +1,5 @@
 /**
- * Where large binary values meet the codec (docs/DATA.md, PROTOCOL.md §3.3). msgpackr's extensions are
+ * Where large binary values meet the codec (docs/DATA.md, PROTOCOL.md §3.2). msgpackr's extensions are
  * process-wide, so the channel says whose shared memory a frame may use by setting `active` around one encode or
  * decode (both are synchronous); outside of that, every value goes inline as before.
  *

@@ -149,6 +149,14 @@ describe('shared memory, local worker (msgpack)', () => {
     expect(out).toMatch(/^refused: .*read-only/);
   });
 
+  it('a view kept past its call shows a later call’s data (the lifetime rule: copy what you keep)', async (ctx) => {
+    if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+    expect(await pit.execute('keep', { x: new Float64Array(20_000).fill(1) })).toBe(20_000);
+    // the next call reuses the free argument segment the kept view maps
+    await pit.execute('info', { value: new Float64Array(20_000).fill(5) });
+    expect(await pit.execute('kept_sums', {})).toEqual([100_000]);
+  });
+
   it('segments are reused: many calls, few files', async (ctx) => {
     if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
     const x = new Float64Array(20_000).fill(1);

@@ -1,4 +1,4 @@
-"""Arrow tables on the wire (DATA.md, PROTOCOL.md section 3.3): an ``arrow`` tag carries one Arrow IPC stream,
+"""Arrow tables on the wire (DATA.md, PROTOCOL.md section 3.2): an ``arrow`` tag carries one Arrow IPC stream,
 inline (``ipc``: bytes) or in shared memory (``shm``: ``{seg, off, len}``, read in place, no copy).
 
 Received, a table becomes a pandas DataFrame (pandas installed), else a polars DataFrame, else a pyarrow Table.

@@ -1,4 +1,4 @@
-"""Shared memory for large binary values (DATA.md, PROTOCOL.md section 3.3).
+"""Shared memory for large binary values (DATA.md, PROTOCOL.md section 3.2).
 
 The host names a prefix in ``welcome`` (``/dev/shm/snakepit-<run>-<worker>-``); every segment of this worker
 is a file with that prefix and a suffix:
