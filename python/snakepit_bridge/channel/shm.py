@@ -93,21 +93,11 @@ class SharedMemory:
         Raises:
             ShmError: the handle is malformed or does not name a readable range of an argument segment.
         """
-        if self.prefix is None:
-            raise ShmError("a shared-memory handle arrived, but shared memory is off for this worker")
-        seg, off, length = tag.get("seg"), tag.get("off"), tag.get("len")
-        if not isinstance(seg, str) or not ARG_SUFFIX.match(seg):
-            raise ShmError("handle names segment %r, which is not an argument segment" % (str(seg)[:40],))
-        if type(off) is not int or type(length) is not int or off < 0 or length < 0:
-            raise ShmError("handle has a bad range (offset %r, length %r)" % (off, length))
+        view = self.read_view(tag)
         dtype, shape = tag.get("dtype"), tag.get("shape")
-        count = None
-        if dtype is not None or shape is not None:
-            count = _check_array(dtype, shape, length)
-        seg_map = self._arg(seg, off + length)
-        view = memoryview(seg_map.map)[off:off + length]
-        if count is None:
+        if dtype is None and shape is None:
             return bytes(view)
+        count = _check_array(dtype, shape, len(view))
         np = sys.modules.get("numpy")
         if np is None:
             try:
