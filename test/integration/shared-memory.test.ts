@@ -143,6 +143,16 @@ describe('shared memory, local worker (msgpack)', () => {
     expect(echoed.equals(sent)).toBe(true);
   });
 
+  it('an array larger than the default 64 MiB frame limit crosses both ways with the default options', async (ctx) => {
+    if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+    const x = new Float64Array(9_000_000); // 72 MB
+    x[0] = 1;
+    x[8_999_999] = 3;
+    const y = (await pit.execute('double', { x })) as NDArray;
+    expect(y.shape).toEqual([9_000_000]);
+    expect([y.data[0], y.data[4_000_000], y.data[8_999_999]]).toEqual([2, 0, 6]);
+  }, 60_000);
+
   it('an argument array is read-only in Python', async (ctx) => {
     if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
     const out = await pit.execute('try_write', { x: new Float64Array(20_000) });
