@@ -110,7 +110,8 @@ class SharedMemory:
             code = NDARRAY_DTYPES[dtype][1]
             if code is None:
                 raise ShmError("dtype %s needs numpy in the worker" % dtype)
-            items = view.cast(code).tolist()
+            # code is a struct format from the dtype table; typeshed knows only literal formats
+            items = view.cast(code).tolist()  # type: ignore[call-overload]
             return nest([bool(v) for v in items] if dtype == "bool" else items, shape)
         # A view of the mapping: read-only because the mapping is (ACCESS_READ), so a tool cannot write into
         # memory the host will reuse.
