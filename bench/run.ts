@@ -6,7 +6,7 @@
  * robustness table is observed from child processes too (bench/robustness.ts). Output: bench/results/<ts>.json,
  * docs/bench-latest.svg, and the "Latest run" section of docs/PERFORMANCE.md.
  *
- * Flags: --rounds N (3) · --systems a,b · --workers N (2) · --quick (tiny sizes: a correctness smoke run, no
+ * Flags: --rounds N (3) · --systems a,b · --workloads a,b (every one; a subset implies --no-docs) · --workers N (2) · --quick (tiny sizes: a correctness smoke run, no
  * timing claims) · --no-docs (do not touch docs/) · --no-robustness · --robustness-only (observe the robustness
  * table alone and replace only that table in docs/PERFORMANCE.md: its cells do not depend on a quiet machine)
  */
@@ -21,12 +21,13 @@ import { runChild } from './lib/children.js';
 import { fmt, markdownTable, median, resultsTable, svgChart, type Row } from './lib/report.js';
 import { observe, SCENARIO_LABELS, SCENARIOS, type Cell } from './robustness.js';
 import { SYSTEMS } from './systems/index.js';
-import type { WorkloadResult } from './workloads.js';
+import { WORKLOADS, type WorkloadResult } from './workloads.js';
 
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     systems: { type: 'string' },
+    workloads: { type: 'string' },
     workers: { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
@@ -64,9 +65,26 @@ function machine(python: string): Record<string, string> {
   return {
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    'memory bandwidth': memoryBandwidth(),
     node: process.version,
     python: `${version} (${python})`,
   };
+}
+
+/**
+ * What one copy of 100 MB costs on this machine (Buffer.copy, warm pages, best of 5): the floor under the 100 MB
+ * array row, which needs a copy each way on the host (Node cannot map shared memory without a native addon).
+ */
+function memoryBandwidth(): string {
+  const from = Buffer.alloc(100e6, 1);
+  const to = Buffer.alloc(100e6);
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    from.copy(to);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return `${(100e6 / 1e9 / (best / 1000)).toFixed(1)} GB/s (one 100 MB copy: ${best.toFixed(1)} ms)`;
 }
 
 async function main(): Promise<void> {
@@ -85,9 +103,14 @@ async function main(): Promise<void> {
   }
   const info = machine(python);
   log(`snakepit bench — ${info.cpu}, ${info.memory}, Node ${info.node}, Python ${info.python}`);
+  log(`memory bandwidth: ${info['memory bandwidth']}`);
   log(`${ROUNDS} interleaved round(s), ${WORKERS} workers${QUICK ? ', QUICK sizes (no timing claims)' : ''}`);
 
-  const base = { python, pythonDir, workers: WORKERS, quick: QUICK };
+  const workloads = flags.workloads?.split(',');
+  const unknown = workloads?.filter((w) => !(w in WORKLOADS));
+  if (unknown?.length)
+    throw new Error(`unknown workload "${unknown[0]}" (known: ${Object.keys(WORKLOADS).join(', ')})`);
+  const base = { python, pythonDir, workers: WORKERS, quick: QUICK, ...(workloads ? { workloads } : {}) };
   if (flags['robustness-only']) return robustnessOnly(active, base);
   const work: Record<string, Array<Record<string, WorkloadResult>>> = {};
   const startup: Record<string, Record<string, StartupSample[] | string>> = {};
@@ -98,7 +121,8 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of active) {
       loads.push(loadavg()[0]!);
-      for (const cold of s.id === COLD_TOO ? [false, true] : [false]) {
+      // a subset of the workloads (--workloads) measures them alone: no start-up or replacement rows
+      for (const cold of workloads ? [] : s.id === COLD_TOO ? [false, true] : [false]) {
         for (const w of [1, 8]) {
           const key = `start${w}${cold ? 'cold' : ''}`;
           const run = await runChild(
@@ -113,7 +137,7 @@ async function main(): Promise<void> {
           else if (Array.isArray(slot)) slot.push(sample);
         }
       }
-      if (s.id === COLD_TOO) {
+      if (s.id === COLD_TOO && !workloads) {
         for (const template of [true, false]) {
           const run = await runChild(
             'child.js',
@@ -175,7 +199,7 @@ async function main(): Promise<void> {
     ),
   );
   log(`\nraw results: ${file}`);
-  if (!flags['no-docs'] && !QUICK) {
+  if (!flags['no-docs'] && !QUICK && !workloads) {
     const svg = svgChart(rows, labels, `snakepit bench, ${new Date().toISOString().slice(0, 10)}`);
     writeFileSync(join(ROOT, 'docs', 'bench-latest.svg'), svg);
     updatePerformanceDoc({
@@ -295,7 +319,7 @@ function buildRows(
       }),
     ),
   });
-  return [
+  const rows = [
     row('(a) trivial call, sequential: p50 µs', 'lower', 'sequential', 'p50Us', true),
     row('(a) trivial call, sequential: p99 µs', 'lower', 'sequential', 'p99Us'),
     row('(a) trivial call, sequential: calls/s', 'higher', 'sequential', 'callsPerSec'),
@@ -306,6 +330,8 @@ function buildRows(
     row('(e) 8 blocking 100 ms sleeps at once: wall ms', 'lower', 'sleep-parallel', 'wallMs', true),
     row('(f) 100,000-chunk stream: chunks/s', 'higher', 'stream', 'chunksPerSec', true),
     row('(g) 1 MiB bytes round trip: p50 ms', 'lower', 'bytes', 'p50Ms', true),
+    row('(j) 100 MB Float64Array → numpy x * 2 → back: p50 ms', 'lower', 'big-array', 'p50Ms', true),
+    row('(k) 1,000,000-row Arrow table → pandas → back: p50 ms', 'lower', 'table', 'p50Ms', true),
     start('(h) start 1 worker to ready: ms', 'start1', (s) => s.readyMs, true),
     start('(h) start 8 workers to ready: ms', 'start8', (s) => s.readyMs),
     start('(i) idle RSS per worker: MB', 'start1', (s) =>
@@ -323,9 +349,11 @@ function buildRows(
       undefined,
       (s) => s.treePssMb,
     ),
-    replaceRow('(j) replacement after SIGKILL, pandas adapter, template: ms', replace, 'replaceTemplate'),
-    replaceRow('(j) replacement after SIGKILL, pandas adapter, cold: ms', replace, 'replaceCold'),
+    replaceRow('(l) replacement after SIGKILL, pandas adapter, template: ms', replace, 'replaceTemplate'),
+    replaceRow('(l) replacement after SIGKILL, pandas adapter, cold: ms', replace, 'replaceCold'),
   ];
+  // a run of some workloads (--workloads) shows only their rows
+  return rows.filter((r) => Object.values(r.cells).some((c) => c !== '–'));
   function onlySnakepit(
     label: string,
     data: typeof startup,
@@ -486,6 +514,29 @@ function targetsTable(rows: Row[]): string {
     'chunks/s',
   );
   check('1 MiB bytes round trip ≤ 3 ms', get('(g)', 'snakepit-msgpack'), (v) => v <= 3, 'ms');
+  // Shared memory (docs/DATA.md): large values against the in-process bridge, same run.
+  const ncpF64 = get('(b) Float64Array', 'node-calls-python');
+  const pitF64 = get('(b) Float64Array', 'snakepit-msgpack');
+  check(
+    'Float64Array → numpy ≥ node-calls-python (calls/s ratio)',
+    ncpF64 && pitF64 ? pitF64 / ncpF64 : undefined,
+    (v) => v >= 1,
+    '×',
+  );
+  const ncpBytes = get('(g)', 'node-calls-python');
+  const pitBytes = get('(g)', 'snakepit-msgpack');
+  check(
+    '1 MiB bytes round trip ≤ node-calls-python (time ratio)',
+    ncpBytes && pitBytes ? pitBytes / ncpBytes : undefined,
+    (v) => v <= 1,
+    '×',
+  );
+  check(
+    '100 MB Float64Array → numpy x * 2 → back ≤ 100 ms (default options)',
+    get('(j)', 'snakepit-msgpack'),
+    (v) => v <= 100,
+    'ms',
+  );
   check('8 workers to ready ≤ 1 s', get('(h) start 8', 'snakepit-msgpack'), (v) => v <= 1000, 'ms');
   check('1 worker to ready ≤ 150 ms', get('(h) start 1', 'snakepit-msgpack'), (v) => v <= 150, 'ms');
   check('idle worker RSS ≤ 15 MB', get('(i) idle RSS', 'snakepit-msgpack'), (v) => v <= 15, 'MB');
@@ -499,7 +550,7 @@ function targetsTable(rows: Row[]): string {
   );
   check(
     'replacement of a pandas-importing worker ≤ 30 ms (template)',
-    get('(j) replacement after SIGKILL, pandas adapter, template', 'snakepit-msgpack'),
+    get('(l) replacement after SIGKILL, pandas adapter, template', 'snakepit-msgpack'),
     (v) => v <= 30,
     'ms',
   );
@@ -567,7 +618,8 @@ function updatePerformanceDoc(parts: {
     START,
     `## Latest run — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `Machine: ${parts.info['cpu']}, ${parts.info['memory']}; Node ${parts.info['node']}; Python ${parts.info['python']}. ` +
+    `Machine: ${parts.info['cpu']}, ${parts.info['memory']} (memory bandwidth ${parts.info['memory bandwidth']}); ` +
+      `Node ${parts.info['node']}; Python ${parts.info['python']}. ` +
       `${ROUNDS} interleaved rounds, ${WORKERS} workers where a system has workers; median (min–max) over rounds; ` +
       `load average before each system's round: ${Math.min(...parts.loads).toFixed(2)}–${Math.max(...parts.loads).toFixed(2)}. ` +
       `Best per row in bold. Raw samples: \`${parts.file}\` (not committed; rerun with \`npm run bench\`).`,

@@ -28,6 +28,11 @@ export interface Sizes {
   chunks: number;
   bytesIterations: number;
   bytesSize: number;
+  /** Items of the large Float64Array (100 MB: 12,500,000). */
+  bigFloats: number;
+  bigIterations: number;
+  /** Rows of the table sent to pandas and back (1,000,000). */
+  tableRows: number;
 }
 
 export const FULL: Sizes = {
@@ -42,6 +47,9 @@ export const FULL: Sizes = {
   chunks: 100_000,
   bytesIterations: 20,
   bytesSize: 1 << 20,
+  bigFloats: 12_500_000,
+  bigIterations: 5,
+  tableRows: 1_000_000,
 };
 
 export const QUICK: Sizes = {
@@ -56,6 +64,9 @@ export const QUICK: Sizes = {
   chunks: 1_000,
   bytesIterations: 2,
   bytesSize: 64 * 1024,
+  bigFloats: 100_000,
+  bigIterations: 2,
+  tableRows: 1_000,
 };
 
 function fail(note: string): WorkloadResult {
@@ -84,7 +95,9 @@ export type WorkloadName =
   | 'cpu-parallel'
   | 'sleep-parallel'
   | 'stream'
-  | 'bytes';
+  | 'bytes'
+  | 'big-array'
+  | 'table';
 
 export const WORKLOADS: Record<WorkloadName, (d: BenchDriver, s: Sizes) => Promise<WorkloadResult>> = {
   sequential: (d, s) =>
@@ -178,6 +191,49 @@ export const WORKLOADS: Record<WorkloadName, (d: BenchDriver, s: Sizes) => Promi
         if (!Buffer.from(back instanceof ArrayBuffer ? new Uint8Array(back) : back).equals(data))
           return fail('bytes came back different');
         if (i > 0) samples.push(ms); // the first is warm-up
+      }
+      samples.sort((a, b) => a - b);
+      return { ok: true, metrics: { p50Ms: samples[Math.floor(samples.length / 2)]! } };
+    }),
+
+  // 100 MB Float64Array → numpy `x * 2` → back, with the default options (the frame limit included).
+  'big-array': (d, s) =>
+    checked(async () => {
+      if (!d.doubleF64) return notApplicable('no typed array reaches numpy through this bridge');
+      const x = Float64Array.from({ length: s.bigFloats }, (_, i) => i * 0.25);
+      const samples: number[] = [];
+      for (let i = 0; i < s.bigIterations + 1; i++) {
+        const t0 = performance.now();
+        const y = await d.doubleF64(x);
+        const ms = performance.now() - t0;
+        for (const at of [0, 1, s.bigFloats >> 1, s.bigFloats - 1]) {
+          if (y[at] !== x[at]! * 2) return fail(`item ${at} came back as ${y[at]}, expected ${x[at]! * 2}`);
+        }
+        if (i > 0) samples.push(ms); // the first is warm-up (segments, numpy import)
+      }
+      samples.sort((a, b) => a - b);
+      return { ok: true, metrics: { p50Ms: samples[Math.floor(samples.length / 2)]! } };
+    }),
+
+  // A 1,000,000-row apache-arrow Table (float, int, text) → a pandas DataFrame in Python → back as a Table.
+  table: (d, s) =>
+    checked(async () => {
+      if (!d.tableRoundTrip) return notApplicable('no table reaches pandas through this bridge');
+      const { tableFromArrays } = await import('apache-arrow');
+      const n = s.tableRows;
+      const table = tableFromArrays({
+        x: Float64Array.from({ length: n }, (_, i) => i / 4),
+        i: Int32Array.from({ length: n }, (_, i) => i),
+        s: Array.from({ length: n }, (_, i) => `row ${i % 1000}`),
+      });
+      const samples: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const t0 = performance.now();
+        const back = await d.tableRoundTrip(table);
+        const ms = performance.now() - t0;
+        if (back.numRows !== n || back.getChild('x')?.get(n - 1) !== (n - 1) / 4)
+          return fail(`the table came back with ${back.numRows} rows`);
+        if (round > 0) samples.push(ms); // the first imports pandas and pyarrow
       }
       samples.sort((a, b) => a - b);
       return { ok: true, metrics: { p50Ms: samples[Math.floor(samples.length / 2)]! } };

@@ -2,6 +2,7 @@
  * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
  * channels) lives in private fields users cannot reach.
  */
+import { loadArrow } from './arrow/arrow-tables.js';
 import { afterCall, beforeCall, hasResultHooks } from './hooks/adapter-hooks.js';
 import {
   type CallMethodOptions,
@@ -124,6 +125,7 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
+    await loadArrow(); // apache-arrow Tables cross as Arrow when the package is installed (docs/DATA.md)
     const resolved = await locateConfig(resolveConfig(config));
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
     await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only

@@ -18,6 +18,17 @@ class BenchAdapter(BaseAdapter):
         return f.sum_f64(data)
 
     @tool
+    def double_f64(self, data):
+        return f.double_f64(data)
+
+    @tool
+    def table_roundtrip(self, frame):
+        """A table arrives as a pandas DataFrame; it goes back as an Arrow table."""
+        from snakepit_bridge.channel.arrow import ArrowValue
+
+        return ArrowValue(frame)
+
+    @tool
     def cpu(self, ms):
         return f.cpu(ms)
 

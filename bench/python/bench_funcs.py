@@ -26,6 +26,39 @@ def sum_f64(data):
         return sum(array.array("d", bytes(data)))
 
 
+def double_f64(data):
+    """``x * 2`` of float64 values: a numpy array in (a view, or raw bytes), a numpy array out."""
+    import numpy
+
+    return numpy.frombuffer(data, dtype=numpy.float64) * 2
+
+
+def double_f64_bytes(data):
+    """``double_f64`` with the result as raw bytes, for bridges that carry no numpy array back."""
+    return double_f64(data).tobytes()
+
+
+def table_roundtrip_ipc(data):
+    """An Arrow IPC stream (bytes) to a pandas DataFrame and back to a stream: a table round trip by hand, for
+    bridges that carry no Arrow tables."""
+    import pyarrow
+    import pyarrow.ipc
+
+    frame = pyarrow.ipc.open_stream(pyarrow.py_buffer(data)).read_all().to_pandas()
+    table = pyarrow.Table.from_pandas(frame, preserve_index=False)
+    sink = pyarrow.BufferOutputStream()
+    with pyarrow.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def table_roundtrip_b64(text):
+    """``table_roundtrip_ipc`` for bridges with no bytes type: the IPC stream as base64 text both ways."""
+    import base64
+
+    return base64.b64encode(table_roundtrip_ipc(base64.b64decode(text))).decode()
+
+
 def _calibrate():
     """Loop iterations per millisecond of pure-Python work on this machine (measured once, at import)."""
     n, start = 0, time.perf_counter()

@@ -20,7 +20,7 @@ def main():
         rid = req["id"]
         try:
             args = req.get("args", [])
-            if req["fn"] in ("echo_bytes", "sum_f64"):
+            if req["fn"] in ("echo_bytes", "sum_f64", "table_roundtrip_ipc"):
                 args = [base64.b64decode(args[0])]
             result = getattr(f, req["fn"])(*args)
             if isinstance(result, types.GeneratorType):

@@ -45,8 +45,21 @@ export const nodeCallsPython: SystemSpec = {
       add: async (a, b) => Number(await py.call(f, 'add', a, b)),
       sumList: async (values) => Number(await py.call(f, 'sum_list', values)),
       sumF64: async (values) => Number(await py.call(f, 'sum_f64', values)),
+      // numpy arrays do not cross this bridge: the result comes back as bytes, viewed as float64s
+      doubleF64: async (values) => {
+        const out = (await py.call(f, 'double_f64_bytes', values)) as Uint8Array;
+        const bytes = out.byteOffset % 8 === 0 ? out : new Uint8Array(out);
+        return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+      },
       cpu: (ms) => py.call(f, 'cpu', ms),
       sleep: (ms) => py.call(f, 'sleep', ms),
+      // no Arrow type crosses: the table goes as IPC bytes, and Python reads and writes them itself
+      tableRoundTrip: async (table) => {
+        const { tableFromIPC, tableToIPC } = await import('apache-arrow');
+        return tableFromIPC(
+          (await py.call(f, 'table_roundtrip_ipc', tableToIPC(table, 'stream'))) as Uint8Array,
+        );
+      },
       echoBytes: async (data) => (await py.call(f, 'echo_bytes', data)) as Uint8Array,
       die: () => py.call(f, 'die'),
       fail: () => py.call(f, 'fail'),

@@ -115,6 +115,12 @@ export const pythonShell: SystemSpec = {
         const back = (await pool.call('echo_bytes', [data.toString('base64')])) as string;
         return Buffer.from(back, 'base64');
       },
+      // An Arrow table likewise: its IPC stream as base64, read and written by Python itself.
+      async tableRoundTrip(table) {
+        const { tableFromIPC, tableToIPC } = await import('apache-arrow');
+        const ipc = Buffer.from(tableToIPC(table, 'stream')).toString('base64');
+        return tableFromIPC(Buffer.from((await pool.call('table_roundtrip_ipc', [ipc])) as string, 'base64'));
+      },
       die: () => pool.call('die', []),
       fail: () => pool.call('fail', []),
       pythonPids: () => pool.pids,

@@ -47,6 +47,12 @@ export const pythonia: SystemSpec = {
         const back = (await f['b64_echo']!(data.toString('base64'))) as string;
         return Buffer.from(back, 'base64');
       },
+      // Nor does an Arrow table: its IPC stream goes as base64 text, and Python reads and writes it itself.
+      async tableRoundTrip(table) {
+        const { tableFromIPC, tableToIPC } = await import('apache-arrow');
+        const ipc = Buffer.from(tableToIPC(table, 'stream')).toString('base64');
+        return tableFromIPC(Buffer.from((await f['table_roundtrip_b64']!(ipc)) as string, 'base64'));
+      },
       die: () => f['die']!(),
       fail: () => f['fail']!(),
       // pythonia's documented per-call timeout: a `$` call whose last argument holds `$timeout`.

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Snakepit, type SnakepitConfig } from '../../src/index.js';
+import { type NDArray, Snakepit, type SnakepitConfig } from '../../src/index.js';
 import type { BenchDriver, DriverOptions, SystemSpec } from './types.js';
 
 /** The workload calls, the same on every snakepit pool (the tools have the same names in Python and in Node). */
@@ -8,6 +8,8 @@ function workloadCalls(pit: Snakepit): Omit<BenchDriver, 'workers' | 'pythonPids
     add: (a, b) => pit.execute<number>('add', { a, b }),
     sumList: (values) => pit.execute<number>('sum_list', { values }),
     sumF64: (values) => pit.execute<number>('sum_f64', { data: values }),
+    doubleF64: async (values) =>
+      (await pit.execute<NDArray>('double_f64', { data: values })).data as Float64Array,
     cpu: (ms) => pit.execute('cpu', { ms }),
     sleep: (ms) => pit.execute('sleep', { ms }),
     async stream(n) {
@@ -16,6 +18,7 @@ function workloadCalls(pit: Snakepit): Omit<BenchDriver, 'workers' | 'pythonPids
       return count;
     },
     echoBytes: (data) => pit.execute<Uint8Array>('echo_bytes', { data }),
+    tableRoundTrip: (table) => pit.execute('table_roundtrip', { frame: table }),
     die: () => pit.execute('die'),
     fail: () => pit.execute('fail'),
     sleepWithTimeout: (ms, timeoutMs) => pit.execute('sleep', { ms }, { timeoutMs }),
@@ -158,6 +161,9 @@ export const snakepitNode: SystemSpec = {
     return {
       workers: options.workers,
       ...workloadCalls(pit),
+      // numpy and pandas live in Python: a Node worker has no `x * 2` on an array nor a DataFrame to make
+      doubleF64: undefined,
+      tableRoundTrip: undefined,
       pythonPids: () => pit.workers().map((w) => w.pid!),
       close: () => pit.close(),
     };

@@ -25,6 +25,10 @@ export interface BenchDriver {
   sleep(ms: number): Promise<unknown>;
   /** Consume a stream of `n` chunks; resolves with the number received. Absent when unsupported. */
   stream?(n: number): Promise<number>;
+  /** Float64Array in, `x * 2` (computed by numpy) back; absent when the system cannot pass typed arrays. */
+  doubleF64?(values: Float64Array): Promise<ArrayLike<number>>;
+  /** An apache-arrow Table to a pandas DataFrame and back; absent when neither tables nor bytes cross. */
+  tableRoundTrip?(table: import('apache-arrow').Table): Promise<import('apache-arrow').Table>;
   /** Bytes in, the same bytes back; absent when the system has no bytes type. */
   echoBytes?(data: Buffer): Promise<Uint8Array>;
   /** Call a function that ends the Python process with os._exit (robustness table). */

@@ -329,7 +329,7 @@ def test_return_ref_goes_through_the_single_integration_point():
     a = adapter(LIB)
     add = a.resolve_tool("python.lib.add")
     assert add.problem({"_args": [1], "_return": "ref"}) is None
-    assert add.problem({"_args": [1], "_return": "pointer"}) == '_return must be "value" or "ref", got \'pointer\''
+    assert add.problem({"_args": [1], "_return": "pointer"}) == '_return must be "value", "ref" or "arrow", got \'pointer\''
     assert "single results" in a.resolve_tool("python.lib.count").problem({"_args": [1], "_return": "ref"})
     with pytest.raises(BridgeError) as err:  # outside a call (so without a session): no reference
         add.func(_args=[1], _return="ref")

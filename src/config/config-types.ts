@@ -135,8 +135,11 @@ export interface LibraryConfig {
   install?: LibraryInstall;
   /** Python-side hooks around each call: `timing`, `log`, `cache`, or `module:attr` of your own. */
   hooks?: string[];
-  /** pandas DataFrames by value: `records` (a list of row objects, default) or `columns` (an object of columns). */
-  dataframes?: 'records' | 'columns';
+  /**
+   * pandas DataFrames by value: `records` (a list of row objects, default), `columns` (an object of columns) or
+   * `arrow` (an apache-arrow Table; needs pyarrow in the worker and apache-arrow on the host, docs/DATA.md).
+   */
+  dataframes?: 'records' | 'columns' | 'arrow';
   /** numeric numpy arrays: `typed` (an NDArray with dtype, shape and a typed array, default) or `lists`. */
   arrays?: 'typed' | 'lists';
   /** Entries of the `cache` hook. Default 1024. */
@@ -197,6 +200,12 @@ export interface PoolConfig {
   spinUs?: number;
   /** Largest frame either way, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Large binary values (typed arrays, `Buffer`, `ArrayBuffer`, `NDArray`; numpy arrays and bytes results) of a
+   * local worker travel in shared memory (/dev/shm) from `minBytes` on (default 64 KiB), not in the frame; numpy
+   * gets a read-only view (docs/DATA.md). `false` sends them inline. Remote workers always get them inline.
+   */
+  sharedMemory?: boolean | { minBytes?: number };
   /**
    * Result values with no by-value form become a marker (`{ __ffi_unserializable__: true, __type__ }`, plus
    * `__repr__` with `{ repr: true }`) instead of failing the call, in or out of a session (docs/VALUES.md).
@@ -426,7 +435,7 @@ export interface ResolvedLibraryConfig {
   lazy: boolean;
   install: { package: string; version: string | undefined } | undefined;
   hooks: string[];
-  dataframes: 'records' | 'columns';
+  dataframes: 'records' | 'columns' | 'arrow';
   arrays: 'typed' | 'lists';
   cacheSize: number;
 }
@@ -501,6 +510,7 @@ export interface CheckedPoolConfig {
   pipelineDepth: number;
   spinUs: number;
   maxFrameBytes: number;
+  sharedMemory: { enabled: boolean; minBytes: number };
   graceful: GracefulWire | undefined;
   cwd: string | undefined;
   killGraceMs: number;

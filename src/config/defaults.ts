@@ -9,6 +9,8 @@ export const DEFAULTS = {
   threadsPerWorker: 8,
   spinUs: 50,
   maxFrameBytes: 64 * 1024 * 1024,
+  /** Binary values from this many bytes on travel in shared memory (a pool's `sharedMemory.minBytes`). */
+  sharedMemoryMinBytes: 64 * 1024,
   closeTimeoutMs: 10_000,
   killGraceMs: 2_000,
   maxPoolSize: 1_000,

@@ -245,10 +245,10 @@ function resolveLibrary(raw: unknown, where: string): ResolvedLibraryConfig {
     matching(`${where}.hooks[${i}]`, h, HOOK_PATTERN, '"timing", "log", "cache" or "module:attr"'),
   );
   const dataframes = lib.dataframes ?? DEFAULTS.library.dataframes;
-  if (dataframes !== 'records' && dataframes !== 'columns') {
+  if (dataframes !== 'records' && dataframes !== 'columns' && dataframes !== 'arrow') {
     throw new ConfigError(
       `${where}.dataframes`,
-      `must be "records" or "columns", got ${describe(dataframes)}`,
+      `must be "records", "columns" or "arrow", got ${describe(dataframes)}`,
     );
   }
   const arrays = lib.arrays ?? DEFAULTS.library.arrays;

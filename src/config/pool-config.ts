@@ -55,6 +55,7 @@ export const POOL_KEYS = [
   'pipelineDepth',
   'spinUs',
   'maxFrameBytes',
+  'sharedMemory',
   'graceful',
   'python',
   'cwd',
@@ -175,6 +176,7 @@ export function resolvePool(
       DEFAULTS.maxFrameBytes,
       2 ** 32 - 1,
     ),
+    sharedMemory: resolveSharedMemory(`${where}.sharedMemory`, pool.sharedMemory),
     graceful: resolveGraceful(`${where}.graceful`, pool.graceful),
     interpreter: {
       executable: python.executable,
@@ -233,4 +235,22 @@ function resolveAffinity(key: string, value: unknown): AffinityMode {
     );
   }
   return mode;
+}
+
+function resolveSharedMemory(where: string, value: unknown): { enabled: boolean; minBytes: number } {
+  if (value === undefined || value === true)
+    return { enabled: true, minBytes: DEFAULTS.sharedMemoryMinBytes };
+  if (value === false) return { enabled: false, minBytes: DEFAULTS.sharedMemoryMinBytes };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(where, 'must be true, false or { minBytes }');
+  }
+  const extra = Object.keys(value).filter((k) => k !== 'minBytes');
+  if (extra.length > 0) throw new ConfigError(where, `has unknown key "${extra[0]}" (known: minBytes)`);
+  const minBytes = positiveInt(
+    `${where}.minBytes`,
+    (value as { minBytes?: number }).minBytes,
+    DEFAULTS.sharedMemoryMinBytes,
+    2 ** 32 - 1,
+  );
+  return { enabled: true, minBytes: Math.max(minBytes, 4096) };
 }

@@ -14,11 +14,13 @@
  *   per host, so only the descendants of that host's workers carry it.
  *
  * Records of live hosts (other programs using snakepit right now) are never touched, nor are those hosts
- * themselves. Temporary files a dead host left mid-write are removed.
+ * themselves. Temporary files a dead host left mid-write are removed, and so are its shared-memory segments
+ * (`/dev/shm/snakepit-<run id>-*`).
  */
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupProbe, endCgroupsOfRuns } from '../limits/cgroup.js';
+import { removeSegments, runPrefix } from '../shm/segment-names.js';
 import { findMarked, type TreeMarker } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { isRunning, processFacts, processTable, type ProcessFacts } from '../util/proc.js';
@@ -108,6 +110,9 @@ export async function sweepOrphans(dir: string, options: SweepOptions): Promise<
   }
   const cgroups = result.runs.length > 0 ? cgroupProbe() : undefined;
   if (cgroups?.usable) endCgroupsOfRuns(cgroups.parent, result.runs);
+  // Shared-memory segments of the dead runs (their workers remove their own when they see the host gone; this
+  // covers workers that were killed too, src/shm/segment-names.ts).
+  for (const runId of result.runs) removeSegments(runPrefix(runId));
   for (const file of deadFiles) {
     try {
       unlinkSync(file);

@@ -12,6 +12,7 @@ import { readRssBytes } from '../util/proc.js';
 import type { TemplateStats } from '../worker/template.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { SupervisionStats } from './pool-supervisor.js';
+import type { TransferStats } from '../shm/shm-link.js';
 
 export interface PoolStats extends CallStats {
   pool: string;
@@ -68,6 +69,11 @@ export interface PoolStats extends CallStats {
   template?: TemplateStats;
   /** Heartbeat pings a worker left unanswered for an interval (each also a `heartbeat:missed` event). */
   heartbeatsMissed: number;
+  /**
+   * Large binary values (from `sharedMemory.minBytes` on) and how they travelled: in shared memory, or inline in
+   * frames (remote workers, the JSON codec, `sharedMemory: false`, or no segment free). docs/DATA.md.
+   */
+  transfer: TransferStats;
 }
 
 export interface WorkerInfo {
@@ -94,6 +100,8 @@ export interface WorkerInfo {
   rssMb: number | undefined;
   /** Remote workers (transport `grpc`): the endpoint, `host:port`. */
   endpoint?: string;
+  /** Large values to and from this worker travel in shared memory (a local worker with msgpack). */
+  sharedMemory: boolean;
 }
 
 /** What the pool itself counts about its calls. */
@@ -161,6 +169,7 @@ export function poolStats(source: PoolStatsSource): PoolStats {
     nextRestartInMs: supervision.nextRestartInMs,
     lastStartError: supervision.lastStartError,
     ...(supervision.template ? { template: supervision.template } : {}),
+    transfer: supervision.transfer,
     ...callStats(source.telemetry),
   };
 }
@@ -182,6 +191,7 @@ export function workerInfo(w: WorkerHandle, config: ResolvedPoolConfig): WorkerI
     uptimeMs: Date.now() - w.spawnedAt,
     lastError: w.lastError,
     rssMb: rssMb(w.pid),
+    sharedMemory: w.sharedMemory,
     ...(w.endpoint !== undefined ? { endpoint: w.endpoint } : {}),
   };
 }

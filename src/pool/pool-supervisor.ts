@@ -16,6 +16,7 @@
  * worker events. It reaches the pool only through `SupervisorHost` (pump, the calls' counters, the queue's crash-retry and
  * fail-all), never through the pool's fields.
  */
+import { emptyTransferStats, type TransferStats } from '../shm/shm-link.js';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { PoolClosedError, WorkerCrashedError, WorkerStartError } from '../errors/errors.js';
 import { MemoryWatch } from '../limits/memory-watch.js';
@@ -88,6 +89,8 @@ export interface SupervisionStats {
   lastStartError: string | undefined;
   /** The pool's template, if it has one. */
   template: TemplateStats | undefined;
+  /** How large binary values travelled: shared memory or inline (docs/DATA.md). */
+  transfer: TransferStats;
 }
 
 export class PoolSupervisor {
@@ -95,6 +98,8 @@ export class PoolSupervisor {
   /** Every worker of the pool, in any state; replaced (not mutated) when one leaves. */
   #workers: WorkerHandle[] = [];
   #nextWorkerNo = 1;
+  /** Counters every worker of the pool adds to (they outlive the workers). */
+  readonly #transfer = emptyTransferStats();
   readonly #restarts: RestartPolicy;
   readonly #recycler: Recycler;
   /** `limits.memoryMb`: the sampler for memory the worker's own rlimit cannot refuse. */
@@ -303,6 +308,7 @@ export class PoolSupervisor {
         forks: this.#template.forks,
         reason: this.#template.reason,
       },
+      transfer: { ...this.#transfer },
     };
   }
 
@@ -345,6 +351,7 @@ export class PoolSupervisor {
           }
         : {}),
       hooks: this.#workerHooks(),
+      transfer: this.#transfer,
     });
     this.#workers.push(worker);
     return worker;

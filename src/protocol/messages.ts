@@ -132,6 +132,8 @@ export interface HelloMessage {
   gil?: boolean;
   codecs: CodecName[];
   worker?: string;
+  /** The worker can map shared-memory segments (Linux, /dev/shm writable); absent from older bridges. */
+  shm?: boolean;
 }
 export interface ReadyMessage {
   type: 'ready';
@@ -230,6 +232,11 @@ export interface WelcomeMessage {
   heartbeat?: { interval_ms: number; timeout_ms: number };
   /** Profile `thread`: run sync tools on a pool of this many threads (absent: one at a time, profile `process`). */
   threads?: number;
+  /**
+   * Large values may travel in shared memory (docs/DATA.md): segment files `/dev/shm/<prefix><suffix>`, values from
+   * `min_bytes` on. Absent: every value goes inline.
+   */
+  shm?: { prefix: string; min_bytes: number };
 }
 export interface CallMessage {
   type: 'call';

@@ -13,6 +13,7 @@ import { checkWorkerMessage, type HostMessage, type WorkerMessage } from '../pro
 import { type Codec, UndecodableValue } from './codec.js';
 import { jsonCodec } from './codec-json.js';
 import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-decoder.js';
+import type { LargeValues } from '../shm/shm-values.js';
 
 export interface ChannelClose {
   /** Set when the channel was closed because the peer broke the protocol. */
@@ -37,6 +38,8 @@ export class FrameChannel {
   readonly #maxFrameBytes: number;
   /** The handshake is always JSON (PROTOCOL.md §3); `useCodec` switches after `welcome`. */
   #codec: Codec = jsonCodec;
+  /** Where large binary values go (shared memory for a local worker) and their counters; set after `welcome`. */
+  #large: LargeValues | undefined;
   /**
    * Bytes of the frames read so far that were handled (decoded to messages, or a call's frame whose values did not
    * decode): where a dead worker's ledger picks up (`recover`). A frame that broke the channel is not counted: it is
@@ -77,13 +80,17 @@ export class FrameChannel {
     this.#codec = codec;
   }
 
+  useLargeValues(large: LargeValues): void {
+    this.#large = large;
+  }
+
   /**
    * Encode and queue one message. Encoding errors (SerializationError, PayloadTooLargeError) are thrown here,
    * before anything is written, so a bad argument never reaches the wire.
    */
   send(message: HostMessage): void {
     if (this.#closed) return;
-    const frame = this.#codec.encodeFrame(message, this.#maxFrameBytes);
+    const frame = this.#codec.encodeFrame(message, this.#maxFrameBytes, this.#large);
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
@@ -111,7 +118,7 @@ export class FrameChannel {
     const messages: WorkerMessage[] = [];
     try {
       new FrameDecoder(this.#maxFrameBytes).push(frames.subarray(pos), (body) => {
-        const message: unknown = this.#codec.decode(body);
+        const message: unknown = this.#codec.decode(body, this.#large);
         if (checkWorkerMessage(message) !== null) throw new ProtocolError('not a worker message');
         messages.push(message as WorkerMessage);
       });
@@ -148,7 +155,7 @@ export class FrameChannel {
     if (this.#closed) return;
     let message: unknown;
     try {
-      message = this.#codec.decode(body);
+      message = this.#codec.decode(body, this.#large);
     } catch (err) {
       if (err instanceof UndecodableValue && this.#handler.onUndecodable?.(err)) {
         this.#read += FRAME_HEADER_BYTES + body.length; // a frame the worker wrote, handled: read

@@ -3,6 +3,7 @@
  * (never base64); non-finite floats, integers and host tags become tag objects, and a message containing tags
  * is marked `"tagged": true` so the receiver walks only those (docs/PROTOCOL.md §3).
  */
+import type { LargeValues } from '../shm/shm-values.js';
 import type { HostMessage } from '../protocol/messages.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, UndecodableValue, checkFrameSize } from './codec.js';
@@ -43,13 +44,22 @@ function reviveMessage(message: unknown, attachments: Buffer[]): unknown {
   }
 }
 
+function countInline(attachments: Uint8Array[], large: LargeValues): void {
+  for (const bytes of attachments) {
+    if (bytes.byteLength < large.minBytes) continue;
+    large.stats.inlineValues++;
+    large.stats.inlineBytes += bytes.byteLength;
+  }
+}
+
 export const jsonCodec: Codec = {
   name: 'json',
 
-  encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer {
+  encodeFrame(message: HostMessage, maxFrameBytes: number, large?: LargeValues): Buffer {
     const attachments: Uint8Array[] = [];
     const walk = new ValueWalk({ json: true, attachments });
     const safe = prepareMessage(message, walk); // throws SerializationError naming the path
+    if (large && message.type === 'call') countInline(attachments, large); // JSON has no shared memory
     if (walk.tagged) safe['tagged'] = true;
     const json = JSON.stringify(safe);
     const jsonBytes = Buffer.byteLength(json);
@@ -76,7 +86,7 @@ export const jsonCodec: Codec = {
     return frame;
   },
 
-  decode(body: Buffer): unknown {
+  decode(body: Buffer, large?: LargeValues): unknown {
     if (body[0] !== ATTACHMENTS_MARKER) {
       const message = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       return message && message['tagged'] === true ? reviveMessage(message, []) : message;
@@ -95,6 +105,7 @@ export const jsonCodec: Codec = {
       attachments.push(Buffer.from(body.subarray(pos, pos + length)));
       pos += length;
     }
+    if (large) countInline(attachments, large); // JSON has no shared memory: large values came in the frame
     return reviveMessage(message, attachments);
   },
 };

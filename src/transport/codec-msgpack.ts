@@ -6,11 +6,12 @@ import { Packr, addExtension, RESERVE_START_SPACE } from 'msgpackr';
 import type { HostMessage } from '../protocol/messages.js';
 import { FRAME_HEADER_BYTES } from './frame-decoder.js';
 import { type Codec, UndecodableValue, checkFrameSize, serializationFailure } from './codec.js';
-import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, reviveTag } from './tags.js';
+import { TAG_EXT_TYPE, TaggedValue, type TagMap, isTagMap, onTaggedClass, reviveTag } from './tags.js';
 import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.js';
 import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
 import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
 import { readMsgpackHeader } from './msgpack-header.js';
+import { type LargeValues, decodeWithLargeValues, sharedTag, withLargeValues } from '../shm/shm-values.js';
 
 class UnencodableFunction extends Error {}
 
@@ -29,6 +30,8 @@ function inPlace<T>(
 
 /** From this size on, a tag's `data` bytes are copied straight into the frame (see `packTag`). */
 const INLINE_DATA_BYTES = 1024;
+/** Below this size a value never goes to shared memory, whatever a pool's threshold (skips the check). */
+const SHARED_FROM_BYTES = 4096;
 const DATA_KEY = Uint8Array.of(0xa4, 0x64, 0x61, 0x74, 0x61); // fixstr "data"
 
 /** Packs and unpacks the map inside a tag's extension (a separate instance: never re-entered). */
@@ -54,7 +57,7 @@ const unpackTag = (payload: Buffer): unknown => {
 addExtension({
   Class: TaggedValue,
   type: TAG_EXT_TYPE,
-  pack: inPlace((value: TaggedValue, allocate) => packTag(value.toTag(), allocate)),
+  pack: inPlace((value: TaggedValue, allocate) => packTag(value.toTag(), allocate, true)),
   unpack: unpackTag,
 });
 addExtension({
@@ -99,14 +102,40 @@ for (const Class of [Promise, Error, RegExp, WeakMap, WeakSet, WeakRef]) {
   });
 }
 addExtension({ Class: SharedArrayBuffer, write: (buffer: SharedArrayBuffer) => new Uint8Array(buffer) });
+addExtension({ Class: ArrayBuffer, write: (buffer: ArrayBuffer) => new Uint8Array(buffer) });
+// Bytes (Buffer, Uint8Array): a `bin`, written in place, or an `shm` tag when large and the channel has shared
+// memory (shm-values.ts). The size check is all that small bytes pay for it.
+addExtension({
+  Class: Uint8Array,
+  type: TAG_EXT_TYPE,
+  pack: inPlace((bytes: Uint8Array, allocate) => {
+    const shared = bytes.byteLength >= SHARED_FROM_BYTES ? sharedTag(bytes) : undefined;
+    if (shared) return tagPackr.pack(shared);
+    const size = bytes.byteLength;
+    const { target, position } = allocate((size < 0x100 ? 2 : size < 0x10000 ? 3 : 5) + size);
+    target.set(bytes, writeLength(target, position, size, 0xc4));
+    return undefined;
+  }),
+  unpack: unpackTag,
+});
 for (const Class of NUMERIC_TYPED_ARRAYS) {
   addExtension({
     Class,
     type: TAG_EXT_TYPE,
-    pack: inPlace((array: unknown, allocate) => packTag(typedArrayTag(array)!, allocate)),
+    pack: inPlace((array: unknown, allocate) => packTag(typedArrayTag(array)!, allocate, true)),
     unpack: unpackTag,
   });
 }
+
+// Classes of optional packages (an apache-arrow Table) register their tag when they are loaded.
+onTaggedClass((Class, toTag) =>
+  addExtension({
+    Class,
+    type: TAG_EXT_TYPE,
+    pack: (value: object) => tagPackr.pack(toTag(value)),
+    unpack: unpackTag,
+  }),
+);
 
 /** Decodes maps as Maps, for a message with map keys that are not text (a Python dict keyed by tuples). */
 const mapsPackr = new Packr({
@@ -136,9 +165,13 @@ const packr = new Packr({
  * a buffer of their own first and copied again. The payload is the same complete msgpack map either way
  * (PROTOCOL.md §3.1), with `data` as its last key.
  */
-function packTag(tag: TagMap, allocate: AllocateForWrite): Buffer | undefined {
+function packTag(tag: TagMap, allocate: AllocateForWrite, mayShare = false): Buffer | undefined {
   const data = tag['data'];
   if (!(data instanceof Uint8Array) || data.byteLength < INLINE_DATA_BYTES) return tagPackr.pack(tag);
+  if (mayShare && data.byteLength >= SHARED_FROM_BYTES) {
+    const shared = sharedTag(data, tag);
+    if (shared) return tagPackr.pack(shared);
+  }
   const { data: _data, ...rest } = tag;
   const head = tagPackr.pack(rest);
   const entries = head[0]! - 0x80;
@@ -253,45 +286,60 @@ function rebufferBins(value: unknown): unknown {
 export const msgpackCodec: Codec = {
   name: 'msgpack',
 
-  encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer {
-    let frame: Buffer | undefined;
+  encodeFrame(message: HostMessage, maxFrameBytes: number, large?: LargeValues): Buffer {
+    if (!large) return encodeFrame(message, maxFrameBytes);
+    const callId = message.type === 'call' ? message.id : undefined;
     try {
-      frame = packr.pack(message, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
-      if (mayHaveLostText(frame, message)) frame = undefined;
-    } catch {
-      frame = undefined; // the careful path below says why, or carries what the native encode could not
-    }
-    if (!frame) {
-      const prepared = prepareMessage(message, new ValueWalk({ json: false })); // throws SerializationError
-      try {
-        frame = packr.pack(prepared, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
-      } catch (err) {
-        throw serializationFailure(message, err);
-      }
-    }
-    const bodyBytes = frame.length - FRAME_HEADER_BYTES;
-    checkFrameSize(bodyBytes, maxFrameBytes, message);
-    frame.writeUInt32BE(bodyBytes, 0);
-    return frame;
-  },
-
-  decode(body: Buffer): unknown {
-    tagsDecoded = 0;
-    try {
-      const message: unknown = packr.unpack(body);
-      return tagsDecoded > 0 ? rebufferBins(message) : message;
-    } catch {
-      // Map keys that are not text (a Python dict keyed by tuples, bytes or datetimes): read maps as Maps.
-    }
-    try {
-      return fromMaps(mapsPackr.unpack(body));
+      return withLargeValues(large, callId, () => encodeFrame(message, maxFrameBytes));
     } catch (err) {
-      const { type, id } = readMsgpackHeader(body);
-      const reason = err instanceof Error ? err.message : String(err);
-      if (type !== undefined && id !== undefined) throw new UndecodableValue(type, id, reason);
+      if (callId !== undefined) large.link?.release(callId); // nothing was sent: its segments are free
       throw err;
     }
   },
+
+  decode(body: Buffer, large?: LargeValues): unknown {
+    return large ? decodeWithLargeValues(large, body.length, () => decode(body)) : decode(body);
+  },
 };
+
+function encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer {
+  let frame: Buffer | undefined;
+  try {
+    frame = packr.pack(message, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+    if (mayHaveLostText(frame, message)) frame = undefined;
+  } catch {
+    frame = undefined; // the careful path below says why, or carries what the native encode could not
+  }
+  if (!frame) {
+    const prepared = prepareMessage(message, new ValueWalk({ json: false })); // throws SerializationError
+    try {
+      frame = packr.pack(prepared, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+    } catch (err) {
+      throw serializationFailure(message, err);
+    }
+  }
+  const bodyBytes = frame.length - FRAME_HEADER_BYTES;
+  checkFrameSize(bodyBytes, maxFrameBytes, message);
+  frame.writeUInt32BE(bodyBytes, 0);
+  return frame;
+}
+
+function decode(body: Buffer): unknown {
+  tagsDecoded = 0;
+  try {
+    const message: unknown = packr.unpack(body);
+    return tagsDecoded > 0 ? rebufferBins(message) : message;
+  } catch {
+    // Map keys that are not text (a Python dict keyed by tuples, bytes or datetimes): read maps as Maps.
+  }
+  try {
+    return fromMaps(mapsPackr.unpack(body));
+  } catch (err) {
+    const { type, id } = readMsgpackHeader(body);
+    const reason = err instanceof Error ? err.message : String(err);
+    if (type !== undefined && id !== undefined) throw new UndecodableValue(type, id, reason);
+    throw err;
+  }
+}
 
 export type { TagMap };

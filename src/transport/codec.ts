@@ -6,6 +6,7 @@
 import type { CodecName, HostMessage } from '../protocol/messages.js';
 import { PayloadTooLargeError, SerializationError } from '../errors/errors.js';
 import { ValueWalk, prepareMessage } from './value-walk.js';
+import type { LargeValues } from '../shm/shm-values.js';
 
 export interface Codec {
   readonly name: CodecName;
@@ -13,13 +14,15 @@ export interface Codec {
    * Encode one message as a frame: 4-byte big-endian body length, then the body.
    * @throws SerializationError naming the path of an unencodable value (e.g. `args.rows[2]`)
    * @throws PayloadTooLargeError when the body exceeds `maxFrameBytes`
+   * `large`: the channel's shared memory and counters (docs/DATA.md); values at or above its threshold go there
+   * (msgpack only: the JSON codec sends them inline and counts them).
    */
-  encodeFrame(message: HostMessage, maxFrameBytes: number): Buffer;
+  encodeFrame(message: HostMessage, maxFrameBytes: number, large?: LargeValues): Buffer;
   /**
    * Decode one body. Throws on bytes that are not a valid body for this codec: UndecodableValue when the
    * message's `type` and `id` could be read and only its values are at fault (the channel is intact).
    */
-  decode(body: Buffer): unknown;
+  decode(body: Buffer, large?: LargeValues): unknown;
 }
 
 /** A frame whose `type` and `id` were read but whose values could not be decoded: only that message fails. */

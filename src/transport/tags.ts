@@ -82,3 +82,31 @@ export function intTag(value: bigint): RawTag {
 export function floatTag(value: number): RawTag {
   return new RawTag({ [TAG_KEY]: 'float', value: String(value) });
 }
+
+/**
+ * Classes from optional packages that encode as a tag (an apache-arrow `Table`: src/arrow/arrow-tables.ts). The
+ * codecs learn of one when it is registered: msgpack adds an extension, the careful walk looks it up.
+ */
+type ToTag = (value: object) => TagMap;
+const taggedClasses = new Map<abstract new (...args: never[]) => object, ToTag>();
+const classListeners: Array<(Class: abstract new (...args: never[]) => object, toTag: ToTag) => void> = [];
+
+export function registerTaggedClass(Class: abstract new (...args: never[]) => object, toTag: ToTag): void {
+  if (taggedClasses.has(Class)) return;
+  taggedClasses.set(Class, toTag);
+  for (const listener of classListeners) listener(Class, toTag);
+}
+
+/** Called for every tagged class, those registered already included. */
+export function onTaggedClass(
+  listener: (Class: abstract new (...args: never[]) => object, toTag: ToTag) => void,
+): void {
+  classListeners.push(listener);
+  for (const [Class, toTag] of taggedClasses) listener(Class, toTag);
+}
+
+/** The tag of an instance of a registered class, else undefined. */
+export function taggedFormOf(value: object): TagMap | undefined {
+  for (const [Class, toTag] of taggedClasses) if (value instanceof Class) return toTag(value);
+  return undefined;
+}

@@ -37,6 +37,8 @@ import { FrameChannel, type ChannelClose } from '../transport/channel.js';
 import type { UndecodableValue } from '../transport/codec.js';
 import { jsonCodec } from '../transport/codec-json.js';
 import { msgpackCodec } from '../transport/codec-msgpack.js';
+import { ShmLink, emptyTransferStats, type TransferStats } from '../shm/shm-link.js';
+import { segmentPrefix } from '../shm/segment-names.js';
 import type { Logger } from '../util/logger.js';
 import { trace } from '../util/trace.js';
 import type { HostKillKind } from '../errors/exit-kind.js';
@@ -101,6 +103,8 @@ export interface WorkerOptions {
   endpoint?: string;
   /** How a local worker is started: spawned (the default), or forked from the pool's template (template.ts). */
   spawnLocal?: (spec: LocalWorkerSpec) => WorkerLink;
+  /** The pool's counters of how large values travelled (shared memory or inline). */
+  transfer?: TransferStats;
 }
 
 export class WorkerHandle {
@@ -124,6 +128,9 @@ export class WorkerHandle {
   #deathReason: string | undefined;
   #refd = true;
   #heartbeat: Heartbeat | undefined;
+  /** A local worker's shared memory (after `welcome`, when both sides can use it). */
+  #shm: ShmLink | undefined;
+  readonly #transfer: TransferStats;
   /** Set when the host killed the worker, with why (classification). */
   #hostKill: HostKillKind | undefined;
   #oomKillsAtSpawn: number | undefined;
@@ -151,7 +158,13 @@ export class WorkerHandle {
     this.#link = options.link;
     this.#spawnLocal = options.spawnLocal ?? spawnLocalWorker;
     this.endpoint = options.endpoint;
+    this.#transfer = options.transfer ?? emptyTransferStats();
     this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
+  }
+
+  /** Whether large values to and from this worker travel in shared memory (else inline in frames). */
+  get sharedMemory(): boolean {
+    return this.#shm !== undefined;
   }
 
   get state(): WorkerState {
@@ -426,8 +439,20 @@ export class WorkerHandle {
     this.hello = hello;
     const answer = answerHello(hello, this.#config, this.id);
     if ('problem' in answer) return this.#failStart(answer.problem);
+    const { sharedMemory } = this.#config;
+    // Shared memory needs the same machine (a local process), msgpack and a bridge that says it can map segments.
+    if (sharedMemory.enabled && !this.#link && answer.codec === 'msgpack' && hello.shm === true) {
+      const prefix = segmentPrefix(this.#runId, this.id);
+      this.#shm = new ShmLink(prefix, sharedMemory.minBytes, this.#transfer);
+      answer.welcome.shm = { prefix, min_bytes: sharedMemory.minBytes };
+    }
     this.#send(answer.welcome);
     this.#channel!.useCodec(answer.codec === 'msgpack' ? msgpackCodec : jsonCodec);
+    this.#channel!.useLargeValues({
+      link: this.#shm,
+      minBytes: sharedMemory.minBytes,
+      stats: this.#transfer,
+    });
   }
 
   #onReady(message: ReadyMessage): void {
@@ -479,6 +504,7 @@ export class WorkerHandle {
   #onTerminal(id: number, error: ErrorInfo | undefined, value: unknown, undecodable?: Error): void {
     const call = this.#inFlight.settle(id);
     if (!call) return this.#breakChannel(`answer for unknown call id ${id}`);
+    this.#shm?.release(id); // the worker is done with the call's argument segments
     if (!call.internal) this.served++;
     this.stalled = false;
     if (call.slot !== undefined) this.#freeSlot(call);
@@ -504,6 +530,7 @@ export class WorkerHandle {
     for (const id of ids) {
       const call = typeof id === 'number' ? this.#inFlight.settle(id) : undefined;
       if (!call) return this.#breakChannel(`"withdrawn" names call id ${String(id)}, which is not in flight`);
+      this.#shm?.release(call.id);
       if (call.slot !== undefined) this.#freeSlot(call);
       calls.push(call);
     }
@@ -672,6 +699,7 @@ export class WorkerHandle {
     }
     if (this.#inFlight.size > 0) this.#salvage();
     this.#ledger?.close();
+    this.#shm?.close(); // after salvage (its results may be in segments): nothing of this worker stays in /dev/shm
     if (this.#inFlight.size > 0) {
       const error = crashedError({
         pool: this.pool,

@@ -5,7 +5,7 @@
  * - no leftover process: once the host closed, nothing carries its run id — `expectNoLeftovers`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,9 +36,11 @@ export function runProcesses(runId: string): number[] {
   return processesMatching('snakepit_bridge', `--run-id ${runId}`);
 }
 
-/** After close: no process of this run is left (polled: the kernel reaps asynchronously). */
+/** After close: no process of this run is left (polled: the kernel reaps asynchronously), nor a segment in /dev/shm. */
 export async function expectNoLeftovers(runId: string, withinMs = 2_000): Promise<void> {
   await eventually(() => runProcesses(runId).length === 0, withinMs, `no process left of run ${runId}`);
+  if (existsSync('/dev/shm'))
+    expect(readdirSync('/dev/shm').filter((n) => n.startsWith(`snakepit-${runId}-`))).toEqual([]);
 }
 
 export async function expectGone(pids: number[], withinMs = 2_000): Promise<void> {

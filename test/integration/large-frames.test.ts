@@ -51,6 +51,8 @@ describe.each(['msgpack', 'json'] as const)('large frames over %s', (codec) => {
     pit = await Snakepit.start({
       size: 1,
       codec,
+      // frames are what this file tests: large values inline (shared memory: shared-memory.test.ts)
+      sharedMemory: false,
       logger: false,
       pythonPath: [FIXTURES_PYTHONPATH],
       libraries: [{ name: 'frames', module: 'snakepit_fixtures.large_frames', expose: 'public' }],

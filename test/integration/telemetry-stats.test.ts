@@ -169,6 +169,7 @@ describe('the exposition text', () => {
       restartFailures: 0,
       nextRestartInMs: undefined,
       lastStartError: undefined,
+      transfer: { sharedValues: 0, sharedBytes: 0, inlineValues: 0, inlineBytes: 0 },
       latencyMs: latency.summary(),
       queueWaitMs: queueWait.summary(),
       streamChunks: 0,
@@ -189,6 +190,7 @@ describe('the exposition text', () => {
       uptimeMs: 1500,
       lastError: undefined,
       rssMb,
+      sharedMemory: true,
     };
     const tools = new Map([['add', { calls: 3, errors: 1, latency }]]);
     return {

@@ -47,6 +47,7 @@ function stats(over: Partial<PoolStats> = {}): PoolStats {
     restartFailures: 0,
     nextRestartInMs: undefined,
     lastStartError: undefined,
+    transfer: { sharedValues: 0, sharedBytes: 0, inlineValues: 0, inlineBytes: 0 },
     heartbeatsMissed: 0,
     latencyMs: zero,
     queueWaitMs: zero,
@@ -401,6 +402,7 @@ function snapshot(over: Partial<DashboardSnapshot> = {}): DashboardSnapshot {
         workers: [
           {
             id: 'default-1',
+            sharedMemory: true,
             pool: 'default',
             pid: 42,
             state: 'ready',

@@ -12,8 +12,10 @@ import threading
 from .extended import extended_tag
 from .framing import ProtocolError
 from .natural import NO_FORM, natural
-from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, Codec, SerializationError, TaggedValue,
-                     UndecodableValue, from_tag, hashable, int_tag, normalize_message)
+from .arrow import arrow_tag, read_arrow
+from .shm import SHARED, share_array
+from .values import (DECODED_PROBLEMS, DECODED_REFS, TAG_KEY, TAG_READERS, Codec, RawTag, SerializationError,
+                     TaggedValue, UndecodableValue, from_tag, hashable, int_tag, normalize_message)
 
 try:  # msgpack is optional: JSON is always there.
     import msgpack
@@ -23,6 +25,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = ["Codec", "SerializationError", "available_codecs", "make_codec", "TAG_KEY"]
 
 TAG_EXT_TYPE = 83
+
+# Tag kinds read outside values.py: large values in shared memory, Arrow tables (DATA.md).
+TAG_READERS["shm"] = SHARED.read
+TAG_READERS["arrow"] = read_arrow
 
 
 def available_codecs() -> list:
@@ -56,13 +62,31 @@ def _msgpack_default(obj):
         return _ext(int_tag(obj).tag())
     if isinstance(obj, TaggedValue):
         return _ext(obj.tag())
+    if SHARED.prefix is not None:  # a large numpy array goes to shared memory (shm.py)
+        tag = share_array(obj)
+        if tag is not None:
+            return _ext(tag)
     tag = extended_tag(obj)  # datetime, numeric numpy arrays (extended.py)
+    if tag is not None:
+        return _ext(tag)
+    tag = arrow_tag(obj)  # a pyarrow Table (arrow.py)
     if tag is not None:
         return _ext(tag)
     value = natural(obj)  # dates, decimals, sets, dataclasses, ... (natural.py)
     if value is not NO_FORM:
         return value
     raise TypeError("cannot encode a value of type %s" % type(obj).__name__)
+
+
+def _share_result_bytes(msg: dict) -> dict:
+    """``msg`` with a large ``bytes`` result (the whole value) in shared memory; other messages as they are."""
+    value = msg.get("value")
+    if type(value) is bytes and len(value) >= SHARED.min_bytes and msg.get("type") == "result":
+        tag = SHARED.share(value)
+        if tag is not None:
+            msg = dict(msg)
+            msg["value"] = RawTag(tag)
+    return msg
 
 
 def _msgpack_ext_hook(code: int, data: bytes):
@@ -125,6 +149,11 @@ class MsgpackCodec(Codec):
             return packer
 
     def encode(self, msg: dict, on_bad=None) -> bytes:
+        if SHARED.prefix is not None:  # shared memory is on: large values may go there (shm.py)
+            return SHARED.encoding(self._encode, _share_result_bytes(msg), on_bad)
+        return self._encode(msg, on_bad)
+
+    def _encode(self, msg: dict, on_bad=None) -> bytes:
         if on_bad is None:
             try:
                 return self._packer().pack(msg)

@@ -7,6 +7,7 @@ import struct
 import threading
 from json.encoder import encode_basestring
 
+from .arrow import arrow_tag
 from .extended import extended_tag
 from .framing import ProtocolError
 from .natural import NO_FORM, natural
@@ -67,7 +68,7 @@ class _JsonState:
         if isinstance(obj, TaggedValue):
             self.tags += 1
             return obj.tag()
-        tag = extended_tag(obj)  # datetime, numeric numpy arrays (extended.py)
+        tag = extended_tag(obj) or arrow_tag(obj)  # datetime, numeric numpy arrays, pyarrow Tables
         if tag is not None:
             self.tags += 1
             return tag

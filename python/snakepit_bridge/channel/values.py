@@ -22,7 +22,7 @@ from .natural import NO_FORM, natural, type_name
 
 __all__ = ["Codec", "SerializationError", "TAG_KEY", "MAX_DEPTH", "Walk", "normalize_message", "from_tag",
            "TaggedValue", "RawTag", "RefToken", "BadValue", "DECODED_REFS", "DECODED_PROBLEMS",
-           "UndecodableValue", "int_tag", "marker", "hashable", "find_bad", "join_path", "str_ok", "ROOTS"]
+           "UndecodableValue", "TAG_READERS", "int_tag", "marker", "hashable", "find_bad", "join_path", "str_ok", "ROOTS"]
 
 TAG_KEY = "__snakepit__"
 MAX_DEPTH = 256  # the slow walks give up below Python's recursion limit (about 2 frames per level)
@@ -102,6 +102,10 @@ class BadValue:
     def __repr__(self) -> str:
         return "BadValue(%r)" % (self.reason,)
 
+
+# Readers of the tag kinds defined outside this module (``shm``, ``arrow``), by kind. A reader raises
+# ValueError/TypeError/KeyError for a bad tag: the value becomes a BadValue and only its call fails.
+TAG_READERS = {}
 
 # The RefTokens and BadValues made while decoding the current message. Messages are decoded one at a time
 # by one thread (the reader), which takes them right after each decode: a call then knows, without walking
@@ -361,6 +365,9 @@ def from_tag(tag: dict, attachments):
             return {hashable(k): v for k, v in tag["entries"]}
         if kind == "set":
             return {hashable(v) for v in tag["items"]}
+        reader = TAG_READERS.get(kind)  # shm, arrow: registered by codec.py (shm.py, arrow.py)
+        if reader is not None:
+            return reader(tag)
         if kind == "ref":  # checked when resolved: a bad one refuses its call, not the channel
             token = RefToken(tag)
             DECODED_REFS.append(token)

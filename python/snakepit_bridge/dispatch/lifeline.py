@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 
+from ..channel.shm import SHARED
+
 __all__ = ["Lifeline", "EXIT_HOST_SILENT", "stop_own_tree"]
 
 EXIT_HOST_SILENT = 5
@@ -127,6 +129,7 @@ def leave(code: int, message, stop_group: bool = True) -> None:
             pass
     if stop_group:
         stop_own_tree()
+    SHARED.remove_all()  # os._exit skips atexit: this worker's segments go now
     os._exit(code)
 
 

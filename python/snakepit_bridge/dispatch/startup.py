@@ -10,6 +10,7 @@ adapter failed (after a ``fatal`` frame), 4 on a bad handshake.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
 import os
@@ -17,6 +18,7 @@ import signal
 import sys
 
 from .. import __version__, runtime, telemetry
+from ..channel import shm
 from ..channel.codec import SerializationError, available_codecs, make_codec
 from ..channel.connection import ChannelClosed, PayloadTooLarge
 from ..channel.framing import DEFAULT_MAX_FRAME_BYTES, ProtocolError
@@ -80,7 +82,7 @@ def handshake(worker):
         "type": "hello", "protocol": PROTOCOL_VERSION, "bridge": __version__, "pid": os.getpid(),
         "python": sys.version.split()[0], "implementation": sys.implementation.name,
         "free_threaded": runtime.free_threaded_build(), "gil": runtime.gil_enabled(),
-        "codecs": codecs, "worker": opts.worker_id,
+        "codecs": codecs, "worker": opts.worker_id, "shm": shm.available(),
     })
     # The adapter's import overlaps the host's answer: one round trip less on the way to ``ready``. Its outcome
     # waits until the codec is agreed (a ``fatal`` frame goes out in that codec).
@@ -96,6 +98,8 @@ def handshake(worker):
             or welcome.get("codec") not in codecs or not isinstance(max_frame, int) or max_frame < 1:
         return _diag(4, "unexpected handshake from the host (offered %s): %r" % (codecs, welcome))
     conn.set_limits(make_codec(welcome["codec"]), max_frame)
+    if welcome.get("shm") is not None and shm.SHARED.configure(welcome["shm"]):
+        atexit.register(shm.SHARED.remove_all)  # host gone or shutdown: leave nothing in /dev/shm
     heartbeat = welcome.get("heartbeat")
     worker.heartbeat = heartbeat if isinstance(heartbeat, dict) else None
     threads = welcome.get("threads")  # the thread profile (threads.py); absent: one sync call at a time

@@ -88,7 +88,8 @@ class LibraryConfig:
             raise ConfigProblem("%s.hooks must be a list" % where)
         self.hooks = [_match(h, HOOK_RE, "%s.hooks[%d]" % (where, i), '"timing", "log", "cache" or "module:attr"')
                       for i, h in enumerate(hooks)]
-        self.dataframes = _choice(raw.get("dataframes", "records"), ("records", "columns"), where + ".dataframes")
+        self.dataframes = _choice(raw.get("dataframes", "records"), ("records", "columns", "arrow"),
+                                  where + ".dataframes")
         self.arrays = _choice(raw.get("arrays", "typed"), ("typed", "lists"), where + ".arrays")
         cache_size = raw.get("cache_size", 1024)
         if type(cache_size) is not int or not 1 <= cache_size <= 1_000_000:

@@ -22,12 +22,13 @@ import sys
 import uuid
 from collections.abc import Mapping
 
+from ..channel.arrow import MISSING_PYARROW, ArrowValue
 from ..channel.extended import NDARRAY_DTYPES
 from ..channel.values import MAX_DEPTH, join_path
 from ..errors import BridgeError
 from .object_refs import to_ref
 
-__all__ = ["ValueOptions", "to_wire", "PLAIN"]
+__all__ = ["ValueOptions", "to_wire", "as_arrow", "PLAIN"]
 
 PLAIN = frozenset([str, int, float, bool, type(None), bytes])
 _KEY_TYPES = frozenset([str, int, float, bool, type(None)])
@@ -39,7 +40,7 @@ class ValueOptions:
     __slots__ = ("dataframes", "arrays")
 
     def __init__(self, dataframes: str = "records", arrays: str = "typed") -> None:
-        self.dataframes = dataframes  # "records" (list of row objects) or "columns" (object of columns)
+        self.dataframes = dataframes  # "records" (row objects), "columns" (object of columns) or "arrow"
         self.arrays = arrays  # "typed" (numeric arrays as ndarray tags) or "lists" (nested lists)
 
 
@@ -53,6 +54,28 @@ def to_wire(value, options: ValueOptions, path: str = "result"):
     if type(value) in PLAIN:
         return value
     return _convert(value, options, path, 0, set())
+
+
+def as_arrow(value):
+    """A result asked for as Arrow (``_return: "arrow"``): a pandas/polars DataFrame or pyarrow Table.
+
+    Raises:
+        BridgeError: kind ``serialization`` for anything else, or when pyarrow is missing (naming it).
+    """
+    if not _is_table(value):
+        raise _serialization("result", value, '_return: "arrow" needs a pandas or polars DataFrame or a pyarrow '
+                                              'Table, not a %s' % type(value).__name__)
+    try:
+        import pyarrow  # noqa: F401 - checked here so the error names the package, before anything is sent
+    except ImportError:
+        raise _serialization("result", value, MISSING_PYARROW) from None
+    return ArrowValue(value)
+
+
+def _is_table(value) -> bool:
+    module = type(value).__module__.split(".", 1)[0]
+    return (module in ("pandas", "polars") and type(value).__name__ == "DataFrame") or \
+        (module == "pyarrow" and type(value).__name__ in ("Table", "RecordBatch"))
 
 
 def _serialization(path: str, value, reason: str) -> BridgeError:
@@ -195,6 +218,8 @@ def _from_libraries(value, opts, path, depth, seen):
             if isinstance(value, np.datetime64):
                 return _datetime64(value, np)
             return _convert(value.item(), opts, path, depth + 1, seen)
+    if opts.dataframes == "arrow" and _is_table(value):
+        return ArrowValue(value)
     pd = sys.modules.get("pandas")
     if pd is not None:
         if isinstance(value, pd.DataFrame):

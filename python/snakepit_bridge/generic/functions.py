@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from ..errors import BridgeError
 from ..session_context import current_call
-from .convert import PLAIN, to_wire
+from .convert import PLAIN, as_arrow, to_wire
 from .describe import function_spec, signature_of
 from .hooks import CallInfo
 from .object_refs import to_ref
@@ -27,7 +27,7 @@ from .object_refs import to_ref
 __all__ = ["ArgMapper", "LibraryFunction", "POSITIONAL_KEY", "RETURN_KEY"]
 
 POSITIONAL_KEY = "_args"
-RETURN_KEY = "_return"  # "value" (the default) or "ref": the result as an object reference
+RETURN_KEY = "_return"  # "value" (the default), "ref" (an object reference) or "arrow" (a table as Arrow)
 _RESERVED = frozenset([POSITIONAL_KEY, RETURN_KEY])
 _P = inspect.Parameter
 
@@ -65,8 +65,8 @@ class ArgMapper:
         """Why ``args`` do not bind to the signature, or None if they do."""
         positional = args.get(POSITIONAL_KEY)
         returning = args.get(RETURN_KEY)
-        if returning is not None and returning not in ("value", "ref"):
-            return '%s must be "value" or "ref", got %r' % (RETURN_KEY, returning)
+        if returning is not None and returning not in ("value", "ref", "arrow"):
+            return '%s must be "value", "ref" or "arrow", got %r' % (RETURN_KEY, returning)
         names = args.keys() - _RESERVED if positional is not None or returning is not None else args.keys()
         if positional is None:
             count = 0
@@ -147,21 +147,21 @@ class LibraryFunction:
         if hooks is None:
             def run(**args):
                 positional = args.pop(POSITIONAL_KEY, None)
-                as_ref = args.pop(RETURN_KEY, None) == "ref"
+                returning = args.pop(RETURN_KEY, None)
                 try:
                     result = target(**args) if positional is None else target(*positional, **args)
                 except TypeError as exc:
                     if unchecked and exc.__traceback__.tb_next is None:  # raised by the C callee itself
                         raise self._bad_call(exc) from None
                     raise
-                if as_ref:
-                    return to_ref(result, "result")
+                if returning is not None and returning != "value":
+                    return to_ref(result, "result") if returning == "ref" else as_arrow(result)
                 return result if type(result) in PLAIN else deliver(result)
             return run
 
         def run_hooked(**args):
             positional = args.pop(POSITIONAL_KEY, None) or ()
-            as_ref = args.pop(RETURN_KEY, None) == "ref"
+            returning = args.pop(RETURN_KEY, None)
             info = self._info(positional, args)
             if not hooks.before(info):
                 try:
@@ -173,7 +173,9 @@ class LibraryFunction:
                         raise self._bad_call(exc) from None
                     raise
             hooks.after(info)
-            return to_ref(info.result, "result") if as_ref else deliver(info.result)
+            if returning == "arrow":
+                return as_arrow(info.result)
+            return to_ref(info.result, "result") if returning == "ref" else deliver(info.result)
         return run_hooked
 
     def _async_runner(self):
@@ -181,7 +183,8 @@ class LibraryFunction:
 
         async def run(**args):
             positional = args.pop(POSITIONAL_KEY, None) or ()
-            convert = _as_ref if args.pop(RETURN_KEY, None) == "ref" else to_wire
+            returning = args.pop(RETURN_KEY, None)
+            convert = _as_ref if returning == "ref" else _as_arrow if returning == "arrow" else to_wire
             if hooks is None:
                 return convert(await target(*positional, **args), options)
             info = self._info(positional, args)
@@ -271,6 +274,10 @@ class LibraryFunction:
 
 def _as_ref(value, options):
     return to_ref(value, "result")
+
+
+def _as_arrow(value, options):
+    return as_arrow(value)
 
 
 def _mapped(gen, options):
