@@ -20,6 +20,7 @@ import {
 } from './checks.js';
 import type { AffinityMode, PoolConfig, PythonConfig, ResolvedPoolConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveBackend } from '../ray/ray-config.js';
 import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from '../remote/grpc-config.js';
 import {
   GENERIC_ADAPTER,
@@ -75,6 +76,7 @@ export const POOL_KEYS = new Set([
   'module',
   'command',
   'hooks',
+  'backend',
 ]);
 /** Check one pool and fill in its defaults. */
 export function resolvePool(
@@ -196,6 +198,7 @@ export function resolvePool(
     runtime: runtime.runtime,
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
+    backend: resolveBackend(where, pool.backend, transport, runtime.runtime),
   };
 }
 

@@ -1,0 +1,153 @@
+/**
+ * A local Ray cluster for tests: `ray start --head` (and, for two nodes, `ray start --address` beside it) on this
+ * machine, with ports, a temp dir and a small object store of its own, so it neither meets another cluster on
+ * this machine nor takes a big share of /dev/shm. `stop()` ends exactly the processes these commands started
+ * (found by the cluster's temp dir in their command lines, and their descendants), never another cluster's.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TEST_PYTHON as PYTHON } from './grpc-helpers.js';
+
+export interface LocalRay {
+  /** `127.0.0.1:port` of the head's GCS: what `backend.address` takes. */
+  address: string;
+  tempDir: string;
+  /** Every live process of this cluster (the head's and the extra nodes' services, workers, actors). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+let rayChecked: boolean | undefined;
+
+/** Whether the test interpreter can import `ray`. */
+export function rayInstalled(): boolean {
+  rayChecked ??= spawnSync(PYTHON, ['-c', 'import ray'], { stdio: 'ignore', timeout: 60_000 }).status === 0;
+  return rayChecked;
+}
+
+function rayCli(): string {
+  return join(PYTHON, '..', 'ray');
+}
+
+export interface NodeSpec {
+  numCpus: number;
+  resources?: Record<string, number>;
+}
+
+/** Start a head (and `extra` nodes) on this machine; resolves when all have joined. */
+export async function startLocalRay(head: NodeSpec, extra: NodeSpec[] = []): Promise<LocalRay> {
+  const tempDir = mkdtempSync('/tmp/spray-'); // short: Ray's socket paths live under it
+  const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+  let next = base;
+  const port = (): number => next++;
+  const gcsPort = port();
+  const address = `127.0.0.1:${gcsPort}`;
+  const common = (spec: NodeSpec): string[] => [
+    '--num-cpus',
+    String(spec.numCpus),
+    '--resources',
+    JSON.stringify(spec.resources ?? {}),
+    '--object-store-memory',
+    String(80 * 1024 * 1024),
+    '--node-ip-address',
+    '127.0.0.1',
+    '--node-manager-port',
+    String(port()),
+    '--object-manager-port',
+    String(port()),
+    '--dashboard-agent-listen-port',
+    String(port()),
+    '--dashboard-agent-grpc-port',
+    String(port()),
+    '--runtime-env-agent-port',
+    String(port()),
+    '--metrics-export-port',
+    String(port()),
+    '--min-worker-port',
+    String((next += 30) - 30),
+    '--max-worker-port',
+    String(next - 1),
+    '--disable-usage-stats',
+  ];
+  const env = { ...process.env, RAY_USAGE_STATS_ENABLED: '0', RAY_DISABLE_DOCKER_CPU_WARNING: '1' };
+  const run = (args: string[]): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(rayCli(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`ray ${args[0]} exited ${code}: ${out.slice(-2000)}`)),
+      );
+    });
+  const cluster: LocalRay = {
+    address,
+    tempDir,
+    pids: () => clusterPids(tempDir),
+    stop: async () => {
+      for (let round = 0; round < 3; round++) {
+        const pids = clusterPids(tempDir);
+        if (pids.length === 0) break;
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await run([
+      'start',
+      '--head',
+      '--port',
+      String(gcsPort),
+      '--ray-client-server-port',
+      String(port()),
+      '--include-dashboard',
+      'false',
+      '--temp-dir',
+      tempDir,
+      ...common(head),
+    ]);
+    for (const spec of extra) await run(['start', '--address', address, ...common(spec)]);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+/** The processes whose command line names `tempDir`, and all their descendants. */
+function clusterPids(tempDir: string): number[] {
+  const parent = new Map<number, number>();
+  const roots: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tempDir)) roots.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  const found = new Set(roots);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (!found.has(pid) && found.has(ppid)) {
+        found.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...found];
+}
