@@ -35,8 +35,17 @@ export interface NodeSpec {
   resources?: Record<string, number>;
 }
 
+export interface ClusterOptions {
+  /** Directories the cluster's Python processes import from (PYTHONPATH of every node). */
+  pythonPath?: string[];
+}
+
 /** Start a head (and `extra` nodes) on this machine; resolves when all have joined. */
-export async function startLocalRay(head: NodeSpec, extra: NodeSpec[] = []): Promise<LocalRay> {
+export async function startLocalRay(
+  head: NodeSpec,
+  extra: NodeSpec[] = [],
+  options: ClusterOptions = {},
+): Promise<LocalRay> {
   const tempDir = mkdtempSync('/tmp/spray-'); // short: Ray's socket paths live under it
   const base = 20_000 + Math.floor(Math.random() * 400) * 100;
   let next = base;
@@ -70,7 +79,12 @@ export async function startLocalRay(head: NodeSpec, extra: NodeSpec[] = []): Pro
     String(next - 1),
     '--disable-usage-stats',
   ];
-  const env = { ...process.env, RAY_USAGE_STATS_ENABLED: '0', RAY_DISABLE_DOCKER_CPU_WARNING: '1' };
+  const env = {
+    ...process.env,
+    RAY_USAGE_STATS_ENABLED: '0',
+    RAY_DISABLE_DOCKER_CPU_WARNING: '1',
+    ...(options.pythonPath ? { PYTHONPATH: options.pythonPath.join(':') } : {}),
+  };
   const run = (args: string[]): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = spawn(rayCli(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -25,12 +25,27 @@ const PASSED = new Set([
   'SNAKEPIT_WORKER_ID',
 ]);
 
+/**
+ * The drivers in use in this host process, shared by every pool (of every Snakepit) that reaches the same
+ * cluster the same way: one Ray job, one `import ray` and one `ray.init` for all of them. A driver ends when the
+ * last pool using it closes.
+ */
+const drivers = new Map<string, { driver: RayDriver; users: Set<RayBackend> }>();
+
+function driverKey(host: LinkHost): string {
+  const { config } = host;
+  const { address, namespace, runtimeEnv, init, shipBridge } = config.backend!;
+  return JSON.stringify([config.python.executable, config.cwd, address, namespace, runtimeEnv, init, shipBridge]);
+}
+
 export class RayBackend implements PoolLinks {
   readonly #host: LinkHost;
+  readonly #key: string;
   #driver: RayDriver | undefined;
 
   constructor(host: LinkHost) {
     this.#host = host;
+    this.#key = driverKey(host);
   }
 
   /** The driver in use (tests and the bench read where actors went). */
@@ -43,22 +58,34 @@ export class RayBackend implements PoolLinks {
     return ({ workerId, onLine }) => this.#currentDriver().open(this.#spec(workerId), onLine);
   }
 
+  /** The pool has stopped its workers: let go of the driver (it ends when no pool uses it). */
   close(): void {
-    const driver = this.#driver;
+    const shared = drivers.get(this.#key);
     this.#driver = undefined;
-    void driver?.close(this.#host.config.killGraceMs);
+    if (!shared) return;
+    shared.users.delete(this);
+    if (shared.users.size === 0) {
+      drivers.delete(this.#key);
+      void shared.driver.close(this.#host.config.killGraceMs);
+    }
   }
 
   #currentDriver(): RayDriver {
-    if (!this.#driver?.usable) {
-      const old = this.#driver;
-      if (old) void old.close(0);
+    let shared = drivers.get(this.#key);
+    if (!shared?.driver.usable) {
+      // None yet, or the last one is gone (it exited, or could not reach the cluster): a new one, a new attempt.
+      if (shared) void shared.driver.close(0);
       const { name, config, runId, logger } = this.#host;
-      this.#driver = new RayDriver({ pool: name, config, backend: config.backend!, runId, logger });
+      shared = {
+        driver: new RayDriver({ pool: name, config, backend: config.backend!, runId, logger }),
+        users: shared?.users ?? new Set(),
+      };
+      drivers.set(this.#key, shared);
     }
-    return this.#driver!;
+    shared.users.add(this);
+    this.#driver = shared.driver;
+    return shared.driver;
   }
-
   #spec(workerId: string): Record<string, unknown> {
     const { config, runId } = this.#host;
     const local = workerEnv(config, runId, workerId);

@@ -30,6 +30,12 @@ export interface RayBackendConfig {
   runtimeEnv?: Record<string, unknown>;
   /** Ray namespace of the pool's job. */
   namespace?: string;
+  /**
+   * Ship the bridge (`snakepit_bridge`) with the job as a `py_modules` entry, so actors on any node import it.
+   * Default true. False when the nodes have it installed (in the image, or on `PYTHONPATH`): actors then use the
+   * workers Ray keeps started in advance, which makes each actor start seconds faster.
+   */
+  shipBridge?: boolean;
   /** Further `ray.init` keyword arguments (`object_store_memory`, `_temp_dir`, …) for a cluster it starts. */
   init?: Record<string, unknown>;
 }
@@ -41,9 +47,10 @@ export interface ResolvedRayBackend {
   runtimeEnv: Record<string, unknown>;
   namespace: string | undefined;
   init: Record<string, unknown>;
+  shipBridge: boolean;
 }
 
-const KEYS = new Set(['kind', 'address', 'resources', 'runtimeEnv', 'namespace', 'init']);
+const KEYS = new Set(['kind', 'address', 'resources', 'runtimeEnv', 'namespace', 'init', 'shipBridge']);
 const RESOURCE_KEYS = new Set(['num_cpus', 'num_gpus', 'memory', 'custom']);
 
 /** Check a pool's `backend` (undefined: the pool's workers are not Ray actors). */
@@ -103,7 +110,13 @@ export function resolveBackend(
     runtimeEnv,
     namespace,
     init,
+    shipBridge: value['shipBridge'] === undefined ? true : checkBoolean(`${key}.shipBridge`, value['shipBridge']),
   };
+}
+
+function checkBoolean(key: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(key, `must be true or false, got ${describe(value)}`);
+  return value;
 }
 
 function optionalText(key: string, value: unknown): string | undefined {

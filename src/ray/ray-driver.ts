@@ -59,6 +59,7 @@ export class RayDriver implements RayLinkPort {
           namespace: backend.namespace,
           runtime_env: backend.runtimeEnv,
           init: backend.init,
+          ship_bridge: backend.shipBridge,
         }),
       },
       cwd: config.cwd,

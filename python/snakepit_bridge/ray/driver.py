@@ -74,7 +74,8 @@ class Driver:
             runtime_env = dict(self.settings.get("runtime_env") or {})
             # The bridge travels with the job, so actors on any node can import it.
             bridge = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            runtime_env["py_modules"] = list(runtime_env.get("py_modules") or []) + [bridge]
+            if self.settings.get("ship_bridge", True):
+                runtime_env["py_modules"] = list(runtime_env.get("py_modules") or []) + [bridge]
             address = self.settings.get("address")
             ray.init(address=address, namespace=self.settings.get("namespace"), runtime_env=runtime_env,
                      log_to_driver=False, configure_logging=False, **init)
