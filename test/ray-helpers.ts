@@ -165,3 +165,43 @@ function clusterPids(tempDir: string): number[] {
   }
   return [...found];
 }
+
+/** The Ray driver processes `parent` spawned (a host's pools share one per cluster). */
+export function driverPids(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (
+        ppid === parent &&
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('snakepit_bridge.ray.driver')
+      )
+        found.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
+}
+
+/** Whether a process is alive (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export const RAY_PROBE = 'snakepit_fixtures.ray_probe:RayProbeAdapter';
+
+export interface Where {
+  pid: number;
+  ppid: number;
+  node: string;
+  actor: string;
+}

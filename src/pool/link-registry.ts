@@ -38,8 +38,8 @@ export function openLinks(host: LinkHost, kinds: readonly LinkKind[] = LINK_KIND
     stop(): void {
       for (const links of open) links.stop?.();
     },
-    close(): void {
-      for (const links of open) links.close?.();
+    async close(): Promise<void> {
+      await Promise.all(open.map((links) => links.close?.()));
     },
   };
 }

@@ -293,7 +293,7 @@ export class PoolSupervisor {
   async stopWorkers(graceMs: number | undefined): Promise<void> {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
-    this.#links.close();
+    await this.#links.close();
     this.#memoryWatch?.stop();
     this.#workers = [];
   }

@@ -35,7 +35,15 @@ const drivers = new Map<string, { driver: RayDriver; users: Set<RayBackend> }>()
 function driverKey(host: LinkHost): string {
   const { config } = host;
   const { address, namespace, runtimeEnv, init, shipBridge } = config.backend!;
-  return JSON.stringify([config.python.executable, config.cwd, address, namespace, runtimeEnv, init, shipBridge]);
+  return JSON.stringify([
+    config.python.executable,
+    config.cwd,
+    address,
+    namespace,
+    runtimeEnv,
+    init,
+    shipBridge,
+  ]);
 }
 
 export class RayBackend implements PoolLinks {
@@ -59,15 +67,16 @@ export class RayBackend implements PoolLinks {
   }
 
   /** The pool has stopped its workers: let go of the driver (it ends when no pool uses it). */
-  close(): void {
+  async close(): Promise<void> {
     const shared = drivers.get(this.#key);
+    const mine = this.#driver;
     this.#driver = undefined;
-    if (!shared) return;
-    shared.users.delete(this);
-    if (shared.users.size === 0) {
+    if (shared?.users.delete(this) && shared.users.size === 0) {
       drivers.delete(this.#key);
-      void shared.driver.close(this.#host.config.killGraceMs);
+      await shared.driver.close(this.#host.config.killGraceMs);
     }
+    // A driver this pool used that is no longer the shared one (it failed) has been ending: wait for it too.
+    if (mine && mine !== shared?.driver) await mine.close(0);
   }
 
   #currentDriver(): RayDriver {

@@ -110,7 +110,8 @@ export function resolveBackend(
     runtimeEnv,
     namespace,
     init,
-    shipBridge: value['shipBridge'] === undefined ? true : checkBoolean(`${key}.shipBridge`, value['shipBridge']),
+    shipBridge:
+      value['shipBridge'] === undefined ? true : checkBoolean(`${key}.shipBridge`, value['shipBridge']),
   };
 }
 

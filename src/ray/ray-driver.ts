@@ -20,6 +20,8 @@ const HEADER = 9; // length u32 | type u8 | worker u32
 /** Most bytes one frame from the driver may announce: it carries the channel's frames, themselves bounded. */
 const MAX_PAYLOAD = 256 * 1024 * 1024;
 
+let driverCount = 0;
+
 export type ClusterState =
   | { state: 'connecting' }
   | { state: 'connected'; ray: string; nodes: string[]; address: string }
@@ -53,13 +55,16 @@ export class RayDriver implements RayLinkPort {
       executable: config.python.executable,
       args: ['-m', 'snakepit_bridge.ray.driver', '--channel-fd', '3'],
       env: {
-        ...workerEnv(config, runId, `${pool}-ray-driver`),
+        // Its own marker (containment.ts): when a driver exits, what carries its marker is ended with it, and
+        // that must never be the driver that replaced it.
+        ...workerEnv(config, runId, `${pool}-ray-driver-${++driverCount}`),
         SNAKEPIT_RAY: JSON.stringify({
           address: backend.address,
           namespace: backend.namespace,
           runtime_env: backend.runtimeEnv,
           init: backend.init,
           ship_bridge: backend.shipBridge,
+          connect_timeout_s: config.startupTimeoutMs / 1000,
         }),
       },
       cwd: config.cwd,
@@ -114,11 +119,15 @@ export class RayDriver implements RayLinkPort {
     this.process.channel.write(payload.length ? Buffer.concat([header, payload]) : header);
   }
 
-  /** End the driver: its actors go with it (it kills them, and Ray ends a dead driver's actors anyway). */
+  /**
+   * End the driver: end of file on its socket, and it kills its actors and leaves (at least 5 s for that, as Ray
+   * answers slowly under load); a driver that has not left by then is signalled, and Ray ends a dead driver's
+   * actors with its job.
+   */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     this.process.setRef(true);
-    await this.process.stop(graceMs, () => this.process.channel.end());
+    await this.process.stop(Math.max(graceMs, 5_000), () => this.process.channel.end());
   }
 
   #onData(chunk: Buffer): void {

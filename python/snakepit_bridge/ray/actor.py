@@ -50,6 +50,11 @@ class WorkerActor:
         if env.get("PYTHONPATH"):  # the pool's pythonPath, after the bridge this actor imported
             bridge_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             env["PYTHONPATH"] = os.pathsep.join((bridge_dir, env["PYTHONPATH"]))
+        import ray
+
+        ctx = ray.get_runtime_context()  # where it runs, for the worker's tools (docs/DISTRIBUTED.md)
+        env["SNAKEPIT_RAY_NODE_ID"] = ctx.get_node_id()
+        env["SNAKEPIT_RAY_ACTOR_ID"] = ctx.get_actor_id() or ""
         self.child = WorkerChild(spec["adapter"], spec["worker_id"], spec["pool"], spec["run_id"], spec["codec"],
                                  env=env)
         self.items: queue.Queue = queue.Queue()

@@ -94,6 +94,13 @@ class Driver:
         for number, spec in pending:
             self.spawn(number, spec)
 
+    def _connect_timeout(self) -> None:
+        if self.ray is not None:
+            return
+        self.send_json(b"C", 0, {"state": "failed", "message": "no answer from the Ray cluster%s within %s s" % (
+            " at " + self.settings["address"] if self.settings.get("address") else "",
+            self.settings.get("connect_timeout_s") or 60)})
+
     def spawn(self, number: int, spec: dict) -> None:
         with self.lock:
             if self.ray is None:
@@ -107,6 +114,10 @@ class Driver:
     # ── from the host ──
     def serve(self) -> None:
         threading.Thread(target=self.connect, daemon=True, name="snakepit-ray-connect").start()
+        # ray.init retries an address where no cluster answers for minutes: give up sooner, and say so.
+        timer = threading.Timer(float(self.settings.get("connect_timeout_s") or 60), self._connect_timeout)
+        timer.daemon = True
+        timer.start()
         buf = bytearray()
         while True:
             try:
