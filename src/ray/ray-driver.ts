@@ -143,7 +143,13 @@ export class RayDriver implements RayLinkPort {
       const number = this.#buffer.readUInt32BE(5);
       const payload = this.#buffer.subarray(HEADER, HEADER + length);
       this.#buffer = this.#buffer.subarray(HEADER + length);
-      this.#onFrame(kind, number, payload);
+      try {
+        this.#onFrame(kind, number, payload);
+      } catch (err) {
+        // Not JSON where JSON belongs: nothing more it says can be trusted, so its workers end (typed) here.
+        this.#fail(`the Ray driver sent a malformed "${kind}" frame (${(err as Error).message})`);
+        return;
+      }
     }
   }
 
