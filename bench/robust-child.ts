@@ -75,6 +75,41 @@ const options = JSON.parse(json ?? '{}') as DriverOptions;
 const driver = await systemById(systemId!).start(options);
 event('started', { pids: driver.pythonPids() });
 
+/**
+ * Warm up `add` (50 calls, so a system that pipelines learns it is quick), then send 40 `add` calls at once with
+ * `odd()` started in the middle; report how the 40 fared within 4 s (event "neighbours") and return the odd call.
+ */
+async function burstAround<T>(odd: () => Promise<T> | undefined): Promise<{ odd: Promise<T> | undefined }> {
+  for (let i = 0; i < 50; i++) await driver.add(i, 1);
+  let ok = 0;
+  let failed = 0;
+  let lastMs = 0;
+  const t0 = performance.now();
+  let oddCall: Promise<T> | undefined;
+  const neighbours = Array.from({ length: 40 }, (_, i) => {
+    if (i === 20) oddCall = odd();
+    return driver.add(i, 1).then(
+      (v) => {
+        if (v === i + 1) ok++;
+        else failed++;
+        lastMs = performance.now() - t0;
+      },
+      () => {
+        failed++;
+        lastMs = performance.now() - t0;
+      },
+    );
+  });
+  await within(Promise.all(neighbours), 4000);
+  event('neighbours', { ok, failed, pending: 40 - ok - failed, ms: lastMs });
+  return { odd: oddCall }; // wrapped: returned bare, the async function would wait for it
+}
+
+/** `promise`'s value, or undefined if it has not settled within `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((res) => setTimeout(() => res(undefined), ms))]);
+}
+
 switch (scenario) {
   case 'die': {
     const r = await timed(() => driver.die());
@@ -109,70 +144,21 @@ switch (scenario) {
   case 'neighbour': {
     // The worker learns that `add` is quick (snakepit then pipelines calls into a busy worker), then 40 calls go
     // out at once with one that kills its Python process among them: what happens to the 40?
-    for (let i = 0; i < 50; i++) await driver.add(i, 1);
-    let ok = 0;
-    let failed = 0;
-    let lastMs = 0;
-    const t0 = performance.now();
-    let poisoned: Promise<{ ms: number; error?: unknown }> | undefined;
-    const neighbours = Array.from({ length: 40 }, (_, i) => {
-      if (i === 20) poisoned = timed(() => driver.die()); // in the middle of the burst
-      return driver.add(i, 1).then(
-        (v) => {
-          if (v === i + 1) ok++;
-          else failed++;
-          lastMs = performance.now() - t0;
-        },
-        () => {
-          failed++;
-          lastMs = performance.now() - t0;
-        },
-      );
-    });
-    await Promise.race([Promise.all(neighbours), new Promise((r) => setTimeout(r, 4000))]);
-    event('neighbours', { ok, failed, pending: 40 - ok - failed, ms: lastMs });
-    const r = await Promise.race([
-      poisoned!,
-      new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000)),
-    ]);
+    const { odd: poisoned } = await burstAround(() => timed(() => driver.die()));
+    const r = await within(poisoned!, 1000);
     event('poisoned', r ? { ms: r.ms, ...(r.error ? describeError(r.error) : {}) } : { pending: true });
     break;
   }
   case 'hung-neighbour': {
     // As 'neighbour', but the odd call hangs (a 10 s sleep) past its 500 ms timeout, where the system has one.
-    for (let i = 0; i < 50; i++) await driver.add(i, 1);
-    let ok = 0;
-    let failed = 0;
-    let lastMs = 0;
-    const t0 = performance.now();
-    let hung: Promise<{ ms: number; error?: unknown }> | undefined;
-    const neighbours = Array.from({ length: 40 }, (_, i) => {
-      if (i === 20) {
-        if (driver.sleepWithTimeout) hung = timed(() => driver.sleepWithTimeout!(10_000, 500));
-        else {
-          event('no-timeout');
-          void driver.sleep(10_000).catch(() => {});
-        }
-      }
-      return driver.add(i, 1).then(
-        (v) => {
-          if (v === i + 1) ok++;
-          else failed++;
-          lastMs = performance.now() - t0;
-        },
-        () => {
-          failed++;
-          lastMs = performance.now() - t0;
-        },
-      );
+    const { odd: hung } = await burstAround(() => {
+      if (driver.sleepWithTimeout) return timed(() => driver.sleepWithTimeout!(10_000, 500));
+      event('no-timeout');
+      void driver.sleep(10_000).catch(() => {});
+      return undefined;
     });
-    await Promise.race([Promise.all(neighbours), new Promise((r) => setTimeout(r, 4000))]);
-    event('neighbours', { ok, failed, pending: 40 - ok - failed, ms: lastMs });
     if (hung) {
-      const r = await Promise.race([
-        hung,
-        new Promise<undefined>((res) => setTimeout(() => res(undefined), 1000)),
-      ]);
+      const r = await within(hung, 1000);
       event(
         'hung',
         r

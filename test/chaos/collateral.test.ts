@@ -38,14 +38,16 @@ describe('one poisoned call among 200 pipelined on 2 workers', () => {
       for (let i = 0; i < 20; i++) await pit.execute('poison', { value: i });
       const t0 = performance.now();
       const settledAt: number[] = [];
-      // The poisoned call has a 500 ms timeout (a hang outlives it: the worker is killed 5 s later, for ignoring
-      // its cancel); the others a generous one, so only a call that waited behind it could miss its deadline.
+      // A hanging poisoned call has a 1.5 s timeout (the hang outlives it: the worker is killed 5 s later, for
+      // ignoring its cancel); every other call a generous one, so only a call that waited behind it could miss its
+      // deadline. (Not shorter: on a loaded machine call 100 can wait that long in the queue and time out before
+      // it ever reaches a worker, and then nothing is poisoned.)
       const calls = Array.from({ length: CALLS }, (_, i) =>
         pit
           .execute(
             'poison',
             { value: i, how: i === POISONED ? how : '' },
-            { timeoutMs: i === POISONED ? 500 : 15_000 },
+            { timeoutMs: i === POISONED && how === 'hang' ? 1_500 : 15_000 },
           )
           .finally(() => (settledAt[i] = performance.now() - t0)),
       );

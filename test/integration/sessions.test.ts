@@ -28,6 +28,20 @@ async function killWorkerOf(p: Snakepit, pid: number): Promise<void> {
   await eventually(() => !p.workers().some((w) => w.pid === pid), 5000, 'the killed worker to be gone');
 }
 
+/** A pool of 2 with session "s" holding state on one worker, and that worker SIGKILLed (its pid returned). */
+async function loseTheSessionWorker(
+  affinity: 'strict' | 'strict_fail_fast' | 'prefer',
+): Promise<{ p: Snakepit; pid: number }> {
+  const p = (pit = await start({ adapter: STATEFUL, size: 2, affinity }));
+  const pid = (await p.executeInSession<number>('s', 'remember', {
+    key: 'model',
+    value: 'loaded',
+  })) as number;
+  expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBe('loaded');
+  await killWorkerOf(p, pid);
+  return { p, pid };
+}
+
 describe('affinity', () => {
   it('holds over 200 calls with 4 workers while other traffic runs', async () => {
     pit = await start({ adapter: STATEFUL, size: 4 });
@@ -88,14 +102,7 @@ describe('affinity', () => {
   });
 
   it('strict (strict_queue): after the session worker is killed, the next call gets SessionLostError, once', async () => {
-    pit = await start({ adapter: STATEFUL, size: 2, affinity: 'strict' });
-    const p = pit;
-    const pid = (await p.executeInSession<number>('s', 'remember', {
-      key: 'model',
-      value: 'loaded',
-    })) as number;
-    expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBe('loaded');
-    await killWorkerOf(p, pid);
+    const { p, pid } = await loseTheSessionWorker('strict');
     const err = (await p.executeInSession('s', 'recall', { key: 'model' }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(SessionLostError);
     expect((err as SessionLostError).sessionId).toBe('s');
@@ -107,13 +114,7 @@ describe('affinity', () => {
   });
 
   it('strict_fail_fast: after the session worker is killed, every call fails until the session is ended', async () => {
-    pit = await start({ adapter: STATEFUL, size: 2, affinity: 'strict_fail_fast' });
-    const p = pit;
-    const pid = (await p.executeInSession<number>('s', 'remember', {
-      key: 'model',
-      value: 'loaded',
-    })) as number;
-    await killWorkerOf(p, pid);
+    const { p } = await loseTheSessionWorker('strict_fail_fast');
     await expect(p.executeInSession('s', 'recall', { key: 'model' })).rejects.toBeInstanceOf(
       SessionLostError,
     );
@@ -123,13 +124,7 @@ describe('affinity', () => {
   });
 
   it('prefer: after the session worker is killed, the next call runs on another worker', async () => {
-    pit = await start({ adapter: STATEFUL, size: 2, affinity: 'prefer' });
-    const p = pit;
-    const pid = (await p.executeInSession<number>('s', 'remember', {
-      key: 'model',
-      value: 'loaded',
-    })) as number;
-    await killWorkerOf(p, pid);
+    const { p, pid } = await loseTheSessionWorker('prefer');
     const who = await p.executeInSession<Who>('s', 'whoami');
     expect(who.pid).not.toBe(pid);
     expect(await p.executeInSession('s', 'recall', { key: 'model' })).toBeNull(); // the state went with it

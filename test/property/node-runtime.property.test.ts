@@ -4,15 +4,13 @@
  * (src/runtimes/node/wire-values.ts), so this checks the two sides agree on every row: each value comes back as
  * the table says, or its call fails alone with SerializationError, and the worker is the same one at the end.
  */
-import fc from 'fast-check';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SerializationError, Snakepit, type SnakepitConfig } from '../../src/index.js';
-import { jsValue } from './arbitraries.js';
+import { expectEchoedAsTheTableSays } from './echo-property.js';
 
 const RUNS = Number(process.env['FC_NUM_RUNS'] ?? 40);
-const BATCH = 100;
 const TOOLS = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',
@@ -38,17 +36,7 @@ describe('value round trips through the Node runtime (property)', () => {
   afterAll(() => pit?.close());
 
   it('every generated value comes back as the table says', { timeout: 300_000 }, async () => {
-    let checked = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(jsValue, { minLength: BATCH, maxLength: BATCH }), async (pairs) => {
-        const back = await pit.execute('echo', { value: pairs.map((p) => p[0]) });
-        expect(back).toEqual(pairs.map((p) => p[1]));
-        checked += pairs.length;
-      }),
-      { numRuns: RUNS },
-    );
-    expect(checked).toBeGreaterThanOrEqual(RUNS * BATCH);
-    expect(await pit.execute<number>('pid')).toBe(pid);
+    await expectEchoedAsTheTableSays(pit, RUNS);
   });
 
   it('a value the worker cannot send back fails alone', async () => {

@@ -10,14 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SerializationError, type Snakepit } from '../../src/index.js';
 import { start } from '../helpers.js';
 import { jsValue } from './arbitraries.js';
+import { expectEchoedAsTheTableSays } from './echo-property.js';
 
 const RUNS = Number(process.env['FC_NUM_RUNS'] ?? 60);
-const BATCH = 100;
 
 describe.each(['msgpack', 'json'] as const)('value round trips over %s (property)', (codec) => {
   let pit: Snakepit;
   let pid: number;
-  let checked = 0;
 
   beforeAll(async () => {
     pit = await start({ adapter: 'snakepit_fixtures.values:ValuesAdapter', size: 1, codec });
@@ -28,16 +27,7 @@ describe.each(['msgpack', 'json'] as const)('value round trips over %s (property
   });
 
   it('every generated value comes back as the table says', { timeout: 300_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(jsValue, { minLength: BATCH, maxLength: BATCH }), async (pairs) => {
-        const back = await pit.execute('echo', { value: pairs.map((p) => p[0]) });
-        expect(back).toEqual(pairs.map((p) => p[1]));
-        checked += pairs.length;
-      }),
-      { numRuns: RUNS },
-    );
-    expect(checked).toBeGreaterThanOrEqual(RUNS * BATCH);
-    expect(await pit.execute<number>('pid')).toBe(pid);
+    await expectEchoedAsTheTableSays(pit, RUNS);
   });
 
   it('values outside the table fail their own call with SerializationError, the worker stays', async () => {
