@@ -14,7 +14,7 @@ import { workerEnv } from '../worker/worker-spawn.js';
 import { WorkerProcess } from '../worker/worker-process.js';
 import type { ExitInfo } from '../worker/worker-link.js';
 import type { ResolvedRayBackend } from './ray-config.js';
-import { RayLink, type RayLinkPort, type RayPlacement } from './ray-link.js';
+import { RayLink, type RayLinkPort } from './ray-link.js';
 
 const HEADER = 9; // length u32 | type u8 | worker u32
 /** Most bytes one frame from the driver may announce: it carries the channel's frames, themselves bounded. */
@@ -155,35 +155,52 @@ export class RayDriver implements RayLinkPort {
 
   #onFrame(kind: string, number: number, payload: Buffer): void {
     if (kind === 'C') {
-      this.cluster = JSON.parse(payload.toString()) as ClusterState;
-      const { pool, logger } = this.#options;
-      if (this.cluster.state === 'connected') {
-        logger.info(
-          { pool },
-          `ray: connected to ${this.cluster.address} (Ray ${this.cluster.ray}, ${this.cluster.nodes.length} nodes)`,
+      const c = jsonObject(payload);
+      if (c['state'] === 'connected') {
+        const nodes = Array.isArray(c['nodes']) ? c['nodes'].map(String) : [];
+        this.cluster = { state: 'connected', ray: String(c['ray']), nodes, address: String(c['address']) };
+        this.#options.logger.info(
+          { pool: this.#options.pool },
+          `ray: connected to ${this.cluster.address} (Ray ${this.cluster.ray}, ${nodes.length} nodes)`,
         );
-      } else if (this.cluster.state === 'failed') {
-        this.#fail(this.cluster.message);
+      } else {
+        const message = typeof c['message'] === 'string' ? c['message'] : 'the Ray driver could not connect';
+        this.cluster = { state: 'failed', message };
+        this.#fail(message);
       }
       return;
     }
     const link = this.#links.get(number);
     if (!link) return;
     if (kind === 'D') link.data(Buffer.from(payload));
-    else if (kind === 'P') link.placed(JSON.parse(payload.toString()) as RayPlacement);
-    else if (kind === 'O') {
-      const out = JSON.parse(payload.toString()) as { stdout: string[]; stderr: string[] };
-      link.output(out.stdout, out.stderr);
+    else if (kind === 'P') {
+      const p = jsonObject(payload);
+      link.placed({
+        pid: Number(p['pid']),
+        worker_pid: Number(p['worker_pid']),
+        node_id: String(p['node_id']),
+        node_ip: String(p['node_ip']),
+        actor_id: String(p['actor_id']),
+      });
+    } else if (kind === 'O') {
+      const out = jsonObject(payload);
+      link.output(lines(out['stdout']), lines(out['stderr']));
     } else if (kind === 'X') {
-      const x = JSON.parse(payload.toString()) as {
-        code: number | null;
-        signal: string | null;
-        lost?: string | null;
-      };
+      const x = jsonObject(payload);
+      const code = x['code'] ?? null;
+      const signal = x['signal'] ?? null;
+      const lost = x['lost'] ?? undefined;
+      if (
+        (code !== null && !Number.isInteger(code)) ||
+        (signal !== null && typeof signal !== 'string') ||
+        (lost !== undefined && typeof lost !== 'string')
+      ) {
+        throw new Error('not {code, signal, lost}');
+      }
       link.ended({
-        code: x.code,
-        signal: (x.signal ?? null) as NodeJS.Signals | null,
-        ...(x.lost ? { lost: x.lost } : {}),
+        code: code as number | null,
+        signal: signal as NodeJS.Signals | null,
+        ...(lost ? { lost: lost as string } : {}),
       });
     }
   }
@@ -205,4 +222,16 @@ export class RayDriver implements RayLinkPort {
     this.#links.clear();
     if (this.process.exitInfo === undefined) void this.close(1_000);
   }
+}
+
+/** A frame's JSON payload, which must be an object (anything else: the driver cannot be trusted). */
+function jsonObject(payload: Buffer): Record<string, unknown> {
+  const value: unknown = JSON.parse(payload.toString());
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('not a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function lines(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
 }
