@@ -89,7 +89,9 @@ function config(transport: Transport, address: string | undefined): SnakepitConf
         kind: 'ray',
         address: address ?? 'local',
         // A local Ray of this round's own: a small object store, no dashboard.
-        init: address ? {} : { num_cpus: 4, object_store_memory: 100 * 1024 * 1024, include_dashboard: false },
+        init: address
+          ? {}
+          : { num_cpus: 4, object_store_memory: 100 * 1024 * 1024, include_dashboard: false },
       },
     };
   }

@@ -6,7 +6,7 @@
 import { Snakepit, type SnakepitConfig } from '../src/index.js';
 import { grpcInstalled, startWorkerServer, type WorkerServer } from './grpc-helpers.js';
 import { BRIDGE_PYTHONPATH, FIXTURES_PYTHONPATH, requireOptional, SHOWCASE } from './helpers.js';
-import { rayInstalled, startLocalRay, type LocalRay } from './ray-helpers.js';
+import { rayAvailable, startLocalRay, type LocalRay } from './ray-helpers.js';
 
 export type TransportName = 'local' | 'grpc' | 'ray';
 export const TRANSPORTS: readonly TransportName[] = ['local', 'grpc', 'ray'];
@@ -25,7 +25,7 @@ export const TRANSPORT_PROFILES: readonly [TransportName, ProfileName][] = TRANS
 /** Whether the transport can run here (grpc needs grpcio+protobuf, ray needs ray; a printed skip, or a failure in CI). */
 export function transportAvailable(transport: TransportName): boolean {
   if (transport === 'local') return true;
-  if (transport === 'ray') return requireOptional(rayInstalled(), 'ray (Ray backend)');
+  if (transport === 'ray') return rayAvailable();
   return requireOptional(grpcInstalled(), 'grpcio and protobuf (gRPC transport)');
 }
 

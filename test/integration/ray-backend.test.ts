@@ -2,6 +2,7 @@
 // two-node local cluster, an actor killed mid-call, a lost driver, nothing left after close() or a host SIGKILL,
 // and the clear error when `ray` is missing. One two-node cluster serves the whole file.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,16 +10,16 @@ import { Snakepit, WorkerCrashedError, WorkerStartError } from '../../src/index.
 import { BRIDGE_PYTHONPATH, eventually, FIXTURES_PYTHONPATH } from '../helpers.js';
 import {
   alive,
+  clusterPids,
   driverPids,
   RAY_PROBE,
-  rayInstalled,
+  rayAvailable,
   startLocalRay,
   type LocalRay,
   type Where,
 } from '../ray-helpers.js';
-import { requireOptional } from '../helpers.js';
 
-const available = requireOptional(rayInstalled(), 'ray (Ray backend)');
+const available = rayAvailable();
 const run = available ? it : it.skip;
 const NO_RAY = join(FIXTURES_PYTHONPATH, '..', 'python-no-ray');
 
@@ -154,6 +155,38 @@ describe('ray backend', () => {
       await eventually(() => pids.every((pid) => !alive(pid)), 20_000, 'the dead host’s processes to end');
     } finally {
       if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
+    }
+  });
+
+  run('a pool that starts its own local Ray (address "local") ends that cluster on close()', async () => {
+    const tempDir = mkdtempSync('/tmp/spl-'); // short: Ray's socket paths live under it
+    try {
+      const pit = await start(2, {
+        backend: {
+          kind: 'ray',
+          address: 'local',
+          shipBridge: false,
+          resources: { num_cpus: 0.5 },
+          init: {
+            num_cpus: 1,
+            object_store_memory: 80 * 1024 * 1024,
+            include_dashboard: false,
+            _temp_dir: tempDir,
+          },
+        },
+      });
+      // Several calls over a few seconds: the cluster must outlive the driver's start-up (it once did not).
+      for (let i = 0; i < 5; i++) {
+        expect(await pit.execute('echo', { value: i })).toBe(i);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const where = await whereAll(pit, 2);
+      expect(where.every((w) => w.node !== null)).toBe(true);
+      expect(clusterPids(tempDir).length).toBeGreaterThan(2); // its GCS, raylet, actors …
+      await pit.close();
+      await eventually(() => clusterPids(tempDir).length === 0, 15_000, 'the pool’s own cluster to end');
+    } finally {
+      rmSync(tempDir, { recursive: true, force: true });
     }
   });
 

@@ -46,6 +46,7 @@ class Driver:
         self.ray = None
         self.actor_class = None
         self.closing = False
+        self.closed = threading.Event()
 
     # ── to the host ──
     def send(self, kind: bytes, worker: int, payload: bytes) -> None:
@@ -94,6 +95,13 @@ class Driver:
         for number, spec in pending:
             self.spawn(number, spec)
 
+    def _connect_and_stay(self) -> None:
+        self.connect()
+        # A cluster that ray.init started here (address "local", or none found) runs as children armed with a
+        # parent-death signal, which Linux sends when the *thread* that started them ends: this one must outlive
+        # them, so it waits for the driver's end.
+        self.closed.wait()
+
     def _connect_timeout(self) -> None:
         if self.ray is not None:
             return
@@ -113,7 +121,7 @@ class Driver:
 
     # ── from the host ──
     def serve(self) -> None:
-        threading.Thread(target=self.connect, daemon=True, name="snakepit-ray-connect").start()
+        threading.Thread(target=self._connect_and_stay, daemon=True, name="snakepit-ray-connect").start()
         # ray.init retries an address where no cluster answers for minutes: give up sooner, and say so.
         timer = threading.Timer(float(self.settings.get("connect_timeout_s") or 60), self._connect_timeout)
         timer.daemon = True
@@ -173,6 +181,7 @@ class Driver:
                 self.ray.shutdown()
             except Exception:
                 pass
+        self.closed.set()
 
 
 class Worker:
