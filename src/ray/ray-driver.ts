@@ -64,7 +64,9 @@ export class RayDriver implements RayLinkPort {
           runtime_env: backend.runtimeEnv,
           init: backend.init,
           ship_bridge: backend.shipBridge,
-          connect_timeout_s: config.startupTimeoutMs / 1000,
+          // Most of the start-up budget: a cluster that never answers is reported as such before the worker's
+          // start deadline says only that it did not become ready.
+          connect_timeout_s: (config.startupTimeoutMs * 0.75) / 1000,
         }),
       },
       cwd: config.cwd,

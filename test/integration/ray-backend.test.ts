@@ -112,6 +112,7 @@ describe('ray backend', () => {
   run('a lost driver fails its calls typed, and the pool comes back through a new one', async () => {
     const pit = await start(1);
     const [driver] = driverPids(process.pid);
+    const [before] = await whereAll(pit, 1);
     const call = pit.execute('sleep', { seconds: 30 }).catch((e: unknown) => e);
     await eventually(() => pit.workers()[0]!.load > 0, 5_000, 'the call to run');
     process.kill(driver!, 'SIGKILL');
@@ -121,6 +122,8 @@ describe('ray backend', () => {
     expect(err.message).toContain('Ray driver');
     expect(await pit.execute('echo', { value: 'back' }, { timeoutMs: 60_000 })).toBe('back');
     expect(driverPids(process.pid).filter((p) => p !== driver)).toHaveLength(1);
+    // The dead driver's actor went with its job.
+    await eventually(() => !alive(before!.pid) && !alive(before!.ppid), 15_000, 'the old actor to end');
     await pit.close();
   });
 
@@ -189,6 +192,22 @@ describe('ray backend', () => {
       rmSync(tempDir, { recursive: true, force: true });
     }
   });
+
+  run(
+    'no cluster at the address: start fails typed within startupTimeoutMs, naming the cluster',
+    async () => {
+      const err = (await Snakepit.start({
+        adapter: RAY_PROBE,
+        size: 1,
+        logger: false,
+        startupTimeoutMs: 5_000,
+        backend: { kind: 'ray', address: '127.0.0.1:9' },
+      }).catch((e: unknown) => e)) as WorkerStartError;
+      expect(err).toBeInstanceOf(WorkerStartError);
+      expect(err.message).toMatch(/Ray cluster at 127\.0\.0\.1:9/);
+      await eventually(() => driverPids(process.pid).length === 0, 10_000, 'the driver to end');
+    },
+  );
 
   run('without `ray` in the interpreter, start fails naming the package', async () => {
     const err = (await Snakepit.start({
