@@ -1,7 +1,7 @@
 /**
- * RayDriver: the pool's one Ray driver process (`python -m snakepit_bridge.ray.driver`, spawned with a socket on
- * fd 3) and the frames it shares with the host, several workers over one socket (the frame layout is in
- * python/snakepit_bridge/ray/driver.py and docs/DISTRIBUTED.md).
+ * RayDriver: a Ray driver process (`python -m snakepit_bridge.ray.driver`, spawned with a socket on fd 3; one per
+ * cluster, shared by a host's pools) and the frames it shares with the host, several workers over one socket
+ * (docs/PROTOCOL.md §11).
  *
  * The driver connects to the cluster in the background; workers asked for before that wait in the driver. If it
  * cannot connect (no `ray` installed, no cluster at the address) or later exits (the cluster connection died and

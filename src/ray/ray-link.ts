@@ -7,7 +7,7 @@
  *          └── driver gone / cluster unreachable ───────┴── actor died ────► ended: lost (why)
  */
 import { Duplex } from 'node:stream';
-import type { ExitInfo, OutputStream, WorkerLink } from '../worker/worker-link.js';
+import { askThenKill, type ExitInfo, type OutputStream, type WorkerLink } from '../worker/worker-link.js';
 
 const TAIL_LINES = 40;
 
@@ -127,18 +127,8 @@ export class RayLink implements WorkerLink {
     this.#port.ref(this.#number, ref && this.exitInfo === undefined);
   }
 
-  async stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
-    if (this.exitInfo) return this.exitInfo;
-    if (ask && this.placement) {
-      ask();
-      const ended = await Promise.race([
-        this.exited,
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs).unref()),
-      ]);
-      if (ended) return ended;
-    }
-    this.signal('SIGKILL');
-    return this.exited;
+  stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
+    return askThenKill(this, graceMs, this.placement ? ask : undefined);
   }
 
   // ── from the driver ──
