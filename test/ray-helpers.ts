@@ -66,6 +66,16 @@ export async function startLocalRay(
   extra: NodeSpec[] = [],
   options: ClusterOptions = {},
 ): Promise<LocalRay> {
+  try {
+    return await startOnce(head, extra, options);
+  } catch (err) {
+    // A port of the random range taken meanwhile, or `ray start` slow on a loaded machine: once more, elsewhere.
+    console.warn(`a local Ray did not start, trying other ports: ${(err as Error).message.slice(0, 500)}`);
+    return startOnce(head, extra, options);
+  }
+}
+
+async function startOnce(head: NodeSpec, extra: NodeSpec[], options: ClusterOptions): Promise<LocalRay> {
   const tempDir = mkdtempSync('/tmp/spray-'); // short: Ray's socket paths live under it
   const base = 20_000 + Math.floor(Math.random() * 400) * 100;
   let next = base;
