@@ -4,13 +4,16 @@
  *   local     spawned workers, frames on a socket pair (the default)
  *   grpc      remote workers: `serve --grpc` on loopback, the same frames over one WorkerChannel stream each
  *   snakepit  Snakepit-style workers: one unary RPC per call (ExecuteTool), for interop — shown for scale
+ *   ray       Ray actors (`backend: { kind: 'ray' }`): the frames through the pool's Ray driver and one actor
+ *             call per batch each way; opt in with --transports …,ray (needs `ray`; a local Ray is started by
+ *             the driver for each round unless --ray-address names a running cluster)
  *
  * Workloads (2 workers each): a trivial call (`add`) sequential — p50/p99 — and with 64 in flight — calls/s; a
  * stream of small dicts (`count`) — chunks/s; a 1 MiB bytes argument echoed back — round trip, median ms.
  * Rounds are interleaved so machine noise hits every transport alike; the table shows medians (min–max).
  *
  * Flags: --rounds N (3), --seq N (5000), --conc N (20000), --stream N (100000), --bytes N (50 round trips),
- *        --transports local,grpc,snakepit
+ *        --transports local,grpc,snakepit[,ray], --ray-address host:port
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +33,7 @@ const { values: flags } = parseArgs({
     stream: { type: 'string', default: '100000' },
     bytes: { type: 'string', default: '50' },
     transports: { type: 'string', default: 'local,grpc,snakepit' },
+    'ray-address': { type: 'string' },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -41,7 +45,7 @@ const IN_FLIGHT = 64;
 const WORKERS = 2;
 const GRPC_TARGET = 20_000; // docs/PERFORMANCE.md "Targets": remote path over loopback, 64 in flight
 const ADAPTER = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';
-type Transport = 'local' | 'grpc' | 'snakepit';
+type Transport = 'local' | 'grpc' | 'snakepit' | 'ray';
 const transports = flags.transports.split(',') as Transport[];
 
 interface Sample {
@@ -74,6 +78,22 @@ function config(transport: Transport, address: string | undefined): SnakepitConf
   const base = { adapter: ADAPTER, logger: false as const };
   if (transport === 'grpc') {
     return { ...base, transport, endpoints: [address!], grpc: { workersPerEndpoint: WORKERS } };
+  }
+  if (transport === 'ray') {
+    const address = flags['ray-address'];
+    return {
+      ...base,
+      size: WORKERS,
+      startupTimeoutMs: 120_000,
+      backend: {
+        kind: 'ray',
+        address: address ?? 'local',
+        // A local Ray of this round's own: a small object store, no dashboard.
+        init: address
+          ? {}
+          : { num_cpus: 4, object_store_memory: 100 * 1024 * 1024, include_dashboard: false },
+      },
+    };
   }
   return { ...base, transport, size: WORKERS };
 }
@@ -142,6 +162,7 @@ async function main(): Promise<void> {
     local: 'local (socket pair)',
     grpc: 'grpc (WorkerChannel stream)',
     snakepit: 'snakepit (unary RPC per call)',
+    ray: 'ray (driver + actor calls)',
   };
   console.log('');
   console.log(

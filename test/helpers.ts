@@ -9,6 +9,8 @@ import type { Logger } from '../src/util/logger.js';
 
 export const SHOWCASE = 'snakepit_bridge.adapters.showcase:ShowcaseAdapter';
 export const FIXTURES_PYTHONPATH = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'python');
+/** The directory holding the bridge package (`snakepit_bridge`). */
+export const BRIDGE_PYTHONPATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'python');
 
 export interface LogLine {
   level: string;

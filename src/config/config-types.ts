@@ -7,6 +7,7 @@ import type { CodecName } from '../protocol/messages.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 import type { PoolHooks, ResolvedHooks } from '../hooks/adapter-hooks.js';
 import type { CommandConfig, RuntimeKind } from './runtime-config.js';
+import type { RayBackendConfig, ResolvedRayBackend } from '../ray/ray-config.js';
 
 export interface QueueConfig {
   /** Most calls waiting for a worker; one more is refused with PoolSaturatedError. Default 10,000. */
@@ -275,6 +276,8 @@ export interface PoolConfig {
   command?: CommandConfig;
   /** Host-side adapter hooks: argument validation and transformation, result post-processing, per-tool timeouts. */
   hooks?: PoolHooks;
+  /** Where the workers run: `{ kind: 'ray', … }` makes each a Ray actor (docs/DISTRIBUTED.md). Default: local processes. */
+  backend?: RayBackendConfig;
 }
 
 /** Session affinity modes (Snakepit's names; `strict` and `prefer` are accepted as aliases). */
@@ -541,6 +544,8 @@ export interface CheckedPoolConfig {
   /** Runtime `command`: the worker's command line, executable first (runtime `node`: set by locateConfig). */
   command: string[] | undefined;
   hooks: ResolvedHooks | undefined;
+  /** Set when the workers are Ray actors. */
+  backend: ResolvedRayBackend | undefined;
 }
 
 /** How to find a pool's interpreter: the resolution order of `findPython` / `resolvePython` with these inputs. */

@@ -17,6 +17,7 @@ import {
 } from './checks.js';
 import type { AffinityMode, CheckedPoolConfig, HostFacts, PoolConfig, PythonConfig } from './config-types.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveBackend } from '../ray/ray-config.js';
 import { resolveGrpcConfig, resolveSnakepitStyle, resolveTransport } from '../remote/grpc-config.js';
 import {
   GENERIC_ADAPTER,
@@ -75,6 +76,7 @@ export const POOL_KEYS = [
   'module',
   'command',
   'hooks',
+  'backend',
   'template',
 ] as const satisfies readonly (keyof PoolConfig)[];
 /** Compiles only while POOL_KEYS names every key of PoolConfig (the other direction is the `satisfies` above). */
@@ -101,6 +103,7 @@ export function resolvePool(
   }
   const transport = resolveTransport(where, pool);
   const runtime = resolveRuntime(where, pool, host.cwd);
+  const backend = resolveBackend(where, pool.backend, transport, runtime.runtime);
   if (runtime.runtime !== 'python') checkForeignRuntime(where, runtime.runtime, pool);
   const libraries = resolveLibraries(pool.libraries, where);
   const adapterGiven = runtime.runtime === 'python' && (pool.adapter !== undefined || libraries.length === 0);
@@ -212,7 +215,12 @@ export function resolvePool(
     module: runtime.module,
     command: runtime.command,
     hooks: resolveHooks(`${where}.hooks`, pool.hooks),
-    template: resolveTemplate(`${where}.template`, pool.template, { transport, ...runtime }),
+    backend,
+    template: resolveTemplate(`${where}.template`, pool.template, {
+      transport,
+      ...runtime,
+      ray: backend !== undefined,
+    }),
   };
 }
 

@@ -21,7 +21,7 @@ export function forkSafePlatform(platform: NodeJS.Platform = process.platform): 
 export function resolveTemplate(
   key: string,
   value: unknown,
-  pool: { transport: TransportKind; runtime: RuntimeKind; command: string[] | undefined },
+  pool: { transport: TransportKind; runtime: RuntimeKind; command: string[] | undefined; ray?: boolean },
 ): ResolvedTemplate {
   let enabled: boolean | undefined;
   let preload: string[] = [];
@@ -39,12 +39,16 @@ export function resolveTemplate(
     throw new ConfigError(key, `must be true, false or { enabled, preload }, got ${describe(value)}`);
   }
   // Only the Python bridge forks (a `command` or the Node runtime is the user's own process), and only where this
-  // host starts the workers itself.
-  const python = pool.runtime === 'python' && pool.command === undefined && pool.transport === 'local';
+  // host starts the workers itself (not Ray actors).
+  const python =
+    pool.runtime === 'python' &&
+    pool.command === undefined &&
+    pool.transport === 'local' &&
+    pool.ray !== true;
   if (enabled === true && !python) {
     throw new ConfigError(
       key,
-      'applies to Python workers this host starts itself (runtime "python", transport "local", no command)',
+      'applies to Python workers this host starts itself (runtime "python", transport "local", no command, no Ray backend)',
     );
   }
   return { enabled: python && (enabled ?? forkSafePlatform()), preload };

@@ -4,11 +4,12 @@
  */
 import { snakepitLinks } from '../interop/snakepit-link.js';
 import { grpcLinks } from '../remote/remote-fleet.js';
+import { rayLinks } from '../ray/ray-backend.js';
 import type { LinkHost, LinkKind, PoolLinks } from '../worker/link-kind.js';
 import type { WorkerHandle } from '../worker/worker-handle.js';
 import type { LinkFactory } from '../worker/worker-link.js';
 
-export const LINK_KINDS: readonly LinkKind[] = [grpcLinks, snakepitLinks];
+export const LINK_KINDS: readonly LinkKind[] = [grpcLinks, snakepitLinks, rayLinks];
 
 /** The pool's links of every kind its config uses, as one PoolLinks (every hook reaches each kind). */
 export function openLinks(host: LinkHost, kinds: readonly LinkKind[] = LINK_KINDS): Required<PoolLinks> {
@@ -37,8 +38,8 @@ export function openLinks(host: LinkHost, kinds: readonly LinkKind[] = LINK_KIND
     stop(): void {
       for (const links of open) links.stop?.();
     },
-    close(): void {
-      for (const links of open) links.close?.();
+    async close(): Promise<void> {
+      await Promise.all(open.map((links) => links.close?.()));
     },
   };
 }

@@ -327,7 +327,7 @@ export class PoolSupervisor {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
     await this.#template?.close(graceMs ?? this.#host.config.killGraceMs);
-    this.#links.close();
+    await this.#links.close();
     this.#memoryWatch?.stop();
     this.#workers = [];
   }

@@ -11,7 +11,7 @@ import type { Client, ClientDuplexStream, Metadata, StatusObject } from '@grpc/g
 import type { ChannelInMessage, ChannelOutMessage, Grpc } from './grpc-proto.js';
 import { GrpcByteStream } from './grpc-stream.js';
 
-import type { ExitInfo, OutputStream, WorkerLink } from '../worker/worker-link.js';
+import { askThenKill, type ExitInfo, type OutputStream, type WorkerLink } from '../worker/worker-link.js';
 
 const TAIL_LINES = 40;
 
@@ -76,18 +76,8 @@ export class RemoteLink implements WorkerLink {
     /* an open gRPC stream holds the event loop until the pool closes (grpc-js has no per-call unref) */
   }
 
-  async stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
-    if (this.exitInfo) return this.exitInfo;
-    if (ask && this.#call) {
-      ask();
-      const ended = await Promise.race([
-        this.exited,
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs).unref()),
-      ]);
-      if (ended) return ended;
-    }
-    this.signal('SIGKILL');
-    return this.exited;
+  stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
+    return askThenKill(this, graceMs, this.#call ? ask : undefined);
   }
 
   #connect(): void {

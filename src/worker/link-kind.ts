@@ -39,8 +39,8 @@ export interface PoolLinks {
   onExit?(worker: WorkerHandle): void;
   /** The pool is closing: no more reconnecting. */
   stop?(): void;
-  /** The pool has stopped its workers: release what is left (channels). */
-  close?(): void;
+  /** The pool has stopped its workers: release what is left (channels, a driver process); close() awaits it. */
+  close?(): void | Promise<void>;
 }
 
 export interface LinkKind {

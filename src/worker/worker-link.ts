@@ -47,3 +47,25 @@ export type LinkFactory = (options: {
   workerId: string;
   onLine(stream: OutputStream, line: string): void;
 }) => WorkerLink;
+
+/**
+ * `stop` for a link with no local process to wait on: `ask` (when given), up to `graceMs` for the worker to end,
+ * then SIGKILL through `link.signal`; resolves with its exit.
+ */
+export async function askThenKill(
+  link: Pick<WorkerLink, 'exited' | 'exitInfo' | 'signal'>,
+  graceMs: number,
+  ask: (() => void) | undefined,
+): Promise<ExitInfo> {
+  if (link.exitInfo) return link.exitInfo;
+  if (ask) {
+    ask();
+    const ended = await Promise.race([
+      link.exited,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs).unref()),
+    ]);
+    if (ended) return ended;
+  }
+  link.signal('SIGKILL');
+  return link.exited;
+}

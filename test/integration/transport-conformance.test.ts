@@ -2,7 +2,7 @@
 // call at a time per worker (process) or several on its threads (thread), must behave the same — results, errors,
 // timeouts, cancellation, sessions, streams, object references, host calls, crashes, recycling and logs.
 // (Parameterised, not copied: test/transport-harness.ts starts a Snakepit per transport and profile.)
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortError,
   CallTimeoutError,
@@ -31,6 +31,9 @@ describe.each(TRANSPORT_PROFILES)('transport conformance: %s, profile %s', (tran
   const harness = new TransportHarness(transport, profile);
   afterAll(() => harness.close());
   const run = transportAvailable(transport) ? it : it.skip;
+  beforeAll(async () => {
+    if (transportAvailable(transport)) await harness.prepare();
+  }, 120_000);
 
   describe.each(['msgpack', 'json'] as const)('values over %s', (codec) => {
     run('returns every basic type, and 1 MiB of bytes both ways', async () => {
