@@ -16,7 +16,7 @@ import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, startTicks, type TreeMarker } from '../limits/containment.js';
 import { readProcText } from '../util/proc.js';
 import { captureLines } from './output-lines.js';
-import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
+import { type ExitInfo, type OutputStream, stopInSteps, type WorkerLink } from './worker-link.js';
 import { OUTPUT_DRAIN_MS } from './worker-process.js';
 
 /** Polling for the end of a worker whose template is gone. */
@@ -138,14 +138,8 @@ export class ForkedWorker implements WorkerLink {
     }
   }
 
-  async stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
-    if (this.exitInfo) return this.exitInfo;
-    ask?.();
-    if (await this.#exitsWithin(ask ? graceMs : 0)) return this.exitInfo!;
-    this.signal('SIGTERM');
-    if (await this.#exitsWithin(graceMs)) return this.exitInfo!;
-    this.signal('SIGKILL');
-    return this.exited;
+  stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
+    return stopInSteps(this, graceMs, ask);
   }
 
   #onForked(pid: number): void {
@@ -177,18 +171,6 @@ export class ForkedWorker implements WorkerLink {
     this.channel.once('close', () => this.orphaned()); // its end: the template reports the status, or the pid does
     connect(this.#stdout, 'o');
     connect(this.#stderr, 'e');
-  }
-
-  #exitsWithin(ms: number): Promise<boolean> {
-    if (this.exitInfo) return Promise.resolve(true);
-    if (ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      void this.exited.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
   }
 
   #exit(info: ExitInfo): void {

@@ -69,3 +69,33 @@ export async function askThenKill(
   link.signal('SIGKILL');
   return link.exited;
 }
+
+/**
+ * Stop a process this host started, in steps: `ask` (the polite request, e.g. a shutdown frame), then SIGTERM after
+ * `graceMs`, then SIGKILL after another `graceMs`. Resolves with its exit.
+ */
+export async function stopInSteps(
+  proc: Pick<WorkerLink, 'exited' | 'exitInfo' | 'signal'>,
+  graceMs: number,
+  ask: (() => void) | undefined,
+): Promise<ExitInfo> {
+  if (proc.exitInfo) return proc.exitInfo;
+  ask?.();
+  if (await exitsWithin(proc, ask ? graceMs : 0)) return proc.exitInfo!;
+  proc.signal('SIGTERM');
+  if (await exitsWithin(proc, graceMs)) return proc.exitInfo!;
+  proc.signal('SIGKILL');
+  return proc.exited;
+}
+
+function exitsWithin(proc: Pick<WorkerLink, 'exited' | 'exitInfo'>, ms: number): Promise<boolean> {
+  if (proc.exitInfo) return Promise.resolve(true);
+  if (ms <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void proc.exited.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { WorkerCgroup } from '../limits/cgroup.js';
 import { endTree, markerOf, startTicks, type TreeMarker } from '../limits/containment.js';
 import { captureLines } from './output-lines.js';
-import type { ExitInfo, OutputStream, WorkerLink } from './worker-link.js';
+import { type ExitInfo, type OutputStream, stopInSteps, type WorkerLink } from './worker-link.js';
 
 export interface WorkerProcessOptions {
   executable: string;
@@ -114,26 +114,8 @@ export class WorkerProcess implements WorkerLink {
    * Stop in steps: `ask` (the polite request, e.g. a shutdown frame), then SIGTERM after `graceMs`, then
    * SIGKILL after another `graceMs`. Resolves when the process has exited.
    */
-  async stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
-    if (this.exitInfo) return this.exitInfo;
-    ask?.();
-    if (await this.#exitsWithin(ask ? graceMs : 0)) return this.exitInfo!;
-    this.signal('SIGTERM');
-    if (await this.#exitsWithin(graceMs)) return this.exitInfo!;
-    this.signal('SIGKILL');
-    return this.exited;
-  }
-
-  #exitsWithin(ms: number): Promise<boolean> {
-    if (this.exitInfo) return Promise.resolve(true);
-    if (ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      void this.exited.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+  stop(graceMs: number, ask?: () => void): Promise<ExitInfo> {
+    return stopInSteps(this, graceMs, ask);
   }
 
   #exit(info: ExitInfo, resolve: (info: ExitInfo) => void): void {
