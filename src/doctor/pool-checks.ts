@@ -29,13 +29,15 @@ export function poolCheck(stats: PoolStats): DoctorCheck {
     stats.nextRestartInMs === undefined
       ? 'a start is under way'
       : `next attempt in ${stats.nextRestartInMs} ms`;
+  // Judged by ready workers: `workers` also counts one the back-off is starting right now, which may fail again.
+  const ready = stats.available + stats.busy;
   return {
     id,
-    status: stats.workers === 0 ? 'fail' : 'warn',
+    status: ready === 0 ? 'fail' : 'warn',
     message:
-      `pool "${stats.pool}" is degraded${since}: ${running} running, ${stats.restartFailures} failed start(s) ` +
-      `in a row; ${next}` +
-      (stats.workers === 0 ? '; its calls fail at once with the start error' : ''),
+      `pool "${stats.pool}" is degraded${since}: ${ready} of ${stats.size} workers ready, ${stats.restartFailures} ` +
+      `failed start(s) in a row; ${next}` +
+      (ready === 0 ? '; its calls fail at once with the start error' : ''),
     fix: `fix what makes its workers fail to start (below), then call pit.resume("${stats.pool}") (or wait for the next attempt)`,
     ...(stats.lastStartError ? { details: stats.lastStartError.split('\n').slice(-12) } : {}),
   };

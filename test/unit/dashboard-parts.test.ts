@@ -19,42 +19,9 @@ import { parseDashboardUrl } from '../../src/dashboard/top-client.js';
 import { printable, renderTop } from '../../src/dashboard/top-view.js';
 import { applyUpdate } from '../../src/dashboard/viewer-state.js';
 import { WorkerLineage } from '../../src/dashboard/worker-lineage.js';
-import type { PoolStats } from '../../src/pool/pool-stats.js';
+import { stats } from './fake-pool-stats.js';
 import type { SnakepitEvents } from '../../src/telemetry/event-bus.js';
 import { LogHistogram } from '../../src/telemetry/histogram.js';
-
-function stats(over: Partial<PoolStats> = {}): PoolStats {
-  const zero = { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
-  return {
-    pool: 'default',
-    state: 'running',
-    size: 1,
-    workers: 1,
-    available: 1,
-    busy: 0,
-    queued: 0,
-    inFlight: 0,
-    requests: 0,
-    errors: 0,
-    timeouts: 0,
-    saturations: 0,
-    restarts: 0,
-    recycles: 0,
-    retries: 0,
-    returned: 0,
-    degraded: false,
-    degradedSince: undefined,
-    restartFailures: 0,
-    nextRestartInMs: undefined,
-    lastStartError: undefined,
-    transfer: { sharedValues: 0, sharedBytes: 0, inlineValues: 0, inlineBytes: 0 },
-    heartbeatsMissed: 0,
-    latencyMs: zero,
-    queueWaitMs: zero,
-    streamChunks: 0,
-    ...over,
-  };
-}
 
 describe('PoolHistory', () => {
   it('turns counters into per-second rates and the latency of each interval into percentiles', () => {
