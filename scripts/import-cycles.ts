@@ -115,8 +115,15 @@ export const LAYER_RULES: LayerRule[] = [
   {
     rule: 'only the link registry reaches a transport (config checks their keys; index.ts exports their helpers)',
     from: ['src/'],
-    exceptFrom: ['src/remote/', 'src/interop/', 'src/pool/link-registry.ts', 'src/config/', 'src/index.ts'],
-    forbidden: ['src/remote/', 'src/interop/'],
+    exceptFrom: [
+      'src/remote/',
+      'src/interop/',
+      'src/ray/',
+      'src/pool/link-registry.ts',
+      'src/config/',
+      'src/index.ts',
+    ],
+    forbidden: ['src/remote/', 'src/interop/', 'src/ray/'],
   },
   {
     rule: 'a worker, a call and the wire below them know no pool, session, telemetry, transport kind or facade',
@@ -127,6 +134,7 @@ export const LAYER_RULES: LayerRule[] = [
       'src/telemetry/',
       'src/remote/',
       'src/interop/',
+      'src/ray/',
       'src/dashboard/',
       'src/cli/',
       'src/snakepit.ts',
