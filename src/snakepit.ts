@@ -125,7 +125,6 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    await loadArrow(); // apache-arrow Tables cross as Arrow when the package is installed (docs/DATA.md)
     const resolved = await locateConfig(resolveConfig(config));
     if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
     await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
@@ -134,11 +133,14 @@ export class Snakepit implements AsyncDisposable {
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const allOrNothing = resolved.startPolicy === 'all';
     const starting = Promise.allSettled(pools.map((p) => p.start(allOrNothing))); // the workers are spawned by now
-    // Importing the OpenTelemetry API takes ~15 ms: it happens while the workers start (no call runs before we return).
+    // Importing apache-arrow (when installed: its Tables cross as Arrow, docs/DATA.md) takes ~350 ms here, the
+    // OpenTelemetry API ~15 ms: both happen while the workers start (no call runs before we return).
+    const arrowLoaded = loadArrow();
     const tracing = await loadCallTracer(resolved.telemetry.tracing).then(
       (tracer): PromiseSettledResult<CallTracer | undefined> => ({ status: 'fulfilled', value: tracer }),
       (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
     );
+    await arrowLoaded; // never rejects: without the package, Tables simply do not cross
     const results = [...(await starting), tracing];
     let failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (tracing.status === 'fulfilled') pit.#telemetry.useTracer(tracing.value);
