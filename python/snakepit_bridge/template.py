@@ -193,7 +193,7 @@ class Template:
         if getattr(cls, "__fork_safe__", True) is False:
             return "the adapter declares __fork_safe__ = False"
         threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-        native = _task_count() - 1
+        native = _native_threads()
         if threads or native > 0:
             return ("importing the adapter started %d thread(s)%s; a fork would copy none of them. Start "
                     "threads in initialize(), which runs in each worker"
@@ -397,11 +397,31 @@ def _preload_names(text: str):
     return names
 
 
-def _task_count() -> int:
+# Native threads a library starts at import that survive a fork by design: jemalloc (bundled with pyarrow, which
+# pandas imports when installed) runs a background purging thread and handles fork itself (its prefork/postfork
+# hooks stop the thread and let the child start its own when needed).
+FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})
+
+
+def _native_threads() -> int:
+    """Threads of this process besides the main one that are not known to be fork-safe (from /proc, so threads C
+    code started count too)."""
     try:
-        return len(os.listdir("/proc/self/task"))
+        tids = os.listdir("/proc/self/task")
     except OSError:
-        return 1
+        return 0
+    count = 0
+    for tid in tids:
+        if int(tid) == os.getpid():
+            continue
+        try:
+            with open("/proc/self/task/%s/comm" % tid) as f:
+                name = f.read().strip()
+        except OSError:
+            name = ""  # it ended meanwhile, or cannot be read: count it
+        if name not in FORK_SAFE_NATIVE_THREADS:
+            count += 1
+    return count
 
 
 def _open_sockets(exclude) -> int:

@@ -1,7 +1,9 @@
 // Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolvePython } from '../../src/python-env/interpreter.js';
 import { eventually, processesMatching, recordingLogger, requireOptional, start } from '../helpers.js';
 import {
   expectGone,
@@ -183,6 +185,22 @@ describe.runIf(LINUX)('the template', () => {
     } finally {
       await pit.close();
     }
+  });
+
+  it('forks an adapter that imports pandas and pyarrow (their allocator thread is fork-safe by design)', async (ctx) => {
+    const python = resolvePython(undefined).executable;
+    const has = spawnSync(python, ['-c', 'import pandas, pyarrow'], { stdio: 'ignore' }).status === 0;
+    if (!requireOptional(has, 'pandas and pyarrow')) return ctx.skip();
+    const pit = await start({ adapter: 'snakepit_fixtures.forking_pandas:PandasAtImportAdapter', size: 2 });
+    try {
+      const [template] = templatePids(pit.runId);
+      expect(pit.stats('default').template?.state).toBe('ready');
+      const facts = await Promise.all(pit.workers().map(() => pit.execute<Facts>('facts')));
+      for (const f of facts) expect(f.ppid).toBe(template);
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
   });
 
   it('leaves nothing when the host is killed: neither the template nor the workers it forked (busy in C code)', async () => {
