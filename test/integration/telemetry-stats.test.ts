@@ -8,6 +8,7 @@ import { collectMetrics, METRIC_DEFS, renderExposition } from '../../src/telemet
 import { loadPromClient, renderWithPromClient } from '../../src/telemetry/prometheus.js';
 import { eventually, start } from '../helpers.js';
 import { parsePrometheusText } from '../prom-text.js';
+import { fakePoolStats } from '../fake-pool-stats.js';
 
 const ADAPTER = 'snakepit_fixtures.observable:ObservableAdapter';
 const N = 40;
@@ -146,34 +147,14 @@ describe('the exposition text', () => {
     const queueWait = new LogHistogram();
     for (const ms of [0.0005, 0.05, 0.2, 1, 3.3, 40, 900, 70_000]) latency.record(ms);
     queueWait.record(0.01);
-    const stats = {
+    const stats = fakePoolStats({
       pool: 'a"b\\c\nd', // every character that needs escaping in a label value
-      state: 'running' as const,
-      size: 1,
-      workers: 1,
-      available: 1,
-      busy: 0,
-      queued: 0,
-      inFlight: 0,
       requests: 8,
       errors: 1,
-      timeouts: 0,
-      saturations: 0,
-      restarts: 0,
-      recycles: 0,
-      retries: 0,
-      returned: 0,
       heartbeatsMissed: 2,
-      degraded: false,
-      degradedSince: undefined,
-      restartFailures: 0,
-      nextRestartInMs: undefined,
-      lastStartError: undefined,
-      transfer: { sharedValues: 0, sharedBytes: 0, inlineValues: 0, inlineBytes: 0 },
       latencyMs: latency.summary(),
       queueWaitMs: queueWait.summary(),
-      streamChunks: 0,
-    };
+    });
     const worker = {
       id: 'w-1',
       pool: stats.pool,

@@ -19,7 +19,7 @@ import { parseDashboardUrl } from '../../src/dashboard/top-client.js';
 import { printable, renderTop } from '../../src/dashboard/top-view.js';
 import { applyUpdate } from '../../src/dashboard/viewer-state.js';
 import { WorkerLineage } from '../../src/dashboard/worker-lineage.js';
-import { stats } from './fake-pool-stats.js';
+import { fakePoolStats as stats } from '../fake-pool-stats.js';
 import type { SnakepitEvents } from '../../src/telemetry/event-bus.js';
 import { LogHistogram } from '../../src/telemetry/histogram.js';
 

@@ -1,7 +1,7 @@
 // pit.doctor()'s per-pool check (src/doctor/pool-checks.ts): what it says of a pool from its stats.
 import { describe, expect, it } from 'vitest';
 import { poolCheck, poolsReport } from '../../src/doctor/pool-checks.js';
-import { stats } from './fake-pool-stats.js';
+import { fakePoolStats as stats } from '../fake-pool-stats.js';
 
 const degraded = { state: 'degraded', degraded: true, restartFailures: 3, lastStartError: 'boom' } as const;
 

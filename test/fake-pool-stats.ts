@@ -1,7 +1,7 @@
-// A PoolStats snapshot for unit tests of what reads one (dashboard, doctor): a healthy 1-worker pool, then `over`.
-import type { PoolStats } from '../../src/pool/pool-stats.js';
+// A PoolStats snapshot for unit tests of what reads one (dashboard, doctor, metrics): a healthy 1-worker pool, then `over`.
+import type { PoolStats } from '../src/pool/pool-stats.js';
 
-export function stats(over: Partial<PoolStats> = {}): PoolStats {
+export function fakePoolStats(over: Partial<PoolStats> = {}): PoolStats {
   const zero = { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
   return {
     pool: 'default',
