@@ -60,10 +60,7 @@ export async function askThenKill(
   if (link.exitInfo) return link.exitInfo;
   if (ask) {
     ask();
-    const ended = await Promise.race([
-      link.exited,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs).unref()),
-    ]);
+    const ended = await exitWithin(link, graceMs);
     if (ended) return ended;
   }
   link.signal('SIGKILL');
@@ -81,21 +78,27 @@ export async function stopInSteps(
 ): Promise<ExitInfo> {
   if (proc.exitInfo) return proc.exitInfo;
   ask?.();
-  if (await exitsWithin(proc, ask ? graceMs : 0)) return proc.exitInfo!;
+  const asked = await exitWithin(proc, ask ? graceMs : 0);
+  if (asked) return asked;
   proc.signal('SIGTERM');
-  if (await exitsWithin(proc, graceMs)) return proc.exitInfo!;
+  const termed = await exitWithin(proc, graceMs);
+  if (termed) return termed;
   proc.signal('SIGKILL');
   return proc.exited;
 }
 
-function exitsWithin(proc: Pick<WorkerLink, 'exited' | 'exitInfo'>, ms: number): Promise<boolean> {
-  if (proc.exitInfo) return Promise.resolve(true);
-  if (ms <= 0) return Promise.resolve(false);
+/** Its exit, once it has exited within `ms`; undefined when it has not. */
+function exitWithin(
+  proc: Pick<WorkerLink, 'exited' | 'exitInfo'>,
+  ms: number,
+): Promise<ExitInfo | undefined> {
+  if (proc.exitInfo) return Promise.resolve(proc.exitInfo);
+  if (ms <= 0) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void proc.exited.then(() => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void proc.exited.then((info) => {
       clearTimeout(timer);
-      resolve(true);
+      resolve(info);
     });
   });
 }
