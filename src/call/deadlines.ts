@@ -37,6 +37,9 @@ class Entry implements Deadline {
 /** Compaction: only once a FIFO has this many entries, and more than half of them are dead. */
 const COMPACT_MIN = 256;
 
+/** Re-arms for a timer that fired before its deadline by the real clock, before the deadline counts as due. */
+const MAX_EARLY_FIRES = 5;
+
 class Fifo {
   readonly #timeoutMs: number;
   readonly #lists: Map<number, Fifo>;
@@ -44,8 +47,9 @@ class Fifo {
   #head = 0;
   #live = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer was armed for: due when it fires, whatever the clock says (fake timers in tests). */
+  /** The deadline the timer was armed for, and how many times it fired short of it (see `#expire`). */
   #armedFor = 0;
+  #early = 0;
 
   constructor(timeoutMs: number, lists: Map<number, Fifo>) {
     this.#timeoutMs = timeoutMs;
@@ -83,13 +87,25 @@ class Fifo {
   }
 
   #arm(at: number): void {
+    if (at !== this.#armedFor) this.#early = 0;
     this.#armedFor = at;
     this.#timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(at - performance.now())));
   }
 
   #expire(): void {
     this.#timer = undefined;
-    const now = Math.max(performance.now(), this.#armedFor);
+    let now = performance.now();
+    if (now < this.#armedFor) {
+      // Node fires timers from the loop's cached clock, which can lag performance.now() by the time the current
+      // loop turn has run: the timer may fire up to that much early. Wait out the rest, so no call expires before its
+      // timeout. A clock that never moves (fake timers that fake setTimeout but not performance) must not loop
+      // forever: after a few early fires the armed deadline counts as due.
+      if (++this.#early <= MAX_EARLY_FIRES) {
+        this.#timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(this.#armedFor - now)));
+        return;
+      }
+      now = this.#armedFor;
+    }
     const entries = this.#entries;
     // Entries expire in order; a fire() may register new deadlines (a retry) or cancel others: both are safe,
     // since new entries go to the end and a cancelled one is skipped.

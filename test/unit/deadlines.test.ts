@@ -32,6 +32,42 @@ describe('Deadlines', () => {
     expect(at - t0).toBeGreaterThanOrEqual(15);
   });
 
+  it('waits out the rest when the timer fires before the deadline by the real clock', () => {
+    // Node fires timers from the loop's cached clock, which lags performance.now(): here the clock says 14.2 ms when
+    // the 15 ms timer fires.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let clock = 0;
+      vi.spyOn(performance, 'now').mockImplementation(() => clock);
+      const d = new Deadlines();
+      let fired = 0;
+      d.add(15, () => fired++);
+      clock = 14.2;
+      vi.advanceTimersByTime(15);
+      expect(fired).toBe(0);
+      clock = 15;
+      vi.advanceTimersByTime(1);
+      expect(fired).toBe(1);
+      expect(d.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('still fires on fake timers whose clock never moves', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      vi.spyOn(performance, 'now').mockReturnValue(0);
+      const d = new Deadlines();
+      let fired = 0;
+      d.add(15, () => fired++);
+      vi.advanceTimersByTime(100);
+      expect(fired).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('drops its timer when every deadline was cancelled', () => {
     const cleared = vi.spyOn(globalThis, 'clearTimeout');
     const d = new Deadlines();
