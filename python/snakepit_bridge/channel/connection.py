@@ -102,8 +102,9 @@ class Connection:
         """Return ``msg`` as a complete frame, ready for ``buffer()``.
 
         ``on_bad(value, path)`` replaces a value that has no form (a reference, a marker); by default such
-        a value raises SerializationError. ``inline``: the caller knows no value of ``msg`` can go to shared
-        memory (only scalars, no bytes or arrays), so the codec skips that bookkeeping (``Codec.encode_inline``).
+        a value raises SerializationError. ``inline``: the caller knows no value of ``msg`` can go to
+        shared memory (only scalars, no bytes or arrays), so the codec skips that bookkeeping
+        (``Codec.encode_inline``).
 
         A small frame is one ``bytes``; a large one is a ``(header, body)`` tuple, so the body is never
         copied just to put four bytes in front of it.
@@ -113,7 +114,10 @@ class Connection:
             PayloadTooLarge: the body is above ``max_frame_bytes``.
         """
         codec = self.codec
-        body = codec.encode_inline(msg) if inline else codec.encode(msg) if on_bad is None else codec.encode(msg, on_bad)
+        if inline:
+            body = codec.encode_inline(msg)
+        else:
+            body = codec.encode(msg) if on_bad is None else codec.encode(msg, on_bad)
         size = len(body)
         if size > self.max_frame_bytes:
             raise PayloadTooLarge(size, self.max_frame_bytes)

@@ -1,11 +1,11 @@
 """Call records and the table of open calls, shared by the reader, main and event-loop threads.
 
-A call moves QUEUED -> RUNNING -> DONE. ``start()`` is the single step that either starts a call or honours a
-cancel that came first (CPython's ``set_running_or_notify_cancel``), under the table's lock, as are ``cancel``
-and ``withdraw``. ``finish()`` succeeds once per call, so every call gets exactly one terminal frame whichever
-thread gets there first: the winner is whoever removes the call from the table, one ``dict.pop`` (atomic in
-CPython, with or without the GIL), so answering takes no lock. ``add()`` is one ``dict.setdefault`` for the same
-reason. Each call then takes the lock once, in ``start()``.
+A call moves QUEUED -> RUNNING -> DONE. ``start()`` is the single step that either starts a call or
+honours a cancel that came first (CPython's ``set_running_or_notify_cancel``), under the table's lock, as
+are ``cancel`` and ``withdraw``. ``finish()`` succeeds once per call, so every call gets exactly one
+terminal frame whichever thread gets there first: the winner is whoever removes the call from the table,
+one ``dict.pop`` (atomic in CPython, with or without the GIL), so answering takes no lock. ``add()`` is one
+``dict.setdefault`` for the same reason. Each call then takes the lock once, in ``start()``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class Call:
     )
 
     def __init__(self, msg: dict, client=None) -> None:
-        # Runs for every call frame: ``msg.get`` bound once, and the optional fields read only when the frame has
-        # more than the ones every call has (``fields`` counts those).
+        # Runs for every call frame: ``msg.get`` bound once, and the optional fields read only when the
+        # frame has more than the ones every call has (``fields`` counts those).
         get = msg.get
         call_id, tool, args = get("id"), get("tool"), get("args")
         if call_id is None or tool is None:
@@ -195,10 +195,18 @@ class CallTable:
     def finish(self, call: Call) -> bool:
         """Any thread: -> DONE. True only for the first caller, who then sends the terminal frame.
 
-        Whoever takes the call out of the table wins (``withdraw`` takes it out too). A call is in the table from
-        ``add`` on, and every call is added before anything can answer it.
+        Whoever takes the call out of the table wins (``withdraw`` takes it out too). A call is in the
+        table from ``add`` on, and every call is added before anything can answer it. A call already done
+        does not touch the table: its id may belong to a newer call by now (a host may reuse an id once
+        its call has ended); should one slip through in the instant before ``state`` is set, the newer
+        call is put back.
         """
-        if self._calls.pop(call.id, None) is not call:
+        if call.state is DONE:
+            return False
+        found = self._calls.pop(call.id, None)
+        if found is not call:
+            if found is not None:
+                self._calls.setdefault(found.id, found)
             return False
         call.state = DONE
         return True
@@ -222,8 +230,9 @@ class CallTable:
         with self._lock:
             for call_id in ids:
                 call = self._calls.get(call_id)
+                # pop: not finished meanwhile (finish takes no lock)
                 if call is not None and call.state is QUEUED and call.cancel_reason is None \
-                        and self._calls.pop(call_id, None) is call:  # not finished meanwhile (finish takes no lock)
+                        and self._calls.pop(call_id, None) is call:
                     call.state = DONE
                     given.append(call_id)
         return given
