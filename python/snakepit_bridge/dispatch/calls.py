@@ -42,7 +42,7 @@ class Call:
         call_id, tool, args = get("id"), get("tool"), get("args")
         if call_id is None or tool is None:
             raise ProtocolError("call frame without %r" % ("id" if call_id is None else "tool"))
-        fields = 3  # type, id, tool
+        fields = 3 if "type" in msg else 2  # id, tool, and type when the frame names it
         if args is None:
             args = {}
         else:
