@@ -4,7 +4,7 @@
  * which holds what `require` loaded, an ES module loaded by `require` included.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,12 @@ interface Stage {
   [key: string]: unknown;
 }
 
-/** Run `script` (ES module text; `Snakepit`, `stage(name, extra)` and `pit` options in scope) in a fresh Node. */
-function stages(script: string): Promise<Stage[]> {
-  const dist = join(REPO, 'dist', 'src', 'index.js');
+/**
+ * Run `script` (ES module text; `Snakepit`, `stage(name, extra)` and the pool's `options` in scope) in a fresh
+ * Node, with snakepit loaded from `root` (the repository, or a copy of its layout made of links).
+ */
+function stages(script: string, root = REPO, nodeArgs: string[] = []): Promise<Stage[]> {
+  const dist = join(root, 'dist', 'src', 'index.js');
   if (!existsSync(dist)) throw new Error('dist is not built: run `npm run build` (npm test does)');
   const dir = mkdtempSync(join(tmpdir(), 'snakepit-arrow-load-'));
   const log = join(dir, 'imports.log');
@@ -35,7 +38,7 @@ function stages(script: string): Promise<Stage[]> {
     import { Snakepit } from ${JSON.stringify(dist)};
     import { createRequire } from 'node:module';
     import { readFileSync } from 'node:fs';
-    const require = createRequire(${JSON.stringify(join(REPO, 'package.json'))});
+    const require = createRequire(${JSON.stringify(join(root, 'package.json'))});
     const arrowFiles = (list) => list.filter((p) => p.includes('/apache-arrow/'));
     const stage = (name, extra = {}) => console.log(JSON.stringify({
       stage: name,
@@ -52,6 +55,7 @@ function stages(script: string): Promise<Stage[]> {
     execFile(
       process.execPath,
       [
+        ...nodeArgs,
         '--import',
         join(REPO, 'test', 'fixtures', 'import-log', 'register.mjs'),
         '--input-type=module',
@@ -110,6 +114,46 @@ describe('apache-arrow is loaded when a table first crosses', () => {
     if ((process.features as { require_module?: boolean }).require_module) {
       expect(sent!['sameClass']).toBe(true);
       expect(sent!.required.filter((p) => p.endsWith('.js'))).toEqual([]);
+    }
+  });
+});
+
+describe('without apache-arrow on the host', () => {
+  /** The repository's layout made of links, with every package of node_modules but apache-arrow. */
+  function withoutApacheArrow(): string {
+    const root = mkdtempSync(join(tmpdir(), 'snakepit-no-arrow-'));
+    for (const entry of ['dist', 'python', 'package.json']) symlinkSync(join(REPO, entry), join(root, entry));
+    mkdirSync(join(root, 'node_modules'));
+    for (const entry of readdirSync(join(REPO, 'node_modules'))) {
+      if (entry !== 'apache-arrow')
+        symlinkSync(join(REPO, 'node_modules', entry), join(root, 'node_modules', entry));
+    }
+    return root;
+  }
+
+  it('starts, serves, and fails only the call whose result is a table, saying what to install', async (ctx) => {
+    if (!requireOptional(HAS_PYARROW, 'pyarrow and pandas')) return ctx.skip();
+    const root = withoutApacheArrow();
+    try {
+      // --preserve-symlinks: modules resolve from the links' folder, where apache-arrow is missing
+      const [done] = await stages(
+        `
+        const pit = await Snakepit.start(options);
+        const error = await pit.execute('make_table', { n: 3, kind: 'pyarrow' }).then(() => undefined, (e) => e);
+        const after = await pit.execute('echo', { value: [1, 'two'] });
+        stage('done', { name: error?.name, message: error?.message, after, workers: pit.workers().length });
+        await pit.close();
+      `,
+        root,
+        ['--preserve-symlinks'],
+      );
+      expect(done).toMatchObject({ name: 'SerializationError', after: [1, 'two'], workers: 1 });
+      expect(done!['message']).toMatch(
+        /apache-arrow package is not installed on the host \(npm install apache-arrow\)/,
+      );
+      expect(loaded(done!)).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
