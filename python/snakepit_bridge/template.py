@@ -64,7 +64,8 @@ CHECK_S = 0.5
 MAX_LINE = 64 * 1024
 ACCEPT_TIMEOUT_S = 30.0  # a forked worker the host never connects to leaves after this long
 SPARE_AFTER_S = 0.1  # the spare is forked once no request and no child's exit came for this long
-MAX_SPARES_LOST = 3  # a spare keeps dying before it is used (something kills idle processes): fork on request only
+MAX_SPARES_LOST = 3
+LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out  # a spare keeps dying before it is used (something kills idle processes): fork on request only
 
 
 def main(argv) -> int:
@@ -185,13 +186,25 @@ class Template:
         """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit."""
         if why and self.children:
             sys.stderr.write("snakepit_bridge template: %s; stopping %d worker(s)\n" % (why, len(self.children)))
-        for pid in list(self.children) + ([self.spare[0]] if self.spare else []):
+        pids = list(self.children) + ([self.spare[0]] if self.spare else [])
+        for pid in pids:
             for target in (-pid, pid):
                 try:
                     os.kill(target, signal.SIGKILL)
                     break
                 except OSError:
                     continue
+        # Reap them before leaving (briefly: one in uninterruptible sleep must not hold us), so that when the host
+        # sees the template gone, the workers it forked are gone too, a fork it asked for a moment ago included.
+        deadline = time.monotonic() + LEAVE_REAP_S
+        for pid in pids:
+            while time.monotonic() < deadline:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0]:
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.002)
         os._exit(0)
 
     # ------------------------------------------------------------------------------------------- imports

@@ -126,7 +126,7 @@ describe.runIf(LINUX)('the template', () => {
         fromSpare = facts.find((f) => f.pid === spare);
       }
       expect(fromSpare).toMatchObject({ ppid: template, imported_in: template, initialized_in: spare });
-      expect(fromSpare.worker_id).not.toBe(victim.id);
+      expect(fromSpare!.worker_id).not.toBe(victim.id);
       // The template forks the next spare once it is quiet again.
       await eventually(() => spares().length === 1 && spares()[0] !== spare, 5_000, 'the next spare');
     } finally {
