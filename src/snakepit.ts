@@ -2,7 +2,7 @@
  * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
  * channels) lives in private fields users cannot reach.
  */
-import './arrow/arrow-tables.js'; // Tables cross as Arrow; apache-arrow itself loads when one first does
+import { registerArrowTables } from './arrow/arrow-tables.js';
 import { afterCall, beforeCall, hasResultHooks } from './hooks/adapter-hooks.js';
 import {
   type CallMethodOptions,
@@ -47,6 +47,9 @@ import { HostCallRouter } from './tools/host-call-router.js';
 import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
 import { nestedCallOptions } from './tools/tool-scope.js';
 import { newRunId } from './worker/worker-handle.js';
+
+// Tables cross as Arrow; apache-arrow itself loads when the first one does (arrow-tables.ts).
+registerArrowTables();
 
 export type { CallMethodOptions, ExecuteOptions, RefCallOptions, StreamOptions, ToolArgs };
 

@@ -2,10 +2,11 @@
  * Loading apache-arrow, synchronously, the first time a table crosses (arrow-tables.ts): the codecs encode and
  * decode synchronously, so there is no later moment to await an import in.
  *
- * Node's `require` loads it at once. The ES module build (what `import 'apache-arrow'` gives) is preferred where
- * Node can `require` an ES module (Node ≥ 20.19, ≥ 22.12): a program that made its Table with `import` already
- * holds that very module, so loading it costs nothing and the Tables that come back are of its own classes.
- * Elsewhere the CommonJS build is loaded; its Tables pass apache-arrow's `instanceof Table` checks all the same.
+ * Node's `require` loads it at once. A program that `require`d apache-arrow itself has its CommonJS build loaded:
+ * that copy is used. Otherwise the ES module build (what `import 'apache-arrow'` gives) is preferred where Node can
+ * `require` an ES module (Node ≥ 20.19, ≥ 22.12): a program that made its Table with `import` already holds that
+ * very module, so loading it costs nothing and the Tables that come back are of its own classes. Elsewhere the
+ * CommonJS build is loaded; its Tables pass apache-arrow's `instanceof Table` checks all the same.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +36,8 @@ function requireArrow(): ArrowModule | undefined {
   } catch {
     return undefined;
   }
+  const required = require.cache[main]; // the program `require`d it already: its copy costs nothing
+  if (required?.loaded) return required.exports as ArrowModule;
   const esm = (process.features as { require_module?: boolean }).require_module ? esmEntry(main) : undefined;
   if (esm) {
     try {

@@ -47,12 +47,16 @@ function arrowTag(table: object): TagMap {
   return { [TAG_KEY]: 'arrow', ipc: Buffer.from(ipc.buffer, ipc.byteOffset, ipc.byteLength) };
 }
 
-registerTaggedClass(ArrowTableShape, arrowTag);
+/** Tables cross as Arrow from now on (the codecs learn the class and the tag kind); calling it again is a no-op. */
+export function registerArrowTables(): void {
+  registerTaggedClass(ArrowTableShape, arrowTag);
+  registerTagKind('arrow', reviveArrow);
+}
 
-registerTagKind('arrow', (tag) => {
+function reviveArrow(tag: TagMap): unknown {
   const bytes = tag['shm'] !== undefined ? readShared(tag['shm']) : tag['ipc'];
   if (!(bytes instanceof Uint8Array)) throw new Error('arrow tag: ipc must be bytes');
   const arrow = arrowOrThrow(MISSING_APACHE_ARROW);
   if (tag['shm'] === undefined) noteInline(bytes.byteLength); // a large table from a remote worker: for stats
   return arrow.tableFromIPC(bytes);
-});
+}

@@ -157,3 +157,38 @@ describe('without apache-arrow on the host', () => {
     }
   });
 });
+
+describe('a CommonJS program', () => {
+  it('that required apache-arrow itself has its copy used: the ES module build is never loaded', async (ctx) => {
+    if (!requireOptional(HAS_PYARROW, 'pyarrow and pandas')) return ctx.skip();
+    const cjs = join(REPO, 'dist', 'cjs', 'index.cjs');
+    const script = `
+      const { Snakepit } = require(${JSON.stringify(cjs)});
+      const arrow = require('apache-arrow');
+      (async () => {
+        const pit = await Snakepit.start({ adapter: 'snakepit_fixtures.shared_memory:ShmAdapter', size: 1,
+          logger: false, pythonPath: [${JSON.stringify(FIXTURES_PYTHONPATH)}] });
+        const back = await pit.execute('make_table', { n: 3, kind: 'pyarrow' });
+        const info = await pit.execute('frame_info', { frame: arrow.tableFromArrays({ x: Float64Array.of(1, 2) }) });
+        console.log(JSON.stringify({ sameClass: back.constructor === arrow.Table, x_sum: info.x_sum,
+          loaded: Object.keys(require.cache).filter((p) => p.includes('/apache-arrow/Arrow.node')) }));
+        await pit.close();
+      })();
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const result = JSON.parse(out.trim().split('\n').pop()!) as {
+      sameClass: boolean;
+      x_sum: number;
+      loaded: string[];
+    };
+    expect(result).toEqual({
+      sameClass: true,
+      x_sum: 3,
+      loaded: [join(REPO, 'node_modules', 'apache-arrow', 'Arrow.node.js')],
+    });
+  });
+});
