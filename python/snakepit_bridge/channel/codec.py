@@ -153,6 +153,13 @@ class MsgpackCodec(Codec):
             return SHARED.encoding(self._encode, _share_result_bytes(msg), on_bad)
         return self._encode(msg, on_bad)
 
+    def encode_inline(self, msg: dict) -> bytes:
+        # Scalars only: no shared-memory bookkeeping (Codec.encode_inline), and _encode's fast path inlined.
+        try:
+            return self._local.packer.pack(msg)
+        except Exception:  # no packer on this thread yet, or a value it cannot pack: _encode does the rest
+            return self._encode(msg)
+
     def _encode(self, msg: dict, on_bad=None) -> bytes:
         if on_bad is None:
             try:

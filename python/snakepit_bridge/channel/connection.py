@@ -20,7 +20,7 @@ import threading
 import time
 
 from .codec import Codec
-from .framing import DEFAULT_MAX_FRAME_BYTES, FrameDecoder, ProtocolError, frame
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameDecoder, ProtocolError
 
 __all__ = ["Connection", "PayloadTooLarge", "ChannelClosed"]
 
@@ -98,11 +98,13 @@ class Connection:
 
     # ------------------------------------------------------------------------------------ writing
 
-    def encode(self, msg: dict, on_bad=None):
+    def encode(self, msg: dict, on_bad=None, inline: bool = False):
         """Return ``msg`` as a complete frame, ready for ``buffer()``.
 
         ``on_bad(value, path)`` replaces a value that has no form (a reference, a marker); by default such
-        a value raises SerializationError.
+        a value raises SerializationError. ``inline``: the caller knows no value of ``msg`` can go to
+        shared memory (only scalars, no bytes or arrays), so the codec skips that bookkeeping
+        (``Codec.encode_inline``).
 
         A small frame is one ``bytes``; a large one is a ``(header, body)`` tuple, so the body is never
         copied just to put four bytes in front of it.
@@ -111,11 +113,15 @@ class Connection:
             SerializationError: a value in ``msg`` has no encoding (the error names its path).
             PayloadTooLarge: the body is above ``max_frame_bytes``.
         """
-        body = self.codec.encode(msg) if on_bad is None else self.codec.encode(msg, on_bad)
+        codec = self.codec
+        if inline:
+            body = codec.encode_inline(msg)
+        else:
+            body = codec.encode(msg) if on_bad is None else codec.encode(msg, on_bad)
         size = len(body)
         if size > self.max_frame_bytes:
             raise PayloadTooLarge(size, self.max_frame_bytes)
-        return frame(body) if size < LARGE_WRITE_BYTES else (_U32.pack(size), body)
+        return _U32.pack(size) + body if size < LARGE_WRITE_BYTES else (_U32.pack(size), body)
 
     def buffer(self, data) -> int:
         """Queue an encoded frame without sending it; return the bytes now waiting."""

@@ -131,6 +131,11 @@ class Codec:
         """
         raise NotImplementedError
 
+    def encode_inline(self, msg: dict) -> bytes:
+        """``encode(msg)`` for a message whose values are all scalars (no bytes, no arrays): nothing of it
+        can go to shared memory, so a codec may skip what that costs (a result per call takes this path)."""
+        return self.encode(msg)
+
     def decode(self, body: bytes) -> dict:
         """Return the message in ``body``. Raises ProtocolError if it is not a valid message
         (UndecodableValue when only its values are at fault)."""

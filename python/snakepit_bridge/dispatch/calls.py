@@ -1,9 +1,11 @@
 """Call records and the table of open calls, shared by the reader, main and event-loop threads.
 
-A call moves QUEUED -> RUNNING -> DONE, each step under the table's lock. ``start()`` is the single
-step that either starts a call or honours a cancel that came first (CPython's
-``set_running_or_notify_cancel``), and ``finish()`` succeeds once per call, so every call gets exactly
-one terminal frame whichever thread gets there first.
+A call moves QUEUED -> RUNNING -> DONE. ``start()`` is the single step that either starts a call or
+honours a cancel that came first (CPython's ``set_running_or_notify_cancel``), under the table's lock, as
+are ``cancel`` and ``withdraw``. ``finish()`` succeeds once per call, so every call gets exactly one
+terminal frame whichever thread gets there first: the winner is whoever removes the call from the table,
+one ``dict.pop`` (atomic in CPython, with or without the GIL), so answering takes no lock. ``add()`` is one
+``dict.setdefault`` for the same reason. Each call then takes the lock once, in ``start()``.
 """
 
 from __future__ import annotations
@@ -34,32 +36,33 @@ class Call:
     )
 
     def __init__(self, msg: dict, client=None) -> None:
-        # Runs for every call frame: ``msg.get`` bound once.
+        # Runs for every call frame: ``msg.get`` bound once, and the optional fields read only when the
+        # frame has more than the ones every call has (``fields`` counts those).
         get = msg.get
         call_id, tool, args = get("id"), get("tool"), get("args")
         if call_id is None or tool is None:
             raise ProtocolError("call frame without %r" % ("id" if call_id is None else "tool"))
+        fields = 3  # type, id, tool
         if args is None:
             args = {}
+        else:
+            fields += 1
         if not isinstance(call_id, int) or not isinstance(tool, str) or not isinstance(args, dict):
             raise ProtocolError("malformed call frame: id %r, tool %r" % (call_id, tool))
         self.id = call_id
         self.tool = tool
         self.args = args
-        self.session = get("session")
         timeout_ms = get("timeout_ms")
         if timeout_ms is None:
             self.deadline = None
         elif type(timeout_ms) in (int, float):
             self.deadline = time.monotonic() + timeout_ms / 1000.0
+            fields += 1
         else:
             raise ProtocolError("call %r: timeout_ms must be a number, got %r" % (call_id, timeout_ms))
-        self.slot = get("slot")  # where to record that it began, in the ledger (ledger.py)
-        stream = self.stream = bool(get("stream"))
-        self.trace = get("trace")
-        self.correlation_id = get("correlation_id")
-        graceful = get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
-        self.graceful = graceful if isinstance(graceful, dict) else None
+        slot = self.slot = get("slot")  # where to record that it began, in the ledger (ledger.py)
+        if slot is not None:
+            fields += 1
         self.state = QUEUED
         self.kind = None
         self.cancel_reason = None  # set once, by the reader, when the host cancels
@@ -68,13 +71,8 @@ class Call:
         self.loop = None  # the event loop of an async stream (for credit wake-ups)
         # Stream credit: ``granted`` is written only by the reader, ``spent`` only by the producer,
         # so neither update can be lost; ``cond`` lets a sync producer sleep until more is granted.
-        if stream:
-            window = get("window")
-            self.granted = window if isinstance(window, int) else UNLIMITED_CREDIT
-            self.cond = threading.Condition()
-        else:
-            self.granted = UNLIMITED_CREDIT
-            self.cond = None
+        self.granted = UNLIMITED_CREDIT
+        self.cond = None
         self.spent = 0
         self.wake_async = None  # callable run on the loop when credit arrives or the call is cancelled
         self._context = None
@@ -84,6 +82,23 @@ class Call:
         self.style = None  # the tool's call style (tools.call_style), set by invoke.resolve()
         self.sender = None  # the StreamSender of a tool that pushes its chunks
         self.span = None  # its OpenTelemetry span, while traced (tracing.py)
+        if len(msg) == fields:  # the usual call: none of the fields below
+            self.session = self.trace = self.correlation_id = self.graceful = None
+            self.stream = False
+            return
+        self.session = get("session")
+        self.trace = get("trace")
+        self.correlation_id = get("correlation_id")
+        graceful = get("graceful")  # values with no form become markers (PROTOCOL.md section 3.1)
+        self.graceful = graceful if isinstance(graceful, dict) else None
+        if get("stream"):
+            self.stream = True
+            window = get("window")
+            if isinstance(window, int):
+                self.granted = window
+            self.cond = threading.Condition()
+        else:
+            self.stream = False
 
     @property
     def context(self) -> SessionContext:
@@ -151,10 +166,8 @@ class CallTable:
 
     def add(self, call: Call) -> None:
         """Reader thread: register a call as it arrives, so a cancel right behind it finds it."""
-        with self._lock:
-            if call.id in self._calls:
-                raise ProtocolError("call id %r is already open" % (call.id,))
-            self._calls[call.id] = call
+        if self._calls.setdefault(call.id, call) is not call:  # one atomic step: no lock needed
+            raise ProtocolError("call id %r is already open" % (call.id,))
 
     def start(self, call: Call, kind: str) -> bool:
         """Main thread: QUEUED -> RUNNING on ``kind``.
@@ -180,13 +193,23 @@ class CallTable:
             call.kind = ASYNC
 
     def finish(self, call: Call) -> bool:
-        """Any thread: -> DONE. True only for the first caller, who then sends the terminal frame."""
-        with self._lock:
-            if call.state is DONE:
-                return False
-            call.state = DONE
-            self._calls.pop(call.id, None)
-            return True
+        """Any thread: -> DONE. True only for the first caller, who then sends the terminal frame.
+
+        Whoever takes the call out of the table wins (``withdraw`` takes it out too). A call is in the
+        table from ``add`` on, and every call is added before anything can answer it. A call already done
+        does not touch the table: its id may belong to a newer call by now (a host may reuse an id once
+        its call has ended); should one slip through in the instant before ``state`` is set, the newer
+        call is put back.
+        """
+        if call.state is DONE:
+            return False
+        found = self._calls.pop(call.id, None)
+        if found is not call:
+            if found is not None:
+                self._calls.setdefault(found.id, found)
+            return False
+        call.state = DONE
+        return True
 
     def cancel(self, call_id, reason: str):
         """Reader thread: mark a call cancelled. Returns ``(call, state, kind)``, or None if not open."""
@@ -207,9 +230,10 @@ class CallTable:
         with self._lock:
             for call_id in ids:
                 call = self._calls.get(call_id)
-                if call is not None and call.state is QUEUED and call.cancel_reason is None:
+                # pop: not finished meanwhile (finish takes no lock)
+                if call is not None and call.state is QUEUED and call.cancel_reason is None \
+                        and self._calls.pop(call_id, None) is call:
                     call.state = DONE
-                    del self._calls[call_id]
                     given.append(call_id)
         return given
 

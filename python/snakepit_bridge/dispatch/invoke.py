@@ -41,7 +41,14 @@ def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
         if table.execute_tool is not None:
             call.func, call.is_async = table.execute_tool, table.execute_is_async
             return True
-        tool = table.get(call.tool)
+        tool = table.tools.get(call.tool)
+        if tool is None:
+            tool = table.get(call.tool)  # a tool known only by name (resolve_tool), or none
+        elif tool.names_only and not tool.streams:  # the common case: two set tests, no call to problem()
+            keys = call.args.keys()
+            if keys <= tool.names and tool.required <= keys:
+                call.func, call.is_async, call.style = tool.func, tool.is_async, tool.style
+                return True
     if tool is None:
         worker.answer(call, error=bridge_error(
             "unknown_tool", "unknown tool %s" % short(call.tool), {"tool": clip(call.tool),
@@ -110,7 +117,11 @@ def run_call(worker: WorkerApi, call, kind=SYNC, interrupter=None) -> None:
     try:
         try:
             interrupter.enter(call)
-            result = _invoke(worker, call)
+            # The common case inline (a tool method taking its arguments as keywords); _invoke has the others.
+            if call.style is None and worker.tools.plain:
+                result = call.func(**call.args)
+            else:
+                result = _invoke(worker, call)
         finally:
             interrupter.leave()
     except CallCancelled as exc:  # raised in a pool thread it carries no reason: the call has it
@@ -125,7 +136,10 @@ def run_call(worker: WorkerApi, call, kind=SYNC, interrupter=None) -> None:
         current_call.reset(token)
         if traced is not None:
             tracing.deactivate(traced)
-    _deliver(worker, call, result, interrupter)
+    if type(result) in _PLAIN and not call.stream:  # the common case, without _deliver's probes
+        worker.answer(call, result)
+    else:
+        _deliver(worker, call, result, interrupter)
 
 
 _PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])

@@ -25,7 +25,7 @@ class Tool:
     """One callable tool and what the dispatcher needs to know before calling it."""
 
     __slots__ = ("name", "func", "spec", "names", "required", "var_keyword", "is_async", "is_asyncgen",
-                 "is_generator", "style", "checks", "extra_check", "converters", "streams")
+                 "is_generator", "style", "checks", "extra_check", "converters", "streams", "names_only")
 
     def __init__(self, name: str, func, meta) -> None:
         self.name = name
@@ -57,6 +57,10 @@ class Tool:
         if (style is None or "params" not in style) and (meta is None or meta.validate):
             self._compile_checks(self.spec.get("input_schema"))
             self.converters = _converters(func, params)
+        # Nothing to check but the names (no **kwargs, no hint that says something, no conversion): the
+        # caller may test the two sets itself and call problem() only when they fail (invoke.resolve).
+        self.names_only = (not self.var_keyword and not self.checks and self.extra_check is None
+                           and not self.converters)
 
     def _compile_checks(self, schema) -> None:
         # One check per parameter whose hint says something (a bare ``x`` or ``x: Any`` costs nothing).
@@ -160,6 +164,9 @@ class ToolTable:
         # resolve_tool(name) -> a Tool-like object or None: tools known only by name (the generic adapter).
         # Called on the reader thread for names that are not @tool methods; it must not run user code.
         self.resolve_tool = getattr(adapter, "resolve_tool", None)
+        # A tool with no call style gets its arguments as keywords and nothing else (invoke.run_call's fast
+        # path): no execute_tool, and no attribute to set before each call.
+        self.plain = self.execute_tool is None and not self.assign_context
 
     def get(self, name: str) -> Tool | None:
         tool = self.tools.get(name)

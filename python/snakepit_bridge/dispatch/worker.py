@@ -193,9 +193,13 @@ class Worker:
                 else:
                     batch = queue.get()
                 lone = len(batch) == 1
+                inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
                 for msg in batch:
                     self.busy_since = monotonic()
-                    self._handle(msg)
+                    if inline and type(msg) is Call:  # _handle's common case, without the extra call
+                        run_call(self, msg)
+                    else:
+                        self._handle(msg)
                     if self.state is EXITED:
                         break
                 if queue.empty():
@@ -334,7 +338,7 @@ class Worker:
         if error is None:
             msg = {"type": "result", "id": call.id, "value": value}
             try:
-                data = conn.encode(msg)
+                data = conn.encode(msg, None, type(value) in _SCALARS)
             except SerializationError as exc:
                 try:  # a marker (graceful) or, in a session, a reference for what cannot go by value
                     data = self.encode_leaves(call, msg, exc)
@@ -443,6 +447,10 @@ class Worker:
 if TYPE_CHECKING:
     def _implements_worker_api(worker: Worker) -> WorkerApi:
         return worker  # mypy checks here that Worker has everything WorkerApi promises
+
+
+# Results of these types hold nothing that could go to shared memory (Connection.encode's ``inline``).
+_SCALARS = frozenset([int, float, bool, str, type(None)])
 
 
 def _spin_seconds(value: str | None) -> float:
