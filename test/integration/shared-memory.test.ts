@@ -261,6 +261,7 @@ describe('hostile shared-memory handles', () => {
     ['a result segment', shm({ seg: 'r0' })],
     ['a path', shm({ seg: '../../../etc/passwd' })],
     ['a segment that does not exist', shm({ seg: 'a999' })],
+    ['a segment name that is not text', shm({ seg: ['a0'] })],
     ['a negative offset', shm({ off: -1 })],
     ['a range past the end', shm({ off: 0, len: 2 ** 40 })],
     ['a length that is not an integer', shm({ len: 'eight' })],

@@ -52,10 +52,12 @@ def available() -> bool:
 
 
 class _Mapped:
-    __slots__ = ("fd", "map", "size")
+    __slots__ = ("fd", "map", "size", "view")
 
     def __init__(self, fd: int, mapping, size: int) -> None:
         self.fd, self.map, self.size = fd, mapping, size
+        # One view of a whole argument mapping, sliced per value (cheaper than a new memoryview each time).
+        self.view = memoryview(mapping) if mapping is not None and size else None
 
 
 class SharedMemory:
@@ -115,18 +117,26 @@ class SharedMemory:
             return nest([bool(v) for v in items] if dtype == "bool" else items, shape)
         # A view of the mapping: read-only because the mapping is (ACCESS_READ), so a tool cannot write into
         # memory the host will reuse.
-        return np.frombuffer(view, dtype=np.dtype(dtype).newbyteorder("<"), count=count).reshape(shape)
+        little = _LITTLE.get(dtype)
+        if little is None:
+            little = _LITTLE[dtype] = np.dtype(dtype).newbyteorder("<")
+        array = np.frombuffer(view, dtype=little, count=count)
+        return array if len(shape) == 1 else array.reshape(shape)
 
     def read_view(self, handle: dict) -> memoryview:
         """A read-only view of the bytes a handle (``{seg, off, len}``) names (an Arrow stream read in place)."""
         if self.prefix is None:
             raise ShmError("a shared-memory handle arrived, but shared memory is off for this worker")
         seg, off, length = handle.get("seg"), handle.get("off"), handle.get("len")
-        if not isinstance(seg, str) or not ARG_SUFFIX.match(seg):
-            raise ShmError("handle names segment %r, which is not an argument segment" % (str(seg)[:40],))
         if type(off) is not int or type(length) is not int or off < 0 or length < 0:
             raise ShmError("handle has a bad range (offset %r, length %r)" % (off, length))
-        return memoryview(self._arg(seg, off + length).map)[off:off + length]
+        # A segment mapped before was checked then: the common case skips the suffix check.
+        mapped = self._args.get(seg) if type(seg) is str else None
+        if mapped is None or off + length > mapped.size:
+            if not isinstance(seg, str) or not ARG_SUFFIX.match(seg):
+                raise ShmError("handle names segment %r, which is not an argument segment" % (str(seg)[:40],))
+            mapped = self._arg(seg, off + length)
+        return mapped.view[off:off + length]
 
     def _arg(self, seg: str, end: int) -> _Mapped:
         mapped = self._args.get(seg)
@@ -257,6 +267,10 @@ class SharedMemory:
                     os.unlink(os.path.join(SHM_DIR, name))
                 except OSError:
                     pass
+
+
+# numpy dtypes of the dtype names, little-endian (as the host sends them), made once each.
+_LITTLE: dict = {}
 
 
 def _check_array(dtype, shape, length: int) -> int:
