@@ -64,8 +64,8 @@ CHECK_S = 0.5
 MAX_LINE = 64 * 1024
 ACCEPT_TIMEOUT_S = 30.0  # a forked worker the host never connects to leaves after this long
 SPARE_AFTER_S = 0.1  # the spare is forked once no request and no child's exit came for this long
-MAX_SPARES_LOST = 3  # a spare keeps dying before it is used (something kills idle processes): fork on request only
-LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out
+MAX_SPARES_LOST = 3
+LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out  # a spare keeps dying before it is used (something kills idle processes): fork on request only
 
 
 def main(argv) -> int:
