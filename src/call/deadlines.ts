@@ -101,7 +101,7 @@ class Fifo {
       // timeout. A clock that never moves (fake timers that fake setTimeout but not performance) must not loop
       // forever: after a few early fires the armed deadline counts as due.
       if (++this.#early <= MAX_EARLY_FIRES) {
-        this.#timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(this.#armedFor - now)));
+        this.#arm(this.#armedFor); // the same deadline: its count of early fires goes on
         return;
       }
       now = this.#armedFor;
