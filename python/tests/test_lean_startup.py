@@ -252,3 +252,35 @@ def _fresh(code: str) -> str:
                           cwd=PYTHON_DIR)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
+
+
+# ------------------------------------------------------------------------------------- lazy imports
+
+
+def test_the_template_and_a_worker_start_without_pickle():
+    # pickle serves only session moves (dispatch/session_tools.py); the template's preload is what every forked
+    # worker holds, and a cold worker imports the same before ``ready``
+    code = """
+import sys
+from snakepit_bridge.template import Template
+from snakepit_bridge.dispatch.tools import ToolTable
+from snakepit_bridge.adapters.showcase import ShowcaseAdapter
+opts = {"adapter": "snakepit_bridge.adapters.showcase:ShowcaseAdapter", "preload": ""}
+assert Template(None, opts, None, None)._preload() is None
+ToolTable(ShowcaseAdapter()).specs()
+print(sorted(m for m in ("pickle", "argparse") if m in sys.modules))
+"""
+    assert _fresh(code) == "[]"
+
+
+def test_a_session_still_moves_with_pickle_loaded_on_demand():
+    code = """
+import sys
+from snakepit_bridge.dispatch.session_tools import session_export, session_import
+from snakepit_bridge.sessions import STATES
+STATES.store("s1", "k", {"v": 1})
+out = session_export("s1")
+assert "pickle" in sys.modules and out["values"] == 1, out
+print(session_import("s2", out["state"])["values"])
+"""
+    assert _fresh(code) == "1"

@@ -7,8 +7,11 @@
  *                      ├─ unsafe: threads or sockets after the imports, __fork_safe__ = False ─► never again
  *                      └─ failed (did not import, died, startup timeout) ─► workers start cold meanwhile
  *
- * The pool never waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the
- * template is started again in the background after a pause that doubles while it keeps failing. The template is
+ * At the pool's start, its workers' fork requests are written while the template still imports: it reads them
+ * once ready and forks at once, with no round trip between its `ready` and the first fork. Later, the pool never
+ * waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the template is
+ * started again in the background after a pause that doubles while it keeps failing. A request the template
+ * could not answer (it failed, or is unsafe) starts its worker cold. The template is
  * an ordinary local process for the host's safety nets: recorded in the process registry, in the pool's limits
  * (rlimits, a cgroup of its own), gone with the host (parent-death signal, end of file on its control channel).
  * Control messages are lines of JSON, read with a bound (a hostile import could write anything).
@@ -57,7 +60,8 @@ export interface TemplateHost {
 interface PendingFork {
   resolve(pid: number): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Armed when the request is written to a ready template, or when the template it waited for is ready. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class WorkerTemplate {
@@ -104,15 +108,16 @@ export class WorkerTemplate {
   }
 
   /**
-   * A local worker's link: forked from the template when it is ready, else a cold spawn (and the template is
-   * started again in the background when its pause is over).
+   * A local worker's link: forked from the template when it is ready (or, at the pool's start, when it will be:
+   * the request waits in its control channel), else a cold spawn (and the template is started again in the
+   * background when its pause is over).
    */
   spawn(
     spec: LocalWorkerSpec,
     cold: (spec: LocalWorkerSpec) => WorkerLink,
     onForkFailed: () => void,
   ): WorkerLink {
-    if (this.#state !== 'ready') {
+    if (this.#state !== 'ready' && !this.#firstStart()) {
       this.#restartLater();
       return cold(spec);
     }
@@ -147,6 +152,11 @@ export class WorkerTemplate {
     const proc = this.#process;
     if (proc) await proc.stop(graceMs, () => proc.channel.end());
     this.#removeDir();
+  }
+
+  /** The template's first start is under way (a restarted one is not waited for: workers start cold meanwhile). */
+  #firstStart(): boolean {
+    return this.#state === 'starting' && this.#failures === 0;
   }
 
   // ── the process ──────────────────────────────────────────────────────────────────────────────────────────
@@ -247,7 +257,8 @@ export class WorkerTemplate {
         this.importMs = typeof m['import_ms'] === 'number' ? m['import_ms'] : undefined;
         if (typeof m['unsafe'] === 'string') return this.#unsafe(m['unsafe'].slice(0, 1000));
         this.#state = 'ready';
-        this.#process?.setRef(false);
+        if (this.#pending.size === 0) this.#process?.setRef(false);
+        for (const [id, pending] of this.#pending) pending.timer ??= this.#forkTimer(id);
         this.#failures = 0;
         this.reason = undefined;
         this.#settleReady?.(true);
@@ -286,20 +297,28 @@ export class WorkerTemplate {
 
   #fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number> {
     const proc = this.#process;
-    if (this.#state !== 'ready' || !proc) return Promise.reject(new Error('the template is not running'));
+    if ((this.#state !== 'ready' && !this.#firstStart()) || !proc)
+      return Promise.reject(new Error('the template is not running'));
     const id = this.#nextRequest++;
     return new Promise<number>((resolve, reject) => {
       proc.setRef(true);
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`the template did not fork within ${FORK_TIMEOUT_MS} ms`));
-        this.#fail(`did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
-      }, FORK_TIMEOUT_MS);
+      // Written now either way; timed from when the template can answer it (its start has its own deadline).
+      const timer = this.#state === 'ready' ? this.#forkTimer(id) : undefined;
       this.#pending.set(id, { resolve, reject, timer });
       proc.channel.write(
         `${JSON.stringify({ type: 'fork', id, worker: request.worker, listen: request.listen, ledger: request.ledger ?? null })}\n`,
       );
     });
+  }
+
+  #forkTimer(id: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const pending = this.#pending.get(id);
+      if (!pending) return;
+      this.#pending.delete(id);
+      pending.reject(new Error(`the template did not fork within ${FORK_TIMEOUT_MS} ms`));
+      this.#fail(`did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
+    }, FORK_TIMEOUT_MS);
   }
 
   // ── failure ──────────────────────────────────────────────────────────────────────────────────────────────

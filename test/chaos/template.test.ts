@@ -1,7 +1,7 @@
 // Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolvePython } from '../../src/python-env/interpreter.js';
 import { eventually, processesMatching, recordingLogger, requireOptional, start } from '../helpers.js';
@@ -39,6 +39,22 @@ function templatePids(runId: string, hostPid = process.pid): number[] {
 function ppidOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Live children of `pid` (zombies excluded). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[1]) === pid && fields[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    });
 }
 
 interface Draws {
@@ -89,6 +105,34 @@ describe.runIf(LINUX)('the template', () => {
     } finally {
       await pit.close();
     }
+  });
+
+  it('keeps a spare forked ahead: a replacement is that spare (initialize() runs in it then), and it leaves with the pool', async () => {
+    const pit = await start({ adapter: FORKED, size: 2 });
+    try {
+      const [template] = templatePids(pit.runId);
+      const spares = (): number[] =>
+        childrenOf(template!).filter((pid) => !pit.workers().some((w) => w.pid === pid));
+      await eventually(() => spares().length === 1, 5_000, 'a spare beside the two workers');
+      const [spare] = spares();
+      const victim = pit.workers()[0]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+      await poolBackToFull(pit, 2);
+      expect(pit.workers().map((w) => w.pid)).toContain(spare);
+      let fromSpare: Facts | undefined;
+      for (let i = 0; i < 20 && !fromSpare; i++) {
+        const facts = await Promise.all([1, 2].map(() => pit.execute<Facts>('facts')));
+        fromSpare = facts.find((f) => f.pid === spare);
+      }
+      expect(fromSpare).toMatchObject({ ppid: template, imported_in: template, initialized_in: spare });
+      expect(fromSpare!.worker_id).not.toBe(victim.id);
+      // The template forks the next spare once it is quiet again.
+      await eventually(() => spares().length === 1 && spares()[0] !== spare, 5_000, 'the next spare');
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
   });
 
   it('is killed: the workers it forked keep serving, replacements start cold, then it is started again', async () => {
