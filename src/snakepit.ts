@@ -136,8 +136,8 @@ export class Snakepit implements AsyncDisposable {
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const allOrNothing = resolved.startPolicy === 'all';
     const starting = Promise.allSettled(pools.map((p) => p.start(allOrNothing))); // the workers are spawned by now
-    // The OpenTelemetry API's import (~15 ms, when tracing is on) happens while the workers start. apache-arrow is
-    // not imported here: arrow-tables.ts loads it when a table first crosses.
+    // Neither the OpenTelemetry API (unless tracing is true or something is registered with it: tracing.ts) nor
+    // apache-arrow (arrow-tables.ts loads it when a table first crosses) is imported here.
     const tracing = await loadCallTracer(resolved.telemetry.tracing).then(
       (tracer): PromiseSettledResult<CallTracer | undefined> => ({ status: 'fulfilled', value: tracer }),
       (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
