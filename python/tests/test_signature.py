@@ -108,19 +108,19 @@ def functions(draw, future=False):
     return env["f"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(functions())
 def test_generated_functions(func):
     _same(func)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(functions(future=True))
 def test_generated_functions_with_string_annotations(func):
     _same(func)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(functions(), st.booleans())
 def test_generated_methods(func, on_class):
     cls = type("C", (), {"m": func})
