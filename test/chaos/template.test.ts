@@ -329,6 +329,28 @@ describe.runIf(LINUX)('the template', () => {
     expect(runProcesses(runId)).toEqual([]);
   });
 
+  it('is killed, then the host is killed while the workers it forked hold the GIL in C code: a warden stops them', async () => {
+    const host = startHost('orphans', { registryDir: tempDir('reg') });
+    const ready = await host.waitFor('ready');
+    const runId = ready['runId'] as string;
+    const [template] = templatePids(runId, host.child.pid);
+    const pids = ready['pids'] as number[];
+    killOnFinish([template!, ...pids, ...(ready['children'] as number[])]);
+    for (const pid of pids) expect(ppidOf(pid)).toBe(template);
+    process.kill(template!, 'SIGKILL');
+    // The host notices the template's end and starts a warden for its workers (their own threads cannot run).
+    await eventually(
+      () => processesMatching('snakepit_bridge/warden.py', `--run-id ${runId}`).length === 1,
+      10_000,
+      'the warden',
+    );
+    const wardens = processesMatching('snakepit_bridge/warden.py', `--run-id ${runId}`);
+    killOnFinish(wardens);
+    host.child.kill('SIGKILL');
+    await host.exited;
+    await expectGone([...pids, ...wardens], 3_000);
+  });
+
   it('leaves nothing when the host is killed: neither the template nor the workers it forked (busy in C code)', async () => {
     const host = startHost('orphans', { registryDir: tempDir('reg') });
     const ready = await host.waitFor('ready');
