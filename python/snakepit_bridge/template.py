@@ -38,8 +38,10 @@ What must not cross a fork (docs/WORKERS.md, "Fast start"):
 
 The template never holds a socket of one of its workers beyond the fork that made it: the listening socket and
 everything after it belong to the child. It leaves with the host (parent-death signal, end of file on the control
-socket, the host pid gone) and takes its workers along on the way; killed outright, it cannot, and its workers
-then leave on their own signs (their channel's end of file, the host pid watch, heartbeats: lifeline.py).
+socket, the host pid gone) and takes its workers along on the way, whichever sign comes first and whatever fails
+after it (its stderr may be gone with the host). Killed outright, it cannot: the host then starts a warden for its
+workers (warden.py), which stops them if the host dies, while a worker's own signs (its channel's end of file,
+the host pid watch, heartbeats: lifeline.py) need its Python threads to run.
 """
 
 from __future__ import annotations
