@@ -1,6 +1,7 @@
 """The warden: stops workers whose template is gone when their host dies.
 
-``python .../snakepit_bridge/warden.py --run-id RUN`` (run as a script: it imports nothing of the bridge)
+``python -I -S .../snakepit_bridge/warden.py --pool NAME --run-id RUN --host-pid PID`` (run as a script: it imports
+nothing of the bridge; the pool and run id are there for whoever reads the process list)
 
 A worker forked by its pool's template (template.py) has the template as its parent, and the template takes it
 along when the host dies. Once the template itself has been killed (a fork timeout under load, someone's
@@ -28,52 +29,87 @@ PR_SET_PDEATHSIG = 1
 
 
 def main(argv) -> int:
-    parent = os.getppid()
+    host = _host_pid(argv)
     _arm_parent_death_signal()
-    watched = {}  # pid -> start ticks
-    seen = False  # a worker's line came: from then on, an empty table means every one of them ended
-
-    def stop_all(*_args) -> None:
-        for pid, ticks in list(watched.items()):
-            if _start_ticks(pid) == ticks:
-                for target in (-pid, pid):  # its group (it leads one), and itself should it have left it
-                    try:
-                        os.kill(target, signal.SIGKILL)
-                    except OSError:
-                        pass
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop_all)
-    if os.getppid() != parent or parent == 1:  # the host died before the signal was armed
-        stop_all()
-    inbox = b""
+    warden = Warden()
+    signal.signal(signal.SIGTERM, lambda *_args: warden.stop_all())
+    if host is not None and os.getppid() != host:  # the host died before the signal was armed
+        warden.stop_all()
+    parent = os.getppid()
     while True:
         try:
             ready = select.select([0], [], [], CHECK_S)[0]
         except InterruptedError:
             ready = []
-        if ready:
-            data = os.read(0, 4096)
-            if not data:
-                stop_all()  # the host is gone: its end of the pipe closed with it
-            inbox += data
-            while b"\n" in inbox:
-                line, inbox = inbox.split(b"\n", 1)
-                words = line.split()
-                if words == [b"release"]:
-                    return 0
-                if len(words) == 2 and words[0].isdigit() and words[1].isdigit():
-                    watched[int(words[0])] = int(words[1])
-                    seen = True
-            if len(inbox) > 4096:
-                inbox = b""
-        if os.getppid() != parent:
-            stop_all()
-        for pid, ticks in list(watched.items()):
-            if _start_ticks(pid) != ticks:
-                del watched[pid]  # ended (or reaped and its pid reused)
-        if seen and not watched:
+        if ready and not warden.read():
+            warden.stop_all()  # the host is gone: its end of the pipe closed with it
+        if warden.released:
             return 0
+        if os.getppid() != parent:
+            warden.stop_all()
+        if warden.all_ended():
+            return 0
+
+
+class Warden:
+    def __init__(self) -> None:
+        self.watched = {}  # pid -> start ticks
+        self.seen = False  # a worker's line came: from then on, an empty table means every one of them ended
+        self.released = False
+        self.inbox = b""
+
+    def read(self) -> bool:
+        """Read what the host wrote; False at end of file."""
+        try:
+            data = os.read(0, 4096)
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.inbox += data
+        while b"\n" in self.inbox:
+            line, self.inbox = self.inbox.split(b"\n", 1)
+            words = line.split()
+            if words == [b"release"]:
+                self.released = True
+            elif len(words) == 2 and words[0].isdigit() and words[1].isdigit():
+                self.watched[int(words[0])] = int(words[1])
+                self.seen = True
+        if len(self.inbox) > 4096:
+            self.inbox = b""
+        return True
+
+    def all_ended(self) -> bool:
+        for pid, ticks in list(self.watched.items()):
+            if _start_ticks(pid) != ticks:
+                del self.watched[pid]  # ended (or reaped and its pid reused)
+        return self.seen and not self.watched
+
+    def stop_all(self) -> None:
+        """The host is gone: SIGKILL every worker still watched, and leave."""
+        # What the host wrote before it died is still in the pipe (a warden started just before its host's death
+        # has not read it yet): read it first.
+        try:
+            while select.select([0], [], [], 0)[0] and self.read():
+                pass
+        except (OSError, ValueError):
+            pass
+        if not self.released:
+            for pid, ticks in list(self.watched.items()):
+                if _start_ticks(pid) == ticks:
+                    for target in (-pid, pid):  # its group (it leads one), and itself should it have left it
+                        try:
+                            os.kill(target, signal.SIGKILL)
+                        except OSError:
+                            pass
+        os._exit(0)
+
+
+def _host_pid(argv):
+    for i in range(len(argv) - 1):
+        if argv[i] == "--host-pid" and argv[i + 1].isdigit():
+            return int(argv[i + 1])
+    return None
 
 
 def _start_ticks(pid: int):

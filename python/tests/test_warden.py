@@ -30,8 +30,8 @@ def _ticks(pid: int) -> int:
 
 
 def _warden():
-    return subprocess.Popen([sys.executable, "-I", "-S", WARDEN, "--pool", "p", "--run-id", "test"],
-                            stdin=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-I", "-S", WARDEN, "--pool", "p", "--run-id", "test",
+                             "--host-pid", str(os.getpid())], stdin=subprocess.PIPE)
 
 
 def _gone_within(proc, seconds: float) -> bool:
@@ -53,6 +53,21 @@ def test_the_host_gone_its_workers_are_killed_group_and_all():
         warden.stdin.close()  # the host's end closes: it died
         assert _gone_within(victim, 5)
         assert victim.returncode == -9
+        assert _gone_within(warden, 5)
+    finally:
+        for proc in (victim, warden):
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still():
+    victim = _victim()
+    warden = _warden()
+    try:
+        # Written and closed at once: the end of file is there with the lines, before the warden reads anything.
+        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+        warden.stdin.close()
+        assert _gone_within(victim, 5)
         assert _gone_within(warden, 5)
     finally:
         for proc in (victim, warden):

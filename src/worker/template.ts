@@ -407,6 +407,8 @@ export class WorkerTemplate {
           config.name,
           '--run-id',
           runId,
+          '--host-pid',
+          String(process.pid),
         ],
         { stdio: ['pipe', 'ignore', 'ignore'], detached: true, cwd: config.cwd },
       );
