@@ -38,8 +38,10 @@ What must not cross a fork (docs/WORKERS.md, "Fast start"):
 
 The template never holds a socket of one of its workers beyond the fork that made it: the listening socket and
 everything after it belong to the child. It leaves with the host (parent-death signal, end of file on the control
-socket, the host pid gone) and takes its workers along on the way; killed outright, it cannot, and its workers
-then leave on their own signs (their channel's end of file, the host pid watch, heartbeats: lifeline.py).
+socket, the host pid gone) and takes its workers along on the way, whichever sign comes first and whatever fails
+after it (its stderr may be gone with the host). Killed outright, it cannot: the host then starts a warden for its
+workers (warden.py), which stops them if the host dies, while a worker's own signs (its channel's end of file,
+the host pid watch, heartbeats: lifeline.py) need its Python threads to run.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ CHECK_S = 0.5
 MAX_LINE = 64 * 1024
 ACCEPT_TIMEOUT_S = 30.0  # a forked worker the host never connects to leaves after this long
 SPARE_AFTER_S = 0.1  # the spare is forked once no request and no child's exit came for this long
-MAX_SPARES_LOST = 3
-LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out  # a spare keeps dying before it is used (something kills idle processes): fork on request only
+MAX_SPARES_LOST = 3  # a spare keeps dying before it is used (something kills idle processes): fork on request only
+LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out
 
 
 def main(argv) -> int:
@@ -142,6 +144,13 @@ class Template:
             os.set_inheritable(fd, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, _ignore_signal)  # a handler, so the wake-up fd hears each child's exit
+        try:
+            self._serve_requests()
+        except BaseException as exc:  # a bug must not leave the workers without the one process that can stop them
+            self._leave("stopped by %s: %s" % (type(exc).__name__, exc))
+        return 0
+
+    def _serve_requests(self) -> None:
         last_check = time.monotonic()
         while True:
             want_spare = self.spare is None and self.spares_lost < MAX_SPARES_LOST
@@ -183,29 +192,35 @@ class Template:
         self._leave(None)
 
     def _leave(self, why) -> None:
-        """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit."""
-        if why and self.children:
-            sys.stderr.write("snakepit_bridge template: %s; stopping %d worker(s)\n" % (why, len(self.children)))
-        pids = list(self.children) + ([self.spare[0]] if self.spare else [])
-        for pid in pids:
-            for target in (-pid, pid):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                    break
-                except OSError:
-                    continue
-        # Reap them before leaving (briefly: one in uninterruptible sleep must not hold us), so that when the host
-        # sees the template gone, the workers it forked are gone too, a fork it asked for a moment ago included.
-        deadline = time.monotonic() + LEAVE_REAP_S
-        for pid in pids:
-            while time.monotonic() < deadline:
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0]:
+        """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit.
+
+        Whatever happens on the way, the process ends here: the host may be gone, and our stderr with it (a dead
+        host's files close before the kernel sends us its parent-death signal, so the end of file on the control
+        channel can come first). Saying why therefore comes after the workers are stopped, and may fail."""
+        try:
+            pids = list(self.children) + ([self.spare[0]] if self.spare else [])
+            for pid in pids:
+                for target in (-pid, pid):
+                    try:
+                        os.kill(target, signal.SIGKILL)
                         break
-                except ChildProcessError:
-                    break
-                time.sleep(0.002)
-        os._exit(0)
+                    except OSError:
+                        continue
+            # Reap them before leaving (briefly: one in uninterruptible sleep must not hold us), so that when the
+            # host sees the template gone, the workers it forked are gone too, a fork it asked for a moment ago too.
+            deadline = time.monotonic() + LEAVE_REAP_S
+            for pid in pids:
+                while time.monotonic() < deadline:
+                    try:
+                        if os.waitpid(pid, os.WNOHANG)[0]:
+                            break
+                    except ChildProcessError:
+                        break
+                    time.sleep(0.002)
+            if why and self.children:
+                _say("snakepit_bridge template: %s; stopped %d worker(s)\n" % (why, len(self.children)))
+        finally:
+            os._exit(0)
 
     # ------------------------------------------------------------------------------------------- imports
 
@@ -352,6 +367,15 @@ class Template:
             self.control.sendall(json.dumps(message).encode() + b"\n")
         except OSError:
             pass  # the host is gone: the loop notices
+
+
+def _say(text: str) -> None:
+    """A line on stderr that never blocks and never raises (the host reading it may be gone, or not reading)."""
+    try:
+        os.set_blocking(2, False)
+        os.write(2, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def _flush_output() -> None:

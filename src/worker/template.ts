@@ -16,6 +16,7 @@
  * (rlimits, a cgroup of its own), gone with the host (parent-death signal, end of file on its control channel).
  * Control messages are lines of JSON, read with a bound (a hostile import could write anything).
  */
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
+import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
@@ -75,6 +77,8 @@ export class WorkerTemplate {
   readonly #pending = new Map<number, PendingFork>();
   /** Forked workers alive, by pid: the template reports their exits. */
   readonly #children = new Map<number, ForkedWorker>();
+  /** Wardens of the workers of templates that are gone (python/snakepit_bridge/warden.py). */
+  readonly #wardens = new Set<ChildProcess>();
   #dir: string | undefined;
   #failures = 0;
   #retryAt = 0;
@@ -151,6 +155,9 @@ export class WorkerTemplate {
     clearTimeout(this.#retryTimer);
     const proc = this.#process;
     if (proc) await proc.stop(graceMs, () => proc.channel.end());
+    // The pool stopped its workers before: the wardens have nothing left to guard.
+    for (const warden of this.#wardens) warden.stdin?.end('release\n');
+    this.#wardens.clear();
     this.#removeDir();
   }
 
@@ -364,10 +371,63 @@ export class WorkerTemplate {
     proc.signal('SIGKILL');
   }
 
-  /** The template is gone: its workers' exits will not be reported, so each watches its own pid. */
+  /**
+   * The template is gone: its workers' exits will not be reported, so each watches its own pid; and it will not
+   * take them along when the host dies, so a warden will.
+   */
   #orphanChildren(): void {
     for (const child of this.#children.values()) child.orphaned();
+    this.#guard([...this.#children.keys()]);
     this.#children.clear();
+  }
+
+  /**
+   * Start a warden for workers whose template is gone (python/snakepit_bridge/warden.py): a small process with
+   * this host's parent-death signal that SIGKILLs their process groups when the host dies. Without it, a worker
+   * holding the GIL in C code would have only Python threads to notice the host's death.
+   */
+  #guard(pids: number[]): void {
+    if (this.#state === 'closed' || process.platform !== 'linux') return;
+    const lines = pids.flatMap((pid) => {
+      const ticks = startTicks(pid);
+      return ticks === undefined ? [] : [`${pid} ${ticks}\n`];
+    });
+    if (lines.length === 0) return;
+    const { config, runId } = this.#host;
+    let warden: ChildProcess;
+    try {
+      warden = spawnProcess(
+        config.python.executable,
+        // -I -S: nothing from the environment or site-packages; it needs the standard library only.
+        [
+          '-I',
+          '-S',
+          join(config.bridgeDir, 'snakepit_bridge', 'warden.py'),
+          '--pool',
+          config.name,
+          '--run-id',
+          runId,
+          '--host-pid',
+          String(process.pid),
+        ],
+        { stdio: ['pipe', 'ignore', 'ignore'], detached: true, cwd: config.cwd },
+      );
+    } catch (err) {
+      this.#host.logger.warn(
+        { pool: config.name },
+        `pool "${config.name}": could not start a warden for the workers of its template: ${(err as Error).message}`,
+      );
+      return;
+    }
+    warden.on('error', () => this.#wardens.delete(warden));
+    warden.stdin!.on('error', () => {
+      /* it left: every worker it guarded ended */
+    });
+    warden.stdin!.write(lines.join(''));
+    warden.once('exit', () => this.#wardens.delete(warden));
+    warden.unref(); // it never keeps the host alive
+    (warden.stdin as unknown as { unref?: () => void }).unref?.();
+    this.#wardens.add(warden);
   }
 
   #restartLater(): void {
