@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     'no-robustness': { type: 'boolean', default: false },
     'robustness-only': { type: 'boolean', default: false },
+    'start-only': { type: 'boolean', default: false },
   },
 });
 
@@ -42,6 +43,7 @@ const ROOT = dirname(fileURLToPath(import.meta.url))
 const ROUNDS = Number(flags.rounds);
 const WORKERS = Number(flags.workers);
 const QUICK = flags.quick;
+const START_ONLY = flags['start-only'];
 
 interface StartupSample {
   readyMs: number;
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
   const unknown = workloads?.filter((w) => !(w in WORKLOADS));
   if (unknown?.length)
     throw new Error(`unknown workload "${unknown[0]}" (known: ${Object.keys(WORKLOADS).join(', ')})`);
+  compileBytecode(python, [join(ROOT, 'python'), pythonDir]);
   const base = { python, pythonDir, workers: WORKERS, quick: QUICK, ...(workloads ? { workloads } : {}) };
   if (flags['robustness-only']) return robustnessOnly(active, base);
   const work: Record<string, Array<Record<string, WorkloadResult>>> = {};
@@ -157,16 +160,18 @@ async function main(): Promise<void> {
               r?.unavailable ?? `failed: ${run.stderr.split('\n').find(Boolean) ?? run.code}`;
         }
       }
-      const run = await runChild('child.js', [s.id, 'workloads', JSON.stringify(base)], 600_000);
-      if (run.result) (work[s.id] ??= []).push(run.result as Record<string, WorkloadResult>);
-      else log(`  ${s.label} round ${round} failed: ${run.stderr.split('\n').slice(0, 3).join(' | ')}`);
+      if (!START_ONLY) {
+        const run = await runChild('child.js', [s.id, 'workloads', JSON.stringify(base)], 600_000);
+        if (run.result) (work[s.id] ??= []).push(run.result as Record<string, WorkloadResult>);
+        else log(`  ${s.label} round ${round} failed: ${run.stderr.split('\n').slice(0, 3).join(' | ')}`);
+      }
       log(
         `round ${round}/${ROUNDS}: ${s.label} done (${Math.round((performance.now() - t0) / 1000)} s, load ${loadavg()[0]!.toFixed(2)})`,
       );
     }
   }
 
-  const robustness = flags['no-robustness'] ? {} : await observeAll(active, base);
+  const robustness = flags['no-robustness'] || START_ONLY ? {} : await observeAll(active, base);
 
   const rows = buildRows(
     active.map((s) => s.id),
@@ -204,7 +209,7 @@ async function main(): Promise<void> {
     ),
   );
   log(`\nraw results: ${file}`);
-  if (!flags['no-docs'] && !QUICK && !workloads) {
+  if (!flags['no-docs'] && !QUICK && !workloads && !START_ONLY) {
     const svg = svgChart(rows, labels, `snakepit bench, ${new Date().toISOString().slice(0, 10)}`);
     writeFileSync(join(ROOT, 'docs', 'bench-latest.svg'), svg);
     updatePerformanceDoc({
@@ -217,6 +222,15 @@ async function main(): Promise<void> {
       file: file.slice(ROOT.length + 1),
     });
     log('updated docs/PERFORMANCE.md and docs/bench-latest.svg');
+  }
+}
+
+/** Bytecode for these folders (what a first run of each module would write, were writing allowed). */
+function compileBytecode(python: string, dirs: string[]): void {
+  try {
+    execFileSync(python, ['-m', 'compileall', '-q', ...dirs], { stdio: 'ignore' });
+  } catch {
+    log('could not compile the bridge to bytecode: start-up rows include compiling it');
   }
 }
 

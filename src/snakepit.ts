@@ -2,7 +2,7 @@
  * Snakepit: the public facade. It checks arguments, picks the pool and delegates; the engine (pools, workers,
  * channels) lives in private fields users cannot reach.
  */
-import { loadArrow } from './arrow/arrow-tables.js';
+import { registerArrowTables } from './arrow/arrow-tables.js';
 import { afterCall, beforeCall, hasResultHooks } from './hooks/adapter-hooks.js';
 import {
   type CallMethodOptions,
@@ -47,6 +47,9 @@ import { HostCallRouter } from './tools/host-call-router.js';
 import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
 import { nestedCallOptions } from './tools/tool-scope.js';
 import { newRunId } from './worker/worker-handle.js';
+
+// Tables cross as Arrow; apache-arrow itself loads when the first one does (arrow-tables.ts).
+registerArrowTables();
 
 export type { CallMethodOptions, ExecuteOptions, RefCallOptions, StreamOptions, ToolArgs };
 
@@ -133,14 +136,12 @@ export class Snakepit implements AsyncDisposable {
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const allOrNothing = resolved.startPolicy === 'all';
     const starting = Promise.allSettled(pools.map((p) => p.start(allOrNothing))); // the workers are spawned by now
-    // Importing apache-arrow (when installed: its Tables cross as Arrow, docs/DATA.md) takes ~350 ms here, the
-    // OpenTelemetry API ~15 ms: both happen while the workers start (no call runs before we return).
-    const arrowLoaded = loadArrow();
+    // Neither the OpenTelemetry API (unless tracing is true or something is registered with it: tracing.ts) nor
+    // apache-arrow (arrow-tables.ts loads it when a table first crosses) is imported here.
     const tracing = await loadCallTracer(resolved.telemetry.tracing).then(
       (tracer): PromiseSettledResult<CallTracer | undefined> => ({ status: 'fulfilled', value: tracer }),
       (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
     );
-    await arrowLoaded; // never rejects: without the package, Tables simply do not cross
     const results = [...(await starting), tracing];
     let failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (tracing.status === 'fulfilled') pit.#telemetry.useTracer(tracing.value);

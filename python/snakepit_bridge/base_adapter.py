@@ -11,9 +11,9 @@ adapter defines ``execute_tool(tool_name, arguments, context)``, which then rece
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 
+from . import signature
 from .schema import input_schema
 from .session_context import SessionContext, current_call
 
@@ -123,32 +123,10 @@ def discover_tools(adapter: object) -> dict:
 
 # ------------------------------------------------------------------------------------- tool specs
 
-_KINDS = {
-    inspect.Parameter.POSITIONAL_ONLY: "positional_only",
-    inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional_or_keyword",
-    inspect.Parameter.VAR_POSITIONAL: "var_positional",
-    inspect.Parameter.KEYWORD_ONLY: "keyword_only",
-    inspect.Parameter.VAR_KEYWORD: "var_keyword",
-}
-
-
-class _Text:
-    """An annotation already turned into text; ``inspect`` prints its repr unquoted."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
 
 def annotation_text(annotation: object) -> str | None:
     """The annotation as text (``"int"``, ``"list[str]"``), or None when there is none."""
-    if annotation is inspect.Parameter.empty:
-        return None
-    if isinstance(annotation, str):  # from __future__ import annotations, or a quoted forward reference
-        return annotation
-    return inspect.formatannotation(annotation)
+    return signature.annotation_text(annotation)
 
 
 def _encodable(value: object, depth: int = 0) -> bool:
@@ -163,29 +141,24 @@ def _encodable(value: object, depth: int = 0) -> bool:
     return False
 
 
-def signature_text(name: str, sig: inspect.Signature) -> str:
-    """``name(a: int, b: int = 2) -> int``, with annotations as written in the source."""
-    params = [
-        p.replace(annotation=_Text(annotation_text(p.annotation)))
-        if p.annotation is not inspect.Parameter.empty else p
-        for p in sig.parameters.values()
-    ]
-    ret = sig.return_annotation
-    ret = _Text(annotation_text(ret)) if ret is not inspect.Signature.empty else ret
-    return name + str(sig.replace(parameters=params, return_annotation=ret))
+def signature_text(name: str, sig) -> str:
+    """``name(a: int, b: int = 2) -> int``, with annotations as written in the source (``sig``: a
+    ``signature.Signature`` or an ``inspect.Signature``)."""
+    return signature.from_inspect(sig).text(name)
 
 
-def parameter_specs(sig: inspect.Signature) -> list:
-    """The ``parameters`` of a ToolSpec (PROTOCOL.md section 4): name, kind, annotation, required, default."""
+def parameter_specs(sig) -> list:
+    """The ``parameters`` of a ToolSpec (PROTOCOL.md section 4): name, kind, annotation, required, default
+    (``sig``: a ``signature.Signature`` or an ``inspect.Signature``)."""
     parameters = []
-    for p in sig.parameters.values():
-        param = {"name": p.name, "kind": _KINDS[p.kind]}
+    for p in signature.from_inspect(sig).parameters.values():
+        param = {"name": p.name, "kind": p.kind}
         text = annotation_text(p.annotation)
         if text is not None:
             param["annotation"] = text
-        param["required"] = p.default is inspect.Parameter.empty and p.kind not in (
-            inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        if p.default is not inspect.Parameter.empty and _encodable(p.default):
+        param["required"] = p.default is signature.EMPTY and p.kind not in (
+            signature.VAR_POSITIONAL, signature.VAR_KEYWORD)
+        if p.default is not signature.EMPTY and _encodable(p.default):
             # Both codecs send a tuple as an array; say so in the spec too.
             param["default"] = list(p.default) if isinstance(p.default, tuple) else p.default
         parameters.append(param)
@@ -195,21 +168,21 @@ def parameter_specs(sig: inspect.Signature) -> list:
 def tool_spec(name: str, func: Callable, meta: ToolMetadata | None = None) -> dict:
     """Return the ToolSpec of ``func`` (PROTOCOL.md section 4); ``func`` is a bound method."""
     meta = meta or getattr(func, "_tool_metadata", None) or ToolMetadata(None, None, False)
-    sig = inspect.signature(func)
+    sig = signature.signature(func)
     if meta.supports_streaming and "stream" in sig.parameters:  # the StreamSender, not an argument
-        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "stream"])
+        sig = sig.without("stream")
     parameters = parameter_specs(sig)
-    is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+    is_gen, is_coroutine, is_asyncgen = signature.function_kind(func)
     try:
         schema = input_schema(func, sig)
     except Exception:  # an odd signature must not keep the adapter from starting
         schema = {"type": "object", "additionalProperties": True}
     spec = {
         "name": name,
-        "description": meta.description or inspect.getdoc(func) or "",
-        "supports_streaming": bool(meta.supports_streaming or is_gen),
-        "is_async": inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func),
-        "signature": signature_text(name, sig),
+        "description": meta.description or signature.getdoc(func) or "",
+        "supports_streaming": bool(meta.supports_streaming or is_gen or is_asyncgen),
+        "is_async": is_coroutine or is_asyncgen,
+        "signature": sig.text(name),
         "parameters": parameters,
         "input_schema": schema,
     }

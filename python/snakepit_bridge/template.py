@@ -16,6 +16,14 @@ A forked worker (``_child``) starts a new session, takes over the listening sock
 ``listen`` (the host connects three times: the channel, stdout, stderr, each announced by one byte), and then
 runs exactly as a spawned worker does from its handshake on: ``initialize()`` runs in each worker, after the fork.
 
+A spare: while it is idle, the template keeps one child forked ahead of need (``_spare``), which has done what
+every forked worker does before it knows which worker it is (its own session, signals, the garbage collector,
+random seeds) and waits on a socket pair for that. A fork request is answered with it: the template hands it the
+request and the listening socket (``SCM_RIGHTS``) and reports its pid as ``forked`` at once, then forks the next
+spare. The fork itself (a page-table copy of everything the imports left, ~10 ms with pandas) and the child's
+set-up are then off the way from a request to a ready worker. A spare that dies before it is used is forked again;
+it leaves with the template (end of file on its socket pair, or the template's SIGKILL on the way out).
+
 What must not cross a fork (docs/WORKERS.md, "Fast start"):
 - threads: a fork copies only the forking thread, so a thread an import started would silently be missing in
   every worker, and a lock it held would stay held forever. The template stays single-threaded; when an import
@@ -30,8 +38,10 @@ What must not cross a fork (docs/WORKERS.md, "Fast start"):
 
 The template never holds a socket of one of its workers beyond the fork that made it: the listening socket and
 everything after it belong to the child. It leaves with the host (parent-death signal, end of file on the control
-socket, the host pid gone) and takes its workers along on the way; killed outright, it cannot, and its workers
-then leave on their own signs (their channel's end of file, the host pid watch, heartbeats: lifeline.py).
+socket, the host pid gone) and takes its workers along on the way, whichever sign comes first and whatever fails
+after it (its stderr may be gone with the host). Killed outright, it cannot: the host then starts a warden for its
+workers (warden.py), which stops them if the host dies, while a worker's own signs (its channel's end of file,
+the host pid watch, heartbeats: lifeline.py) need its Python threads to run.
 """
 
 from __future__ import annotations
@@ -55,6 +65,9 @@ CONTROL_FD = 3
 CHECK_S = 0.5
 MAX_LINE = 64 * 1024
 ACCEPT_TIMEOUT_S = 30.0  # a forked worker the host never connects to leaves after this long
+SPARE_AFTER_S = 0.1  # the spare is forked once no request and no child's exit came for this long
+MAX_SPARES_LOST = 3  # a spare keeps dying before it is used (something kills idle processes): fork on request only
+LEAVE_REAP_S = 1.0  # how long the template waits for the workers it killed on its way out
 
 
 def main(argv) -> int:
@@ -108,6 +121,8 @@ class Template:
         self.children = {}  # pid -> worker id
         self.inbox = b""
         self.wake_r, self.wake_w = os.pipe()
+        self.spare = None  # (pid, socket): a child forked ahead of need, waiting for its worker's identity
+        self.spares_lost = 0  # spares that died unused: past MAX_SPARES_LOST, no more are forked
 
     # ------------------------------------------------------------------------------------------------ life
 
@@ -129,10 +144,19 @@ class Template:
             os.set_inheritable(fd, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, _ignore_signal)  # a handler, so the wake-up fd hears each child's exit
+        try:
+            self._serve_requests()
+        except BaseException as exc:  # a bug must not leave the workers without the one process that can stop them
+            self._leave("stopped by %s: %s" % (type(exc).__name__, exc))
+        return 0
+
+    def _serve_requests(self) -> None:
         last_check = time.monotonic()
         while True:
+            want_spare = self.spare is None and self.spares_lost < MAX_SPARES_LOST
             try:
-                ready = select.select([self.control, self.wake_r], [], [], CHECK_S)[0]
+                wait = SPARE_AFTER_S if want_spare else CHECK_S
+                ready = select.select([self.control, self.wake_r], [], [], wait)[0]
             except InterruptedError:
                 ready = []
             if self.wake_r in ready:
@@ -145,6 +169,10 @@ class Template:
                 if self.parent is None:  # SNAKEPIT_PARENT_WATCH=0: its workers outlive the host too
                     os._exit(0)
                 self._leave("the host closed the template's channel")
+            if want_spare and not ready:
+                # Quiet for a moment: the workers just forked have had their start (a fork now would take CPU
+                # from them), and the next request gets a child forked already.
+                self._fork_spare()
             if time.monotonic() - last_check >= CHECK_S:
                 last_check = time.monotonic()
                 if (self.parent is not None and os.getppid() != self.parent) \
@@ -164,17 +192,35 @@ class Template:
         self._leave(None)
 
     def _leave(self, why) -> None:
-        """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit."""
-        if why and self.children:
-            sys.stderr.write("snakepit_bridge template: %s; stopping %d worker(s)\n" % (why, len(self.children)))
-        for pid in list(self.children):
-            for target in (-pid, pid):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                    break
-                except OSError:
-                    continue
-        os._exit(0)
+        """Take the workers along (SIGKILL to each one's group: they may be stuck in C code) and exit.
+
+        Whatever happens on the way, the process ends here: the host may be gone, and our stderr with it (a dead
+        host's files close before the kernel sends us its parent-death signal, so the end of file on the control
+        channel can come first). Saying why therefore comes after the workers are stopped, and may fail."""
+        try:
+            pids = list(self.children) + ([self.spare[0]] if self.spare else [])
+            for pid in pids:
+                for target in (-pid, pid):
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                        break
+                    except OSError:
+                        continue
+            # Reap them before leaving (briefly: one in uninterruptible sleep must not hold us), so that when the
+            # host sees the template gone, the workers it forked are gone too, a fork it asked for a moment ago too.
+            deadline = time.monotonic() + LEAVE_REAP_S
+            for pid in pids:
+                while time.monotonic() < deadline:
+                    try:
+                        if os.waitpid(pid, os.WNOHANG)[0]:
+                            break
+                    except ChildProcessError:
+                        break
+                    time.sleep(0.002)
+            if why and self.children:
+                _say("snakepit_bridge template: %s; stopped %d worker(s)\n" % (why, len(self.children)))
+        finally:
+            os._exit(0)
 
     # ------------------------------------------------------------------------------------------- imports
 
@@ -248,37 +294,54 @@ class Template:
         except OSError as exc:
             self._send({"type": "fork_failed", "id": rid, "error": "cannot listen at %s: %s" % (listen, exc)})
             return
-        for stream in (sys.stdout, sys.stderr):
+        pid = self._hand_to_spare(listener, worker_id, ledger)
+        if pid is None:
+            _flush_output()
             try:
-                stream.flush()
-            except Exception:
-                pass
-        try:
-            pid = os.fork()
-        except OSError as exc:
-            listener.close()
-            self._send({"type": "fork_failed", "id": rid, "error": "fork: %s" % exc})
-            return
-        if pid == 0:
-            code = 70
-            try:
-                code = _child(self, listener, worker_id, ledger)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except Exception:
-                        pass
-                os._exit(code if isinstance(code, int) else 1)
+                pid = os.fork()
+            except OSError as exc:
+                listener.close()
+                self._send({"type": "fork_failed", "id": rid, "error": "fork: %s" % exc})
+                return
+            if pid == 0:
+                _run_child(lambda: _child(self, listener, worker_id, ledger))
         listener.close()  # the worker's from here on
         self.children[pid] = worker_id
         self._send({"type": "forked", "id": rid, "pid": pid})
+
+    def _hand_to_spare(self, listener, worker_id, ledger):
+        """Give the request to the spare, if there is one alive: its pid, else None (fork one now)."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return None
+        pid, link = spare
+        try:
+            message = json.dumps({"worker": worker_id, "ledger": ledger}).encode()
+            socket.send_fds(link, [message], [listener.fileno()])
+        except OSError:
+            return None  # it died meanwhile (its exit is reaped as a stranger's)
+        finally:
+            link.close()
+        return pid
+
+    def _fork_spare(self) -> None:
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        except OSError:
+            return
+        _flush_output()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            return
+        if pid == 0:
+            ours.close()
+            _run_child(lambda: _spare(self, theirs))
+        theirs.close()
+        ours.setblocking(True)
+        self.spare = (pid, ours)
 
     def _reap(self) -> None:
         while self.children:
@@ -288,7 +351,13 @@ class Template:
                 return
             if pid == 0:
                 return
-            self.children.pop(pid, None)
+            if self.spare is not None and pid == self.spare[0]:  # a spare that died unused: forked again
+                self.spare[1].close()
+                self.spare = None
+                self.spares_lost += 1
+                continue
+            if self.children.pop(pid, None) is None:
+                continue  # a spare that died as it was handed a worker: that worker's fork request was answered
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             self._send({"type": "exit", "pid": pid, "code": code, "signal": sig})
@@ -300,8 +369,41 @@ class Template:
             pass  # the host is gone: the loop notices
 
 
-def _child(template: Template, listener, worker_id: str, ledger) -> int:
-    """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
+def _say(text: str) -> None:
+    """A line on stderr that never blocks and never raises (the host reading it may be gone, or not reading)."""
+    try:
+        os.set_blocking(2, False)
+        os.write(2, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):  # what the template wrote must not be written again by a child
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _run_child(body) -> None:
+    """In a forked child: run ``body`` and exit with its code, never returning into the template's loop."""
+    code = 70
+    try:
+        code = body()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        _flush_output()
+        os._exit(code if isinstance(code, int) else 1)
+
+
+def _own_process(template: Template) -> None:
+    """What a forked child does before it knows which worker it is: a process of its own, apart from the template."""
     os.setsid()  # its own session and group, as a spawned worker has: the host signals -pid
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGTERM, signal.SIGCHLD):
@@ -309,10 +411,40 @@ def _child(template: Template, listener, worker_id: str, ledger) -> int:
     for fd in (template.wake_r, template.wake_w):
         os.close(fd)
     template.control.close()
+    if template.spare is not None:
+        template.spare[1].close()  # the spare's link is the template's, not this child's
     gc.enable()
-    os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
     _reseed()
     _drop_event_loop()
+
+
+def _spare(template: Template, link) -> int:
+    """A spare: set up as a worker, then wait for the worker it is to be (``_hand_to_spare``) and serve as it."""
+    _own_process(template)
+    try:
+        message, fds, _flags, _addr = socket.recv_fds(link, MAX_LINE, 1)
+    except OSError:
+        return 0
+    finally:
+        link.close()
+    if not message or len(fds) != 1:  # the template is gone (or closed the link): nothing to become
+        for fd in fds:
+            os.close(fd)
+        return 0
+    request = json.loads(message)
+    listener = socket.socket(fileno=fds[0])
+    return _serve(template, listener, request["worker"], request["ledger"])
+
+
+def _child(template: Template, listener, worker_id: str, ledger) -> int:
+    """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
+    _own_process(template)
+    return _serve(template, listener, worker_id, ledger)
+
+
+def _serve(template: Template, listener, worker_id: str, ledger) -> int:
+    """Take the host's three connections at ``listener``, then run as the worker ``worker_id``."""
+    os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
     listener.settimeout(ACCEPT_TIMEOUT_S)
     channel_fd = None
     try:

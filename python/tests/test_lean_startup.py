@@ -252,3 +252,81 @@ def _fresh(code: str) -> str:
                           cwd=PYTHON_DIR)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
+
+
+# ------------------------------------------------------------------------------------- lazy imports
+
+
+def test_the_template_and_a_worker_start_without_pickle():
+    # pickle serves only session moves (dispatch/session_tools.py); the template's preload is what every forked
+    # worker holds, and a cold worker imports the same before ``ready``
+    code = """
+import sys
+from snakepit_bridge.template import Template
+from snakepit_bridge.dispatch.tools import ToolTable
+from snakepit_bridge.adapters.showcase import ShowcaseAdapter
+opts = {"adapter": "snakepit_bridge.adapters.showcase:ShowcaseAdapter", "preload": ""}
+assert Template(None, opts, None, None)._preload() is None
+ToolTable(ShowcaseAdapter()).specs()
+print(sorted(m for m in ("pickle", "argparse") if m in sys.modules))
+"""
+    assert _fresh(code) == "[]"
+
+
+def test_a_session_still_moves_with_pickle_loaded_on_demand():
+    code = """
+import sys
+from snakepit_bridge.dispatch.session_tools import session_export, session_import
+from snakepit_bridge.sessions import STATES
+STATES.store("s1", "k", {"v": 1})
+out = session_export("s1")
+assert "pickle" in sys.modules and out["values"] == 1, out
+print(session_import("s2", out["state"])["values"])
+"""
+    assert _fresh(code) == "1"
+
+
+# --------------------------------------------------------------------------- the start path, whole
+
+# What a worker or a template must not import on its way to ``ready``: each is loaded on first use instead.
+# inspect (with ast, dis, tokenize, linecache: a third of the bridge's import time) is replaced at start by
+# snakepit_bridge/signature.py; typing by schema/hints.py's plain hints.
+HEAVY = ["inspect", "ast", "dis", "tokenize", "linecache", "typing", "pickle", "argparse", "logging", "traceback",
+         "asyncio", "dataclasses", "concurrent.futures", "opentelemetry", "numpy"]
+
+START_PATH = """
+import sys
+own = set(sys.modules)  # what the interpreter loads by itself (site, .pth files) does not count
+from snakepit_bridge.__main__ import main, parse_fast
+from snakepit_bridge.template import Template
+from snakepit_bridge.dispatch.startup import load_adapter_class, _import_adapter
+from snakepit_bridge.dispatch.tools import ToolTable
+module, name, cls = load_adapter_class("%s")
+adapter = cls()
+adapter.initialize()
+table = ToolTable(adapter)
+specs = table.specs()
+assert specs and all("input_schema" in s and "signature" in s for s in specs), specs
+print(sorted(m for m in %r if m in sys.modules and m not in own))
+"""
+
+
+@pytest.mark.parametrize("adapter", ["snakepit_bridge.adapters.showcase:ShowcaseAdapter",
+                                     "snakepit_bridge.adapters.showcase.ShowcaseAdapter"])
+def test_the_start_path_imports_nothing_heavy(adapter):
+    # Python < 3.11 makes ``args: dict | None = None`` Optional through typing (see above)
+    expected = ["typing"] if sys.version_info < (3, 11) else []
+    assert _fresh(START_PATH % (adapter, HEAVY)) == str(expected)
+
+
+def test_the_start_path_check_can_fail():
+    # the same check sees a heavy module come back: a tool whose signature inspect must read (a decorated one)
+    code = START_PATH.replace("adapter = cls()", """import functools
+def deco(f):
+    @functools.wraps(f)
+    def wrapper(*a, **k):
+        return f(*a, **k)
+    return wrapper
+cls.ping = deco(cls.ping)
+adapter = cls()""") % ("snakepit_bridge.adapters.showcase:ShowcaseAdapter", HEAVY)
+    assert "inspect" in _fresh(code)

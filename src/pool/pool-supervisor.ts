@@ -195,8 +195,9 @@ export class PoolSupervisor {
       () => undefined,
       (err: unknown) => err as Error,
     );
-    // The template first: its workers then fork from it. If it cannot serve, they start cold (template.ts).
-    if (this.#template && this.#host.config.size > 0) await this.#template.start();
+    // The template first: its workers' fork requests wait in its channel while it imports, and it forks them as
+    // soon as it is ready. If it cannot serve, they start cold (template.ts).
+    if (this.#template && this.#host.config.size > 0) void this.#template.start();
     const local = await this.#startInBatches(this.#host.config.size, allOrNothing);
     return local ?? (await remote);
   }

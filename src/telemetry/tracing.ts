@@ -1,13 +1,20 @@
 /**
- * OpenTelemetry spans for calls, through `@opentelemetry/api` only (an optional peer dependency, imported once
- * by `Snakepit.start`; the library ships no SDK). The application registers a tracer provider; without one,
- * tracing costs a provider check per call and nothing else.
+ * OpenTelemetry spans for calls, through `@opentelemetry/api` only (an optional peer dependency; the library ships
+ * no SDK). The application registers a tracer provider; without one, tracing costs a provider check per call and
+ * nothing else.
  *
  *   caller's active span ─► "pool/tool" (CLIENT, host) ── traceparent in the call frame ──► Python SERVER span
  *
  * The host span covers the call from submission to settlement (queue wait included). Its W3C trace context is
  * written into the call's `trace` field (PROTOCOL.md §5), from which the worker continues the trace.
+ *
+ * When the API is loaded: at `Snakepit.start` with `tracing: true` (so a missing package fails the start), or when
+ * the application has already registered something with it. Otherwise (`"auto"` with nothing registered, the usual
+ * case) not at start — its import costs ~15 ms of the host's CPU while the first worker starts — but on the first
+ * call made once something is registered: registering needs the API, and the API keeps what is registered in one
+ * global (`OTEL_GLOBAL`), so until that global exists no provider can be there to trace with.
  */
+import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
 import { ConfigError } from '../errors/errors.js';
 import type { Call } from '../call/call.js';
@@ -23,9 +30,23 @@ export interface SpanEnd {
   errorName: string | undefined;
 }
 
-/** How the tracer was loaded: absent (not installed / turned off) or ready. */
+/**
+ * Where `@opentelemetry/api` 1.x keeps the providers registered with it (its `_global` key): present once anything
+ * was registered (a tracer provider, a context manager, a propagator), by any copy of the API in the process.
+ */
+export const OTEL_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+function registered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[OTEL_GLOBAL] !== undefined;
+}
+
+/**
+ * The call tracer for `mode`: undefined when tracing is off; with `true`, the API imported now (or a ConfigError);
+ * with `"auto"`, imported now if something is registered already, else on the first call after something is.
+ */
 export async function loadCallTracer(mode: boolean | 'auto'): Promise<CallTracer | undefined> {
   if (mode === false) return undefined;
+  if (mode === 'auto' && !registered()) return new CallTracer(undefined);
   let api: Api;
   try {
     const mod = (await import('@opentelemetry/api')) as Api & { default?: Api };
@@ -43,26 +64,46 @@ export async function loadCallTracer(mode: boolean | 'auto'): Promise<CallTracer
   return new CallTracer(api);
 }
 
+/** `@opentelemetry/api` loaded synchronously, for a call (its CommonJS entry); undefined when not installed. */
+function requireApi(): Api | undefined {
+  try {
+    const mod = createRequire(import.meta.url)('@opentelemetry/api') as Api & { default?: Api };
+    return mod.trace ? mod : mod.default;
+  } catch {
+    return undefined;
+  }
+}
+
 interface ProviderLike {
   getTracer(name: string, version?: string): OtelApi.Tracer;
   getDelegate?: () => ProviderLike;
 }
 
 export class CallTracer {
-  readonly #api: Api;
+  /** The API; undefined until it is needed (see the top of this file); null when it cannot be loaded. */
+  #api: Api | undefined | null;
   /** The API's no-op provider: what the global proxy delegates to until an SDK registers. */
-  readonly #noop: unknown;
+  #noop: unknown;
   #delegate: unknown;
   #tracer: OtelApi.Tracer | undefined;
 
-  /** @param api the `@opentelemetry/api` module (typed loosely, so the declarations need no OpenTelemetry types) */
-  constructor(api: object) {
-    this.#api = api as Api;
-    this.#noop = (new this.#api.ProxyTracerProvider() as ProviderLike).getDelegate?.();
+  /**
+   * @param api the `@opentelemetry/api` module (typed loosely, so the declarations need no OpenTelemetry types);
+   *   undefined to load it on the first call made once something is registered with it
+   */
+  constructor(api: object | undefined) {
+    this.#api = api as Api | undefined;
+    if (api) this.#noop = (new this.#api!.ProxyTracerProvider() as ProviderLike).getDelegate?.();
   }
 
   /** The tracer of the provider registered now, or undefined when none is (no SDK: tracing is off). */
   #currentTracer(): OtelApi.Tracer | undefined {
+    if (!this.#api) {
+      if (this.#api === null || !registered()) return undefined; // nothing registered: nothing to trace with
+      this.#api = requireApi() ?? null;
+      if (!this.#api) return undefined;
+      this.#noop = (new this.#api.ProxyTracerProvider() as ProviderLike).getDelegate?.();
+    }
     const provider = this.#api.trace.getTracerProvider() as ProviderLike;
     const delegate = provider.getDelegate ? provider.getDelegate() : provider;
     if (delegate === this.#noop) return undefined;
@@ -77,7 +118,7 @@ export class CallTracer {
   begin(call: Call, correlationId: string): void {
     const tracer = this.#currentTracer();
     if (!tracer) return;
-    const api = this.#api;
+    const api = this.#api!; // loaded: a tracer was found
     const attributes: OtelApi.Attributes = {
       'rpc.system': 'snakepit',
       'rpc.service': call.pool,
@@ -119,7 +160,7 @@ export class CallTracer {
     if (error) {
       span.recordException(error);
       span.setAttribute('error.type', end.errorName ?? error.name);
-      span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: error.message });
+      span.setStatus({ code: this.#api!.SpanStatusCode.ERROR, message: error.message });
     }
     span.end();
   }

@@ -15,7 +15,7 @@
  * In JSON a map with the key `__snakepit__` is sent as a `map` tag, so no user value is ever read as a tag.
  */
 import { SerializationError } from '../errors/errors.js';
-import { RawTag, TAG_KEY, TaggedValue, floatTag, intTag, taggedFormOf } from './tags.js';
+import { RawTag, TAG_KEY, type TagMap, TaggedValue, floatTag, intTag, taggedFormOf } from './tags.js';
 import { MapTag, SetTag, StrTag, hashableProblem, illFormed, keyText } from './container-values.js';
 import { dateTag, typedArrayTag } from './extended-values.js';
 
@@ -152,7 +152,12 @@ export class ValueWalk {
     if (obj instanceof Date) return this.#json ? ((this.tagged = true), dateTag(obj)) : obj;
     const proto = Object.getPrototypeOf(obj) as unknown;
     if (proto !== Object.prototype && proto !== Array.prototype) {
-      const tagged = taggedFormOf(obj); // an apache-arrow Table
+      let tagged: TagMap | undefined;
+      try {
+        tagged = taggedFormOf(obj); // an apache-arrow Table
+      } catch (err) {
+        throw readFailure(err, path, `encoding its ${describeType(obj)}`);
+      }
       if (tagged)
         return this.#json ? ((this.tagged = true), this.#fields(tagged, path, depth)) : new RawTag(tagged);
       const refused = refusal(obj);

@@ -7,12 +7,16 @@
  *                      ├─ unsafe: threads or sockets after the imports, __fork_safe__ = False ─► never again
  *                      └─ failed (did not import, died, startup timeout) ─► workers start cold meanwhile
  *
- * The pool never waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the
- * template is started again in the background after a pause that doubles while it keeps failing. The template is
+ * At the pool's start, its workers' fork requests are written while the template still imports: it reads them
+ * once ready and forks at once, with no round trip between its `ready` and the first fork. Later, the pool never
+ * waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the template is
+ * started again in the background after a pause that doubles while it keeps failing. A request the template
+ * could not answer (it failed, or is unsafe) starts its worker cold. The template is
  * an ordinary local process for the host's safety nets: recorded in the process registry, in the pool's limits
  * (rlimits, a cgroup of its own), gone with the host (parent-death signal, end of file on its control channel).
  * Control messages are lines of JSON, read with a bound (a hostile import could write anything).
  */
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
@@ -20,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
+import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
@@ -57,7 +62,8 @@ export interface TemplateHost {
 interface PendingFork {
   resolve(pid: number): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Armed when the request is written to a ready template, or when the template it waited for is ready. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class WorkerTemplate {
@@ -71,6 +77,8 @@ export class WorkerTemplate {
   readonly #pending = new Map<number, PendingFork>();
   /** Forked workers alive, by pid: the template reports their exits. */
   readonly #children = new Map<number, ForkedWorker>();
+  /** Wardens of the workers of templates that are gone (python/snakepit_bridge/warden.py). */
+  readonly #wardens = new Set<ChildProcess>();
   #dir: string | undefined;
   #failures = 0;
   #retryAt = 0;
@@ -104,15 +112,16 @@ export class WorkerTemplate {
   }
 
   /**
-   * A local worker's link: forked from the template when it is ready, else a cold spawn (and the template is
-   * started again in the background when its pause is over).
+   * A local worker's link: forked from the template when it is ready (or, at the pool's start, when it will be:
+   * the request waits in its control channel), else a cold spawn (and the template is started again in the
+   * background when its pause is over).
    */
   spawn(
     spec: LocalWorkerSpec,
     cold: (spec: LocalWorkerSpec) => WorkerLink,
     onForkFailed: () => void,
   ): WorkerLink {
-    if (this.#state !== 'ready') {
+    if (this.#state !== 'ready' && !this.#firstStart()) {
       this.#restartLater();
       return cold(spec);
     }
@@ -146,7 +155,15 @@ export class WorkerTemplate {
     clearTimeout(this.#retryTimer);
     const proc = this.#process;
     if (proc) await proc.stop(graceMs, () => proc.channel.end());
+    // The pool stopped its workers before: the wardens have nothing left to guard.
+    for (const warden of this.#wardens) warden.stdin?.end('release\n');
+    this.#wardens.clear();
     this.#removeDir();
+  }
+
+  /** The template's first start is under way (a restarted one is not waited for: workers start cold meanwhile). */
+  #firstStart(): boolean {
+    return this.#state === 'starting' && this.#failures === 0;
   }
 
   // ── the process ──────────────────────────────────────────────────────────────────────────────────────────
@@ -247,7 +264,8 @@ export class WorkerTemplate {
         this.importMs = typeof m['import_ms'] === 'number' ? m['import_ms'] : undefined;
         if (typeof m['unsafe'] === 'string') return this.#unsafe(m['unsafe'].slice(0, 1000));
         this.#state = 'ready';
-        this.#process?.setRef(false);
+        if (this.#pending.size === 0) this.#process?.setRef(false);
+        for (const [id, pending] of this.#pending) pending.timer ??= this.#forkTimer(id);
         this.#failures = 0;
         this.reason = undefined;
         this.#settleReady?.(true);
@@ -286,20 +304,28 @@ export class WorkerTemplate {
 
   #fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number> {
     const proc = this.#process;
-    if (this.#state !== 'ready' || !proc) return Promise.reject(new Error('the template is not running'));
+    if ((this.#state !== 'ready' && !this.#firstStart()) || !proc)
+      return Promise.reject(new Error('the template is not running'));
     const id = this.#nextRequest++;
     return new Promise<number>((resolve, reject) => {
       proc.setRef(true);
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`the template did not fork within ${FORK_TIMEOUT_MS} ms`));
-        this.#fail(`did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
-      }, FORK_TIMEOUT_MS);
+      // Written now either way; timed from when the template can answer it (its start has its own deadline).
+      const timer = this.#state === 'ready' ? this.#forkTimer(id) : undefined;
       this.#pending.set(id, { resolve, reject, timer });
       proc.channel.write(
         `${JSON.stringify({ type: 'fork', id, worker: request.worker, listen: request.listen, ledger: request.ledger ?? null })}\n`,
       );
     });
+  }
+
+  #forkTimer(id: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const pending = this.#pending.get(id);
+      if (!pending) return;
+      this.#pending.delete(id);
+      pending.reject(new Error(`the template did not fork within ${FORK_TIMEOUT_MS} ms`));
+      this.#fail(`did not answer a fork request within ${FORK_TIMEOUT_MS} ms (hung?)`);
+    }, FORK_TIMEOUT_MS);
   }
 
   // ── failure ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -345,10 +371,63 @@ export class WorkerTemplate {
     proc.signal('SIGKILL');
   }
 
-  /** The template is gone: its workers' exits will not be reported, so each watches its own pid. */
+  /**
+   * The template is gone: its workers' exits will not be reported, so each watches its own pid; and it will not
+   * take them along when the host dies, so a warden will.
+   */
   #orphanChildren(): void {
     for (const child of this.#children.values()) child.orphaned();
+    this.#guard([...this.#children.keys()]);
     this.#children.clear();
+  }
+
+  /**
+   * Start a warden for workers whose template is gone (python/snakepit_bridge/warden.py): a small process with
+   * this host's parent-death signal that SIGKILLs their process groups when the host dies. Without it, a worker
+   * holding the GIL in C code would have only Python threads to notice the host's death.
+   */
+  #guard(pids: number[]): void {
+    if (this.#state === 'closed' || process.platform !== 'linux') return;
+    const lines = pids.flatMap((pid) => {
+      const ticks = startTicks(pid);
+      return ticks === undefined ? [] : [`${pid} ${ticks}\n`];
+    });
+    if (lines.length === 0) return;
+    const { config, runId } = this.#host;
+    let warden: ChildProcess;
+    try {
+      warden = spawnProcess(
+        config.python.executable,
+        // -I -S: nothing from the environment or site-packages; it needs the standard library only.
+        [
+          '-I',
+          '-S',
+          join(config.bridgeDir, 'snakepit_bridge', 'warden.py'),
+          '--pool',
+          config.name,
+          '--run-id',
+          runId,
+          '--host-pid',
+          String(process.pid),
+        ],
+        { stdio: ['pipe', 'ignore', 'ignore'], detached: true, cwd: config.cwd },
+      );
+    } catch (err) {
+      this.#host.logger.warn(
+        { pool: config.name },
+        `pool "${config.name}": could not start a warden for the workers of its template: ${(err as Error).message}`,
+      );
+      return;
+    }
+    warden.on('error', () => this.#wardens.delete(warden));
+    warden.stdin!.on('error', () => {
+      /* it left: every worker it guarded ended */
+    });
+    warden.stdin!.write(lines.join(''));
+    warden.once('exit', () => this.#wardens.delete(warden));
+    warden.unref(); // it never keeps the host alive
+    (warden.stdin as unknown as { unref?: () => void }).unref?.();
+    this.#wardens.add(warden);
   }
 
   #restartLater(): void {

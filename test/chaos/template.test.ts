@@ -1,15 +1,27 @@
 // Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { resolvePython } from '../../src/python-env/interpreter.js';
-import { eventually, processesMatching, recordingLogger, requireOptional, start } from '../helpers.js';
 import {
+  BRIDGE_PYTHONPATH,
+  eventually,
+  FIXTURES_PYTHONPATH,
+  processesMatching,
+  recordingLogger,
+  requireOptional,
+  start,
+} from '../helpers.js';
+import {
+  CHAOS,
   expectGone,
   expectNoLeftovers,
   killOnFinish,
   poolBackToFull,
+  runProcesses,
   startHost,
   tempDir,
 } from './chaos-helpers.js';
@@ -39,6 +51,71 @@ function templatePids(runId: string, hostPid = process.pid): number[] {
 function ppidOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Live children of `pid` (zombies excluded). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[1]) === pid && fields[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * A template spawned by the test itself, speaking its control protocol (fd 3, lines of JSON) directly: the test
+ * decides in which order the host's ends of its channels close.
+ */
+function bareTemplate(runId: string): {
+  pid: number;
+  channel: Socket;
+  stderr: Socket;
+  next(type: string): Promise<Record<string, unknown>>;
+} {
+  const child = spawn(
+    resolvePython(undefined).executable,
+    ['-m', 'snakepit_bridge', 'template', '--adapter', CHAOS, '--pool', 'bare', '--run-id', runId],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: {
+        ...process.env,
+        PYTHONPATH: [BRIDGE_PYTHONPATH, FIXTURES_PYTHONPATH].join(':'),
+        SNAKEPIT_RUN_ID: runId,
+        SNAKEPIT_HOST_PID: String(process.pid),
+      },
+    },
+  );
+  const channel = child.stdio[3] as Socket;
+  const messages: Array<Record<string, unknown>> = [];
+  let inbox = '';
+  channel.setEncoding('utf8').on('data', (chunk: string) => {
+    inbox += chunk;
+    let newline: number;
+    while ((newline = inbox.indexOf('\n')) >= 0) {
+      messages.push(JSON.parse(inbox.slice(0, newline)) as Record<string, unknown>);
+      inbox = inbox.slice(newline + 1);
+    }
+  });
+  channel.on('error', () => {});
+  const next = async (type: string): Promise<Record<string, unknown>> => {
+    let found: Record<string, unknown> | undefined;
+    await eventually(
+      () => (found = messages.find((m) => m['type'] === type)) !== undefined,
+      20_000,
+      `the template's "${type}"`,
+    );
+    messages.splice(messages.indexOf(found!), 1);
+    return found!;
+  };
+  return { pid: child.pid!, channel, stderr: child.stderr as Socket, next };
 }
 
 interface Draws {
@@ -89,6 +166,34 @@ describe.runIf(LINUX)('the template', () => {
     } finally {
       await pit.close();
     }
+  });
+
+  it('keeps a spare forked ahead: a replacement is that spare (initialize() runs in it then), and it leaves with the pool', async () => {
+    const pit = await start({ adapter: FORKED, size: 2 });
+    try {
+      const [template] = templatePids(pit.runId);
+      const spares = (): number[] =>
+        childrenOf(template!).filter((pid) => !pit.workers().some((w) => w.pid === pid));
+      await eventually(() => spares().length === 1, 5_000, 'a spare beside the two workers');
+      const [spare] = spares();
+      const victim = pit.workers()[0]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+      await poolBackToFull(pit, 2);
+      expect(pit.workers().map((w) => w.pid)).toContain(spare);
+      let fromSpare: Facts | undefined;
+      for (let i = 0; i < 20 && !fromSpare; i++) {
+        const facts = await Promise.all([1, 2].map(() => pit.execute<Facts>('facts')));
+        fromSpare = facts.find((f) => f.pid === spare);
+      }
+      expect(fromSpare).toMatchObject({ ppid: template, imported_in: template, initialized_in: spare });
+      expect(fromSpare!.worker_id).not.toBe(victim.id);
+      // The template forks the next spare once it is quiet again.
+      await eventually(() => spares().length === 1 && spares()[0] !== spare, 5_000, 'the next spare');
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
   });
 
   it('is killed: the workers it forked keep serving, replacements start cold, then it is started again', async () => {
@@ -201,6 +306,49 @@ describe.runIf(LINUX)('the template', () => {
       await pit.close();
     }
     await expectNoLeftovers(pit.runId);
+  });
+
+  it('takes its workers along when its channel ends after its stderr is gone (a dead host closes both at once)', async () => {
+    // A host's death reaches the template two ways: the parent-death signal, and end of file on its channel (a
+    // dead process's files close before the kernel signals its children). When the end of file came first, the
+    // template said why on stderr — gone with the host — before stopping its workers, and died of that.
+    const runId = `bare-${process.pid}-${Date.now()}`;
+    const template = bareTemplate(runId);
+    killOnFinish([template.pid]);
+    expect(await template.next('ready')).toMatchObject({ unsafe: null });
+    const listen = join(tempDir('fork'), 'w.sock');
+    template.channel.write(`${JSON.stringify({ type: 'fork', id: 1, worker: 'w', listen, ledger: null })}\n`);
+    const forked = await template.next('forked');
+    const worker = forked['pid'] as number;
+    killOnFinish([worker]); // it waits for the host's connections (30 s), and cannot see the host: only the template stops it
+    expect(ppidOf(worker)).toBe(template.pid);
+    template.stderr.destroy();
+    await new Promise((r) => setTimeout(r, 100)); // the close reaches the kernel
+    template.channel.destroy();
+    await expectGone([template.pid, worker], 3_000);
+    expect(runProcesses(runId)).toEqual([]);
+  });
+
+  it('is killed, then the host is killed while the workers it forked hold the GIL in C code: a warden stops them', async () => {
+    const host = startHost('orphans', { registryDir: tempDir('reg') });
+    const ready = await host.waitFor('ready');
+    const runId = ready['runId'] as string;
+    const [template] = templatePids(runId, host.child.pid);
+    const pids = ready['pids'] as number[];
+    killOnFinish([template!, ...pids, ...(ready['children'] as number[])]);
+    for (const pid of pids) expect(ppidOf(pid)).toBe(template);
+    process.kill(template!, 'SIGKILL');
+    // The host notices the template's end and starts a warden for its workers (their own threads cannot run).
+    await eventually(
+      () => processesMatching('snakepit_bridge/warden.py', `--run-id ${runId}`).length === 1,
+      10_000,
+      'the warden',
+    );
+    const wardens = processesMatching('snakepit_bridge/warden.py', `--run-id ${runId}`);
+    killOnFinish(wardens);
+    host.child.kill('SIGKILL');
+    await host.exited;
+    await expectGone([...pids, ...wardens], 3_000);
   });
 
   it('leaves nothing when the host is killed: neither the template nor the workers it forked (busy in C code)', async () => {

@@ -10,8 +10,13 @@ const ADAPTER = 'snakepit_fixtures.lean:LeanAdapter';
 
 // Each is loaded on first use: argparse (only for a command line the host never sends), logging (when something
 // imports it), traceback (the first error), typing (hints beyond builtin classes), asyncio (the first async tool),
-// numpy and OpenTelemetry (never by the bridge unless a value or a traced call needs them).
+// numpy and OpenTelemetry (never by the bridge unless a value or a traced call needs them), inspect with ast, dis
+// and tokenize (only for a tool whose signature its code object does not give: python/snakepit_bridge/signature.py).
 const LAZY = [
+  'inspect',
+  'ast',
+  'dis',
+  'tokenize',
   'argparse',
   'logging',
   'traceback',

@@ -7,7 +7,7 @@ on a pool thread (threads.py); sync generators are streamed from there, within t
 
 from __future__ import annotations
 
-import inspect
+import types
 from collections.abc import Iterator
 
 from ..channel.codec import SerializationError
@@ -17,6 +17,7 @@ from ..errors import (CallCancelled, bridge_error, cancelled, error_info, payloa
 from .. import tracing
 from ..names import clip, short
 from ..session_context import current_call
+from ..signature import is_awaitable
 from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
 from .ref_tools import BUILTIN_TOOLS, builtin_problem
@@ -149,18 +150,18 @@ def _deliver(worker: WorkerApi, call, result, interrupter) -> None:
     """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
     if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
         worker.answer(call, result)
-    elif inspect.iscoroutine(result) or inspect.isawaitable(result) and not isinstance(result, Iterator):
+    elif isinstance(result, types.CoroutineType) or is_awaitable(result) and not isinstance(result, Iterator):
         worker.calls.move_to_loop(call)
         worker.aio().submit(call, result)
     elif call.stream:
-        if inspect.isasyncgen(result):
+        if isinstance(result, types.AsyncGeneratorType):
             worker.calls.move_to_loop(call)
             worker.aio().submit(call, result)
         elif isinstance(result, Iterator):
             run_sync_stream(worker, call, result, interrupter)
         else:  # a plain value: one final chunk, then the result
             worker.answer(call, None, stream_plain_value(worker, call, result))
-    elif inspect.isgenerator(result) or inspect.isasyncgen(result):
+    elif isinstance(result, (types.GeneratorType, types.AsyncGeneratorType)):
         _close(result)
         worker.answer(call, error=bridge_error(
             "invalid_arguments", "tool %r returned a stream: use a stream call" % call.tool,

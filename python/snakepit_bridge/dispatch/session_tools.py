@@ -14,8 +14,6 @@ under ``<that worker>/<id>`` (refs.py), which is what the host then names in ``r
 
 from __future__ import annotations
 
-import pickle
-
 from .. import runtime
 from ..refs import REFS
 from ..sessions import STATES
@@ -33,6 +31,8 @@ def _loss(kind: str, name: str, obj, exc: BaseException, worker=None) -> dict:
 
 
 def _dumps(obj) -> bytes:
+    import pickle  # only when a session moves: a worker starts without it (~3 ms of imports)
+
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -62,6 +62,8 @@ def session_import(session, state=None):
     lost = []
     if state is None:
         return {"values": 0, "refs": 0, "lost": lost}
+    import pickle  # see _dumps
+
     bundle = pickle.loads(state)  # made by session_export on a worker of the same pool
     for key_bytes, value_bytes in bundle["values"]:
         try:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import atexit
 import importlib
-import inspect
 import os
 import signal
 import sys
+import types
 
 from .. import __version__, runtime, telemetry
+from ..signature import is_awaitable
 from ..channel import shm
 from ..channel.codec import SerializationError, available_codecs, make_codec
 from ..channel.connection import ChannelClosed, PayloadTooLarge
@@ -62,7 +63,7 @@ def load_adapter_class(spec: str):
     cls = importlib.import_module(module)
     for part in name.split("."):
         cls = getattr(cls, part)
-    if not inspect.isclass(cls):
+    if not isinstance(cls, type):
         raise TypeError("adapter %r names %s, not a class: an adapter is a class (a BaseAdapter subclass, or any "
                         "class with @tool methods or execute_tool)" % (spec, _kind_of(cls)))
     return module, name, cls
@@ -70,7 +71,7 @@ def load_adapter_class(spec: str):
 
 def _kind_of(obj) -> str:
     kind = type(obj).__name__
-    return "a module" if inspect.ismodule(obj) else "an %s" % kind if kind[:1] in "aeiou" else "a %s" % kind
+    return "a module" if isinstance(obj, types.ModuleType) else "an %s" % kind if kind[:1] in "aeiou" else "a %s" % kind
 
 
 def handshake(worker):
@@ -132,7 +133,7 @@ def start_adapter(worker):
         init = getattr(adapter, "initialize", None)
         if init is not None:
             result = init()
-            if inspect.isawaitable(result):  # on the loop the async tools will use
+            if is_awaitable(result):  # on the loop the async tools will use
                 worker.aio().run_blocking(result)
         worker.adapter, worker.tools = adapter, ToolTable(adapter)
         if worker.wanted_threads is not None:

@@ -8,8 +8,7 @@ type hint gives (``schema.compile_check``; ``@tool(validate=False)`` turns that 
 
 from __future__ import annotations
 
-import inspect
-
+from .. import signature
 from ..base_adapter import BaseAdapter, discover_tools, tool_spec
 from ..channel.values import TaggedValue
 from ..schema import compile_check, ensure_input_schema
@@ -18,7 +17,10 @@ from ..schema.hints import _hints
 
 __all__ = ["Tool", "ToolTable"]
 
-_P = inspect.Parameter
+_EMPTY = signature.EMPTY
+_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY = (
+    signature.POSITIONAL_ONLY, signature.POSITIONAL_OR_KEYWORD, signature.KEYWORD_ONLY)
+_VAR_POSITIONAL, _VAR_KEYWORD = signature.VAR_POSITIONAL, signature.VAR_KEYWORD
 
 
 class Tool:
@@ -31,26 +33,24 @@ class Tool:
         self.name = name
         self.func = func
         self.spec = tool_spec(name, func, meta)
-        sig = inspect.signature(func)
+        sig = signature.signature(func)
         # How the call's arguments reach the method (invoke.py): as keywords (None, the usual), or in
         # Snakepit's style, all of them as one ``params`` dict and/or a ``stream`` sender for chunks.
         self.style = style = call_style(sig, meta)
         params = [p for p in sig.parameters.values() if style is None or p.name != "stream"]
         self.names = frozenset(
-            p.name for p in params if p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
+            p.name for p in params if p.kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY)
         )
         # A required positional-only parameter can never be passed by name: report it as missing.
         self.required = frozenset(
             p.name for p in params
-            if p.default is _P.empty
-            and p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY)
+            if p.default is _EMPTY
+            and p.kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY)
         )
-        self.var_keyword = any(p.kind is _P.VAR_KEYWORD for p in params)
+        self.var_keyword = any(p.kind == _VAR_KEYWORD for p in params)
         if style is not None and "params" in style:  # any names go, all into ``params``
             self.names, self.required, self.var_keyword = frozenset(), frozenset(), True
-        self.is_asyncgen = inspect.isasyncgenfunction(func)
-        self.is_async = inspect.iscoroutinefunction(func)
-        self.is_generator = inspect.isgeneratorfunction(func)
+        self.is_generator, self.is_async, self.is_asyncgen = signature.function_kind(func)
         # Called only with a stream call (decided once here, not per call).
         self.streams = self.is_generator or self.is_asyncgen or (style is not None and "stream" in style)
         self.checks, self.extra_check, self.converters = (), None, ()
@@ -118,7 +118,7 @@ def _converters(func, params) -> tuple:
     found = []
     for p in params:
         hint = hints.get(p.name, p.annotation)
-        if hint is _P.empty or p.kind in (_P.VAR_POSITIONAL, _P.VAR_KEYWORD, _P.POSITIONAL_ONLY):
+        if hint is _EMPTY or p.kind in (_VAR_POSITIONAL, _VAR_KEYWORD, _POSITIONAL_ONLY):
             continue
         try:
             convert = converter(hint)
@@ -129,7 +129,7 @@ def _converters(func, params) -> tuple:
     return tuple(found)
 
 
-def call_style(sig: inspect.Signature, meta) -> frozenset | None:
+def call_style(sig: signature.Signature, meta) -> frozenset | None:
     """``{"params"}``, ``{"stream"}``, both, or None (arguments as keywords).
 
     ``stream``: a ``@tool(supports_streaming=True)`` method with a parameter named ``stream`` gets a
@@ -143,7 +143,7 @@ def call_style(sig: inspect.Signature, meta) -> frozenset | None:
         names.remove("stream")
     if names == ["params"]:
         p = sig.parameters["params"]
-        if p.default is _P.empty and p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.POSITIONAL_ONLY):
+        if p.default is _EMPTY and p.kind in (_POSITIONAL_OR_KEYWORD, _POSITIONAL_ONLY):
             style.add("params")
     return frozenset(style) if style else None
 
@@ -155,8 +155,7 @@ class ToolTable:
         self.adapter = adapter
         execute = getattr(type(adapter), "execute_tool", None)
         self.execute_tool = adapter.execute_tool if execute is not None else None
-        self.execute_is_async = self.execute_tool is not None and (
-            inspect.iscoroutinefunction(self.execute_tool) or inspect.isasyncgenfunction(self.execute_tool))
+        self.execute_is_async = self.execute_tool is not None and any(signature.function_kind(self.execute_tool)[1:])
         self.tools = {name: Tool(name, func, meta) for name, (func, meta) in discover_tools(adapter).items()}
         # BaseAdapter.session_context follows the current call by itself (a ContextVar); other adapters
         # get the attribute set before each call (last writer wins between concurrent async calls).

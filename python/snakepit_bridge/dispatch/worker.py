@@ -49,7 +49,6 @@ The worker's lifecycle is one ``WorkerState`` (worker_api.py); the other modules
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 from queue import SimpleQueue
 import sys
@@ -62,6 +61,7 @@ from ..channel.connection import PayloadTooLarge
 from .. import tracing
 from ..errors import CallCancelled, payload_too_large, serialization_error, shrunk
 from ..refs import REFS, encode_by_ref
+from ..signature import is_awaitable
 from ..sessions import end_session
 from .calls import Call, CallTable
 from .host_calls import HostCalls
@@ -415,7 +415,7 @@ class Worker:
         if cleanup is not None:
             try:
                 result = cleanup()
-                if inspect.isawaitable(result):
+                if is_awaitable(result):
                     self.aio().run_blocking(result)
             except Exception:
                 import traceback  # only here: an idle worker does without it

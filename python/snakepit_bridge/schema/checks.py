@@ -8,7 +8,6 @@ produce pass at once, and arrays are checked element by element only up to ``MAX
 
 from __future__ import annotations
 
-import re
 
 # Arrays are checked element by element up to this many items; the rest are trusted (a 10,000-float
 # argument must not cost a millisecond of checks per call).
@@ -193,6 +192,8 @@ def _string_steps(schema: dict, steps: list) -> None:
     pattern = schema.get("pattern")
     regex = None
     if isinstance(pattern, str):
+        import re  # only for a schema with a pattern: a worker whose tools have none starts without ``re``
+
         try:
             regex = re.compile(pattern)
         except re.error:

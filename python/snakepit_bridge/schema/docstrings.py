@@ -7,21 +7,32 @@ Hand-written rather than a docstring library: the bridge's core is standard libr
 
 from __future__ import annotations
 
-import inspect
-import re
+from ..signature import cleandoc
 
-_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments)\s*:\s*$")
-_GOOGLE_ITEM = re.compile(r"^(\s*)\*{0,2}([A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_HEAD = re.compile(r"^\s*(Parameters|Other Parameters)\s*$")
-_NUMPY_ITEM = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)\s*(:.*)?$")
-_REST_ITEM = re.compile(r"^\s*:param\s+(?:[^:]*\s)?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+# Words one of the three styles needs: a docstring without any has no parameter descriptions, and is read
+# without ``re`` (which a worker then never imports for its tools' docstrings).
+_MARKERS = ("Args", "Arguments", "Param", ":param")
+_SECTION = _GOOGLE_ITEM = _NUMPY_HEAD = _NUMPY_ITEM = _REST_ITEM = None
+
+
+def _compile() -> None:
+    global _SECTION, _GOOGLE_ITEM, _NUMPY_HEAD, _NUMPY_ITEM, _REST_ITEM
+    import re
+
+    _SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments)\s*:\s*$")
+    _GOOGLE_ITEM = re.compile(r"^(\s*)\*{0,2}([A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*:\s*(.*)$")
+    _NUMPY_HEAD = re.compile(r"^\s*(Parameters|Other Parameters)\s*$")
+    _NUMPY_ITEM = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)\s*(:.*)?$")
+    _REST_ITEM = re.compile(r"^\s*:param\s+(?:[^:]*\s)?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
 def param_descriptions(doc) -> dict:
     """``{parameter: description}`` from a docstring in Google, NumPy or reST (``:param x:``) style."""
-    if not doc:
+    if not doc or not any(marker in doc for marker in _MARKERS):
         return {}
-    lines = inspect.cleandoc(doc).splitlines()
+    if _REST_ITEM is None:
+        _compile()
+    lines = cleandoc(doc).splitlines()
     found = {}
     _google(lines, found)
     _numpy(lines, found)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import enum
-import inspect
 import math
+import sys
 
+from ..signature import EMPTY
 from .convert import class_schema
 from .hints import _PLAIN_HINTS, _UNION_TYPE, _NoneType, _typing, _Unknown, _evaluate, _namespace
 
-_P = inspect.Parameter
 _SIMPLE = {
     bool: {"type": "boolean"},
     int: {"type": "integer"},
@@ -34,6 +34,11 @@ _SIMPLE = {
 _ARRAYS = (list, cabc.Sequence, cabc.MutableSequence, cabc.Iterable, cabc.Collection, cabc.Iterator)
 _SETS = (set, frozenset, cabc.Set, cabc.MutableSet)
 _MAPS = (dict, cabc.Mapping, cabc.MutableMapping)
+
+
+def _is_inspect_empty(tp) -> bool:
+    inspect = sys.modules.get("inspect")  # a caller's ``inspect.Parameter.empty``: no hint either
+    return inspect is not None and tp is getattr(getattr(inspect, "Parameter", None), "empty", None)
 
 
 def _is_union(origin) -> bool:
@@ -109,7 +114,7 @@ def _is_typeddict(tp) -> bool:
 
 def type_schema(tp, depth: int = 0) -> dict:
     """The JSON Schema of one type hint (``{}`` when any value fits or the hint is not understood)."""
-    if depth > 12 or tp is _Unknown or tp is _P.empty or tp is object:
+    if depth > 12 or tp is _Unknown or tp is EMPTY or tp is object or _is_inspect_empty(tp):
         return {}
     if tp is None:
         return {"type": "null"}

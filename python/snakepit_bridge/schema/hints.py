@@ -14,9 +14,10 @@ Two ways to the same answer:
 
 from __future__ import annotations
 
-import inspect
 import sys
 import types
+
+from ..signature import unwrap
 
 _NoneType = type(None)
 _UNION_TYPE = getattr(types, "UnionType", None)  # ``X | Y`` (Python 3.10+)
@@ -38,7 +39,7 @@ def _typing():
 def _namespace(func) -> dict:
     ns = dict(vars(_typing()))
     ns.update(vars(__import__("builtins")))
-    target = inspect.unwrap(getattr(func, "__func__", func)) if func is not None else None
+    target = unwrap(getattr(func, "__func__", func)) if func is not None else None
     ns.update(getattr(target, "__globals__", {}) or {})
     return ns
 

@@ -13,37 +13,36 @@ passed by name, so they are left out.
 from __future__ import annotations
 
 import enum
-import inspect
 
+from .. import signature
 from .docstrings import param_descriptions
 from .hint_schema import _json_of, _json_value, _nullable, type_schema
 from .hints import _evaluate, _hints, _namespace
 
-_P = inspect.Parameter
+_EMPTY = signature.EMPTY
 
 
 def _takes_params_dict(params: list) -> bool:
     # Snakepit's style: a method whose only parameter is ``params`` gets the whole argument map.
-    return len(params) == 1 and params[0].name == "params" and params[0].default is _P.empty \
-        and params[0].kind in (_P.POSITIONAL_OR_KEYWORD, _P.POSITIONAL_ONLY)
+    return len(params) == 1 and params[0].name == "params" and params[0].default is _EMPTY \
+        and params[0].kind in (signature.POSITIONAL_OR_KEYWORD, signature.POSITIONAL_ONLY)
 
 
-def input_schema(func, sig: inspect.Signature | None = None, skip: tuple = ()) -> dict:
+def input_schema(func, sig: signature.Signature | None = None, skip: tuple = ()) -> dict:
     """The JSON Schema of the keyword arguments ``func`` accepts (an ``object`` schema).
 
     Args:
         func: the tool (a bound method, a function, or any callable with a signature).
-        sig: its signature, if already known (``stream`` removed, for instance).
+        sig: its signature (``signature.Signature``), if already known (``stream`` removed, for instance).
         skip: parameter names that are not arguments (a stream sender).
     """
-    if sig is None:
-        sig = inspect.signature(func)
+    sig = signature.signature(func) if sig is None else signature.from_inspect(sig)
     params = [p for p in sig.parameters.values() if p.name not in skip]
     if _takes_params_dict(params):
         return {"type": "object", "additionalProperties": True}
     hints = _hints(func)
     try:
-        docs = param_descriptions(inspect.getdoc(func))
+        docs = param_descriptions(signature.getdoc(func))
     except Exception:
         docs = {}
     return _object_schema(params, lambda p: hints.get(p.name, p.annotation), docs)
@@ -53,14 +52,14 @@ def _object_schema(params: list, hint_of, docs: dict) -> dict:
     properties, required, extra = {}, [], False
     for p in params:
         kind = p.kind
-        if kind is _P.VAR_POSITIONAL or kind is _P.POSITIONAL_ONLY:
+        if kind == signature.VAR_POSITIONAL or kind == signature.POSITIONAL_ONLY:
             continue  # cannot be passed by name
         hint = hint_of(p)
-        if kind is _P.VAR_KEYWORD:
+        if kind == signature.VAR_KEYWORD:
             extra = type_schema(hint) or True
             continue
         schema = dict(type_schema(hint))
-        if p.default is not _P.empty:
+        if p.default is not _EMPTY:
             default = p.default.value if isinstance(p.default, enum.Enum) else p.default
             if default is None:
                 schema = _nullable(schema)
@@ -81,18 +80,18 @@ def _object_schema(params: list, hint_of, docs: dict) -> dict:
 class _SpecParam:
     __slots__ = ("name", "kind", "default", "annotation")
 
-    _KINDS = {"positional_only": _P.POSITIONAL_ONLY, "positional_or_keyword": _P.POSITIONAL_OR_KEYWORD,
-              "var_positional": _P.VAR_POSITIONAL, "keyword_only": _P.KEYWORD_ONLY,
-              "var_keyword": _P.VAR_KEYWORD}
+    _KINDS = frozenset([signature.POSITIONAL_ONLY, signature.POSITIONAL_OR_KEYWORD, signature.VAR_POSITIONAL,
+                        signature.KEYWORD_ONLY, signature.VAR_KEYWORD])
 
     def __init__(self, entry: dict) -> None:
         self.name = entry.get("name")
-        self.kind = self._KINDS.get(entry.get("kind"), _P.POSITIONAL_OR_KEYWORD)
+        kind = entry.get("kind")
+        self.kind = kind if kind in self._KINDS else signature.POSITIONAL_OR_KEYWORD
         if "default" in entry:
             self.default = entry["default"]
         else:
-            self.default = _P.empty if entry.get("required", True) else _NO_ENCODABLE_DEFAULT
-        self.annotation = entry.get("annotation", _P.empty)
+            self.default = _EMPTY if entry.get("required", True) else _NO_ENCODABLE_DEFAULT
+        self.annotation = entry.get("annotation", _EMPTY)
 
 
 _NO_ENCODABLE_DEFAULT = object()  # optional, but its default did not fit in the spec

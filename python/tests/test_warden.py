@@ -1,0 +1,122 @@
+"""The warden (snakepit_bridge/warden.py), run as the host runs it: a script whose stdin is a pipe from its host.
+
+Each case gives it a victim (a process in a session of its own, as a forked worker is) and ends its stdin in one of
+the ways a host can: gone (end of file), done (``release``), or with a start time that no longer matches (a reused
+pid). Linux only: the start time comes from /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+WARDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "snakepit_bridge", "warden.py")
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warden runs on Linux only")
+
+
+def _victim():
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+
+
+def _ticks(pid: int) -> int:
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        stat = f.read()
+    return int(stat[stat.rindex(b")") + 2:].split()[19])
+
+
+def _warden():
+    return subprocess.Popen([sys.executable, "-I", "-S", WARDEN, "--pool", "p", "--run-id", "test",
+                             "--host-pid", str(os.getpid())], stdin=subprocess.PIPE)
+
+
+def _gone_within(proc, seconds: float) -> bool:
+    try:
+        proc.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def test_the_host_gone_its_workers_are_killed_group_and_all():
+    victim = _victim()
+    warden = _warden()
+    try:
+        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+        warden.stdin.flush()
+        time.sleep(0.2)
+        assert victim.poll() is None  # idle while the host is there
+        warden.stdin.close()  # the host's end closes: it died
+        assert _gone_within(victim, 5)
+        assert victim.returncode == -9
+        assert _gone_within(warden, 5)
+    finally:
+        for proc in (victim, warden):
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still():
+    victim = _victim()
+    warden = _warden()
+    try:
+        # Written and closed at once: the end of file is there with the lines, before the warden reads anything.
+        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+        warden.stdin.close()
+        assert _gone_within(victim, 5)
+        assert _gone_within(warden, 5)
+    finally:
+        for proc in (victim, warden):
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_released_it_leaves_without_killing():
+    victim = _victim()
+    warden = _warden()
+    try:
+        warden.stdin.write(b"%d %d\nrelease\n" % (victim.pid, _ticks(victim.pid)))
+        warden.stdin.close()
+        assert _gone_within(warden, 5)
+        assert warden.returncode == 0
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_a_pid_whose_start_time_differs_is_not_killed():
+    victim = _victim()
+    warden = _warden()
+    try:
+        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid) + 1))  # another process, once, had this pid
+        warden.stdin.flush()
+        time.sleep(0.2)
+        warden.stdin.close()
+        assert _gone_within(warden, 5)
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+        if warden.poll() is None:
+            warden.kill()
+
+
+def test_it_leaves_by_itself_once_its_workers_ended():
+    victim = _victim()
+    warden = _warden()
+    try:
+        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+        warden.stdin.flush()
+        time.sleep(0.2)
+        victim.kill()
+        victim.wait()
+        assert _gone_within(warden, 5)
+        assert warden.returncode == 0
+    finally:
+        if warden.poll() is None:
+            warden.kill()
