@@ -277,7 +277,8 @@ def test_the_role_goes_to_one_thread_at_a_time():
     role.release_main()
     assert role.try_take_for_watchdog() and role.holder == WATCHDOG
     role.release_watchdog()
-    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0}
+    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0,
+                                                    "spins": 0}
 
 
 def test_the_main_thread_asks_the_watchdog_for_the_role_back():
