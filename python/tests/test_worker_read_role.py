@@ -54,6 +54,50 @@ def test_lone_calls_with_the_post_call_poll(make_host):
     assert stats["takeovers"] - before["takeovers"] <= 30, (before, stats)
 
 
+def test_the_post_call_poll_follows_lone_calls_in_a_row_not_one_between_batches(make_host):
+    # Under load a lone call and a batch often take turns (the calls in flight travel in two groups): polling
+    # after each lone one would burn the spin for nothing. A caller working one call at a time still gets it.
+    from snakepit_bridge.channel.framing import frame
+
+    host = make_host(adapter=TOOLS, env=SPINNING)
+    before = host.run("read_role")["spins"]
+    for round_ in range(20):
+        ids = [host.next_id + i for i in range(8)]
+        host.next_id += 8
+        host.send_raw(b"".join(frame(host.codec.encode({"type": "call", "id": i, "tool": "blob", "args": {"n": 1}}))
+                               for i in ids))  # one write: read as one batch of 8
+        assert sorted(terminal_ids(host, 8)) == ids
+        assert host.run("blob", {"n": 1}) == b"x"  # then one lone call
+    between = host.run("read_role")["spins"] - before
+    assert between <= 3, between  # none expected; a batch split by the kernel may make a lone pair now and then
+    before = host.run("read_role")["spins"]
+    for _ in range(20):
+        assert host.run("blob", {"n": 1}) == b"x"
+    in_a_row = host.run("read_role")["spins"] - before
+    assert in_a_row >= 10, in_a_row  # 19 on a quiet machine (the first of the run does not poll)
+
+
+def test_the_post_call_poll_backs_off_when_it_finds_nothing(make_host):
+    # A caller slower than the spin (here 5 ms between calls against a 2 ms spin): each poll would find nothing.
+    host = make_host(adapter=TOOLS, env=SPINNING)
+    for _ in range(3):
+        host.run("blob", {"n": 1})
+    before = host.run("read_role")["spins"]
+    for _ in range(24):
+        time.sleep(0.005)
+        assert host.run("blob", {"n": 1}) == b"x"
+    slow = host.run("read_role")["spins"] - before
+    assert slow <= 8, slow  # polls after 1, 2, 4, 8 skipped chances: about 4-5 of 24 (not 24)
+    # Quick calls again: once a poll finds the next call, it polls after every lone call.
+    for _ in range(40):
+        host.run("blob", {"n": 1})
+    before = host.run("read_role")["spins"]
+    for _ in range(20):
+        host.run("blob", {"n": 1})
+    quick = host.run("read_role")["spins"] - before
+    assert quick >= 10, quick  # 20 on a quiet machine; a descheduled host makes a poll miss now and then
+
+
 @pytest.mark.parametrize("value, seconds", [(None, 0.0), ("", 0.0), ("50", 50e-6), ("0", 0.0), ("-5", 0.0),
                                             ("1e9", 0.01), ("nan", 0.0), ("fifty", 0.0)])
 def test_spin_setting_is_read_defensively(value, seconds):
@@ -233,7 +277,8 @@ def test_the_role_goes_to_one_thread_at_a_time():
     role.release_main()
     assert role.try_take_for_watchdog() and role.holder == WATCHDOG
     role.release_watchdog()
-    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0}
+    assert role.holder is None and role.stats() == {"holder": None, "takeovers": 1, "handbacks": 0, "handed": 0,
+                                                    "spins": 0}
 
 
 def test_the_main_thread_asks_the_watchdog_for_the_role_back():

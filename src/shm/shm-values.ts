@@ -23,20 +23,32 @@ interface Active {
   /** The call whose arguments are being encoded (leases are tied to it); undefined when decoding. */
   callId: number | undefined;
   /** Decoding: bytes and arrays revived from shared memory so far (the rest of the large ones came inline). */
-  revived: { count: number; bytes: number };
+  revivedCount: number;
+  revivedBytes: number;
 }
 
+/** The one encode or decode under way (both are synchronous), or undefined; `slot` is reused: no allocation per call. */
 let active: Active | undefined;
+const slot: Active = {
+  values: { link: undefined, minBytes: 0, stats: undefined! },
+  callId: undefined,
+  revivedCount: 0,
+  revivedBytes: 0,
+};
 
-/** Run `fn` (one encode or decode) with `values` active; `callId` when encoding a call's arguments. */
-export function withLargeValues<T>(values: LargeValues, callId: number | undefined, fn: () => T): T {
-  active = { values, callId, revived: { count: 0, bytes: 0 } };
-  try {
-    return fn();
-  } finally {
-    active = undefined;
-    values.link?.doneReading();
-  }
+/** `values` are active for one encode (`callId`: the call whose arguments it is) or decode, until `endLargeValues`. */
+export function beginLargeValues(values: LargeValues, callId: number | undefined): void {
+  slot.values = values;
+  slot.callId = callId;
+  slot.revivedCount = 0;
+  slot.revivedBytes = 0;
+  active = slot;
+}
+
+/** The encode or decode begun by `beginLargeValues` is over (call it in a `finally`). */
+export function endLargeValues(values: LargeValues): void {
+  active = undefined;
+  values.link?.doneReading();
 }
 
 /**
@@ -63,23 +75,29 @@ export function sharedTag(data: Uint8Array, tag?: TagMap, countInline = true): T
 }
 
 /**
- * Decode one message from a worker with `values` active, then count the large bytes and arrays in it that came
- * inline (a remote worker, no segment free on its side): those it holds minus those revived from shared memory.
- * A frame shorter than the threshold holds no large value, so small messages are not walked.
+ * Decode one message from a worker (`decode(body)`) with `values` active, then count the large bytes and arrays in
+ * it that came inline (a remote worker, no segment free on its side): those it holds minus those revived from shared
+ * memory. A frame shorter than the threshold holds no large value, so small messages are not walked.
  */
 export function decodeWithLargeValues(
   values: LargeValues,
-  bodyBytes: number,
-  decode: () => unknown,
+  body: Buffer,
+  decode: (body: Buffer) => unknown,
 ): unknown {
-  let revived = { count: 0, bytes: 0 };
-  const message = withLargeValues(values, undefined, () => {
-    revived = active!.revived;
-    return decode();
-  });
-  if (bodyBytes >= values.minBytes) {
-    let count = -revived.count;
-    let bytes = -revived.bytes;
+  beginLargeValues(values, undefined);
+  let message: unknown;
+  let revivedCount: number;
+  let revivedBytes: number;
+  try {
+    message = decode(body);
+  } finally {
+    revivedCount = slot.revivedCount;
+    revivedBytes = slot.revivedBytes;
+    endLargeValues(values);
+  }
+  if (body.length >= values.minBytes) {
+    let count = -revivedCount;
+    let bytes = -revivedBytes;
     largeValuesIn(message, values.minBytes, 0, (n) => {
       count++;
       bytes += n;
@@ -140,8 +158,8 @@ function reviveShared(tag: TagMap): unknown {
   if (!link) throw new ShmHandleError('shared-memory handle on a channel without shared memory');
   const { seg, off, len, dtype, shape } = tag as Record<string, unknown>;
   const bytes = link.read(seg, off, len);
-  active!.revived.count++;
-  active!.revived.bytes += bytes.byteLength;
+  active!.revivedCount++;
+  active!.revivedBytes += bytes.byteLength;
   if (dtype === undefined && shape === undefined) return bytes;
   const array = NDArray.fromTag({ [TAG_KEY]: 'ndarray', dtype, shape, data: bytes });
   if (!array) {

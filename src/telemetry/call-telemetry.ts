@@ -60,6 +60,7 @@ export class CallTelemetry implements CallObserver {
   correlationId(call: Call): string {
     return call.correlationId ?? `${this.#runId}-${call.id}`;
   }
+  readonly #correlationIdOf = (call: Call): string => this.correlationId(call);
 
   /** Give these tools series of their own (the adapter's tools, the configured library functions). */
   allowTools(names: Iterable<string>): void {
@@ -70,7 +71,7 @@ export class CallTelemetry implements CallObserver {
   }
 
   created(call: Call): void {
-    this.#tracer?.begin(call, this.correlationId(call));
+    this.#tracer?.begin(call, this.#correlationIdOf);
   }
 
   started(call: Call): void {

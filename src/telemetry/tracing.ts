@@ -115,9 +115,10 @@ export class CallTracer {
   }
 
   /** A call was created (in its caller's context): open its span and put its trace context on the call. */
-  begin(call: Call, correlationId: string): void {
+  begin(call: Call, correlationIdOf: (call: Call) => string): void {
     const tracer = this.#currentTracer();
     if (!tracer) return;
+    const correlationId = correlationIdOf(call); // built only for a traced call
     const api = this.#api!; // loaded: a tracer was found
     const attributes: OtelApi.Attributes = {
       'rpc.system': 'snakepit',

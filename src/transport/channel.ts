@@ -2,8 +2,9 @@
  * FrameChannel: one worker's framed, codec-encoded message channel over a byte stream (a socket pair for a local
  * worker, a gRPC stream for a remote one: see worker/worker-link.ts).
  *
- * Writes made in the same tick are corked into one `writev` (64 calls issued together cost one syscall);
- * a lone write goes out on the next tick, so sequential latency does not wait on a timer. Every inbound frame
+ * Frames sent in the same tick leave together on the next tick (64 calls issued together cost one syscall): small
+ * ones joined into one buffer and written once (one `socket.write`, not one per frame), larger ones corked into one
+ * `writev`. A lone frame goes out on the next tick too, so sequential latency does not wait on a timer. Every inbound frame
  * passes one choke point (`#onFrame`): size checked by the decoder, body decoded, shape checked; anything wrong
  * closes the channel with a ProtocolError instead of throwing into the host.
  */
@@ -14,6 +15,9 @@ import { type Codec, UndecodableValue } from './codec.js';
 import { jsonCodec } from './codec-json.js';
 import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-decoder.js';
 import type { LargeValues } from '../shm/shm-values.js';
+
+/** Up to this many bytes, the frames of one tick are copied into one buffer: cheaper than a write per frame. */
+const JOIN_MAX_BYTES = 64 * 1024;
 
 export interface ChannelClose {
   /** Set when the channel was closed because the peer broke the protocol. */
@@ -46,7 +50,10 @@ export class FrameChannel {
    * garbage, or where the stream broke.
    */
   #read = 0;
-  #corked = false;
+  /** Frames sent this tick, written together by `#flush` on the next one (in order), and their bytes. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #flushSoon = (): void => this.#flush();
   #closed = false;
 
   constructor(socket: ByteStream, maxFrameBytes: number, handler: ChannelHandler) {
@@ -91,15 +98,27 @@ export class FrameChannel {
   send(message: HostMessage): void {
     if (this.#closed) return;
     const frame = this.#codec.encodeFrame(message, this.#maxFrameBytes, this.#large);
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
+    if (this.#pending.length === 0) process.nextTick(this.#flushSoon);
+    this.#pending.push(frame);
+    this.#pendingBytes += frame.length;
+  }
+
+  /** Write the frames of the last tick: joined when small (one buffer, one write), else corked into one writev. */
+  #flush(): void {
+    const frames = this.#pending;
+    const bytes = this.#pendingBytes;
+    if (frames.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#closed) return;
+    const socket = this.#socket;
+    if (frames.length === 1) socket.write(frames[0]);
+    else if (bytes <= JOIN_MAX_BYTES) socket.write(Buffer.concat(frames, bytes));
+    else {
+      socket.cork();
+      for (const frame of frames) socket.write(frame);
+      socket.uncork();
     }
-    this.#socket.write(frame);
   }
 
   /**
@@ -137,6 +156,7 @@ export class FrameChannel {
   /** Close the channel; the worker reads EOF. */
   close(): void {
     if (this.#closed) return;
+    this.#flush(); // frames sent this tick (a shutdown) go before the end
     this.#socket.end();
     this.#socket.destroy();
     this.#finish({});

@@ -11,7 +11,13 @@ import { NUMERIC_TYPED_ARRAYS, dateTag, typedArrayTag } from './extended-values.
 import { MapTag, PyDict, SetTag, dictFromEntries, hashableProblem, illFormed } from './container-values.js';
 import { ValueWalk, prepareMessage, refusal } from './value-walk.js';
 import { readMsgpackHeader } from './msgpack-header.js';
-import { type LargeValues, decodeWithLargeValues, sharedTag, withLargeValues } from '../shm/shm-values.js';
+import {
+  type LargeValues,
+  beginLargeValues,
+  decodeWithLargeValues,
+  endLargeValues,
+  sharedTag,
+} from '../shm/shm-values.js';
 
 class UnencodableFunction extends Error {}
 
@@ -289,16 +295,21 @@ export const msgpackCodec: Codec = {
   encodeFrame(message: HostMessage, maxFrameBytes: number, large?: LargeValues): Buffer {
     if (!large) return encodeFrame(message, maxFrameBytes);
     const callId = message.type === 'call' ? message.id : undefined;
+    beginLargeValues(large, callId);
+    let frame: Buffer;
     try {
-      return withLargeValues(large, callId, () => encodeFrame(message, maxFrameBytes));
+      frame = encodeFrame(message, maxFrameBytes);
     } catch (err) {
+      endLargeValues(large);
       if (callId !== undefined) large.link?.release(callId); // nothing was sent: its segments are free
       throw err;
     }
+    endLargeValues(large);
+    return frame;
   },
 
   decode(body: Buffer, large?: LargeValues): unknown {
-    return large ? decodeWithLargeValues(large, body.length, () => decode(body)) : decode(body);
+    return large ? decodeWithLargeValues(large, body, decode) : decode(body);
   },
 };
 

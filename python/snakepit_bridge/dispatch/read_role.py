@@ -36,6 +36,7 @@ class ReadRole:
         self.takeovers = 0  # how often the watchdog took the role (diagnostics and tests)
         self.handbacks = 0  # how often the main thread had to ask for it back
         self.handed = 0  # messages the watchdog read and queued for the main thread
+        self.spins = 0  # how often the main thread polled after lone calls before blocking (Worker.spin_s)
         self.wake_fd, self._wake_w = os.pipe()  # close-on-exec already (PEP 446)
         os.set_blocking(self.wake_fd, False)
         os.set_blocking(self._wake_w, False)
@@ -95,4 +96,4 @@ class ReadRole:
 
     def stats(self) -> dict:
         return {"holder": self.holder, "takeovers": self.takeovers, "handbacks": self.handbacks,
-                "handed": self.handed}
+                "handed": self.handed, "spins": self.spins}

@@ -22,9 +22,14 @@ answers what must not wait and routes the rest (reader.py, docs/PROTOCOL.md has 
 Who reads:
 
   main thread     idle: takes the role and blocks in read_once; runs what it got, then reads again.
-                  After a batch of one message it first polls for ``spin_s`` (SNAKEPIT_SPIN_US, the pool's
-                  ``spinUs``) without sleeping: calls made one at a time then find it awake, since a
-                  sleeping virtual CPU takes tens of microseconds to wake.
+                  After a second batch of one message in a row it first polls for ``spin_s``
+                  (SNAKEPIT_SPIN_US, the pool's ``spinUs``) without sleeping: calls made one at a time then
+                  find it awake, since a sleeping virtual CPU takes tens of microseconds to wake. One lone
+                  batch between larger ones is not such a caller: under load a lone call and a large batch
+                  often take turns (the calls in flight travel in two groups), and polling after each lone
+                  one burned up to ``spin_s`` of CPU per round for nothing the host was about to send.
+                  A poll that found nothing backs off: the next 1, 2, 4, ... 16 chances are let pass, so a
+                  caller slower than ``spin_s`` (or a host busy elsewhere) costs the worker little.
                   Before each message it sets ``busy_since`` (a plain attribute: no lock, no wake-up).
   watchdog        looks every few ms; once one message has kept the main thread busy for
                   watchdog.TAKEOVER_S it takes the free role and reads (short polls) until the main
@@ -172,7 +177,9 @@ class Worker:
         assert self.reader is not None, "start_adapter creates the reader"
         queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
         read_once, spin_s, perf_counter = self.reader.read_once, self.spin_s, time.perf_counter
-        lone = False  # the last batch was one message: calls come one at a time, so the next is likely close
+        # The last two batches were one message each: calls come one at a time, so the next is likely close.
+        lone = last_lone = False
+        missed = skip = 0  # the post-call poll's back-off: lone batches to let pass without polling
         try:
             while self.state is not EXITED:
                 if queue.empty():
@@ -181,9 +188,17 @@ class Worker:
                         batch = None
                         if queue.empty():
                             if lone and spin_s:  # poll without sleeping for a moment (Worker.spin_s)
-                                end = perf_counter() + spin_s
-                                while not batch and perf_counter() < end:
-                                    batch = read_once(0)
+                                if skip:
+                                    skip -= 1
+                                else:
+                                    role.spins += 1
+                                    end = perf_counter() + spin_s
+                                    while not batch and perf_counter() < end:
+                                        batch = read_once(0)
+                                    # Nothing came: the caller is not that quick. Skip the next 1, 2, 4, ... 16
+                                    # chances to poll (a spin that finds a message starts over).
+                                    missed = 0 if batch else min(missed * 2 + 1, _SPIN_SKIP_MAX)
+                                    skip = missed
                             if not batch:
                                 batch = read_once(None)
                     finally:
@@ -192,7 +207,7 @@ class Worker:
                         continue
                 else:
                     batch = queue.get()
-                lone = len(batch) == 1
+                lone, last_lone = last_lone and len(batch) == 1, len(batch) == 1
                 inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
                 for msg in batch:
                     self.busy_since = monotonic()
@@ -448,6 +463,9 @@ if TYPE_CHECKING:
     def _implements_worker_api(worker: Worker) -> WorkerApi:
         return worker  # mypy checks here that Worker has everything WorkerApi promises
 
+
+# After a post-call poll that found nothing, at most this many lone batches pass before the next one polls.
+_SPIN_SKIP_MAX = 16
 
 # Results of these types hold nothing that could go to shared memory (Connection.encode's ``inline``).
 _SCALARS = frozenset([int, float, bool, str, type(None)])
