@@ -1,6 +1,7 @@
 /**
  * Shared helpers for tests that start real Python workers.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,4 +95,31 @@ export function requireOptional(
   }
   console.warn(`skipping: ${what} is missing (${install})`);
   return false;
+}
+
+/**
+ * Run Node with `args` (e.g. `-e <module text>`) and give back each line of its stdout that holds a JSON object,
+ * parsed: a fresh process reports what it loaded at each stage, one object per line.
+ */
+export function nodeJsonLines<T>(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      args,
+      {
+        cwd: join(dirname(fileURLToPath(import.meta.url)), '..'),
+        env: options.env ?? process.env,
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        resolve(
+          stdout
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as T),
+        );
+      },
+    );
+  });
 }

@@ -42,81 +42,63 @@ def _gone_within(proc, seconds: float) -> bool:
         return False
 
 
-def test_the_host_gone_its_workers_are_killed_group_and_all():
-    victim = _victim()
-    warden = _warden()
-    try:
-        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
-        warden.stdin.flush()
-        time.sleep(0.2)
-        assert victim.poll() is None  # idle while the host is there
-        warden.stdin.close()  # the host's end closes: it died
-        assert _gone_within(victim, 5)
-        assert victim.returncode == -9
-        assert _gone_within(warden, 5)
-    finally:
-        for proc in (victim, warden):
-            if proc.poll() is None:
-                proc.kill()
+@pytest.fixture
+def pair():
+    """A victim and a warden, both killed and reaped at the end whatever the test left."""
+    victim, warden = _victim(), _warden()
+    yield victim, warden
+    for proc in (victim, warden):
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
-def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still():
-    victim = _victim()
-    warden = _warden()
-    try:
-        # Written and closed at once: the end of file is there with the lines, before the warden reads anything.
-        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
-        warden.stdin.close()
-        assert _gone_within(victim, 5)
-        assert _gone_within(warden, 5)
-    finally:
-        for proc in (victim, warden):
-            if proc.poll() is None:
-                proc.kill()
+def test_the_host_gone_its_workers_are_killed_group_and_all(pair):
+    victim, warden = pair
+    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.flush()
+    time.sleep(0.2)
+    assert victim.poll() is None  # idle while the host is there
+    warden.stdin.close()  # the host's end closes: it died
+    assert _gone_within(victim, 5)
+    assert victim.returncode == -9
+    assert _gone_within(warden, 5)
 
 
-def test_released_it_leaves_without_killing():
-    victim = _victim()
-    warden = _warden()
-    try:
-        warden.stdin.write(b"%d %d\nrelease\n" % (victim.pid, _ticks(victim.pid)))
-        warden.stdin.close()
-        assert _gone_within(warden, 5)
-        assert warden.returncode == 0
-        assert victim.poll() is None
-    finally:
-        victim.kill()
-        victim.wait()
+def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still(pair):
+    victim, warden = pair
+    # Written and closed at once: the end of file is there with the lines, before the warden reads anything.
+    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.close()
+    assert _gone_within(victim, 5)
+    assert _gone_within(warden, 5)
 
 
-def test_a_pid_whose_start_time_differs_is_not_killed():
-    victim = _victim()
-    warden = _warden()
-    try:
-        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid) + 1))  # another process, once, had this pid
-        warden.stdin.flush()
-        time.sleep(0.2)
-        warden.stdin.close()
-        assert _gone_within(warden, 5)
-        assert victim.poll() is None
-    finally:
-        victim.kill()
-        victim.wait()
-        if warden.poll() is None:
-            warden.kill()
+def test_released_it_leaves_without_killing(pair):
+    victim, warden = pair
+    warden.stdin.write(b"%d %d\nrelease\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.close()
+    assert _gone_within(warden, 5)
+    assert warden.returncode == 0
+    assert victim.poll() is None
 
 
-def test_it_leaves_by_itself_once_its_workers_ended():
-    victim = _victim()
-    warden = _warden()
-    try:
-        warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
-        warden.stdin.flush()
-        time.sleep(0.2)
-        victim.kill()
-        victim.wait()
-        assert _gone_within(warden, 5)
-        assert warden.returncode == 0
-    finally:
-        if warden.poll() is None:
-            warden.kill()
+def test_a_pid_whose_start_time_differs_is_not_killed(pair):
+    victim, warden = pair
+    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid) + 1))  # another process, once, had this pid
+    warden.stdin.flush()
+    time.sleep(0.2)
+    warden.stdin.close()
+    assert _gone_within(warden, 5)
+    assert victim.poll() is None
+
+
+def test_it_leaves_by_itself_once_its_workers_ended(pair):
+    victim, warden = pair
+    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.flush()
+    time.sleep(0.2)
+    victim.kill()
+    victim.wait()
+    assert _gone_within(warden, 5)
+    assert warden.returncode == 0

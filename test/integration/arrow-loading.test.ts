@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolvePython } from '../../src/python-env/interpreter.js';
-import { FIXTURES_PYTHONPATH, requireOptional } from '../helpers.js';
+import { FIXTURES_PYTHONPATH, nodeJsonLines, requireOptional } from '../helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PYTHON = resolvePython(undefined).executable;
@@ -51,30 +51,17 @@ function stages(script: string, root = REPO, nodeArgs: string[] = []): Promise<S
       pythonPath: [${JSON.stringify(FIXTURES_PYTHONPATH)}],
     };
   `;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [
-        ...nodeArgs,
-        '--import',
-        join(REPO, 'test', 'fixtures', 'import-log', 'register.mjs'),
-        '--input-type=module',
-        '-e',
-        `${prelude}\n${script}`,
-      ],
-      { cwd: REPO, env: { ...process.env, SNAKEPIT_IMPORT_LOG: log }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        rmSync(dir, { recursive: true, force: true });
-        if (err) return reject(new Error(`${err.message}\n${stderr}`));
-        resolve(
-          stdout
-            .split('\n')
-            .filter((l) => l.startsWith('{'))
-            .map((l) => JSON.parse(l) as Stage),
-        );
-      },
-    );
-  });
+  return nodeJsonLines<Stage>(
+    [
+      ...nodeArgs,
+      '--import',
+      join(REPO, 'test', 'fixtures', 'import-log', 'register.mjs'),
+      '--input-type=module',
+      '-e',
+      `${prelude}\n${script}`,
+    ],
+    { env: { ...process.env, SNAKEPIT_IMPORT_LOG: log } },
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 const loaded = (s: Stage): boolean => s.required.length > 0 || s.imported.length > 0;

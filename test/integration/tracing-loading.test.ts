@@ -4,11 +4,11 @@
  * worker starts — but by the first call made once a provider is registered, which is then traced as before.
  * Observed in a fresh Node process through `require.cache` (the API is CommonJS, imported or required).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { nodeJsonLines } from '../helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -32,22 +32,7 @@ function stages(script: string): Promise<Stage[]> {
     }));
     const options = { adapter: 'snakepit_bridge.adapters.showcase:ShowcaseAdapter', size: 1, logger: false };
   `;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', `${prelude}\n${script}`],
-      { cwd: REPO, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`${err.message}\n${stderr}`));
-        resolve(
-          stdout
-            .split('\n')
-            .filter((l) => l.startsWith('{'))
-            .map((l) => JSON.parse(l) as Stage),
-        );
-      },
-    );
-  });
+  return nodeJsonLines<Stage>(['--input-type=module', '-e', `${prelude}\n${script}`]);
 }
 
 describe('loading @opentelemetry/api', () => {
