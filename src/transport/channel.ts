@@ -4,9 +4,9 @@
  *
  * Frames sent in the same tick leave together on the next tick (64 calls issued together cost one syscall): small
  * ones joined into one buffer and written once (one `socket.write`, not one per frame), larger ones corked into one
- * `writev`. A lone frame goes out on the next tick too, so sequential latency does not wait on a timer. Every inbound frame
- * passes one choke point (`#onFrame`): size checked by the decoder, body decoded, shape checked; anything wrong
- * closes the channel with a ProtocolError instead of throwing into the host.
+ * `writev`. A lone frame goes out on the next tick too, so sequential latency does not wait on a timer. Every
+ * inbound frame passes one choke point (`#onFrame`): size checked by the decoder, body decoded, shape checked;
+ * anything wrong closes the channel with a ProtocolError instead of throwing into the host.
  */
 import type { ByteStream } from './byte-stream.js';
 import { ProtocolError } from '../errors/errors.js';
