@@ -5,6 +5,10 @@
 (``remote/serve.py``; needs grpcio and protobuf), and ``python -m snakepit_bridge snakepit --adapter module:Class
 --port 0 --elixir-address HOST:PORT`` runs one worker the way a Snakepit host starts it (``remote/snakepit_mode.py``).
 
+The host runs the same ``main`` as ``python -c "import sys; from snakepit_bridge.__main__ import main;
+sys.exit(main())" --adapter ...``: ``-m`` would import ``runpy`` (and ``importlib.util`` and ``warnings`` with it)
+on every cold start, which nothing else needs (src/worker/worker-spawn.ts).
+
 Exit codes: 0 after ``shutdown`` or when the host goes away; 2 for bad arguments (or ``SNAKEPIT_LIMITS`` that
 cannot be applied); 3 when the adapter fails to import or initialize (after a ``fatal`` frame); 4 on a protocol
 error from the host; 5 when the host's heartbeats stopped (see ``dispatch/lifeline.py``).

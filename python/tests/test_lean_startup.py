@@ -290,9 +290,12 @@ print(session_import("s2", out["state"])["values"])
 
 # What a worker or a template must not import on its way to ``ready``: each is loaded on first use instead.
 # inspect (with ast, dis, tokenize, linecache: a third of the bridge's import time) is replaced at start by
-# snakepit_bridge/signature.py; typing by schema/hints.py's plain hints.
+# snakepit_bridge/signature.py; typing by schema/hints.py's plain hints; ctypes (the parent-death signal and the
+# heap trim) by dispatch/libc.py; queue (with heapq) by _queue's SimpleQueue; runpy is what ``-m`` would import,
+# and the host starts the bridge with ``-c`` (src/worker/worker-spawn.ts).
 HEAVY = ["inspect", "ast", "dis", "tokenize", "linecache", "typing", "pickle", "argparse", "logging", "traceback",
-         "asyncio", "dataclasses", "concurrent.futures", "opentelemetry", "numpy"]
+         "asyncio", "dataclasses", "concurrent.futures", "opentelemetry", "numpy", "ctypes", "queue", "heapq",
+         "runpy"]
 
 START_PATH = """
 import sys
@@ -301,12 +304,17 @@ from snakepit_bridge.__main__ import main, parse_fast
 from snakepit_bridge.template import Template
 from snakepit_bridge.dispatch.startup import load_adapter_class, _import_adapter
 from snakepit_bridge.dispatch.tools import ToolTable
+from snakepit_bridge.dispatch.lifeline import Lifeline
+from snakepit_bridge.dispatch.memory import trim_heap
+from snakepit_bridge.dispatch.worker import Worker
+Lifeline(99).arm()  # the parent-death signal, first thing in a cold worker
 module, name, cls = load_adapter_class("%s")
 adapter = cls()
 adapter.initialize()
 table = ToolTable(adapter)
 specs = table.specs()
 assert specs and all("input_schema" in s and "signature" in s for s in specs), specs
+trim_heap()
 print(sorted(m for m in %r if m in sys.modules and m not in own))
 """
 

@@ -26,9 +26,10 @@ import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
+import { warmUpCodecsSoon } from '../transport/codec-warm-up.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
-import { workerEnv, type LocalWorkerSpec } from './worker-spawn.js';
+import { BRIDGE_MAIN, workerEnv, type LocalWorkerSpec } from './worker-spawn.js';
 import { WorkerProcess } from './worker-process.js';
 
 /** Longest control line read from the template. */
@@ -187,8 +188,7 @@ export class WorkerTemplate {
     const proc = new WorkerProcess({
       executable: config.python.executable,
       args: [
-        '-m',
-        'snakepit_bridge',
+        ...BRIDGE_MAIN,
         'template',
         '--adapter',
         config.adapter,
@@ -210,6 +210,7 @@ export class WorkerTemplate {
         config.limits.memoryMb === undefined ? undefined : workerCgroup(runId, id, config.limits.memoryMb),
     });
     this.#process = proc;
+    warmUpCodecsSoon(); // while the interpreter starts (transport/codec-warm-up.ts)
     // The template keeps the host alive only while someone waits for it (its start, a fork): an idle one never does.
     this.#host.onProcess(proc.pid);
     proc.channel.setEncoding('utf8');

@@ -7,6 +7,7 @@ import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { LIMITS_ENV, limitsEnvValue } from '../limits/worker-limits.js';
 import { NATIVE_THREAD_VARIABLES } from '../config/profile-config.js';
+import { warmUpCodecsSoon } from '../transport/codec-warm-up.js';
 import { inheritedEnv } from './worker-env.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -21,7 +22,16 @@ export interface LocalWorkerSpec {
 }
 
 /**
- * Spawn `python -m snakepit_bridge` for one worker, its channel on fd 3 (and its ledger on fd 4), or a pool's
+ * How the interpreter runs the bridge: `python -c "...main()"` rather than `python -m snakepit_bridge`, with the
+ * same arguments after it. `-m` imports `runpy` and, with it, `importlib.util`, `importlib.machinery` and
+ * `warnings`, which nothing else in a worker's start needs: ~2 ms of a quiet cold start's CPU (more under load),
+ * on the way to the first answer (docs/PERFORMANCE.md, "Start of one worker"). The process's command line still
+ * names `snakepit_bridge`, which the orphan sweep matches.
+ */
+export const BRIDGE_MAIN = ['-c', 'import sys; from snakepit_bridge.__main__ import main; sys.exit(main())'];
+
+/**
+ * Spawn the bridge (`BRIDGE_MAIN`, what `python -m snakepit_bridge` runs) for one worker, its channel on fd 3 (and its ledger on fd 4), or a pool's
  * `command` (runtimes `node` and `command`: no ledger, which is the bridge's).
  */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
@@ -39,11 +49,10 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     });
   }
   const { memoryMb } = config.limits; // a cgroup of its own where the host may make one (limits/cgroup.ts)
-  return new WorkerProcess({
+  const worker = new WorkerProcess({
     executable: config.python.executable,
     args: [
-      '-m',
-      'snakepit_bridge',
+      ...BRIDGE_MAIN,
       '--adapter',
       config.adapter,
       '--channel-fd',
@@ -64,6 +73,8 @@ export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
     fd4: ledgerFd,
     cgroup: memoryMb === undefined ? undefined : workerCgroup(runId, workerId, memoryMb),
   });
+  warmUpCodecsSoon(); // while the interpreter starts (codec-warm-up.ts); once per process
+  return worker;
 }
 
 /** A `command` worker's environment: a Python worker's, plus what the bridge would take as flags. */

@@ -12,7 +12,14 @@ const ADAPTER = 'snakepit_fixtures.lean:LeanAdapter';
 // imports it), traceback (the first error), typing (hints beyond builtin classes), asyncio (the first async tool),
 // numpy and OpenTelemetry (never by the bridge unless a value or a traced call needs them), inspect with ast, dis
 // and tokenize (only for a tool whose signature its code object does not give: python/snakepit_bridge/signature.py).
+// ctypes, runpy, queue and heapq are never loaded by a start (docs/PERFORMANCE.md, "Start of one worker"): the
+// parent-death signal and the heap trim go through _ctypes (dispatch/libc.py), the host runs the bridge with
+// `-c` instead of `-m` (src/worker/worker-spawn.ts), the worker's queue is _queue's SimpleQueue.
 const LAZY = [
+  'ctypes',
+  'runpy',
+  'queue',
+  'heapq',
   'inspect',
   'ast',
   'dis',
@@ -39,8 +46,12 @@ function interpreterOwn(executable: string): Set<string> {
 }
 
 describe('idle worker footprint', () => {
-  it('has not imported what it loads on demand after start-up and a sync call', async () => {
-    const pit = await start({ adapter: ADAPTER, size: 1 });
+  // The template's workers (the default on Linux) and a cold worker import differently: each is checked.
+  it.each([
+    ['from the template', undefined],
+    ['cold', false],
+  ])('has not imported what it loads on demand after start-up and a sync call (%s)', async (_, template) => {
+    const pit = await start({ adapter: ADAPTER, size: 1, ...(template === undefined ? {} : { template }) });
     try {
       expect(await pit.execute('add', { a: 1, b: 2 })).toBe(3);
       const loaded = await pit.execute<Loaded>('loaded_modules');

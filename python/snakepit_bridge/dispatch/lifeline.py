@@ -186,11 +186,11 @@ def _carries(pid: int) -> bool:
 def _set_parent_death_signal(signum=signal.SIGKILL) -> bool:
     if not sys.platform.startswith("linux"):
         return False
-    try:
-        import ctypes  # ~0.5 MB, once; worth it for the one guarantee that holds while the GIL is stuck
+    from .libc import libc_function  # _ctypes without ctypes' own module (libc.py says why)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    prctl = libc_function("prctl")
+    try:
+        return prctl is not None and prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
     except Exception:
         return False
 

@@ -20,10 +20,10 @@ def trim_heap() -> bool:
     """Return the C heap's free pages to the OS (glibc's ``malloc_trim(0)``); True if it released any."""
     if not sys.platform.startswith("linux"):
         return False
-    try:
-        import ctypes  # loaded already on Linux: the lifeline uses it for the parent-death signal
+    from .libc import libc_function  # bound already on Linux: the lifeline's prctl uses it
 
-        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # None on musl
+    try:
+        trim = libc_function("malloc_trim")  # None on musl
         return bool(trim(0)) if trim is not None else False
     except Exception:  # no usable libc handle: keep the memory, lose nothing else
         return False

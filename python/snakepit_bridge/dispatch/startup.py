@@ -11,7 +11,6 @@ adapter failed (after a ``fatal`` frame), 4 on a bad handshake.
 from __future__ import annotations
 
 import atexit
-import importlib
 import os
 import signal
 import sys
@@ -60,7 +59,8 @@ def load_adapter_class(spec: str):
         ImportError, AttributeError: the module or the name does not exist.
     """
     module, name = parse_adapter_spec(spec)
-    cls = importlib.import_module(module)
+    __import__(module)  # importlib.import_module's work for an absolute name, without importing importlib
+    cls = sys.modules[module]
     for part in name.split("."):
         cls = getattr(cls, part)
     if not isinstance(cls, type):

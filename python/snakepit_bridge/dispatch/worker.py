@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from queue import SimpleQueue
+from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and heapq
 import sys
 import threading
 import time
