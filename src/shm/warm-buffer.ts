@@ -38,13 +38,13 @@ export class WarmBuffer {
   /** The thread pool finished faulting in #buffer's pages: the main thread may write into it. */
   #ready = false;
 
+  constructor(holdMs = HOLD_MS) {
+    this.#holdMs = holdMs;
+  }
+
   /** Bytes of the buffer prepared or being prepared (0: none). */
   get length(): number {
     return this.#buffer?.length ?? 0;
-  }
-
-  constructor(holdMs = HOLD_MS) {
-    this.#holdMs = holdMs;
   }
 
   /** A buffer is prepared and its pages are in: `take` of its length returns it. */
@@ -57,7 +57,13 @@ export class WarmBuffer {
     if (this.#buffer?.length === length) return;
     const fd = devZero();
     if (fd === null) return;
-    const buffer = Buffer.allocUnsafeSlow(length);
+    let buffer: Buffer;
+    try {
+      buffer = Buffer.allocUnsafeSlow(length);
+    } catch {
+      this.drop(); // no memory for a spare: the result gets a Buffer of its own when it comes, as without one
+      return;
+    }
     this.#buffer = buffer;
     this.#ready = false;
     // Two reads, on two of the pool's threads: where a core is free, the pages are in twice as soon. Each read
