@@ -234,7 +234,7 @@ export class WorkerHandle {
     });
     trace(
       'worker',
-      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.command?.join(' ') ?? `${config.python.executable} -m snakepit_bridge --adapter ${config.adapter}`}`,
+      `${this.id} opened ${proc.label}: ${this.endpoint ?? config.command?.join(' ') ?? `${config.python.executable} -c <snakepit_bridge main> --adapter ${config.adapter}`}`,
     );
     return start.promise;
   }

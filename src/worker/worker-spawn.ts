@@ -1,6 +1,6 @@
 /**
  * How a local worker process is started: the bridge's command line and the environment it runs in. Separate from
- * `WorkerHandle` because it is the one place that knows the `python -m snakepit_bridge` flags and the variables a
+ * `WorkerHandle` because it is the one place that knows the bridge's command line and flags and the variables a
  * worker reads (PROTOCOL.md §1), while the handle is the same code over every link.
  */
 import type { ResolvedPoolConfig } from '../config/config-types.js';
