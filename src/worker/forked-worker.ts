@@ -4,7 +4,10 @@
  *
  *   new ─► fork request ─► template forks ─► pid known ─► the host connects the channel, stdout and stderr to the
  *          socket the template made for this worker (one byte each says which) ─► handshake, as any worker
+ *   new ─► claims the template's spare (pid known) ─► connects at once to the socket the spare listens at; the
+ *          channel's connection names the worker (`C` and a JSON line) ─► handshake
  *
+ * A claim that cannot connect (the spare died a moment ago) counts as a fork that failed: the pool starts another.
  * The channel is a socket from the start (writes wait until it connects), so the handle above it does not know the
  * difference. The template reaps the worker and reports its exit status; if the template is gone first, the exit
  * status is lost and the link watches the pid instead. Stopping, containment (process group, marker, cgroup) and
@@ -32,6 +35,8 @@ export interface ForkedWorkerOptions {
   ledger: string | undefined;
   cgroup: WorkerCgroup | undefined;
   fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number>;
+  /** The template's spare to claim instead of asking for a fork: its pid and the socket it listens at. */
+  claimed?: { pid: number; listen: string } | undefined;
   /** The template could not fork this worker (it died, hung or refused): the pool starts one cold instead. */
   onForkFailed(): void;
 }
@@ -61,20 +66,30 @@ export class ForkedWorker implements WorkerLink {
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
     captureLines(this.#stdout, 'stdout', this.#stderrTail, options.onLine);
     captureLines(this.#stderr, 'stderr', this.#stderrTail, options.onLine);
+    const claimed = options.claimed;
+    if (claimed) {
+      this.#onForked(claimed.pid, claimed);
+      this.forked = Promise.resolve(claimed.pid);
+      return;
+    }
     this.forked = options
       .fork({ worker: options.workerId, listen: options.listen, ledger: options.ledger })
       .then(
         (pid) => {
-          this.#onForked(pid);
+          this.#onForked(pid, undefined);
           return pid;
         },
         (err: Error) => {
-          options.onForkFailed();
-          this.#exit({ code: null, signal: null, spawnError: err });
-          this.channel.destroy();
+          this.#forkFailed(err);
           return undefined;
         },
       );
+  }
+
+  #forkFailed(err: Error): void {
+    this.#options.onForkFailed();
+    this.#exit({ code: null, signal: null, spawnError: err });
+    this.channel.destroy();
   }
 
   get pid(): number | undefined {
@@ -142,7 +157,7 @@ export class ForkedWorker implements WorkerLink {
     return stopInSteps(this, graceMs, ask);
   }
 
-  #onForked(pid: number): void {
+  #onForked(pid: number, claimed: { listen: string } | undefined): void {
     this.#pid = pid;
     this.#startTicks = startTicks(pid);
     this.#marker = {
@@ -162,12 +177,24 @@ export class ForkedWorker implements WorkerLink {
       this.signal(this.#pendingSignal);
       if (this.#pendingSignal === 'SIGKILL') return;
     }
-    // The worker takes three connections; the first byte of each says which it is.
+    // The worker takes three connections; the first byte of each says which it is. A claimed spare learns from
+    // the channel's which worker it is.
+    const listen = claimed?.listen ?? this.#options.listen;
     const connect = (socket: Socket, tag: string): void => {
-      socket.connect(this.#options.listen);
+      socket.connect(listen);
       socket.write(tag);
     };
-    connect(this.channel, 'c');
+    if (claimed) {
+      let connected = false;
+      this.channel.once('connect', () => (connected = true));
+      this.channel.once('error', (err) => {
+        if (!connected && !this.exitInfo)
+          this.#forkFailed(new Error(`the template's spare is gone: ${err.message}`));
+      });
+      const { workerId } = this.#options;
+      const ledger = this.#options.ledger ?? null;
+      connect(this.channel, `C${JSON.stringify({ worker: workerId, ledger })}\n`);
+    } else connect(this.channel, 'c');
     this.channel.once('close', () => this.orphaned()); // its end: the template reports the status, or the pid does
     connect(this.#stdout, 'o');
     connect(this.#stderr, 'e');
