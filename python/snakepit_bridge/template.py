@@ -22,10 +22,11 @@ runs exactly as a spawned worker does from its handshake on: ``initialize()`` ru
 A spare: while it is idle, the template keeps one child forked ahead of need (``_spare``), with a listening socket
 of its own in ``--socket-dir``, and tells the host where (``spare``). The spare has done what every forked worker
 does before it knows which worker it is (its own session, signals, the garbage collector, random seeds, its
-lifeline thread) and waits for the host. The host claims it by connecting: its channel connection says which
-worker it is to be (``C`` and a JSON line ``{"worker", "ledger"}`` instead of the one byte ``c``), with no
-request to the template on the way. The spare tells the template it was taken (one byte on their socket pair), and
-the template forks the next spare once it is quiet. The fork itself (a page-table copy of everything the imports
+lifeline thread) and waits for the host. The host claims it with no request to the template on the way: it
+writes which worker the spare is to be into ``<listen>.claim`` (``{"worker", "ledger"}``), then connects three
+times, the channel first (no tag bytes: the spare starts on the accepted connections at once, without waiting
+for the host's first write). The spare tells the template it was taken (one byte on their socket pair), and the
+template forks the next spare once it is quiet. The fork itself (a page-table copy of everything the imports
 left, ~10 ms with pandas), the child's set-up and a round trip to the template are then off the way from a death
 to a ready worker. Fork requests are answered by a fresh fork. A spare that dies before it is used is forked
 again (its exit is reported too, so the host forgets it); it leaves with the template (end of file on its socket
@@ -464,59 +465,76 @@ def _spare(template: Template, link, listener, listen: str) -> int:
                 return 0  # the template is gone: nothing to become
             if listener in ready:
                 break
-    except (OSError, ValueError):
-        return 0
-    return _serve(template.opts, listener, listen, None, None, lambda: _claimed(link), lifeline)
-
-
-def _claimed(link) -> None:
-    """Tell the template this spare is a worker now (it forks the next one)."""
+        fds = _accept(listener, untagged=True)
+    except (OSError, ValueError) as exc:
+        return _no_host(exc)
+    finally:
+        listener.close()
+        _unlink(listen)  # nobody else is to connect here
+    claim = _read_claim(listen + ".claim")
+    if claim is None:
+        for fd in fds:
+            os.close(fd)
+        sys.stderr.write("snakepit_bridge: a spare worker was connected to without a valid claim\n")
+        return 2
     try:
-        link.sendall(b"t")
+        link.sendall(b"t")  # a worker now: the template forks the next spare
     except OSError:
         pass
     link.close()
+    worker_id, ledger = claim
+    return _run(template.opts, worker_id, ledger, fds, lifeline)
 
 
 def _child(template: Template, listener, listen: str, worker_id: str, ledger) -> int:
     """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
     _own_process(template)
-    return _serve(template.opts, listener, listen, worker_id, ledger)
-
-
-def _serve(opts, listener, listen: str, worker_id, ledger, on_claim=None, lifeline=None) -> int:
-    """Take the host's three connections at ``listener``, then run as the worker ``worker_id`` (for a spare: the
-    worker its channel connection names)."""
-    listener.settimeout(ACCEPT_TIMEOUT_S)
-    channel_fd = None
     try:
-        for _ in range(3):
-            conn, _addr = listener.accept()
-            conn.settimeout(ACCEPT_TIMEOUT_S)
-            tag = conn.recv(1)
-            if tag == b"C" and on_claim is not None and channel_fd is None:
-                claim = _read_claim(conn)
-                if claim is None:
-                    conn.close()
-                    continue
-                worker_id, ledger = claim
-                on_claim()
-                on_claim = None
-                tag = b"c"
-            fd = conn.detach()
-            if tag == b"c" and worker_id is not None:
-                channel_fd = fd
-            elif tag in (b"o", b"e"):
-                os.dup2(fd, 1 if tag == b"o" else 2)
-                os.close(fd)
-            else:
-                os.close(fd)
+        fds = _accept(listener, untagged=False)
     except OSError as exc:
-        sys.stderr.write("snakepit_bridge: forked worker %s: the host did not connect: %s\n" % (worker_id, exc))
-        return 2
+        return _no_host(exc, worker_id)
     finally:
         listener.close()
-        _unlink(listen)  # connected or not, nobody else is to connect here
+        _unlink(listen)
+    return _run(template.opts, worker_id, ledger, fds, None)
+
+
+def _accept(listener, untagged: bool):
+    """The host's three connections (channel, stdout, stderr): their fds in that order.
+
+    Tagged (a fork request's worker): the first byte of each says which it is. Untagged (a claimed spare): they
+    come in the order the host made them, which its one thread does at once, in that order (a listening socket
+    queues connections first in, first out): the spare does not wait for the host's first write.
+    """
+    listener.settimeout(ACCEPT_TIMEOUT_S)
+    fds = [None, None, None]
+    for i in range(3):
+        conn, _addr = listener.accept()
+        if untagged:
+            fds[i] = conn.detach()
+            continue
+        conn.settimeout(ACCEPT_TIMEOUT_S)
+        slot = {b"c": 0, b"o": 1, b"e": 2}.get(conn.recv(1))
+        fd = conn.detach()
+        if slot is None or fds[slot] is not None:
+            os.close(fd)
+        else:
+            fds[slot] = fd
+    return fds
+
+
+def _no_host(exc, worker_id=None) -> int:
+    sys.stderr.write("snakepit_bridge: forked worker %s: the host did not connect: %s\n" % (worker_id or "?", exc))
+    return 2
+
+
+def _run(opts, worker_id: str, ledger, fds, lifeline) -> int:
+    """Run as the worker ``worker_id`` on the host's connections (stdout and stderr go to theirs)."""
+    channel_fd, out_fd, err_fd = fds
+    for fd, target in ((out_fd, 1), (err_fd, 2)):
+        if fd is not None:
+            os.dup2(fd, target)
+            os.close(fd)
     if channel_fd is None:
         return 2
     os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
@@ -534,17 +552,18 @@ def _serve(opts, listener, listen: str, worker_id, ledger, on_claim=None, lifeli
     return run_worker(args, forked=True, lifeline=lifeline)
 
 
-def _read_claim(conn):
-    """The host's claim of a spare, after the ``C``: a JSON line ``{"worker": id, "ledger": path | null}``;
-    ``(worker, ledger)``, or None when it is not one."""
-    data = b""
-    while b"\n" not in data:
-        chunk = conn.recv(MAX_LINE - len(data))
-        if not chunk or len(data) + len(chunk) >= MAX_LINE:
-            return None
-        data += chunk
+def _read_claim(path: str):
+    """The host's claim of a spare: the file ``{"worker": id, "ledger": path | null}`` it wrote (in the template's
+    private socket directory) before connecting. ``(worker, ledger)``, or None when there is no valid one."""
     try:
-        claim = json.loads(data[:data.index(b"\n")])
+        with open(path, "rb") as f:
+            data = f.read(MAX_LINE)
+    except OSError:
+        return None
+    finally:
+        _unlink(path)
+    try:
+        claim = json.loads(data)
     except ValueError:
         return None
     if not isinstance(claim, dict) or not isinstance(claim.get("worker"), str) or not claim["worker"] \

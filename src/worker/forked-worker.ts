@@ -4,8 +4,9 @@
  *
  *   new ─► fork request ─► template forks ─► pid known ─► the host connects the channel, stdout and stderr to the
  *          socket the template made for this worker (one byte each says which) ─► handshake, as any worker
- *   new ─► claims the template's spare (pid known) ─► connects at once to the socket the spare listens at; the
- *          channel's connection names the worker (`C` and a JSON line) ─► handshake
+ *   new ─► claims the template's spare (pid known) ─► writes which worker it is to be to `<its socket>.claim`, then
+ *          connects at once to the socket the spare listens at: channel, stdout, stderr, in that order, untagged
+ *          (the spare takes them in the order they were made, without waiting for a first byte) ─► handshake
  *
  * A claim that cannot connect (the spare died a moment ago) counts as a fork that failed: the pool starts another.
  * The channel is a socket from the start (writes wait until it connects), so the handle above it does not know the
@@ -13,6 +14,7 @@
  * status is lost and the link watches the pid instead. Stopping, containment (process group, marker, cgroup) and
  * the output drain are those of a spawned worker.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { WorkerCgroup } from '../limits/cgroup.js';
@@ -177,27 +179,49 @@ export class ForkedWorker implements WorkerLink {
       this.signal(this.#pendingSignal);
       if (this.#pendingSignal === 'SIGKILL') return;
     }
-    // The worker takes three connections; the first byte of each says which it is. A claimed spare learns from
-    // the channel's which worker it is.
-    const listen = claimed?.listen ?? this.#options.listen;
+    if (claimed) return this.#claim(claimed.listen);
+    // The worker takes three connections; the first byte of each says which it is.
     const connect = (socket: Socket, tag: string): void => {
-      socket.connect(listen);
+      socket.connect(this.#options.listen);
       socket.write(tag);
     };
-    if (claimed) {
-      let connected = false;
-      this.channel.once('connect', () => (connected = true));
-      this.channel.once('error', (err) => {
-        if (!connected && !this.exitInfo)
-          this.#forkFailed(new Error(`the template's spare is gone: ${err.message}`));
-      });
-      const { workerId } = this.#options;
-      const ledger = this.#options.ledger ?? null;
-      connect(this.channel, `C${JSON.stringify({ worker: workerId, ledger })}\n`);
-    } else connect(this.channel, 'c');
+    connect(this.channel, 'c');
     this.channel.once('close', () => this.orphaned()); // its end: the template reports the status, or the pid does
     connect(this.#stdout, 'o');
     connect(this.#stderr, 'e');
+  }
+
+  /**
+   * Claim the template's spare: say which worker it is to be (a file beside its socket, in the template's private
+   * directory, written before connecting), then connect the channel, stdout and stderr, in that order and in this
+   * turn of the event loop: each connect() reaches the kernel at once, and the spare takes the connections in the
+   * order they were made. No byte is written: a socket's writes wait for its 'connect' event, one more turn of
+   * the host's loop, which the spare need not wait for.
+   */
+  #claim(listen: string): void {
+    const claimFile = `${listen}.claim`;
+    const { workerId, ledger } = this.#options;
+    try {
+      writeFileSync(claimFile, JSON.stringify({ worker: workerId, ledger: ledger ?? null }), {
+        flag: 'wx',
+        mode: 0o600,
+      });
+    } catch (err) {
+      const error = new Error(`cannot claim the template's spare: ${(err as Error).message}`);
+      queueMicrotask(() => this.#forkFailed(error));
+      return;
+    }
+    let connected = false;
+    this.channel.once('connect', () => (connected = true));
+    this.channel.once('error', (err) => {
+      if (connected || this.exitInfo) return;
+      rmSync(claimFile, { force: true });
+      this.#forkFailed(new Error(`the template's spare is gone: ${err.message}`));
+    });
+    this.channel.connect(listen);
+    this.channel.once('close', () => this.orphaned());
+    this.#stdout.connect(listen);
+    this.#stderr.connect(listen);
   }
 
   #exit(info: ExitInfo): void {
