@@ -66,6 +66,7 @@ import time
 from .dispatch.lifeline import Lifeline, _int_env, _pid_exists, _set_parent_death_signal
 from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
 from .dispatch.startup import load_adapter_class
+from .dispatch.tools import describe_ahead
 
 __all__ = ["main"]
 
@@ -250,6 +251,7 @@ class Template:
         _module, _name, cls = load_adapter_class(self.opts["adapter"])
         for name in _preload_names(self.opts["preload"]):
             __import__(name)
+        describe_ahead(cls)  # its tools' signatures and argument checks, once for every worker
         if getattr(cls, "__fork_safe__", True) is False:
             return "the adapter declares __fork_safe__ = False"
         threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]

@@ -420,7 +420,7 @@ export class PoolSupervisor {
     if (worker.endpoint !== undefined || !this.#host.isRunning()) return;
     this.#restarts.workerDied(facts);
     this.#deathCounted.add(worker);
-    this.#replenish();
+    this.#replenish(true);
   }
 
   #onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
@@ -525,9 +525,9 @@ export class PoolSupervisor {
   /**
    * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay. A
    * round that fails to start counts against `restart.maxAttempts`; past that, the pool is degraded and keeps
-   * trying, every `maxBackoffMs` at most.
+   * trying, every `maxBackoffMs` at most. `now`: a round due at once starts in this call, not on the next turn.
    */
-  #replenish(): void {
+  #replenish(now = false): void {
     if (!this.#host.isRunning() || this.#replacing) return;
     if (this.#missing() <= 0) return this.#settleResume(undefined);
     this.#replacing = true;
@@ -537,7 +537,11 @@ export class PoolSupervisor {
       this.#cancelRound = undefined;
       void this.#replaceRound();
     };
-    if (delay === 0) {
+    if (delay === 0 && now) {
+      // A worker is dying (onDying): its replacement is claimed or asked for before anything else of this turn
+      // (the dead worker's exit, whose handling takes a few ms, may be due in the same turn).
+      run();
+    } else if (delay === 0) {
       // At once: in this turn of the event loop, not behind a timer's minimum of 1 ms and whatever else is due.
       const immediate = setImmediate(run).unref();
       this.#cancelRound = () => clearImmediate(immediate);
