@@ -127,12 +127,13 @@ class Template:
         self.opts = opts
         self.host_pid = host_pid
         self.parent = parent
-        self.children = {}  # pid -> worker id (or None: a spare the host claimed)
+        self.children: dict[int, str | None] = {}  # pid -> worker id (or None: a spare the host claimed)
         self.inbox = b""
         self.wake_r, self.wake_w = os.pipe()
-        self.spare = None  # (pid, socket pair): a child forked ahead of need, waiting for the host to claim it
+        # (pid, socket pair): a child forked ahead of need, waiting for the host to claim it
+        self.spare: tuple[int, socket.socket] | None = None
         self.spares = 0  # spares forked, for their sockets' names
-        self.lost = set()  # spares whose socket pair closed before they were claimed: they are dying
+        self.lost: set[int] = set()  # spares whose socket pair closed before they were claimed: they are dying
         self.spares_lost = 0  # spares that died unused: past MAX_SPARES_LOST, no more are forked
 
     # ------------------------------------------------------------------------------------------------ life

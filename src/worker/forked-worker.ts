@@ -49,8 +49,9 @@ export class ForkedWorker implements WorkerLink {
   readonly #stderr = new Socket();
   readonly exited: Promise<ExitInfo>;
   exitInfo: ExitInfo | undefined;
-  /** Resolves with the pid once forked, undefined when the fork failed. */
+  /** Resolves with the pid once forked (a claimed spare: once connected), undefined when the fork failed. */
   readonly forked: Promise<number | undefined>;
+  #claimSettled: ((pid: number | undefined) => void) | undefined;
   #pid: number | undefined;
   #marker: TreeMarker | undefined;
   #cgroup: WorkerCgroup | undefined;
@@ -70,8 +71,8 @@ export class ForkedWorker implements WorkerLink {
     captureLines(this.#stderr, 'stderr', this.#stderrTail, options.onLine);
     const claimed = options.claimed;
     if (claimed) {
+      this.forked = new Promise((resolve) => (this.#claimSettled = resolve));
       this.#onForked(claimed.pid, claimed);
-      this.forked = Promise.resolve(claimed.pid);
       return;
     }
     this.forked = options
@@ -208,20 +209,34 @@ export class ForkedWorker implements WorkerLink {
       });
     } catch (err) {
       const error = new Error(`cannot claim the template's spare: ${(err as Error).message}`);
-      queueMicrotask(() => this.#forkFailed(error));
+      queueMicrotask(() => this.#claimFailed(error));
       return;
     }
     let connected = false;
-    this.channel.once('connect', () => (connected = true));
+    this.channel.once('connect', () => {
+      connected = true;
+      this.#claimSettled?.(this.#pid);
+    });
     this.channel.once('error', (err) => {
       if (connected || this.exitInfo) return;
       rmSync(claimFile, { force: true });
-      this.#forkFailed(new Error(`the template's spare is gone: ${err.message}`));
+      this.#claimFailed(new Error(`the template's spare is gone: ${err.message}`));
     });
     this.channel.connect(listen);
     this.channel.once('close', () => this.orphaned());
     this.#stdout.connect(listen);
     this.#stderr.connect(listen);
+  }
+
+  #claimFailed(err: Error): void {
+    this.#claimSettled?.(undefined);
+    // Not this worker's process after all: nothing of it is signalled or contained as this worker's (the spare,
+    // if it lives, is the template's to deal with).
+    this.#pid = undefined;
+    this.#marker = undefined;
+    this.#cgroup?.end();
+    this.#cgroup = undefined;
+    this.#forkFailed(err);
   }
 
   #exit(info: ExitInfo): void {

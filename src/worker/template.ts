@@ -29,6 +29,7 @@ import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
+import { readProcText } from '../util/proc.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
 import { workerEnv, type LocalWorkerSpec } from './worker-spawn.js';
@@ -130,8 +131,11 @@ export class WorkerTemplate {
       this.#restartLater();
       return cold(spec);
     }
-    const claimed = this.#state === 'ready' ? this.#spare : undefined;
+    // The spare is claimed only while it is still the template's live child: a spare that died a moment ago (its
+    // exit not read yet) is not, and its pid may be another process's by now, which the host must never signal.
+    const spare = this.#spare;
     this.#spare = undefined;
+    const claimed = this.#state === 'ready' && spare && this.#isChild(spare.pid) ? spare : undefined;
     const worker = new ForkedWorker({
       workerId: spec.workerId,
       runId: spec.runId,
@@ -301,9 +305,11 @@ export class WorkerTemplate {
       case 'spare': {
         const pid = m['pid'];
         const listen = m['listen'];
-        // Only a socket in our own directory: the host connects where the template says.
+        // Only a socket in our own directory, and a child of the template: the host connects where the template
+        // says, and will signal that pid as its worker.
         if (this.#state !== 'ready' || !Number.isInteger(pid) || (pid as number) <= 0) return;
         if (typeof listen !== 'string' || dirname(listen) !== this.#dir || listen.includes('\0')) return;
+        if (!this.#isChild(pid as number)) return;
         this.#spare = { pid: pid as number, listen };
         return;
       }
@@ -322,6 +328,14 @@ export class WorkerTemplate {
       default:
         return;
     }
+  }
+
+  /** `pid` is a live child of the template (where /proc tells; elsewhere taken on its word). */
+  #isChild(pid: number): boolean {
+    if (process.platform !== 'linux') return true;
+    const stat = readProcText(pid, 'stat');
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields !== undefined && fields[0] !== 'Z' && Number(fields[1]) === this.#process?.pid;
   }
 
   #fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number> {
