@@ -154,6 +154,23 @@ describe('shared memory, local worker (msgpack)', () => {
     expect([y.data[0], y.data[4_000_000], y.data[8_999_999]]).toEqual([2, 0, 6]);
   }, 60_000);
 
+  it('large results in a loop are each their own memory with their own values (Buffers prepared ahead)', async (ctx) => {
+    if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
+    const n = 2_500_000; // 20 MB: from WARM_FROM_BYTES on, the host prepares the next result's Buffer ahead
+    const results: NDArray[] = [];
+    for (let k = 1; k <= 4; k++) {
+      results.push((await pit.execute('double', { x: new Float64Array(n).fill(k) })) as NDArray);
+      if (k === 2) await pit.execute('info', { value: new Float64Array(n) }); // a large argument, a small result
+    }
+    expect(new Set(results.map((r) => r.data.buffer)).size).toBe(4);
+    for (const [i, r] of results.entries()) {
+      expect([r.data[0], r.data[n >> 1], r.data[n - 1]]).toEqual([2 * (i + 1), 2 * (i + 1), 2 * (i + 1)]);
+      expect(r.data.byteLength).toBe(n * 8);
+    }
+    (results[0]!.data as Float64Array).fill(-1); // the caller's to change: no other result sees it
+    expect(results[1]!.data[0]).toBe(4);
+  }, 60_000);
+
   it('an argument array is read-only in Python', async (ctx) => {
     if (!requireOptional(HAS_NUMPY, 'numpy')) return ctx.skip();
     const out = await pit.execute('try_write', { x: new Float64Array(20_000) });
