@@ -1,6 +1,7 @@
 """The template: one process per pool that imports what its workers need once, then forks them on request.
 
-``python -m snakepit_bridge template --adapter module:Class --pool NAME --run-id RUN [--preload a,b]``
+``python -m snakepit_bridge template --adapter module:Class --pool NAME --run-id RUN [--socket-dir DIR]
+[--preload a,b]``
 
 A fork server (like ``multiprocessing``'s forkserver, or Android's zygote). The host spawns it with a control
 socket on fd 3; it imports the bridge, the adapter's module, the modules of the pool's ``libraries`` and any
@@ -10,19 +11,26 @@ socket on fd 3; it imports the bridge, the adapter's module, the modules of the 
     template -> host   {"type": "ready", "pid", "import_ms", "unsafe": null | "why"}     once, after the imports
                        {"type": "failed", "error"}      instead, when the adapter does not import
                        {"type": "forked", "id": 1, "pid": 4242} | {"type": "fork_failed", "id": 1, "error"}
-                       {"type": "exit", "pid": 4242, "code": 0 | null, "signal": 9 | null}  (it reaps its children)
+                       {"type": "spare", "pid": 4243, "listen": PATH}   a child forked ahead, listening at PATH
+                       {"type": "exit", "pid": 4242, "code": 0 | null, "signal": 9 | null}  (it reaps its children,
+                                                                                    spares included)
 
 A forked worker (``_child``) starts a new session, takes over the listening socket the template made for it at
 ``listen`` (the host connects three times: the channel, stdout, stderr, each announced by one byte), and then
 runs exactly as a spawned worker does from its handshake on: ``initialize()`` runs in each worker, after the fork.
 
-A spare: while it is idle, the template keeps one child forked ahead of need (``_spare``), which has done what
-every forked worker does before it knows which worker it is (its own session, signals, the garbage collector,
-random seeds) and waits on a socket pair for that. A fork request is answered with it: the template hands it the
-request and the listening socket (``SCM_RIGHTS``) and reports its pid as ``forked`` at once, then forks the next
-spare. The fork itself (a page-table copy of everything the imports left, ~10 ms with pandas) and the child's
-set-up are then off the way from a request to a ready worker. A spare that dies before it is used is forked again;
-it leaves with the template (end of file on its socket pair, or the template's SIGKILL on the way out).
+A spare: while it is idle, the template keeps one child forked ahead of need (``_spare``), with a listening socket
+of its own in ``--socket-dir``, and tells the host where (``spare``). The spare has done what every forked worker
+does before it knows which worker it is (its own session, signals, the garbage collector, random seeds, its
+lifeline thread) and waits for the host. The host claims it with no request to the template on the way: it
+writes which worker the spare is to be into ``<listen>.claim`` (``{"worker", "ledger"}``), then connects three
+times, the channel first (no tag bytes: the spare starts on the accepted connections at once, without waiting
+for the host's first write). The spare tells the template it was taken (one byte on their socket pair), and the
+template forks the next spare once it is quiet. The fork itself (a page-table copy of everything the imports
+left, ~10 ms with pandas), the child's set-up and a round trip to the template are then off the way from a death
+to a ready worker. Fork requests are answered by a fresh fork. A spare that dies before it is used is forked
+again (its exit is reported too, so the host forgets it); it leaves with the template (end of file on its socket
+pair, or the template's SIGKILL on the way out).
 
 What must not cross a fork (docs/WORKERS.md, "Fast start"):
 - threads: a fork copies only the forking thread, so a thread an import started would silently be missing in
@@ -55,9 +63,10 @@ import socket
 import sys
 import time
 
-from .dispatch.lifeline import _int_env, _pid_exists, _set_parent_death_signal
+from .dispatch.lifeline import Lifeline, _int_env, _pid_exists, _set_parent_death_signal
 from .dispatch.limits import ENV as LIMITS_ENV, apply_limits
 from .dispatch.startup import load_adapter_class
+from .dispatch.tools import describe_ahead
 
 __all__ = ["main"]
 
@@ -74,7 +83,7 @@ def main(argv) -> int:
     opts = _parse(argv)
     if opts is None:
         sys.stderr.write("usage: python -m snakepit_bridge template --adapter module:Class --pool NAME "
-                         "--run-id RUN [--preload mod1,mod2]\n")
+                         "--run-id RUN [--socket-dir DIR] [--preload mod1,mod2]\n")
         return 2
     # SNAKEPIT_PARENT_WATCH=0 (debugging, and the sweep's test): outlive the host, as its workers then do.
     watch = os.environ.get("SNAKEPIT_PARENT_WATCH") != "0"
@@ -101,7 +110,7 @@ def main(argv) -> int:
 
 
 def _parse(argv):
-    opts = {"adapter": None, "pool": None, "run_id": None, "codec": "auto", "preload": ""}
+    opts = {"adapter": None, "pool": None, "run_id": None, "codec": "auto", "preload": "", "socket_dir": None}
     if len(argv) % 2:
         return None
     for i in range(0, len(argv), 2):
@@ -118,10 +127,13 @@ class Template:
         self.opts = opts
         self.host_pid = host_pid
         self.parent = parent
-        self.children = {}  # pid -> worker id
+        self.children: dict[int, str | None] = {}  # pid -> worker id (or None: a spare the host claimed)
         self.inbox = b""
         self.wake_r, self.wake_w = os.pipe()
-        self.spare = None  # (pid, socket): a child forked ahead of need, waiting for its worker's identity
+        # (pid, socket pair): a child forked ahead of need, waiting for the host to claim it
+        self.spare: tuple[int, socket.socket] | None = None
+        self.spares = 0  # spares forked, for their sockets' names
+        self.lost: set[int] = set()  # spares whose socket pair closed before they were claimed: they are dying
         self.spares_lost = 0  # spares that died unused: past MAX_SPARES_LOST, no more are forked
 
     # ------------------------------------------------------------------------------------------------ life
@@ -153,10 +165,12 @@ class Template:
     def _serve_requests(self) -> None:
         last_check = time.monotonic()
         while True:
-            want_spare = self.spare is None and self.spares_lost < MAX_SPARES_LOST
+            want_spare = self.spare is None and self.spares_lost < MAX_SPARES_LOST \
+                and self.opts["socket_dir"] is not None
             try:
                 wait = SPARE_AFTER_S if want_spare else CHECK_S
-                ready = select.select([self.control, self.wake_r], [], [], wait)[0]
+                watched = [self.control, self.wake_r] + ([self.spare[1]] if self.spare else [])
+                ready = select.select(watched, [], [], wait)[0]
             except InterruptedError:
                 ready = []
             if self.wake_r in ready:
@@ -164,6 +178,8 @@ class Template:
                     os.read(self.wake_r, 512)
                 except OSError:
                     pass
+            if self.spare is not None and self.spare[1] in ready:
+                self._spare_news()
             self._reap()
             if self.control in ready and not self._read_requests():
                 if self.parent is None:  # SNAKEPIT_PARENT_WATCH=0: its workers outlive the host too
@@ -236,6 +252,7 @@ class Template:
         _module, _name, cls = load_adapter_class(self.opts["adapter"])
         for name in _preload_names(self.opts["preload"]):
             __import__(name)
+        describe_ahead(cls)  # its tools' signatures and argument checks, once for every worker
         if getattr(cls, "__fork_safe__", True) is False:
             return "the adapter declares __fork_safe__ = False"
         threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
@@ -294,57 +311,73 @@ class Template:
         except OSError as exc:
             self._send({"type": "fork_failed", "id": rid, "error": "cannot listen at %s: %s" % (listen, exc)})
             return
-        pid = self._hand_to_spare(listener, worker_id, ledger)
-        if pid is None:
-            _flush_output()
-            try:
-                pid = os.fork()
-            except OSError as exc:
-                listener.close()
-                self._send({"type": "fork_failed", "id": rid, "error": "fork: %s" % exc})
-                return
-            if pid == 0:
-                _run_child(lambda: _child(self, listener, worker_id, ledger))
+        _flush_output()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            listener.close()
+            self._send({"type": "fork_failed", "id": rid, "error": "fork: %s" % exc})
+            return
+        if pid == 0:
+            _run_child(lambda: _child(self, listener, listen, worker_id, ledger))
         listener.close()  # the worker's from here on
         self.children[pid] = worker_id
         self._send({"type": "forked", "id": rid, "pid": pid})
 
-    def _hand_to_spare(self, listener, worker_id, ledger):
-        """Give the request to the spare, if there is one alive: its pid, else None (fork one now)."""
-        spare, self.spare = self.spare, None
-        if spare is None:
-            return None
-        pid, link = spare
-        try:
-            message = json.dumps({"worker": worker_id, "ledger": ledger}).encode()
-            socket.send_fds(link, [message], [listener.fileno()])
-        except OSError:
-            return None  # it died meanwhile (its exit is reaped as a stranger's)
-        finally:
-            link.close()
-        return pid
-
     def _fork_spare(self) -> None:
+        """Fork a spare with its own listening socket, and tell the host where it listens."""
+        self.spares += 1
+        listen = os.path.join(self.opts["socket_dir"], "spare-%d-%d.sock" % (os.getpid(), self.spares))
+        try:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                listener.bind(listen)
+                listener.listen(4)
+            except OSError:
+                listener.close()
+                raise
+        except OSError:
+            self.spares_lost += 1  # counted as lost: a template that cannot listen stops trying
+            return
         try:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         except OSError:
+            listener.close()
+            _unlink(listen)
             return
         _flush_output()
         try:
             pid = os.fork()
         except OSError:
-            ours.close()
-            theirs.close()
+            for s in (ours, theirs, listener):
+                s.close()
+            _unlink(listen)
             return
         if pid == 0:
             ours.close()
-            _run_child(lambda: _spare(self, theirs))
+            _run_child(lambda: _spare(self, theirs, listener, listen))
         theirs.close()
+        listener.close()  # the spare's from here on
         ours.setblocking(True)
         self.spare = (pid, ours)
+        self._send({"type": "spare", "pid": pid, "listen": listen})
+
+    def _spare_news(self) -> None:
+        """The spare's socket pair spoke: the host claimed it (one byte), or it is dying (end of file)."""
+        pid, link = self.spare
+        try:
+            news = link.recv(1)
+        except OSError:
+            news = b""
+        link.close()
+        self.spare = None
+        if news:
+            self.children[pid] = None  # a worker from now on: the host knows it by its pid
+        else:
+            self.lost.add(pid)
 
     def _reap(self) -> None:
-        while self.children:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -355,9 +388,13 @@ class Template:
                 self.spare[1].close()
                 self.spare = None
                 self.spares_lost += 1
-                continue
-            if self.children.pop(pid, None) is None:
-                continue  # a spare that died as it was handed a worker: that worker's fork request was answered
+            elif pid in self.lost:
+                self.lost.discard(pid)
+                self.spares_lost += 1
+            else:
+                self.children.pop(pid, None)
+            # Every child's exit, a spare's too: the host forgets a spare it has not claimed, or learns how the
+            # worker it claimed ended.
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             self._send({"type": "exit", "pid": pid, "code": code, "signal": sig})
@@ -418,55 +455,94 @@ def _own_process(template: Template) -> None:
     _drop_event_loop()
 
 
-def _spare(template: Template, link) -> int:
-    """A spare: set up as a worker, then wait for the worker it is to be (``_hand_to_spare``) and serve as it."""
+def _spare(template: Template, link, listener, listen: str) -> int:
+    """A spare: set up as a worker (its lifeline armed), then wait for the host to claim it, and serve as the
+    worker it names; or leave when the template does (end of file on ``link``)."""
     _own_process(template)
+    lifeline = Lifeline(-1, watch_parent_pid=False)
+    lifeline.arm()  # its thread started now, not on the way to ``ready``; it leaves with the host from here on
     try:
-        message, fds, _flags, _addr = socket.recv_fds(link, MAX_LINE, 1)
-    except OSError:
-        return 0
-    finally:
-        link.close()
-    if not message or len(fds) != 1:  # the template is gone (or closed the link): nothing to become
-        for fd in fds:
-            os.close(fd)
-        return 0
-    request = json.loads(message)
-    listener = socket.socket(fileno=fds[0])
-    return _serve(template, listener, request["worker"], request["ledger"])
-
-
-def _child(template: Template, listener, worker_id: str, ledger) -> int:
-    """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
-    _own_process(template)
-    return _serve(template, listener, worker_id, ledger)
-
-
-def _serve(template: Template, listener, worker_id: str, ledger) -> int:
-    """Take the host's three connections at ``listener``, then run as the worker ``worker_id``."""
-    os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
-    listener.settimeout(ACCEPT_TIMEOUT_S)
-    channel_fd = None
-    try:
-        for _ in range(3):
-            conn, _addr = listener.accept()
-            conn.settimeout(ACCEPT_TIMEOUT_S)
-            tag = conn.recv(1)
-            fd = conn.detach()
-            if tag == b"c":
-                channel_fd = fd
-            elif tag in (b"o", b"e"):
-                os.dup2(fd, 1 if tag == b"o" else 2)
-                os.close(fd)
-            else:
-                os.close(fd)
-    except OSError as exc:
-        sys.stderr.write("snakepit_bridge: forked worker %s: the host did not connect: %s\n" % (worker_id, exc))
-        return 2
+        while True:
+            ready = select.select([listener, link], [], [])[0]
+            if link in ready and not link.recv(1):
+                return 0  # the template is gone: nothing to become
+            if listener in ready:
+                break
+        fds = _accept(listener, untagged=True)
+    except (OSError, ValueError) as exc:
+        return _no_host(exc)
     finally:
         listener.close()
+        _unlink(listen)  # nobody else is to connect here
+    claim = _read_claim(listen + ".claim")
+    if claim is None:
+        for fd in fds:
+            os.close(fd)
+        sys.stderr.write("snakepit_bridge: a spare worker was connected to without a valid claim\n")
+        return 2
+    try:
+        link.sendall(b"t")  # a worker now: the template forks the next spare
+    except OSError:
+        pass
+    link.close()
+    worker_id, ledger = claim
+    return _run(template.opts, worker_id, ledger, fds, lifeline)
+
+
+def _child(template: Template, listener, listen: str, worker_id: str, ledger) -> int:
+    """A forked worker: become a process of its own, take the host's connections, run as a spawned worker does."""
+    _own_process(template)
+    try:
+        fds = _accept(listener, untagged=False)
+    except OSError as exc:
+        return _no_host(exc, worker_id)
+    finally:
+        listener.close()
+        _unlink(listen)
+    return _run(template.opts, worker_id, ledger, fds, None)
+
+
+def _accept(listener, untagged: bool):
+    """The host's three connections (channel, stdout, stderr): their fds in that order.
+
+    Tagged (a fork request's worker): the first byte of each says which it is. Untagged (a claimed spare): they
+    come in the order the host made them, which its one thread does at once, in that order (a listening socket
+    queues connections first in, first out): the spare does not wait for the host's first write.
+    """
+    listener.settimeout(ACCEPT_TIMEOUT_S)
+    fds = [None, None, None]
+    for i in range(3):
+        conn, _addr = listener.accept()
+        if untagged:
+            fds[i] = conn.detach()
+            continue
+        conn.settimeout(ACCEPT_TIMEOUT_S)
+        slot = {b"c": 0, b"o": 1, b"e": 2}.get(conn.recv(1))
+        fd = conn.detach()
+        if slot is None or fds[slot] is not None:
+            os.close(fd)
+        else:
+            fds[slot] = fd
+    return fds
+
+
+def _no_host(exc, worker_id=None) -> int:
+    sys.stderr.write("snakepit_bridge: forked worker %s: the host did not connect: %s\n" % (worker_id or "?", exc))
+    return 2
+
+
+def _run(opts, worker_id: str, ledger, fds, lifeline) -> int:
+    """Run as the worker ``worker_id`` on the host's connections (stdout and stderr go to theirs)."""
+    channel_fd, out_fd, err_fd = fds
+    for fd, target in ((out_fd, 1), (err_fd, 2)):
+        if fd is not None:
+            os.dup2(fd, target)
+            os.close(fd)
     if channel_fd is None:
         return 2
+    os.environ["SNAKEPIT_WORKER_ID"] = worker_id  # what its own subprocesses carry (containment's marker)
+    if lifeline is not None:
+        lifeline.attach(channel_fd)
     ledger_fd = None
     if isinstance(ledger, str):
         try:
@@ -475,8 +551,35 @@ def _serve(template: Template, listener, worker_id: str, ledger) -> int:
             ledger_fd = None  # the worker runs without one, as when the host could not make it
     from .worker_cli import run_worker
 
-    args = _worker_args(template.opts, worker_id, channel_fd, ledger_fd)
-    return run_worker(args, forked=True)
+    args = _worker_args(opts, worker_id, channel_fd, ledger_fd)
+    return run_worker(args, forked=True, lifeline=lifeline)
+
+
+def _read_claim(path: str):
+    """The host's claim of a spare: the file ``{"worker": id, "ledger": path | null}`` it wrote (in the template's
+    private socket directory) before connecting. ``(worker, ledger)``, or None when there is no valid one."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_LINE)
+    except OSError:
+        return None
+    finally:
+        _unlink(path)
+    try:
+        claim = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(claim, dict) or not isinstance(claim.get("worker"), str) or not claim["worker"] \
+            or not isinstance(claim.get("ledger"), (str, type(None))):
+        return None
+    return claim["worker"], claim["ledger"]
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _worker_args(opts, worker_id, channel_fd, ledger_fd):

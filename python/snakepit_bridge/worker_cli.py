@@ -83,13 +83,15 @@ def _usage_error(message: str):
     build_parser().error(message)  # prints the usage and exits 2
 
 
-def run_worker(args, forked: bool = False) -> int:
+def run_worker(args, forked: bool = False, lifeline=None) -> int:
     """Arm the lifeline, apply the limits, open the channel and run the worker; returns the exit code.
 
     ``forked``: a worker forked by a pool's template (template.py), whose parent is the template, not the host.
+    ``lifeline``: one armed already (a template's spare arms it while it waits for its worker).
     """
-    lifeline = Lifeline(args.channel_fd, watch_parent_pid=not forked)
-    lifeline.arm()  # first: from here on this process cannot outlive its host
+    if lifeline is None:
+        lifeline = Lifeline(args.channel_fd, watch_parent_pid=not forked)
+        lifeline.arm()  # first: from here on this process cannot outlive its host
     limits = os.environ.get(LIMITS_ENV)
     try:
         cpu_budget = apply_limits(limits) if limits else None  # before any adapter or library code runs

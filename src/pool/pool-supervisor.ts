@@ -106,7 +106,8 @@ export class PoolSupervisor {
   readonly #memoryWatch: MemoryWatch | undefined;
   /** The links of every kind the config uses (link-registry.ts): remote workers beside the local ones, etc. */
   readonly #links: Required<PoolLinks>;
-  #restartTimer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled replacement round (a timer, or an immediate when it runs at once). */
+  #cancelRound: (() => void) | undefined;
   /** A replacement round is scheduled or starting: at most one at a time. */
   #replacing = false;
   /** Set while the pool is degraded: replacements failed restart.maxAttempts times in a row (or at start). */
@@ -123,6 +124,8 @@ export class PoolSupervisor {
   #heartbeatsMissed = 0;
   /** The pool's template, which forks its local workers (`template` config), if it has one. */
   readonly #template: WorkerTemplate | undefined;
+  /** Dying workers the restart policy has counted already (`onDying`, before their exit status). */
+  readonly #deathCounted = new WeakSet<WorkerHandle>();
   /** Workers whose template could not fork them: started again cold, not counted as failed starts. */
   readonly #forkFailed = new WeakSet<WorkerHandle>();
   /** Python tracebacks of start failures already logged: each once per pool, not once per worker. */
@@ -277,7 +280,7 @@ export class PoolSupervisor {
     if (this.#replacing && this.#nextRoundAt === undefined) {
       this.#roundAgain = true; // the round under way began before this call: the caller gets a fresh one
     } else {
-      clearTimeout(this.#restartTimer);
+      this.#cancelRound?.();
       this.#replacing = false;
       this.#nextRoundAt = undefined;
       this.#replenish();
@@ -316,7 +319,7 @@ export class PoolSupervisor {
   /** The pool is closing: no more recycling, replacing or reconnecting. */
   stopSupervising(): void {
     this.#recycler.stop();
-    clearTimeout(this.#restartTimer);
+    this.#cancelRound?.();
     this.#nextRoundAt = undefined;
     this.#links.stop();
     const closed = new PoolClosedError(`pool "${this.#host.name}" is closing`);
@@ -375,6 +378,7 @@ export class PoolSupervisor {
         host.pump();
       },
       onExit: (w, exit) => this.#onWorkerExit(w, exit),
+      onDying: (w, facts) => this.#onWorkerDying(w, facts),
       onHostCall: (w, message) => host.onHostCall(w, message),
       onEvent: (w, message: EventMessage) =>
         host.events.emit('python:event', {
@@ -405,6 +409,18 @@ export class PoolSupervisor {
         });
       },
     };
+  }
+
+  /**
+   * A local worker that was serving is dying: count it for the restart policy and start its replacement now, not
+   * after its exit status arrives (a forked worker's comes from its template: one more process wake-up on the way).
+   * It no longer counts as one of the pool's workers (`willServe`), so the round replaces it.
+   */
+  #onWorkerDying(worker: WorkerHandle, facts: { callsInFlight: number; uptimeMs: number }): void {
+    if (worker.endpoint !== undefined || !this.#host.isRunning()) return;
+    this.#restarts.workerDied(facts);
+    this.#deathCounted.add(worker);
+    this.#replenish(true);
   }
 
   #onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
@@ -438,7 +454,7 @@ export class PoolSupervisor {
       return;
     }
     if (host.isRunning() && exit.crashed && exit.kind !== 'start_failed') {
-      this.#restarts.workerDied(exit);
+      if (!this.#deathCounted.has(worker)) this.#restarts.workerDied(exit);
       host.logger.warn(
         { pool: host.name, worker: worker.id },
         `worker ${worker.id} died (${exit.kind}: ${describeExit(exit.exit)}${exit.reason ? `: ${exit.reason}` : ''}); ` +
@@ -509,16 +525,31 @@ export class PoolSupervisor {
   /**
    * Bring the pool back to `size` workers: one replacement round at a time, after the restart policy's delay. A
    * round that fails to start counts against `restart.maxAttempts`; past that, the pool is degraded and keeps
-   * trying, every `maxBackoffMs` at most.
+   * trying, every `maxBackoffMs` at most. `now`: a round due at once starts in this call, not on the next turn.
    */
-  #replenish(): void {
+  #replenish(now = false): void {
     if (!this.#host.isRunning() || this.#replacing) return;
     if (this.#missing() <= 0) return this.#settleResume(undefined);
     this.#replacing = true;
     const delay = this.#restarts.delayMs();
     this.#nextRoundAt = performance.now() + delay;
-    this.#restartTimer = setTimeout(() => void this.#replaceRound(), delay);
-    this.#restartTimer.unref();
+    const run = (): void => {
+      this.#cancelRound = undefined;
+      void this.#replaceRound();
+    };
+    if (delay === 0 && now) {
+      // A worker is dying (onDying): its replacement is claimed or asked for before anything else of this turn
+      // (the dead worker's exit, whose handling takes a few ms, may be due in the same turn).
+      run();
+    } else if (delay === 0) {
+      // At once: in this turn of the event loop, not behind a timer's minimum of 1 ms and whatever else is due.
+      const immediate = setImmediate(run).unref();
+      this.#cancelRound = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(run, delay);
+      timer.unref();
+      this.#cancelRound = () => clearTimeout(timer);
+    }
   }
 
   async #replaceRound(): Promise<void> {

@@ -49,7 +49,7 @@ export class RestartPolicy {
   }
 
   /** A running worker died (not stopped by the host): healthy, or failing right after its start? */
-  workerDied(exit: WorkerExit): void {
+  workerDied(exit: Pick<WorkerExit, 'callsInFlight' | 'uptimeMs'>): void {
     if (exit.callsInFlight > 0 || exit.uptimeMs >= STABLE_AFTER_MS) this.#failures = 0;
     else this.#failures++;
   }

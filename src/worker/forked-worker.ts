@@ -4,12 +4,17 @@
  *
  *   new ─► fork request ─► template forks ─► pid known ─► the host connects the channel, stdout and stderr to the
  *          socket the template made for this worker (one byte each says which) ─► handshake, as any worker
+ *   new ─► claims the template's spare (pid known) ─► writes which worker it is to be to `<its socket>.claim`, then
+ *          connects at once to the socket the spare listens at: channel, stdout, stderr, in that order, untagged
+ *          (the spare takes them in the order they were made, without waiting for a first byte) ─► handshake
  *
+ * A claim that cannot connect (the spare died a moment ago) counts as a fork that failed: the pool starts another.
  * The channel is a socket from the start (writes wait until it connects), so the handle above it does not know the
  * difference. The template reaps the worker and reports its exit status; if the template is gone first, the exit
  * status is lost and the link watches the pid instead. Stopping, containment (process group, marker, cgroup) and
  * the output drain are those of a spawned worker.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { WorkerCgroup } from '../limits/cgroup.js';
@@ -32,6 +37,8 @@ export interface ForkedWorkerOptions {
   ledger: string | undefined;
   cgroup: WorkerCgroup | undefined;
   fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number>;
+  /** The template's spare to claim instead of asking for a fork: its pid and the socket it listens at. */
+  claimed?: { pid: number; listen: string } | undefined;
   /** The template could not fork this worker (it died, hung or refused): the pool starts one cold instead. */
   onForkFailed(): void;
 }
@@ -42,8 +49,9 @@ export class ForkedWorker implements WorkerLink {
   readonly #stderr = new Socket();
   readonly exited: Promise<ExitInfo>;
   exitInfo: ExitInfo | undefined;
-  /** Resolves with the pid once forked, undefined when the fork failed. */
+  /** Resolves with the pid once forked (a claimed spare: once connected), undefined when the fork failed. */
   readonly forked: Promise<number | undefined>;
+  #claimSettled: ((pid: number | undefined) => void) | undefined;
   #pid: number | undefined;
   #marker: TreeMarker | undefined;
   #cgroup: WorkerCgroup | undefined;
@@ -61,20 +69,30 @@ export class ForkedWorker implements WorkerLink {
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
     captureLines(this.#stdout, 'stdout', this.#stderrTail, options.onLine);
     captureLines(this.#stderr, 'stderr', this.#stderrTail, options.onLine);
+    const claimed = options.claimed;
+    if (claimed) {
+      this.forked = new Promise((resolve) => (this.#claimSettled = resolve));
+      this.#onForked(claimed.pid, claimed);
+      return;
+    }
     this.forked = options
       .fork({ worker: options.workerId, listen: options.listen, ledger: options.ledger })
       .then(
         (pid) => {
-          this.#onForked(pid);
+          this.#onForked(pid, undefined);
           return pid;
         },
         (err: Error) => {
-          options.onForkFailed();
-          this.#exit({ code: null, signal: null, spawnError: err });
-          this.channel.destroy();
+          this.#forkFailed(err);
           return undefined;
         },
       );
+  }
+
+  #forkFailed(err: Error): void {
+    this.#options.onForkFailed();
+    this.#exit({ code: null, signal: null, spawnError: err });
+    this.channel.destroy();
   }
 
   get pid(): number | undefined {
@@ -142,7 +160,7 @@ export class ForkedWorker implements WorkerLink {
     return stopInSteps(this, graceMs, ask);
   }
 
-  #onForked(pid: number): void {
+  #onForked(pid: number, claimed: { listen: string } | undefined): void {
     this.#pid = pid;
     this.#startTicks = startTicks(pid);
     this.#marker = {
@@ -162,6 +180,7 @@ export class ForkedWorker implements WorkerLink {
       this.signal(this.#pendingSignal);
       if (this.#pendingSignal === 'SIGKILL') return;
     }
+    if (claimed) return this.#claim(claimed.listen);
     // The worker takes three connections; the first byte of each says which it is.
     const connect = (socket: Socket, tag: string): void => {
       socket.connect(this.#options.listen);
@@ -171,6 +190,53 @@ export class ForkedWorker implements WorkerLink {
     this.channel.once('close', () => this.orphaned()); // its end: the template reports the status, or the pid does
     connect(this.#stdout, 'o');
     connect(this.#stderr, 'e');
+  }
+
+  /**
+   * Claim the template's spare: say which worker it is to be (a file beside its socket, in the template's private
+   * directory, written before connecting), then connect the channel, stdout and stderr, in that order and in this
+   * turn of the event loop: each connect() reaches the kernel at once, and the spare takes the connections in the
+   * order they were made. No byte is written: a socket's writes wait for its 'connect' event, one more turn of
+   * the host's loop, which the spare need not wait for.
+   */
+  #claim(listen: string): void {
+    const claimFile = `${listen}.claim`;
+    const { workerId, ledger } = this.#options;
+    try {
+      writeFileSync(claimFile, JSON.stringify({ worker: workerId, ledger: ledger ?? null }), {
+        flag: 'wx',
+        mode: 0o600,
+      });
+    } catch (err) {
+      const error = new Error(`cannot claim the template's spare: ${(err as Error).message}`);
+      queueMicrotask(() => this.#claimFailed(error));
+      return;
+    }
+    let connected = false;
+    this.channel.once('connect', () => {
+      connected = true;
+      this.#claimSettled?.(this.#pid);
+    });
+    this.channel.once('error', (err) => {
+      if (connected || this.exitInfo) return;
+      rmSync(claimFile, { force: true });
+      this.#claimFailed(new Error(`the template's spare is gone: ${err.message}`));
+    });
+    this.channel.connect(listen);
+    this.channel.once('close', () => this.orphaned());
+    this.#stdout.connect(listen);
+    this.#stderr.connect(listen);
+  }
+
+  #claimFailed(err: Error): void {
+    this.#claimSettled?.(undefined);
+    // Not this worker's process after all: nothing of it is signalled or contained as this worker's (the spare,
+    // if it lives, is the template's to deal with).
+    this.#pid = undefined;
+    this.#marker = undefined;
+    this.#cgroup?.end();
+    this.#cgroup = undefined;
+    this.#forkFailed(err);
   }
 
   #exit(info: ExitInfo): void {

@@ -8,7 +8,10 @@
  *                      └─ failed (did not import, died, startup timeout) ─► workers start cold meanwhile
  *
  * At the pool's start, its workers' fork requests are written while the template still imports: it reads them
- * once ready and forks at once, with no round trip between its `ready` and the first fork. Later, the pool never
+ * once ready and forks at once, with no round trip between its `ready` and the first fork. Once idle, the template
+ * keeps a spare child forked ahead, listening at a socket of its own (its `spare` message says where): the next
+ * worker claims it by connecting, with no request to the template on the way (a replacement after a crash is
+ * then a connection and a handshake away). Later, the pool never
  * waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the template is
  * started again in the background after a pause that doubles while it keeps failing. A request the template
  * could not answer (it failed, or is unsafe) starts its worker cold. The template is
@@ -21,12 +24,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ResolvedPoolConfig } from '../config/config-types.js';
 import { workerCgroup } from '../limits/cgroup.js';
 import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { warmUpCodecsSoon } from '../transport/codec-warm-up.js';
+import { readProcText } from '../util/proc.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
 import { BRIDGE_MAIN, workerEnv, type LocalWorkerSpec } from './worker-spawn.js';
@@ -76,6 +80,8 @@ export class WorkerTemplate {
   #inbox = '';
   #nextRequest = 1;
   readonly #pending = new Map<number, PendingFork>();
+  /** The template's spare child, listening for the worker that claims it (`spare`), until claimed or gone. */
+  #spare: { pid: number; listen: string } | undefined;
   /** Forked workers alive, by pid: the template reports their exits. */
   readonly #children = new Map<number, ForkedWorker>();
   /** Wardens of the workers of templates that are gone (python/snakepit_bridge/warden.py). */
@@ -126,6 +132,11 @@ export class WorkerTemplate {
       this.#restartLater();
       return cold(spec);
     }
+    // The spare is claimed only while it is still the template's live child: a spare that died a moment ago (its
+    // exit not read yet) is not, and its pid may be another process's by now, which the host must never signal.
+    const spare = this.#spare;
+    this.#spare = undefined;
+    const claimed = this.#state === 'ready' && spare && this.#isChild(spare.pid) ? spare : undefined;
     const worker = new ForkedWorker({
       workerId: spec.workerId,
       runId: spec.runId,
@@ -140,8 +151,10 @@ export class WorkerTemplate {
           ? undefined
           : workerCgroup(spec.runId, spec.workerId, spec.config.limits.memoryMb),
       fork: (request) => this.#fork(request),
+      claimed,
       onForkFailed,
     });
+    if (claimed) this.#children.set(claimed.pid, worker);
     void worker.forked.then((pid) => {
       if (pid === undefined) return;
       this.#children.set(pid, worker);
@@ -153,6 +166,7 @@ export class WorkerTemplate {
   /** Stop the template (its workers are stopped by the pool first). */
   async close(graceMs: number): Promise<void> {
     this.#state = 'closed';
+    this.#spare = undefined;
     clearTimeout(this.#retryTimer);
     const proc = this.#process;
     if (proc) await proc.stop(graceMs, () => proc.channel.end());
@@ -198,6 +212,8 @@ export class WorkerTemplate {
         runId,
         '--codec',
         config.codec,
+        '--socket-dir',
+        this.#dir!,
         ...(config.template.preload.length > 0 ? ['--preload', config.template.preload.join(',')] : []),
       ],
       env,
@@ -287,8 +303,20 @@ export class WorkerTemplate {
         else pending.reject(new Error(`the template could not fork: ${String(m['error']).slice(0, 500)}`));
         return;
       }
+      case 'spare': {
+        const pid = m['pid'];
+        const listen = m['listen'];
+        // Only a socket in our own directory, and a child of the template: the host connects where the template
+        // says, and will signal that pid as its worker.
+        if (this.#state !== 'ready' || !Number.isInteger(pid) || (pid as number) <= 0) return;
+        if (typeof listen !== 'string' || dirname(listen) !== this.#dir || listen.includes('\0')) return;
+        if (!this.#isChild(pid as number)) return;
+        this.#spare = { pid: pid as number, listen };
+        return;
+      }
       case 'exit': {
         const pid = m['pid'];
+        if (pid === this.#spare?.pid) this.#spare = undefined; // a spare that died unclaimed
         const child = typeof pid === 'number' ? this.#children.get(pid) : undefined;
         if (!child) return;
         this.#children.delete(pid as number);
@@ -301,6 +329,14 @@ export class WorkerTemplate {
       default:
         return;
     }
+  }
+
+  /** `pid` is a live child of the template (where /proc tells; elsewhere taken on its word). */
+  #isChild(pid: number): boolean {
+    if (process.platform !== 'linux') return true;
+    const stat = readProcText(pid, 'stat');
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields !== undefined && fields[0] !== 'Z' && Number(fields[1]) === this.#process?.pid;
   }
 
   #fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number> {
@@ -360,6 +396,7 @@ export class WorkerTemplate {
 
   #stopProcess(): void {
     const proc = this.#process;
+    this.#spare = undefined;
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(new Error(`the template stopped: ${this.reason ?? 'closing'}`));

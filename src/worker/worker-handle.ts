@@ -72,6 +72,12 @@ export interface WorkerHooks {
   onSlotFree(worker: WorkerHandle): void;
   /** The worker has exited, after its in-flight calls were failed. */
   onExit(worker: WorkerHandle, exit: WorkerExit): void;
+  /**
+   * A worker that was serving is dying (its channel closed or its process ended, not stopped by the host): what
+   * the restart policy needs is known already, before its exit status (which may take a moment to arrive), so a
+   * replacement may start now. `onExit` follows.
+   */
+  onDying?(worker: WorkerHandle, facts: { callsInFlight: number; uptimeMs: number }): void;
   /** Python called a host tool; answer with `worker.replyHostCall`. */
   onHostCall(worker: WorkerHandle, message: HostCallMessage): void;
   /** Python emitted a telemetry event. */
@@ -647,8 +653,15 @@ export class WorkerHandle {
     if (this.#finalizing) return;
     this.#finalizing = true;
     this.#heartbeat?.stop();
+    const serving = this.state !== 'starting' && this.state !== 'stopping';
     this.#taint(); // its exit status may take a moment: no new calls meanwhile
     const proc = this.#process!;
+    if (serving) {
+      this.#hooks.onDying?.(this, {
+        callsInFlight: this.#inFlight.size,
+        uptimeMs: this.readyAt === undefined ? 0 : Date.now() - this.readyAt,
+      });
+    }
     void (async () => {
       let exit = proc.exitInfo;
       if (!exit && this.state !== 'stopping') {

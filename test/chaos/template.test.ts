@@ -1,10 +1,11 @@
 // Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { SnakepitEvents } from '../../src/index.js';
 import { resolvePython } from '../../src/python-env/interpreter.js';
 import {
   BRIDGE_PYTHONPATH,
@@ -67,6 +68,24 @@ function childrenOf(pid: number): number[] {
         return false;
       }
     });
+}
+
+/** The template's private socket directory (its `--socket-dir`); the last one asked for is kept in `.last`. */
+function socketDir(template: number): string {
+  const args = readFileSync(`/proc/${template}/cmdline`, 'utf8').split('\0');
+  socketDir.last = args[args.indexOf('--socket-dir') + 1]!;
+  return socketDir.last;
+}
+socketDir.last = undefined as string | undefined;
+
+/** A process's state letter (R, S, Z, ...), or undefined once it is gone. */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -153,6 +172,23 @@ describe.runIf(LINUX)('the template', () => {
     }
   });
 
+  it("describes the adapter's tools once, in the template: a forked worker's schemas and argument checks are a cold worker's", async () => {
+    const adapter = 'snakepit_fixtures.typed_tools:TypedToolsAdapter';
+    const forked = await start({ adapter, size: 1 });
+    const cold = await start({ adapter, size: 1, template: false });
+    try {
+      expect(forked.stats('default').template?.forks).toBe(1);
+      expect(forked.describe()).toEqual(cold.describe());
+      for (const pit of [forked, cold]) {
+        expect(await pit.execute('add', { a: 1 })).toBe(3);
+        await expect(pit.execute('add', { a: 'one' })).rejects.toThrow(/argument/);
+        await expect(pit.execute('add', { a: 1, c: 2 })).rejects.toThrow(/unexpected argument/);
+      }
+    } finally {
+      await Promise.all([forked.close(), cold.close()]);
+    }
+  });
+
   it("gives each worker its own random state (random's and numpy's), not a copy of its sibling's", async () => {
     const pit = await start({ adapter: FORKED, size: 2 });
     try {
@@ -190,6 +226,87 @@ describe.runIf(LINUX)('the template', () => {
       expect(fromSpare!.worker_id).not.toBe(victim.id);
       // The template forks the next spare once it is quiet again.
       await eventually(() => spares().length === 1 && spares()[0] !== spare, 5_000, 'the next spare');
+    } finally {
+      await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('a replacement claims the spare directly: ready while the template is stopped, before the exit status; nothing of the claim is left', async () => {
+    const pit = await start({ adapter: FORKED, size: 2 });
+    const [template] = templatePids(pit.runId);
+    try {
+      const dir = socketDir(template!);
+      const spares = (): number[] =>
+        childrenOf(template!).filter((pid) => !pit.workers().some((w) => w.pid === pid));
+      await eventually(() => spares().length === 1, 5_000, 'a spare beside the two workers');
+      const [spare] = spares();
+      const exited: Array<SnakepitEvents['worker:exited']> = [];
+      pit.on('worker:exited', (e) => exited.push(e));
+      // Stopped, the template can neither answer a fork request nor report the death: the replacement is the
+      // spare, claimed by the host alone, and it starts on the channel's end, not on the exit status.
+      process.kill(template!, 'SIGSTOP');
+      try {
+        const victim = pit.workers()[0]!;
+        process.kill(victim.pid!, 'SIGKILL');
+        await eventually(
+          () => pit.workers().some((w) => w.pid === spare && w.state === 'ready'),
+          5_000,
+          'the spare ready',
+        );
+        expect(
+          (await Promise.all([1, 2, 3, 4].map(() => pit.execute<Facts>('facts')))).map((f) => f.pid),
+        ).toContain(spare);
+        // The death is still classified from its status (read from the zombie while the template cannot reap it).
+        await eventually(() => exited.length === 1, 5_000, 'the exit reported');
+        expect(exited[0]).toMatchObject({ worker: victim.id, crashed: true, signal: 'SIGKILL' });
+      } finally {
+        process.kill(template!, 'SIGCONT');
+      }
+      // The claimed spare's socket and claim are gone; the next spare listens beside the workers, nothing else.
+      await eventually(() => spares().length === 1 && spares()[0] !== spare, 5_000, 'the next spare');
+      expect(readdirSync(dir)).toEqual([expect.stringMatching(/^spare-\d+-\d+\.sock$/)]);
+      expect(pit.stats('default').lastStartError).toBeUndefined();
+    } finally {
+      await pit.close();
+    }
+    expect(existsSync(socketDir.last!)).toBe(false);
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('a claim of a spare that died a moment ago is a fork instead, not a failed start', async () => {
+    const pit = await start({ adapter: FORKED, size: 2 });
+    const [template] = templatePids(pit.runId);
+    try {
+      const spares = (): number[] =>
+        childrenOf(template!).filter((pid) => !pit.workers().some((w) => w.pid === pid));
+      await eventually(() => spares().length === 1, 5_000, 'a spare beside the two workers');
+      const [spare] = spares();
+      // The template stopped cannot tell the host its spare died: the host still believes in it.
+      process.kill(template!, 'SIGSTOP');
+      try {
+        process.kill(spare!, 'SIGKILL');
+        await eventually(
+          () => procState(spare!) === 'Z',
+          5_000,
+          'the spare dead (a zombie: nobody reaps it)',
+        );
+        const victim = pit.workers()[0]!;
+        process.kill(victim.pid!, 'SIGKILL');
+        await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+      } finally {
+        process.kill(template!, 'SIGCONT'); // its fork request is answered now
+      }
+      await poolBackToFull(pit, 2);
+      expect(pit.workers().map((w) => w.pid)).not.toContain(spare);
+      const facts = await Promise.all([1, 2, 3, 4].map(() => pit.execute<Facts>('facts')));
+      expect(facts.every((f) => f.ppid === template)).toBe(true); // forked, not cold
+      // The failed claim was not a failed start: no start error, no back-off beyond the crash barrier's one count
+      // (the victim died on its own within a second of its start).
+      const stats = pit.stats('default');
+      expect(stats.lastStartError).toBeUndefined();
+      expect(stats.restartFailures).toBeLessThanOrEqual(1);
+      expect(stats.degraded).toBe(false);
     } finally {
       await pit.close();
     }

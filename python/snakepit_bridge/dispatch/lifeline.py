@@ -83,6 +83,12 @@ class Lifeline:
         self._thread = threading.Thread(target=self._watch, name="snakepit-lifeline", daemon=True)
         self._thread.start()
 
+    def attach(self, channel_fd: int) -> None:
+        """A lifeline armed before its worker was known (a pool template's spare, template.py): the channel it
+        serves, and the worker's marker (its SNAKEPIT_WORKER_ID is set now)."""
+        self.channel_fd = channel_fd
+        _read_marker()
+
     def expect_heartbeats(self, timeout_ms) -> None:
         """From now on, leave when the host has been silent for ``timeout_ms`` (None: never)."""
         self.last_heard = time.monotonic()

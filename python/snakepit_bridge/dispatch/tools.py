@@ -8,14 +8,16 @@ type hint gives (``schema.compile_check``; ``@tool(validate=False)`` turns that 
 
 from __future__ import annotations
 
+import types
+
 from .. import signature
-from ..base_adapter import BaseAdapter, discover_tools, tool_spec
+from ..base_adapter import BaseAdapter, _tool_attributes, discover_tools, tool_spec
 from ..channel.values import TaggedValue
 from ..schema import compile_check, ensure_input_schema
 from ..schema.convert import converter
 from ..schema.hints import _hints
 
-__all__ = ["Tool", "ToolTable"]
+__all__ = ["Tool", "ToolTable", "describe_ahead"]
 
 _EMPTY = signature.EMPTY
 _POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY = (
@@ -61,6 +63,14 @@ class Tool:
         # caller may test the two sets itself and call problem() only when they fail (invoke.resolve).
         self.names_only = (not self.var_keyword and not self.checks and self.extra_check is None
                            and not self.converters)
+
+    def bound_to(self, func) -> Tool:
+        """This tool's description for another bound method of the same function (``describe_ahead``)."""
+        copy = Tool.__new__(Tool)
+        for slot in Tool.__slots__:
+            setattr(copy, slot, getattr(self, slot))
+        copy.func = func
+        return copy
 
     def _compile_checks(self, schema) -> None:
         # One check per parameter whose hint says something (a bare ``x`` or ``x: Any`` costs nothing).
@@ -148,6 +158,57 @@ def call_style(sig: signature.Signature, meta) -> frozenset | None:
     return frozenset(style) if style else None
 
 
+# Tools described ahead by a pool's template (``describe_ahead``), by (name, function, metadata): each with what
+# its function looked like then (``_looks``). A worker forked from the template finds its tools here instead of
+# reading each signature and compiling each argument check again (the same class, so the same answers).
+_AHEAD: dict = {}
+
+
+def describe_ahead(cls) -> int:
+    """In a pool's template: describe the ``@tool`` methods of the adapter class ``cls`` once, for every worker it
+    forks (``ToolTable`` then copies them). Methods that are not plain functions (static or class methods) and any
+    tool that cannot be described here are described in each worker as before. Returns how many were described."""
+    try:
+        probe = object.__new__(cls)  # only to bind methods to: no __init__ runs, no attribute is read
+    except Exception:
+        return 0
+    described = 0
+    for name, attr, meta in _tool_attributes(cls):
+        func = _plain_function(cls, attr)
+        if func is None:
+            continue
+        try:
+            tool = Tool(name, types.MethodType(func, probe), meta)
+        except Exception:  # the worker describes it itself (and reports what is wrong with it)
+            continue
+        tool.func = None
+        _AHEAD[(name, func, meta)] = (tool, _looks(func))
+        described += 1
+    return described
+
+
+def _plain_function(cls, attr):
+    for klass in cls.__mro__:
+        if attr in vars(klass):
+            value = vars(klass)[attr]
+            return value if isinstance(value, types.FunctionType) else None
+    return None
+
+
+def _looks(func) -> tuple:
+    """What a tool's description is read from, to notice a function changed since (in ``initialize()``, say)."""
+    return (func.__doc__, func.__defaults__, func.__kwdefaults__, dict(func.__annotations__),
+            getattr(func, "__signature__", None), getattr(func, "__wrapped__", None))
+
+
+def _tool(name: str, func, meta) -> Tool:
+    if _AHEAD and type(func) is types.MethodType:
+        ahead = _AHEAD.get((name, func.__func__, meta))
+        if ahead is not None and ahead[1] == _looks(func.__func__):
+            return ahead[0].bound_to(func)
+    return Tool(name, func, meta)
+
+
 class ToolTable:
     """The adapter's tools by name, or its ``execute_tool`` if it defines one."""
 
@@ -156,7 +217,7 @@ class ToolTable:
         execute = getattr(type(adapter), "execute_tool", None)
         self.execute_tool = adapter.execute_tool if execute is not None else None
         self.execute_is_async = self.execute_tool is not None and any(signature.function_kind(self.execute_tool)[1:])
-        self.tools = {name: Tool(name, func, meta) for name, (func, meta) in discover_tools(adapter).items()}
+        self.tools = {name: _tool(name, func, meta) for name, (func, meta) in discover_tools(adapter).items()}
         # BaseAdapter.session_context follows the current call by itself (a ContextVar); other adapters
         # get the attribute set before each call (last writer wins between concurrent async calls).
         self.assign_context = not isinstance(adapter, BaseAdapter)
