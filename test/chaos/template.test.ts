@@ -321,7 +321,9 @@ describe.runIf(LINUX)('the template', () => {
     // accepts and hangs up): the pool must come back to full from it all the same.
     const dir = tempDir('confused-template');
     const outside = join(dir, 'outside.sock');
-    const [pidFile, acks, claims] = ['helper.pid', 'acks.log', 'claims.log'].map((name) => join(dir, name));
+    const pidFile = join(dir, 'helper.pid');
+    const acks = join(dir, 'acks.log');
+    const claims = join(dir, 'claims.log');
     let outsideConnections = 0;
     const server = createServer((socket) => {
       outsideConnections++;
