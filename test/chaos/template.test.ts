@@ -1,9 +1,9 @@
 // Fast start: a pool's template (a fork server) imports the adapter once and forks its workers. These tests kill,
 // stop and confuse the template, and check what must not cross a fork; each case ends with no leftover process.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { SnakepitEvents } from '../../src/index.js';
 import { resolvePython } from '../../src/python-env/interpreter.js';
@@ -309,6 +309,105 @@ describe.runIf(LINUX)('the template', () => {
       expect(stats.degraded).toBe(false);
     } finally {
       await pit.close();
+    }
+    await expectNoLeftovers(pit.runId);
+  });
+
+  it('a confused template: spare messages outside its directory, for a stranger or with a NUL are refused; an impostor child is survived', async () => {
+    // The interpreter is a wrapper: for the template it forks a helper first (a child of the template, holding its
+    // control channel), then runs the real bridge. At each SIGUSR1 from the test the helper sends the next `spare`
+    // message; a worker is then killed, and its replacement must be the template's real spare. The last message
+    // the host cannot tell from a real spare (a child of the template, a socket in its directory, where the helper
+    // accepts and hangs up): the pool must come back to full from it all the same.
+    const dir = tempDir('confused-template');
+    const outside = join(dir, 'outside.sock');
+    const pidFile = join(dir, 'helper.pid');
+    const acks = join(dir, 'acks.log');
+    const claims = join(dir, 'claims.log');
+    let outsideConnections = 0;
+    const server = createServer((socket) => {
+      outsideConnections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(outside, resolve));
+    const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
+    killOnFinish([stranger.pid!]);
+    const wrapper = join(dir, 'python');
+    writeFileSync(
+      wrapper,
+      `#!${resolvePython(undefined).executable}
+import json, os, signal, socket, sys
+argv = sys.argv[1:]
+if "template" in argv and os.fork() == 0:
+    template, me = os.getppid(), os.getpid()
+    evil = os.path.join(argv[argv.index("--socket-dir") + 1], "evil-%d.sock" % me)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(evil)
+    listener.listen(8)
+    listener.setblocking(False)
+    lines = [
+        {"type": "spare", "pid": me, "listen": ${JSON.stringify(outside)}},
+        {"type": "spare", "pid": ${stranger.pid}, "listen": evil},
+        {"type": "spare", "pid": me, "listen": evil + "\\u0000x"},
+        {"type": "spare", "pid": me, "listen": evil},
+    ]
+    with open(${JSON.stringify(pidFile)}, "w") as out:
+        out.write(str(me))
+    sent = 0
+    while os.getppid() == template:
+        if signal.sigtimedwait([signal.SIGUSR1], 0.05) and sent < len(lines):
+            os.write(3, json.dumps(lines[sent]).encode() + b"\\n")
+            sent += 1
+            with open(${JSON.stringify(acks)}, "a") as out:
+                out.write("%d\\n" % sent)
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            continue
+        with open(${JSON.stringify(claims)}, "a") as out:
+            out.write("%d\\n" % sent)
+        connection.close()
+    os._exit(0)
+os.execv(sys.executable, [sys.executable] + argv)
+`,
+    );
+    chmodSync(wrapper, 0o755);
+    const lines = (file: string): string[] =>
+      existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    const pit = await start({ adapter: FORKED, size: 2, python: { executable: wrapper } });
+    try {
+      const [template] = templatePids(pit.runId);
+      await eventually(() => lines(pidFile).length === 1, 5_000, 'the helper listening');
+      const helper = Number(lines(pidFile)[0]);
+      const spares = (): number[] =>
+        childrenOf(template!).filter((pid) => pid !== helper && !pit.workers().some((w) => w.pid === pid));
+      for (let message = 1; message <= 4; message++) {
+        await eventually(() => spares().length === 1, 5_000, 'a spare beside the two workers');
+        const [spare] = spares();
+        await new Promise((resolve) => setTimeout(resolve, 300)); // its own `spare` message is in
+        process.kill(helper, 'SIGUSR1');
+        await eventually(() => lines(acks).length === message, 5_000, `the helper's message ${message}`);
+        // This process is the host: its loop reads the line before this timer fires.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const victim = pit.workers()[0]!;
+        process.kill(victim.pid!, 'SIGKILL');
+        await eventually(() => !pit.workers().some((w) => w.id === victim.id), 5_000, 'the death noticed');
+        await poolBackToFull(pit, 2, 15_000);
+        if (message < 4) {
+          expect(pit.workers().map((w) => w.pid)).toContain(spare); // the refused message left the real spare
+          expect(lines(claims)).toEqual([]);
+        }
+      }
+      const facts = await Promise.all([1, 2, 3, 4].map(() => pit.execute<Facts>('facts')));
+      expect(facts.every((f) => f.ppid === template)).toBe(true); // forked workers, none of them the helper
+      expect(outsideConnections).toBe(0); // never a socket outside the template's directory
+      expect(stranger.exitCode).toBeNull(); // never a signal to a process that is not the template's child
+      expect(stranger.signalCode).toBeNull();
+      await eventually(() => !pit.stats('default').degraded, 5_000, 'the pool not degraded');
+    } finally {
+      await pit.close();
+      server.close();
     }
     await expectNoLeftovers(pit.runId);
   });
