@@ -29,6 +29,11 @@ def _ticks(pid: int) -> int:
     return int(stat[stat.rindex(b")") + 2:].split()[19])
 
 
+def _entry(proc, ticks_off: int = 0) -> bytes:
+    """The line the host gives the warden for a worker: its pid and start time (``ticks_off``: another process's)."""
+    return b"%d %d\n" % (proc.pid, _ticks(proc.pid) + ticks_off)
+
+
 def _warden():
     return subprocess.Popen([sys.executable, "-I", "-S", WARDEN, "--pool", "p", "--run-id", "test",
                              "--host-pid", str(os.getpid())], stdin=subprocess.PIPE)
@@ -55,7 +60,7 @@ def pair():
 
 def test_the_host_gone_its_workers_are_killed_group_and_all(pair):
     victim, warden = pair
-    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.write(_entry(victim))
     warden.stdin.flush()
     time.sleep(0.2)
     assert victim.poll() is None  # idle while the host is there
@@ -68,7 +73,7 @@ def test_the_host_gone_its_workers_are_killed_group_and_all(pair):
 def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still(pair):
     victim, warden = pair
     # Written and closed at once: the end of file is there with the lines, before the warden reads anything.
-    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.write(_entry(victim))
     warden.stdin.close()
     assert _gone_within(victim, 5)
     assert _gone_within(warden, 5)
@@ -76,7 +81,7 @@ def test_the_host_gone_before_it_read_its_lines_its_workers_are_killed_still(pai
 
 def test_released_it_leaves_without_killing(pair):
     victim, warden = pair
-    warden.stdin.write(b"%d %d\nrelease\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.write(_entry(victim) + b"release\n")
     warden.stdin.close()
     assert _gone_within(warden, 5)
     assert warden.returncode == 0
@@ -85,7 +90,7 @@ def test_released_it_leaves_without_killing(pair):
 
 def test_a_pid_whose_start_time_differs_is_not_killed(pair):
     victim, warden = pair
-    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid) + 1))  # another process, once, had this pid
+    warden.stdin.write(_entry(victim, ticks_off=1))  # another process, once, had this pid
     warden.stdin.flush()
     time.sleep(0.2)
     warden.stdin.close()
@@ -95,7 +100,7 @@ def test_a_pid_whose_start_time_differs_is_not_killed(pair):
 
 def test_it_leaves_by_itself_once_its_workers_ended(pair):
     victim, warden = pair
-    warden.stdin.write(b"%d %d\n" % (victim.pid, _ticks(victim.pid)))
+    warden.stdin.write(_entry(victim))
     warden.stdin.flush()
     time.sleep(0.2)
     victim.kill()

@@ -11,12 +11,12 @@
  * once ready and forks at once, with no round trip between its `ready` and the first fork. Once idle, the template
  * keeps a spare child forked ahead, listening at a socket of its own (its `spare` message says where): the next
  * worker claims it by connecting, with no request to the template on the way (a replacement after a crash is
- * then a connection and a handshake away). Later, the pool never
- * waits on a template that is not ready: its workers then start cold (worker-spawn.ts), and the template is
- * started again in the background after a pause that doubles while it keeps failing. A request the template
- * could not answer (it failed, or is unsafe) starts its worker cold. The template is
- * an ordinary local process for the host's safety nets: recorded in the process registry, in the pool's limits
- * (rlimits, a cgroup of its own), gone with the host (parent-death signal, end of file on its control channel).
+ * then a connection and a handshake away). Later, the pool never waits on a template that is not ready: its
+ * workers then start cold (worker-spawn.ts), and the template is started again in the background after a pause
+ * that doubles while it keeps failing. A request the template could not answer (it failed, or is unsafe) starts
+ * its worker cold. The template is an ordinary local process for the host's safety nets: recorded in the process
+ * registry, in the pool's limits (rlimits, a cgroup of its own), gone with the host (parent-death signal, end of
+ * file on its control channel).
  * Control messages are lines of JSON, read with a bound (a hostile import could write anything).
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
@@ -30,7 +30,7 @@ import { workerCgroup } from '../limits/cgroup.js';
 import { startTicks } from '../limits/containment.js';
 import type { Logger } from '../util/logger.js';
 import { warmUpCodecsSoon } from '../transport/codec-warm-up.js';
-import { readProcText } from '../util/proc.js';
+import { processFacts } from '../util/proc.js';
 import { ForkedWorker } from './forked-worker.js';
 import type { WorkerLink } from './worker-link.js';
 import { BRIDGE_MAIN, workerEnv, type LocalWorkerSpec } from './worker-spawn.js';
@@ -334,9 +334,8 @@ export class WorkerTemplate {
   /** `pid` is a live child of the template (where /proc tells; elsewhere taken on its word). */
   #isChild(pid: number): boolean {
     if (process.platform !== 'linux') return true;
-    const stat = readProcText(pid, 'stat');
-    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields !== undefined && fields[0] !== 'Z' && Number(fields[1]) === this.#process?.pid;
+    const facts = processFacts(pid);
+    return facts !== undefined && !facts.zombie && facts.ppid === this.#process?.pid;
   }
 
   #fork(request: { worker: string; listen: string; ledger: string | undefined }): Promise<number> {

@@ -31,8 +31,8 @@ export interface LocalWorkerSpec {
 export const BRIDGE_MAIN = ['-c', 'import sys; from snakepit_bridge.__main__ import main; sys.exit(main())'];
 
 /**
- * Spawn the bridge (`BRIDGE_MAIN`, what `python -m snakepit_bridge` runs) for one worker, its channel on fd 3 (and its ledger on fd 4), or a pool's
- * `command` (runtimes `node` and `command`: no ledger, which is the bridge's).
+ * Spawn the bridge (`BRIDGE_MAIN`, what `python -m snakepit_bridge` runs) for one worker, its channel on fd 3 (and
+ * its ledger on fd 4), or a pool's `command` (runtimes `node` and `command`: no ledger, which is the bridge's).
  */
 export function spawnLocalWorker(spec: LocalWorkerSpec): WorkerProcess {
   const { config, workerId, runId, onLine, ledgerFd } = spec;
