@@ -146,7 +146,11 @@ function main(): void {
       samples.get(s.label)!.push(sample);
       process.stderr.write(
         `round ${round} ${s.label}: ${Math.round(sample.cps)} calls/s, host ${sample.hostUs.toFixed(1)} µs, ` +
-          `workers ${sample.workerUs.toFixed(1)} µs per call, p50 ${Math.round(sample.p50Us)} µs (load ${load})\n`,
+          `workers ${sample.workerUs.toFixed(1)} µs per call, p50 ${Math.round(sample.p50Us)} µs (load ${load}); ` +
+          `host writes by frames carried: ${Object.entries(sample.writeFrames)
+            .filter(([, n]) => n >= 10)
+            .map(([frames, n]) => `${frames}×${n}`)
+            .join(' ')}\n`,
       );
     }
   }
