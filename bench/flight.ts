@@ -40,6 +40,17 @@ interface Sample {
   writeFrames: Record<string, number>;
 }
 
+function framesIn(chunk: Uint8Array): string {
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let pos = 0;
+  let frames = 0;
+  while (pos + 4 <= chunk.byteLength) {
+    pos += 4 + view.getUint32(pos);
+    frames++;
+  }
+  return pos === chunk.byteLength && frames > 0 ? String(frames) : '?';
+}
+
 function procStatCpuTicks(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -57,16 +68,19 @@ async function child(root: string, system: string, calls: number, seqCalls: numb
     systemById(id: string): { start(o: object): Promise<import('./systems/types.js').BenchDriver> };
   };
   const { concurrent, sequential } = await import('./lib/measure.js');
-  // Count the frames in each socket write of the host (a trivial call's frame has one size per system).
-  const sizes = new Map<number, number>();
+  // Count the frames in each socket write of the host, by walking their length prefixes ("?": not framed so).
+  const writes = new Map<string, number>();
   let counting = false;
   const write = Socket.prototype.write;
   Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-    if (counting && chunk instanceof Uint8Array) sizes.set(chunk.length, (sizes.get(chunk.length) ?? 0) + 1);
+    if (counting && chunk instanceof Uint8Array) {
+      const key = framesIn(chunk);
+      writes.set(key, (writes.get(key) ?? 0) + 1);
+    }
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof write;
   const driver = await systems.systemById(system).start({
-    python: resolvePython(undefined).executable,
+    python: resolvePython(undefined, { cwd: ROOT }).executable, // this checkout's environment, wherever it runs from
     pythonDir: join(ROOT, 'bench', 'python'),
     workers: 2,
   });
@@ -86,13 +100,7 @@ async function child(root: string, system: string, calls: number, seqCalls: numb
     const ticks = pids.map(procStatCpuTicks).reduce((a, t, j) => a + t - ticks0[j]!, 0);
     const io1 = [...pids, process.pid].map(procIo);
     const seq = await sequential(seqCalls, (i) => driver.add(i, 1));
-    // The smallest write is one frame; larger ones are counted in frames of that size.
-    const frame = Math.min(...sizes.keys());
-    const writeFrames: Record<string, number> = {};
-    for (const [bytes, n] of sizes) {
-      const frames = String(Math.round(bytes / frame));
-      writeFrames[frames] = (writeFrames[frames] ?? 0) + n;
-    }
+    const writeFrames = Object.fromEntries(writes);
     return {
       cps,
       hostUs: (cpu.user + cpu.system) / calls,
