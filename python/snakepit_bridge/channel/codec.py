@@ -160,6 +160,11 @@ class MsgpackCodec(Codec):
         except Exception:  # no packer on this thread yet, or a value it cannot pack: _encode does the rest
             return self._encode(msg)
 
+    def inline_encoder(self):
+        # This thread's packer itself: no thread-local lookup per message. After a failed pack() msgpack has
+        # reset its buffer, so the packer stays usable (the caller falls back to encode_inline for that message).
+        return self._packer().pack
+
     def _encode(self, msg: dict, on_bad=None) -> bytes:
         if on_bad is None:
             try:

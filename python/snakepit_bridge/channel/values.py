@@ -136,6 +136,12 @@ class Codec:
         can go to shared memory, so a codec may skip what that costs (a result per call takes this path)."""
         return self.encode(msg)
 
+    def inline_encoder(self):
+        """``encode_inline`` for the calling thread only, as one callable to bind once (the worker's main loop
+        answers most calls through it). It may raise for a message ``encode_inline`` would still encode (the
+        caller then takes that path)."""
+        return self.encode_inline
+
     def decode(self, body: bytes) -> dict:
         """Return the message in ``body``. Raises ProtocolError if it is not a valid message
         (UndecodableValue when only its values are at fault)."""

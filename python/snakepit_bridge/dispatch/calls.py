@@ -32,7 +32,7 @@ class Call:
         "id", "tool", "args", "session", "deadline", "stream", "trace", "correlation_id",
         "state", "kind", "cancel_reason", "waiting_host", "task", "loop",
         "granted", "spent", "cond", "wake_async", "_context", "client", "func", "is_async",
-        "style", "sender", "span", "graceful", "slot",
+        "style", "sender", "span", "graceful", "slot", "plain",
     )
 
     def __init__(self, msg: dict, client=None) -> None:
@@ -82,6 +82,9 @@ class Call:
         self.style = None  # the tool's call style (tools.call_style), set by invoke.resolve()
         self.sender = None  # the StreamSender of a tool that pushes its chunks
         self.span = None  # its OpenTelemetry span, while traced (tracing.py)
+        # Set by the reader (or invoke.resolve): a sync tool taking its arguments as keywords, not a stream, not
+        # traced, so the main loop runs it inline (Worker._run_batch: no layer for what this call does not use).
+        self.plain = False
         if len(msg) == fields:  # the usual call: none of the fields below
             self.session = self.trace = self.correlation_id = self.graceful = None
             self.stream = False

@@ -26,7 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
     from .worker_api import WorkerApi
 
-__all__ = ["resolve", "run_call", "start_async", "stream_plain_value"]
+__all__ = ["deliver", "resolve", "run_call", "start_async", "stream_plain_value"]
 
 
 def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
@@ -49,6 +49,9 @@ def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
             keys = call.args.keys()
             if keys <= tool.names and tool.required <= keys:
                 call.func, call.is_async, call.style = tool.func, tool.is_async, tool.style
+                # Worker._run_batch's case: decided here, once, from what the tool and the frame say.
+                call.plain = (tool.style is None and not tool.is_async and table.plain and call.trace is None
+                              and not call.stream)
                 return True
     if tool is None:
         worker.answer(call, error=bridge_error(
@@ -67,6 +70,10 @@ def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
         return False
     call.func, call.is_async = tool.func, tool.is_async or tool.is_asyncgen
     call.style = tool.style
+    # Arguments checked (and converted) above: the rest is run_call's common case, which Worker._run_batch runs
+    # inline. The bridge's own tools keep the general path.
+    call.plain = (not builtin and tool.style is None and not call.is_async and table.plain and call.trace is None
+                  and not call.stream)
     return True
 
 
@@ -137,16 +144,17 @@ def run_call(worker: WorkerApi, call, kind=SYNC, interrupter=None) -> None:
         current_call.reset(token)
         if traced is not None:
             tracing.deactivate(traced)
-    if type(result) in _PLAIN and not call.stream:  # the common case, without _deliver's probes
+    if type(result) in _PLAIN and not call.stream:  # the common case, without deliver's probes
         worker.answer(call, result)
     else:
-        _deliver(worker, call, result, interrupter)
+        deliver(worker, call, result, interrupter)
 
 
 _PLAIN = frozenset([dict, list, tuple, str, bytes, int, float, bool, type(None)])
+PLAIN_TYPES = _PLAIN  # for Worker._run_batch
 
 
-def _deliver(worker: WorkerApi, call, result, interrupter) -> None:
+def deliver(worker: WorkerApi, call, result, interrupter) -> None:
     """Answer ``call`` with what its tool returned: a value, a coroutine or a stream."""
     if type(result) in _PLAIN and not call.stream:  # the common case, without the probes below
         worker.answer(call, result)

@@ -22,6 +22,7 @@ from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, THREAD, Call
 from .invoke import resolve, start_async
+from .ref_tools import BUILTIN_TOOLS
 from .lifeline import leave, stop_own_tree
 from .watchdog import Watchdog
 
@@ -104,6 +105,13 @@ class Reader:
         assert codec is not None, "the codec is set by the handshake"
         decode, routes = codec.decode, self.routes
         batch: list = []  # what the main thread must handle, in arrival order
+        # invoke.resolve's common case, inlined below: a sync tool method with nothing to check but the names of
+        # its arguments, not a stream, no call style (``tools`` is None when the adapter has execute_tool).
+        worker = self.worker
+        table = worker.tools
+        tools = table.tools if table is not None and table.execute_tool is None else None
+        plain = table is not None and table.plain
+        host, add = worker.host, worker.calls.add
         for body in bodies:
             try:
                 msg = decode(body)
@@ -112,7 +120,20 @@ class Reader:
                 continue
             mtype = msg.get("type")
             if mtype == "call":
-                self._call(msg, batch)
+                # Registered at once, so a cancel right behind it finds it.
+                call = Call(msg, host)
+                add(call)
+                name = call.tool
+                tool = tools.get(name) if tools is not None and not DECODED_PROBLEMS and not DECODED_REFS else None
+                if tool is not None and tool.names_only and not tool.streams and not tool.is_async \
+                        and tool.style is None and name not in BUILTIN_TOOLS:
+                    keys = call.args.keys()
+                    if keys <= tool.names and tool.required <= keys:
+                        call.func = tool.func
+                        call.plain = plain and call.trace is None and not call.stream
+                        batch.append(call)
+                        continue
+                self._call(call, batch)
             elif mtype in _TO_MAIN:
                 batch.append(msg)
             else:
@@ -128,12 +149,10 @@ class Reader:
 
     # ------------------------------------------------------------------------------------- routes
 
-    def _call(self, msg: dict, batch: list) -> None:
-        # Registered at once, so a cancel right behind it finds it; checked here, so errors need no
-        # trip through the main thread; async tools start here, so they never wait behind a sync one.
+    def _call(self, call: Call, batch: list) -> None:
+        # A call just registered (_route): checked here, so errors need no trip through the main thread; async
+        # tools start here, so they never wait behind a sync one.
         worker = self.worker
-        call = Call(msg, worker.host)
-        worker.calls.add(call)
         if DECODED_PROBLEMS:
             del DECODED_PROBLEMS[:]
             path, reason = find_bad(call.args, "args") or ("args", "a value could not be decoded")

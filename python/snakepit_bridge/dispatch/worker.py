@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and heapq
 import sys
 import threading
@@ -62,16 +63,17 @@ import time
 
 from ..channel.codec import SerializationError
 from ..channel.values import marker
-from ..channel.connection import PayloadTooLarge
+from ..channel.connection import LARGE_WRITE_BYTES, PayloadTooLarge
 from .. import tracing
-from ..errors import CallCancelled, payload_too_large, serialization_error, shrunk
+from ..errors import CallCancelled, cancelled, error_info, payload_too_large, serialization_error, shrunk
 from ..refs import REFS, encode_by_ref
 from ..signature import is_awaitable
 from ..sessions import end_session
-from .calls import Call, CallTable
+from ..session_context import current_call
+from .calls import DONE, SYNC, Call, CallTable
 from .host_calls import HostCalls
 from .interrupt import Interrupter
-from .invoke import run_call
+from .invoke import PLAIN_TYPES as _PLAIN, deliver, run_call
 from .ledger import open_ledger
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
@@ -112,6 +114,7 @@ class Worker:
         # reads: no lock, no wake-up), and how many calls are waiting inside pump_until (> 0: calls run nested).
         self.busy_since: float | None = None
         self._nesting = 0
+        self._encode_scalars: Callable[[dict], bytes] | None = None  # set by serve(), for _run_batch
         # After a lone call, poll this long for the next one before sleeping: a sleeping (virtual) CPU wakes slowly.
         self.spin_s = _spin_seconds(os.environ.get("SNAKEPIT_SPIN_US"))
         # The ledger the host shares with a local worker (ledger.py): begun calls, and what is unsent.
@@ -177,6 +180,7 @@ class Worker:
         assert self.reader is not None, "start_adapter creates the reader"
         queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
         read_once, spin_s, perf_counter = self.reader.read_once, self.spin_s, time.perf_counter
+        self._encode_scalars = self.conn.codec.inline_encoder()  # this (main) thread's: _run_batch
         # The last two batches were one message each: calls come one at a time, so the next is likely close.
         lone = last_lone = False
         missed = skip = 0  # the post-call poll's back-off: lone batches to let pass without polling
@@ -208,25 +212,90 @@ class Worker:
                 else:
                     batch = queue.get()
                 lone, last_lone = last_lone and len(batch) == 1, len(batch) == 1
-                inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
-                for msg in batch:
-                    self.busy_since = monotonic()
-                    if inline and type(msg) is Call:  # _handle's common case, without the extra call
-                        run_call(self, msg)
-                    else:
-                        self._handle(msg)
-                    if self.state is EXITED:
-                        break
+                self._run_batch(batch)
                 if queue.empty():
                     flush()  # still "busy": a write the host does not take gets the watchdog reading
                 self.busy_since = None
-                del batch, msg  # drop references to arguments and results between calls
+                del batch  # drop references to arguments and results between calls
                 if self._shutdown_msg is not None and self.state is not EXITED:
                     self._shutdown(self._shutdown_msg)
         finally:
             self.busy_since = None
             flush()
         return self.exit_code if self.exit_code is not None else 0
+
+    def _run_batch(self, batch: list) -> None:
+        """Main thread: handle the messages of one batch in order (``serve``).
+
+        A call ``invoke.resolve`` marked ``plain`` (a sync tool method taking its arguments as keywords, not a
+        stream, not traced: most calls of a busy worker) runs right here, with what it needs bound once per
+        batch: the same steps as ``invoke.run_call`` (start it in the call table, arm cancellation around the
+        tool's code only, the call in ``current_call``), and a scalar result answered as ``answer`` would (the
+        call leaves the table, one ``result`` frame) with the encoder called directly. Anything else, and
+        anything out of the ordinary on this path (an exception, a result ``answer``'s fast encoder refuses,
+        a frame of 64 KiB or more), takes the general functions.
+        """
+        monotonic = time.monotonic
+        inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
+        start, table, interrupter = self.calls.start, self.calls._calls, self.interrupter
+        set_call, reset_call = current_call.set, current_call.reset
+        encode, buffer = self._encode_scalars, self.conn.buffer
+        limit = min(self.conn.max_frame_bytes, LARGE_WRITE_BYTES - 1)  # larger frames: answer() frames them
+        for msg in batch:
+            self.busy_since = monotonic()
+            if not inline or type(msg) is not Call:
+                self._handle(msg)
+            elif not msg.plain:
+                run_call(self, msg)
+            elif start(msg, SYNC):  # False: cancelled while queued, and answered by the reader
+                ran = False
+                token = set_call(msg)
+                try:
+                    # Interrupter.enter and leave, inlined: armed only around the tool's own code.
+                    interrupter.call = msg
+                    interrupter.armed = True
+                    try:
+                        if interrupter.budget is not None:
+                            interrupter.budget.start(msg)
+                        if msg.cancel_reason is not None:
+                            interrupter.armed = False
+                            raise CallCancelled(msg.cancel_reason)
+                        result = msg.func(**msg.args)
+                    finally:
+                        interrupter.armed = False
+                        interrupter.call = None
+                    ran = True
+                except CallCancelled as exc:
+                    self.answer(msg, error=cancelled(msg.cancel_reason or exc.reason))
+                except SystemExit:
+                    raise
+                except BaseException as exc:
+                    self.answer(msg, error=error_info(exc))
+                finally:
+                    reset_call(token)
+                if ran:
+                    body = None
+                    if type(result) in _SCALARS:
+                        try:
+                            body = encode({"type": "result", "id": msg.id, "value": result})
+                        except Exception:  # answer() encodes it the general way, or answers with the error
+                            pass
+                    if body is not None and len(body) <= limit and msg.state is not DONE:
+                        # CallTable.finish: whoever takes the call out of the table sends its one terminal frame.
+                        found = table.pop(msg.id, None)
+                        if found is msg:
+                            msg.state = DONE
+                            msg.args = msg.func = msg._context = None  # Call.release (no task or sender here)
+                            buffer(_pack_size(len(body)) + body)
+                        elif found is not None:
+                            table.setdefault(found.id, found)
+                    elif type(result) in _PLAIN or body is not None:
+                        self.answer(msg, result)
+                    else:
+                        deliver(self, msg, result, interrupter)
+                    del result
+            if self.state is EXITED:
+                break
 
     def _handle(self, msg: Any) -> None:
         if type(msg) is Call:
@@ -469,6 +538,7 @@ _SPIN_SKIP_MAX = 16
 
 # Results of these types hold nothing that could go to shared memory (Connection.encode's ``inline``).
 _SCALARS = frozenset([int, float, bool, str, type(None)])
+_pack_size = struct.Struct(">I").pack  # a frame's length prefix (framing.py)
 
 
 def _spin_seconds(value: str | None) -> float:
