@@ -57,6 +57,7 @@ class Reader:
             "host_error": worker.host.deliver,
         }
         self.eof = False  # the host is gone; read_once returns EOF_MESSAGE from now on
+        self._keyword_tools: dict | None = None  # _keyword_tools(worker.tools), on the first batch
         self._early: list | None = worker.conn.early_bodies  # frames read together with the handshake
         self._heard = worker.lifeline.heard if worker.lifeline is not None else _nothing
         self._wait = _make_wait(worker.conn.fd, worker.role.wake_fd, worker.role.drain)  # channel + wake-up pipe
@@ -105,13 +106,11 @@ class Reader:
         assert codec is not None, "the codec is set by the handshake"
         decode, routes = codec.decode, self.routes
         batch: list = []  # what the main thread must handle, in arrival order
-        # invoke.resolve's common case, inlined below: a sync tool method with nothing to check but the names of
-        # its arguments, not a stream, no call style (``tools`` is None when the adapter has execute_tool).
         worker = self.worker
-        table = worker.tools
-        tools = table.tools if table is not None and table.execute_tool is None else None
-        plain = table is not None and table.plain
         host, add = worker.host, worker.calls.add
+        keyword_tools = self._keyword_tools
+        if keyword_tools is None:
+            keyword_tools = self._keyword_tools = _keyword_tools(worker.tools)
         for body in bodies:
             try:
                 msg = decode(body)
@@ -123,14 +122,14 @@ class Reader:
                 # Registered at once, so a cancel right behind it finds it.
                 call = Call(msg, host)
                 add(call)
-                name = call.tool
-                tool = tools.get(name) if tools is not None and not DECODED_PROBLEMS and not DECODED_REFS else None
-                if tool is not None and tool.names_only and not tool.streams and not tool.is_async \
-                        and tool.style is None and name not in BUILTIN_TOOLS:
+                # invoke.resolve's common case, inlined: a tool of _keyword_tools whose arguments are all known
+                # names, with none missing (anything else, or a value that could not be decoded: _call).
+                entry = keyword_tools.get(call.tool) if not DECODED_PROBLEMS and not DECODED_REFS else None
+                if entry is not None:
                     keys = call.args.keys()
-                    if keys <= tool.names and tool.required <= keys:
-                        call.func = tool.func
-                        call.plain = plain and call.trace is None and not call.stream
+                    if keys <= entry[1] and entry[2] <= keys:
+                        call.func = entry[0]
+                        call.plain = call.trace is None and not call.stream
                         batch.append(call)
                         continue
                 self._call(call, batch)
@@ -259,6 +258,18 @@ class Reader:
         for call in worker.calls.open_calls():
             self.cancel(call.id, "shutdown")
         threading.Thread(target=_die_later, name="snakepit-eof", daemon=True).start()
+
+
+def _keyword_tools(table) -> dict:
+    """The tools whose calls ``_route`` resolves itself, by name: ``(func, names, required)`` of each sync tool
+    method (not a stream, no call style) with nothing to check but the names of its arguments, when the adapter
+    has no ``execute_tool`` and no attribute to set per call (``ToolTable.plain``); the bridge's own names are
+    left to invoke.resolve. The table's tools do not change once the worker serves."""
+    if table is None or not table.plain:
+        return {}
+    return {name: (tool.func, tool.names, tool.required) for name, tool in table.tools.items()
+            if tool.names_only and not tool.streams and not tool.is_async and tool.style is None
+            and name not in BUILTIN_TOOLS}
 
 
 def _nothing() -> None:
