@@ -73,6 +73,7 @@ from .host_calls import HostCalls
 from .interrupt import Interrupter
 from .invoke import run_call
 from .ledger import open_ledger
+from .memory import IDLE_TRIM_S, trim_heap
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
 from .worker_api import WorkerState
@@ -180,6 +181,8 @@ class Worker:
         # The last two batches were one message each: calls come one at a time, so the next is likely close.
         lone = last_lone = False
         missed = skip = 0  # the post-call poll's back-off: lone batches to let pass without polling
+        # Something ran since the heap was last trimmed: give its freed memory back once idle (memory.py).
+        trim_due = False
         try:
             while self.state is not EXITED:
                 if queue.empty():
@@ -199,6 +202,11 @@ class Worker:
                                     # chances to poll (a spin that finds a message starts over).
                                     missed = 0 if batch else min(missed * 2 + 1, _SPIN_SKIP_MAX)
                                     skip = missed
+                            if not batch and trim_due:
+                                batch = read_once(IDLE_TRIM_S)
+                                if not batch:  # idle (or woken: trimming a little early costs nothing)
+                                    trim_due = False
+                                    trim_heap()
                             if not batch:
                                 batch = read_once(None)
                     finally:
@@ -208,6 +216,7 @@ class Worker:
                 else:
                     batch = queue.get()
                 lone, last_lone = last_lone and len(batch) == 1, len(batch) == 1
+                trim_due = True
                 inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
                 for msg in batch:
                     self.busy_since = monotonic()
