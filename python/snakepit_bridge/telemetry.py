@@ -87,14 +87,13 @@ class span:
         emit(self._parts + ["start"], {"system_time": time.time_ns()}, self._meta, self._cid)
         self._started = time.monotonic_ns()
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> None:  # None: the exception, if any, goes on
         duration = time.monotonic_ns() - self._started
         if exc_type is None:
             emit(self._parts + ["stop"], {"duration": duration}, self._meta, self._cid)
         else:
             emit(self._parts + ["exception"], {"duration": duration},
                  dict(self._meta, kind=exc_type.__name__, reason=str(exc)), self._cid)
-        return False  # the exception goes on
 
     def __call__(self, func):
         import functools  # loaded already in any worker (re, json); only a decorating adapter gets here

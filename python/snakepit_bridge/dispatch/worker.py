@@ -483,10 +483,9 @@ class _Waiting:
             call.waiting_host = True
         worker._nesting += 1
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:  # None: an exception goes on
         worker, call = self.worker, self.call
         worker._nesting -= 1
         if call is not None:
             call.waiting_host = False
         worker.interrupter.resume(self.saved)
-        return False
