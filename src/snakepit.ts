@@ -18,7 +18,7 @@ import {
 } from './call/call-options.js';
 import { locateConfig } from './config/locate-config.js';
 import { resolveConfig } from './config/resolve-config.js';
-import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
+import type { CheckedConfig, ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
 import type { Dashboard, DashboardOptions } from './dashboard/dashboard.js';
 import type { DashboardSource } from './dashboard/dashboard-source.js';
@@ -62,28 +62,36 @@ interface BegunStart {
   workers: Map<string, EarlyWorker>;
 }
 
-/**
- * Record the run, then spawn each pool's first cold worker, so that the interpreter starts while the host builds
- * the rest (docs/PERFORMANCE.md, "Start of one worker"). The record comes first: a sweep after this host's death
- * finds its workers by it and by the run's marker in their environment (orphans/orphan-sweep.ts).
- */
-function beginStart(config: ResolvedConfig): BegunStart {
+/** The run's id and its record in the process registry, written before any worker of the run is spawned. */
+function openRun(config: CheckedConfig): { runId: string; registry: ProcessRegistry | undefined } {
   const runId = newRunId();
   const registry = config.registryDir
     ? ProcessRegistry.open(config.registryDir, runId, config.logger)
     : undefined;
+  return { runId, registry };
+}
+
+/**
+ * Spawn each pool's first cold worker, so that the interpreter starts while the host builds the rest
+ * (docs/PERFORMANCE.md, "Start of one worker"). The run's record comes first (`openRun`): a sweep after this
+ * host's death finds its workers by it and by the run's marker in their environment (orphans/orphan-sweep.ts).
+ */
+function spawnFirstWorkers(
+  config: ResolvedConfig,
+  run: { runId: string; registry: ProcessRegistry | undefined },
+): BegunStart {
   const workers = new Map<string, EarlyWorker>();
   try {
     for (const pool of config.pools) {
-      const early = EarlyWorker.spawn(pool, runId);
+      const early = EarlyWorker.spawn(pool, run.runId);
       if (early) workers.set(pool.name, early);
     }
   } catch (err) {
     for (const early of workers.values()) early.abandon();
-    registry?.close();
+    run.registry?.close();
     throw err;
   }
-  return { runId, registry, workers };
+  return { ...run, workers };
 }
 
 export class Snakepit implements AsyncDisposable {
@@ -161,10 +169,22 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    const resolved = await locateConfig(resolveConfig(config));
-    if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
-    await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
-    const begun = beginStart(resolved);
+    const checked = resolveConfig(config);
+    // The interpreter's lookup waits on file checks in libuv's thread pool (or on `uv`): the sweep and the run's
+    // record, which need only the checked config, are done meanwhile. Both still precede every spawn.
+    const locating = locateConfig(checked);
+    locating.catch(() => undefined); // awaited below: a rejection while the sweep runs is not unhandled
+    if (checked.registryDir) await sweepOrphans(checked.registryDir, { logger: checked.logger });
+    const run = openRun(checked);
+    let resolved: ResolvedConfig;
+    try {
+      resolved = await locating;
+      await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
+    } catch (err) {
+      run.registry?.close();
+      throw err;
+    }
+    const begun = spawnFirstWorkers(resolved, run);
     let pit: Snakepit;
     try {
       pit = new Snakepit(resolved, begun);

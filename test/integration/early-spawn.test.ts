@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SnakepitConfig } from '../../src/config/config-types.js';
 import { locateConfig } from '../../src/config/locate-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
-import { WorkerStartError } from '../../src/errors/errors.js';
+import { PythonEnvError, WorkerStartError } from '../../src/errors/errors.js';
 import { Pool } from '../../src/pool/pool.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
@@ -100,6 +100,26 @@ describe('the first cold worker, spawned early', () => {
       await eventually(() => !alive(made[0]!.process.pid!), 5_000, 'the early worker to be killed');
       expect(made[0]!.process.exitInfo).toMatchObject({ signal: 'SIGKILL' });
       expect(readdirSync(registryDir)).toEqual([]); // the run's record is removed too
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a missing interpreter, found missing while the sweep and the run record were made, leaves no record', async () => {
+    // locateConfig runs beside the sweep and the run's record (Snakepit.start): its failure removes the record
+    const registryDir = mkdtempSync(join(tmpdir(), 'snakepit-early-'));
+    const spawn = vi.spyOn(EarlyWorker, 'spawn');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(
+        start({ template: false, registryDir, python: { executable: '/nonexistent/python3' } }),
+      ).rejects.toBeInstanceOf(PythonEnvError);
+      expect(spawn).not.toHaveBeenCalled();
+      expect(readdirSync(registryDir)).toEqual([]);
       await new Promise((r) => setTimeout(r, 50));
       expect(unhandled).toEqual([]);
     } finally {
