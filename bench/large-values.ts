@@ -5,8 +5,9 @@
  * 1. Each step alone, best of 5, with the minor page faults it took: copies on the host (into warm and into new
  *    memory), `pwrite`/`pread` of a /dev/shm file, numpy's `x * 2` of a view and the copy of a result into a mapping.
  * 2. The whole call (`double_f64` of bench/python), p50 of 5 after a warm-up, with the host's CPU and page faults
- *    per call: in a child with the default environment, and in one started with glibc's thresholds raised
- *    (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`), alternately.
+ *    per call: in a child with the default environment, in one started with glibc's thresholds raised
+ *    (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) and in one whose glibc maps large allocations with huge
+ *    pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`), alternately (the workers inherit the environment).
  *
  * Flags: --rounds N (3)
  */
@@ -27,6 +28,8 @@ const ROOT = dirname(fileURLToPath(import.meta.url))
   .replace(/\/bench$/, '');
 const N = 100e6;
 const HOST_MALLOC = { MALLOC_MMAP_THRESHOLD_: '1073741824', MALLOC_TRIM_THRESHOLD_: '4294967296' };
+/** glibc (2.35 on) asks for transparent huge pages for its large allocations: 2 MiB per fault instead of 4 KiB. */
+const HOST_HUGE = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 
 /** Minor page faults of this process so far. */
 function minorFaults(): number {
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
     for (const [label, env] of [
       ['default environment', {}],
       ['host with MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ raised', HOST_MALLOC],
+      ['host with GLIBC_TUNABLES=glibc.malloc.hugetlb=1', HOST_HUGE],
     ] as const) {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child'], {
         env: { ...process.env, ...env },

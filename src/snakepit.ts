@@ -18,7 +18,7 @@ import {
 } from './call/call-options.js';
 import { locateConfig } from './config/locate-config.js';
 import { resolveConfig } from './config/resolve-config.js';
-import type { ResolvedConfig, SnakepitConfig } from './config/config-types.js';
+import type { CheckedConfig, ResolvedConfig, SnakepitConfig } from './config/config-types.js';
 import { adoptCallerStack } from './errors/caller-stack.js';
 import type { Dashboard, DashboardOptions } from './dashboard/dashboard.js';
 import type { DashboardSource } from './dashboard/dashboard-source.js';
@@ -46,12 +46,53 @@ import { type CallTracer, loadCallTracer } from './telemetry/tracing.js';
 import { HostCallRouter } from './tools/host-call-router.js';
 import { type HostTools, ToolRegistry } from './tools/tool-registry.js';
 import { nestedCallOptions } from './tools/tool-scope.js';
+import { EarlyWorker } from './worker/early-worker.js';
 import { newRunId } from './worker/worker-handle.js';
 
 // Tables cross as Arrow; apache-arrow itself loads when the first one does (arrow-tables.ts).
 registerArrowTables();
 
 export type { CallMethodOptions, ExecuteOptions, RefCallOptions, StreamOptions, ToolArgs };
+
+/** What `Snakepit.start` does before it builds the instance: the run's id and record, and first workers. */
+interface BegunStart {
+  runId: string;
+  registry: ProcessRegistry | undefined;
+  /** Each pool's first worker, spawned already where it is a cold local one (worker/early-worker.ts). */
+  workers: Map<string, EarlyWorker>;
+}
+
+/** The run's id and its record in the process registry, written before any worker of the run is spawned. */
+function openRun(config: CheckedConfig): { runId: string; registry: ProcessRegistry | undefined } {
+  const runId = newRunId();
+  const registry = config.registryDir
+    ? ProcessRegistry.open(config.registryDir, runId, config.logger)
+    : undefined;
+  return { runId, registry };
+}
+
+/**
+ * Spawn each pool's first cold worker, so that the interpreter starts while the host builds the rest
+ * (docs/PERFORMANCE.md, "Start of one worker"). The run's record comes first (`openRun`): a sweep after this
+ * host's death finds its workers by it and by the run's marker in their environment (orphans/orphan-sweep.ts).
+ */
+function spawnFirstWorkers(
+  config: ResolvedConfig,
+  run: { runId: string; registry: ProcessRegistry | undefined },
+): BegunStart {
+  const workers = new Map<string, EarlyWorker>();
+  try {
+    for (const pool of config.pools) {
+      const early = EarlyWorker.spawn(pool, run.runId);
+      if (early) workers.set(pool.name, early);
+    }
+  } catch (err) {
+    for (const early of workers.values()) early.abandon();
+    run.registry?.close();
+    throw err;
+  }
+  return { ...run, workers };
+}
 
 export class Snakepit implements AsyncDisposable {
   readonly #config: ResolvedConfig;
@@ -60,7 +101,7 @@ export class Snakepit implements AsyncDisposable {
   readonly #events: EventBus;
   #maxListeners = 10;
   readonly #telemetry: Telemetry;
-  readonly #runId = newRunId();
+  readonly #runId: string;
   readonly #sessions: SessionStore;
   readonly #refs: RefManager;
   readonly #registry: ProcessRegistry | undefined;
@@ -68,11 +109,10 @@ export class Snakepit implements AsyncDisposable {
   readonly #dashboards = new Set<Dashboard>();
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedConfig) {
+  private constructor(config: ResolvedConfig, begun: BegunStart) {
     this.#config = config;
-    this.#registry = config.registryDir
-      ? ProcessRegistry.open(config.registryDir, this.#runId, config.logger)
-      : undefined;
+    this.#runId = begun.runId;
+    this.#registry = begun.registry;
     this.#telemetry = new Telemetry({
       runId: this.#runId,
       logger: config.logger,
@@ -113,6 +153,7 @@ export class Snakepit implements AsyncDisposable {
           runId: this.#runId,
           sessions: this.#sessions,
           registry: this.#registry,
+          early: begun.workers.get(p.name),
           onHostCall: (worker, message) => router.handle(worker, message),
           onRefsLost: (session, lost, why) => this.#refs.lost(session, lost, why),
         }),
@@ -128,10 +169,30 @@ export class Snakepit implements AsyncDisposable {
    * @throws WorkerStartError (with the Python traceback) when a worker fails to start; nothing is left running
    */
   static async start(config: SnakepitConfig): Promise<Snakepit> {
-    const resolved = await locateConfig(resolveConfig(config));
-    if (resolved.registryDir) await sweepOrphans(resolved.registryDir, { logger: resolved.logger });
-    await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
-    const pit = new Snakepit(resolved);
+    const checked = resolveConfig(config);
+    // The interpreter's lookup waits on file checks in libuv's thread pool (or on `uv`): the sweep and the run's
+    // record, which need only the checked config, are done meanwhile. Both still precede every spawn.
+    const locating = locateConfig(checked);
+    locating.catch(() => undefined); // awaited below: a rejection while the sweep runs is not unhandled
+    if (checked.registryDir) await sweepOrphans(checked.registryDir, { logger: checked.logger });
+    const run = openRun(checked);
+    let resolved: ResolvedConfig;
+    try {
+      resolved = await locating;
+      await installMissingLibraries(resolved.pools, resolved.logger); // libraries with `install` only
+    } catch (err) {
+      run.registry?.close();
+      throw err;
+    }
+    const begun = spawnFirstWorkers(resolved, run);
+    let pit: Snakepit;
+    try {
+      pit = new Snakepit(resolved, begun);
+    } catch (err) {
+      for (const early of begun.workers.values()) early.abandon();
+      begun.registry?.close();
+      throw err;
+    }
     const pools = [...pit.#pools.values()];
     if (resolved.handleSignals) registerForSignals(pit.#signalTarget, resolved.logger);
     const allOrNothing = resolved.startPolicy === 'all';

@@ -11,9 +11,7 @@ no-op (returning quietly) when the worker has no channel yet, so tools can emit 
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 
 from .session_context import correlation_id_of, current_call
 
@@ -68,20 +66,43 @@ def emit(event: object, measurements: dict, metadata: dict | None = None,
     send(msg)
 
 
-@contextlib.contextmanager
-def span(name: object, metadata: dict | None = None, correlation_id: str | None = None) -> Iterator[None]:
+class span:
     """Emit ``<name>.start`` on entry and ``<name>.stop`` (or ``<name>.exception``) on exit.
 
     Measurements: ``system_time`` (ns since the epoch) at start; ``duration`` (ns, monotonic) at the end.
+    A context manager (``with telemetry.span(...):``) and a decorator (``@telemetry.span(...)``: one span per
+    call), as ``contextlib.contextmanager`` would make it; a class so that a worker's start does not import
+    ``contextlib`` for it (docs/PERFORMANCE.md, "Start of one worker").
     """
-    parts = _name(name)
-    meta = metadata or {}
-    emit(parts + ["start"], {"system_time": time.time_ns()}, meta, correlation_id)
-    started = time.monotonic_ns()
-    try:
-        yield
-    except BaseException as exc:
-        emit(parts + ["exception"], {"duration": time.monotonic_ns() - started},
-             dict(meta, kind=type(exc).__name__, reason=str(exc)), correlation_id)
-        raise
-    emit(parts + ["stop"], {"duration": time.monotonic_ns() - started}, meta, correlation_id)
+
+    __slots__ = ("_parts", "_meta", "_cid", "_started")
+
+    def __init__(self, name: object, metadata: dict | None = None, correlation_id: str | None = None):
+        self._parts = _name(name)
+        self._meta = metadata or {}
+        self._cid = correlation_id
+        self._started = None
+
+    def __enter__(self) -> None:
+        emit(self._parts + ["start"], {"system_time": time.time_ns()}, self._meta, self._cid)
+        self._started = time.monotonic_ns()
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # None: the exception, if any, goes on
+        duration = time.monotonic_ns() - self._started
+        if exc_type is None:
+            emit(self._parts + ["stop"], {"duration": duration}, self._meta, self._cid)
+        else:
+            emit(self._parts + ["exception"], {"duration": duration},
+                 dict(self._meta, kind=exc_type.__name__, reason=str(exc)), self._cid)
+
+    def __call__(self, func):
+        import functools  # loaded already in any worker (re, json); only a decorating adapter gets here
+
+        parts, meta, cid = self._parts, self._meta, self._cid
+
+        @functools.wraps(func)
+        def spanned(*args, **kwargs):
+            with span(parts, meta, cid):
+                return func(*args, **kwargs)
+
+        return spanned

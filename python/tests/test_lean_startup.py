@@ -293,9 +293,14 @@ print(session_import("s2", out["state"])["values"])
 # snakepit_bridge/signature.py; typing by schema/hints.py's plain hints; ctypes (the parent-death signal and the
 # heap trim) by dispatch/libc.py; queue (with heapq) by _queue's SimpleQueue; runpy is what ``-m`` would import,
 # and the host starts the bridge with ``-c`` (src/worker/worker-spawn.ts).
+# Nor signal (the worker and the template use _signal, the C module under it: signal.py builds enums of every
+# signal), nor the bridge's own tools for references and session moves (dispatch/ref_tools.py, session_tools.py:
+# loaded by the first call that names one). contextlib (telemetry.span and the worker's wait are small classes)
+# is checked with an adapter of its own below: the showcase adapter imports importlib, which imports it.
 HEAVY = ["inspect", "ast", "dis", "tokenize", "linecache", "typing", "pickle", "argparse", "logging", "traceback",
          "asyncio", "dataclasses", "concurrent.futures", "opentelemetry", "numpy", "ctypes", "queue", "heapq",
-         "runpy"]
+         "runpy", "signal", "snakepit_bridge.dispatch.ref_tools",
+         "snakepit_bridge.dispatch.session_tools"]
 
 START_PATH = """
 import sys
@@ -338,3 +343,101 @@ def deco(f):
 cls.ping = deco(cls.ping)
 adapter = cls()""") % ("snakepit_bridge.adapters.showcase:ShowcaseAdapter", HEAVY)
     assert "inspect" in _fresh(code)
+
+
+PLAIN_ADAPTER = """
+from snakepit_bridge import BaseAdapter, tool
+
+
+class PlainAdapter(BaseAdapter):
+    @tool
+    def add(self, a: float, b: float = 1.0) -> float:
+        return a + b
+"""
+
+
+def _fresh_with_plain_adapter(code: str, tmp_path) -> str:
+    (tmp_path / "plain_adapter.py").write_text(PLAIN_ADAPTER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PYTHON_DIR, str(tmp_path)]))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=PYTHON_DIR)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_a_plain_adapter_starts_without_contextlib(tmp_path):
+    # the showcase adapter imports importlib, which imports contextlib: an adapter that does not, leaves it out
+    code = START_PATH % ("plain_adapter:PlainAdapter", HEAVY + ["contextlib"])
+    assert _fresh_with_plain_adapter(code, tmp_path) == "[]"
+
+
+def test_the_start_path_check_sees_contextlib(tmp_path):
+    code = (START_PATH % ("plain_adapter:PlainAdapter", HEAVY + ["contextlib"])).replace(
+        "adapter = cls()", "import contextlib\nadapter = cls()")
+    assert "contextlib" in _fresh_with_plain_adapter(code, tmp_path)
+
+
+def test_datetime_is_not_imported_by_the_bridge(tmp_path):
+    # msgpack imports datetime itself (msgpack/ext.py), so only a worker without msgpack shows it: the JSON codec's
+    # start path must not load it (the codecs look a date's module up in sys.modules; a received date imports it)
+    code = START_PATH.replace("import sys\n", "import sys\nsys.modules['msgpack'] = None\n", 1) % (
+        "plain_adapter:PlainAdapter", HEAVY + ["datetime", "msgpack"])
+    assert _fresh_with_plain_adapter(code, tmp_path) == "[]"
+
+
+def test_dates_still_travel_and_convert_with_datetime_loaded_late():
+    code = """
+import sys
+sys.modules['msgpack'] = None
+from snakepit_bridge.channel.codec import make_codec
+from snakepit_bridge.schema.convert import converter, class_schema
+from snakepit_bridge.schema import type_schema
+codec = make_codec("json")
+assert "datetime" not in sys.modules
+from snakepit_bridge.channel.values import from_tag
+value = from_tag({"__snakepit__": "datetime", "value": "2024-05-06T07:08:09Z"}, ())
+import datetime
+assert value == datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc), value
+back = codec.decode(codec.encode({"d": value, "day": datetime.date(2024, 5, 6), "t": datetime.time(1, 2),
+                                  "span": datetime.timedelta(seconds=90)}))
+assert back["d"] == value, back  # a datetime travels tagged and is read back as one
+assert back["day"] == "2024-05-06" and back["t"] == "01:02:00" and back["span"] == 90.0, back
+assert converter(datetime.date)("2024-05-06T00:00:00") == datetime.date(2024, 5, 6)
+assert converter(datetime.timedelta)(2) == datetime.timedelta(seconds=2)
+assert type_schema(datetime.datetime) == {"type": "string", "format": "date-time"}, type_schema(datetime.datetime)
+assert type_schema(datetime.timedelta)["type"] == "number"
+print("ok")
+"""
+    assert _fresh(code) == "ok"
+
+
+def test_the_builtin_tool_names_are_ref_tools():
+    from snakepit_bridge.dispatch import invoke, ref_tools
+
+    assert invoke.BUILTIN_NAMES == frozenset(ref_tools.BUILTIN_TOOLS)
+
+
+def test_telemetry_span_is_a_context_manager_and_a_decorator():
+    from snakepit_bridge import telemetry
+
+    sent = []
+    telemetry._attach(sent.append)
+    try:
+        with telemetry.span("a.b", {"k": 1}) as inside:
+            assert inside is None
+        with pytest.raises(ValueError):
+            with telemetry.span(["a", "c"]):
+                raise ValueError("no")
+
+        @telemetry.span("a.d")
+        def twice(x):
+            return x * 2
+
+        assert twice(4) == 8 and twice.__name__ == "twice"
+    finally:
+        telemetry._attach(None)
+    names = [(m["name"], m.get("metadata")) for m in sent]
+    assert names == [(["a", "b", "start"], {"k": 1}), (["a", "b", "stop"], {"k": 1}),
+                     (["a", "c", "start"], {}), (["a", "c", "exception"], {"kind": "ValueError", "reason": "no"}),
+                     (["a", "d", "start"], {}), (["a", "d", "stop"], {})], names
+    assert all("duration" in m["measurements"] for m in sent if m["name"][-1] != "start")

@@ -23,6 +23,7 @@ import { MemoryWatch } from '../limits/memory-watch.js';
 import type { EventMessage, HostCallMessage } from '../protocol/messages.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { Logger } from '../util/logger.js';
+import type { EarlyWorker } from '../worker/early-worker.js';
 import type { LinkKind, PoolLinks } from '../worker/link-kind.js';
 import { type TemplateStats, WorkerTemplate } from '../worker/template.js';
 import { describeExit, type WorkerExit, WorkerHandle, type WorkerHooks } from '../worker/worker-handle.js';
@@ -46,6 +47,8 @@ export interface SupervisorHost {
   readonly events: EventBus;
   readonly runId: string;
   readonly registry: WorkerRegistry | undefined;
+  /** The first worker's process, spawned before the pool existed (worker/early-worker.ts), for `startAll`. */
+  readonly early?: EarlyWorker | undefined;
   /** The link kinds to use instead of every registered one (link-registry.ts): tests pass fakes. */
   readonly linkKinds?: readonly LinkKind[] | undefined;
   /** A worker became ready (its `tools` are known): the pool gives its configured tools their own metrics. */
@@ -98,6 +101,8 @@ export class PoolSupervisor {
   /** Every worker of the pool, in any state; replaced (not mutated) when one leaves. */
   #workers: WorkerHandle[] = [];
   #nextWorkerNo = 1;
+  /** The first worker's early process until its handle takes it (`#newWorker`), or `startAll` ends. */
+  #early: EarlyWorker | undefined;
   /** Counters every worker of the pool adds to (they outlive the workers). */
   readonly #transfer = emptyTransferStats();
   readonly #restarts: RestartPolicy;
@@ -133,6 +138,7 @@ export class PoolSupervisor {
 
   constructor(host: SupervisorHost) {
     this.#host = host;
+    this.#early = host.early;
     const { name, config, logger, events, runId } = host;
     this.#restarts = new RestartPolicy(config.restart);
     this.#recycler = new Recycler({
@@ -201,7 +207,12 @@ export class PoolSupervisor {
     // The template first: its workers' fork requests wait in its channel while it imports, and it forks them as
     // soon as it is ready. If it cannot serve, they start cold (template.ts).
     if (this.#template && this.#host.config.size > 0) void this.#template.start();
-    const local = await this.#startInBatches(this.#host.config.size, allOrNothing);
+    let local: Error | undefined;
+    try {
+      local = await this.#startInBatches(this.#host.config.size, allOrNothing);
+    } finally {
+      this.#abandonEarly(); // the first batch did not run (the pool closed first): not left running
+    }
     return local ?? (await remote);
   }
 
@@ -328,6 +339,7 @@ export class PoolSupervisor {
 
   /** Stop every worker (`graceMs` between the shutdown frame, SIGTERM and SIGKILL) and forget them. */
   async stopWorkers(graceMs: number | undefined): Promise<void> {
+    this.#abandonEarly();
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => w.stop(graceMs)));
     await this.#template?.close(graceMs ?? this.#host.config.killGraceMs);
@@ -343,10 +355,16 @@ export class PoolSupervisor {
     const { name, config, runId } = this.#host;
     const link = this.#links.linkFor(endpoint);
     const template = link ? undefined : this.#template;
+    const id = `${name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`;
+    // The early process is this worker's when it is the one it was spawned as: a cold local worker of that id.
+    const early = this.#early?.id === id && !link && !template ? this.#early : undefined;
+    if (early) this.#early = undefined;
+    else this.#abandonEarly();
     const worker: WorkerHandle = new WorkerHandle({
-      id: `${name}-${endpoint === undefined ? '' : 'r'}${this.#nextWorkerNo++}`,
+      id,
       config,
       runId,
+      ...(early ? { early } : {}),
       ...(link ? { link } : {}),
       ...(link && endpoint !== undefined ? { endpoint } : {}),
       ...(template
@@ -359,6 +377,11 @@ export class PoolSupervisor {
     });
     this.#workers.push(worker);
     return worker;
+  }
+
+  #abandonEarly(): void {
+    this.#early?.abandon();
+    this.#early = undefined;
   }
 
   /** A worker outside the replacement rounds (a recycler's replacement, a remote endpoint's): start it, then pump. */

@@ -52,6 +52,7 @@ import { StallWatch } from './stall-watch.js';
 import { TaskQueue } from './task-queue.js';
 import { WaitLines } from './wait-lines.js';
 import { ancestorWorkers } from '../tools/tool-scope.js';
+import type { EarlyWorker } from '../worker/early-worker.js';
 import type { LinkKind } from '../worker/link-kind.js';
 
 export interface PoolHooks {
@@ -68,6 +69,8 @@ export interface PoolHooks {
   onRefsLost?(session: string, lost: LostState[], why: string): void;
   /** The link kinds the pool may use (default: every registered kind, link-registry.ts); tests pass fakes. */
   linkKinds?: readonly LinkKind[];
+  /** The first worker's process, spawned before the pool (worker/early-worker.ts). */
+  early?: EarlyWorker | undefined;
 }
 
 /** WaitLines key prefix of the calls held while their session moves off a recycled worker. */
@@ -609,6 +612,7 @@ export class Pool implements CallOwner {
       runId: hooks.runId,
       workerReady: (worker) => hooks.telemetry?.allowTools(configuredTools(this.config, worker.tools)),
       registry: hooks.registry,
+      early: hooks.early,
       linkKinds: hooks.linkKinds,
       onHostCall: (worker, message) => hooks.onHostCall(worker, message),
       isRunning: () => this.#state === 'running',

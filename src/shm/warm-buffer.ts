@@ -27,7 +27,7 @@ function devZero(): number | null {
   return zeroFd;
 }
 
-/** A prepared buffer no result took within this time is dropped: an idle pool does not hold it. */
+/** A prepared buffer no result took within this time of being ready is dropped: an idle pool does not hold it. */
 const HOLD_MS = 2000;
 /** From this size on, the pages are faulted in by two reads at once. */
 const SPLIT_FROM_BYTES = 16 << 20;
@@ -71,14 +71,17 @@ export class WarmBuffer {
     const half = length >= SPLIT_FROM_BYTES ? Math.ceil(length / 2 / 4096) * 4096 : length;
     let pending = 2;
     const done = (): void => {
-      if (--pending === 0 && this.#buffer === buffer) this.#ready = true;
+      if (--pending > 0 || this.#buffer !== buffer) return;
+      this.#ready = true;
+      // Counted from here, not from `prepare`: on a busy machine the faults alone can take longer than that, and
+      // a buffer dropped before it was ready would have cost them for nothing.
+      setTimeout(() => {
+        if (this.#buffer === buffer) this.drop();
+      }, this.#holdMs).unref();
     };
     read(fd, buffer, 0, Math.min(half, length), null, done);
     if (half < length) read(fd, buffer, half, length - half, null, done);
     else done();
-    setTimeout(() => {
-      if (this.#buffer === buffer) this.drop();
-    }, this.#holdMs).unref();
   }
 
   /**

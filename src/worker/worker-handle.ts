@@ -46,6 +46,7 @@ import { classifyExit, oomKillCount } from './classify-exit.js';
 import { answerHello, remoteAdapterProblem } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { InFlightCalls } from './in-flight.js';
+import type { EarlyWorker } from './early-worker.js';
 import { Ledger } from './ledger.js';
 import { forwardPythonLog } from './python-log.js';
 import { StartGate } from './start-gate.js';
@@ -111,6 +112,8 @@ export interface WorkerOptions {
   spawnLocal?: (spec: LocalWorkerSpec) => WorkerLink;
   /** The pool's counters of how large values travelled (shared memory or inline). */
   transfer?: TransferStats;
+  /** A process spawned for this worker before its handle existed (early-worker.ts): taken over by `start`. */
+  early?: EarlyWorker;
 }
 
 export class WorkerHandle {
@@ -123,6 +126,7 @@ export class WorkerHandle {
   readonly #inFlight = new InFlightCalls();
   readonly #link: LinkFactory | undefined;
   readonly #spawnLocal: (spec: LocalWorkerSpec) => WorkerLink;
+  #early: EarlyWorker | undefined;
   /** A local worker's ledger (which calls began, what it had not sent), read once it has died. */
   #ledger: Ledger | undefined;
   /** Remote workers: `host:port`. */
@@ -163,6 +167,7 @@ export class WorkerHandle {
     this.#hooks = options.hooks;
     this.#link = options.link;
     this.#spawnLocal = options.spawnLocal ?? spawnLocalWorker;
+    this.#early = options.early;
     this.endpoint = options.endpoint;
     this.#transfer = options.transfer ?? emptyTransferStats();
     this.#lifecycle = new WorkerLifecycle(this.id, () => this.#updateRef());
@@ -213,9 +218,13 @@ export class WorkerHandle {
       if (stream === 'stderr') this.#hooks.logger.warn(fields, line);
       else this.#hooks.logger.info(fields, line);
     };
-    const remote = this.#link?.({ workerId: this.id, onLine });
-    if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
+    const early = this.#early?.take(onLine); // spawned already, with its ledger (early-worker.ts)
+    this.#early = undefined;
+    const remote = early ? undefined : this.#link?.({ workerId: this.id, onLine });
+    if (early) this.#ledger = early.ledger;
+    else if (!remote && !config.command) this.#ledger = Ledger.create(); // the ledger is the Python bridge's
     const proc: WorkerLink =
+      early?.process ??
       remote ??
       this.#spawnLocal({ config, workerId: this.id, runId: this.#runId, onLine, ledgerFd: this.#ledger?.fd });
     this.#process = proc;

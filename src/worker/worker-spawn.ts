@@ -99,11 +99,7 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     // One native thread per worker by default: N workers × M BLAS threads on few cores thrash (Snakepit 0.5.1);
     // the host's own values of these variables come next, then the pool's `nativeThreads`, then its `env`.
     ...nativeThreadEnv(1),
-    // glibc: values up to 4 MiB come from the heap, which keeps up to 8 MiB free between calls, instead of a fresh
-    // mmap (and a page fault per 4 KiB) for every large frame: a 1 MiB round trip ~2.2 -> ~1.7 ms on our bench VM.
-    // An idle worker is unaffected (start-up trims the heap before ready); a busy one may hold 8 MiB more.
-    MALLOC_MMAP_THRESHOLD_: '4194304',
-    MALLOC_TRIM_THRESHOLD_: '8388608',
+    ...heapEnv(config),
     ...inheritedEnv(), // the host's environment without its secrets (worker-env.ts)
     ...(config.nativeThreads === undefined ? {} : nativeThreadEnv(config.nativeThreads)),
     ...config.env,
@@ -116,6 +112,21 @@ export function workerEnv(config: ResolvedPoolConfig, runId: string, workerId: s
     // The worker leaves when this process is gone (PROTOCOL.md §1, "Leaving with the host").
     SNAKEPIT_HOST_PID: String(process.pid),
   };
+}
+
+/**
+ * glibc's heap thresholds for a worker. By default glibc gives every allocation above 128 KiB-32 MiB fresh pages
+ * from mmap and unmaps them at free, so a tool that returns a large array faults its result in page by page on
+ * every call (~25,000 faults, ~100 ms for 100 MB on our bench VM). Here allocations up to 1 GiB come from the heap,
+ * and freed memory stays there for the next call while the worker is busy; once it has been idle for a moment
+ * (dispatch/memory.py, IDLE_TRIM_S) it gives every free page back. With a memory limit or an RSS threshold for
+ * recycling the worker keeps small thresholds (4 MiB / 8 MiB): memory kept for reuse would count against them.
+ * Below 4 MiB the heap serves either way (a 1 MiB round trip ~2.2 -> ~1.7 ms on our bench VM against glibc's own).
+ */
+function heapEnv(config: ResolvedPoolConfig): Record<string, string> {
+  return config.limits.memoryMb === undefined && config.recycle.maxRssMb === undefined
+    ? { MALLOC_MMAP_THRESHOLD_: String(1024 ** 3), MALLOC_TRIM_THRESHOLD_: String(4 * 1024 ** 3) }
+    : { MALLOC_MMAP_THRESHOLD_: String(4 * 1024 ** 2), MALLOC_TRIM_THRESHOLD_: String(8 * 1024 ** 2) };
 }
 
 function nativeThreadEnv(threads: number): Record<string, string> {

@@ -14,8 +14,14 @@ const ADAPTER = 'snakepit_fixtures.lean:LeanAdapter';
 // and tokenize (only for a tool whose signature its code object does not give: python/snakepit_bridge/signature.py).
 // ctypes, runpy, queue and heapq are never loaded by a start (docs/PERFORMANCE.md, "Start of one worker"): the
 // parent-death signal and the heap trim go through _ctypes (dispatch/libc.py), the host runs the bridge with
-// `-c` instead of `-m` (src/worker/worker-spawn.ts), the worker's queue is _queue's SimpleQueue.
+// `-c` instead of `-m` (src/worker/worker-spawn.ts), the worker's queue is _queue's SimpleQueue. Nor signal (the
+// worker and the template use _signal) or the bridge's tools for references and session moves (loaded by the
+// first call that names one). contextlib is left out by the bridge too, but this adapter (the showcase's) imports
+// importlib, which imports it: python/tests/test_lean_startup.py checks it with an adapter that does not.
 const LAZY = [
+  'signal',
+  'snakepit_bridge.dispatch.ref_tools',
+  'snakepit_bridge.dispatch.session_tools',
   'ctypes',
   'runpy',
   'queue',

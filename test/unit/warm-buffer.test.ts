@@ -57,6 +57,19 @@ describe('WarmBuffer', () => {
     expect(warm.take(1 << 20)).toBeUndefined();
   });
 
+  it('the hold time counts from when the buffer is ready, not from when it was asked for', async () => {
+    // A hold shorter than the faults of 128 MiB take (32,768 pages): counted from `prepare`, the buffer would be
+    // dropped before it was ever ready, its faults paid for nothing.
+    const warm = new WarmBuffer(20);
+    warm.prepare(128 << 20);
+    const deadline = Date.now() + 10_000;
+    // setImmediate, not a timer: the check runs in the same turn of the event loop as the read's completion.
+    while (!warm.ready && warm.length && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(warm.ready).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(warm.length).toBe(0); // and then it goes
+  });
+
   it('a buffer dropped while its pages are faulted in is never marked ready (nothing writes into a taken buffer)', async () => {
     const warm = new WarmBuffer();
     warm.prepare(32 << 20);

@@ -12,12 +12,20 @@ describe('workerEnv', () => {
     const env = workerEnv(pool(), 'run-1', 'w-1');
     expect(env).toMatchObject({
       OMP_NUM_THREADS: '1',
-      MALLOC_MMAP_THRESHOLD_: '4194304',
-      MALLOC_TRIM_THRESHOLD_: '8388608',
+      MALLOC_MMAP_THRESHOLD_: String(1024 ** 3),
+      MALLOC_TRIM_THRESHOLD_: String(4 * 1024 ** 3),
       SNAKEPIT_RUN_ID: 'run-1',
       SNAKEPIT_WORKER_ID: 'w-1',
       SNAKEPIT_SPIN_US: '50',
       SNAKEPIT_HOST_PID: String(process.pid),
+    });
+  });
+
+  it('keeps glibc thresholds small under a memory limit (memory kept for reuse would count against it)', () => {
+    const limited = locatedPool(resolveConfig({ adapter: 'm:A', limits: { memoryMb: 512 } }).pools[0]!);
+    expect(workerEnv(limited, 'r', 'w')).toMatchObject({
+      MALLOC_MMAP_THRESHOLD_: '4194304',
+      MALLOC_TRIM_THRESHOLD_: '8388608',
     });
   });
 

@@ -14,7 +14,6 @@ received ``ndarray`` becomes a numpy array when numpy is installed, and nested l
 from __future__ import annotations
 
 import array
-import datetime as _dt
 import sys
 
 __all__ = ["extended_tag", "has_extended_form", "read_extended", "EXTENDED_KINDS", "NDARRAY_DTYPES", "nest"]
@@ -39,12 +38,15 @@ NDARRAY_DTYPES = {
 }
 MAX_NDIM = 32  # numpy's own limit is 64; a deeper shape in a received tag is a malformed frame
 EXTENDED_KINDS = frozenset(["datetime", "ndarray"])
-_UTC = _dt.timezone.utc
+# ``datetime`` is not imported here: a worker that never meets a date does not load it (docs/PERFORMANCE.md,
+# "Start of one worker"). A datetime object exists only once its module is imported, so it is looked up in
+# sys.modules, like numpy; a received tag imports it.
 
 
 def extended_tag(obj):
     """The tag map for ``obj`` if it is a datetime or a numeric numpy array, else None."""
-    if isinstance(obj, _dt.datetime):
+    dt = sys.modules.get("datetime")
+    if dt is not None and isinstance(obj, dt.datetime):
         try:
             text = obj.isoformat()
         except (ValueError, TypeError):  # pandas.NaT and friends
@@ -58,7 +60,8 @@ def extended_tag(obj):
 
 def has_extended_form(obj) -> bool:
     """True if :func:`extended_tag` would give ``obj`` a tag (without building it)."""
-    if isinstance(obj, _dt.datetime):
+    dt = sys.modules.get("datetime")
+    if dt is not None and isinstance(obj, dt.datetime):
         return True
     np = sys.modules.get("numpy")
     return np is not None and isinstance(obj, np.ndarray) and obj.dtype.name in NDARRAY_DTYPES
@@ -87,6 +90,8 @@ def read_extended(kind: str, tag: dict, attachments=()):
 
 
 def _read_datetime(text):
+    import datetime as _dt  # the first date received loads it
+
     if not isinstance(text, str):
         raise TypeError("value must be a string")
     if text == "NaT":  # an invalid JS Date
@@ -94,7 +99,7 @@ def _read_datetime(text):
     if text.endswith("Z"):  # Python < 3.11 does not read "Z"
         text = text[:-1] + "+00:00"
     value = _dt.datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
 
 
 def _read_ndarray(tag, attachments):

@@ -20,7 +20,6 @@ numpy and pandas are never imported here: an object of theirs exists only if the
 
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 
 from .extended import nest
@@ -52,10 +51,14 @@ def _tolist(obj):
     return obj.tolist()
 
 
+def _isoformat(obj):
+    return obj.isoformat()
+
+
 # (module, class name) of the exact type -> conversion
 _BY_NAME = {
-    ("datetime", "date"): _dt.date.isoformat,
-    ("datetime", "time"): _dt.time.isoformat,
+    ("datetime", "date"): _isoformat,  # datetime is not imported here (a date exists only once it is)
+    ("datetime", "time"): _isoformat,
     ("datetime", "timedelta"): _seconds,
     ("decimal", "Decimal"): str,
     ("fractions", "Fraction"): str,
@@ -81,10 +84,12 @@ def natural(obj):
     enum = sys.modules.get("enum")
     if enum is not None and isinstance(obj, enum.Enum):
         return obj.value
-    if isinstance(obj, (_dt.date, _dt.time)):  # subclasses (datetime itself has a tag of its own)
-        return obj.isoformat()
-    if isinstance(obj, _dt.timedelta):
-        return obj.total_seconds()
+    dt = sys.modules.get("datetime")
+    if dt is not None:
+        if isinstance(obj, (dt.date, dt.time)):  # subclasses (datetime itself has a tag of its own)
+            return obj.isoformat()
+        if isinstance(obj, dt.timedelta):
+            return obj.total_seconds()
     if isinstance(obj, (set, frozenset)):
         return _sorted(obj)
     if isinstance(obj, complex):
@@ -155,8 +160,9 @@ def _from_libraries(obj):
 
 def _numpy_scalar(value, np):
     if isinstance(value, np.datetime64):
-        item = value.astype("datetime64[us]").item()
-        return item if item is None or isinstance(item, _dt.datetime) else str(value)  # beyond year 9999
+        item = value.astype("datetime64[us]").item()  # a datetime (numpy has imported its module), or an int
+        datetime = sys.modules["datetime"].datetime
+        return item if item is None or isinstance(item, datetime) else str(value)  # beyond year 9999
     if isinstance(value, np.timedelta64):
         item = value.astype("timedelta64[us]").item()
         return None if item is None else item.total_seconds()

@@ -20,13 +20,27 @@ from ..session_context import current_call
 from ..signature import is_awaitable
 from ..stream import StreamSender, unwrap_chunk
 from .calls import ASYNC, SYNC
-from .ref_tools import BUILTIN_TOOLS, builtin_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
     from .worker_api import WorkerApi
 
-__all__ = ["deliver", "resolve", "run_call", "start_async", "stream_plain_value"]
+__all__ = ["deliver", "resolve", "run_call", "start_async", "stream_plain_value", "BUILTIN_NAMES"]
+
+# The bridge's own tools (ref_tools.py: a reference's methods and attributes, a session's move) are imported when
+# a call first names one, with session_tools.py: a worker whose host never asks for them does not load them
+# (docs/PERFORMANCE.md, "Start of one worker"). Their names, to tell them from an adapter's for the price of the
+# dict lookup this was before (python/tests/test_lean_startup.py checks they are ref_tools.BUILTIN_TOOLS's).
+BUILTIN_NAMES = frozenset(["__snakepit__.call_method", "__snakepit__.get_attr", "__snakepit__.session_export",
+                           "__snakepit__.session_import"])
+_ref_tools = None
+
+
+def _builtin_tools():
+    global _ref_tools
+    if _ref_tools is None:
+        from . import ref_tools as _ref_tools
+    return _ref_tools
 
 
 def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
@@ -36,9 +50,10 @@ def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
     (``unknown_tool`` / ``invalid_arguments``) and returns False.
     """
     table = worker.tools
-    tool = BUILTIN_TOOLS.get(call.tool)  # __snakepit__.*: the bridge's own, before any adapter's
-    builtin = tool is not None
-    if not builtin:
+    builtin = call.tool in BUILTIN_NAMES  # __snakepit__.*: the bridge's own, before any adapter's
+    if builtin:
+        tool = _builtin_tools().BUILTIN_TOOLS[call.tool]
+    else:
         if table.execute_tool is not None:
             call.func, call.is_async = table.execute_tool, table.execute_is_async
             return True
@@ -61,7 +76,7 @@ def resolve(worker: WorkerApi, call, flush: bool = False) -> bool:
         return False
     problem = tool.problem(call.args)
     if problem is None and builtin:
-        problem = builtin_problem(call)
+        problem = _builtin_tools().builtin_problem(call)
     if problem is None and tool.streams and not call.stream:
         problem = "tool %r is a stream: use a stream call" % call.tool
     if problem is not None:  # a tool was found: its name is one of the adapter's, not a caller's megabytes

@@ -19,7 +19,7 @@ Subprocesses inherit all three, each for itself (rlimits are per process).
 from __future__ import annotations
 
 import os
-import signal
+import _signal as signal  # the C module under signal.py, which builds its enums (~2 ms of a cold start)
 import time
 
 from ..errors import note_memory_limit

@@ -21,8 +21,7 @@ from ..channel.values import DECODED_PROBLEMS, DECODED_REFS, UndecodableValue, f
 from ..errors import bridge_error, cancelled
 from ..refs import resolve_args
 from .calls import ASYNC, QUEUED, RUNNING, THREAD, Call
-from .invoke import resolve, start_async
-from .ref_tools import BUILTIN_TOOLS
+from .invoke import BUILTIN_NAMES, resolve, start_async
 from .lifeline import leave, stop_own_tree
 from .watchdog import Watchdog
 
@@ -269,7 +268,7 @@ def _keyword_tools(table) -> dict:
         return {}
     return {name: (tool.func, tool.names, tool.required) for name, tool in table.tools.items()
             if tool.names_only and not tool.streams and not tool.is_async and tool.style is None
-            and name not in BUILTIN_TOOLS}
+            and name not in BUILTIN_NAMES}
 
 
 def _nothing() -> None:

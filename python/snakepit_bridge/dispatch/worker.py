@@ -53,7 +53,6 @@ The worker's lifecycle is one ``WorkerState`` (worker_api.py); the other modules
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
 from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and heapq
@@ -75,13 +74,14 @@ from .host_calls import HostCalls
 from .interrupt import Interrupter
 from .invoke import PLAIN_TYPES as _PLAIN, deliver, run_call
 from .ledger import open_ledger
+from .memory import IDLE_TRIM_S, trim_heap
 from .read_role import ReadRole
 from .startup import handshake, start_adapter
 from .worker_api import WorkerState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
-    from typing import Any, Callable, Iterator
+    from typing import Any, Callable
 
     from ..channel.connection import Connection
     from .lifeline import Lifeline
@@ -184,6 +184,8 @@ class Worker:
         # The last two batches were one message each: calls come one at a time, so the next is likely close.
         lone = last_lone = False
         missed = skip = 0  # the post-call poll's back-off: lone batches to let pass without polling
+        # Something ran since the heap was last trimmed: give its freed memory back once idle (memory.py).
+        trim_due = False
         try:
             while self.state is not EXITED:
                 if queue.empty():
@@ -203,6 +205,11 @@ class Worker:
                                     # chances to poll (a spin that finds a message starts over).
                                     missed = 0 if batch else min(missed * 2 + 1, _SPIN_SKIP_MAX)
                                     skip = missed
+                            if not batch and trim_due:
+                                batch = read_once(IDLE_TRIM_S)
+                                if not batch:  # idle (or woken: trimming a little early costs nothing)
+                                    trim_due = False
+                                    trim_heap()
                             if not batch:
                                 batch = read_once(None)
                     finally:
@@ -212,6 +219,7 @@ class Worker:
                 else:
                     batch = queue.get()
                 lone, last_lone = last_lone and len(batch) == 1, len(batch) == 1
+                trim_due = True
                 self._run_batch(batch)
                 if queue.empty():
                     flush()  # still "busy": a write the host does not take gets the watchdog reading
@@ -381,23 +389,11 @@ class Worker:
         if call.cancel_reason is not None:
             raise CallCancelled(call.cancel_reason)
 
-    @contextlib.contextmanager
-    def _waiting(self, call: Call | None) -> Iterator[None]:
+    def _waiting(self, call: Call | None) -> _Waiting:
         # Around a wait inside a call (pump_until): what is buffered goes out first; no SIGUSR1 interrupts
         # meanwhile, since a cancel of ``call`` is a flag the wait checks (the reading thread sees
         # ``waiting_host``); ``_nesting`` says calls now run nested.
-        self.conn.flush()
-        saved = self.interrupter.suspend()
-        if call is not None:
-            call.waiting_host = True
-        self._nesting += 1
-        try:
-            yield
-        finally:
-            self._nesting -= 1
-            if call is not None:
-                call.waiting_host = False
-            self.interrupter.resume(saved)
+        return _Waiting(self, call)
 
     def _stopping(self, call: Call | None) -> bool:
         return (call is not None and call.cancel_reason is not None) or self.state.value >= STOPPING.value
@@ -547,3 +543,28 @@ def _spin_seconds(value: str | None) -> float:
         return max(0.0, min(float(value), 10000.0)) / 1e6 if value else 0.0
     except ValueError:
         return 0.0
+
+
+class _Waiting:
+    """``Worker._waiting``'s context: a class rather than ``contextlib.contextmanager``, which a worker's start
+    would otherwise import for it (docs/PERFORMANCE.md, "Start of one worker")."""
+
+    __slots__ = ("worker", "call", "saved")
+
+    def __init__(self, worker: Worker, call: Call | None):
+        self.worker, self.call, self.saved = worker, call, None
+
+    def __enter__(self) -> None:
+        worker, call = self.worker, self.call
+        worker.conn.flush()
+        self.saved = worker.interrupter.suspend()
+        if call is not None:
+            call.waiting_host = True
+        worker._nesting += 1
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:  # None: an exception goes on
+        worker, call = self.worker, self.call
+        worker._nesting -= 1
+        if call is not None:
+            call.waiting_host = False
+        worker.interrupter.resume(self.saved)

@@ -19,10 +19,20 @@ that does not convert raises ValueError or TypeError, which the dispatcher repor
 
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 
 from .hints import _NoneType, _typing
+
+# The datetime module, once a hint names one of its classes: a worker whose tools take no date does not load it
+# (docs/PERFORMANCE.md, "Start of one worker"). The converters below are made only for such hints.
+_dt = None
+
+
+def _datetime_module():
+    global _dt
+    if _dt is None:
+        import datetime as _dt
+    return _dt
 
 __all__ = ["converter", "class_schema"]
 
@@ -197,10 +207,13 @@ def _is_typeddict(tp) -> bool:
 def _class_converter(cls, depth: int):
     if cls is float:
         return _float
-    simple = {_dt.datetime: _datetime, _dt.date: _date, _dt.time: _time, _dt.timedelta: _timedelta,
-              complex: _complex}.get(cls)
-    if simple is not None:
-        return simple
+    if cls is complex:
+        return _complex
+    if cls.__module__ == "datetime":
+        dt = _datetime_module()
+        simple = {dt.datetime: _datetime, dt.date: _date, dt.time: _time, dt.timedelta: _timedelta}.get(cls)
+        if simple is not None:
+            return simple
     name = cls.__name__
     if cls.__module__ == "decimal" and name == "Decimal" or cls.__module__ == "fractions" and name == "Fraction":
         return _number_or_text(cls)
@@ -333,11 +346,13 @@ def _union(args, depth):
 
 def class_schema(cls, type_schema, depth: int):
     """The JSON Schema of a class the type table does not list (None for classes that take anything)."""
-    fmt = {_dt.datetime: "date-time", _dt.date: "date", _dt.time: "time"}.get(cls)
-    if fmt is not None:
-        return {"type": "string", "format": fmt}
-    if cls is _dt.timedelta:
-        return {"type": "number", "description": "a duration in seconds"}
+    if getattr(cls, "__module__", None) == "datetime":
+        dt = _datetime_module()
+        fmt = {dt.datetime: "date-time", dt.date: "date", dt.time: "time"}.get(cls)
+        if fmt is not None:
+            return {"type": "string", "format": fmt}
+        if cls is dt.timedelta:
+            return {"type": "number", "description": "a duration in seconds"}
     if cls is complex:
         return {"anyOf": [{"type": "number"}, {"type": "object", "properties": {
             "real": {"type": "number"}, "imag": {"type": "number"}}, "required": ["real", "imag"]}]}
