@@ -29,6 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers only: the worker does not import typing at start
     from typing import Callable, NoReturn
 
+    from .tools import ToolTable
     from .worker_api import WorkerApi
 
 __all__ = ["Reader", "EOF_MESSAGE"]
@@ -259,7 +260,7 @@ class Reader:
         threading.Thread(target=_die_later, name="snakepit-eof", daemon=True).start()
 
 
-def _keyword_tools(table) -> dict:
+def _keyword_tools(table: ToolTable | None) -> dict:
     """The tools whose calls ``_route`` resolves itself, by name: ``(func, names, required)`` of each sync tool
     method (not a stream, no call style) with nothing to check but the names of its arguments, when the adapter
     has no ``execute_tool`` and no attribute to set per call (``ToolTable.plain``); the bridge's own names are

@@ -180,7 +180,9 @@ class Worker:
         assert self.reader is not None, "start_adapter creates the reader"
         queue, role, flush, monotonic = self.queue, self.role, self.conn.flush, time.monotonic
         read_once, spin_s, perf_counter = self.reader.read_once, self.spin_s, time.perf_counter
-        self._encode_scalars = self.conn.codec.inline_encoder()  # this (main) thread's: _run_batch
+        codec = self.conn.codec
+        assert codec is not None, "the codec is set by the handshake"
+        self._encode_scalars = codec.inline_encoder()  # this (main) thread's: _run_batch
         # The last two batches were one message each: calls come one at a time, so the next is likely close.
         lone = last_lone = False
         missed = skip = 0  # the post-call poll's back-off: lone batches to let pass without polling
@@ -245,9 +247,11 @@ class Worker:
         """
         monotonic = time.monotonic
         inline = self.threads is None  # sync calls run here (else on the thread profile's pool)
-        start, table, interrupter = self.calls.start, self.calls._calls, self.interrupter
+        start, table = self.calls.start, self.calls._calls
+        interrupter: Any = self.interrupter
         set_call, reset_call = current_call.set, current_call.reset
         encode, buffer = self._encode_scalars, self.conn.buffer
+        assert encode is not None, "serve() sets it before the first batch"
         limit = min(self.conn.max_frame_bytes, LARGE_WRITE_BYTES - 1)  # larger frames: answer() frames them
         for msg in batch:
             self.busy_since = monotonic()
@@ -268,7 +272,7 @@ class Worker:
                         if msg.cancel_reason is not None:
                             interrupter.armed = False
                             raise CallCancelled(msg.cancel_reason)
-                        result = msg.func(**msg.args)
+                        result = msg.func(**msg.args)  # type: ignore[misc]  # resolve() set func
                     finally:
                         interrupter.armed = False
                         interrupter.call = None
