@@ -16,6 +16,7 @@ answers what must not wait and routes the rest (reader.py, docs/PROTOCOL.md has 
                           and run inline (the fast path)              |     Worker.queue
                                                                       v
                   main thread: serve() --> run_call --> sync tool / generator --> result, chunks --> outbox
+                               (a plain call: run inline in _run_batch, the same steps) ----> result ---> outbox
                   event-loop thread: task --> coroutine / async generator --> result, chunks ---> outbox
   socket <--sendall-- outbox (frames joined)
 
