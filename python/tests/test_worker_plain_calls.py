@@ -4,7 +4,9 @@ frame, the same one the general path (invoke.run_call) sends. A call with a ``tr
 
 from __future__ import annotations
 
-import pytest
+import time
+
+from snakepit_bridge.channel.framing import frame
 
 PLAIN = "plain_adapters:PlainAdapter"
 TRACE = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
@@ -12,8 +14,6 @@ TRACE = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01
 
 def answers(host, calls, traced=False):
     """Send ``calls`` ((tool, args) pairs) in one write; return their terminal frames in order of the calls."""
-    from fakehost import frame  # noqa: F401  (fakehost is on the path through conftest)
-
     ids, data = [], []
     for tool, args in calls:
         msg = {"type": "call", "id": host.next_id, "tool": tool, "args": args, "timeout_ms": 30000}
@@ -27,8 +27,6 @@ def answers(host, calls, traced=False):
 
 
 def host_frame(host, msg):
-    from snakepit_bridge.channel.framing import frame
-
     return frame(host.codec.encode(msg))
 
 
@@ -98,8 +96,6 @@ def test_a_running_plain_call_is_cancelled(make_host):
     host = make_host(adapter=PLAIN)
     running = host.call("nap", {"seconds": 5})
     behind = host.call("echo", {"value": "next"})
-    import time
-
     time.sleep(0.1)
     host.send({"type": "cancel", "id": running, "reason": "timeout"})
     msg = host.wait(running, timeout=3)[0]
