@@ -52,6 +52,18 @@ afterEach(() => {
   for (const early of spawned.splice(0)) early.process.signal('SIGKILL');
 });
 
+/** Spy on EarlyWorker.spawn (it still spawns) and collect what it made, to check each was taken or killed. */
+function recordEarlySpawns(): EarlyWorker[] {
+  const made: EarlyWorker[] = [];
+  const spawn = EarlyWorker.spawn.bind(EarlyWorker);
+  vi.spyOn(EarlyWorker, 'spawn').mockImplementation((config, runId) => {
+    const early = spawn(config, runId);
+    if (early) made.push(early);
+    return early;
+  });
+  return made;
+}
+
 describe('the first cold worker, spawned early', () => {
   it('is taken over by its handle: the pool serves from that very process', async () => {
     const config = await poolConfig();
@@ -77,13 +89,7 @@ describe('the first cold worker, spawned early', () => {
 
   it('is killed, with no unhandled rejection, when the host fails to build itself after the spawn', async () => {
     const registryDir = mkdtempSync(join(tmpdir(), 'snakepit-early-'));
-    const made: EarlyWorker[] = [];
-    const spawn = EarlyWorker.spawn.bind(EarlyWorker);
-    vi.spyOn(EarlyWorker, 'spawn').mockImplementation((config, runId) => {
-      const early = spawn(config, runId);
-      if (early) made.push(early);
-      return early;
-    });
+    const made = recordEarlySpawns();
     // Telemetry.forPool runs in the Snakepit constructor, after the early spawn
     vi.spyOn(Telemetry.prototype, 'forPool').mockImplementation(() => {
       throw new Error('constructor failure after the spawn');
@@ -128,13 +134,7 @@ describe('the first cold worker, spawned early', () => {
   });
 
   it('a broken adapter still fails the start with WorkerStartError, leaving nothing running', async () => {
-    const made: EarlyWorker[] = [];
-    const spawn = EarlyWorker.spawn.bind(EarlyWorker);
-    vi.spyOn(EarlyWorker, 'spawn').mockImplementation((config, runId) => {
-      const early = spawn(config, runId);
-      if (early) made.push(early);
-      return early;
-    });
+    const made = recordEarlySpawns();
     await expect(start({ template: false, adapter: 'no_such_module_here:Nope' })).rejects.toBeInstanceOf(
       WorkerStartError,
     );
