@@ -257,6 +257,19 @@ def test_work_posted_by_another_thread_wakes_an_idle_main_thread(make_host, mode
     assert time.monotonic() - started < 3.0
 
 
+def test_work_posted_while_the_idle_main_thread_waits_to_trim_its_heap(make_host, mode_env):
+    # After a call the main thread waits up to IDLE_TRIM_S for the next frame before trimming its heap
+    # (memory.py). A wake-up in that wait (here: SystemExit from a coroutine, posted to the main thread) must
+    # send it back to its queue, not into a blocking read: no frame follows these calls.
+    host = make_host(adapter=ASYNC, env=mode_env)
+    assert host.run("asleep", {"seconds": 0}) == 0  # the event loop runs
+    started = time.monotonic()
+    host.call("aexit", {"code": 7, "delay": 0.3})
+    assert host.run("sleep", {"seconds": 0}) == 0  # a sync call: the main thread then waits to trim
+    assert host.exit_code(timeout=10) == 7
+    assert time.monotonic() - started < 3.0
+
+
 def test_end_of_file_read_by_the_watchdog(make_host):
     host = make_host(adapter=TOOLS)
     host.call("spin", {"seconds": 30})

@@ -208,12 +208,12 @@ class Worker:
                                     # chances to poll (a spin that finds a message starts over).
                                     missed = 0 if batch else min(missed * 2 + 1, _SPIN_SKIP_MAX)
                                     skip = missed
-                            if not batch and trim_due:
+                            if not batch and trim_due:  # wait a moment, then give freed memory back
+                                trim_due = False
                                 batch = read_once(IDLE_TRIM_S)
-                                if not batch:  # idle (or woken: trimming a little early costs nothing)
-                                    trim_due = False
-                                    trim_heap()
-                            if not batch:
+                                if not batch:  # idle, or woken by a post (trimming early costs nothing):
+                                    trim_heap()  # back to the queue either way, not into a blocking read
+                            elif not batch:
                                 batch = read_once(None)
                     finally:
                         role.release_main()
